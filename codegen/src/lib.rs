@@ -1,0 +1,1 @@
+//! FrankenTorch code generator.

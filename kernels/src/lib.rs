@@ -1,0 +1,1 @@
+//! FrankenTorch CPU kernels.

@@ -1,0 +1,20 @@
+//! The autograd engine and the graph it runs.
+//!
+//! Recording: generated autograd kernels call [`compute_requires_grad`],
+//! build a node with [`collect_next_edges`], save what the formula needs as
+//! [`SavedVariable`]s, and attach outputs with [`set_history`].
+//! Running: [`backward`] and [`grad`] execute the graph (see `engine`).
+
+pub mod accumulate;
+mod arith;
+pub mod meta;
+pub mod node;
+mod saved;
+
+pub use arith::{arith, install_arith, GradArith};
+pub use meta::{
+    check_inplace, collect_next_edges, collect_next_edges_opt, compute_requires_grad, gradient_edge, rebase_history,
+    set_history, AutogradMeta,
+};
+pub use node::{BackwardCtx, BackwardFn, Edge, Grads, InputMeta, Node, PostHook, PreHook, TensorHook};
+pub use saved::SavedVariable;
