@@ -1,1 +1,16 @@
 //! FrankenTorch CPU kernels.
+//!
+//! Every function here computes one operator overload on CPU tensors and is
+//! registered for the `CPU` dispatch key by the generated dispatcher entries
+//! (see `schema/ops.toml`). Kernels never record autograd history and never
+//! bump version counters: the generated Autograd and ADInplaceOrView kernels
+//! do that around them.
+
+pub mod binary;
+pub mod copy;
+pub mod factory;
+pub mod iter;
+pub mod linalg;
+pub mod reduce;
+pub mod unary;
+pub mod view;

@@ -23,3 +23,4 @@ pub use half;
 pub use scalar::Scalar;
 pub use storage::{Storage, StorageAccess};
 pub use tensor::{Tensor, VersionCounter, WeakTensor};
+pub mod promotion;
