@@ -1,1 +1,53 @@
-//! FrankenTorch.
+//! # FrankenTorch
+//!
+//! PyTorch's core, reimplemented in memory-safe Rust: strided tensors with
+//! views, broadcasting and type promotion, a dispatcher, and an autograd
+//! engine. Operators are declared in `schema/ops.toml`; their API, dispatch
+//! entries and backward nodes are generated into `generated/`.
+//!
+//! ```
+//! use frankentorch::prelude::*;
+//! # fn main() -> frankentorch::Result<()> {
+//! let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3])?;
+//! x.requires_grad_(true)?;
+//! let y = x.mul(&x)?.sum()?;
+//! backward(&y)?;
+//! assert_eq!(x.grad().unwrap().to_vec::<f64>()?, vec![2.0, 4.0, 6.0]);
+//! # Ok(()) }
+//! ```
+
+pub mod autograd_helpers;
+mod boxed;
+pub mod composite;
+mod grad_arith;
+pub mod testing;
+
+/// Generated code (from `schema/`): operators, dispatch entries, backward nodes.
+pub mod generated {
+    #[path = "../../generated/autograd.rs"]
+    pub mod autograd;
+    #[path = "../../generated/methods.rs"]
+    pub mod methods;
+    #[path = "../../generated/ops.rs"]
+    pub mod ops;
+}
+
+/// Every operator as a function (`ops::add(&a, &b)`), plus by-name calls.
+pub mod ops {
+    pub use crate::boxed::{call, schemas};
+    pub use crate::generated::ops::*;
+}
+
+pub use ft_runtime::{
+    autograd, dispatch, promote_types, tls, DType, Device, Element, Error, ErrorKind, Layout, MemoryFormat, Result, Scalar,
+    Storage, Tensor,
+};
+pub use generated::methods::TensorOps;
+pub use grad_arith::{backward, backward_full, grad};
+
+/// Everything a typical program needs: `use frankentorch::prelude::*`.
+pub mod prelude {
+    pub use crate::ops;
+    pub use crate::tls::{enable_grad, no_grad};
+    pub use crate::{backward, grad, DType, Device, Error, Result, Scalar, Tensor, TensorOps};
+}

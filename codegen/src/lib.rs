@@ -1,1 +1,101 @@
-//! FrankenTorch code generator.
+//! FrankenTorch's code generator: reads `schema/ops.toml` and
+//! `schema/derivatives.toml`, validates them, and renders `generated/` and
+//! `tests/generated/`.
+//!
+//! ```no_run
+//! let root = std::path::Path::new(".");
+//! let stale = ft_codegen::stale_files(root).expect("schema is valid");
+//! assert!(stale.is_empty(), "run `cargo run -p frankentorch-codegen`");
+//! ```
+
+pub mod derive;
+pub mod files;
+pub mod formula;
+pub mod model;
+pub mod render;
+pub mod signature;
+pub mod testgen;
+pub mod types;
+
+use std::path::{Path, PathBuf};
+
+/// The command that regenerates everything.
+pub const REGENERATE: &str = "cargo run -p frankentorch-codegen";
+
+/// Directories whose contents are entirely generated.
+pub const OUTPUT_DIRS: [&str; 2] = ["generated", "tests/generated"];
+
+/// Renders every output file from the schema under `root`, or lists every
+/// validation error (`file: entry: problem`).
+pub fn generate(root: &Path) -> Result<Vec<(PathBuf, String)>, Vec<String>> {
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).map_err(|e| vec![format!("{p}: cannot read: {e}")]);
+    let ops = read("schema/ops.toml")?;
+    let derivs = read("schema/derivatives.toml")?;
+    let model = model::build(&ops, &derivs).map_err(|es| es.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+    let sample_errors: Vec<String> = model
+        .ops
+        .iter()
+        .filter_map(|op| testgen::sample_tests(op, false).err())
+        .map(|e| format!("schema/ops.toml: {e}"))
+        .collect();
+    if !sample_errors.is_empty() {
+        return Err(sample_errors);
+    }
+    let mut files = render::render(&model).map_err(|e| vec![e])?;
+    files.push(("tests/generated/main.rs".into(), format!("{}\n\nmod ops;\n", render::HEADER)));
+    Ok(files.into_iter().map(|(p, t)| (root.join(p), t)).collect())
+}
+
+fn existing_outputs(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for d in OUTPUT_DIRS {
+        if let Ok(entries) = std::fs::read_dir(root.join(d)) {
+            for e in entries.flatten() {
+                if e.path().is_file() {
+                    out.push(e.path());
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Files that differ from what the schema generates (missing, changed, or
+/// left over), relative to `root`.
+pub fn stale_files(root: &Path) -> Result<Vec<String>, Vec<String>> {
+    let files = generate(root)?;
+    let mut stale = Vec::new();
+    for (path, text) in &files {
+        if std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()) {
+            stale.push(path.clone());
+        }
+    }
+    for p in existing_outputs(root) {
+        if !files.iter().any(|(f, _)| f == &p) {
+            stale.push(p);
+        }
+    }
+    Ok(stale.iter().map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string()).collect())
+}
+
+/// Writes every generated file and removes left-over ones; returns the paths written.
+pub fn write_all(root: &Path) -> Result<Vec<String>, Vec<String>> {
+    let files = generate(root)?;
+    for p in existing_outputs(root) {
+        if !files.iter().any(|(f, _)| f == &p) {
+            std::fs::remove_file(&p).map_err(|e| vec![format!("{}: {e}", p.display())])?;
+        }
+    }
+    let mut written = Vec::new();
+    for (path, text) in files {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| vec![format!("{}: {e}", dir.display())])?;
+        }
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&path, text).map_err(|e| vec![format!("{}: {e}", path.display())])?;
+            written.push(path.strip_prefix(root).unwrap_or(&path).display().to_string());
+        }
+    }
+    Ok(written)
+}

@@ -101,3 +101,19 @@ impl SavedVariable {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).saved = None;
     }
 }
+
+impl SavedVariable {
+    /// Saves output `output_nr` of the node named `node_name` before the node
+    /// exists: the data is kept as a detached alias (sharing the version
+    /// counter) and the grad_fn is restored from the unpacking node.
+    pub fn for_output(t: &Tensor, output_nr: usize, node_name: &str) -> SavedVariable {
+        let saved = Saved::Output { data: t.detach(), node: Weak::new(), output_nr };
+        SavedVariable {
+            inner: Mutex::new(Inner {
+                saved: Some(saved),
+                saved_version: t.version(),
+                was_output_of: Some((node_name.to_string(), output_nr)),
+            }),
+        }
+    }
+}

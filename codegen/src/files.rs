@@ -1,0 +1,84 @@
+//! The on-disk schema files, as serde structs.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// `schema/ops.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpsFile {
+    /// Operator overloads, in declaration order.
+    #[serde(rename = "op", default)]
+    pub ops: Vec<OpEntry>,
+}
+
+/// One `[[op]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpEntry {
+    /// Function schema, e.g. `add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor`.
+    pub signature: String,
+    /// `function` and/or `method` (default: function).
+    #[serde(default)]
+    pub variants: Vec<String>,
+    /// Kernel path per dispatch key (paths are relative to `ft_kernels::`
+    /// unless they start with `crate::`).
+    #[serde(default)]
+    pub kernels: BTreeMap<String, String>,
+    /// Tags (`core`, `pointwise`, `reduction`, `view`...).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Name of the Rust function (default: derived from name and overload).
+    pub rust_name: Option<String>,
+    /// Name of the Tensor method when it must differ from `rust_name`.
+    pub method_name: Option<String>,
+    /// `false` marks an op PyTorch does not differentiate.
+    pub differentiable: Option<bool>,
+    /// Sample inputs: argument name -> value (tensor specs are strings like `f64[3,4]`).
+    #[serde(default)]
+    pub samples: Vec<BTreeMap<String, toml::Value>>,
+    /// Short description for the generated doc comment.
+    pub doc: Option<String>,
+}
+
+/// `schema/derivatives.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivativesFile {
+    /// Hand-written helper functions formulas may call (in `src/autograd_helpers.rs`).
+    #[serde(rename = "helper", default)]
+    pub helpers: Vec<HelperEntry>,
+    /// Backward formulas.
+    #[serde(rename = "derivative", default)]
+    pub derivatives: Vec<DerivativeEntry>,
+}
+
+/// One `[[helper]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelperEntry {
+    /// Signature in schema syntax.
+    pub signature: String,
+    /// Whether its result can be differentiated again (for gradgradcheck).
+    #[serde(default = "yes")]
+    pub differentiable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One `[[derivative]]`.
+#[derive(Debug, Deserialize)]
+pub struct DerivativeEntry {
+    /// `name.overload` of the op.
+    pub of: String,
+    /// Inputs that never receive a gradient.
+    #[serde(default)]
+    pub non_differentiable: Vec<String>,
+    /// Which outputs are differentiable (default: all).
+    pub output_differentiability: Option<Vec<bool>>,
+    /// Input name -> formula.
+    #[serde(flatten)]
+    pub formulas: BTreeMap<String, toml::Value>,
+}

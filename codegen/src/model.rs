@@ -1,0 +1,388 @@
+//! Loads and validates the schema files into a model whose fields are the
+//! Rust snippets the templates lay out.
+
+use crate::files::{DerivativeEntry, DerivativesFile, OpEntry, OpsFile};
+use crate::formula::{self, Expr};
+use crate::signature::{self, BaseType, Signature, Type};
+use crate::types::{default_expr, fill, return_type, rust_ident, rust_type, RustType};
+use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A validation error naming the file, the entry and the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaError {
+    /// `schema/ops.toml` or `schema/derivatives.toml`.
+    pub file: String,
+    /// The entry (`add.Tensor`) or `-` for file-level problems.
+    pub entry: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.file, self.entry, self.message)
+    }
+}
+
+const OPS: &str = "schema/ops.toml";
+const DERIVS: &str = "schema/derivatives.toml";
+
+fn err(file: &str, entry: &str, message: impl Into<String>) -> SchemaError {
+    SchemaError { file: file.into(), entry: entry.into(), message: message.into() }
+}
+
+/// One argument, with its Rust spellings.
+#[derive(Debug, Clone)]
+pub struct ArgModel {
+    /// Schema name.
+    pub name: String,
+    /// Rust identifier.
+    pub ident: String,
+    /// Schema type.
+    pub ty: Type,
+    /// Rust spellings.
+    pub rt: RustType,
+    /// Default as a parameter expression.
+    pub default_param: Option<String>,
+    /// Default as runtime metadata.
+    pub default_meta: Option<String>,
+    /// After `*`.
+    pub kwarg_only: bool,
+}
+
+/// How the Autograd key is served for an op.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AutogradMode {
+    /// A generated kernel recording node `nodes[i]`.
+    Formula(usize),
+    /// Non-differentiable: outputs never require grad; autograd is skipped.
+    Fallthrough,
+    /// CompositeImplicitAutograd: the composite kernel runs at the autograd key.
+    Composite,
+}
+
+/// A registered kernel.
+#[derive(Debug, Clone)]
+pub struct KernelModel {
+    /// Rust `KernelKey` expression.
+    pub key: String,
+    /// Name of the generated wrapper function.
+    pub wrapper: String,
+    /// Path of the hand-written kernel.
+    pub path: String,
+}
+
+/// One operator overload.
+#[derive(Debug, Clone)]
+pub struct OpModel {
+    /// Parsed signature.
+    pub sig: Signature,
+    /// Signature text as written.
+    pub signature_text: String,
+    /// `add.Tensor`.
+    pub qualified: String,
+    /// snake_case key unique per overload (`add_tensor`).
+    pub key: String,
+    /// SHOUTY key (`ADD_TENSOR`).
+    pub upper: String,
+    /// Public function name.
+    pub rust_name: String,
+    /// Method name, when a method variant exists.
+    pub method_name: Option<String>,
+    /// True if kwarg-only defaulted args are omitted by `rust_name` and a `_full` form exists.
+    pub has_full: bool,
+    /// Arguments.
+    pub args: Vec<ArgModel>,
+    /// Rust return type.
+    pub ret_type: String,
+    /// Registered kernels.
+    pub kernels: Vec<KernelModel>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Doc text.
+    pub doc: String,
+    /// Autograd handling.
+    pub autograd: AutogradMode,
+    /// Samples as written.
+    pub samples: Vec<BTreeMap<String, toml::Value>>,
+}
+
+impl OpModel {
+    /// Name of the `_full` (all arguments) API function, or the plain one.
+    pub fn full_name(&self) -> String {
+        if self.has_full {
+            format!("{}_full", self.rust_name)
+        } else {
+            self.rust_name.clone()
+        }
+    }
+    /// Tensor-valued arguments (for the dispatch keyset).
+    pub fn tensor_args(&self) -> Vec<&ArgModel> {
+        self.args.iter().filter(|a| a.ty.base == BaseType::Tensor).collect()
+    }
+    /// True for in-place ops.
+    pub fn is_inplace(&self) -> bool {
+        self.sig.is_inplace()
+    }
+}
+
+/// A saved field of a node.
+#[derive(Debug, Clone)]
+pub struct FieldModel {
+    /// Field name.
+    pub name: String,
+    /// Field type.
+    pub ty: String,
+    /// Expression initialising it inside the autograd kernel.
+    pub init: String,
+    /// True when `init` must run before the forward call.
+    pub before_forward: bool,
+}
+
+/// A generated backward node struct.
+#[derive(Debug, Clone)]
+pub struct NodeModel {
+    /// `AddBackward0`.
+    pub name: String,
+    /// The op it differentiates (`add.Tensor`).
+    pub of: String,
+    /// Saved fields.
+    pub fields: Vec<FieldModel>,
+    /// Statements run at the start of `apply` (unpacking saved values).
+    pub prelude: Vec<String>,
+    /// One entry per next edge: the Rust expression of its gradient.
+    pub formulas: Vec<String>,
+    /// Names of the differentiable inputs (one per next edge).
+    pub inputs: Vec<String>,
+    /// Statements of `release_variables`.
+    pub release: Vec<String>,
+    /// True if every formula can itself be differentiated.
+    pub twice_differentiable: bool,
+    /// Number of forward outputs.
+    pub num_outputs: usize,
+    /// Which outputs get history.
+    pub output_differentiability: Vec<bool>,
+}
+
+/// A helper callable from formulas.
+#[derive(Debug, Clone)]
+pub struct HelperModel {
+    /// Signature.
+    pub sig: Signature,
+    /// Differentiable again.
+    pub differentiable: bool,
+}
+
+/// Everything the templates need.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Ops in declaration order.
+    pub ops: Vec<OpModel>,
+    /// Backward nodes.
+    pub nodes: Vec<NodeModel>,
+}
+
+fn parse_variants(e: &OpEntry, q: &str) -> Result<(bool, bool), SchemaError> {
+    let mut function = e.variants.is_empty();
+    let mut method = false;
+    for v in &e.variants {
+        match v.as_str() {
+            "function" => function = true,
+            "method" => method = true,
+            other => return Err(err(OPS, q, format!("unknown variant `{other}` (expected function or method)"))),
+        }
+    }
+    Ok((function, method))
+}
+
+fn kernel_key_expr(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "CPU" => "KernelKey::Key(DispatchKey::CPU)",
+        "Autograd" => "KernelKey::Autograd",
+        "CompositeImplicitAutograd" => "KernelKey::CompositeImplicitAutograd",
+        "CompositeExplicitAutograd" => "KernelKey::CompositeExplicitAutograd",
+        _ => return None,
+    })
+}
+
+fn default_rust_name(sig: &Signature, first_of_name: bool) -> String {
+    let base = sig.name.trim_end_matches('_');
+    let inplace = sig.name.ends_with('_');
+    let mut name = if first_of_name || sig.overload.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}_{}", sig.overload.to_snake_case())
+    };
+    if inplace {
+        name.push('_');
+    }
+    name
+}
+
+fn build_op(e: &OpEntry, seen_names: &mut BTreeSet<String>) -> Result<OpModel, SchemaError> {
+    let sig = signature::parse(&e.signature).map_err(|m| err(OPS, &e.signature, m.0))?;
+    let q = sig.qualified();
+    let (function, method) = parse_variants(e, &q)?;
+    if !function {
+        return Err(err(OPS, &q, "every op needs the function variant (methods forward to it)"));
+    }
+    if method && sig.args.first().is_none_or(|a| a.name != "self" || a.ty.base != BaseType::Tensor) {
+        return Err(err(OPS, &q, "the method variant needs a first argument `Tensor self`"));
+    }
+    let first_of_name = seen_names.insert(sig.name.clone());
+    let rust_name = e.rust_name.clone().unwrap_or_else(|| default_rust_name(&sig, first_of_name));
+    let mut args = Vec::new();
+    for a in &sig.args {
+        let rt = rust_type(&a.ty).ok_or_else(|| err(OPS, &q, format!("argument `{}` has an unsupported type", a.name)))?;
+        let default_param = a.default.as_ref().map(|d| default_expr(&a.ty, d, true)).transpose().map_err(|m| err(OPS, &q, m))?;
+        let default_meta = a.default.as_ref().map(|d| default_expr(&a.ty, d, false)).transpose().map_err(|m| err(OPS, &q, m))?;
+        args.push(ArgModel { name: a.name.clone(), ident: rust_ident(&a.name), ty: a.ty.clone(), rt, default_param, default_meta, kwarg_only: a.kwarg_only });
+    }
+    for r in &sig.returns {
+        if r.ty.base != BaseType::Tensor {
+            return Err(err(OPS, &q, "only Tensor and Tensor[] returns are supported"));
+        }
+    }
+    let mut kernels = Vec::new();
+    for (k, path) in &e.kernels {
+        let key = kernel_key_expr(k).ok_or_else(|| err(OPS, &q, format!("unknown dispatch key `{k}` (known: CPU, Autograd, CompositeImplicitAutograd, CompositeExplicitAutograd)")))?;
+        if path.trim().is_empty() || !path.split("::").all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+            return Err(err(OPS, &q, format!("kernel path `{path}` is not a Rust path")));
+        }
+        let path = if path.starts_with("crate::") { path.clone() } else { format!("ft_kernels::{path}") };
+        let key_name = k.to_snake_case();
+        kernels.push(KernelModel { key: key.into(), wrapper: String::new(), path }.with_wrapper(&key_name));
+    }
+    if kernels.is_empty() {
+        return Err(err(OPS, &q, "no kernels: give at least one of CPU, CompositeImplicitAutograd, CompositeExplicitAutograd"));
+    }
+    let both_composite = e.kernels.contains_key("CompositeImplicitAutograd") && e.kernels.contains_key("CompositeExplicitAutograd");
+    if both_composite {
+        return Err(err(OPS, &q, "an op cannot have both CompositeImplicitAutograd and CompositeExplicitAutograd kernels"));
+    }
+    let has_full = args.iter().any(|a| a.kwarg_only && a.default_param.is_some());
+    let key = format!("{}{}", sig.name.to_snake_case(), if sig.overload.is_empty() { String::new() } else { format!("_{}", sig.overload.to_snake_case()) });
+    let key = if sig.name.ends_with('_') { format!("{key}_inplace") } else { key };
+    let upper = key.to_shouty_snake_case();
+    let method_name = method.then(|| e.method_name.clone().unwrap_or_else(|| rust_name.clone()));
+    let composite = e.kernels.contains_key("CompositeImplicitAutograd");
+    let autograd = if composite { AutogradMode::Composite } else { AutogradMode::Fallthrough };
+    Ok(OpModel {
+        ret_type: return_type(&sig.returns),
+        signature_text: e.signature.clone(),
+        qualified: q,
+        key,
+        upper,
+        rust_name,
+        method_name,
+        has_full,
+        args,
+        kernels,
+        tags: e.tags.clone(),
+        doc: e.doc.clone().unwrap_or_default(),
+        autograd,
+        samples: e.samples.clone(),
+        sig,
+    })
+}
+
+impl KernelModel {
+    fn with_wrapper(mut self, key_name: &str) -> Self {
+        self.wrapper = key_name.to_string();
+        self
+    }
+}
+
+/// Loads and validates both files.
+pub fn build(ops_text: &str, derivs_text: &str) -> Result<Model, Vec<SchemaError>> {
+    let ops_file: OpsFile = toml::from_str(ops_text).map_err(|e| vec![err(OPS, "-", e.to_string())])?;
+    let der_file: DerivativesFile = toml::from_str(derivs_text).map_err(|e| vec![err(DERIVS, "-", e.to_string())])?;
+    let mut errors = Vec::new();
+    let mut ops = Vec::new();
+    let mut seen_names = BTreeSet::new();
+    for e in &ops_file.ops {
+        match build_op(e, &mut seen_names) {
+            Ok(op) => ops.push(op),
+            Err(e) => errors.push(e),
+        }
+    }
+    check_unique(&ops, &mut errors);
+    let mut helpers = BTreeMap::new();
+    for h in &der_file.helpers {
+        match signature::parse(&h.signature) {
+            Ok(sig) => {
+                helpers.insert(sig.name.clone(), HelperModel { sig, differentiable: h.differentiable });
+            }
+            Err(m) => errors.push(err(DERIVS, &h.signature, m.0)),
+        }
+    }
+    let nodes = crate::derive::build_nodes(&mut ops, &der_file.derivatives, &helpers, &mut errors);
+    let differentiable_flags: BTreeMap<String, Option<bool>> =
+        ops_file.ops.iter().filter_map(|e| signature::parse(&e.signature).ok().map(|s| (s.qualified(), e.differentiable))).collect();
+    for op in &ops {
+        let has_tensor_in = op.args.iter().any(|a| a.ty.base == BaseType::Tensor && a.ty.alias.as_ref().is_none_or(|al| !al.write || op.is_inplace()));
+        let marked = differentiable_flags.get(&op.qualified).copied().flatten();
+        match (&op.autograd, marked) {
+            (AutogradMode::Formula(_), Some(false)) => errors.push(err(OPS, &op.qualified, "marked differentiable = false but has a derivative formula")),
+            (AutogradMode::Fallthrough, None) if has_tensor_in => errors.push(err(
+                OPS,
+                &op.qualified,
+                "differentiable op with neither a formula in schema/derivatives.toml nor `differentiable = false`",
+            )),
+            _ => {}
+        }
+    }
+    if errors.is_empty() {
+        Ok(Model { ops, nodes })
+    } else {
+        Err(errors)
+    }
+}
+
+fn check_unique(ops: &[OpModel], errors: &mut Vec<SchemaError>) {
+    let mut names = BTreeSet::new();
+    let mut fns = BTreeSet::new();
+    for op in ops {
+        if !names.insert(op.qualified.clone()) {
+            errors.push(err(OPS, &op.qualified, "overload declared twice"));
+        }
+        if !fns.insert(op.rust_name.clone()) {
+            errors.push(err(OPS, &op.qualified, format!("Rust name `{}` is already used; set rust_name", op.rust_name)));
+        }
+    }
+}
+
+/// The derivative entry an op uses: its own, or (for in-place `foo_.X`) that of `foo.X`.
+pub fn derivative_for<'a>(op: &OpModel, entries: &'a [DerivativeEntry]) -> Option<&'a DerivativeEntry> {
+    let own = entries.iter().find(|d| d.of == op.qualified);
+    own.or_else(|| {
+        if op.is_inplace() {
+            let base = op.sig.name.trim_end_matches('_');
+            let q = if op.sig.overload.is_empty() { base.to_string() } else { format!("{base}.{}", op.sig.overload) };
+            entries.iter().find(|d| d.of == q)
+        } else {
+            None
+        }
+    })
+}
+
+/// `CamelCase` of an op's base name for node names.
+pub fn node_base_name(op_name: &str) -> String {
+    op_name.trim_end_matches('_').to_upper_camel_case()
+}
+
+/// Parses a formula, mapping errors to a SchemaError for `entry`.
+pub fn parse_formula(entry: &str, text: &str) -> Result<Expr, SchemaError> {
+    formula::parse(text).map_err(|e| err(DERIVS, entry, format!("formula `{text}`: {}", e.0)))
+}
+
+/// Shorthand used by `derive`.
+pub fn derivs_err(entry: &str, message: impl Into<String>) -> SchemaError {
+    err(DERIVS, entry, message)
+}
+
+/// Fills the borrow template of an arg for an owned value `x`.
+pub fn borrow_of(a: &ArgModel, x: &str) -> String {
+    fill(a.rt.borrow, x)
+}

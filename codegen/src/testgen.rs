@@ -1,0 +1,170 @@
+//! Generated tests: for every sample of every op, the typed API and the
+//! by-name boxed call must agree, and differentiable ops must pass gradcheck
+//! (and gradgradcheck when their formulas are differentiable) in float64.
+
+use crate::model::{AutogradMode, Model, OpModel};
+use crate::signature::BaseType;
+use serde::Serialize;
+
+/// One generated test.
+#[derive(Serialize)]
+pub struct TestView {
+    name: String,
+    qualified: String,
+    specs: Vec<String>,
+    typed_call: String,
+    to_vec: String,
+    positional: Vec<String>,
+    kwargs: Vec<(String, String)>,
+    gradcheck: bool,
+    gradgradcheck: bool,
+}
+
+/// Checks a tensor spec such as `f64[3,4]` or `f32[2,3]:t:positive`.
+pub fn check_spec(spec: &str) -> Result<(), String> {
+    let mut parts = spec.split(':');
+    let head = parts.next().unwrap_or_default();
+    let open = head.find('[').ok_or_else(|| format!("tensor spec `{spec}` needs a shape like f64[3,4]"))?;
+    let dtype = &head[..open];
+    const DTYPES: [&str; 10] = ["bool", "u8", "i8", "i16", "i32", "i64", "f16", "bf16", "f32", "f64"];
+    if !DTYPES.contains(&dtype) {
+        return Err(format!("tensor spec `{spec}`: unknown dtype `{dtype}` (one of {DTYPES:?})"));
+    }
+    let dims = head[open + 1..].strip_suffix(']').ok_or_else(|| format!("tensor spec `{spec}`: missing `]`"))?;
+    for d in dims.split(',').filter(|d| !d.trim().is_empty()) {
+        d.trim().parse::<usize>().map_err(|_| format!("tensor spec `{spec}`: bad size `{d}`"))?;
+    }
+    for flag in parts {
+        if !["t", "positive", "step", "expand", "offset"].contains(&flag) {
+            return Err(format!("tensor spec `{spec}`: unknown layout/domain flag `{flag}`"));
+        }
+    }
+    Ok(())
+}
+
+fn dtype_expr(name: &str) -> Option<&'static str> {
+    Some(match name.strip_prefix("torch.").unwrap_or(name) {
+        "bool" => "DType::Bool",
+        "uint8" => "DType::U8",
+        "int8" => "DType::I8",
+        "int16" => "DType::I16",
+        "int32" => "DType::I32",
+        "int64" => "DType::I64",
+        "float16" => "DType::F16",
+        "bfloat16" => "DType::BF16",
+        "float32" => "DType::F32",
+        "float64" => "DType::F64",
+        _ => return None,
+    })
+}
+
+fn int_list(v: &toml::Value) -> Option<String> {
+    let items = v.as_array()?.iter().map(|i| i.as_integer().map(|i| i.to_string())).collect::<Option<Vec<_>>>()?;
+    Some(items.join(", "))
+}
+
+/// (typed argument, boxed Value) for one sample value.
+fn sample_arg(op: &OpModel, a: &crate::model::ArgModel, v: &toml::Value, tensor_index: &mut usize) -> Result<(String, String), String> {
+    let bad = || format!("sample value {v} does not fit argument `{}`", a.name);
+    let opt = a.ty.is_optional();
+    let some = |s: String| if opt { format!("Some({s})") } else { s };
+    Ok(match (a.ty.base, a.ty.list, v) {
+        (BaseType::Tensor, None, toml::Value::String(spec)) => {
+            check_spec(spec)?;
+            let k = *tensor_index;
+            *tensor_index += 1;
+            (some(format!("&t[{k}]")), format!("Value::Tensor(t[{k}].clone())"))
+        }
+        (BaseType::Scalar, None, toml::Value::Integer(i)) => (some(format!("Scalar::Int({i})")), format!("Value::Int({i})")),
+        (BaseType::Scalar, None, toml::Value::Float(f)) => (some(format!("Scalar::Float({f:?})")), format!("Value::Float({f:?})")),
+        (BaseType::Scalar, None, toml::Value::Boolean(b)) => (some(format!("Scalar::Bool({b})")), format!("Value::Bool({b})")),
+        (BaseType::Int, None, toml::Value::Integer(i)) => (some(i.to_string()), format!("Value::Int({i})")),
+        (BaseType::Float, None, toml::Value::Float(f)) => (some(format!("{f:?}")), format!("Value::Float({f:?})")),
+        (BaseType::Float, None, toml::Value::Integer(i)) => (some(format!("{i}.0")), format!("Value::Int({i})")),
+        (BaseType::Bool, None, toml::Value::Boolean(b)) => (some(b.to_string()), format!("Value::Bool({b})")),
+        (BaseType::Int, Some(_), toml::Value::Array(_)) => {
+            let l = int_list(v).ok_or_else(bad)?;
+            let typed = if opt { format!("Some(&[{l}][..])") } else { format!("&[{l}]") };
+            (typed, format!("Value::IntList(vec![{l}])"))
+        }
+        (BaseType::ScalarType, None, toml::Value::String(s)) => {
+            let d = dtype_expr(s).ok_or_else(bad)?;
+            (some(d.to_string()), format!("Value::DType({d})"))
+        }
+        (BaseType::Str, None, toml::Value::String(s)) => (some(format!("{s:?}")), format!("Value::Str({s:?}.to_string())")),
+        _ => return Err(format!("{}: {}", op.qualified, bad())),
+    })
+}
+
+fn to_vec_expr(op: &OpModel) -> String {
+    match op.sig.returns.len() {
+        1 if op.sig.returns[0].ty.list.is_some() => "r".into(),
+        1 => "vec![r]".into(),
+        n => format!("vec![{}]", (0..n).map(|i| format!("r.{i}")).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// Builds one test per sample, or the validation errors of bad samples.
+pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> {
+    let mut out = Vec::new();
+    for (i, sample) in op.samples.iter().enumerate() {
+        for k in sample.keys() {
+            if !op.args.iter().any(|a| &a.name == k) {
+                return Err(format!("{}: sample {i} names unknown argument `{k}`", op.qualified));
+            }
+        }
+        let (mut typed, mut positional, mut kwargs, mut specs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut tensor_index = 0;
+        for a in &op.args {
+            match sample.get(&a.name) {
+                Some(v) => {
+                    if let toml::Value::String(s) = v {
+                        if a.ty.base == BaseType::Tensor {
+                            specs.push(s.clone());
+                        }
+                    }
+                    let (t, b) = sample_arg(op, a, v, &mut tensor_index)?;
+                    typed.push(t);
+                    if a.kwarg_only {
+                        kwargs.push((a.name.clone(), b));
+                    } else {
+                        positional.push(b);
+                    }
+                }
+                None => {
+                    let d = a.default_param.clone().ok_or_else(|| format!("{}: sample {i} lacks required argument `{}`", op.qualified, a.name))?;
+                    typed.push(d);
+                }
+            }
+        }
+        let float64 = !specs.is_empty() && specs.iter().all(|s| s.starts_with("f64"));
+        let differentiable = op.autograd != AutogradMode::Fallthrough && !op.is_inplace();
+        out.push(TestView {
+            name: format!("{}_sample_{i}", op.key),
+            qualified: op.qualified.clone(),
+            specs,
+            typed_call: format!("ops::{}({})", op.full_name(), typed.join(", ")),
+            to_vec: to_vec_expr(op),
+            positional,
+            kwargs,
+            gradcheck: differentiable && float64,
+            gradgradcheck: differentiable && float64 && twice,
+        });
+    }
+    Ok(out)
+}
+
+/// All generated tests, in schema order.
+pub fn test_views(model: &Model) -> Vec<TestView> {
+    let mut out = Vec::new();
+    for op in &model.ops {
+        let twice = match op.autograd {
+            AutogradMode::Formula(i) => model.nodes[i].twice_differentiable,
+            AutogradMode::Composite => true,
+            AutogradMode::Fallthrough => false,
+        };
+        // Validation already ran in `lib::validate_samples`; errors cannot reach here.
+        out.extend(sample_tests(op, twice).unwrap_or_default());
+    }
+    out
+}

@@ -1,0 +1,130 @@
+//! Hand-written functions that backward formulas call (declared as
+//! `[[helper]]` in `schema/derivatives.toml`). Each is built from recorded
+//! operators, so formulas using them can be differentiated again.
+
+use crate::ops;
+use crate::{DType, Error, Result, Scalar, Tensor};
+
+/// Sizes of `t` as i64, the form formulas pass around.
+///
+/// ```
+/// let t = frankentorch::Tensor::zeros_contiguous(&[2, 3], frankentorch::DType::F32);
+/// assert_eq!(frankentorch::autograd_helpers::sizes_of(&t), vec![2, 3]);
+/// ```
+pub fn sizes_of(t: &Tensor) -> Vec<i64> {
+    t.sizes().iter().map(|&s| s as i64).collect()
+}
+
+/// `grad * alpha`, skipping the multiply when `alpha == 1`.
+pub fn maybe_multiply(grad: &Tensor, alpha: Scalar) -> Result<Tensor> {
+    if alpha.equals(1.0) {
+        Ok(grad.clone())
+    } else {
+        ops::mul_scalar(grad, alpha)
+    }
+}
+
+/// Sums `grad` down to `size` (undoing a broadcast): leading dims are summed
+/// away, dims where `size` is 1 are summed with keepdim.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = ops::ones(&[2, 3, 4]).unwrap();
+/// let s = frankentorch::autograd_helpers::sum_to(&g, &[3, 1]).unwrap();
+/// assert_eq!(s.sizes(), &[3, 1]);
+/// assert_eq!(s.to_vec::<f32>().unwrap(), vec![8.0; 3]);
+/// ```
+pub fn sum_to(grad: &Tensor, size: &[i64]) -> Result<Tensor> {
+    let gsizes = grad.sizes();
+    if size.len() > gsizes.len() {
+        return Err(Error::shape("sum_to", format!("cannot sum a gradient of shape {gsizes:?} to {size:?}")));
+    }
+    let lead = gsizes.len() - size.len();
+    let mut dims: Vec<i64> = (0..lead as i64).collect();
+    for (i, &s) in size.iter().enumerate() {
+        let g = gsizes[lead + i] as i64;
+        if s == 1 && g != 1 {
+            dims.push((lead + i) as i64);
+        } else if s != g {
+            return Err(Error::shape("sum_to", format!("cannot sum a gradient of shape {gsizes:?} to {size:?}")));
+        }
+    }
+    if dims.is_empty() {
+        return Ok(grad.clone());
+    }
+    let summed = ops::sum_dim(grad, Some(&dims), true)?;
+    if lead == 0 {
+        return Ok(summed);
+    }
+    ops::view(&summed, size)
+}
+
+/// Gradient of `sum.dim_IntList`: unsqueeze the reduced dims (unless
+/// keepdim) and expand back to `sizes`.
+pub fn sum_backward(grad: &Tensor, sizes: &[i64], dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+    let ndim = sizes.len();
+    let all: Vec<i64> = (0..ndim as i64).collect();
+    let dims = match dims {
+        Some(d) if !d.is_empty() => d,
+        _ => &all,
+    };
+    let mut g = grad.clone();
+    if !keepdim && ndim > 0 {
+        let mut wrapped = ft_runtime::shape::wrap_dims("sum_backward", dims, ndim)?;
+        wrapped.sort_unstable();
+        for d in wrapped {
+            g = ops::unsqueeze(&g, d as i64)?;
+        }
+    }
+    ops::expand(&g, sizes)
+}
+
+/// Gradient of `mean.dim`: `sum_backward` divided by the number of reduced elements.
+pub fn mean_backward(grad: &Tensor, sizes: &[i64], dims: Option<&[i64]>, numel: i64, keepdim: bool) -> Result<Tensor> {
+    let count: i64 = match dims {
+        Some(d) if !d.is_empty() => {
+            let wrapped = ft_runtime::shape::wrap_dims("mean_backward", d, sizes.len())?;
+            wrapped.iter().map(|&i| sizes.get(i).copied().unwrap_or(1)).product()
+        }
+        _ => numel,
+    };
+    let g = sum_backward(grad, sizes, dims, keepdim)?;
+    ops::div_scalar(&g, Scalar::Int(count))
+}
+
+/// Gradient of `permute`: permutes back with the inverse order.
+pub fn permute_backwards(grad: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    let n = dims.len();
+    let wrapped = ft_runtime::shape::wrap_dims("permute_backwards", dims, n)?;
+    let mut inverse = vec![0i64; n];
+    for (i, &d) in wrapped.iter().enumerate() {
+        inverse[d] = i as i64;
+    }
+    ops::permute(grad, &inverse)
+}
+
+/// Gradient of `squeeze`: views the gradient back to the input's sizes.
+pub fn unsqueeze_to(grad: &Tensor, sizes: &[i64]) -> Result<Tensor> {
+    ops::reshape(grad, sizes)
+}
+
+/// Gradient of `squeeze.dim`: unsqueezes `dim` if the input had size 1 there.
+pub fn unsqueeze_to_dim(grad: &Tensor, dim: i64, sizes: &[i64]) -> Result<Tensor> {
+    if sizes.is_empty() {
+        return Ok(grad.clone());
+    }
+    let d = ft_runtime::shape::wrap_dim("unsqueeze_to", dim, sizes.len())?;
+    if sizes[d] == 1 {
+        ops::unsqueeze(grad, d as i64)
+    } else {
+        Ok(grad.clone())
+    }
+}
+
+/// `self.to(dtype)`: a cast, or `self` itself when the dtype already matches.
+pub fn to_dtype(t: &Tensor, dtype: DType) -> Result<Tensor> {
+    if t.dtype() == dtype {
+        return Ok(t.clone());
+    }
+    ops::_to_copy_full(t, Some(dtype), None, None, None, false, None)
+}

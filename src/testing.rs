@@ -1,0 +1,280 @@
+//! Test utilities used by the generated tests: deterministic sample tensors,
+//! the typed-vs-boxed comparison, and PyTorch-style `gradcheck` /
+//! `gradgradcheck` (central differences, eps 1e-6, atol 1e-5, rtol 1e-3).
+
+use crate::dispatch::Value;
+use crate::{grad, tls, DType, Error, Result, Scalar, Storage, Tensor};
+
+/// Which extra checks a sample gets.
+#[derive(Debug, Clone, Copy)]
+pub struct SampleChecks {
+    /// Compare analytical and numerical Jacobians.
+    pub gradcheck: bool,
+    /// Also check the Jacobian of the backward pass.
+    pub gradgradcheck: bool,
+}
+
+/// The deterministic value of element `i` of sample tensor number `seed`,
+/// in [-2, 2) (or [0.5, 2.5) for the `positive` domain).
+///
+/// ```
+/// assert_eq!(frankentorch::testing::sample_value(0, 0, false), frankentorch::testing::sample_value(0, 0, false));
+/// assert!(frankentorch::testing::sample_value(5, 1, true) >= 0.5);
+/// ```
+pub fn sample_value(i: usize, seed: usize, positive: bool) -> f64 {
+    let k = (i.wrapping_mul(7919).wrapping_add(seed.wrapping_mul(104_729)).wrapping_add(1)) % 1000;
+    let frac = k as f64 / 1000.0 + 0.0005;
+    if positive {
+        0.5 + 2.0 * frac
+    } else {
+        -2.0 + 4.0 * frac
+    }
+}
+
+fn dtype_of(name: &str) -> Option<DType> {
+    Some(match name {
+        "bool" => DType::Bool,
+        "u8" => DType::U8,
+        "i8" => DType::I8,
+        "i16" => DType::I16,
+        "i32" => DType::I32,
+        "i64" => DType::I64,
+        "f16" => DType::F16,
+        "bf16" => DType::BF16,
+        "f32" => DType::F32,
+        "f64" => DType::F64,
+        _ => return None,
+    })
+}
+
+fn values_tensor(n: usize, dtype: DType, seed: usize, positive: bool) -> Tensor {
+    let vals: Vec<f64> = (0..n)
+        .map(|i| {
+            let v = sample_value(i, seed, positive);
+            match dtype {
+                DType::Bool => ((i + seed) % 2) as f64,
+                DType::U8 => ((i * 3 + seed) % 5) as f64 + if positive { 1.0 } else { 0.0 },
+                d if d.is_integral(false) => {
+                    let x = ((i * 3 + seed) % 7) as f64 - 3.0;
+                    if positive {
+                        x.abs() + 1.0
+                    } else {
+                        x
+                    }
+                }
+                _ => v,
+            }
+        })
+        .collect();
+    let t = Tensor::from_vec(vals, &[n]).expect("sizes match");
+    crate::autograd_helpers::to_dtype(&t, dtype).expect("casts between V1 dtypes succeed")
+}
+
+/// Builds the sample tensor described by `spec`: `dtype[sizes]` followed by
+/// flags: `t` (stored transposed: the last two dims are non-contiguous),
+/// `step` (every other element of a larger last dim), `offset` (starts 3
+/// elements into its storage), `positive` (values in [0.5, 2.5)).
+///
+/// ```
+/// let t = frankentorch::testing::sample_tensor("f64[3,4]:t", 0);
+/// assert_eq!(t.sizes(), &[3, 4]);
+/// assert!(!t.is_contiguous());
+/// ```
+///
+/// # Panics
+/// On a malformed spec (codegen validates every spec in the schema).
+pub fn sample_tensor(spec: &str, seed: usize) -> Tensor {
+    let mut parts = spec.split(':');
+    let head = parts.next().unwrap_or_default();
+    let open = head.find('[').expect("spec has a shape");
+    let dtype = dtype_of(&head[..open]).expect("known dtype");
+    let sizes: Vec<usize> = head[open + 1..head.len() - 1].split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse().expect("size")).collect();
+    let flags: Vec<&str> = parts.collect();
+    let positive = flags.contains(&"positive");
+    let n: usize = sizes.iter().product();
+    let nd = sizes.len();
+    let (alloc, strides, offset): (usize, Vec<usize>, usize) = if flags.contains(&"t") && nd >= 2 {
+        let mut stored = sizes.clone();
+        stored.swap(nd - 1, nd - 2);
+        let mut st = ft_runtime::shape::contiguous_strides(&stored).to_vec();
+        st.swap(nd - 1, nd - 2);
+        (n, st, 0)
+    } else if flags.contains(&"step") && nd >= 1 {
+        let mut wide = sizes.clone();
+        wide[nd - 1] *= 2;
+        let mut st = ft_runtime::shape::contiguous_strides(&wide).to_vec();
+        st[nd - 1] = 2;
+        (wide.iter().product(), st, 0)
+    } else if flags.contains(&"offset") {
+        (n + 3, ft_runtime::shape::contiguous_strides(&sizes).to_vec(), 3)
+    } else {
+        (n, ft_runtime::shape::contiguous_strides(&sizes).to_vec(), 0)
+    };
+    let data = values_tensor(alloc.max(n), dtype, seed, positive);
+    let bytes = data.storage().to_bytes();
+    Tensor::from_storage(Storage::from_bytes(&bytes), &sizes, &strides, offset, dtype).expect("sample layout fits")
+}
+
+fn same_values(a: &Tensor, b: &Tensor) -> bool {
+    let (x, y) = (a.to_f64_vec(), b.to_f64_vec());
+    x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| p == q || (p.is_nan() && q.is_nan()))
+}
+
+/// Runs one generated sample: `typed` and `boxed` (the by-name call) must
+/// agree on success/failure, dtype, shape and values; then the requested
+/// gradient checks run on the typed form.
+///
+/// # Panics
+/// When a check fails, with the op name and the first difference.
+pub fn check_sample(
+    op: &str,
+    specs: &[&str],
+    typed: impl Fn(&[Tensor]) -> Result<Vec<Tensor>>,
+    boxed: impl Fn(&[Tensor]) -> Result<Vec<Value>>,
+    checks: SampleChecks,
+) {
+    let make = || specs.iter().enumerate().map(|(i, s)| sample_tensor(s, i)).collect::<Vec<_>>();
+    let (t1, t2) = (make(), make());
+    match (typed(&t1), boxed(&t2)) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.len(), b.len(), "{op}: typed and boxed calls return different counts");
+            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                let y = y.as_tensor().unwrap_or_else(|| panic!("{op}: boxed output {i} is not a tensor"));
+                assert_eq!(x.dtype(), y.dtype(), "{op}: output {i} dtype differs between typed and boxed calls");
+                assert_eq!(x.sizes(), y.sizes(), "{op}: output {i} shape differs between typed and boxed calls");
+                assert!(same_values(x, y), "{op}: output {i} values differ between typed and boxed calls");
+            }
+        }
+        (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind(), "{op}: typed and boxed calls fail differently: {a} / {b}"),
+        (a, b) => panic!("{op}: typed and boxed calls disagree: {:?} vs {:?}", a.map(|_| ()), b.map(|_| ())),
+    }
+    if checks.gradcheck {
+        let inputs = make();
+        if let Err(e) = gradcheck(&typed, &inputs) {
+            panic!("{op}: gradcheck failed: {e}");
+        }
+        if checks.gradgradcheck {
+            if let Err(e) = gradgradcheck(&typed, &inputs) {
+                panic!("{op}: gradgradcheck failed: {e}");
+            }
+        }
+    }
+}
+
+const EPS: f64 = 1e-6;
+const ATOL: f64 = 1e-5;
+const RTOL: f64 = 1e-3;
+
+fn leaves(inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    inputs
+        .iter()
+        .map(|t| {
+            let l = t.detach();
+            if l.dtype().is_floating_point() {
+                l.requires_grad_(true)?;
+            }
+            Ok(l)
+        })
+        .collect()
+}
+
+fn replace_value(t: &Tensor, k: usize, v: f64) -> Result<Tensor> {
+    let mut vals = t.to_f64_vec();
+    vals[k] = v;
+    let c = Tensor::from_vec(vals, t.sizes())?;
+    crate::autograd_helpers::to_dtype(&c, t.dtype())
+}
+
+/// PyTorch's `gradcheck` in float64 for `f` at `inputs` (every floating
+/// input is differentiated; outputs that do not require grad are skipped).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let x = frankentorch::testing::sample_tensor("f64[3]", 0);
+/// frankentorch::testing::gradcheck(|t: &[Tensor]| Ok(vec![t[0].exp()?]), &[x]).unwrap();
+/// ```
+pub fn gradcheck(f: impl Fn(&[Tensor]) -> Result<Vec<Tensor>>, inputs: &[Tensor]) -> Result<()> {
+    let xs = leaves(inputs)?;
+    let outs = f(&xs)?;
+    let diff: Vec<usize> = (0..xs.len()).filter(|&i| xs[i].requires_grad()).collect();
+    for (o, out) in outs.iter().enumerate() {
+        if !out.requires_grad() || !out.dtype().is_floating_point() {
+            continue;
+        }
+        let n_out = out.numel();
+        // analytical[i][e * n_out + k] = d out[k] / d xs[i][e]
+        let mut analytical: Vec<Vec<f64>> = xs.iter().map(|x| vec![0.0f64; x.numel() * n_out]).collect();
+        for k in 0..n_out {
+            let mut onehot = vec![0.0f64; n_out];
+            onehot[k] = 1.0;
+            let go = crate::autograd_helpers::to_dtype(&Tensor::from_vec(onehot, out.sizes())?, out.dtype())?;
+            let dins: Vec<Tensor> = diff.iter().map(|&i| xs[i].clone()).collect();
+            let g = grad(std::slice::from_ref(out), &dins, &[Some(go)], Some(true), false, true)?;
+            for (j, &i) in diff.iter().enumerate() {
+                if let Some(g) = &g[j] {
+                    for (e, v) in g.to_f64_vec().into_iter().enumerate() {
+                        analytical[i][e * n_out + k] = v;
+                    }
+                }
+            }
+        }
+        for &i in &diff {
+            let base_values = xs[i].to_f64_vec();
+            for (e, &base) in base_values.iter().enumerate() {
+                let eval = |v: f64| -> Result<Vec<f64>> {
+                    let _ng = tls::no_grad();
+                    let mut args: Vec<Tensor> = xs.iter().map(|x| x.detach()).collect();
+                    args[i] = replace_value(&xs[i], e, v)?;
+                    Ok(f(&args)?[o].to_f64_vec())
+                };
+                let (plus, minus) = (eval(base + EPS)?, eval(base - EPS)?);
+                for k in 0..n_out {
+                    let numerical = (plus[k] - minus[k]) / (2.0 * EPS);
+                    let a = analytical[i][e * n_out + k];
+                    if (a - numerical).abs() > ATOL + RTOL * numerical.abs() || a.is_nan() != numerical.is_nan() {
+                        return Err(Error::autograd(
+                            "gradcheck",
+                            format!(
+                                "Jacobian mismatch for output {o} with respect to input {i}: element ({e}, {k}) numerical {numerical} vs analytical {a}"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// PyTorch's `gradgradcheck`: gradcheck of the backward pass (with
+/// `create_graph`) with respect to the inputs and a fixed grad_output.
+pub fn gradgradcheck(f: impl Fn(&[Tensor]) -> Result<Vec<Tensor>>, inputs: &[Tensor]) -> Result<()> {
+    let probe = f(&leaves(inputs)?)?;
+    let grad_outs: Vec<Tensor> = probe
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.requires_grad() && o.dtype().is_floating_point())
+        .map(|(i, o)| {
+            let v = values_tensor(o.numel(), DType::F64, 100 + i, false);
+            crate::ops::view(&v, &crate::autograd_helpers::sizes_of(o))
+        })
+        .collect::<Result<_>>()?;
+    let n_in = inputs.len();
+    let backward_fn = |all: &[Tensor]| -> Result<Vec<Tensor>> {
+        let (xs, gos) = all.split_at(n_in);
+        let outs = f(xs)?;
+        let outs: Vec<Tensor> = outs.into_iter().filter(|o| o.requires_grad() && o.dtype().is_floating_point()).collect();
+        let diff: Vec<Tensor> = xs.iter().filter(|x| x.requires_grad()).cloned().collect();
+        let gos: Vec<Option<Tensor>> = gos.iter().cloned().map(Some).collect();
+        let gs = grad(&outs, &diff, &gos, Some(true), true, true)?;
+        Ok(gs.into_iter().flatten().collect())
+    };
+    let mut all: Vec<Tensor> = inputs.to_vec();
+    all.extend(grad_outs);
+    gradcheck(backward_fn, &all)
+}
+
+/// A scalar sample value as a [`Scalar`] (used by hand-written tests).
+pub fn scalar(v: f64) -> Scalar {
+    Scalar::Float(v)
+}
