@@ -4,12 +4,17 @@
 // Backward nodes (one struct per `[[derivative]]` entry, named as PyTorch
 // names them) and the Autograd-key kernels that record them.
 
-#![allow(clippy::too_many_arguments, clippy::needless_borrow, unused_imports, unused_variables)]
+#![allow(
+    clippy::too_many_arguments,
+    clippy::needless_borrow,
+    unused_imports,
+    unused_variables
+)]
 
 use crate::ops::*;
 use ft_runtime::autograd::{
-    check_inplace, collect_next_edges, compute_requires_grad, rebase_history, set_history, BackwardCtx, BackwardFn, Grads, Node,
-    SavedVariable,
+    check_inplace, collect_next_edges, compute_requires_grad, rebase_history, set_history, BackwardCtx, BackwardFn,
+    Grads, Node, SavedVariable,
 };
 use ft_runtime::dispatch::{DispatchKey, DispatchKeySet};
 use ft_runtime::{tls, DType, Device, Error, Layout, MemoryFormat, Result, Scalar, Tensor};
@@ -38,13 +43,11 @@ impl BackwardFn for AddBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::add.Scalar`.
-pub struct AddBackward1 {
-}
+pub struct AddBackward1 {}
 
 impl BackwardFn for AddBackward1 {
     fn name(&self) -> String {
@@ -62,8 +65,7 @@ impl BackwardFn for AddBackward1 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::sub.Tensor`.
@@ -85,18 +87,19 @@ impl BackwardFn for SubBackward0 {
             out[0] = Some(grad.clone());
         }
         if ctx.needs(1) {
-            out[1] = Some(crate::autograd_helpers::maybe_multiply(&(crate::ops::neg(&grad)?), self.alpha_)?);
+            out[1] = Some(crate::autograd_helpers::maybe_multiply(
+                &(crate::ops::neg(&grad)?),
+                self.alpha_,
+            )?);
         }
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::sub.Scalar`.
-pub struct SubBackward1 {
-}
+pub struct SubBackward1 {}
 
 impl BackwardFn for SubBackward1 {
     fn name(&self) -> String {
@@ -114,8 +117,7 @@ impl BackwardFn for SubBackward1 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::mul.Tensor`.
@@ -172,8 +174,7 @@ impl BackwardFn for MulBackward1 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::div.Tensor`.
@@ -198,7 +199,10 @@ impl BackwardFn for DivBackward0 {
             out[0] = Some(crate::ops::div(&grad, &other)?);
         }
         if ctx.needs(1) {
-            out[1] = Some(crate::ops::mul(&(crate::ops::neg(&grad)?), &(crate::ops::div(&(crate::ops::div(&self_, &other)?), &other)?))?);
+            out[1] = Some(crate::ops::mul(
+                &(crate::ops::neg(&grad)?),
+                &(crate::ops::div(&(crate::ops::div(&self_, &other)?), &other)?),
+            )?);
         }
         Ok(out)
     }
@@ -230,13 +234,11 @@ impl BackwardFn for DivBackward1 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::neg`.
-pub struct NegBackward0 {
-}
+pub struct NegBackward0 {}
 
 impl BackwardFn for NegBackward0 {
     fn name(&self) -> String {
@@ -254,8 +256,7 @@ impl BackwardFn for NegBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::exp`.
@@ -356,7 +357,10 @@ impl BackwardFn for CosBackward0 {
         };
         let self_ = self.self_.unpack(Some(ctx.node))?;
         if ctx.needs(0) {
-            out[0] = Some(crate::ops::mul(&(crate::ops::neg(&grad)?), &(crate::ops::sin(&self_)?))?);
+            out[0] = Some(crate::ops::mul(
+                &(crate::ops::neg(&grad)?),
+                &(crate::ops::sin(&self_)?),
+            )?);
         }
         Ok(out)
     }
@@ -500,7 +504,16 @@ impl BackwardFn for SigmoidBackwardBackward0 {
             out[0] = Some(crate::ops::sigmoid_backward(&grad, &output)?);
         }
         if ctx.needs(1) {
-            out[1] = Some(crate::ops::mul(&(crate::ops::mul(&grad, &grad_output)?), &(crate::ops::neg(&(crate::ops::sub_scalar(&(crate::ops::mul_scalar(&output, Scalar::Int(2i64))?), Scalar::Int(1i64), Scalar::Int(1))?))?))?);
+            out[1] = Some(crate::ops::mul(
+                &(crate::ops::mul(&grad, &grad_output)?),
+                &(crate::ops::neg(
+                    &(crate::ops::sub_scalar(
+                        &(crate::ops::mul_scalar(&output, Scalar::Int(2i64))?),
+                        Scalar::Int(1i64),
+                        Scalar::Int(1),
+                    )?),
+                )?),
+            )?);
         }
         Ok(out)
     }
@@ -533,7 +546,10 @@ impl BackwardFn for TanhBackwardBackward0 {
             out[0] = Some(crate::ops::tanh_backward(&grad, &output)?);
         }
         if ctx.needs(1) {
-            out[1] = Some(crate::ops::mul(&(crate::ops::mul(&(crate::ops::mul_scalar(&output, Scalar::Int((-2i64)))?), &grad)?), &grad_output)?);
+            out[1] = Some(crate::ops::mul(
+                &(crate::ops::mul(&(crate::ops::mul_scalar(&output, Scalar::Int(-2i64))?), &grad)?),
+                &grad_output,
+            )?);
         }
         Ok(out)
     }
@@ -565,8 +581,7 @@ impl BackwardFn for SumBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::sum.dim_IntList`.
@@ -587,13 +602,17 @@ impl BackwardFn for SumBackward1 {
             return Ok(out);
         };
         if ctx.needs(0) {
-            out[0] = Some(crate::autograd_helpers::sum_backward(&grad, &self.self_sizes, self.dim_.as_deref(), self.keepdim_)?);
+            out[0] = Some(crate::autograd_helpers::sum_backward(
+                &grad,
+                &self.self_sizes,
+                self.dim_.as_deref(),
+                self.keepdim_,
+            )?);
         }
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::mean`.
@@ -613,13 +632,15 @@ impl BackwardFn for MeanBackward0 {
             return Ok(out);
         };
         if ctx.needs(0) {
-            out[0] = Some(crate::ops::div_scalar(&(crate::ops::expand_full(&grad, &self.self_sizes, false)?), Scalar::Int(self.self_numel))?);
+            out[0] = Some(crate::ops::div_scalar(
+                &(crate::ops::expand_full(&grad, &self.self_sizes, false)?),
+                Scalar::Int(self.self_numel),
+            )?);
         }
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::mean.dim`.
@@ -641,13 +662,18 @@ impl BackwardFn for MeanBackward1 {
             return Ok(out);
         };
         if ctx.needs(0) {
-            out[0] = Some(crate::autograd_helpers::mean_backward(&grad, &self.self_sizes, self.dim_.as_deref(), self.self_numel, self.keepdim_)?);
+            out[0] = Some(crate::autograd_helpers::mean_backward(
+                &grad,
+                &self.self_sizes,
+                self.dim_.as_deref(),
+                self.self_numel,
+                self.keepdim_,
+            )?);
         }
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::mm`.
@@ -737,8 +763,7 @@ impl BackwardFn for ViewBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::transpose.int`.
@@ -763,8 +788,7 @@ impl BackwardFn for TransposeBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::permute`.
@@ -788,8 +812,7 @@ impl BackwardFn for PermuteBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::expand`.
@@ -813,8 +836,7 @@ impl BackwardFn for ExpandBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::unsqueeze`.
@@ -838,8 +860,7 @@ impl BackwardFn for UnsqueezeBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::squeeze`.
@@ -863,8 +884,7 @@ impl BackwardFn for SqueezeBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::squeeze.dim`.
@@ -884,18 +904,20 @@ impl BackwardFn for SqueezeBackward1 {
             return Ok(out);
         };
         if ctx.needs(0) {
-            out[0] = Some(crate::autograd_helpers::unsqueeze_to_dim(&grad, self.dim_, &self.self_sizes)?);
+            out[0] = Some(crate::autograd_helpers::unsqueeze_to_dim(
+                &grad,
+                self.dim_,
+                &self.self_sizes,
+            )?);
         }
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::clone`.
-pub struct CloneBackward0 {
-}
+pub struct CloneBackward0 {}
 
 impl BackwardFn for CloneBackward0 {
     fn name(&self) -> String {
@@ -913,8 +935,7 @@ impl BackwardFn for CloneBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::_to_copy`.
@@ -938,13 +959,11 @@ impl BackwardFn for ToCopyBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::copy_`.
-pub struct CopyBackward0 {
-}
+pub struct CopyBackward0 {}
 
 impl BackwardFn for CopyBackward0 {
     fn name(&self) -> String {
@@ -965,13 +984,11 @@ impl BackwardFn for CopyBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::fill_.Scalar`.
-pub struct FillBackward0 {
-}
+pub struct FillBackward0 {}
 
 impl BackwardFn for FillBackward0 {
     fn name(&self) -> String {
@@ -989,13 +1006,11 @@ impl BackwardFn for FillBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::zero_`.
-pub struct ZeroBackward0 {
-}
+pub struct ZeroBackward0 {}
 
 impl BackwardFn for ZeroBackward0 {
     fn name(&self) -> String {
@@ -1013,14 +1028,17 @@ impl BackwardFn for ZeroBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-    }
+    fn release_variables(&self) {}
 }
 
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_, other]) } else { Vec::new() };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
     let saved = if requires_grad { Some((alpha,)) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
@@ -1036,24 +1054,37 @@ pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Te
 /// Autograd kernel of `aten::add.Scalar`: records `AddBackward1` when an input requires grad.
 pub(crate) fn add_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((,)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         add_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha)?
     };
-    if let Some((,)) = saved {
-        let node = Node::new(AddBackward1 {  }, next_edges);
+    if let Some(()) = saved {
+        let node = Node::new(AddBackward1 {}, next_edges);
         set_history(&result, &node);
     }
     Ok(result)
 }
 
 /// Autograd kernel of `aten::add_.Tensor`: records `AddBackward0` when an input requires grad.
-pub(crate) fn add_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
+pub(crate) fn add_tensor_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
     check_inplace("aten::add_.Tensor", self_, requires_grad)?;
-    let next_edges = if requires_grad { collect_next_edges(&[self_, other]) } else { Vec::new() };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
     let saved = if requires_grad { Some((alpha,)) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
@@ -1069,7 +1100,11 @@ pub(crate) fn add_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, ot
 /// Autograd kernel of `aten::sub.Tensor`: records `SubBackward0` when an input requires grad.
 pub(crate) fn sub_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_, other]) } else { Vec::new() };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
     let saved = if requires_grad { Some((alpha,)) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
@@ -1085,14 +1120,18 @@ pub(crate) fn sub_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Te
 /// Autograd kernel of `aten::sub.Scalar`: records `SubBackward1` when an input requires grad.
 pub(crate) fn sub_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((,)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         sub_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha)?
     };
-    if let Some((,)) = saved {
-        let node = Node::new(SubBackward1 {  }, next_edges);
+    if let Some(()) = saved {
+        let node = Node::new(SubBackward1 {}, next_edges);
         set_history(&result, &node);
     }
     Ok(result)
@@ -1101,14 +1140,28 @@ pub(crate) fn sub_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Sca
 /// Autograd kernel of `aten::mul.Tensor`: records `MulBackward0` when an input requires grad.
 pub(crate) fn mul_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_, other]) } else { Vec::new() };
-    let saved = if requires_grad { Some((SavedVariable::new(other, false), SavedVariable::new(self_, false),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(other, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         mul_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
     };
-    if let Some((pre_other_, pre_self_,)) = saved {
-        let node = Node::new(MulBackward0 { other_: pre_other_, self_: pre_self_ }, next_edges);
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            MulBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1117,7 +1170,11 @@ pub(crate) fn mul_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Te
 /// Autograd kernel of `aten::mul.Scalar`: records `MulBackward1` when an input requires grad.
 pub(crate) fn mul_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
     let saved = if requires_grad { Some((other,)) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
@@ -1134,14 +1191,37 @@ pub(crate) fn mul_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Sca
 pub(crate) fn mul_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
     check_inplace("aten::mul_.Tensor", self_, requires_grad)?;
-    let next_edges = if requires_grad { collect_next_edges(&[self_, other]) } else { Vec::new() };
-    let saved = if requires_grad { Some((SavedVariable::new(other, false), SavedVariable::new(&{ let _no_grad = tls::no_grad(); crate::ops::clone(self_, None)? }, false),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(other, false),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         mul_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
     };
-    if let Some((pre_other_, pre_self_,)) = saved {
-        let node = Node::new(MulBackward0 { other_: pre_other_, self_: pre_self_ }, next_edges);
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            MulBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
         rebase_history(&result, &node);
     }
     Ok(result)
@@ -1150,14 +1230,28 @@ pub(crate) fn mul_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, ot
 /// Autograd kernel of `aten::div.Tensor`: records `DivBackward0` when an input requires grad.
 pub(crate) fn div_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_, other]) } else { Vec::new() };
-    let saved = if requires_grad { Some((SavedVariable::new(other, false), SavedVariable::new(self_, false),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(other, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         div_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
     };
-    if let Some((pre_other_, pre_self_,)) = saved {
-        let node = Node::new(DivBackward0 { other_: pre_other_, self_: pre_self_ }, next_edges);
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            DivBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1166,7 +1260,11 @@ pub(crate) fn div_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Te
 /// Autograd kernel of `aten::div.Scalar`: records `DivBackward1` when an input requires grad.
 pub(crate) fn div_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
     let saved = if requires_grad { Some((other,)) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
@@ -1182,14 +1280,18 @@ pub(crate) fn div_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Sca
 /// Autograd kernel of `aten::neg`: records `NegBackward0` when an input requires grad.
 pub(crate) fn neg_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((,)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         neg_call(ks.below(DispatchKey::AutogradCPU), self_)?
     };
-    if let Some((,)) = saved {
-        let node = Node::new(NegBackward0 {  }, next_edges);
+    if let Some(()) = saved {
+        let node = Node::new(NegBackward0 {}, next_edges);
         set_history(&result, &node);
     }
     Ok(result)
@@ -1198,14 +1300,23 @@ pub(crate) fn neg_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
 /// Autograd kernel of `aten::exp`: records `ExpBackward0` when an input requires grad.
 pub(crate) fn exp_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((,)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         exp_call(ks.below(DispatchKey::AutogradCPU), self_)?
     };
-    if let Some((,)) = saved {
-        let node = Node::new(ExpBackward0 { result_: SavedVariable::for_output(&result, 0, "ExpBackward0") }, next_edges);
+    if let Some(()) = saved {
+        let node = Node::new(
+            ExpBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "ExpBackward0"),
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1214,8 +1325,16 @@ pub(crate) fn exp_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
 /// Autograd kernel of `aten::log`: records `LogBackward0` when an input requires grad.
 pub(crate) fn log_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((SavedVariable::new(self_, false),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         log_call(ks.below(DispatchKey::AutogradCPU), self_)?
@@ -1230,8 +1349,16 @@ pub(crate) fn log_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
 /// Autograd kernel of `aten::sin`: records `SinBackward0` when an input requires grad.
 pub(crate) fn sin_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((SavedVariable::new(self_, false),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         sin_call(ks.below(DispatchKey::AutogradCPU), self_)?
@@ -1246,8 +1373,16 @@ pub(crate) fn sin_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
 /// Autograd kernel of `aten::cos`: records `CosBackward0` when an input requires grad.
 pub(crate) fn cos_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((SavedVariable::new(self_, false),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         cos_call(ks.below(DispatchKey::AutogradCPU), self_)?
@@ -1262,14 +1397,23 @@ pub(crate) fn cos_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
 /// Autograd kernel of `aten::relu`: records `ReluBackward0` when an input requires grad.
 pub(crate) fn relu_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((,)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         relu_call(ks.below(DispatchKey::AutogradCPU), self_)?
     };
-    if let Some((,)) = saved {
-        let node = Node::new(ReluBackward0 { result_: SavedVariable::for_output(&result, 0, "ReluBackward0") }, next_edges);
+    if let Some(()) = saved {
+        let node = Node::new(
+            ReluBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "ReluBackward0"),
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1278,14 +1422,23 @@ pub(crate) fn relu_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
 /// Autograd kernel of `aten::sigmoid`: records `SigmoidBackward0` when an input requires grad.
 pub(crate) fn sigmoid_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((,)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         sigmoid_call(ks.below(DispatchKey::AutogradCPU), self_)?
     };
-    if let Some((,)) = saved {
-        let node = Node::new(SigmoidBackward0 { result_: SavedVariable::for_output(&result, 0, "SigmoidBackward0") }, next_edges);
+    if let Some(()) = saved {
+        let node = Node::new(
+            SigmoidBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "SigmoidBackward0"),
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1294,30 +1447,58 @@ pub(crate) fn sigmoid_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Ten
 /// Autograd kernel of `aten::tanh`: records `TanhBackward0` when an input requires grad.
 pub(crate) fn tanh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((,)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         tanh_call(ks.below(DispatchKey::AutogradCPU), self_)?
     };
-    if let Some((,)) = saved {
-        let node = Node::new(TanhBackward0 { result_: SavedVariable::for_output(&result, 0, "TanhBackward0") }, next_edges);
+    if let Some(()) = saved {
+        let node = Node::new(
+            TanhBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "TanhBackward0"),
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
 }
 
 /// Autograd kernel of `aten::threshold_backward`: records `ThresholdBackwardBackward0` when an input requires grad.
-pub(crate) fn threshold_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor, threshold: Scalar) -> Result<Tensor> {
+pub(crate) fn threshold_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: Scalar,
+) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[grad_output, self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[grad_output, self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((SavedVariable::new(self_, false), threshold,)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false), threshold))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         threshold_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, threshold)?
     };
-    if let Some((pre_self_, pre_threshold_,)) = saved {
-        let node = Node::new(ThresholdBackwardBackward0 { self_: pre_self_, threshold_: pre_threshold_ }, next_edges);
+    if let Some((pre_self_, pre_threshold_)) = saved {
+        let node = Node::new(
+            ThresholdBackwardBackward0 {
+                self_: pre_self_,
+                threshold_: pre_threshold_,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1326,14 +1507,31 @@ pub(crate) fn threshold_backward_autograd(ks: DispatchKeySet, grad_output: &Tens
 /// Autograd kernel of `aten::sigmoid_backward`: records `SigmoidBackwardBackward0` when an input requires grad.
 pub(crate) fn sigmoid_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor, output: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[grad_output, output]);
-    let next_edges = if requires_grad { collect_next_edges(&[grad_output, output]) } else { Vec::new() };
-    let saved = if requires_grad { Some((SavedVariable::new(grad_output, false), SavedVariable::new(output, false),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(grad_output, false),
+            SavedVariable::new(output, false),
+        ))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         sigmoid_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, output)?
     };
-    if let Some((pre_grad_output_, pre_output_,)) = saved {
-        let node = Node::new(SigmoidBackwardBackward0 { grad_output_: pre_grad_output_, output_: pre_output_ }, next_edges);
+    if let Some((pre_grad_output_, pre_output_)) = saved {
+        let node = Node::new(
+            SigmoidBackwardBackward0 {
+                grad_output_: pre_grad_output_,
+                output_: pre_output_,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1342,14 +1540,31 @@ pub(crate) fn sigmoid_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor
 /// Autograd kernel of `aten::tanh_backward`: records `TanhBackwardBackward0` when an input requires grad.
 pub(crate) fn tanh_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor, output: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[grad_output, output]);
-    let next_edges = if requires_grad { collect_next_edges(&[grad_output, output]) } else { Vec::new() };
-    let saved = if requires_grad { Some((SavedVariable::new(grad_output, false), SavedVariable::new(output, false),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(grad_output, false),
+            SavedVariable::new(output, false),
+        ))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         tanh_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, output)?
     };
-    if let Some((pre_grad_output_, pre_output_,)) = saved {
-        let node = Node::new(TanhBackwardBackward0 { grad_output_: pre_grad_output_, output_: pre_output_ }, next_edges);
+    if let Some((pre_grad_output_, pre_output_)) = saved {
+        let node = Node::new(
+            TanhBackwardBackward0 {
+                grad_output_: pre_grad_output_,
+                output_: pre_output_,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1358,30 +1573,68 @@ pub(crate) fn tanh_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor, o
 /// Autograd kernel of `aten::sum`: records `SumBackward0` when an input requires grad.
 pub(crate) fn sum_autograd(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((crate::autograd_helpers::sizes_of(self_),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((crate::autograd_helpers::sizes_of(self_),))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         sum_call(ks.below(DispatchKey::AutogradCPU), self_, dtype)?
     };
     if let Some((pre_self_sizes,)) = saved {
-        let node = Node::new(SumBackward0 { self_sizes: pre_self_sizes }, next_edges);
+        let node = Node::new(
+            SumBackward0 {
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
 }
 
 /// Autograd kernel of `aten::sum.dim_IntList`: records `SumBackward1` when an input requires grad.
-pub(crate) fn sum_dim_int_list_autograd(ks: DispatchKeySet, self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+pub(crate) fn sum_dim_int_list_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((dim.map(|v| v.to_vec()), keepdim, crate::autograd_helpers::sizes_of(self_),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim.map(|v| v.to_vec()),
+            keepdim,
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         sum_dim_int_list_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, dtype)?
     };
-    if let Some((pre_dim_, pre_keepdim_, pre_self_sizes,)) = saved {
-        let node = Node::new(SumBackward1 { dim_: pre_dim_, keepdim_: pre_keepdim_, self_sizes: pre_self_sizes }, next_edges);
+    if let Some((pre_dim_, pre_keepdim_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            SumBackward1 {
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1390,30 +1643,71 @@ pub(crate) fn sum_dim_int_list_autograd(ks: DispatchKeySet, self_: &Tensor, dim:
 /// Autograd kernel of `aten::mean`: records `MeanBackward0` when an input requires grad.
 pub(crate) fn mean_autograd(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((crate::autograd_helpers::sizes_of(self_), (self_.numel() as i64),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((crate::autograd_helpers::sizes_of(self_), (self_.numel() as i64)))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         mean_call(ks.below(DispatchKey::AutogradCPU), self_, dtype)?
     };
-    if let Some((pre_self_sizes, pre_self_numel,)) = saved {
-        let node = Node::new(MeanBackward0 { self_sizes: pre_self_sizes, self_numel: pre_self_numel }, next_edges);
+    if let Some((pre_self_sizes, pre_self_numel)) = saved {
+        let node = Node::new(
+            MeanBackward0 {
+                self_sizes: pre_self_sizes,
+                self_numel: pre_self_numel,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
 }
 
 /// Autograd kernel of `aten::mean.dim`: records `MeanBackward1` when an input requires grad.
-pub(crate) fn mean_dim_autograd(ks: DispatchKeySet, self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+pub(crate) fn mean_dim_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((dim.map(|v| v.to_vec()), keepdim, crate::autograd_helpers::sizes_of(self_), (self_.numel() as i64),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim.map(|v| v.to_vec()),
+            keepdim,
+            crate::autograd_helpers::sizes_of(self_),
+            (self_.numel() as i64),
+        ))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         mean_dim_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, dtype)?
     };
-    if let Some((pre_dim_, pre_keepdim_, pre_self_sizes, pre_self_numel,)) = saved {
-        let node = Node::new(MeanBackward1 { dim_: pre_dim_, keepdim_: pre_keepdim_, self_sizes: pre_self_sizes, self_numel: pre_self_numel }, next_edges);
+    if let Some((pre_dim_, pre_keepdim_, pre_self_sizes, pre_self_numel)) = saved {
+        let node = Node::new(
+            MeanBackward1 {
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_sizes: pre_self_sizes,
+                self_numel: pre_self_numel,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1422,14 +1716,28 @@ pub(crate) fn mean_dim_autograd(ks: DispatchKeySet, self_: &Tensor, dim: Option<
 /// Autograd kernel of `aten::mm`: records `MmBackward0` when an input requires grad.
 pub(crate) fn mm_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, mat2]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_, mat2]) } else { Vec::new() };
-    let saved = if requires_grad { Some((SavedVariable::new(mat2, false), SavedVariable::new(self_, false),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, mat2])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(mat2, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         mm_call(ks.below(DispatchKey::AutogradCPU), self_, mat2)?
     };
-    if let Some((pre_mat2_, pre_self_,)) = saved {
-        let node = Node::new(MmBackward0 { mat2_: pre_mat2_, self_: pre_self_ }, next_edges);
+    if let Some((pre_mat2_, pre_self_)) = saved {
+        let node = Node::new(
+            MmBackward0 {
+                mat2_: pre_mat2_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1438,14 +1746,28 @@ pub(crate) fn mm_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> 
 /// Autograd kernel of `aten::bmm`: records `BmmBackward0` when an input requires grad.
 pub(crate) fn bmm_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, mat2]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_, mat2]) } else { Vec::new() };
-    let saved = if requires_grad { Some((SavedVariable::new(mat2, false), SavedVariable::new(self_, false),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, mat2])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(mat2, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         bmm_call(ks.below(DispatchKey::AutogradCPU), self_, mat2)?
     };
-    if let Some((pre_mat2_, pre_self_,)) = saved {
-        let node = Node::new(BmmBackward0 { mat2_: pre_mat2_, self_: pre_self_ }, next_edges);
+    if let Some((pre_mat2_, pre_self_)) = saved {
+        let node = Node::new(
+            BmmBackward0 {
+                mat2_: pre_mat2_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1454,14 +1776,27 @@ pub(crate) fn bmm_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) ->
 /// Autograd kernel of `aten::view`: records `ViewBackward0` when an input requires grad.
 pub(crate) fn view_autograd(ks: DispatchKeySet, self_: &Tensor, size: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((crate::autograd_helpers::sizes_of(self_),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((crate::autograd_helpers::sizes_of(self_),))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         view_call(ks.below(DispatchKey::AutogradCPU), self_, size)?
     };
     if let Some((pre_self_sizes,)) = saved {
-        let node = Node::new(ViewBackward0 { self_sizes: pre_self_sizes }, next_edges);
+        let node = Node::new(
+            ViewBackward0 {
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1470,14 +1805,24 @@ pub(crate) fn view_autograd(ks: DispatchKeySet, self_: &Tensor, size: &[i64]) ->
 /// Autograd kernel of `aten::transpose.int`: records `TransposeBackward0` when an input requires grad.
 pub(crate) fn transpose_int_autograd(ks: DispatchKeySet, self_: &Tensor, dim0: i64, dim1: i64) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((dim0, dim1,)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((dim0, dim1)) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         transpose_int_call(ks.below(DispatchKey::AutogradCPU), self_, dim0, dim1)?
     };
-    if let Some((pre_dim0_, pre_dim1_,)) = saved {
-        let node = Node::new(TransposeBackward0 { dim0_: pre_dim0_, dim1_: pre_dim1_ }, next_edges);
+    if let Some((pre_dim0_, pre_dim1_)) = saved {
+        let node = Node::new(
+            TransposeBackward0 {
+                dim0_: pre_dim0_,
+                dim1_: pre_dim1_,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1486,7 +1831,11 @@ pub(crate) fn transpose_int_autograd(ks: DispatchKeySet, self_: &Tensor, dim0: i
 /// Autograd kernel of `aten::permute`: records `PermuteBackward0` when an input requires grad.
 pub(crate) fn permute_autograd(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
     let saved = if requires_grad { Some((dims.to_vec(),)) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
@@ -1502,14 +1851,27 @@ pub(crate) fn permute_autograd(ks: DispatchKeySet, self_: &Tensor, dims: &[i64])
 /// Autograd kernel of `aten::expand`: records `ExpandBackward0` when an input requires grad.
 pub(crate) fn expand_autograd(ks: DispatchKeySet, self_: &Tensor, size: &[i64], implicit: bool) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((crate::autograd_helpers::sizes_of(self_),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((crate::autograd_helpers::sizes_of(self_),))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         expand_call(ks.below(DispatchKey::AutogradCPU), self_, size, implicit)?
     };
     if let Some((pre_self_sizes,)) = saved {
-        let node = Node::new(ExpandBackward0 { self_sizes: pre_self_sizes }, next_edges);
+        let node = Node::new(
+            ExpandBackward0 {
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1518,7 +1880,11 @@ pub(crate) fn expand_autograd(ks: DispatchKeySet, self_: &Tensor, size: &[i64], 
 /// Autograd kernel of `aten::unsqueeze`: records `UnsqueezeBackward0` when an input requires grad.
 pub(crate) fn unsqueeze_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
     let saved = if requires_grad { Some((dim,)) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
@@ -1534,14 +1900,27 @@ pub(crate) fn unsqueeze_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64) -
 /// Autograd kernel of `aten::squeeze`: records `SqueezeBackward0` when an input requires grad.
 pub(crate) fn squeeze_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((crate::autograd_helpers::sizes_of(self_),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((crate::autograd_helpers::sizes_of(self_),))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         squeeze_call(ks.below(DispatchKey::AutogradCPU), self_)?
     };
     if let Some((pre_self_sizes,)) = saved {
-        let node = Node::new(SqueezeBackward0 { self_sizes: pre_self_sizes }, next_edges);
+        let node = Node::new(
+            SqueezeBackward0 {
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
@@ -1550,63 +1929,121 @@ pub(crate) fn squeeze_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Ten
 /// Autograd kernel of `aten::squeeze.dim`: records `SqueezeBackward1` when an input requires grad.
 pub(crate) fn squeeze_dim_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((dim, crate::autograd_helpers::sizes_of(self_),)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         squeeze_dim_call(ks.below(DispatchKey::AutogradCPU), self_, dim)?
     };
-    if let Some((pre_dim_, pre_self_sizes,)) = saved {
-        let node = Node::new(SqueezeBackward1 { dim_: pre_dim_, self_sizes: pre_self_sizes }, next_edges);
+    if let Some((pre_dim_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            SqueezeBackward1 {
+                dim_: pre_dim_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
 }
 
 /// Autograd kernel of `aten::clone`: records `CloneBackward0` when an input requires grad.
-pub(crate) fn clone_autograd(ks: DispatchKeySet, self_: &Tensor, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+pub(crate) fn clone_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((,)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         clone_call(ks.below(DispatchKey::AutogradCPU), self_, memory_format)?
     };
-    if let Some((,)) = saved {
-        let node = Node::new(CloneBackward0 {  }, next_edges);
+    if let Some(()) = saved {
+        let node = Node::new(CloneBackward0 {}, next_edges);
         set_history(&result, &node);
     }
     Ok(result)
 }
 
 /// Autograd kernel of `aten::_to_copy`: records `ToCopyBackward0` when an input requires grad.
-pub(crate) fn to_copy_autograd(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, non_blocking: bool, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+pub(crate) fn to_copy_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    non_blocking: bool,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
     let saved = if requires_grad { Some((self_.dtype(),)) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
-        to_copy_call(ks.below(DispatchKey::AutogradCPU), self_, dtype, layout, device, pin_memory, non_blocking, memory_format)?
+        to_copy_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            dtype,
+            layout,
+            device,
+            pin_memory,
+            non_blocking,
+            memory_format,
+        )?
     };
     if let Some((pre_self_scalar_type,)) = saved {
-        let node = Node::new(ToCopyBackward0 { self_scalar_type: pre_self_scalar_type }, next_edges);
+        let node = Node::new(
+            ToCopyBackward0 {
+                self_scalar_type: pre_self_scalar_type,
+            },
+            next_edges,
+        );
         set_history(&result, &node);
     }
     Ok(result)
 }
 
 /// Autograd kernel of `aten::copy_`: records `CopyBackward0` when an input requires grad.
-pub(crate) fn copy_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, src: &Tensor, non_blocking: bool) -> Result<Tensor> {
+pub(crate) fn copy_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    non_blocking: bool,
+) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, src]);
     check_inplace("aten::copy_", self_, requires_grad)?;
-    let next_edges = if requires_grad { collect_next_edges(&[self_, src]) } else { Vec::new() };
-    let saved = if requires_grad { Some((,)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         copy_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, src, non_blocking)?
     };
-    if let Some((,)) = saved {
-        let node = Node::new(CopyBackward0 {  }, next_edges);
+    if let Some(()) = saved {
+        let node = Node::new(CopyBackward0 {}, next_edges);
         rebase_history(&result, &node);
     }
     Ok(result)
@@ -1616,14 +2053,18 @@ pub(crate) fn copy_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, src: &Te
 pub(crate) fn fill_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, value: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
     check_inplace("aten::fill_.Scalar", self_, requires_grad)?;
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((,)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         fill_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, value)?
     };
-    if let Some((,)) = saved {
-        let node = Node::new(FillBackward0 {  }, next_edges);
+    if let Some(()) = saved {
+        let node = Node::new(FillBackward0 {}, next_edges);
         rebase_history(&result, &node);
     }
     Ok(result)
@@ -1633,16 +2074,19 @@ pub(crate) fn fill_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, v
 pub(crate) fn zero_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
     check_inplace("aten::zero_", self_, requires_grad)?;
-    let next_edges = if requires_grad { collect_next_edges(&[self_]) } else { Vec::new() };
-    let saved = if requires_grad { Some((,)) } else { None };
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         zero_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
     };
-    if let Some((,)) = saved {
-        let node = Node::new(ZeroBackward0 {  }, next_edges);
+    if let Some(()) = saved {
+        let node = Node::new(ZeroBackward0 {}, next_edges);
         rebase_history(&result, &node);
     }
     Ok(result)
 }
-

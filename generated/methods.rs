@@ -19,8 +19,8 @@ pub trait TensorOps {
     fn add_scalar(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::add_`].
     fn add_(&self, other: &Tensor) -> Result<Tensor>;
-    /// Method form of [`ops::add__full`].
-    fn add__full(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::add_full_`].
+    fn add_full_(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::sub`].
     fn sub(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::sub_full`].
@@ -124,8 +124,8 @@ impl TensorOps for Tensor {
     fn add_(&self, other: &Tensor) -> Result<Tensor> {
         ops::add_(self, other)
     }
-    fn add__full(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
-        ops::add__full(self, other, alpha)
+    fn add_full_(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
+        ops::add_full_(self, other, alpha)
     }
     fn sub(&self, other: &Tensor) -> Result<Tensor> {
         ops::sub(self, other)

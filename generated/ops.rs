@@ -8,10 +8,10 @@
 #![allow(clippy::too_many_arguments, clippy::needless_borrow, unused_imports)]
 
 use ft_runtime::dispatch::{
-    self, Arg, ArgType, BoxedOp, DefaultValue, DispatchKey, DispatchKeySet, Kernel, KernelKey, Op, OpSchema, Resolved, Ret,
-    Stack, Unboxer, Value,
+    self, Arg, ArgType, BoxedOp, DefaultValue, DispatchKey, DispatchKeySet, Kernel, KernelKey, Op, OpSchema, Resolved,
+    Ret, Stack, Unboxer, Value,
 };
-use ft_runtime::{DType, Device, Error, Layout, MemoryFormat, Result, Scalar, Tensor, tls};
+use ft_runtime::{tls, DType, Device, Error, Layout, MemoryFormat, Result, Scalar, Tensor};
 
 // ---------------------------------------------------------------------------
 // aten::add.Tensor
@@ -22,37 +22,71 @@ pub static ADD_TENSOR_SCHEMA: OpSchema = OpSchema {
     overload: "Tensor",
     signature: "add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "other", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "alpha", ty: ArgType::Scalar, default: Some(DefaultValue::Scalar(Scalar::Int(1))), kwarg_only: true, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::add.Tensor`.
-pub type ADD_TENSOR_FN = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+pub type AddTensorFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
 
 fn add_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     ft_kernels::binary::add(self_, other, alpha)
 }
 
 /// Dispatch entry of `aten::add.Tensor`.
-pub static ADD_TENSOR: Op<ADD_TENSOR_FN> = Op::new(&ADD_TENSOR_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(add_tensor_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::add_tensor_autograd)),
-]);
+pub static ADD_TENSOR: Op<AddTensorFn> = Op::new(
+    &ADD_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(add_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::add_tensor_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::add.Tensor` through the dispatcher with explicit keys.
 pub fn add_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     match ADD_TENSOR.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone()), Value::Scalar(alpha)];
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Scalar(alpha),
+            ];
             fallback(&ADD_TENSOR_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::add.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -70,9 +104,9 @@ pub fn add_full(self_: &Tensor, other: &Tensor, alpha: impl Into<Scalar>) -> Res
     add_tensor_call(ks, self_, other, alpha.into())
 }
 
-struct ADD_TENSOR_BOXED;
+struct AddTensorBoxed;
 
-impl BoxedOp for ADD_TENSOR_BOXED {
+impl BoxedOp for AddTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADD_TENSOR_SCHEMA
     }
@@ -95,26 +129,53 @@ pub static ADD_SCALAR_SCHEMA: OpSchema = OpSchema {
     overload: "Scalar",
     signature: "add.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "other", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "alpha", ty: ArgType::Scalar, default: Some(DefaultValue::Scalar(Scalar::Int(1))), kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::add.Scalar`.
-pub type ADD_SCALAR_FN = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+pub type AddScalarFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
 
 fn add_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
     ft_kernels::binary::add_scalar(self_, other, alpha)
 }
 
 /// Dispatch entry of `aten::add.Scalar`.
-pub static ADD_SCALAR: Op<ADD_SCALAR_FN> = Op::new(&ADD_SCALAR_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(add_scalar_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::add_scalar_autograd)),
-]);
+pub static ADD_SCALAR: Op<AddScalarFn> = Op::new(
+    &ADD_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(add_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::add_scalar_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::add.Scalar` through the dispatcher with explicit keys.
 pub fn add_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
@@ -125,7 +186,10 @@ pub fn add_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha:
             fallback(&ADD_SCALAR_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::add.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -138,9 +202,9 @@ pub fn add_scalar(self_: &Tensor, other: impl Into<Scalar>, alpha: impl Into<Sca
     add_scalar_call(ks, self_, other.into(), alpha.into())
 }
 
-struct ADD_SCALAR_BOXED;
+struct AddScalarBoxed;
 
-impl BoxedOp for ADD_SCALAR_BOXED {
+impl BoxedOp for AddScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADD_SCALAR_SCHEMA
     }
@@ -163,23 +227,49 @@ pub static ADD_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
     overload: "Tensor",
     signature: "add_.Tensor(Tensor(a!) self, Tensor other, *, Scalar alpha=1) -> Tensor(a!)",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: true },
-        Arg { name: "other", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "alpha", ty: ArgType::Scalar, default: Some(DefaultValue::Scalar(Scalar::Int(1))), kwarg_only: true, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["pointwise"],
 };
 
 /// Typed kernel signature of `aten::add_.Tensor`.
-pub type ADD_TENSOR_INPLACE_FN = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+pub type AddTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
 
 fn add_tensor_inplace_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     ft_kernels::binary::add_(self_, other, alpha)
 }
 
 /// Bumps the version counter of the tensors `aten::add_.Tensor` writes.
-fn add_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
+fn add_tensor_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         add_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha)?
@@ -189,22 +279,38 @@ fn add_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, oth
 }
 
 /// Dispatch entry of `aten::add_.Tensor`.
-pub static ADD_TENSOR_INPLACE: Op<ADD_TENSOR_INPLACE_FN> = Op::new(&ADD_TENSOR_INPLACE_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(add_tensor_inplace_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::add_tensor_inplace_autograd)),
-    (KernelKey::Key(DispatchKey::ADInplaceOrView), Kernel::Fn(add_tensor_inplace_ad_inplace_or_view)),
-]);
+pub static ADD_TENSOR_INPLACE: Op<AddTensorInplaceFn> = Op::new(
+    &ADD_TENSOR_INPLACE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(add_tensor_inplace_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::add_tensor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(add_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
 
 /// Calls `aten::add_.Tensor` through the dispatcher with explicit keys.
 pub fn add_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     match ADD_TENSOR_INPLACE.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone()), Value::Scalar(alpha)];
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Scalar(alpha),
+            ];
             fallback(&ADD_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::add_.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -213,18 +319,18 @@ pub fn add_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tenso
 ///
 /// `aten::add_.Tensor`: `add_.Tensor(Tensor(a!) self, Tensor other, *, Scalar alpha=1) -> Tensor(a!)`
 pub fn add_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
-    add__full(self_, other, Scalar::Int(1))
+    add_full_(self_, other, Scalar::Int(1))
 }
 
 /// [`add_`] with every argument, including keyword-only ones.
-pub fn add__full(self_: &Tensor, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
+pub fn add_full_(self_: &Tensor, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
     let ks = dispatch::keyset_of(&[self_, other]);
     add_tensor_inplace_call(ks, self_, other, alpha.into())
 }
 
-struct ADD_TENSOR_INPLACE_BOXED;
+struct AddTensorInplaceBoxed;
 
-impl BoxedOp for ADD_TENSOR_INPLACE_BOXED {
+impl BoxedOp for AddTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADD_TENSOR_INPLACE_SCHEMA
     }
@@ -233,7 +339,7 @@ impl BoxedOp for ADD_TENSOR_INPLACE_BOXED {
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let alpha = u.scalar()?;
-        let r = add__full(&self_, &other, alpha)?;
+        let r = add_full_(&self_, &other, alpha)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -247,37 +353,71 @@ pub static SUB_TENSOR_SCHEMA: OpSchema = OpSchema {
     overload: "Tensor",
     signature: "sub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "other", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "alpha", ty: ArgType::Scalar, default: Some(DefaultValue::Scalar(Scalar::Int(1))), kwarg_only: true, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::sub.Tensor`.
-pub type SUB_TENSOR_FN = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+pub type SubTensorFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
 
 fn sub_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     ft_kernels::binary::sub(self_, other, alpha)
 }
 
 /// Dispatch entry of `aten::sub.Tensor`.
-pub static SUB_TENSOR: Op<SUB_TENSOR_FN> = Op::new(&SUB_TENSOR_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sub_tensor_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::sub_tensor_autograd)),
-]);
+pub static SUB_TENSOR: Op<SubTensorFn> = Op::new(
+    &SUB_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sub_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sub_tensor_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::sub.Tensor` through the dispatcher with explicit keys.
 pub fn sub_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     match SUB_TENSOR.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone()), Value::Scalar(alpha)];
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Scalar(alpha),
+            ];
             fallback(&SUB_TENSOR_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::sub.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -295,9 +435,9 @@ pub fn sub_full(self_: &Tensor, other: &Tensor, alpha: impl Into<Scalar>) -> Res
     sub_tensor_call(ks, self_, other, alpha.into())
 }
 
-struct SUB_TENSOR_BOXED;
+struct SubTensorBoxed;
 
-impl BoxedOp for SUB_TENSOR_BOXED {
+impl BoxedOp for SubTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SUB_TENSOR_SCHEMA
     }
@@ -320,26 +460,53 @@ pub static SUB_SCALAR_SCHEMA: OpSchema = OpSchema {
     overload: "Scalar",
     signature: "sub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "other", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "alpha", ty: ArgType::Scalar, default: Some(DefaultValue::Scalar(Scalar::Int(1))), kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::sub.Scalar`.
-pub type SUB_SCALAR_FN = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+pub type SubScalarFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
 
 fn sub_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
     ft_kernels::binary::sub_scalar(self_, other, alpha)
 }
 
 /// Dispatch entry of `aten::sub.Scalar`.
-pub static SUB_SCALAR: Op<SUB_SCALAR_FN> = Op::new(&SUB_SCALAR_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sub_scalar_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::sub_scalar_autograd)),
-]);
+pub static SUB_SCALAR: Op<SubScalarFn> = Op::new(
+    &SUB_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sub_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sub_scalar_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::sub.Scalar` through the dispatcher with explicit keys.
 pub fn sub_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
@@ -350,7 +517,10 @@ pub fn sub_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha:
             fallback(&SUB_SCALAR_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::sub.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -363,9 +533,9 @@ pub fn sub_scalar(self_: &Tensor, other: impl Into<Scalar>, alpha: impl Into<Sca
     sub_scalar_call(ks, self_, other.into(), alpha.into())
 }
 
-struct SUB_SCALAR_BOXED;
+struct SubScalarBoxed;
 
-impl BoxedOp for SUB_SCALAR_BOXED {
+impl BoxedOp for SubScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SUB_SCALAR_SCHEMA
     }
@@ -388,25 +558,46 @@ pub static MUL_TENSOR_SCHEMA: OpSchema = OpSchema {
     overload: "Tensor",
     signature: "mul.Tensor(Tensor self, Tensor other) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "other", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::mul.Tensor`.
-pub type MUL_TENSOR_FN = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+pub type MulTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
 
 fn mul_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     ft_kernels::binary::mul(self_, other)
 }
 
 /// Dispatch entry of `aten::mul.Tensor`.
-pub static MUL_TENSOR: Op<MUL_TENSOR_FN> = Op::new(&MUL_TENSOR_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mul_tensor_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::mul_tensor_autograd)),
-]);
+pub static MUL_TENSOR: Op<MulTensorFn> = Op::new(
+    &MUL_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mul_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mul_tensor_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::mul.Tensor` through the dispatcher with explicit keys.
 pub fn mul_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
@@ -417,7 +608,10 @@ pub fn mul_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Re
             fallback(&MUL_TENSOR_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::mul.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -430,9 +624,9 @@ pub fn mul(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     mul_tensor_call(ks, self_, other)
 }
 
-struct MUL_TENSOR_BOXED;
+struct MulTensorBoxed;
 
-impl BoxedOp for MUL_TENSOR_BOXED {
+impl BoxedOp for MulTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MUL_TENSOR_SCHEMA
     }
@@ -454,25 +648,46 @@ pub static MUL_SCALAR_SCHEMA: OpSchema = OpSchema {
     overload: "Scalar",
     signature: "mul.Scalar(Tensor self, Scalar other) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "other", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::mul.Scalar`.
-pub type MUL_SCALAR_FN = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+pub type MulScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
 
 fn mul_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
     ft_kernels::binary::mul_scalar(self_, other)
 }
 
 /// Dispatch entry of `aten::mul.Scalar`.
-pub static MUL_SCALAR: Op<MUL_SCALAR_FN> = Op::new(&MUL_SCALAR_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mul_scalar_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::mul_scalar_autograd)),
-]);
+pub static MUL_SCALAR: Op<MulScalarFn> = Op::new(
+    &MUL_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mul_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mul_scalar_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::mul.Scalar` through the dispatcher with explicit keys.
 pub fn mul_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
@@ -483,7 +698,10 @@ pub fn mul_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Res
             fallback(&MUL_SCALAR_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::mul.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -496,9 +714,9 @@ pub fn mul_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
     mul_scalar_call(ks, self_, other.into())
 }
 
-struct MUL_SCALAR_BOXED;
+struct MulScalarBoxed;
 
-impl BoxedOp for MUL_SCALAR_BOXED {
+impl BoxedOp for MulScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MUL_SCALAR_SCHEMA
     }
@@ -520,15 +738,30 @@ pub static MUL_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
     overload: "Tensor",
     signature: "mul_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: true },
-        Arg { name: "other", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["pointwise"],
 };
 
 /// Typed kernel signature of `aten::mul_.Tensor`.
-pub type MUL_TENSOR_INPLACE_FN = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+pub type MulTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
 
 fn mul_tensor_inplace_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     ft_kernels::binary::mul_(self_, other)
@@ -545,11 +778,20 @@ fn mul_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, oth
 }
 
 /// Dispatch entry of `aten::mul_.Tensor`.
-pub static MUL_TENSOR_INPLACE: Op<MUL_TENSOR_INPLACE_FN> = Op::new(&MUL_TENSOR_INPLACE_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mul_tensor_inplace_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::mul_tensor_inplace_autograd)),
-    (KernelKey::Key(DispatchKey::ADInplaceOrView), Kernel::Fn(mul_tensor_inplace_ad_inplace_or_view)),
-]);
+pub static MUL_TENSOR_INPLACE: Op<MulTensorInplaceFn> = Op::new(
+    &MUL_TENSOR_INPLACE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mul_tensor_inplace_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mul_tensor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mul_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
 
 /// Calls `aten::mul_.Tensor` through the dispatcher with explicit keys.
 pub fn mul_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
@@ -560,7 +802,10 @@ pub fn mul_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tenso
             fallback(&MUL_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::mul_.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -573,9 +818,9 @@ pub fn mul_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     mul_tensor_inplace_call(ks, self_, other)
 }
 
-struct MUL_TENSOR_INPLACE_BOXED;
+struct MulTensorInplaceBoxed;
 
-impl BoxedOp for MUL_TENSOR_INPLACE_BOXED {
+impl BoxedOp for MulTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MUL_TENSOR_INPLACE_SCHEMA
     }
@@ -597,25 +842,46 @@ pub static DIV_TENSOR_SCHEMA: OpSchema = OpSchema {
     overload: "Tensor",
     signature: "div.Tensor(Tensor self, Tensor other) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "other", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::div.Tensor`.
-pub type DIV_TENSOR_FN = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+pub type DivTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
 
 fn div_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     ft_kernels::binary::div(self_, other)
 }
 
 /// Dispatch entry of `aten::div.Tensor`.
-pub static DIV_TENSOR: Op<DIV_TENSOR_FN> = Op::new(&DIV_TENSOR_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(div_tensor_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::div_tensor_autograd)),
-]);
+pub static DIV_TENSOR: Op<DivTensorFn> = Op::new(
+    &DIV_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(div_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_tensor_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::div.Tensor` through the dispatcher with explicit keys.
 pub fn div_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
@@ -626,7 +892,10 @@ pub fn div_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Re
             fallback(&DIV_TENSOR_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::div.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -639,9 +908,9 @@ pub fn div(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     div_tensor_call(ks, self_, other)
 }
 
-struct DIV_TENSOR_BOXED;
+struct DivTensorBoxed;
 
-impl BoxedOp for DIV_TENSOR_BOXED {
+impl BoxedOp for DivTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_TENSOR_SCHEMA
     }
@@ -663,25 +932,46 @@ pub static DIV_SCALAR_SCHEMA: OpSchema = OpSchema {
     overload: "Scalar",
     signature: "div.Scalar(Tensor self, Scalar other) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "other", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::div.Scalar`.
-pub type DIV_SCALAR_FN = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+pub type DivScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
 
 fn div_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
     ft_kernels::binary::div_scalar(self_, other)
 }
 
 /// Dispatch entry of `aten::div.Scalar`.
-pub static DIV_SCALAR: Op<DIV_SCALAR_FN> = Op::new(&DIV_SCALAR_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(div_scalar_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::div_scalar_autograd)),
-]);
+pub static DIV_SCALAR: Op<DivScalarFn> = Op::new(
+    &DIV_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(div_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_scalar_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::div.Scalar` through the dispatcher with explicit keys.
 pub fn div_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
@@ -692,7 +982,10 @@ pub fn div_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Res
             fallback(&DIV_SCALAR_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::div.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -705,9 +998,9 @@ pub fn div_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
     div_scalar_call(ks, self_, other.into())
 }
 
-struct DIV_SCALAR_BOXED;
+struct DivScalarBoxed;
 
-impl BoxedOp for DIV_SCALAR_BOXED {
+impl BoxedOp for DivScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_SCALAR_SCHEMA
     }
@@ -728,25 +1021,38 @@ pub static NEG_SCHEMA: OpSchema = OpSchema {
     name: "aten::neg",
     overload: "",
     signature: "neg(Tensor self) -> Tensor",
-    args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-    ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::neg`.
-pub type NEG_FN = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+pub type NegFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
 
 fn neg_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     ft_kernels::unary::neg(self_)
 }
 
 /// Dispatch entry of `aten::neg`.
-pub static NEG: Op<NEG_FN> = Op::new(&NEG_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(neg_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::neg_autograd)),
-]);
+pub static NEG: Op<NegFn> = Op::new(
+    &NEG_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(neg_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::neg_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::neg` through the dispatcher with explicit keys.
 pub fn neg_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
@@ -757,7 +1063,10 @@ pub fn neg_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             fallback(&NEG_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::neg", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -770,9 +1079,9 @@ pub fn neg(self_: &Tensor) -> Result<Tensor> {
     neg_call(ks, self_)
 }
 
-struct NEG_BOXED;
+struct NegBoxed;
 
-impl BoxedOp for NEG_BOXED {
+impl BoxedOp for NegBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NEG_SCHEMA
     }
@@ -792,25 +1101,38 @@ pub static EXP_SCHEMA: OpSchema = OpSchema {
     name: "aten::exp",
     overload: "",
     signature: "exp(Tensor self) -> Tensor",
-    args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-    ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::exp`.
-pub type EXP_FN = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+pub type ExpFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
 
 fn exp_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     ft_kernels::unary::exp(self_)
 }
 
 /// Dispatch entry of `aten::exp`.
-pub static EXP: Op<EXP_FN> = Op::new(&EXP_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(exp_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::exp_autograd)),
-]);
+pub static EXP: Op<ExpFn> = Op::new(
+    &EXP_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(exp_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::exp_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::exp` through the dispatcher with explicit keys.
 pub fn exp_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
@@ -821,7 +1143,10 @@ pub fn exp_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             fallback(&EXP_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::exp", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -834,9 +1159,9 @@ pub fn exp(self_: &Tensor) -> Result<Tensor> {
     exp_call(ks, self_)
 }
 
-struct EXP_BOXED;
+struct ExpBoxed;
 
-impl BoxedOp for EXP_BOXED {
+impl BoxedOp for ExpBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EXP_SCHEMA
     }
@@ -856,25 +1181,38 @@ pub static LOG_SCHEMA: OpSchema = OpSchema {
     name: "aten::log",
     overload: "",
     signature: "log(Tensor self) -> Tensor",
-    args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-    ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::log`.
-pub type LOG_FN = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+pub type LogFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
 
 fn log_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     ft_kernels::unary::log(self_)
 }
 
 /// Dispatch entry of `aten::log`.
-pub static LOG: Op<LOG_FN> = Op::new(&LOG_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(log_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::log_autograd)),
-]);
+pub static LOG: Op<LogFn> = Op::new(
+    &LOG_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(log_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::log` through the dispatcher with explicit keys.
 pub fn log_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
@@ -885,7 +1223,10 @@ pub fn log_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             fallback(&LOG_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::log", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -898,9 +1239,9 @@ pub fn log(self_: &Tensor) -> Result<Tensor> {
     log_call(ks, self_)
 }
 
-struct LOG_BOXED;
+struct LogBoxed;
 
-impl BoxedOp for LOG_BOXED {
+impl BoxedOp for LogBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG_SCHEMA
     }
@@ -920,25 +1261,38 @@ pub static SIN_SCHEMA: OpSchema = OpSchema {
     name: "aten::sin",
     overload: "",
     signature: "sin(Tensor self) -> Tensor",
-    args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-    ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::sin`.
-pub type SIN_FN = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+pub type SinFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
 
 fn sin_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     ft_kernels::unary::sin(self_)
 }
 
 /// Dispatch entry of `aten::sin`.
-pub static SIN: Op<SIN_FN> = Op::new(&SIN_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sin_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::sin_autograd)),
-]);
+pub static SIN: Op<SinFn> = Op::new(
+    &SIN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sin_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sin_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::sin` through the dispatcher with explicit keys.
 pub fn sin_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
@@ -949,7 +1303,10 @@ pub fn sin_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             fallback(&SIN_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::sin", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -962,9 +1319,9 @@ pub fn sin(self_: &Tensor) -> Result<Tensor> {
     sin_call(ks, self_)
 }
 
-struct SIN_BOXED;
+struct SinBoxed;
 
-impl BoxedOp for SIN_BOXED {
+impl BoxedOp for SinBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SIN_SCHEMA
     }
@@ -984,25 +1341,38 @@ pub static COS_SCHEMA: OpSchema = OpSchema {
     name: "aten::cos",
     overload: "",
     signature: "cos(Tensor self) -> Tensor",
-    args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-    ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::cos`.
-pub type COS_FN = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+pub type CosFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
 
 fn cos_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     ft_kernels::unary::cos(self_)
 }
 
 /// Dispatch entry of `aten::cos`.
-pub static COS: Op<COS_FN> = Op::new(&COS_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(cos_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::cos_autograd)),
-]);
+pub static COS: Op<CosFn> = Op::new(
+    &COS_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(cos_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cos_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::cos` through the dispatcher with explicit keys.
 pub fn cos_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
@@ -1013,7 +1383,10 @@ pub fn cos_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             fallback(&COS_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::cos", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1026,9 +1399,9 @@ pub fn cos(self_: &Tensor) -> Result<Tensor> {
     cos_call(ks, self_)
 }
 
-struct COS_BOXED;
+struct CosBoxed;
 
-impl BoxedOp for COS_BOXED {
+impl BoxedOp for CosBoxed {
     fn schema(&self) -> &'static OpSchema {
         &COS_SCHEMA
     }
@@ -1048,25 +1421,38 @@ pub static RELU_SCHEMA: OpSchema = OpSchema {
     name: "aten::relu",
     overload: "",
     signature: "relu(Tensor self) -> Tensor",
-    args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-    ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::relu`.
-pub type RELU_FN = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+pub type ReluFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
 
 fn relu_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     ft_kernels::unary::relu(self_)
 }
 
 /// Dispatch entry of `aten::relu`.
-pub static RELU: Op<RELU_FN> = Op::new(&RELU_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(relu_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::relu_autograd)),
-]);
+pub static RELU: Op<ReluFn> = Op::new(
+    &RELU_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(relu_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::relu_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::relu` through the dispatcher with explicit keys.
 pub fn relu_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
@@ -1077,7 +1463,10 @@ pub fn relu_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             fallback(&RELU_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::relu", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1090,9 +1479,9 @@ pub fn relu(self_: &Tensor) -> Result<Tensor> {
     relu_call(ks, self_)
 }
 
-struct RELU_BOXED;
+struct ReluBoxed;
 
-impl BoxedOp for RELU_BOXED {
+impl BoxedOp for ReluBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RELU_SCHEMA
     }
@@ -1112,25 +1501,38 @@ pub static SIGMOID_SCHEMA: OpSchema = OpSchema {
     name: "aten::sigmoid",
     overload: "",
     signature: "sigmoid(Tensor self) -> Tensor",
-    args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-    ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::sigmoid`.
-pub type SIGMOID_FN = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+pub type SigmoidFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
 
 fn sigmoid_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     ft_kernels::unary::sigmoid(self_)
 }
 
 /// Dispatch entry of `aten::sigmoid`.
-pub static SIGMOID: Op<SIGMOID_FN> = Op::new(&SIGMOID_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sigmoid_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::sigmoid_autograd)),
-]);
+pub static SIGMOID: Op<SigmoidFn> = Op::new(
+    &SIGMOID_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sigmoid_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sigmoid_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::sigmoid` through the dispatcher with explicit keys.
 pub fn sigmoid_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
@@ -1141,7 +1543,10 @@ pub fn sigmoid_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             fallback(&SIGMOID_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::sigmoid", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1154,9 +1559,9 @@ pub fn sigmoid(self_: &Tensor) -> Result<Tensor> {
     sigmoid_call(ks, self_)
 }
 
-struct SIGMOID_BOXED;
+struct SigmoidBoxed;
 
-impl BoxedOp for SIGMOID_BOXED {
+impl BoxedOp for SigmoidBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SIGMOID_SCHEMA
     }
@@ -1176,25 +1581,38 @@ pub static TANH_SCHEMA: OpSchema = OpSchema {
     name: "aten::tanh",
     overload: "",
     signature: "tanh(Tensor self) -> Tensor",
-    args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-    ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::tanh`.
-pub type TANH_FN = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+pub type TanhFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
 
 fn tanh_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     ft_kernels::unary::tanh(self_)
 }
 
 /// Dispatch entry of `aten::tanh`.
-pub static TANH: Op<TANH_FN> = Op::new(&TANH_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(tanh_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::tanh_autograd)),
-]);
+pub static TANH: Op<TanhFn> = Op::new(
+    &TANH_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(tanh_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tanh_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::tanh` through the dispatcher with explicit keys.
 pub fn tanh_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
@@ -1205,7 +1623,10 @@ pub fn tanh_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             fallback(&TANH_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::tanh", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1218,9 +1639,9 @@ pub fn tanh(self_: &Tensor) -> Result<Tensor> {
     tanh_call(ks, self_)
 }
 
-struct TANH_BOXED;
+struct TanhBoxed;
 
-impl BoxedOp for TANH_BOXED {
+impl BoxedOp for TanhBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TANH_SCHEMA
     }
@@ -1241,37 +1662,86 @@ pub static THRESHOLD_BACKWARD_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "threshold_backward(Tensor grad_output, Tensor self, Scalar threshold) -> Tensor",
     args: &[
-        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "threshold", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "threshold",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::threshold_backward`.
-pub type THRESHOLD_BACKWARD_FN = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+pub type ThresholdBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
 
-fn threshold_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor, threshold: Scalar) -> Result<Tensor> {
+fn threshold_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: Scalar,
+) -> Result<Tensor> {
     ft_kernels::unary::threshold_backward(grad_output, self_, threshold)
 }
 
 /// Dispatch entry of `aten::threshold_backward`.
-pub static THRESHOLD_BACKWARD: Op<THRESHOLD_BACKWARD_FN> = Op::new(&THRESHOLD_BACKWARD_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(threshold_backward_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::threshold_backward_autograd)),
-]);
+pub static THRESHOLD_BACKWARD: Op<ThresholdBackwardFn> = Op::new(
+    &THRESHOLD_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(threshold_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::threshold_backward_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::threshold_backward` through the dispatcher with explicit keys.
-pub fn threshold_backward_call(ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor, threshold: Scalar) -> Result<Tensor> {
+pub fn threshold_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: Scalar,
+) -> Result<Tensor> {
     match THRESHOLD_BACKWARD.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, threshold),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(grad_output.clone()), Value::Tensor(self_.clone()), Value::Scalar(threshold)];
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Scalar(threshold),
+            ];
             fallback(&THRESHOLD_BACKWARD_SCHEMA, ks, &mut stack)?;
-            let bad = || Error::schema("aten::threshold_backward", "boxed fallback returned values of the wrong kind");
+            let bad = || {
+                Error::schema(
+                    "aten::threshold_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1284,9 +1754,9 @@ pub fn threshold_backward(grad_output: &Tensor, self_: &Tensor, threshold: impl 
     threshold_backward_call(ks, grad_output, self_, threshold.into())
 }
 
-struct THRESHOLD_BACKWARD_BOXED;
+struct ThresholdBackwardBoxed;
 
-impl BoxedOp for THRESHOLD_BACKWARD_BOXED {
+impl BoxedOp for ThresholdBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &THRESHOLD_BACKWARD_SCHEMA
     }
@@ -1309,25 +1779,46 @@ pub static SIGMOID_BACKWARD_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "sigmoid_backward(Tensor grad_output, Tensor output) -> Tensor",
     args: &[
-        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::sigmoid_backward`.
-pub type SIGMOID_BACKWARD_FN = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+pub type SigmoidBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
 
 fn sigmoid_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, output: &Tensor) -> Result<Tensor> {
     ft_kernels::unary::sigmoid_backward(grad_output, output)
 }
 
 /// Dispatch entry of `aten::sigmoid_backward`.
-pub static SIGMOID_BACKWARD: Op<SIGMOID_BACKWARD_FN> = Op::new(&SIGMOID_BACKWARD_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sigmoid_backward_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::sigmoid_backward_autograd)),
-]);
+pub static SIGMOID_BACKWARD: Op<SigmoidBackwardFn> = Op::new(
+    &SIGMOID_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sigmoid_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sigmoid_backward_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::sigmoid_backward` through the dispatcher with explicit keys.
 pub fn sigmoid_backward_call(ks: DispatchKeySet, grad_output: &Tensor, output: &Tensor) -> Result<Tensor> {
@@ -1336,9 +1827,17 @@ pub fn sigmoid_backward_call(ks: DispatchKeySet, grad_output: &Tensor, output: &
         Resolved::Boxed(_, fallback) => {
             let mut stack: Stack = vec![Value::Tensor(grad_output.clone()), Value::Tensor(output.clone())];
             fallback(&SIGMOID_BACKWARD_SCHEMA, ks, &mut stack)?;
-            let bad = || Error::schema("aten::sigmoid_backward", "boxed fallback returned values of the wrong kind");
+            let bad = || {
+                Error::schema(
+                    "aten::sigmoid_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1351,9 +1850,9 @@ pub fn sigmoid_backward(grad_output: &Tensor, output: &Tensor) -> Result<Tensor>
     sigmoid_backward_call(ks, grad_output, output)
 }
 
-struct SIGMOID_BACKWARD_BOXED;
+struct SigmoidBackwardBoxed;
 
-impl BoxedOp for SIGMOID_BACKWARD_BOXED {
+impl BoxedOp for SigmoidBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SIGMOID_BACKWARD_SCHEMA
     }
@@ -1375,25 +1874,46 @@ pub static TANH_BACKWARD_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "tanh_backward(Tensor grad_output, Tensor output) -> Tensor",
     args: &[
-        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "pointwise"],
 };
 
 /// Typed kernel signature of `aten::tanh_backward`.
-pub type TANH_BACKWARD_FN = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+pub type TanhBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
 
 fn tanh_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, output: &Tensor) -> Result<Tensor> {
     ft_kernels::unary::tanh_backward(grad_output, output)
 }
 
 /// Dispatch entry of `aten::tanh_backward`.
-pub static TANH_BACKWARD: Op<TANH_BACKWARD_FN> = Op::new(&TANH_BACKWARD_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(tanh_backward_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::tanh_backward_autograd)),
-]);
+pub static TANH_BACKWARD: Op<TanhBackwardFn> = Op::new(
+    &TANH_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(tanh_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tanh_backward_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::tanh_backward` through the dispatcher with explicit keys.
 pub fn tanh_backward_call(ks: DispatchKeySet, grad_output: &Tensor, output: &Tensor) -> Result<Tensor> {
@@ -1402,9 +1922,17 @@ pub fn tanh_backward_call(ks: DispatchKeySet, grad_output: &Tensor, output: &Ten
         Resolved::Boxed(_, fallback) => {
             let mut stack: Stack = vec![Value::Tensor(grad_output.clone()), Value::Tensor(output.clone())];
             fallback(&TANH_BACKWARD_SCHEMA, ks, &mut stack)?;
-            let bad = || Error::schema("aten::tanh_backward", "boxed fallback returned values of the wrong kind");
+            let bad = || {
+                Error::schema(
+                    "aten::tanh_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1417,9 +1945,9 @@ pub fn tanh_backward(grad_output: &Tensor, output: &Tensor) -> Result<Tensor> {
     tanh_backward_call(ks, grad_output, output)
 }
 
-struct TANH_BACKWARD_BOXED;
+struct TanhBackwardBoxed;
 
-impl BoxedOp for TANH_BACKWARD_BOXED {
+impl BoxedOp for TanhBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TANH_BACKWARD_SCHEMA
     }
@@ -1441,25 +1969,46 @@ pub static SUM_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "sum(Tensor self, *, ScalarType? dtype=None) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "reduction"],
 };
 
 /// Typed kernel signature of `aten::sum`.
-pub type SUM_FN = fn(DispatchKeySet, &Tensor, Option<DType>) -> Result<Tensor>;
+pub type SumFn = fn(DispatchKeySet, &Tensor, Option<DType>) -> Result<Tensor>;
 
 fn sum_cpu(_ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
     ft_kernels::reduce::sum(self_, dtype)
 }
 
 /// Dispatch entry of `aten::sum`.
-pub static SUM: Op<SUM_FN> = Op::new(&SUM_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sum_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::sum_autograd)),
-]);
+pub static SUM: Op<SumFn> = Op::new(
+    &SUM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sum_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sum_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::sum` through the dispatcher with explicit keys.
 pub fn sum_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
@@ -1470,7 +2019,10 @@ pub fn sum_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Res
             fallback(&SUM_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::sum", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1488,9 +2040,9 @@ pub fn sum_full(self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
     sum_call(ks, self_, dtype)
 }
 
-struct SUM_BOXED;
+struct SumBoxed;
 
-impl BoxedOp for SUM_BOXED {
+impl BoxedOp for SumBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SUM_SCHEMA
     }
@@ -1512,38 +2064,96 @@ pub static SUM_DIM_INT_LIST_SCHEMA: OpSchema = OpSchema {
     overload: "dim_IntList",
     signature: "sum.dim_IntList(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "dim", ty: ArgType::OptIntList(1), default: None, kwarg_only: false, is_write: false },
-        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
-        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptIntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "reduction"],
 };
 
 /// Typed kernel signature of `aten::sum.dim_IntList`.
-pub type SUM_DIM_INT_LIST_FN = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, Option<DType>) -> Result<Tensor>;
+pub type SumDimIntListFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, Option<DType>) -> Result<Tensor>;
 
-fn sum_dim_int_list_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+fn sum_dim_int_list_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
     ft_kernels::reduce::sum_dim(self_, dim, keepdim, dtype)
 }
 
 /// Dispatch entry of `aten::sum.dim_IntList`.
-pub static SUM_DIM_INT_LIST: Op<SUM_DIM_INT_LIST_FN> = Op::new(&SUM_DIM_INT_LIST_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sum_dim_int_list_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::sum_dim_int_list_autograd)),
-]);
+pub static SUM_DIM_INT_LIST: Op<SumDimIntListFn> = Op::new(
+    &SUM_DIM_INT_LIST_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sum_dim_int_list_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sum_dim_int_list_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::sum.dim_IntList` through the dispatcher with explicit keys.
-pub fn sum_dim_int_list_call(ks: DispatchKeySet, self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+pub fn sum_dim_int_list_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
     match SUM_DIM_INT_LIST.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, dtype),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(self_.clone()), dim.map_or(Value::None, |v| Value::IntList(v.to_vec())), Value::Bool(keepdim), dtype.map_or(Value::None, Value::DType)];
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(keepdim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
             fallback(&SUM_DIM_INT_LIST_SCHEMA, ks, &mut stack)?;
-            let bad = || Error::schema("aten::sum.dim_IntList", "boxed fallback returned values of the wrong kind");
+            let bad = || {
+                Error::schema(
+                    "aten::sum.dim_IntList",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1561,9 +2171,9 @@ pub fn sum_dim_full(self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, dtype: O
     sum_dim_int_list_call(ks, self_, dim, keepdim, dtype)
 }
 
-struct SUM_DIM_INT_LIST_BOXED;
+struct SumDimIntListBoxed;
 
-impl BoxedOp for SUM_DIM_INT_LIST_BOXED {
+impl BoxedOp for SumDimIntListBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SUM_DIM_INT_LIST_SCHEMA
     }
@@ -1587,25 +2197,46 @@ pub static MEAN_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "mean(Tensor self, *, ScalarType? dtype=None) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "reduction"],
 };
 
 /// Typed kernel signature of `aten::mean`.
-pub type MEAN_FN = fn(DispatchKeySet, &Tensor, Option<DType>) -> Result<Tensor>;
+pub type MeanFn = fn(DispatchKeySet, &Tensor, Option<DType>) -> Result<Tensor>;
 
 fn mean_cpu(_ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
     ft_kernels::reduce::mean(self_, dtype)
 }
 
 /// Dispatch entry of `aten::mean`.
-pub static MEAN: Op<MEAN_FN> = Op::new(&MEAN_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mean_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::mean_autograd)),
-]);
+pub static MEAN: Op<MeanFn> = Op::new(
+    &MEAN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mean_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mean_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::mean` through the dispatcher with explicit keys.
 pub fn mean_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
@@ -1616,7 +2247,10 @@ pub fn mean_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Re
             fallback(&MEAN_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::mean", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1634,9 +2268,9 @@ pub fn mean_full(self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
     mean_call(ks, self_, dtype)
 }
 
-struct MEAN_BOXED;
+struct MeanBoxed;
 
-impl BoxedOp for MEAN_BOXED {
+impl BoxedOp for MeanBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MEAN_SCHEMA
     }
@@ -1658,38 +2292,91 @@ pub static MEAN_DIM_SCHEMA: OpSchema = OpSchema {
     overload: "dim",
     signature: "mean.dim(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "dim", ty: ArgType::OptIntList(1), default: None, kwarg_only: false, is_write: false },
-        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
-        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptIntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "reduction"],
 };
 
 /// Typed kernel signature of `aten::mean.dim`.
-pub type MEAN_DIM_FN = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, Option<DType>) -> Result<Tensor>;
+pub type MeanDimFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, Option<DType>) -> Result<Tensor>;
 
-fn mean_dim_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+fn mean_dim_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
     ft_kernels::reduce::mean_dim(self_, dim, keepdim, dtype)
 }
 
 /// Dispatch entry of `aten::mean.dim`.
-pub static MEAN_DIM: Op<MEAN_DIM_FN> = Op::new(&MEAN_DIM_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mean_dim_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::mean_dim_autograd)),
-]);
+pub static MEAN_DIM: Op<MeanDimFn> = Op::new(
+    &MEAN_DIM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mean_dim_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mean_dim_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::mean.dim` through the dispatcher with explicit keys.
-pub fn mean_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+pub fn mean_dim_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
     match MEAN_DIM.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, dtype),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(self_.clone()), dim.map_or(Value::None, |v| Value::IntList(v.to_vec())), Value::Bool(keepdim), dtype.map_or(Value::None, Value::DType)];
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(keepdim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
             fallback(&MEAN_DIM_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::mean.dim", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1707,9 +2394,9 @@ pub fn mean_dim_full(self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, dtype: 
     mean_dim_call(ks, self_, dim, keepdim, dtype)
 }
 
-struct MEAN_DIM_BOXED;
+struct MeanDimBoxed;
 
-impl BoxedOp for MEAN_DIM_BOXED {
+impl BoxedOp for MeanDimBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MEAN_DIM_SCHEMA
     }
@@ -1733,25 +2420,43 @@ pub static MM_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "mm(Tensor self, Tensor mat2) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "mat2", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mat2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core"],
 };
 
 /// Typed kernel signature of `aten::mm`.
-pub type MM_FN = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+pub type MmFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
 
 fn mm_cpu(_ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> Result<Tensor> {
     ft_kernels::linalg::mm(self_, mat2)
 }
 
 /// Dispatch entry of `aten::mm`.
-pub static MM: Op<MM_FN> = Op::new(&MM_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mm_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::mm_autograd)),
-]);
+pub static MM: Op<MmFn> = Op::new(
+    &MM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mm_cpu)),
+        (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::mm_autograd)),
+    ],
+);
 
 /// Calls `aten::mm` through the dispatcher with explicit keys.
 pub fn mm_call(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> Result<Tensor> {
@@ -1762,7 +2467,10 @@ pub fn mm_call(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> Result<Tens
             fallback(&MM_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::mm", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1775,9 +2483,9 @@ pub fn mm(self_: &Tensor, mat2: &Tensor) -> Result<Tensor> {
     mm_call(ks, self_, mat2)
 }
 
-struct MM_BOXED;
+struct MmBoxed;
 
-impl BoxedOp for MM_BOXED {
+impl BoxedOp for MmBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MM_SCHEMA
     }
@@ -1799,25 +2507,46 @@ pub static BMM_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "bmm(Tensor self, Tensor mat2) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "mat2", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mat2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core"],
 };
 
 /// Typed kernel signature of `aten::bmm`.
-pub type BMM_FN = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+pub type BmmFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
 
 fn bmm_cpu(_ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> Result<Tensor> {
     ft_kernels::linalg::bmm(self_, mat2)
 }
 
 /// Dispatch entry of `aten::bmm`.
-pub static BMM: Op<BMM_FN> = Op::new(&BMM_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bmm_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::bmm_autograd)),
-]);
+pub static BMM: Op<BmmFn> = Op::new(
+    &BMM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bmm_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bmm_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::bmm` through the dispatcher with explicit keys.
 pub fn bmm_call(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> Result<Tensor> {
@@ -1828,7 +2557,10 @@ pub fn bmm_call(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> Result<Ten
             fallback(&BMM_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::bmm", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1841,9 +2573,9 @@ pub fn bmm(self_: &Tensor, mat2: &Tensor) -> Result<Tensor> {
     bmm_call(ks, self_, mat2)
 }
 
-struct BMM_BOXED;
+struct BmmBoxed;
 
-impl BoxedOp for BMM_BOXED {
+impl BoxedOp for BmmBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BMM_SCHEMA
     }
@@ -1865,24 +2597,43 @@ pub static MATMUL_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "matmul(Tensor self, Tensor other) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "other", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &[],
 };
 
 /// Typed kernel signature of `aten::matmul`.
-pub type MATMUL_FN = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+pub type MatmulFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
 
 fn matmul_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     crate::composite::matmul(self_, other)
 }
 
 /// Dispatch entry of `aten::matmul`.
-pub static MATMUL: Op<MATMUL_FN> = Op::new(&MATMUL_SCHEMA, &[
-    (KernelKey::CompositeImplicitAutograd, Kernel::Fn(matmul_composite_implicit_autograd)),
-]);
+pub static MATMUL: Op<MatmulFn> = Op::new(
+    &MATMUL_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(matmul_composite_implicit_autograd),
+    )],
+);
 
 /// Calls `aten::matmul` through the dispatcher with explicit keys.
 pub fn matmul_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
@@ -1893,7 +2644,10 @@ pub fn matmul_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result
             fallback(&MATMUL_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::matmul", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1906,9 +2660,9 @@ pub fn matmul(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     matmul_call(ks, self_, other)
 }
 
-struct MATMUL_BOXED;
+struct MatmulBoxed;
 
-impl BoxedOp for MATMUL_BOXED {
+impl BoxedOp for MatmulBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MATMUL_SCHEMA
     }
@@ -1930,25 +2684,49 @@ pub static VIEW_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "view(Tensor(a) self, SymInt[] size) -> Tensor(a)",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "size",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "view"],
 };
 
 /// Typed kernel signature of `aten::view`.
-pub type VIEW_FN = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+pub type ViewFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
 
 fn view_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, size: &[i64]) -> Result<Tensor> {
     ft_kernels::view::view(self_, size)
 }
 
 /// Dispatch entry of `aten::view`.
-pub static VIEW: Op<VIEW_FN> = Op::new(&VIEW_SCHEMA, &[
-    (KernelKey::CompositeExplicitAutograd, Kernel::Fn(view_composite_explicit_autograd)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::view_autograd)),
-]);
+pub static VIEW: Op<ViewFn> = Op::new(
+    &VIEW_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(view_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::view_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::view` through the dispatcher with explicit keys.
 pub fn view_call(ks: DispatchKeySet, self_: &Tensor, size: &[i64]) -> Result<Tensor> {
@@ -1959,7 +2737,10 @@ pub fn view_call(ks: DispatchKeySet, self_: &Tensor, size: &[i64]) -> Result<Ten
             fallback(&VIEW_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::view", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -1972,9 +2753,9 @@ pub fn view(self_: &Tensor, size: &[i64]) -> Result<Tensor> {
     view_call(ks, self_, size)
 }
 
-struct VIEW_BOXED;
+struct ViewBoxed;
 
-impl BoxedOp for VIEW_BOXED {
+impl BoxedOp for ViewBoxed {
     fn schema(&self) -> &'static OpSchema {
         &VIEW_SCHEMA
     }
@@ -1996,24 +2777,43 @@ pub static RESHAPE_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "reshape(Tensor(a) self, SymInt[] shape) -> Tensor(a)",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "shape", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "shape",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &[],
 };
 
 /// Typed kernel signature of `aten::reshape`.
-pub type RESHAPE_FN = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+pub type ReshapeFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
 
 fn reshape_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, shape: &[i64]) -> Result<Tensor> {
     crate::composite::reshape(self_, shape)
 }
 
 /// Dispatch entry of `aten::reshape`.
-pub static RESHAPE: Op<RESHAPE_FN> = Op::new(&RESHAPE_SCHEMA, &[
-    (KernelKey::CompositeImplicitAutograd, Kernel::Fn(reshape_composite_implicit_autograd)),
-]);
+pub static RESHAPE: Op<ReshapeFn> = Op::new(
+    &RESHAPE_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(reshape_composite_implicit_autograd),
+    )],
+);
 
 /// Calls `aten::reshape` through the dispatcher with explicit keys.
 pub fn reshape_call(ks: DispatchKeySet, self_: &Tensor, shape: &[i64]) -> Result<Tensor> {
@@ -2024,7 +2824,10 @@ pub fn reshape_call(ks: DispatchKeySet, self_: &Tensor, shape: &[i64]) -> Result
             fallback(&RESHAPE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::reshape", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2037,9 +2840,9 @@ pub fn reshape(self_: &Tensor, shape: &[i64]) -> Result<Tensor> {
     reshape_call(ks, self_, shape)
 }
 
-struct RESHAPE_BOXED;
+struct ReshapeBoxed;
 
-impl BoxedOp for RESHAPE_BOXED {
+impl BoxedOp for ReshapeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RESHAPE_SCHEMA
     }
@@ -2061,26 +2864,61 @@ pub static TRANSPOSE_INT_SCHEMA: OpSchema = OpSchema {
     overload: "int",
     signature: "transpose.int(Tensor(a) self, int dim0, int dim1) -> Tensor(a)",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "dim0", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "dim1", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim0",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim1",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["view"],
 };
 
 /// Typed kernel signature of `aten::transpose.int`.
-pub type TRANSPOSE_INT_FN = fn(DispatchKeySet, &Tensor, i64, i64) -> Result<Tensor>;
+pub type TransposeIntFn = fn(DispatchKeySet, &Tensor, i64, i64) -> Result<Tensor>;
 
-fn transpose_int_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dim0: i64, dim1: i64) -> Result<Tensor> {
+fn transpose_int_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim0: i64,
+    dim1: i64,
+) -> Result<Tensor> {
     ft_kernels::view::transpose(self_, dim0, dim1)
 }
 
 /// Dispatch entry of `aten::transpose.int`.
-pub static TRANSPOSE_INT: Op<TRANSPOSE_INT_FN> = Op::new(&TRANSPOSE_INT_SCHEMA, &[
-    (KernelKey::CompositeExplicitAutograd, Kernel::Fn(transpose_int_composite_explicit_autograd)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::transpose_int_autograd)),
-]);
+pub static TRANSPOSE_INT: Op<TransposeIntFn> = Op::new(
+    &TRANSPOSE_INT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(transpose_int_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::transpose_int_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::transpose.int` through the dispatcher with explicit keys.
 pub fn transpose_int_call(ks: DispatchKeySet, self_: &Tensor, dim0: i64, dim1: i64) -> Result<Tensor> {
@@ -2089,9 +2927,17 @@ pub fn transpose_int_call(ks: DispatchKeySet, self_: &Tensor, dim0: i64, dim1: i
         Resolved::Boxed(_, fallback) => {
             let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim0), Value::Int(dim1)];
             fallback(&TRANSPOSE_INT_SCHEMA, ks, &mut stack)?;
-            let bad = || Error::schema("aten::transpose.int", "boxed fallback returned values of the wrong kind");
+            let bad = || {
+                Error::schema(
+                    "aten::transpose.int",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2104,9 +2950,9 @@ pub fn transpose(self_: &Tensor, dim0: i64, dim1: i64) -> Result<Tensor> {
     transpose_int_call(ks, self_, dim0, dim1)
 }
 
-struct TRANSPOSE_INT_BOXED;
+struct TransposeIntBoxed;
 
-impl BoxedOp for TRANSPOSE_INT_BOXED {
+impl BoxedOp for TransposeIntBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TRANSPOSE_INT_SCHEMA
     }
@@ -2128,24 +2974,35 @@ pub static T_SCHEMA: OpSchema = OpSchema {
     name: "aten::t",
     overload: "",
     signature: "t(Tensor(a) self) -> Tensor(a)",
-    args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-    ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &[],
 };
 
 /// Typed kernel signature of `aten::t`.
-pub type T_FN = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+pub type TFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
 
 fn t_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     crate::composite::t(self_)
 }
 
 /// Dispatch entry of `aten::t`.
-pub static T: Op<T_FN> = Op::new(&T_SCHEMA, &[
-    (KernelKey::CompositeImplicitAutograd, Kernel::Fn(t_composite_implicit_autograd)),
-]);
+pub static T: Op<TFn> = Op::new(
+    &T_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(t_composite_implicit_autograd),
+    )],
+);
 
 /// Calls `aten::t` through the dispatcher with explicit keys.
 pub fn t_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
@@ -2156,7 +3013,10 @@ pub fn t_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             fallback(&T_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::t", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2169,9 +3029,9 @@ pub fn t(self_: &Tensor) -> Result<Tensor> {
     t_call(ks, self_)
 }
 
-struct T_BOXED;
+struct TBoxed;
 
-impl BoxedOp for T_BOXED {
+impl BoxedOp for TBoxed {
     fn schema(&self) -> &'static OpSchema {
         &T_SCHEMA
     }
@@ -2192,25 +3052,49 @@ pub static PERMUTE_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "permute(Tensor(a) self, int[] dims) -> Tensor(a)",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "dims", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dims",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "view"],
 };
 
 /// Typed kernel signature of `aten::permute`.
-pub type PERMUTE_FN = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+pub type PermuteFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
 
 fn permute_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
     ft_kernels::view::permute(self_, dims)
 }
 
 /// Dispatch entry of `aten::permute`.
-pub static PERMUTE: Op<PERMUTE_FN> = Op::new(&PERMUTE_SCHEMA, &[
-    (KernelKey::CompositeExplicitAutograd, Kernel::Fn(permute_composite_explicit_autograd)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::permute_autograd)),
-]);
+pub static PERMUTE: Op<PermuteFn> = Op::new(
+    &PERMUTE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(permute_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::permute_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::permute` through the dispatcher with explicit keys.
 pub fn permute_call(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
@@ -2221,7 +3105,10 @@ pub fn permute_call(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<
             fallback(&PERMUTE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::permute", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2234,9 +3121,9 @@ pub fn permute(self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
     permute_call(ks, self_, dims)
 }
 
-struct PERMUTE_BOXED;
+struct PermuteBoxed;
 
-impl BoxedOp for PERMUTE_BOXED {
+impl BoxedOp for PermuteBoxed {
     fn schema(&self) -> &'static OpSchema {
         &PERMUTE_SCHEMA
     }
@@ -2258,37 +3145,79 @@ pub static EXPAND_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "expand(Tensor(a) self, SymInt[] size, *, bool implicit=False) -> Tensor(a)",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
-        Arg { name: "implicit", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "size",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "implicit",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "view"],
 };
 
 /// Typed kernel signature of `aten::expand`.
-pub type EXPAND_FN = fn(DispatchKeySet, &Tensor, &[i64], bool) -> Result<Tensor>;
+pub type ExpandFn = fn(DispatchKeySet, &Tensor, &[i64], bool) -> Result<Tensor>;
 
-fn expand_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, size: &[i64], implicit: bool) -> Result<Tensor> {
+fn expand_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    size: &[i64],
+    implicit: bool,
+) -> Result<Tensor> {
     ft_kernels::view::expand(self_, size, implicit)
 }
 
 /// Dispatch entry of `aten::expand`.
-pub static EXPAND: Op<EXPAND_FN> = Op::new(&EXPAND_SCHEMA, &[
-    (KernelKey::CompositeExplicitAutograd, Kernel::Fn(expand_composite_explicit_autograd)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::expand_autograd)),
-]);
+pub static EXPAND: Op<ExpandFn> = Op::new(
+    &EXPAND_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(expand_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::expand_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::expand` through the dispatcher with explicit keys.
 pub fn expand_call(ks: DispatchKeySet, self_: &Tensor, size: &[i64], implicit: bool) -> Result<Tensor> {
     match EXPAND.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, self_, size, implicit),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(size.to_vec()), Value::Bool(implicit)];
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(size.to_vec()),
+                Value::Bool(implicit),
+            ];
             fallback(&EXPAND_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::expand", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2306,9 +3235,9 @@ pub fn expand_full(self_: &Tensor, size: &[i64], implicit: bool) -> Result<Tenso
     expand_call(ks, self_, size, implicit)
 }
 
-struct EXPAND_BOXED;
+struct ExpandBoxed;
 
-impl BoxedOp for EXPAND_BOXED {
+impl BoxedOp for ExpandBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EXPAND_SCHEMA
     }
@@ -2331,25 +3260,49 @@ pub static UNSQUEEZE_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "unsqueeze(Tensor(a) self, int dim) -> Tensor(a)",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "view"],
 };
 
 /// Typed kernel signature of `aten::unsqueeze`.
-pub type UNSQUEEZE_FN = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
+pub type UnsqueezeFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
 
 fn unsqueeze_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Tensor> {
     ft_kernels::view::unsqueeze(self_, dim)
 }
 
 /// Dispatch entry of `aten::unsqueeze`.
-pub static UNSQUEEZE: Op<UNSQUEEZE_FN> = Op::new(&UNSQUEEZE_SCHEMA, &[
-    (KernelKey::CompositeExplicitAutograd, Kernel::Fn(unsqueeze_composite_explicit_autograd)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::unsqueeze_autograd)),
-]);
+pub static UNSQUEEZE: Op<UnsqueezeFn> = Op::new(
+    &UNSQUEEZE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(unsqueeze_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::unsqueeze_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::unsqueeze` through the dispatcher with explicit keys.
 pub fn unsqueeze_call(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Tensor> {
@@ -2360,7 +3313,10 @@ pub fn unsqueeze_call(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Te
             fallback(&UNSQUEEZE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::unsqueeze", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2373,9 +3329,9 @@ pub fn unsqueeze(self_: &Tensor, dim: i64) -> Result<Tensor> {
     unsqueeze_call(ks, self_, dim)
 }
 
-struct UNSQUEEZE_BOXED;
+struct UnsqueezeBoxed;
 
-impl BoxedOp for UNSQUEEZE_BOXED {
+impl BoxedOp for UnsqueezeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &UNSQUEEZE_SCHEMA
     }
@@ -2396,25 +3352,41 @@ pub static SQUEEZE_SCHEMA: OpSchema = OpSchema {
     name: "aten::squeeze",
     overload: "",
     signature: "squeeze(Tensor(a) self) -> Tensor(a)",
-    args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-    ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["view"],
 };
 
 /// Typed kernel signature of `aten::squeeze`.
-pub type SQUEEZE_FN = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+pub type SqueezeFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
 
 fn squeeze_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     ft_kernels::view::squeeze(self_)
 }
 
 /// Dispatch entry of `aten::squeeze`.
-pub static SQUEEZE: Op<SQUEEZE_FN> = Op::new(&SQUEEZE_SCHEMA, &[
-    (KernelKey::CompositeExplicitAutograd, Kernel::Fn(squeeze_composite_explicit_autograd)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::squeeze_autograd)),
-]);
+pub static SQUEEZE: Op<SqueezeFn> = Op::new(
+    &SQUEEZE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(squeeze_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::squeeze_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::squeeze` through the dispatcher with explicit keys.
 pub fn squeeze_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
@@ -2425,7 +3397,10 @@ pub fn squeeze_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             fallback(&SQUEEZE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::squeeze", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2438,9 +3413,9 @@ pub fn squeeze(self_: &Tensor) -> Result<Tensor> {
     squeeze_call(ks, self_)
 }
 
-struct SQUEEZE_BOXED;
+struct SqueezeBoxed;
 
-impl BoxedOp for SQUEEZE_BOXED {
+impl BoxedOp for SqueezeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SQUEEZE_SCHEMA
     }
@@ -2461,25 +3436,49 @@ pub static SQUEEZE_DIM_SCHEMA: OpSchema = OpSchema {
     overload: "dim",
     signature: "squeeze.dim(Tensor(a) self, int dim) -> Tensor(a)",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core", "view"],
 };
 
 /// Typed kernel signature of `aten::squeeze.dim`.
-pub type SQUEEZE_DIM_FN = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
+pub type SqueezeDimFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
 
 fn squeeze_dim_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Tensor> {
     ft_kernels::view::squeeze_dim(self_, dim)
 }
 
 /// Dispatch entry of `aten::squeeze.dim`.
-pub static SQUEEZE_DIM: Op<SQUEEZE_DIM_FN> = Op::new(&SQUEEZE_DIM_SCHEMA, &[
-    (KernelKey::CompositeExplicitAutograd, Kernel::Fn(squeeze_dim_composite_explicit_autograd)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::squeeze_dim_autograd)),
-]);
+pub static SQUEEZE_DIM: Op<SqueezeDimFn> = Op::new(
+    &SQUEEZE_DIM_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(squeeze_dim_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::squeeze_dim_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::squeeze.dim` through the dispatcher with explicit keys.
 pub fn squeeze_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Tensor> {
@@ -2490,7 +3489,10 @@ pub fn squeeze_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<
             fallback(&SQUEEZE_DIM_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::squeeze.dim", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2503,9 +3505,9 @@ pub fn squeeze_dim(self_: &Tensor, dim: i64) -> Result<Tensor> {
     squeeze_dim_call(ks, self_, dim)
 }
 
-struct SQUEEZE_DIM_BOXED;
+struct SqueezeDimBoxed;
 
-impl BoxedOp for SQUEEZE_DIM_BOXED {
+impl BoxedOp for SqueezeDimBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SQUEEZE_DIM_SCHEMA
     }
@@ -2527,35 +3529,64 @@ pub static CONTIGUOUS_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "contiguous(Tensor(a) self, *, MemoryFormat? memory_format=None) -> Tensor(a)",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "memory_format",
+            ty: ArgType::OptMemoryFormat,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &[],
 };
 
 /// Typed kernel signature of `aten::contiguous`.
-pub type CONTIGUOUS_FN = fn(DispatchKeySet, &Tensor, Option<MemoryFormat>) -> Result<Tensor>;
+pub type ContiguousFn = fn(DispatchKeySet, &Tensor, Option<MemoryFormat>) -> Result<Tensor>;
 
-fn contiguous_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+fn contiguous_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     crate::composite::contiguous(self_, memory_format)
 }
 
 /// Dispatch entry of `aten::contiguous`.
-pub static CONTIGUOUS: Op<CONTIGUOUS_FN> = Op::new(&CONTIGUOUS_SCHEMA, &[
-    (KernelKey::CompositeImplicitAutograd, Kernel::Fn(contiguous_composite_implicit_autograd)),
-]);
+pub static CONTIGUOUS: Op<ContiguousFn> = Op::new(
+    &CONTIGUOUS_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(contiguous_composite_implicit_autograd),
+    )],
+);
 
 /// Calls `aten::contiguous` through the dispatcher with explicit keys.
 pub fn contiguous_call(ks: DispatchKeySet, self_: &Tensor, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
     match CONTIGUOUS.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, self_, memory_format),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(self_.clone()), memory_format.map_or(Value::None, Value::MemoryFormat)];
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
             fallback(&CONTIGUOUS_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::contiguous", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2573,9 +3604,9 @@ pub fn contiguous_full(self_: &Tensor, memory_format: Option<MemoryFormat>) -> R
     contiguous_call(ks, self_, memory_format)
 }
 
-struct CONTIGUOUS_BOXED;
+struct ContiguousBoxed;
 
-impl BoxedOp for CONTIGUOUS_BOXED {
+impl BoxedOp for ContiguousBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CONTIGUOUS_SCHEMA
     }
@@ -2597,36 +3628,63 @@ pub static CLONE_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "memory_format",
+            ty: ArgType::OptMemoryFormat,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &["core"],
 };
 
 /// Typed kernel signature of `aten::clone`.
-pub type CLONE_FN = fn(DispatchKeySet, &Tensor, Option<MemoryFormat>) -> Result<Tensor>;
+pub type CloneFn = fn(DispatchKeySet, &Tensor, Option<MemoryFormat>) -> Result<Tensor>;
 
 fn clone_cpu(_ks: DispatchKeySet, self_: &Tensor, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
     ft_kernels::copy::clone(self_, memory_format)
 }
 
 /// Dispatch entry of `aten::clone`.
-pub static CLONE: Op<CLONE_FN> = Op::new(&CLONE_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(clone_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::clone_autograd)),
-]);
+pub static CLONE: Op<CloneFn> = Op::new(
+    &CLONE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(clone_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::clone_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::clone` through the dispatcher with explicit keys.
 pub fn clone_call(ks: DispatchKeySet, self_: &Tensor, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
     match CLONE.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, self_, memory_format),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(self_.clone()), memory_format.map_or(Value::None, Value::MemoryFormat)];
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
             fallback(&CLONE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::clone", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2644,9 +3702,9 @@ pub fn clone_full(self_: &Tensor, memory_format: Option<MemoryFormat>) -> Result
     clone_call(ks, self_, memory_format)
 }
 
-struct CLONE_BOXED;
+struct CloneBoxed;
 
-impl BoxedOp for CLONE_BOXED {
+impl BoxedOp for CloneBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLONE_SCHEMA
     }
@@ -2681,28 +3739,81 @@ pub static TO_COPY_SCHEMA: OpSchema = OpSchema {
 };
 
 /// Typed kernel signature of `aten::_to_copy`.
-pub type TO_COPY_FN = fn(DispatchKeySet, &Tensor, Option<DType>, Option<Layout>, Option<Device>, Option<bool>, bool, Option<MemoryFormat>) -> Result<Tensor>;
+pub type ToCopyFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    bool,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
 
-fn to_copy_cpu(_ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, non_blocking: bool, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+fn to_copy_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    non_blocking: bool,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     ft_kernels::copy::to_copy(self_, dtype, layout, device, pin_memory, non_blocking, memory_format)
 }
 
 /// Dispatch entry of `aten::_to_copy`.
-pub static TO_COPY: Op<TO_COPY_FN> = Op::new(&TO_COPY_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(to_copy_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::to_copy_autograd)),
-]);
+pub static TO_COPY: Op<ToCopyFn> = Op::new(
+    &TO_COPY_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(to_copy_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::to_copy_autograd),
+        ),
+    ],
+);
 
 /// Calls `aten::_to_copy` through the dispatcher with explicit keys.
-pub fn to_copy_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, non_blocking: bool, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+pub fn to_copy_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    non_blocking: bool,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     match TO_COPY.resolve(ks)? {
-        Resolved::Kernel(_, kernel) => kernel(ks, self_, dtype, layout, device, pin_memory, non_blocking, memory_format),
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            self_,
+            dtype,
+            layout,
+            device,
+            pin_memory,
+            non_blocking,
+            memory_format,
+        ),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(self_.clone()), dtype.map_or(Value::None, Value::DType), layout.map_or(Value::None, Value::Layout), device.map_or(Value::None, Value::Device), pin_memory.map_or(Value::None, Value::Bool), Value::Bool(non_blocking), memory_format.map_or(Value::None, Value::MemoryFormat)];
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                Value::Bool(non_blocking),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
             fallback(&TO_COPY_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::_to_copy", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2715,14 +3826,31 @@ pub fn _to_copy(self_: &Tensor) -> Result<Tensor> {
 }
 
 /// [`_to_copy`] with every argument, including keyword-only ones.
-pub fn _to_copy_full(self_: &Tensor, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, non_blocking: bool, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+pub fn _to_copy_full(
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    non_blocking: bool,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     let ks = dispatch::keyset_of(&[self_]);
-    to_copy_call(ks, self_, dtype, layout, device, pin_memory, non_blocking, memory_format)
+    to_copy_call(
+        ks,
+        self_,
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        non_blocking,
+        memory_format,
+    )
 }
 
-struct TO_COPY_BOXED;
+struct ToCopyBoxed;
 
-impl BoxedOp for TO_COPY_BOXED {
+impl BoxedOp for ToCopyBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TO_COPY_SCHEMA
     }
@@ -2749,23 +3877,49 @@ pub static COPY_INPLACE_SCHEMA: OpSchema = OpSchema {
     overload: "",
     signature: "copy_(Tensor(a!) self, Tensor src, bool non_blocking=False) -> Tensor(a!)",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: true },
-        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
-        Arg { name: "non_blocking", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "non_blocking",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &[],
 };
 
 /// Typed kernel signature of `aten::copy_`.
-pub type COPY_INPLACE_FN = fn(DispatchKeySet, &Tensor, &Tensor, bool) -> Result<Tensor>;
+pub type CopyInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, bool) -> Result<Tensor>;
 
 fn copy_inplace_cpu(_ks: DispatchKeySet, self_: &Tensor, src: &Tensor, non_blocking: bool) -> Result<Tensor> {
     ft_kernels::copy::copy_(self_, src, non_blocking)
 }
 
 /// Bumps the version counter of the tensors `aten::copy_` writes.
-fn copy_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, src: &Tensor, non_blocking: bool) -> Result<Tensor> {
+fn copy_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    non_blocking: bool,
+) -> Result<Tensor> {
     let result = {
         let _below = tls::below_ad_inplace_or_view();
         copy_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, src, non_blocking)?
@@ -2775,22 +3929,38 @@ fn copy_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, src: &Ten
 }
 
 /// Dispatch entry of `aten::copy_`.
-pub static COPY_INPLACE: Op<COPY_INPLACE_FN> = Op::new(&COPY_INPLACE_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(copy_inplace_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::copy_inplace_autograd)),
-    (KernelKey::Key(DispatchKey::ADInplaceOrView), Kernel::Fn(copy_inplace_ad_inplace_or_view)),
-]);
+pub static COPY_INPLACE: Op<CopyInplaceFn> = Op::new(
+    &COPY_INPLACE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(copy_inplace_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::copy_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(copy_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
 
 /// Calls `aten::copy_` through the dispatcher with explicit keys.
 pub fn copy_inplace_call(ks: DispatchKeySet, self_: &Tensor, src: &Tensor, non_blocking: bool) -> Result<Tensor> {
     match COPY_INPLACE.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, self_, src, non_blocking),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(src.clone()), Value::Bool(non_blocking)];
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::Bool(non_blocking),
+            ];
             fallback(&COPY_INPLACE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::copy_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2803,9 +3973,9 @@ pub fn copy_(self_: &Tensor, src: &Tensor, non_blocking: bool) -> Result<Tensor>
     copy_inplace_call(ks, self_, src, non_blocking)
 }
 
-struct COPY_INPLACE_BOXED;
+struct CopyInplaceBoxed;
 
-impl BoxedOp for COPY_INPLACE_BOXED {
+impl BoxedOp for CopyInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &COPY_INPLACE_SCHEMA
     }
@@ -2828,15 +3998,30 @@ pub static FILL_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
     overload: "Scalar",
     signature: "fill_.Scalar(Tensor(a!) self, Scalar value) -> Tensor(a!)",
     args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: true },
-        Arg { name: "value", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
     ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &[],
 };
 
 /// Typed kernel signature of `aten::fill_.Scalar`.
-pub type FILL_SCALAR_INPLACE_FN = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+pub type FillScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
 
 fn fill_scalar_inplace_cpu(_ks: DispatchKeySet, self_: &Tensor, value: Scalar) -> Result<Tensor> {
     ft_kernels::copy::fill_(self_, value)
@@ -2853,11 +4038,20 @@ fn fill_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, va
 }
 
 /// Dispatch entry of `aten::fill_.Scalar`.
-pub static FILL_SCALAR_INPLACE: Op<FILL_SCALAR_INPLACE_FN> = Op::new(&FILL_SCALAR_INPLACE_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(fill_scalar_inplace_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::fill_scalar_inplace_autograd)),
-    (KernelKey::Key(DispatchKey::ADInplaceOrView), Kernel::Fn(fill_scalar_inplace_ad_inplace_or_view)),
-]);
+pub static FILL_SCALAR_INPLACE: Op<FillScalarInplaceFn> = Op::new(
+    &FILL_SCALAR_INPLACE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(fill_scalar_inplace_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::fill_scalar_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(fill_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
 
 /// Calls `aten::fill_.Scalar` through the dispatcher with explicit keys.
 pub fn fill_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, value: Scalar) -> Result<Tensor> {
@@ -2868,7 +4062,10 @@ pub fn fill_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, value: Scala
             fallback(&FILL_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::fill_.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2881,9 +4078,9 @@ pub fn fill_(self_: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
     fill_scalar_inplace_call(ks, self_, value.into())
 }
 
-struct FILL_SCALAR_INPLACE_BOXED;
+struct FillScalarInplaceBoxed;
 
-impl BoxedOp for FILL_SCALAR_INPLACE_BOXED {
+impl BoxedOp for FillScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FILL_SCALAR_INPLACE_SCHEMA
     }
@@ -2904,15 +4101,22 @@ pub static ZERO_INPLACE_SCHEMA: OpSchema = OpSchema {
     name: "aten::zero_",
     overload: "",
     signature: "zero_(Tensor(a!) self) -> Tensor(a!)",
-    args: &[
-        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: true },
-    ],
-    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
     tags: &[],
 };
 
 /// Typed kernel signature of `aten::zero_`.
-pub type ZERO_INPLACE_FN = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+pub type ZeroInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
 
 fn zero_inplace_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     ft_kernels::copy::zero_(self_)
@@ -2929,11 +4133,20 @@ fn zero_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result
 }
 
 /// Dispatch entry of `aten::zero_`.
-pub static ZERO_INPLACE: Op<ZERO_INPLACE_FN> = Op::new(&ZERO_INPLACE_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(zero_inplace_cpu)),
-    (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::zero_inplace_autograd)),
-    (KernelKey::Key(DispatchKey::ADInplaceOrView), Kernel::Fn(zero_inplace_ad_inplace_or_view)),
-]);
+pub static ZERO_INPLACE: Op<ZeroInplaceFn> = Op::new(
+    &ZERO_INPLACE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(zero_inplace_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::zero_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(zero_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
 
 /// Calls `aten::zero_` through the dispatcher with explicit keys.
 pub fn zero_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
@@ -2944,7 +4157,10 @@ pub fn zero_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             fallback(&ZERO_INPLACE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::zero_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -2957,9 +4173,9 @@ pub fn zero_(self_: &Tensor) -> Result<Tensor> {
     zero_inplace_call(ks, self_)
 }
 
-struct ZERO_INPLACE_BOXED;
+struct ZeroInplaceBoxed;
 
-impl BoxedOp for ZERO_INPLACE_BOXED {
+impl BoxedOp for ZeroInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ZERO_INPLACE_SCHEMA
     }
@@ -2991,28 +4207,55 @@ pub static ZEROS_SCHEMA: OpSchema = OpSchema {
 };
 
 /// Typed kernel signature of `aten::zeros`.
-pub type ZEROS_FN = fn(DispatchKeySet, &[i64], Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+pub type ZerosFn =
+    fn(DispatchKeySet, &[i64], Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
 
-fn zeros_cpu(_ks: DispatchKeySet, size: &[i64], dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+fn zeros_cpu(
+    _ks: DispatchKeySet,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     ft_kernels::factory::zeros(size, dtype, layout, device, pin_memory)
 }
 
 /// Dispatch entry of `aten::zeros`.
-pub static ZEROS: Op<ZEROS_FN> = Op::new(&ZEROS_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(zeros_cpu)),
-    (KernelKey::Autograd, Kernel::Fallthrough),
-]);
+pub static ZEROS: Op<ZerosFn> = Op::new(
+    &ZEROS_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(zeros_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
 
 /// Calls `aten::zeros` through the dispatcher with explicit keys.
-pub fn zeros_call(ks: DispatchKeySet, size: &[i64], dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+pub fn zeros_call(
+    ks: DispatchKeySet,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     match ZEROS.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, size, dtype, layout, device, pin_memory),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::IntList(size.to_vec()), dtype.map_or(Value::None, Value::DType), layout.map_or(Value::None, Value::Layout), device.map_or(Value::None, Value::Device), pin_memory.map_or(Value::None, Value::Bool)];
+            let mut stack: Stack = vec![
+                Value::IntList(size.to_vec()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
             fallback(&ZEROS_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::zeros", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -3025,14 +4268,20 @@ pub fn zeros(size: &[i64]) -> Result<Tensor> {
 }
 
 /// [`zeros`] with every argument, including keyword-only ones.
-pub fn zeros_full(size: &[i64], dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+pub fn zeros_full(
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
     zeros_call(ks, size, dtype, layout, device, pin_memory)
 }
 
-struct ZEROS_BOXED;
+struct ZerosBoxed;
 
-impl BoxedOp for ZEROS_BOXED {
+impl BoxedOp for ZerosBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ZEROS_SCHEMA
     }
@@ -3068,28 +4317,55 @@ pub static ONES_SCHEMA: OpSchema = OpSchema {
 };
 
 /// Typed kernel signature of `aten::ones`.
-pub type ONES_FN = fn(DispatchKeySet, &[i64], Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+pub type OnesFn =
+    fn(DispatchKeySet, &[i64], Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
 
-fn ones_cpu(_ks: DispatchKeySet, size: &[i64], dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+fn ones_cpu(
+    _ks: DispatchKeySet,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     ft_kernels::factory::ones(size, dtype, layout, device, pin_memory)
 }
 
 /// Dispatch entry of `aten::ones`.
-pub static ONES: Op<ONES_FN> = Op::new(&ONES_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(ones_cpu)),
-    (KernelKey::Autograd, Kernel::Fallthrough),
-]);
+pub static ONES: Op<OnesFn> = Op::new(
+    &ONES_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(ones_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
 
 /// Calls `aten::ones` through the dispatcher with explicit keys.
-pub fn ones_call(ks: DispatchKeySet, size: &[i64], dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+pub fn ones_call(
+    ks: DispatchKeySet,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     match ONES.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, size, dtype, layout, device, pin_memory),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::IntList(size.to_vec()), dtype.map_or(Value::None, Value::DType), layout.map_or(Value::None, Value::Layout), device.map_or(Value::None, Value::Device), pin_memory.map_or(Value::None, Value::Bool)];
+            let mut stack: Stack = vec![
+                Value::IntList(size.to_vec()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
             fallback(&ONES_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::ones", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -3102,14 +4378,20 @@ pub fn ones(size: &[i64]) -> Result<Tensor> {
 }
 
 /// [`ones`] with every argument, including keyword-only ones.
-pub fn ones_full(size: &[i64], dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+pub fn ones_full(
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
     ones_call(ks, size, dtype, layout, device, pin_memory)
 }
 
-struct ONES_BOXED;
+struct OnesBoxed;
 
-impl BoxedOp for ONES_BOXED {
+impl BoxedOp for OnesBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ONES_SCHEMA
     }
@@ -3146,28 +4428,58 @@ pub static FULL_SCHEMA: OpSchema = OpSchema {
 };
 
 /// Typed kernel signature of `aten::full`.
-pub type FULL_FN = fn(DispatchKeySet, &[i64], Scalar, Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+pub type FullFn =
+    fn(DispatchKeySet, &[i64], Scalar, Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
 
-fn full_cpu(_ks: DispatchKeySet, size: &[i64], fill_value: Scalar, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+fn full_cpu(
+    _ks: DispatchKeySet,
+    size: &[i64],
+    fill_value: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     ft_kernels::factory::full(size, fill_value, dtype, layout, device, pin_memory)
 }
 
 /// Dispatch entry of `aten::full`.
-pub static FULL: Op<FULL_FN> = Op::new(&FULL_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(full_cpu)),
-    (KernelKey::Autograd, Kernel::Fallthrough),
-]);
+pub static FULL: Op<FullFn> = Op::new(
+    &FULL_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(full_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
 
 /// Calls `aten::full` through the dispatcher with explicit keys.
-pub fn full_call(ks: DispatchKeySet, size: &[i64], fill_value: Scalar, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+pub fn full_call(
+    ks: DispatchKeySet,
+    size: &[i64],
+    fill_value: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     match FULL.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, size, fill_value, dtype, layout, device, pin_memory),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::IntList(size.to_vec()), Value::Scalar(fill_value), dtype.map_or(Value::None, Value::DType), layout.map_or(Value::None, Value::Layout), device.map_or(Value::None, Value::Device), pin_memory.map_or(Value::None, Value::Bool)];
+            let mut stack: Stack = vec![
+                Value::IntList(size.to_vec()),
+                Value::Scalar(fill_value),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
             fallback(&FULL_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::full", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -3180,14 +4492,21 @@ pub fn full(size: &[i64], fill_value: impl Into<Scalar>) -> Result<Tensor> {
 }
 
 /// [`full`] with every argument, including keyword-only ones.
-pub fn full_full(size: &[i64], fill_value: impl Into<Scalar>, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+pub fn full_full(
+    size: &[i64],
+    fill_value: impl Into<Scalar>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
     full_call(ks, size, fill_value.into(), dtype, layout, device, pin_memory)
 }
 
-struct FULL_BOXED;
+struct FullBoxed;
 
-impl BoxedOp for FULL_BOXED {
+impl BoxedOp for FullBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FULL_SCHEMA
     }
@@ -3225,28 +4544,70 @@ pub static EMPTY_MEMORY_FORMAT_SCHEMA: OpSchema = OpSchema {
 };
 
 /// Typed kernel signature of `aten::empty.memory_format`.
-pub type EMPTY_MEMORY_FORMAT_FN = fn(DispatchKeySet, &[i64], Option<DType>, Option<Layout>, Option<Device>, Option<bool>, Option<MemoryFormat>) -> Result<Tensor>;
+pub type EmptyMemoryFormatFn = fn(
+    DispatchKeySet,
+    &[i64],
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
 
-fn empty_memory_format_cpu(_ks: DispatchKeySet, size: &[i64], dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+fn empty_memory_format_cpu(
+    _ks: DispatchKeySet,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     ft_kernels::factory::empty(size, dtype, layout, device, pin_memory, memory_format)
 }
 
 /// Dispatch entry of `aten::empty.memory_format`.
-pub static EMPTY_MEMORY_FORMAT: Op<EMPTY_MEMORY_FORMAT_FN> = Op::new(&EMPTY_MEMORY_FORMAT_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(empty_memory_format_cpu)),
-    (KernelKey::Autograd, Kernel::Fallthrough),
-]);
+pub static EMPTY_MEMORY_FORMAT: Op<EmptyMemoryFormatFn> = Op::new(
+    &EMPTY_MEMORY_FORMAT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(empty_memory_format_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
 
 /// Calls `aten::empty.memory_format` through the dispatcher with explicit keys.
-pub fn empty_memory_format_call(ks: DispatchKeySet, size: &[i64], dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+pub fn empty_memory_format_call(
+    ks: DispatchKeySet,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     match EMPTY_MEMORY_FORMAT.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, size, dtype, layout, device, pin_memory, memory_format),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::IntList(size.to_vec()), dtype.map_or(Value::None, Value::DType), layout.map_or(Value::None, Value::Layout), device.map_or(Value::None, Value::Device), pin_memory.map_or(Value::None, Value::Bool), memory_format.map_or(Value::None, Value::MemoryFormat)];
+            let mut stack: Stack = vec![
+                Value::IntList(size.to_vec()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
             fallback(&EMPTY_MEMORY_FORMAT_SCHEMA, ks, &mut stack)?;
-            let bad = || Error::schema("aten::empty.memory_format", "boxed fallback returned values of the wrong kind");
+            let bad = || {
+                Error::schema(
+                    "aten::empty.memory_format",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -3259,14 +4620,21 @@ pub fn empty(size: &[i64]) -> Result<Tensor> {
 }
 
 /// [`empty`] with every argument, including keyword-only ones.
-pub fn empty_full(size: &[i64], dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+pub fn empty_full(
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
     empty_memory_format_call(ks, size, dtype, layout, device, pin_memory, memory_format)
 }
 
-struct EMPTY_MEMORY_FORMAT_BOXED;
+struct EmptyMemoryFormatBoxed;
 
-impl BoxedOp for EMPTY_MEMORY_FORMAT_BOXED {
+impl BoxedOp for EmptyMemoryFormatBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EMPTY_MEMORY_FORMAT_SCHEMA
     }
@@ -3303,28 +4671,55 @@ pub static ARANGE_SCHEMA: OpSchema = OpSchema {
 };
 
 /// Typed kernel signature of `aten::arange`.
-pub type ARANGE_FN = fn(DispatchKeySet, Scalar, Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+pub type ArangeFn =
+    fn(DispatchKeySet, Scalar, Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
 
-fn arange_cpu(_ks: DispatchKeySet, end: Scalar, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+fn arange_cpu(
+    _ks: DispatchKeySet,
+    end: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     ft_kernels::factory::arange(end, dtype, layout, device, pin_memory)
 }
 
 /// Dispatch entry of `aten::arange`.
-pub static ARANGE: Op<ARANGE_FN> = Op::new(&ARANGE_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(arange_cpu)),
-    (KernelKey::Autograd, Kernel::Fallthrough),
-]);
+pub static ARANGE: Op<ArangeFn> = Op::new(
+    &ARANGE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(arange_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
 
 /// Calls `aten::arange` through the dispatcher with explicit keys.
-pub fn arange_call(ks: DispatchKeySet, end: Scalar, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+pub fn arange_call(
+    ks: DispatchKeySet,
+    end: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     match ARANGE.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, end, dtype, layout, device, pin_memory),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Scalar(end), dtype.map_or(Value::None, Value::DType), layout.map_or(Value::None, Value::Layout), device.map_or(Value::None, Value::Device), pin_memory.map_or(Value::None, Value::Bool)];
+            let mut stack: Stack = vec![
+                Value::Scalar(end),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
             fallback(&ARANGE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::arange", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -3337,14 +4732,20 @@ pub fn arange(end: impl Into<Scalar>) -> Result<Tensor> {
 }
 
 /// [`arange`] with every argument, including keyword-only ones.
-pub fn arange_full(end: impl Into<Scalar>, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+pub fn arange_full(
+    end: impl Into<Scalar>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
     arange_call(ks, end.into(), dtype, layout, device, pin_memory)
 }
 
-struct ARANGE_BOXED;
+struct ArangeBoxed;
 
-impl BoxedOp for ARANGE_BOXED {
+impl BoxedOp for ArangeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ARANGE_SCHEMA
     }
@@ -3381,28 +4782,58 @@ pub static ARANGE_START_SCHEMA: OpSchema = OpSchema {
 };
 
 /// Typed kernel signature of `aten::arange.start`.
-pub type ARANGE_START_FN = fn(DispatchKeySet, Scalar, Scalar, Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+pub type ArangeStartFn =
+    fn(DispatchKeySet, Scalar, Scalar, Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
 
-fn arange_start_cpu(_ks: DispatchKeySet, start: Scalar, end: Scalar, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+fn arange_start_cpu(
+    _ks: DispatchKeySet,
+    start: Scalar,
+    end: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     ft_kernels::factory::arange_start(start, end, dtype, layout, device, pin_memory)
 }
 
 /// Dispatch entry of `aten::arange.start`.
-pub static ARANGE_START: Op<ARANGE_START_FN> = Op::new(&ARANGE_START_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(arange_start_cpu)),
-    (KernelKey::Autograd, Kernel::Fallthrough),
-]);
+pub static ARANGE_START: Op<ArangeStartFn> = Op::new(
+    &ARANGE_START_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(arange_start_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
 
 /// Calls `aten::arange.start` through the dispatcher with explicit keys.
-pub fn arange_start_call(ks: DispatchKeySet, start: Scalar, end: Scalar, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+pub fn arange_start_call(
+    ks: DispatchKeySet,
+    start: Scalar,
+    end: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     match ARANGE_START.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, start, end, dtype, layout, device, pin_memory),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Scalar(start), Value::Scalar(end), dtype.map_or(Value::None, Value::DType), layout.map_or(Value::None, Value::Layout), device.map_or(Value::None, Value::Device), pin_memory.map_or(Value::None, Value::Bool)];
+            let mut stack: Stack = vec![
+                Value::Scalar(start),
+                Value::Scalar(end),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
             fallback(&ARANGE_START_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::arange.start", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -3415,14 +4846,21 @@ pub fn arange_start(start: impl Into<Scalar>, end: impl Into<Scalar>) -> Result<
 }
 
 /// [`arange_start`] with every argument, including keyword-only ones.
-pub fn arange_start_full(start: impl Into<Scalar>, end: impl Into<Scalar>, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+pub fn arange_start_full(
+    start: impl Into<Scalar>,
+    end: impl Into<Scalar>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
     arange_start_call(ks, start.into(), end.into(), dtype, layout, device, pin_memory)
 }
 
-struct ARANGE_START_BOXED;
+struct ArangeStartBoxed;
 
-impl BoxedOp for ARANGE_START_BOXED {
+impl BoxedOp for ArangeStartBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ARANGE_START_SCHEMA
     }
@@ -3461,28 +4899,74 @@ pub static ARANGE_START_STEP_SCHEMA: OpSchema = OpSchema {
 };
 
 /// Typed kernel signature of `aten::arange.start_step`.
-pub type ARANGE_START_STEP_FN = fn(DispatchKeySet, Scalar, Scalar, Scalar, Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+pub type ArangeStartStepFn = fn(
+    DispatchKeySet,
+    Scalar,
+    Scalar,
+    Scalar,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+) -> Result<Tensor>;
 
-fn arange_start_step_cpu(_ks: DispatchKeySet, start: Scalar, end: Scalar, step: Scalar, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+fn arange_start_step_cpu(
+    _ks: DispatchKeySet,
+    start: Scalar,
+    end: Scalar,
+    step: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     ft_kernels::factory::arange_start_step(start, end, step, dtype, layout, device, pin_memory)
 }
 
 /// Dispatch entry of `aten::arange.start_step`.
-pub static ARANGE_START_STEP: Op<ARANGE_START_STEP_FN> = Op::new(&ARANGE_START_STEP_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(arange_start_step_cpu)),
-    (KernelKey::Autograd, Kernel::Fallthrough),
-]);
+pub static ARANGE_START_STEP: Op<ArangeStartStepFn> = Op::new(
+    &ARANGE_START_STEP_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(arange_start_step_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
 
 /// Calls `aten::arange.start_step` through the dispatcher with explicit keys.
-pub fn arange_start_step_call(ks: DispatchKeySet, start: Scalar, end: Scalar, step: Scalar, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+pub fn arange_start_step_call(
+    ks: DispatchKeySet,
+    start: Scalar,
+    end: Scalar,
+    step: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     match ARANGE_START_STEP.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, start, end, step, dtype, layout, device, pin_memory),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Scalar(start), Value::Scalar(end), Value::Scalar(step), dtype.map_or(Value::None, Value::DType), layout.map_or(Value::None, Value::Layout), device.map_or(Value::None, Value::Device), pin_memory.map_or(Value::None, Value::Bool)];
+            let mut stack: Stack = vec![
+                Value::Scalar(start),
+                Value::Scalar(end),
+                Value::Scalar(step),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
             fallback(&ARANGE_START_STEP_SCHEMA, ks, &mut stack)?;
-            let bad = || Error::schema("aten::arange.start_step", "boxed fallback returned values of the wrong kind");
+            let bad = || {
+                Error::schema(
+                    "aten::arange.start_step",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -3495,14 +4979,31 @@ pub fn arange_start_step(start: impl Into<Scalar>, end: impl Into<Scalar>, step:
 }
 
 /// [`arange_start_step`] with every argument, including keyword-only ones.
-pub fn arange_start_step_full(start: impl Into<Scalar>, end: impl Into<Scalar>, step: impl Into<Scalar>, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>) -> Result<Tensor> {
+pub fn arange_start_step_full(
+    start: impl Into<Scalar>,
+    end: impl Into<Scalar>,
+    step: impl Into<Scalar>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
-    arange_start_step_call(ks, start.into(), end.into(), step.into(), dtype, layout, device, pin_memory)
+    arange_start_step_call(
+        ks,
+        start.into(),
+        end.into(),
+        step.into(),
+        dtype,
+        layout,
+        device,
+        pin_memory,
+    )
 }
 
-struct ARANGE_START_STEP_BOXED;
+struct ArangeStartStepBoxed;
 
-impl BoxedOp for ARANGE_START_STEP_BOXED {
+impl BoxedOp for ArangeStartStepBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ARANGE_START_STEP_SCHEMA
     }
@@ -3541,28 +5042,65 @@ pub static ZEROS_LIKE_SCHEMA: OpSchema = OpSchema {
 };
 
 /// Typed kernel signature of `aten::zeros_like`.
-pub type ZEROS_LIKE_FN = fn(DispatchKeySet, &Tensor, Option<DType>, Option<Layout>, Option<Device>, Option<bool>, Option<MemoryFormat>) -> Result<Tensor>;
+pub type ZerosLikeFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
 
-fn zeros_like_cpu(_ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+fn zeros_like_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     ft_kernels::factory::zeros_like(self_, dtype, layout, device, pin_memory, memory_format)
 }
 
 /// Dispatch entry of `aten::zeros_like`.
-pub static ZEROS_LIKE: Op<ZEROS_LIKE_FN> = Op::new(&ZEROS_LIKE_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(zeros_like_cpu)),
-    (KernelKey::Autograd, Kernel::Fallthrough),
-]);
+pub static ZEROS_LIKE: Op<ZerosLikeFn> = Op::new(
+    &ZEROS_LIKE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(zeros_like_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
 
 /// Calls `aten::zeros_like` through the dispatcher with explicit keys.
-pub fn zeros_like_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+pub fn zeros_like_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     match ZEROS_LIKE.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, self_, dtype, layout, device, pin_memory, memory_format),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(self_.clone()), dtype.map_or(Value::None, Value::DType), layout.map_or(Value::None, Value::Layout), device.map_or(Value::None, Value::Device), pin_memory.map_or(Value::None, Value::Bool), memory_format.map_or(Value::None, Value::MemoryFormat)];
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
             fallback(&ZEROS_LIKE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::zeros_like", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -3575,14 +5113,21 @@ pub fn zeros_like(self_: &Tensor) -> Result<Tensor> {
 }
 
 /// [`zeros_like`] with every argument, including keyword-only ones.
-pub fn zeros_like_full(self_: &Tensor, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+pub fn zeros_like_full(
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     let ks = dispatch::keyset_of(&[self_]);
     zeros_like_call(ks, self_, dtype, layout, device, pin_memory, memory_format)
 }
 
-struct ZEROS_LIKE_BOXED;
+struct ZerosLikeBoxed;
 
-impl BoxedOp for ZEROS_LIKE_BOXED {
+impl BoxedOp for ZerosLikeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ZEROS_LIKE_SCHEMA
     }
@@ -3620,28 +5165,65 @@ pub static ONES_LIKE_SCHEMA: OpSchema = OpSchema {
 };
 
 /// Typed kernel signature of `aten::ones_like`.
-pub type ONES_LIKE_FN = fn(DispatchKeySet, &Tensor, Option<DType>, Option<Layout>, Option<Device>, Option<bool>, Option<MemoryFormat>) -> Result<Tensor>;
+pub type OnesLikeFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
 
-fn ones_like_cpu(_ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+fn ones_like_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     ft_kernels::factory::ones_like(self_, dtype, layout, device, pin_memory, memory_format)
 }
 
 /// Dispatch entry of `aten::ones_like`.
-pub static ONES_LIKE: Op<ONES_LIKE_FN> = Op::new(&ONES_LIKE_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(ones_like_cpu)),
-    (KernelKey::Autograd, Kernel::Fallthrough),
-]);
+pub static ONES_LIKE: Op<OnesLikeFn> = Op::new(
+    &ONES_LIKE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(ones_like_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
 
 /// Calls `aten::ones_like` through the dispatcher with explicit keys.
-pub fn ones_like_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+pub fn ones_like_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     match ONES_LIKE.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, self_, dtype, layout, device, pin_memory, memory_format),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(self_.clone()), dtype.map_or(Value::None, Value::DType), layout.map_or(Value::None, Value::Layout), device.map_or(Value::None, Value::Device), pin_memory.map_or(Value::None, Value::Bool), memory_format.map_or(Value::None, Value::MemoryFormat)];
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
             fallback(&ONES_LIKE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::ones_like", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -3654,14 +5236,21 @@ pub fn ones_like(self_: &Tensor) -> Result<Tensor> {
 }
 
 /// [`ones_like`] with every argument, including keyword-only ones.
-pub fn ones_like_full(self_: &Tensor, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+pub fn ones_like_full(
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     let ks = dispatch::keyset_of(&[self_]);
     ones_like_call(ks, self_, dtype, layout, device, pin_memory, memory_format)
 }
 
-struct ONES_LIKE_BOXED;
+struct OnesLikeBoxed;
 
-impl BoxedOp for ONES_LIKE_BOXED {
+impl BoxedOp for OnesLikeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ONES_LIKE_SCHEMA
     }
@@ -3699,28 +5288,65 @@ pub static EMPTY_LIKE_SCHEMA: OpSchema = OpSchema {
 };
 
 /// Typed kernel signature of `aten::empty_like`.
-pub type EMPTY_LIKE_FN = fn(DispatchKeySet, &Tensor, Option<DType>, Option<Layout>, Option<Device>, Option<bool>, Option<MemoryFormat>) -> Result<Tensor>;
+pub type EmptyLikeFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
 
-fn empty_like_cpu(_ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+fn empty_like_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     ft_kernels::factory::empty_like(self_, dtype, layout, device, pin_memory, memory_format)
 }
 
 /// Dispatch entry of `aten::empty_like`.
-pub static EMPTY_LIKE: Op<EMPTY_LIKE_FN> = Op::new(&EMPTY_LIKE_SCHEMA, &[
-    (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(empty_like_cpu)),
-    (KernelKey::Autograd, Kernel::Fallthrough),
-]);
+pub static EMPTY_LIKE: Op<EmptyLikeFn> = Op::new(
+    &EMPTY_LIKE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(empty_like_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
 
 /// Calls `aten::empty_like` through the dispatcher with explicit keys.
-pub fn empty_like_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+pub fn empty_like_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     match EMPTY_LIKE.resolve(ks)? {
         Resolved::Kernel(_, kernel) => kernel(ks, self_, dtype, layout, device, pin_memory, memory_format),
         Resolved::Boxed(_, fallback) => {
-            let mut stack: Stack = vec![Value::Tensor(self_.clone()), dtype.map_or(Value::None, Value::DType), layout.map_or(Value::None, Value::Layout), device.map_or(Value::None, Value::Device), pin_memory.map_or(Value::None, Value::Bool), memory_format.map_or(Value::None, Value::MemoryFormat)];
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
             fallback(&EMPTY_LIKE_SCHEMA, ks, &mut stack)?;
             let bad = || Error::schema("aten::empty_like", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
-            Ok(match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) })
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
         }
     }
 }
@@ -3733,14 +5359,21 @@ pub fn empty_like(self_: &Tensor) -> Result<Tensor> {
 }
 
 /// [`empty_like`] with every argument, including keyword-only ones.
-pub fn empty_like_full(self_: &Tensor, dtype: Option<DType>, layout: Option<Layout>, device: Option<Device>, pin_memory: Option<bool>, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
+pub fn empty_like_full(
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
     let ks = dispatch::keyset_of(&[self_]);
     empty_like_call(ks, self_, dtype, layout, device, pin_memory, memory_format)
 }
 
-struct EMPTY_LIKE_BOXED;
+struct EmptyLikeBoxed;
 
-impl BoxedOp for EMPTY_LIKE_BOXED {
+impl BoxedOp for EmptyLikeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EMPTY_LIKE_SCHEMA
     }
@@ -3759,57 +5392,57 @@ impl BoxedOp for EMPTY_LIKE_BOXED {
 
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
-    &ADD_TENSOR_BOXED,
-    &ADD_SCALAR_BOXED,
-    &ADD_TENSOR_INPLACE_BOXED,
-    &SUB_TENSOR_BOXED,
-    &SUB_SCALAR_BOXED,
-    &MUL_TENSOR_BOXED,
-    &MUL_SCALAR_BOXED,
-    &MUL_TENSOR_INPLACE_BOXED,
-    &DIV_TENSOR_BOXED,
-    &DIV_SCALAR_BOXED,
-    &NEG_BOXED,
-    &EXP_BOXED,
-    &LOG_BOXED,
-    &SIN_BOXED,
-    &COS_BOXED,
-    &RELU_BOXED,
-    &SIGMOID_BOXED,
-    &TANH_BOXED,
-    &THRESHOLD_BACKWARD_BOXED,
-    &SIGMOID_BACKWARD_BOXED,
-    &TANH_BACKWARD_BOXED,
-    &SUM_BOXED,
-    &SUM_DIM_INT_LIST_BOXED,
-    &MEAN_BOXED,
-    &MEAN_DIM_BOXED,
-    &MM_BOXED,
-    &BMM_BOXED,
-    &MATMUL_BOXED,
-    &VIEW_BOXED,
-    &RESHAPE_BOXED,
-    &TRANSPOSE_INT_BOXED,
-    &T_BOXED,
-    &PERMUTE_BOXED,
-    &EXPAND_BOXED,
-    &UNSQUEEZE_BOXED,
-    &SQUEEZE_BOXED,
-    &SQUEEZE_DIM_BOXED,
-    &CONTIGUOUS_BOXED,
-    &CLONE_BOXED,
-    &TO_COPY_BOXED,
-    &COPY_INPLACE_BOXED,
-    &FILL_SCALAR_INPLACE_BOXED,
-    &ZERO_INPLACE_BOXED,
-    &ZEROS_BOXED,
-    &ONES_BOXED,
-    &FULL_BOXED,
-    &EMPTY_MEMORY_FORMAT_BOXED,
-    &ARANGE_BOXED,
-    &ARANGE_START_BOXED,
-    &ARANGE_START_STEP_BOXED,
-    &ZEROS_LIKE_BOXED,
-    &ONES_LIKE_BOXED,
-    &EMPTY_LIKE_BOXED,
+    &AddTensorBoxed,
+    &AddScalarBoxed,
+    &AddTensorInplaceBoxed,
+    &SubTensorBoxed,
+    &SubScalarBoxed,
+    &MulTensorBoxed,
+    &MulScalarBoxed,
+    &MulTensorInplaceBoxed,
+    &DivTensorBoxed,
+    &DivScalarBoxed,
+    &NegBoxed,
+    &ExpBoxed,
+    &LogBoxed,
+    &SinBoxed,
+    &CosBoxed,
+    &ReluBoxed,
+    &SigmoidBoxed,
+    &TanhBoxed,
+    &ThresholdBackwardBoxed,
+    &SigmoidBackwardBoxed,
+    &TanhBackwardBoxed,
+    &SumBoxed,
+    &SumDimIntListBoxed,
+    &MeanBoxed,
+    &MeanDimBoxed,
+    &MmBoxed,
+    &BmmBoxed,
+    &MatmulBoxed,
+    &ViewBoxed,
+    &ReshapeBoxed,
+    &TransposeIntBoxed,
+    &TBoxed,
+    &PermuteBoxed,
+    &ExpandBoxed,
+    &UnsqueezeBoxed,
+    &SqueezeBoxed,
+    &SqueezeDimBoxed,
+    &ContiguousBoxed,
+    &CloneBoxed,
+    &ToCopyBoxed,
+    &CopyInplaceBoxed,
+    &FillScalarInplaceBoxed,
+    &ZeroInplaceBoxed,
+    &ZerosBoxed,
+    &OnesBoxed,
+    &FullBoxed,
+    &EmptyMemoryFormatBoxed,
+    &ArangeBoxed,
+    &ArangeStartBoxed,
+    &ArangeStartStepBoxed,
+    &ZerosLikeBoxed,
+    &OnesLikeBoxed,
+    &EmptyLikeBoxed,
 ];

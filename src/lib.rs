@@ -22,14 +22,21 @@ pub mod composite;
 mod grad_arith;
 pub mod testing;
 
+#[path = "../generated/autograd.rs"]
+#[doc(hidden)]
+pub mod generated_autograd;
+#[path = "../generated/methods.rs"]
+#[doc(hidden)]
+pub mod generated_methods;
+#[path = "../generated/ops.rs"]
+#[doc(hidden)]
+pub mod generated_ops;
+
 /// Generated code (from `schema/`): operators, dispatch entries, backward nodes.
 pub mod generated {
-    #[path = "../../generated/autograd.rs"]
-    pub mod autograd;
-    #[path = "../../generated/methods.rs"]
-    pub mod methods;
-    #[path = "../../generated/ops.rs"]
-    pub mod ops;
+    pub use crate::generated_autograd as autograd;
+    pub use crate::generated_methods as methods;
+    pub use crate::generated_ops as ops;
 }
 
 /// Every operator as a function (`ops::add(&a, &b)`), plus by-name calls.
@@ -39,8 +46,8 @@ pub mod ops {
 }
 
 pub use ft_runtime::{
-    autograd, dispatch, promote_types, tls, DType, Device, Element, Error, ErrorKind, Layout, MemoryFormat, Result, Scalar,
-    Storage, Tensor,
+    autograd, dispatch, promote_types, shape, tls, DType, Device, Element, Error, ErrorKind, Layout, MemoryFormat, Result,
+    Scalar, Storage, Tensor,
 };
 pub use generated::methods::TensorOps;
 pub use grad_arith::{backward, backward_full, grad};

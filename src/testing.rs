@@ -198,7 +198,8 @@ pub fn gradcheck(f: impl Fn(&[Tensor]) -> Result<Vec<Tensor>>, inputs: &[Tensor]
     let outs = f(&xs)?;
     let diff: Vec<usize> = (0..xs.len()).filter(|&i| xs[i].requires_grad()).collect();
     for (o, out) in outs.iter().enumerate() {
-        if !out.requires_grad() || !out.dtype().is_floating_point() {
+        // Finite differences are only meaningful at float64 precision.
+        if !out.requires_grad() || out.dtype() != DType::F64 {
             continue;
         }
         let n_out = out.numel();
@@ -253,7 +254,7 @@ pub fn gradgradcheck(f: impl Fn(&[Tensor]) -> Result<Vec<Tensor>>, inputs: &[Ten
     let grad_outs: Vec<Tensor> = probe
         .iter()
         .enumerate()
-        .filter(|(_, o)| o.requires_grad() && o.dtype().is_floating_point())
+        .filter(|(_, o)| o.requires_grad() && o.dtype() == DType::F64)
         .map(|(i, o)| {
             let v = values_tensor(o.numel(), DType::F64, 100 + i, false);
             crate::ops::view(&v, &crate::autograd_helpers::sizes_of(o))
@@ -262,8 +263,16 @@ pub fn gradgradcheck(f: impl Fn(&[Tensor]) -> Result<Vec<Tensor>>, inputs: &[Ten
     let n_in = inputs.len();
     let backward_fn = |all: &[Tensor]| -> Result<Vec<Tensor>> {
         let (xs, gos) = all.split_at(n_in);
+        // The numerical pass calls this under no_grad with plain tensors: the
+        // inner backward still needs a recorded graph, so make leaves of them.
+        let _grad_on = tls::enable_grad();
+        let xs: Vec<Tensor> = xs
+            .iter()
+            .map(|x| if x.requires_grad() || !x.dtype().is_floating_point() { Ok(x.clone()) } else { leaves(std::slice::from_ref(x)).map(|mut v| v.remove(0)) })
+            .collect::<Result<_>>()?;
+        let xs = xs.as_slice();
         let outs = f(xs)?;
-        let outs: Vec<Tensor> = outs.into_iter().filter(|o| o.requires_grad() && o.dtype().is_floating_point()).collect();
+        let outs: Vec<Tensor> = outs.into_iter().filter(|o| o.requires_grad() && o.dtype() == DType::F64).collect();
         let diff: Vec<Tensor> = xs.iter().filter(|x| x.requires_grad()).cloned().collect();
         let gos: Vec<Option<Tensor>> = gos.iter().cloned().map(Some).collect();
         let gs = grad(&outs, &diff, &gos, Some(true), true, true)?;

@@ -232,7 +232,7 @@ impl Ctx<'_> {
                 let x = self.tr(x)?;
                 match x.ty {
                     Ty::Tensor => self.call("neg", vec![x]),
-                    Ty::Int | Ty::Float => Ok(code(format!("(-{})", x.code), x.ty)),
+                    Ty::Int | Ty::Float => Ok(code(format!("-{}", x.code), x.ty)),
                     Ty::Scalar => Ok(code(format!("Scalar::Float(-{}.to_f64())", x.code), Ty::Scalar)),
                     _ => Err(self.fail("cannot negate a non-number")),
                 }

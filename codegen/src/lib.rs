@@ -42,8 +42,35 @@ pub fn generate(root: &Path) -> Result<Vec<(PathBuf, String)>, Vec<String>> {
         return Err(sample_errors);
     }
     let mut files = render::render(&model).map_err(|e| vec![e])?;
-    files.push(("tests/generated/main.rs".into(), format!("{}\n\nmod ops;\n", render::HEADER)));
-    Ok(files.into_iter().map(|(p, t)| (root.join(p), t)).collect())
+    files.push(("tests/generated/main.rs".into(), format!("{}\n\nmod ops;\nmod properties;\n", render::HEADER)));
+    let config = root.join("rustfmt.toml");
+    files
+        .into_iter()
+        .map(|(p, t)| Ok((root.join(&p), rustfmt(&t, &config).map_err(|e| vec![format!("{p}: {e}")])?)))
+        .collect()
+}
+
+/// Formats generated Rust with the repository's rustfmt configuration, so
+/// generated files pass `cargo fmt --check` and read like hand-written code.
+fn rustfmt(text: &str, config: &Path) -> Result<String, String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let rustfmt = std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".into());
+    let mut child = Command::new(rustfmt)
+        .arg("--emit=stdout")
+        .arg("--config-path")
+        .arg(config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run rustfmt (install it with `rustup component add rustfmt`): {e}"))?;
+    child.stdin.take().ok_or("rustfmt stdin")?.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("rustfmt rejected generated code:\n{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    String::from_utf8(out.stdout).map_err(|e| e.to_string())
 }
 
 fn existing_outputs(root: &Path) -> Vec<PathBuf> {

@@ -112,7 +112,10 @@ impl OpModel {
     /// Name of the `_full` (all arguments) API function, or the plain one.
     pub fn full_name(&self) -> String {
         if self.has_full {
-            format!("{}_full", self.rust_name)
+            match self.rust_name.strip_suffix('_') {
+                Some(base) => format!("{base}_full_"),
+                None => format!("{}_full", self.rust_name),
+            }
         } else {
             self.rust_name.clone()
         }

@@ -168,3 +168,56 @@ pub fn test_views(model: &Model) -> Vec<TestView> {
     }
     out
 }
+
+/// Property tests derived from tags and alias annotations.
+#[derive(Serialize, Default)]
+pub struct PropertyViews {
+    broadcasting: Vec<BroadcastView>,
+    views: Vec<TestView>,
+    inplace: Vec<TestView>,
+}
+
+/// A binary pointwise op checked for broadcasting.
+#[derive(Serialize)]
+pub struct BroadcastView {
+    name: String,
+    call: String,
+}
+
+/// Ops for the generated property tests: binary pointwise ops (two tensor
+/// arguments, every other argument defaulted) get a broadcasting proptest;
+/// view ops and in-place ops get aliasing / version-counter checks per sample.
+pub fn property_views(model: &Model) -> PropertyViews {
+    let mut out = PropertyViews::default();
+    for op in &model.ops {
+        let tensors: Vec<_> = op.args.iter().filter(|a| a.ty.base == BaseType::Tensor).collect();
+        let others_defaulted = op.args.iter().filter(|a| a.ty.base != BaseType::Tensor).all(|a| a.default_param.is_some());
+        if op.tags.iter().any(|t| t == "pointwise")
+            && !op.sig.mutates()
+            && tensors.len() == 2
+            && tensors.iter().all(|a| a.ty.list.is_none() && !a.ty.is_optional())
+            && others_defaulted
+        {
+            let args: Vec<String> = op
+                .args
+                .iter()
+                .map(|a| {
+                    if a.ty.base == BaseType::Tensor {
+                        if a.name == tensors[0].name { "&a".to_string() } else { "&b".to_string() }
+                    } else {
+                        a.default_param.clone().unwrap_or_default()
+                    }
+                })
+                .collect();
+            out.broadcasting.push(BroadcastView { name: op.key.clone(), call: format!("ops::{}({})", op.full_name(), args.join(", ")) });
+        }
+        let twice = false;
+        if op.sig.is_view() && !op.kernels.iter().any(|k| k.key.contains("CompositeImplicit")) {
+            out.views.extend(sample_tests(op, twice).unwrap_or_default());
+        }
+        if op.is_inplace() {
+            out.inplace.extend(sample_tests(op, twice).unwrap_or_default());
+        }
+    }
+    out
+}

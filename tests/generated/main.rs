@@ -2,3 +2,4 @@
 // Do not edit by hand: edit the schema and regenerate.
 
 mod ops;
+mod properties;

@@ -5,7 +5,7 @@
 // and differentiable ops pass gradcheck (and gradgradcheck where their
 // backward formulas are differentiable) in float64.
 
-#![allow(unused_imports, clippy::needless_borrow)]
+#![allow(unused_imports, unused_variables, clippy::needless_borrow)]
 
 use frankentorch::dispatch::Value;
 use frankentorch::testing::{check_sample, sample_tensor, SampleChecks};
@@ -13,7 +13,6 @@ use frankentorch::{ops, DType, Layout, MemoryFormat, Result, Scalar, Tensor};
 
 #[test]
 fn add_tensor_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
         Ok(vec![r])
@@ -25,13 +24,15 @@ fn add_tensor_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::add.Tensor", &["f64[3,4]", "f64[4]"], typed, boxed, checks);
 }
 
 #[test]
 fn add_tensor_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::add_full(&t[0], &t[1], Scalar::Float(2.5))?;
         Ok(vec![r])
@@ -43,13 +44,15 @@ fn add_tensor_sample_1() {
             vec![("alpha".to_string(), Value::Float(2.5))],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
-    check_sample("aten::add.Tensor", &["f64[2,3]:t", "f64[3,2]"], typed, boxed, checks);
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::add.Tensor", &["f64[3,2]:t", "f64[3,2]"], typed, boxed, checks);
 }
 
 #[test]
 fn add_tensor_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
         Ok(vec![r])
@@ -61,13 +64,15 @@ fn add_tensor_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::add.Tensor", &["f64[]", "f64[2,0]"], typed, boxed, checks);
 }
 
 #[test]
 fn add_tensor_sample_3() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
         Ok(vec![r])
@@ -79,13 +84,15 @@ fn add_tensor_sample_3() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::add.Tensor", &["i32[3]", "i64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn add_scalar_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::add_scalar(&t[0], Scalar::Float(2.0), Scalar::Int(1))?;
         Ok(vec![r])
@@ -97,13 +104,15 @@ fn add_scalar_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::add.Scalar", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn add_scalar_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::add_scalar(&t[0], Scalar::Int(1), Scalar::Int(3))?;
         Ok(vec![r])
@@ -115,13 +124,15 @@ fn add_scalar_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::add.Scalar", &["f64[4,3]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn add_scalar_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::add_scalar(&t[0], Scalar::Float(1.5), Scalar::Int(1))?;
         Ok(vec![r])
@@ -133,15 +144,17 @@ fn add_scalar_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::add.Scalar", &["i64[2]"], typed, boxed, checks);
 }
 
 #[test]
 fn add_tensor_inplace_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
-        let r = ops::add__full(&t[0], &t[1], Scalar::Int(1))?;
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
@@ -151,15 +164,17 @@ fn add_tensor_inplace_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::add_.Tensor", &["f64[3,4]", "f64[4]"], typed, boxed, checks);
 }
 
 #[test]
 fn add_tensor_inplace_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
-        let r = ops::add__full(&t[0], &t[1], Scalar::Int(2))?;
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(2))?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
@@ -169,13 +184,15 @@ fn add_tensor_inplace_sample_1() {
             vec![("alpha".to_string(), Value::Int(2))],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::add_.Tensor", &["f32[2,3]", "i64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn sub_tensor_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sub_full(&t[0], &t[1], Scalar::Int(1))?;
         Ok(vec![r])
@@ -187,13 +204,15 @@ fn sub_tensor_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::sub.Tensor", &["f64[3,4]", "f64[3,1]"], typed, boxed, checks);
 }
 
 #[test]
 fn sub_tensor_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sub_full(&t[0], &t[1], Scalar::Float(0.5))?;
         Ok(vec![r])
@@ -205,13 +224,15 @@ fn sub_tensor_sample_1() {
             vec![("alpha".to_string(), Value::Float(0.5))],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::sub.Tensor", &["f64[4,3]:t", "f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn sub_tensor_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sub_full(&t[0], &t[1], Scalar::Int(1))?;
         Ok(vec![r])
@@ -223,13 +244,15 @@ fn sub_tensor_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::sub.Tensor", &["f64[0,2]", "f64[2]"], typed, boxed, checks);
 }
 
 #[test]
 fn sub_scalar_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sub_scalar(&t[0], Scalar::Float(1.5), Scalar::Int(1))?;
         Ok(vec![r])
@@ -241,13 +264,15 @@ fn sub_scalar_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::sub.Scalar", &["f64[3]"], typed, boxed, checks);
 }
 
 #[test]
 fn sub_scalar_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sub_scalar(&t[0], Scalar::Int(2), Scalar::Int(2))?;
         Ok(vec![r])
@@ -259,13 +284,15 @@ fn sub_scalar_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::sub.Scalar", &["f64[2,3]:step"], typed, boxed, checks);
 }
 
 #[test]
 fn mul_tensor_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mul(&t[0], &t[1])?;
         Ok(vec![r])
@@ -277,13 +304,15 @@ fn mul_tensor_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::mul.Tensor", &["f64[3,4]", "f64[4]"], typed, boxed, checks);
 }
 
 #[test]
 fn mul_tensor_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mul(&t[0], &t[1])?;
         Ok(vec![r])
@@ -295,13 +324,15 @@ fn mul_tensor_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
-    check_sample("aten::mul.Tensor", &["f64[3,4]:t", "f64[4,1]"], typed, boxed, checks);
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::mul.Tensor", &["f64[3,4]:t", "f64[3,1]"], typed, boxed, checks);
 }
 
 #[test]
 fn mul_tensor_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mul(&t[0], &t[1])?;
         Ok(vec![r])
@@ -313,13 +344,15 @@ fn mul_tensor_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::mul.Tensor", &["f64[]", "f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn mul_tensor_sample_3() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mul(&t[0], &t[1])?;
         Ok(vec![r])
@@ -331,13 +364,15 @@ fn mul_tensor_sample_3() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::mul.Tensor", &["bool[3]", "u8[3]"], typed, boxed, checks);
 }
 
 #[test]
 fn mul_scalar_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mul_scalar(&t[0], Scalar::Float(2.5))?;
         Ok(vec![r])
@@ -349,13 +384,15 @@ fn mul_scalar_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::mul.Scalar", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn mul_scalar_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mul_scalar(&t[0], Scalar::Int(-3))?;
         Ok(vec![r])
@@ -367,13 +404,15 @@ fn mul_scalar_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::mul.Scalar", &["f64[2,3]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn mul_scalar_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mul_scalar(&t[0], Scalar::Int(3))?;
         Ok(vec![r])
@@ -385,13 +424,15 @@ fn mul_scalar_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::mul.Scalar", &["i16[4]"], typed, boxed, checks);
 }
 
 #[test]
 fn mul_tensor_inplace_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mul_(&t[0], &t[1])?;
         Ok(vec![r])
@@ -403,13 +444,15 @@ fn mul_tensor_inplace_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::mul_.Tensor", &["f64[3,4]", "f64[4]"], typed, boxed, checks);
 }
 
 #[test]
 fn mul_tensor_inplace_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mul_(&t[0], &t[1])?;
         Ok(vec![r])
@@ -421,13 +464,15 @@ fn mul_tensor_inplace_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::mul_.Tensor", &["i32[3]", "i32[3]"], typed, boxed, checks);
 }
 
 #[test]
 fn div_tensor_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::div(&t[0], &t[1])?;
         Ok(vec![r])
@@ -439,13 +484,21 @@ fn div_tensor_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
-    check_sample("aten::div.Tensor", &["f64[3,4]", "f64[4]:positive"], typed, boxed, checks);
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample(
+        "aten::div.Tensor",
+        &["f64[3,4]", "f64[4]:positive"],
+        typed,
+        boxed,
+        checks,
+    );
 }
 
 #[test]
 fn div_tensor_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::div(&t[0], &t[1])?;
         Ok(vec![r])
@@ -457,13 +510,21 @@ fn div_tensor_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
-    check_sample("aten::div.Tensor", &["f64[3,4]:t", "f64[]:positive"], typed, boxed, checks);
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample(
+        "aten::div.Tensor",
+        &["f64[3,4]:t", "f64[]:positive"],
+        typed,
+        boxed,
+        checks,
+    );
 }
 
 #[test]
 fn div_tensor_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::div(&t[0], &t[1])?;
         Ok(vec![r])
@@ -475,13 +536,15 @@ fn div_tensor_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::div.Tensor", &["i64[3]", "i64[3]:positive"], typed, boxed, checks);
 }
 
 #[test]
 fn div_scalar_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::div_scalar(&t[0], Scalar::Float(2.0))?;
         Ok(vec![r])
@@ -493,13 +556,15 @@ fn div_scalar_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::div.Scalar", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn div_scalar_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::div_scalar(&t[0], Scalar::Int(-4))?;
         Ok(vec![r])
@@ -511,13 +576,15 @@ fn div_scalar_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::div.Scalar", &["f64[2,3]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn div_scalar_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::div_scalar(&t[0], Scalar::Int(2))?;
         Ok(vec![r])
@@ -529,499 +596,420 @@ fn div_scalar_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::div.Scalar", &["i32[3]"], typed, boxed, checks);
 }
 
 #[test]
 fn neg_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::neg(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::neg",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::neg", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn neg_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::neg(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::neg",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::neg", &["f64[4,3]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn neg_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::neg(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::neg",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::neg", &["f64[0]"], typed, boxed, checks);
 }
 
 #[test]
 fn neg_sample_3() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::neg(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::neg",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::neg", &["i8[5]"], typed, boxed, checks);
 }
 
 #[test]
 fn exp_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::exp(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::exp",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::exp", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn exp_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::exp(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::exp",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::exp", &["f64[4,3]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn exp_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::exp(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::exp",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::exp", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn exp_sample_3() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::exp(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::exp",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::exp", &["i32[4]"], typed, boxed, checks);
 }
 
 #[test]
 fn log_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::log(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::log",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::log", &["f64[3,4]:positive"], typed, boxed, checks);
 }
 
 #[test]
 fn log_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::log(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::log",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::log", &["f64[4,3]:t:positive"], typed, boxed, checks);
 }
 
 #[test]
 fn log_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::log(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::log",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::log", &["f64[0,3]"], typed, boxed, checks);
 }
 
 #[test]
 fn sin_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sin(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::sin",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::sin", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn sin_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sin(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::sin",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::sin", &["f64[4,3]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn sin_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sin(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::sin",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::sin", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn cos_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::cos(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::cos",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::cos", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn cos_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::cos(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::cos",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::cos", &["f64[4,3]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn cos_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::cos(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::cos",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::cos", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn relu_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::relu(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::relu",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::relu", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn relu_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::relu(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::relu",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::relu", &["f64[4,3]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn relu_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::relu(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::relu",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::relu", &["f64[0]"], typed, boxed, checks);
 }
 
 #[test]
 fn relu_sample_3() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::relu(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::relu",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::relu", &["i64[5]"], typed, boxed, checks);
 }
 
 #[test]
 fn sigmoid_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sigmoid(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::sigmoid",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sigmoid", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::sigmoid", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn sigmoid_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sigmoid(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::sigmoid",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sigmoid", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::sigmoid", &["f64[4,3]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn sigmoid_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sigmoid(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::sigmoid",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sigmoid", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::sigmoid", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn tanh_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::tanh(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::tanh",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::tanh", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn tanh_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::tanh(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::tanh",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::tanh", &["f64[4,3]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn tanh_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::tanh(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::tanh",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::tanh", &["f64[0]"], typed, boxed, checks);
 }
 
 #[test]
 fn threshold_backward_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::threshold_backward(&t[0], &t[1], Scalar::Float(0.0))?;
         Ok(vec![r])
@@ -1029,17 +1017,29 @@ fn threshold_backward_sample_0() {
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
         ops::call(
             "aten::threshold_backward",
-            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Float(0.0)],
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.0),
+            ],
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: false };
-    check_sample("aten::threshold_backward", &["f64[3,4]", "f64[3,4]"], typed, boxed, checks);
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::threshold_backward",
+        &["f64[3,4]", "f64[3,4]"],
+        typed,
+        boxed,
+        checks,
+    );
 }
 
 #[test]
 fn threshold_backward_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::threshold_backward(&t[0], &t[1], Scalar::Float(0.5))?;
         Ok(vec![r])
@@ -1047,17 +1047,29 @@ fn threshold_backward_sample_1() {
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
         ops::call(
             "aten::threshold_backward",
-            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Float(0.5)],
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.5),
+            ],
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: false };
-    check_sample("aten::threshold_backward", &["f64[4,3]:t", "f64[4]"], typed, boxed, checks);
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::threshold_backward",
+        &["f64[4,3]:t", "f64[3]"],
+        typed,
+        boxed,
+        checks,
+    );
 }
 
 #[test]
 fn sigmoid_backward_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sigmoid_backward(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1069,13 +1081,21 @@ fn sigmoid_backward_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
-    check_sample("aten::sigmoid_backward", &["f64[3,4]", "f64[3,4]"], typed, boxed, checks);
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample(
+        "aten::sigmoid_backward",
+        &["f64[3,4]", "f64[3,4]"],
+        typed,
+        boxed,
+        checks,
+    );
 }
 
 #[test]
 fn sigmoid_backward_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sigmoid_backward(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1087,13 +1107,21 @@ fn sigmoid_backward_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
-    check_sample("aten::sigmoid_backward", &["f64[4,3]:t", "f64[4,3]"], typed, boxed, checks);
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample(
+        "aten::sigmoid_backward",
+        &["f64[4,3]:t", "f64[4,3]"],
+        typed,
+        boxed,
+        checks,
+    );
 }
 
 #[test]
 fn tanh_backward_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::tanh_backward(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1105,13 +1133,15 @@ fn tanh_backward_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::tanh_backward", &["f64[3,4]", "f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn tanh_backward_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::tanh_backward(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1123,85 +1153,75 @@ fn tanh_backward_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::tanh_backward", &["f64[4,3]:t", "f64[4,3]"], typed, boxed, checks);
 }
 
 #[test]
 fn sum_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sum_full(&t[0], None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::sum",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::sum", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn sum_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sum_full(&t[0], None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::sum",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::sum", &["f64[4,3]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn sum_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sum_full(&t[0], None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::sum",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::sum", &["f64[0]"], typed, boxed, checks);
 }
 
 #[test]
 fn sum_sample_3() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sum_full(&t[0], None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::sum",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::sum", &["i32[5]"], typed, boxed, checks);
 }
 
 #[test]
 fn sum_dim_int_list_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sum_dim_full(&t[0], Some(&[1][..]), false, None)?;
         Ok(vec![r])
@@ -1213,13 +1233,15 @@ fn sum_dim_int_list_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::sum.dim_IntList", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn sum_dim_int_list_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sum_dim_full(&t[0], Some(&[0, -1][..]), true, None)?;
         Ok(vec![r])
@@ -1227,17 +1249,23 @@ fn sum_dim_int_list_sample_1() {
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
         ops::call(
             "aten::sum.dim_IntList",
-            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, -1]), Value::Bool(true)],
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![0, -1]),
+                Value::Bool(true),
+            ],
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::sum.dim_IntList", &["f64[2,3,4]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn sum_dim_int_list_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sum_dim_full(&t[0], Some(&[0][..]), false, None)?;
         Ok(vec![r])
@@ -1249,13 +1277,15 @@ fn sum_dim_int_list_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::sum.dim_IntList", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn sum_dim_int_list_sample_3() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sum_dim_full(&t[0], Some(&[1][..]), false, None)?;
         Ok(vec![r])
@@ -1267,67 +1297,60 @@ fn sum_dim_int_list_sample_3() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::sum.dim_IntList", &["f64[2,0]"], typed, boxed, checks);
 }
 
 #[test]
 fn mean_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mean_full(&t[0], None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::mean",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::mean", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::mean", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn mean_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mean_full(&t[0], None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::mean",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::mean", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::mean", &["f64[4,3]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn mean_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mean_full(&t[0], None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::mean",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::mean", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::mean", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn mean_dim_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mean_dim_full(&t[0], Some(&[1][..]), false, None)?;
         Ok(vec![r])
@@ -1339,13 +1362,15 @@ fn mean_dim_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::mean.dim", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn mean_dim_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mean_dim_full(&t[0], Some(&[0, 2][..]), true, None)?;
         Ok(vec![r])
@@ -1353,17 +1378,23 @@ fn mean_dim_sample_1() {
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
         ops::call(
             "aten::mean.dim",
-            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 2]), Value::Bool(true)],
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![0, 2]),
+                Value::Bool(true),
+            ],
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::mean.dim", &["f64[2,3,4]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn mean_dim_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mean_dim_full(&t[0], Some(&[0][..]), false, None)?;
         Ok(vec![r])
@@ -1375,13 +1406,15 @@ fn mean_dim_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::mean.dim", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn mm_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mm(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1393,13 +1426,15 @@ fn mm_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::mm", &["f64[3,4]", "f64[4,5]"], typed, boxed, checks);
 }
 
 #[test]
 fn mm_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mm(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1411,13 +1446,15 @@ fn mm_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
-    check_sample("aten::mm", &["f64[4,3]:t", "f64[5,4]:t"], typed, boxed, checks);
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::mm", &["f64[3,4]:t", "f64[4,5]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn mm_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mm(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1429,13 +1466,15 @@ fn mm_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::mm", &["f64[2,0]", "f64[0,3]"], typed, boxed, checks);
 }
 
 #[test]
 fn mm_sample_3() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mm(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1447,13 +1486,15 @@ fn mm_sample_3() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::mm", &["i64[2,3]", "i64[3,2]"], typed, boxed, checks);
 }
 
 #[test]
 fn bmm_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::bmm(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1465,13 +1506,15 @@ fn bmm_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::bmm", &["f64[2,3,4]", "f64[2,4,5]"], typed, boxed, checks);
 }
 
 #[test]
 fn bmm_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::bmm(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1483,13 +1526,15 @@ fn bmm_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
-    check_sample("aten::bmm", &["f64[2,4,3]:t", "f64[2,4,2]"], typed, boxed, checks);
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::bmm", &["f64[2,3,4]:t", "f64[2,4,2]"], typed, boxed, checks);
 }
 
 #[test]
 fn bmm_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::bmm(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1501,13 +1546,15 @@ fn bmm_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::bmm", &["f64[0,2,3]", "f64[0,3,1]"], typed, boxed, checks);
 }
 
 #[test]
 fn matmul_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::matmul(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1519,13 +1566,15 @@ fn matmul_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::matmul", &["f64[3]", "f64[3]"], typed, boxed, checks);
 }
 
 #[test]
 fn matmul_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::matmul(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1537,13 +1586,15 @@ fn matmul_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::matmul", &["f64[2,3]", "f64[3]"], typed, boxed, checks);
 }
 
 #[test]
 fn matmul_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::matmul(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1555,13 +1606,15 @@ fn matmul_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::matmul", &["f64[3]", "f64[3,2]"], typed, boxed, checks);
 }
 
 #[test]
 fn matmul_sample_3() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::matmul(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1573,13 +1626,15 @@ fn matmul_sample_3() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::matmul", &["f64[2,3]", "f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn matmul_sample_4() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::matmul(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1591,13 +1646,15 @@ fn matmul_sample_4() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::matmul", &["f64[2,2,3]", "f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn matmul_sample_5() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::matmul(&t[0], &t[1])?;
         Ok(vec![r])
@@ -1609,13 +1666,15 @@ fn matmul_sample_5() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::matmul", &["f64[2,1,2,3]:t", "f64[3,3,2]"], typed, boxed, checks);
 }
 
 #[test]
 fn view_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::view(&t[0], &[2, -1])?;
         Ok(vec![r])
@@ -1627,13 +1686,15 @@ fn view_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::view", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn view_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::view(&t[0], &[1, 1])?;
         Ok(vec![r])
@@ -1645,13 +1706,15 @@ fn view_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::view", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn view_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::view(&t[0], &[0, 5])?;
         Ok(vec![r])
@@ -1663,13 +1726,15 @@ fn view_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::view", &["f64[2,0]"], typed, boxed, checks);
 }
 
 #[test]
 fn reshape_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::reshape(&t[0], &[4, 3])?;
         Ok(vec![r])
@@ -1681,13 +1746,15 @@ fn reshape_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::reshape", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn reshape_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::reshape(&t[0], &[-1])?;
         Ok(vec![r])
@@ -1699,13 +1766,15 @@ fn reshape_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::reshape", &["f64[3,4]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn reshape_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::reshape(&t[0], &[1])?;
         Ok(vec![r])
@@ -1717,13 +1786,15 @@ fn reshape_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::reshape", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn transpose_int_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::transpose(&t[0], 0, 1)?;
         Ok(vec![r])
@@ -1735,13 +1806,15 @@ fn transpose_int_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::transpose.int", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn transpose_int_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::transpose(&t[0], -1, 0)?;
         Ok(vec![r])
@@ -1753,13 +1826,15 @@ fn transpose_int_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::transpose.int", &["f64[2,3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn transpose_int_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::transpose(&t[0], 0, -1)?;
         Ok(vec![r])
@@ -1771,49 +1846,45 @@ fn transpose_int_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::transpose.int", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn t_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::t(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::t",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::t", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::t", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn t_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::t(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::t",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::t", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::t", &["f64[3]"], typed, boxed, checks);
 }
 
 #[test]
 fn permute_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::permute(&t[0], &[2, 0, 1])?;
         Ok(vec![r])
@@ -1825,13 +1896,15 @@ fn permute_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::permute", &["f64[2,3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn permute_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::permute(&t[0], &[1, 0])?;
         Ok(vec![r])
@@ -1843,13 +1916,15 @@ fn permute_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::permute", &["f64[3,4]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn permute_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::permute(&t[0], &[])?;
         Ok(vec![r])
@@ -1861,13 +1936,15 @@ fn permute_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::permute", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn expand_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::expand_full(&t[0], &[2, 3, 4], false)?;
         Ok(vec![r])
@@ -1879,13 +1956,15 @@ fn expand_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::expand", &["f64[3,1]"], typed, boxed, checks);
 }
 
 #[test]
 fn expand_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::expand_full(&t[0], &[3], false)?;
         Ok(vec![r])
@@ -1897,31 +1976,35 @@ fn expand_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::expand", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn expand_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
-        let r = ops::expand_full(&t[0], &[-1, 4], false)?;
+        let r = ops::expand_full(&t[0], &[3, -1], false)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
         ops::call(
             "aten::expand",
-            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1, 4])],
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, -1])],
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::expand", &["f64[4]"], typed, boxed, checks);
 }
 
 #[test]
 fn unsqueeze_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::unsqueeze(&t[0], 1)?;
         Ok(vec![r])
@@ -1933,13 +2016,15 @@ fn unsqueeze_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::unsqueeze", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn unsqueeze_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::unsqueeze(&t[0], -1)?;
         Ok(vec![r])
@@ -1951,13 +2036,15 @@ fn unsqueeze_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::unsqueeze", &["f64[3,4]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn unsqueeze_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::unsqueeze(&t[0], 0)?;
         Ok(vec![r])
@@ -1969,67 +2056,60 @@ fn unsqueeze_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::unsqueeze", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn squeeze_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::squeeze(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::squeeze",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::squeeze", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::squeeze", &["f64[3,1,4,1]"], typed, boxed, checks);
 }
 
 #[test]
 fn squeeze_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::squeeze(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::squeeze",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::squeeze", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::squeeze", &["f64[1]"], typed, boxed, checks);
 }
 
 #[test]
 fn squeeze_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::squeeze(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::squeeze",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::squeeze", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::squeeze", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn squeeze_dim_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::squeeze_dim(&t[0], 1)?;
         Ok(vec![r])
@@ -2041,13 +2121,15 @@ fn squeeze_dim_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::squeeze.dim", &["f64[3,1,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn squeeze_dim_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::squeeze_dim(&t[0], 0)?;
         Ok(vec![r])
@@ -2059,13 +2141,15 @@ fn squeeze_dim_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::squeeze.dim", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn squeeze_dim_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::squeeze_dim(&t[0], -1)?;
         Ok(vec![r])
@@ -2077,139 +2161,123 @@ fn squeeze_dim_sample_2() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::squeeze.dim", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn contiguous_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::contiguous_full(&t[0], None)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::contiguous",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::contiguous", &["f64[3,4]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn contiguous_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::contiguous_full(&t[0], None)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::contiguous",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::contiguous", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn contiguous_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::contiguous_full(&t[0], None)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::contiguous",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::contiguous", &["f64[2,3]:step"], typed, boxed, checks);
 }
 
 #[test]
 fn clone_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::clone_full(&t[0], None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::clone",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::clone", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn clone_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::clone_full(&t[0], None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::clone",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::clone", &["f64[3,4]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn clone_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::clone_full(&t[0], None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::clone",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
     check_sample("aten::clone", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
 fn clone_sample_3() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::clone_full(&t[0], None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::clone",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::clone", &["i64[2,0]"], typed, boxed, checks);
 }
 
 #[test]
 fn to_copy_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::_to_copy_full(&t[0], Some(DType::F32), None, None, None, false, None)?;
         Ok(vec![r])
@@ -2221,13 +2289,15 @@ fn to_copy_sample_0() {
             vec![("dtype".to_string(), Value::DType(DType::F32))],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::_to_copy", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn to_copy_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::_to_copy_full(&t[0], Some(DType::F64), None, None, None, false, None)?;
         Ok(vec![r])
@@ -2239,31 +2309,50 @@ fn to_copy_sample_1() {
             vec![("dtype".to_string(), Value::DType(DType::F64))],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::_to_copy", &["f32[3,4]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn to_copy_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
-        let r = ops::_to_copy_full(&t[0], None, None, None, None, false, None)?;
+        let r = ops::_to_copy_full(&t[0], Some(DType::F64), None, None, None, false, None)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
         ops::call(
             "aten::_to_copy",
             vec![Value::Tensor(t[0].clone())],
-            vec![],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
         )
     };
-    let checks = SampleChecks { gradcheck: true, gradgradcheck: true };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::_to_copy", &["f64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn to_copy_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_to_copy_full(&t[0], None, None, None, None, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::_to_copy", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
     check_sample("aten::_to_copy", &["f64[2]"], typed, boxed, checks);
 }
 
 #[test]
 fn copy_inplace_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::copy_(&t[0], &t[1], false)?;
         Ok(vec![r])
@@ -2275,13 +2364,15 @@ fn copy_inplace_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::copy_", &["f64[3,4]", "f64[4]"], typed, boxed, checks);
 }
 
 #[test]
 fn copy_inplace_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::copy_(&t[0], &t[1], false)?;
         Ok(vec![r])
@@ -2293,13 +2384,15 @@ fn copy_inplace_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::copy_", &["i32[3]", "f64[3]"], typed, boxed, checks);
 }
 
 #[test]
 fn fill_scalar_inplace_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::fill_(&t[0], Scalar::Float(2.5))?;
         Ok(vec![r])
@@ -2311,13 +2404,15 @@ fn fill_scalar_inplace_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::fill_.Scalar", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn fill_scalar_inplace_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::fill_(&t[0], Scalar::Int(7))?;
         Ok(vec![r])
@@ -2329,67 +2424,60 @@ fn fill_scalar_inplace_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::fill_.Scalar", &["i64[3]"], typed, boxed, checks);
 }
 
 #[test]
 fn zero_inplace_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::zero_(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::zero_",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zero_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::zero_", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn zero_inplace_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::zero_(&t[0])?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::zero_",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zero_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::zero_", &["bool[2]"], typed, boxed, checks);
 }
 
 #[test]
 fn zeros_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::zeros_full(&[2, 3], None, None, None, None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::zeros",
-            vec![Value::IntList(vec![2, 3])],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zeros", vec![Value::IntList(vec![2, 3])], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::zeros", &[], typed, boxed, checks);
 }
 
 #[test]
 fn zeros_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::zeros_full(&[], Some(DType::I32), None, None, None)?;
         Ok(vec![r])
@@ -2401,49 +2489,45 @@ fn zeros_sample_1() {
             vec![("dtype".to_string(), Value::DType(DType::I32))],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::zeros", &[], typed, boxed, checks);
 }
 
 #[test]
 fn zeros_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::zeros_full(&[0, 4], None, None, None, None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::zeros",
-            vec![Value::IntList(vec![0, 4])],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zeros", vec![Value::IntList(vec![0, 4])], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::zeros", &[], typed, boxed, checks);
 }
 
 #[test]
 fn ones_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::ones_full(&[2, 3], None, None, None, None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::ones",
-            vec![Value::IntList(vec![2, 3])],
-            vec![],
-        )
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ones", vec![Value::IntList(vec![2, 3])], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::ones", &[], typed, boxed, checks);
 }
 
 #[test]
 fn ones_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::ones_full(&[3], Some(DType::F64), None, None, None)?;
         Ok(vec![r])
@@ -2455,31 +2539,29 @@ fn ones_sample_1() {
             vec![("dtype".to_string(), Value::DType(DType::F64))],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::ones", &[], typed, boxed, checks);
 }
 
 #[test]
 fn ones_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::ones_full(&[0], None, None, None, None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::ones",
-            vec![Value::IntList(vec![0])],
-            vec![],
-        )
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ones", vec![Value::IntList(vec![0])], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::ones", &[], typed, boxed, checks);
 }
 
 #[test]
 fn full_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::full_full(&[2, 3], Scalar::Float(1.5), None, None, None, None)?;
         Ok(vec![r])
@@ -2491,67 +2573,63 @@ fn full_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::full", &[], typed, boxed, checks);
 }
 
 #[test]
 fn full_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::full_full(&[2], Scalar::Int(3), None, None, None, None)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::full",
-            vec![Value::IntList(vec![2]), Value::Int(3)],
-            vec![],
-        )
+        ops::call("aten::full", vec![Value::IntList(vec![2]), Value::Int(3)], vec![])
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::full", &[], typed, boxed, checks);
 }
 
 #[test]
 fn full_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::full_full(&[1], Scalar::Bool(true), None, None, None, None)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::full",
-            vec![Value::IntList(vec![1]), Value::Bool(true)],
-            vec![],
-        )
+        ops::call("aten::full", vec![Value::IntList(vec![1]), Value::Bool(true)], vec![])
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::full", &[], typed, boxed, checks);
 }
 
 #[test]
 fn empty_memory_format_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::empty_full(&[2, 3], None, None, None, None, None)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::empty.memory_format",
-            vec![Value::IntList(vec![2, 3])],
-            vec![],
-        )
+        ops::call("aten::empty.memory_format", vec![Value::IntList(vec![2, 3])], vec![])
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::empty.memory_format", &[], typed, boxed, checks);
 }
 
 #[test]
 fn empty_memory_format_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::empty_full(&[0], Some(DType::I64), None, None, None, None)?;
         Ok(vec![r])
@@ -2563,87 +2641,82 @@ fn empty_memory_format_sample_1() {
             vec![("dtype".to_string(), Value::DType(DType::I64))],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::empty.memory_format", &[], typed, boxed, checks);
 }
 
 #[test]
 fn arange_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::arange_full(Scalar::Int(5), None, None, None, None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::arange",
-            vec![Value::Int(5)],
-            vec![],
-        )
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::arange", vec![Value::Int(5)], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::arange", &[], typed, boxed, checks);
 }
 
 #[test]
 fn arange_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::arange_full(Scalar::Float(2.5), None, None, None, None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::arange",
-            vec![Value::Float(2.5)],
-            vec![],
-        )
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::arange", vec![Value::Float(2.5)], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::arange", &[], typed, boxed, checks);
 }
 
 #[test]
 fn arange_sample_2() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::arange_full(Scalar::Int(0), None, None, None, None)?;
         Ok(vec![r])
     };
-    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::arange",
-            vec![Value::Int(0)],
-            vec![],
-        )
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::arange", vec![Value::Int(0)], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
     check_sample("aten::arange", &[], typed, boxed, checks);
 }
 
 #[test]
 fn arange_start_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::arange_start_full(Scalar::Int(2), Scalar::Int(7), None, None, None, None)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::arange.start",
-            vec![Value::Int(2), Value::Int(7)],
-            vec![],
-        )
+        ops::call("aten::arange.start", vec![Value::Int(2), Value::Int(7)], vec![])
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::arange.start", &[], typed, boxed, checks);
 }
 
 #[test]
 fn arange_start_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
-        let r = ops::arange_start_full(Scalar::Float(-1.0), Scalar::Float(1.0), Some(DType::F64), None, None, None)?;
+        let r = ops::arange_start_full(
+            Scalar::Float(-1.0),
+            Scalar::Float(1.0),
+            Some(DType::F64),
+            None,
+            None,
+            None,
+        )?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
@@ -2653,13 +2726,15 @@ fn arange_start_sample_1() {
             vec![("dtype".to_string(), Value::DType(DType::F64))],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::arange.start", &[], typed, boxed, checks);
 }
 
 #[test]
 fn arange_start_step_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::arange_start_step_full(Scalar::Int(0), Scalar::Int(10), Scalar::Int(3), None, None, None, None)?;
         Ok(vec![r])
@@ -2671,15 +2746,25 @@ fn arange_start_step_sample_0() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::arange.start_step", &[], typed, boxed, checks);
 }
 
 #[test]
 fn arange_start_step_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
-        let r = ops::arange_start_step_full(Scalar::Float(1.0), Scalar::Float(0.0), Scalar::Float(-0.25), None, None, None, None)?;
+        let r = ops::arange_start_step_full(
+            Scalar::Float(1.0),
+            Scalar::Float(0.0),
+            Scalar::Float(-0.25),
+            None,
+            None,
+            None,
+            None,
+        )?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
@@ -2689,31 +2774,31 @@ fn arange_start_step_sample_1() {
             vec![],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::arange.start_step", &[], typed, boxed, checks);
 }
 
 #[test]
 fn zeros_like_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::zeros_like_full(&t[0], None, None, None, None, None)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::zeros_like",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+        ops::call("aten::zeros_like", vec![Value::Tensor(t[0].clone())], vec![])
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::zeros_like", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn zeros_like_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::zeros_like_full(&t[0], Some(DType::I32), None, None, None, None)?;
         Ok(vec![r])
@@ -2725,79 +2810,73 @@ fn zeros_like_sample_1() {
             vec![("dtype".to_string(), Value::DType(DType::I32))],
         )
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::zeros_like", &["f64[3,4]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn ones_like_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::ones_like",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+        ops::call("aten::ones_like", vec![Value::Tensor(t[0].clone())], vec![])
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::ones_like", &["f64[3,4]"], typed, boxed, checks);
 }
 
 #[test]
 fn ones_like_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::ones_like",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+        ops::call("aten::ones_like", vec![Value::Tensor(t[0].clone())], vec![])
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::ones_like", &["i8[2]"], typed, boxed, checks);
 }
 
 #[test]
 fn empty_like_sample_0() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::empty_like",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+        ops::call("aten::empty_like", vec![Value::Tensor(t[0].clone())], vec![])
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::empty_like", &["f64[3,4]:t"], typed, boxed, checks);
 }
 
 #[test]
 fn empty_like_sample_1() {
-
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
         Ok(vec![r])
     };
     let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
-        ops::call(
-            "aten::empty_like",
-            vec![Value::Tensor(t[0].clone())],
-            vec![],
-        )
+        ops::call("aten::empty_like", vec![Value::Tensor(t[0].clone())], vec![])
     };
-    let checks = SampleChecks { gradcheck: false, gradgradcheck: false };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
     check_sample("aten::empty_like", &["i64[2]"], typed, boxed, checks);
 }
-

@@ -7,11 +7,15 @@
 
 pub mod accumulate;
 mod arith;
+mod engine;
+mod function;
 pub mod meta;
 pub mod node;
 mod saved;
 
 pub use arith::{arith, install_arith, GradArith};
+pub use engine::{backward, grad};
+pub use function::{apply_function, Function, FunctionCtx};
 pub use meta::{
     check_inplace, collect_next_edges, collect_next_edges_opt, compute_requires_grad, gradient_edge, rebase_history,
     set_history, AutogradMeta,
