@@ -2,7 +2,14 @@
 
 fn main() {
     let root = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    for p in ["schema/ops.toml", "schema/derivatives.toml", "generated", "tests/generated", "codegen/src", "codegen/templates"] {
+    for p in [
+        "schema/ops.toml",
+        "schema/derivatives.toml",
+        "generated",
+        "tests/generated",
+        "codegen/src",
+        "codegen/templates",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
     match ft_codegen::stale_files(&root) {

@@ -7,7 +7,9 @@ use frankentorch::prelude::*;
 fn op_overhead(c: &mut Criterion) {
     let x = Tensor::from_vec(vec![1.0f32], &[1]).unwrap();
     let y = Tensor::from_vec(vec![2.0f32], &[1]).unwrap();
-    c.bench_function("op_overhead_add_1elem", |b| b.iter(|| black_box(ops::add(black_box(&x), black_box(&y)).unwrap())));
+    c.bench_function("op_overhead_add_1elem", |b| {
+        b.iter(|| black_box(ops::add(black_box(&x), black_box(&y)).unwrap()))
+    });
     let xg = Tensor::from_vec(vec![1.0f32], &[1]).unwrap();
     let yg = Tensor::from_vec(vec![2.0f32], &[1]).unwrap();
     xg.requires_grad_(true).unwrap();

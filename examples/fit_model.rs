@@ -11,7 +11,9 @@ fn init(n: usize, seed: u64, scale: f64) -> Vec<f64> {
     let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     (0..n)
         .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * scale
         })
         .collect()
@@ -57,7 +59,9 @@ fn main() -> Result<()> {
         {
             let _no_grad = no_grad();
             for p in params {
-                let g = p.grad().ok_or_else(|| Error::autograd("fit_model", "parameter has no gradient"))?;
+                let g = p
+                    .grad()
+                    .ok_or_else(|| Error::autograd("fit_model", "parameter has no gradient"))?;
                 p.add_full_(&g, -lr)?;
                 p.set_grad(None)?;
             }

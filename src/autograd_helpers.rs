@@ -37,7 +37,10 @@ pub fn maybe_multiply(grad: &Tensor, alpha: Scalar) -> Result<Tensor> {
 pub fn sum_to(grad: &Tensor, size: &[i64]) -> Result<Tensor> {
     let gsizes = grad.sizes();
     if size.len() > gsizes.len() {
-        return Err(Error::shape("sum_to", format!("cannot sum a gradient of shape {gsizes:?} to {size:?}")));
+        return Err(Error::shape(
+            "sum_to",
+            format!("cannot sum a gradient of shape {gsizes:?} to {size:?}"),
+        ));
     }
     let lead = gsizes.len() - size.len();
     let mut dims: Vec<i64> = (0..lead as i64).collect();
@@ -46,7 +49,10 @@ pub fn sum_to(grad: &Tensor, size: &[i64]) -> Result<Tensor> {
         if s == 1 && g != 1 {
             dims.push((lead + i) as i64);
         } else if s != g {
-            return Err(Error::shape("sum_to", format!("cannot sum a gradient of shape {gsizes:?} to {size:?}")));
+            return Err(Error::shape(
+                "sum_to",
+                format!("cannot sum a gradient of shape {gsizes:?} to {size:?}"),
+            ));
         }
     }
     if dims.is_empty() {

@@ -56,7 +56,13 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
         }
         _ => batched(a, b),
     };
-    r.map_err(|e| if e.op().starts_with("aten::mm") || e.op().starts_with("aten::bmm") { e.with_op(OP) } else { e })
+    r.map_err(|e| {
+        if e.op().starts_with("aten::mm") || e.op().starts_with("aten::bmm") {
+            e.with_op(OP)
+        } else {
+            e
+        }
+    })
 }
 
 fn batched(a: &Tensor, b: &Tensor) -> Result<Tensor> {
@@ -106,14 +112,20 @@ pub fn t(t: &Tensor) -> Result<Tensor> {
     match t.dim() {
         0 | 1 => ops::transpose(t, 0, 0),
         2 => ops::transpose(t, 0, 1),
-        n => Err(Error::invalid("aten::t", format!("t() expects a tensor with <= 2 dimensions, but self is {n}D"))),
+        n => Err(Error::invalid(
+            "aten::t",
+            format!("t() expects a tensor with <= 2 dimensions, but self is {n}D"),
+        )),
     }
 }
 
 /// `aten::contiguous`: `self` when already contiguous, else a contiguous copy.
 pub fn contiguous(t: &Tensor, memory_format: Option<MemoryFormat>) -> Result<Tensor> {
     if matches!(memory_format, Some(MemoryFormat::Preserve)) {
-        return Err(Error::invalid("aten::contiguous", "preserve memory format is unsupported by the contiguous operator"));
+        return Err(Error::invalid(
+            "aten::contiguous",
+            "preserve memory format is unsupported by the contiguous operator",
+        ));
     }
     if t.is_contiguous() {
         return Ok(t.clone());

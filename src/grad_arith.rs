@@ -64,7 +64,11 @@ pub fn backward_full(
     inputs: Option<&[Tensor]>,
 ) -> Result<()> {
     install();
-    let grads: Vec<Option<Tensor>> = if grad_tensors.is_empty() { vec![None; tensors.len()] } else { grad_tensors.to_vec() };
+    let grads: Vec<Option<Tensor>> = if grad_tensors.is_empty() {
+        vec![None; tensors.len()]
+    } else {
+        grad_tensors.to_vec()
+    };
     autograd::backward(tensors, &grads, retain_graph, create_graph, inputs)
 }
 
@@ -89,6 +93,10 @@ pub fn grad(
     allow_unused: bool,
 ) -> Result<Vec<Option<Tensor>>> {
     install();
-    let grads: Vec<Option<Tensor>> = if grad_outputs.is_empty() { vec![None; outputs.len()] } else { grad_outputs.to_vec() };
+    let grads: Vec<Option<Tensor>> = if grad_outputs.is_empty() {
+        vec![None; outputs.len()]
+    } else {
+        grad_outputs.to_vec()
+    };
     autograd::grad(outputs, inputs, &grads, retain_graph, create_graph, allow_unused)
 }

@@ -22,7 +22,11 @@ pub struct SampleChecks {
 /// assert!(frankentorch::testing::sample_value(5, 1, true) >= 0.5);
 /// ```
 pub fn sample_value(i: usize, seed: usize, positive: bool) -> f64 {
-    let k = (i.wrapping_mul(7919).wrapping_add(seed.wrapping_mul(104_729)).wrapping_add(1)) % 1000;
+    let k = (i
+        .wrapping_mul(7919)
+        .wrapping_add(seed.wrapping_mul(104_729))
+        .wrapping_add(1))
+        % 1000;
     let frac = k as f64 / 1000.0 + 0.0005;
     if positive {
         0.5 + 2.0 * frac
@@ -88,7 +92,11 @@ pub fn sample_tensor(spec: &str, seed: usize) -> Tensor {
     let head = parts.next().unwrap_or_default();
     let open = head.find('[').expect("spec has a shape");
     let dtype = dtype_of(&head[..open]).expect("known dtype");
-    let sizes: Vec<usize> = head[open + 1..head.len() - 1].split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse().expect("size")).collect();
+    let sizes: Vec<usize> = head[open + 1..head.len() - 1]
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse().expect("size"))
+        .collect();
     let flags: Vec<&str> = parts.collect();
     let positive = flags.contains(&"positive");
     let n: usize = sizes.iter().product();
@@ -133,20 +141,47 @@ pub fn check_sample(
     boxed: impl Fn(&[Tensor]) -> Result<Vec<Value>>,
     checks: SampleChecks,
 ) {
-    let make = || specs.iter().enumerate().map(|(i, s)| sample_tensor(s, i)).collect::<Vec<_>>();
+    let make = || {
+        specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| sample_tensor(s, i))
+            .collect::<Vec<_>>()
+    };
     let (t1, t2) = (make(), make());
     match (typed(&t1), boxed(&t2)) {
         (Ok(a), Ok(b)) => {
             assert_eq!(a.len(), b.len(), "{op}: typed and boxed calls return different counts");
             for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-                let y = y.as_tensor().unwrap_or_else(|| panic!("{op}: boxed output {i} is not a tensor"));
-                assert_eq!(x.dtype(), y.dtype(), "{op}: output {i} dtype differs between typed and boxed calls");
-                assert_eq!(x.sizes(), y.sizes(), "{op}: output {i} shape differs between typed and boxed calls");
-                assert!(same_values(x, y), "{op}: output {i} values differ between typed and boxed calls");
+                let y = y
+                    .as_tensor()
+                    .unwrap_or_else(|| panic!("{op}: boxed output {i} is not a tensor"));
+                assert_eq!(
+                    x.dtype(),
+                    y.dtype(),
+                    "{op}: output {i} dtype differs between typed and boxed calls"
+                );
+                assert_eq!(
+                    x.sizes(),
+                    y.sizes(),
+                    "{op}: output {i} shape differs between typed and boxed calls"
+                );
+                assert!(
+                    same_values(x, y),
+                    "{op}: output {i} values differ between typed and boxed calls"
+                );
             }
         }
-        (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind(), "{op}: typed and boxed calls fail differently: {a} / {b}"),
-        (a, b) => panic!("{op}: typed and boxed calls disagree: {:?} vs {:?}", a.map(|_| ()), b.map(|_| ())),
+        (Err(a), Err(b)) => assert_eq!(
+            a.kind(),
+            b.kind(),
+            "{op}: typed and boxed calls fail differently: {a} / {b}"
+        ),
+        (a, b) => panic!(
+            "{op}: typed and boxed calls disagree: {:?} vs {:?}",
+            a.map(|_| ()),
+            b.map(|_| ())
+        ),
     }
     if checks.gradcheck {
         let inputs = make();
@@ -268,11 +303,20 @@ pub fn gradgradcheck(f: impl Fn(&[Tensor]) -> Result<Vec<Tensor>>, inputs: &[Ten
         let _grad_on = tls::enable_grad();
         let xs: Vec<Tensor> = xs
             .iter()
-            .map(|x| if x.requires_grad() || !x.dtype().is_floating_point() { Ok(x.clone()) } else { leaves(std::slice::from_ref(x)).map(|mut v| v.remove(0)) })
+            .map(|x| {
+                if x.requires_grad() || !x.dtype().is_floating_point() {
+                    Ok(x.clone())
+                } else {
+                    leaves(std::slice::from_ref(x)).map(|mut v| v.remove(0))
+                }
+            })
             .collect::<Result<_>>()?;
         let xs = xs.as_slice();
         let outs = f(xs)?;
-        let outs: Vec<Tensor> = outs.into_iter().filter(|o| o.requires_grad() && o.dtype() == DType::F64).collect();
+        let outs: Vec<Tensor> = outs
+            .into_iter()
+            .filter(|o| o.requires_grad() && o.dtype() == DType::F64)
+            .collect();
         let diff: Vec<Tensor> = xs.iter().filter(|x| x.requires_grad()).cloned().collect();
         let gos: Vec<Option<Tensor>> = gos.iter().cloned().map(Some).collect();
         let gs = grad(&outs, &diff, &gos, Some(true), true, true)?;

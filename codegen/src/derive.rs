@@ -5,7 +5,10 @@
 
 use crate::files::DerivativeEntry;
 use crate::formula::Expr;
-use crate::model::{derivative_for, derivs_err, node_base_name, parse_formula, AutogradMode, FieldModel, HelperModel, NodeModel, OpModel, SchemaError};
+use crate::model::{
+    derivative_for, derivs_err, node_base_name, parse_formula, AutogradMode, FieldModel, HelperModel, NodeModel,
+    OpModel, SchemaError,
+};
 use crate::signature::{BaseType, Signature, Type};
 use crate::types::default_expr;
 use std::collections::{BTreeMap, BTreeSet};
@@ -113,25 +116,47 @@ impl Ctx<'_> {
 
     fn name(&mut self, n: &str) -> Result<Code, SchemaError> {
         match n {
-            "grad" => return Ok(Code { code: "grad".into(), ty: Ty::Tensor, place: true }),
+            "grad" => {
+                return Ok(Code {
+                    code: "grad".into(),
+                    ty: Ty::Tensor,
+                    place: true,
+                })
+            }
             "result" => {
                 self.uses_result = true;
-                return Ok(Code { code: "result".into(), ty: Ty::Tensor, place: true });
+                return Ok(Code {
+                    code: "result".into(),
+                    ty: Ty::Tensor,
+                    place: true,
+                });
             }
             _ => {}
         }
-        let ty = self.arg_type(n).ok_or_else(|| self.fail(format!("formula names unknown input `{n}`")))?.clone();
-        let kind = ty_of_arg(&ty).ok_or_else(|| self.fail(format!("input `{n}` has a type formulas cannot use yet")))?;
+        let ty = self
+            .arg_type(n)
+            .ok_or_else(|| self.fail(format!("formula names unknown input `{n}`")))?
+            .clone();
+        let kind =
+            ty_of_arg(&ty).ok_or_else(|| self.fail(format!("input `{n}` has a type formulas cannot use yet")))?;
         let u = self.usage.entry(n.to_string()).or_default();
         if kind == Ty::Tensor {
             u.full = true;
-            Ok(Code { code: crate::types::rust_ident(n), ty: Ty::Tensor, place: true })
+            Ok(Code {
+                code: crate::types::rust_ident(n),
+                ty: Ty::Tensor,
+                place: true,
+            })
         } else {
             u.value = true;
             let f = format!("self.{}", field_of(n));
             Ok(match kind {
                 Ty::OptIntList => code(format!("{f}.as_deref()"), kind),
-                _ => Code { code: f, ty: kind, place: true },
+                _ => Code {
+                    code: f,
+                    ty: kind,
+                    place: true,
+                },
             })
         }
     }
@@ -153,7 +178,11 @@ impl Ctx<'_> {
                     "dim" => u.dim = true,
                     _ => u.numel = true,
                 }
-                return Ok(Some(Code { code: format!("self.{}{suffix}", field_of(n)), ty, place: true }));
+                return Ok(Some(Code {
+                    code: format!("self.{}{suffix}", field_of(n)),
+                    ty,
+                    place: true,
+                }));
             }
         }
         let r = self.tr(recv)?;
@@ -176,10 +205,20 @@ impl Ctx<'_> {
         let kinds: Vec<Ty> = args.iter().map(|a| a.ty).collect();
         let mut candidates: Vec<(String, &Signature, bool, Option<String>)> = Vec::new();
         if let Some(h) = self.helpers.get(name) {
-            candidates.push((format!("crate::autograd_helpers::{}", h.sig.name), &h.sig, h.differentiable, None));
+            candidates.push((
+                format!("crate::autograd_helpers::{}", h.sig.name),
+                &h.sig,
+                h.differentiable,
+                None,
+            ));
         }
         for op in self.ops.iter().filter(|o| o.sig.name == name) {
-            candidates.push((format!("crate::ops::{}", op.full_name()), &op.sig, true, Some(op.qualified.clone())));
+            candidates.push((
+                format!("crate::ops::{}", op.full_name()),
+                &op.sig,
+                true,
+                Some(op.qualified.clone()),
+            ));
         }
         if candidates.is_empty() {
             return Err(self.fail(format!("formula calls unknown function `{name}`")));
@@ -227,7 +266,9 @@ impl Ctx<'_> {
             Expr::Float(f) => Ok(code(format!("{f:?}f64"), Ty::Float)),
             Expr::Bool(b) => Ok(code(b.to_string(), Ty::Bool)),
             Expr::Grads(0) => self.name("grad"),
-            Expr::Grads(_) => Err(self.fail("grads[i] for i > 0 needs multi-output support, which is not implemented yet")),
+            Expr::Grads(_) => {
+                Err(self.fail("grads[i] for i > 0 needs multi-output support, which is not implemented yet"))
+            }
             Expr::Neg(x) => {
                 let x = self.tr(x)?;
                 match x.ty {
@@ -278,9 +319,10 @@ impl Ctx<'_> {
                 _ => Err(self.fail("a number divided by a tensor is not supported in formulas; use reciprocal")),
             },
             (Ty::Int, Ty::Int) => Ok(code(format!("({} {op} {})", ca.code, cb.code), Ty::Int)),
-            (x, y) if is_num(x) && is_num(y) => {
-                Ok(code(format!("Scalar::Float({} {op} {})", self.numeric(&ca), self.numeric(&cb)), Ty::Scalar))
-            }
+            (x, y) if is_num(x) && is_num(y) => Ok(code(
+                format!("Scalar::Float({} {op} {})", self.numeric(&ca), self.numeric(&cb)),
+                Ty::Scalar,
+            )),
             _ => Err(self.fail(format!("operator `{op}` cannot combine {:?} and {:?}", ca.ty, cb.ty))),
         }
     }
@@ -300,7 +342,10 @@ pub fn build_nodes(
     let snapshot: Vec<OpModel> = ops.to_vec();
     for entry in entries {
         let Some(op) = snapshot.iter().find(|o| o.qualified == entry.of) else {
-            errors.push(derivs_err(&entry.of, "derivative for an op that is not declared in schema/ops.toml"));
+            errors.push(derivs_err(
+                &entry.of,
+                "derivative for an op that is not declared in schema/ops.toml",
+            ));
             continue;
         };
         let base = node_base_name(&op.sig.name);
@@ -320,14 +365,20 @@ pub fn build_nodes(
         if let Some(d) = derivative_for(op, entries) {
             if let Some(&i) = node_of_entry.get(&d.of) {
                 if op.autograd == AutogradMode::Composite {
-                    errors.push(derivs_err(&op.qualified, "a CompositeImplicitAutograd op must not have a derivative formula"));
+                    errors.push(derivs_err(
+                        &op.qualified,
+                        "a CompositeImplicitAutograd op must not have a derivative formula",
+                    ));
                 }
                 op.autograd = AutogradMode::Formula(i);
             }
         }
     }
-    let differentiable: BTreeSet<String> =
-        ops.iter().filter(|o| o.autograd != AutogradMode::Fallthrough).map(|o| o.qualified.clone()).collect();
+    let differentiable: BTreeSet<String> = ops
+        .iter()
+        .filter(|o| o.autograd != AutogradMode::Fallthrough)
+        .map(|o| o.qualified.clone())
+        .collect();
     for (node, called) in nodes.iter_mut().zip(called_by_node) {
         node.twice_differentiable &= called.iter().all(|q| differentiable.contains(q));
     }
@@ -343,16 +394,30 @@ fn build_node(
 ) -> Result<(NodeModel, BTreeSet<String>), SchemaError> {
     let q = &entry.of;
     if op.sig.returns.len() != 1 || op.sig.returns[0].ty.list.is_some() {
-        return Err(derivs_err(q, "formulas for ops with several or list outputs are not supported yet"));
+        return Err(derivs_err(
+            q,
+            "formulas for ops with several or list outputs are not supported yet",
+        ));
     }
     let mut formulas_text: BTreeMap<String, String> = BTreeMap::new();
     for (k, v) in &entry.formulas {
-        let text = v.as_str().ok_or_else(|| derivs_err(q, format!("formula for `{k}` must be a string")))?;
+        let text = v
+            .as_str()
+            .ok_or_else(|| derivs_err(q, format!("formula for `{k}` must be a string")))?;
         for input in k.split(',').map(str::trim) {
             formulas_text.insert(input.to_string(), text.to_string());
         }
     }
-    let mut ctx = Ctx { entry: q, sig: &op.sig, ops, helpers, usage: BTreeMap::new(), uses_result: false, called: BTreeSet::new(), helper_differentiable: true };
+    let mut ctx = Ctx {
+        entry: q,
+        sig: &op.sig,
+        ops,
+        helpers,
+        usage: BTreeMap::new(),
+        uses_result: false,
+        called: BTreeSet::new(),
+        helper_differentiable: true,
+    };
     for k in formulas_text.keys().chain(entry.non_differentiable.iter()) {
         match ctx.arg_type(k) {
             Some(t) if t.base == BaseType::Tensor && t.list.is_none() && !t.is_optional() => {}
@@ -370,14 +435,28 @@ fn build_node(
             continue;
         }
         let text = formulas_text.get(&a.name).ok_or_else(|| {
-            derivs_err(q, format!("input `{}` has no formula; add one or list it in non_differentiable", a.name))
+            derivs_err(
+                q,
+                format!(
+                    "input `{}` has no formula; add one or list it in non_differentiable",
+                    a.name
+                ),
+            )
         })?;
         if a.ty.list.is_some() || a.ty.is_optional() {
-            return Err(derivs_err(q, format!("differentiable input `{}` must be a plain Tensor (lists and optionals are not supported yet)", a.name)));
+            return Err(derivs_err(
+                q,
+                format!(
+                    "differentiable input `{}` must be a plain Tensor (lists and optionals are not supported yet)",
+                    a.name
+                ),
+            ));
         }
         let rust = if let Some(rest) = text.trim().strip_prefix("not_implemented(") {
             let what = rest.trim_end_matches(')').trim_matches('"');
-            format!("return Err(Error::not_supported(\"autograd\", \"the derivative for '{what}' is not implemented.\"))")
+            format!(
+                "return Err(Error::not_supported(\"autograd\", \"the derivative for '{what}' is not implemented.\"))"
+            )
         } else {
             let expr = parse_formula(q, text)?;
             let c = ctx.tr(&expr)?;
@@ -404,7 +483,10 @@ fn build_node(
         release,
         twice_differentiable: ctx.helper_differentiable,
         num_outputs: op.sig.returns.len(),
-        output_differentiability: entry.output_differentiability.clone().unwrap_or_else(|| vec![true; op.sig.returns.len()]),
+        output_differentiability: entry
+            .output_differentiability
+            .clone()
+            .unwrap_or_else(|| vec![true; op.sig.returns.len()]),
     };
     Ok((node, ctx.called))
 }
@@ -420,25 +502,49 @@ fn saved_fields(ctx: &Ctx<'_>, node_name: &str) -> (Vec<FieldModel>, Vec<String>
         let is_tensor = ty.as_ref().is_some_and(|t| ty_of_arg(t) == Some(Ty::Tensor));
         if is_tensor {
             if u.full {
-                let init = if name == "self" { "SavedVariable::new({self_for_save}, false)".to_string() } else { format!("SavedVariable::new({ident}, false)") };
-                fields.push(FieldModel { name: f.clone(), ty: "SavedVariable".into(), init, before_forward: true });
+                let init = if name == "self" {
+                    "SavedVariable::new({self_for_save}, false)".to_string()
+                } else {
+                    format!("SavedVariable::new({ident}, false)")
+                };
+                fields.push(FieldModel {
+                    name: f.clone(),
+                    ty: "SavedVariable".into(),
+                    init,
+                    before_forward: true,
+                });
                 prelude.push(format!("let {ident} = self.{f}.unpack(Some(ctx.node))?;"));
                 release.push(format!("self.{f}.release();"));
             }
             let meta = [
-                (u.sizes, "sizes", "Vec<i64>", format!("crate::autograd_helpers::sizes_of({ident})")),
+                (
+                    u.sizes,
+                    "sizes",
+                    "Vec<i64>",
+                    format!("crate::autograd_helpers::sizes_of({ident})"),
+                ),
                 (u.scalar_type, "scalar_type", "DType", format!("{ident}.dtype()")),
                 (u.dim, "dim", "i64", format!("({ident}.dim() as i64)")),
                 (u.numel, "numel", "i64", format!("({ident}.numel() as i64)")),
             ];
             for (used, suffix, t, init) in meta {
                 if used {
-                    fields.push(FieldModel { name: format!("{f}{suffix}"), ty: t.into(), init, before_forward: true });
+                    fields.push(FieldModel {
+                        name: format!("{f}{suffix}"),
+                        ty: t.into(),
+                        init,
+                        before_forward: true,
+                    });
                 }
             }
         } else if let Some(t) = ty {
             let rt = crate::types::rust_type(&t).expect("validated");
-            fields.push(FieldModel { name: f, ty: rt.owned.clone(), init: crate::types::fill(rt.to_owned, &ident), before_forward: true });
+            fields.push(FieldModel {
+                name: f,
+                ty: rt.owned.clone(),
+                init: crate::types::fill(rt.to_owned, &ident),
+                before_forward: true,
+            });
         }
     }
     if ctx.uses_result {

@@ -66,9 +66,13 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, FormulaError> {
             }
             let text: String = chars[st..i].iter().collect();
             if text.contains('.') || text.contains('e') {
-                out.push(Tok::Float(text.parse().map_err(|_| FormulaError(format!("bad number `{text}`")))?));
+                out.push(Tok::Float(
+                    text.parse().map_err(|_| FormulaError(format!("bad number `{text}`")))?,
+                ));
             } else {
-                out.push(Tok::Int(text.parse().map_err(|_| FormulaError(format!("bad number `{text}`")))?));
+                out.push(Tok::Int(
+                    text.parse().map_err(|_| FormulaError(format!("bad number `{text}`")))?,
+                ));
             }
         } else if "+-*/(),.[]".contains(c) {
             out.push(Tok::Punct(c));
@@ -212,7 +216,10 @@ impl Parser {
 /// assert!(parse("grad *").is_err());
 /// ```
 pub fn parse(s: &str) -> Result<Expr, FormulaError> {
-    let mut p = Parser { toks: tokenize(s)?, pos: 0 };
+    let mut p = Parser {
+        toks: tokenize(s)?,
+        pos: 0,
+    };
     let e = p.expr()?;
     if p.pos != p.toks.len() {
         return Err(FormulaError(format!("unexpected trailing input in `{s}`")));

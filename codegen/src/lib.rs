@@ -42,11 +42,19 @@ pub fn generate(root: &Path) -> Result<Vec<(PathBuf, String)>, Vec<String>> {
         return Err(sample_errors);
     }
     let mut files = render::render(&model).map_err(|e| vec![e])?;
-    files.push(("tests/generated/main.rs".into(), format!("{}\n\nmod ops;\nmod properties;\n", render::HEADER)));
+    files.push((
+        "tests/generated/main.rs".into(),
+        format!("{}\n\nmod ops;\nmod properties;\n", render::HEADER),
+    ));
     let config = root.join("rustfmt.toml");
     files
         .into_iter()
-        .map(|(p, t)| Ok((root.join(&p), rustfmt(&t, &config).map_err(|e| vec![format!("{p}: {e}")])?)))
+        .map(|(p, t)| {
+            Ok((
+                root.join(&p),
+                rustfmt(&t, &config).map_err(|e| vec![format!("{p}: {e}")])?,
+            ))
+        })
         .collect()
 }
 
@@ -65,10 +73,18 @@ fn rustfmt(text: &str, config: &Path) -> Result<String, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run rustfmt (install it with `rustup component add rustfmt`): {e}"))?;
-    child.stdin.take().ok_or("rustfmt stdin")?.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+    child
+        .stdin
+        .take()
+        .ok_or("rustfmt stdin")?
+        .write_all(text.as_bytes())
+        .map_err(|e| e.to_string())?;
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(format!("rustfmt rejected generated code:\n{}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "rustfmt rejected generated code:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     String::from_utf8(out.stdout).map_err(|e| e.to_string())
 }
@@ -103,7 +119,10 @@ pub fn stale_files(root: &Path) -> Result<Vec<String>, Vec<String>> {
             stale.push(p);
         }
     }
-    Ok(stale.iter().map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string()).collect())
+    Ok(stale
+        .iter()
+        .map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string())
+        .collect())
 }
 
 /// Writes every generated file and removes left-over ones; returns the paths written.

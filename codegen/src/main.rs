@@ -13,7 +13,11 @@ fn main() -> ExitCode {
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let root = root.canonicalize().unwrap_or(root);
-    let result = if check { ft_codegen::stale_files(&root) } else { ft_codegen::write_all(&root) };
+    let result = if check {
+        ft_codegen::stale_files(&root)
+    } else {
+        ft_codegen::write_all(&root)
+    };
     match result {
         Err(errors) => {
             for e in errors {
@@ -22,7 +26,10 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Ok(files) if check && !files.is_empty() => {
-            eprintln!("generated code is stale; run `{}`. Stale files:", ft_codegen::REGENERATE);
+            eprintln!(
+                "generated code is stale; run `{}`. Stale files:",
+                ft_codegen::REGENERATE
+            );
             for f in files {
                 eprintln!("  {f}");
             }

@@ -29,7 +29,11 @@ const OPS: &str = "schema/ops.toml";
 const DERIVS: &str = "schema/derivatives.toml";
 
 fn err(file: &str, entry: &str, message: impl Into<String>) -> SchemaError {
-    SchemaError { file: file.into(), entry: entry.into(), message: message.into() }
+    SchemaError {
+        file: file.into(),
+        entry: entry.into(),
+        message: message.into(),
+    }
 }
 
 /// One argument, with its Rust spellings.
@@ -193,7 +197,13 @@ fn parse_variants(e: &OpEntry, q: &str) -> Result<(bool, bool), SchemaError> {
         match v.as_str() {
             "function" => function = true,
             "method" => method = true,
-            other => return Err(err(OPS, q, format!("unknown variant `{other}` (expected function or method)"))),
+            other => {
+                return Err(err(
+                    OPS,
+                    q,
+                    format!("unknown variant `{other}` (expected function or method)"),
+                ))
+            }
         }
     }
     Ok((function, method))
@@ -228,19 +238,50 @@ fn build_op(e: &OpEntry, seen_names: &mut BTreeSet<String>) -> Result<OpModel, S
     let q = sig.qualified();
     let (function, method) = parse_variants(e, &q)?;
     if !function {
-        return Err(err(OPS, &q, "every op needs the function variant (methods forward to it)"));
+        return Err(err(
+            OPS,
+            &q,
+            "every op needs the function variant (methods forward to it)",
+        ));
     }
-    if method && sig.args.first().is_none_or(|a| a.name != "self" || a.ty.base != BaseType::Tensor) {
+    if method
+        && sig
+            .args
+            .first()
+            .is_none_or(|a| a.name != "self" || a.ty.base != BaseType::Tensor)
+    {
         return Err(err(OPS, &q, "the method variant needs a first argument `Tensor self`"));
     }
     let first_of_name = seen_names.insert(sig.name.clone());
-    let rust_name = e.rust_name.clone().unwrap_or_else(|| default_rust_name(&sig, first_of_name));
+    let rust_name = e
+        .rust_name
+        .clone()
+        .unwrap_or_else(|| default_rust_name(&sig, first_of_name));
     let mut args = Vec::new();
     for a in &sig.args {
-        let rt = rust_type(&a.ty).ok_or_else(|| err(OPS, &q, format!("argument `{}` has an unsupported type", a.name)))?;
-        let default_param = a.default.as_ref().map(|d| default_expr(&a.ty, d, true)).transpose().map_err(|m| err(OPS, &q, m))?;
-        let default_meta = a.default.as_ref().map(|d| default_expr(&a.ty, d, false)).transpose().map_err(|m| err(OPS, &q, m))?;
-        args.push(ArgModel { name: a.name.clone(), ident: rust_ident(&a.name), ty: a.ty.clone(), rt, default_param, default_meta, kwarg_only: a.kwarg_only });
+        let rt =
+            rust_type(&a.ty).ok_or_else(|| err(OPS, &q, format!("argument `{}` has an unsupported type", a.name)))?;
+        let default_param = a
+            .default
+            .as_ref()
+            .map(|d| default_expr(&a.ty, d, true))
+            .transpose()
+            .map_err(|m| err(OPS, &q, m))?;
+        let default_meta = a
+            .default
+            .as_ref()
+            .map(|d| default_expr(&a.ty, d, false))
+            .transpose()
+            .map_err(|m| err(OPS, &q, m))?;
+        args.push(ArgModel {
+            name: a.name.clone(),
+            ident: rust_ident(&a.name),
+            ty: a.ty.clone(),
+            rt,
+            default_param,
+            default_meta,
+            kwarg_only: a.kwarg_only,
+        });
     }
     for r in &sig.returns {
         if r.ty.base != BaseType::Tensor {
@@ -250,27 +291,67 @@ fn build_op(e: &OpEntry, seen_names: &mut BTreeSet<String>) -> Result<OpModel, S
     let mut kernels = Vec::new();
     for (k, path) in &e.kernels {
         let key = kernel_key_expr(k).ok_or_else(|| err(OPS, &q, format!("unknown dispatch key `{k}` (known: CPU, Autograd, CompositeImplicitAutograd, CompositeExplicitAutograd)")))?;
-        if path.trim().is_empty() || !path.split("::").all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+        if path.trim().is_empty()
+            || !path
+                .split("::")
+                .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
             return Err(err(OPS, &q, format!("kernel path `{path}` is not a Rust path")));
         }
-        let path = if path.starts_with("crate::") { path.clone() } else { format!("ft_kernels::{path}") };
+        let path = if path.starts_with("crate::") {
+            path.clone()
+        } else {
+            format!("ft_kernels::{path}")
+        };
         let key_name = k.to_snake_case();
-        kernels.push(KernelModel { key: key.into(), wrapper: String::new(), path }.with_wrapper(&key_name));
+        kernels.push(
+            KernelModel {
+                key: key.into(),
+                wrapper: String::new(),
+                path,
+            }
+            .with_wrapper(&key_name),
+        );
     }
     if kernels.is_empty() {
-        return Err(err(OPS, &q, "no kernels: give at least one of CPU, CompositeImplicitAutograd, CompositeExplicitAutograd"));
+        return Err(err(
+            OPS,
+            &q,
+            "no kernels: give at least one of CPU, CompositeImplicitAutograd, CompositeExplicitAutograd",
+        ));
     }
-    let both_composite = e.kernels.contains_key("CompositeImplicitAutograd") && e.kernels.contains_key("CompositeExplicitAutograd");
+    let both_composite =
+        e.kernels.contains_key("CompositeImplicitAutograd") && e.kernels.contains_key("CompositeExplicitAutograd");
     if both_composite {
-        return Err(err(OPS, &q, "an op cannot have both CompositeImplicitAutograd and CompositeExplicitAutograd kernels"));
+        return Err(err(
+            OPS,
+            &q,
+            "an op cannot have both CompositeImplicitAutograd and CompositeExplicitAutograd kernels",
+        ));
     }
     let has_full = args.iter().any(|a| a.kwarg_only && a.default_param.is_some());
-    let key = format!("{}{}", sig.name.to_snake_case(), if sig.overload.is_empty() { String::new() } else { format!("_{}", sig.overload.to_snake_case()) });
-    let key = if sig.name.ends_with('_') { format!("{key}_inplace") } else { key };
+    let key = format!(
+        "{}{}",
+        sig.name.to_snake_case(),
+        if sig.overload.is_empty() {
+            String::new()
+        } else {
+            format!("_{}", sig.overload.to_snake_case())
+        }
+    );
+    let key = if sig.name.ends_with('_') {
+        format!("{key}_inplace")
+    } else {
+        key
+    };
     let upper = key.to_shouty_snake_case();
     let method_name = method.then(|| e.method_name.clone().unwrap_or_else(|| rust_name.clone()));
     let composite = e.kernels.contains_key("CompositeImplicitAutograd");
-    let autograd = if composite { AutogradMode::Composite } else { AutogradMode::Fallthrough };
+    let autograd = if composite {
+        AutogradMode::Composite
+    } else {
+        AutogradMode::Fallthrough
+    };
     Ok(OpModel {
         ret_type: return_type(&sig.returns),
         signature_text: e.signature.clone(),
@@ -315,19 +396,38 @@ pub fn build(ops_text: &str, derivs_text: &str) -> Result<Model, Vec<SchemaError
     for h in &der_file.helpers {
         match signature::parse(&h.signature) {
             Ok(sig) => {
-                helpers.insert(sig.name.clone(), HelperModel { sig, differentiable: h.differentiable });
+                helpers.insert(
+                    sig.name.clone(),
+                    HelperModel {
+                        sig,
+                        differentiable: h.differentiable,
+                    },
+                );
             }
             Err(m) => errors.push(err(DERIVS, &h.signature, m.0)),
         }
     }
     let nodes = crate::derive::build_nodes(&mut ops, &der_file.derivatives, &helpers, &mut errors);
-    let differentiable_flags: BTreeMap<String, Option<bool>> =
-        ops_file.ops.iter().filter_map(|e| signature::parse(&e.signature).ok().map(|s| (s.qualified(), e.differentiable))).collect();
+    let differentiable_flags: BTreeMap<String, Option<bool>> = ops_file
+        .ops
+        .iter()
+        .filter_map(|e| {
+            signature::parse(&e.signature)
+                .ok()
+                .map(|s| (s.qualified(), e.differentiable))
+        })
+        .collect();
     for op in &ops {
-        let has_tensor_in = op.args.iter().any(|a| a.ty.base == BaseType::Tensor && a.ty.alias.as_ref().is_none_or(|al| !al.write || op.is_inplace()));
+        let has_tensor_in = op.args.iter().any(|a| {
+            a.ty.base == BaseType::Tensor && a.ty.alias.as_ref().is_none_or(|al| !al.write || op.is_inplace())
+        });
         let marked = differentiable_flags.get(&op.qualified).copied().flatten();
         match (&op.autograd, marked) {
-            (AutogradMode::Formula(_), Some(false)) => errors.push(err(OPS, &op.qualified, "marked differentiable = false but has a derivative formula")),
+            (AutogradMode::Formula(_), Some(false)) => errors.push(err(
+                OPS,
+                &op.qualified,
+                "marked differentiable = false but has a derivative formula",
+            )),
             (AutogradMode::Fallthrough, None) if has_tensor_in => errors.push(err(
                 OPS,
                 &op.qualified,
@@ -351,7 +451,11 @@ fn check_unique(ops: &[OpModel], errors: &mut Vec<SchemaError>) {
             errors.push(err(OPS, &op.qualified, "overload declared twice"));
         }
         if !fns.insert(op.rust_name.clone()) {
-            errors.push(err(OPS, &op.qualified, format!("Rust name `{}` is already used; set rust_name", op.rust_name)));
+            errors.push(err(
+                OPS,
+                &op.qualified,
+                format!("Rust name `{}` is already used; set rust_name", op.rust_name),
+            ));
         }
     }
 }
@@ -362,7 +466,11 @@ pub fn derivative_for<'a>(op: &OpModel, entries: &'a [DerivativeEntry]) -> Optio
     own.or_else(|| {
         if op.is_inplace() {
             let base = op.sig.name.trim_end_matches('_');
-            let q = if op.sig.overload.is_empty() { base.to_string() } else { format!("{base}.{}", op.sig.overload) };
+            let q = if op.sig.overload.is_empty() {
+                base.to_string()
+            } else {
+                format!("{base}.{}", op.sig.overload)
+            };
             entries.iter().find(|d| d.of == q)
         } else {
             None

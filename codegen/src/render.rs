@@ -83,7 +83,11 @@ fn api_arg(a: &crate::model::ArgModel) -> String {
 fn keyset_expr(op: &OpModel) -> String {
     let tensors = op.tensor_args();
     if tensors.is_empty() {
-        let dev = if op.args.iter().any(|a| a.name == "device") { "device.unwrap_or_default()" } else { "Device::Cpu" };
+        let dev = if op.args.iter().any(|a| a.name == "device") {
+            "device.unwrap_or_default()"
+        } else {
+            "Device::Cpu"
+        };
         return format!("dispatch::keyset_for_factory({dev})");
     }
     if tensors.iter().all(|a| a.ty.list.is_none() && !a.ty.elem_optional) {
@@ -130,7 +134,16 @@ fn boxed_ret(op: &OpModel) -> String {
     match op.sig.returns.len() {
         0 => "vec![]".into(),
         1 => format!("vec![{}]", one(None, &op.sig.returns[0])),
-        _ => format!("vec![{}]", op.sig.returns.iter().enumerate().map(|(i, r)| one(Some(i), r)).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "vec![{}]",
+            op.sig
+                .returns
+                .iter()
+                .enumerate()
+                .map(|(i, r)| one(Some(i), r))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -138,7 +151,11 @@ fn render_autograd_kernel(op: &OpModel, node: &NodeModel) -> String {
     let diff: Vec<String> = node.inputs.iter().map(|n| crate::types::rust_ident(n)).collect();
     let diff_list = diff.join(", ");
     let inplace = op.is_inplace();
-    let self_for_save = if inplace { "&{ let _no_grad = tls::no_grad(); crate::ops::clone(self_)? }" } else { "self_" };
+    let self_for_save = if inplace {
+        "&{ let _no_grad = tls::no_grad(); crate::ops::clone(self_)? }"
+    } else {
+        "self_"
+    };
     let mut s = format!(
         "/// Autograd kernel of `aten::{q}`: records `{n}` when an input requires grad.\npub(crate) fn {k}_autograd(ks: DispatchKeySet, {p}) -> Result<{r}> {{\n    let requires_grad = compute_requires_grad(&[{diff_list}]);\n",
         q = op.qualified,
@@ -148,14 +165,31 @@ fn render_autograd_kernel(op: &OpModel, node: &NodeModel) -> String {
         r = op.ret_type
     );
     if inplace {
-        s += &format!("    check_inplace(\"aten::{}\", self_, requires_grad)?;\n", op.qualified);
+        s += &format!(
+            "    check_inplace(\"aten::{}\", self_, requires_grad)?;\n",
+            op.qualified
+        );
     }
-    s += &format!("    let next_edges = if requires_grad {{ collect_next_edges(&[{diff_list}]) }} else {{ Vec::new() }};\n");
+    s += &format!(
+        "    let next_edges = if requires_grad {{ collect_next_edges(&[{diff_list}]) }} else {{ Vec::new() }};\n"
+    );
     let pre: Vec<&crate::model::FieldModel> = node.fields.iter().filter(|f| f.before_forward).collect();
     let pre_names: Vec<String> = pre.iter().map(|f| format!("pre_{}", f.name)).collect();
-    let pre_inits: Vec<String> = pre.iter().map(|f| f.init.replace("{self_for_save}", self_for_save)).collect();
-    let tuple = |items: &[String]| if items.is_empty() { "()".to_string() } else { format!("({},)", items.join(", ")) };
-    s += &format!("    let saved = if requires_grad {{ Some({}) }} else {{ None }};\n", tuple(&pre_inits));
+    let pre_inits: Vec<String> = pre
+        .iter()
+        .map(|f| f.init.replace("{self_for_save}", self_for_save))
+        .collect();
+    let tuple = |items: &[String]| {
+        if items.is_empty() {
+            "()".to_string()
+        } else {
+            format!("({},)", items.join(", "))
+        }
+    };
+    s += &format!(
+        "    let saved = if requires_grad {{ Some({}) }} else {{ None }};\n",
+        tuple(&pre_inits)
+    );
     s += &format!(
         "    let result = {{\n        let _below = tls::below_ad_inplace_or_view();\n        {k}_call(ks.below(DispatchKey::AutogradCPU), {a})?\n    }};\n",
         k = op.key,
@@ -164,7 +198,13 @@ fn render_autograd_kernel(op: &OpModel, node: &NodeModel) -> String {
     let field_inits: Vec<String> = node
         .fields
         .iter()
-        .map(|f| if f.before_forward { format!("{}: pre_{}", f.name, f.name) } else { format!("{}: {}", f.name, f.init) })
+        .map(|f| {
+            if f.before_forward {
+                format!("{}: pre_{}", f.name, f.name)
+            } else {
+                format!("{}: {}", f.name, f.init)
+            }
+        })
         .collect();
     s += &format!(
         "    if let Some({}) = saved {{\n        let node = Node::new({} {{ {} }}, next_edges);\n        {}(&result, &node);\n    }}\n    Ok(result)\n}}\n",
@@ -177,7 +217,11 @@ fn render_autograd_kernel(op: &OpModel, node: &NodeModel) -> String {
 }
 
 fn params(op: &OpModel) -> String {
-    op.args.iter().map(|a| format!("{}: {}", a.ident, a.rt.param)).collect::<Vec<_>>().join(", ")
+    op.args
+        .iter()
+        .map(|a| format!("{}: {}", a.ident, a.rt.param))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn call_args(op: &OpModel) -> String {
@@ -193,7 +237,9 @@ fn op_view(op: &OpModel, model: &Model) -> OpView {
                 "Arg {{ name: {:?}, ty: {}, default: {}, kwarg_only: {}, is_write: {} }}",
                 a.name,
                 a.rt.arg_type,
-                a.default_meta.as_ref().map_or("None".to_string(), |d| format!("Some({d})")),
+                a.default_meta
+                    .as_ref()
+                    .map_or("None".to_string(), |d| format!("Some({d})")),
                 a.kwarg_only,
                 a.ty.alias.as_ref().is_some_and(|al| al.write)
             )
@@ -203,12 +249,26 @@ fn op_view(op: &OpModel, model: &Model) -> OpView {
         .sig
         .returns
         .iter()
-        .map(|r| format!("Ret {{ name: {:?}, ty: {} }}", r.name, if r.ty.list.is_some() { "ArgType::TensorList" } else { "ArgType::Tensor" }))
+        .map(|r| {
+            format!(
+                "Ret {{ name: {:?}, ty: {} }}",
+                r.name,
+                if r.ty.list.is_some() {
+                    "ArgType::TensorList"
+                } else {
+                    "ArgType::Tensor"
+                }
+            )
+        })
         .collect();
     let fn_type = format!(
         "fn(DispatchKeySet{}{}) -> Result<{}>",
         if op.args.is_empty() { "" } else { ", " },
-        op.args.iter().map(|a| a.rt.param.clone()).collect::<Vec<_>>().join(", "),
+        op.args
+            .iter()
+            .map(|a| a.rt.param.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
         op.ret_type
     );
     let p = params(op);
@@ -227,12 +287,18 @@ fn op_view(op: &OpModel, model: &Model) -> OpView {
             )
         })
         .collect();
-    let mut registrations: Vec<String> =
-        op.kernels.iter().map(|k| format!("({}, Kernel::Fn({}_{}))", k.key, op.key, k.wrapper)).collect();
+    let mut registrations: Vec<String> = op
+        .kernels
+        .iter()
+        .map(|k| format!("({}, Kernel::Fn({}_{}))", k.key, op.key, k.wrapper))
+        .collect();
     let mut autograd_kernel = None;
     match &op.autograd {
         AutogradMode::Formula(i) => {
-            registrations.push(format!("(KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::{}_autograd))", op.key));
+            registrations.push(format!(
+                "(KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::{}_autograd))",
+                op.key
+            ));
             autograd_kernel = Some(render_autograd_kernel(op, &model.nodes[*i]));
         }
         AutogradMode::Fallthrough => registrations.push("(KernelKey::Autograd, Kernel::Fallthrough)".into()),
@@ -255,26 +321,43 @@ fn op_view(op: &OpModel, model: &Model) -> OpView {
             b = bumps.concat()
         )
     });
-    let short: Vec<&crate::model::ArgModel> = op.args.iter().filter(|a| !(a.kwarg_only && a.default_param.is_some())).collect();
+    let short: Vec<&crate::model::ArgModel> = op
+        .args
+        .iter()
+        .filter(|a| !(a.kwarg_only && a.default_param.is_some()))
+        .collect();
     let api_short_params = short.iter().map(|a| api_param(a)).collect::<Vec<_>>().join(", ");
     let api_short_call = op
         .args
         .iter()
-        .map(|a| if a.kwarg_only && a.default_param.is_some() { a.default_param.clone().unwrap_or_default() } else { api_arg(a) })
+        .map(|a| {
+            if a.kwarg_only && a.default_param.is_some() {
+                a.default_param.clone().unwrap_or_default()
+            } else {
+                api_arg(a)
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let api_full_params = op.args.iter().map(api_param).collect::<Vec<_>>().join(", ");
     let api_full_call = op.args.iter().map(api_arg).collect::<Vec<_>>().join(", ");
-    let unbox_stmts = op.args.iter().map(|a| format!("let {} = u.{}()?;", a.ident, a.rt.unbox)).collect();
+    let unbox_stmts = op
+        .args
+        .iter()
+        .map(|a| format!("let {} = u.{}()?;", a.ident, a.rt.unbox))
+        .collect();
     let boxed_call = format!(
         "{}({})",
         op.full_name(),
-        op.args.iter().map(|a| fill(a.rt.borrow, &a.ident)).collect::<Vec<_>>().join(", ")
+        op.args
+            .iter()
+            .map(|a| fill(a.rt.borrow, &a.ident))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let method = op.method_name.as_ref().map(|m| {
-        let rest = |list: &[&crate::model::ArgModel]| {
-            list.iter().skip(1).map(|a| api_param(a)).collect::<Vec<_>>().join(", ")
-        };
+        let rest =
+            |list: &[&crate::model::ArgModel]| list.iter().skip(1).map(|a| api_param(a)).collect::<Vec<_>>().join(", ");
         let fwd = |list: &[&crate::model::ArgModel]| {
             let mut v = vec!["self".to_string()];
             v.extend(list.iter().skip(1).map(|a| a.ident.clone()));
@@ -285,7 +368,9 @@ fn op_view(op: &OpModel, model: &Model) -> OpView {
             name: m.clone(),
             short_params: rest(&short),
             short_call: fwd(&short),
-            full: op.has_full.then(|| (op.full_name().replacen(&op.rust_name, m, 1), rest(&all), fwd(&all))),
+            full: op
+                .has_full
+                .then(|| (op.full_name().replacen(&op.rust_name, m, 1), rest(&all), fwd(&all))),
         }
     });
     OpView {
@@ -294,7 +379,11 @@ fn op_view(op: &OpModel, model: &Model) -> OpView {
         camel: heck::ToUpperCamelCase::to_upper_camel_case(op.key.as_str()),
         key: op.key.clone(),
         signature: format!("{:?}", op.signature_text),
-        doc: if op.doc.is_empty() { format!("PyTorch's `torch.{}`.", op.sig.name) } else { op.doc.clone() },
+        doc: if op.doc.is_empty() {
+            format!("PyTorch's `torch.{}`.", op.sig.name)
+        } else {
+            op.doc.clone()
+        },
         rust_name: op.rust_name.clone(),
         full_name: op.full_name(),
         has_full: op.has_full,
@@ -307,7 +396,12 @@ fn op_view(op: &OpModel, model: &Model) -> OpView {
         ret_type: op.ret_type.clone(),
         wrappers,
         registrations,
-        boxed_args: op.args.iter().map(|a| fill(a.rt.to_value, &a.ident)).collect::<Vec<_>>().join(", "),
+        boxed_args: op
+            .args
+            .iter()
+            .map(|a| fill(a.rt.to_value, &a.ident))
+            .collect::<Vec<_>>()
+            .join(", "),
         unbox_result: unbox_result(op),
         keyset: keyset_expr(op),
         api_short_params,
@@ -346,7 +440,8 @@ pub fn render(model: &Model) -> Result<Vec<(String, String)>, String> {
         ("properties.rs", include_str!("../templates/properties.rs.tera")),
     ];
     for (name, text) in templates {
-        tera.add_raw_template(name, text).map_err(|e| format!("template {name}: {e:?}"))?;
+        tera.add_raw_template(name, text)
+            .map_err(|e| format!("template {name}: {e:?}"))?;
     }
     tera.autoescape_on(vec![]);
     let ops: Vec<OpView> = model.ops.iter().map(|o| op_view(o, model)).collect();
@@ -366,7 +461,9 @@ pub fn render(model: &Model) -> Result<Vec<(String, String)>, String> {
         ("tests.rs", "tests/generated/ops.rs"),
         ("properties.rs", "tests/generated/properties.rs"),
     ] {
-        let text = tera.render(template, &ctx).map_err(|e| format!("rendering {template}: {e:?}"))?;
+        let text = tera
+            .render(template, &ctx)
+            .map_err(|e| format!("rendering {template}: {e:?}"))?;
         out.push((path.to_string(), tidy(&text)));
     }
     Ok(out)

@@ -141,7 +141,11 @@ impl Signature {
     }
     /// True for in-place ops (`foo_` with a written `self`).
     pub fn is_inplace(&self) -> bool {
-        self.name.ends_with('_') && self.args.first().is_some_and(|a| a.ty.alias.as_ref().is_some_and(|al| al.write))
+        self.name.ends_with('_')
+            && self
+                .args
+                .first()
+                .is_some_and(|a| a.ty.alias.as_ref().is_some_and(|al| al.write))
     }
     /// True for ops with a written argument (in-place or out=).
     pub fn mutates(&self) -> bool {
@@ -149,7 +153,9 @@ impl Signature {
     }
     /// True for view ops: a non-written alias annotation on the first return.
     pub fn is_view(&self) -> bool {
-        self.returns.first().is_some_and(|r| r.ty.alias.as_ref().is_some_and(|al| !al.write))
+        self.returns
+            .first()
+            .is_some_and(|r| r.ty.alias.as_ref().is_some_and(|al| !al.write))
     }
 }
 
@@ -165,7 +171,11 @@ fn parse_type(text: &str) -> Result<Type, SignatureError> {
     if s.ends_with(']') {
         let open = s.rfind('[').ok_or_else(err)?;
         let n = &s[open + 1..s.len() - 1];
-        list = Some(if n.is_empty() { 0 } else { n.parse::<u8>().map_err(|_| err())? });
+        list = Some(if n.is_empty() {
+            0
+        } else {
+            n.parse::<u8>().map_err(|_| err())?
+        });
         s = &s[..open];
     }
     let mut elem_optional = false;
@@ -183,17 +193,29 @@ fn parse_type(text: &str) -> Result<Type, SignatureError> {
         if set.is_empty() || !set.chars().all(|c| c.is_ascii_alphabetic()) {
             return Err(SignatureError(format!("bad alias annotation in `{text}`")));
         }
-        alias = Some(Alias { set: set.to_string(), write });
+        alias = Some(Alias {
+            set: set.to_string(),
+            write,
+        });
         s = &s[..open];
     } else if let Some(stripped) = s.strip_suffix('!') {
-        alias = Some(Alias { set: "!".into(), write: true });
+        alias = Some(Alias {
+            set: "!".into(),
+            write: true,
+        });
         s = stripped;
     }
     let base = BaseType::parse(s).ok_or_else(err)?;
     if alias.is_some() && base != BaseType::Tensor {
         return Err(SignatureError(format!("alias annotation on non-Tensor type `{text}`")));
     }
-    Ok(Type { base, elem_optional, list, list_optional, alias })
+    Ok(Type {
+        base,
+        elem_optional,
+        list,
+        list_optional,
+        alias,
+    })
 }
 
 /// Splits on commas at bracket depth 0.
@@ -241,10 +263,16 @@ fn check_ident(s: &str, what: &str) -> Result<(), SignatureError> {
 /// ```
 pub fn parse(text: &str) -> Result<Signature, SignatureError> {
     let text = text.trim();
-    let open = text.find('(').ok_or_else(|| SignatureError(format!("missing `(` in `{text}`")))?;
-    let arrow = text.rfind("->").ok_or_else(|| SignatureError(format!("missing `->` in `{text}`")))?;
+    let open = text
+        .find('(')
+        .ok_or_else(|| SignatureError(format!("missing `(` in `{text}`")))?;
+    let arrow = text
+        .rfind("->")
+        .ok_or_else(|| SignatureError(format!("missing `->` in `{text}`")))?;
     let head = text[..open].trim();
-    let close = text[..arrow].rfind(')').ok_or_else(|| SignatureError(format!("missing `)` in `{text}`")))?;
+    let close = text[..arrow]
+        .rfind(')')
+        .ok_or_else(|| SignatureError(format!("missing `)` in `{text}`")))?;
     let (name, overload) = match head.split_once('.') {
         Some((n, o)) => (n.to_string(), o.to_string()),
         None => (head.to_string(), String::new()),
@@ -264,25 +292,43 @@ pub fn parse(text: &str) -> Result<Signature, SignatureError> {
             Some((d, v)) => (d.trim(), Some(v.trim().to_string())),
             None => (part.as_str(), None),
         };
-        let space = decl.rfind(' ').ok_or_else(|| SignatureError(format!("argument `{decl}` needs a type and a name")))?;
+        let space = decl
+            .rfind(' ')
+            .ok_or_else(|| SignatureError(format!("argument `{decl}` needs a type and a name")))?;
         let (ty, arg_name) = (parse_type(&decl[..space])?, decl[space + 1..].trim().to_string());
         check_ident(&arg_name, "argument name")?;
         if args.iter().any(|a: &ArgDecl| a.name == arg_name) {
             return Err(SignatureError(format!("argument `{arg_name}` appears twice")));
         }
-        args.push(ArgDecl { name: arg_name, ty, default, kwarg_only });
+        args.push(ArgDecl {
+            name: arg_name,
+            ty,
+            default,
+            kwarg_only,
+        });
     }
     let ret_text = text[arrow + 2..].trim();
-    let ret_inner = if ret_text.starts_with('(') && ret_text.ends_with(')') { &ret_text[1..ret_text.len() - 1] } else { ret_text };
+    let ret_inner = if ret_text.starts_with('(') && ret_text.ends_with(')') {
+        &ret_text[1..ret_text.len() - 1]
+    } else {
+        ret_text
+    };
     let mut returns = Vec::new();
     for part in split_top(ret_inner) {
         let (ty, rname) = match part.rfind(' ') {
-            Some(sp) if !part[..sp].trim().is_empty() && !part.ends_with(')') => (parse_type(&part[..sp])?, part[sp + 1..].to_string()),
+            Some(sp) if !part[..sp].trim().is_empty() && !part.ends_with(')') => {
+                (parse_type(&part[..sp])?, part[sp + 1..].to_string())
+            }
             _ => (parse_type(&part)?, String::new()),
         };
         returns.push(RetDecl { name: rname, ty });
     }
-    Ok(Signature { name, overload, args, returns })
+    Ok(Signature {
+        name,
+        overload,
+        args,
+        returns,
+    })
 }
 
 #[cfg(test)]
@@ -291,7 +337,9 @@ mod tests {
 
     #[test]
     fn parses_types_and_aliases() {
-        let s = parse("sum.dim_IntList(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor").unwrap();
+        let s =
+            parse("sum.dim_IntList(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor")
+                .unwrap();
         assert_eq!(s.args[1].ty.list, Some(1));
         assert!(s.args[1].ty.list_optional);
         assert!(s.args[3].ty.elem_optional && s.args[3].kwarg_only);

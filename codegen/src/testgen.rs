@@ -24,15 +24,23 @@ pub struct TestView {
 pub fn check_spec(spec: &str) -> Result<(), String> {
     let mut parts = spec.split(':');
     let head = parts.next().unwrap_or_default();
-    let open = head.find('[').ok_or_else(|| format!("tensor spec `{spec}` needs a shape like f64[3,4]"))?;
+    let open = head
+        .find('[')
+        .ok_or_else(|| format!("tensor spec `{spec}` needs a shape like f64[3,4]"))?;
     let dtype = &head[..open];
     const DTYPES: [&str; 10] = ["bool", "u8", "i8", "i16", "i32", "i64", "f16", "bf16", "f32", "f64"];
     if !DTYPES.contains(&dtype) {
-        return Err(format!("tensor spec `{spec}`: unknown dtype `{dtype}` (one of {DTYPES:?})"));
+        return Err(format!(
+            "tensor spec `{spec}`: unknown dtype `{dtype}` (one of {DTYPES:?})"
+        ));
     }
-    let dims = head[open + 1..].strip_suffix(']').ok_or_else(|| format!("tensor spec `{spec}`: missing `]`"))?;
+    let dims = head[open + 1..]
+        .strip_suffix(']')
+        .ok_or_else(|| format!("tensor spec `{spec}`: missing `]`"))?;
     for d in dims.split(',').filter(|d| !d.trim().is_empty()) {
-        d.trim().parse::<usize>().map_err(|_| format!("tensor spec `{spec}`: bad size `{d}`"))?;
+        d.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("tensor spec `{spec}`: bad size `{d}`"))?;
     }
     for flag in parts {
         if !["t", "positive", "step", "expand", "offset"].contains(&flag) {
@@ -59,12 +67,21 @@ fn dtype_expr(name: &str) -> Option<&'static str> {
 }
 
 fn int_list(v: &toml::Value) -> Option<String> {
-    let items = v.as_array()?.iter().map(|i| i.as_integer().map(|i| i.to_string())).collect::<Option<Vec<_>>>()?;
+    let items = v
+        .as_array()?
+        .iter()
+        .map(|i| i.as_integer().map(|i| i.to_string()))
+        .collect::<Option<Vec<_>>>()?;
     Some(items.join(", "))
 }
 
 /// (typed argument, boxed Value) for one sample value.
-fn sample_arg(op: &OpModel, a: &crate::model::ArgModel, v: &toml::Value, tensor_index: &mut usize) -> Result<(String, String), String> {
+fn sample_arg(
+    op: &OpModel,
+    a: &crate::model::ArgModel,
+    v: &toml::Value,
+    tensor_index: &mut usize,
+) -> Result<(String, String), String> {
     let bad = || format!("sample value {v} does not fit argument `{}`", a.name);
     let opt = a.ty.is_optional();
     let some = |s: String| if opt { format!("Some({s})") } else { s };
@@ -75,23 +92,35 @@ fn sample_arg(op: &OpModel, a: &crate::model::ArgModel, v: &toml::Value, tensor_
             *tensor_index += 1;
             (some(format!("&t[{k}]")), format!("Value::Tensor(t[{k}].clone())"))
         }
-        (BaseType::Scalar, None, toml::Value::Integer(i)) => (some(format!("Scalar::Int({i})")), format!("Value::Int({i})")),
-        (BaseType::Scalar, None, toml::Value::Float(f)) => (some(format!("Scalar::Float({f:?})")), format!("Value::Float({f:?})")),
-        (BaseType::Scalar, None, toml::Value::Boolean(b)) => (some(format!("Scalar::Bool({b})")), format!("Value::Bool({b})")),
+        (BaseType::Scalar, None, toml::Value::Integer(i)) => {
+            (some(format!("Scalar::Int({i})")), format!("Value::Int({i})"))
+        }
+        (BaseType::Scalar, None, toml::Value::Float(f)) => {
+            (some(format!("Scalar::Float({f:?})")), format!("Value::Float({f:?})"))
+        }
+        (BaseType::Scalar, None, toml::Value::Boolean(b)) => {
+            (some(format!("Scalar::Bool({b})")), format!("Value::Bool({b})"))
+        }
         (BaseType::Int, None, toml::Value::Integer(i)) => (some(i.to_string()), format!("Value::Int({i})")),
         (BaseType::Float, None, toml::Value::Float(f)) => (some(format!("{f:?}")), format!("Value::Float({f:?})")),
         (BaseType::Float, None, toml::Value::Integer(i)) => (some(format!("{i}.0")), format!("Value::Int({i})")),
         (BaseType::Bool, None, toml::Value::Boolean(b)) => (some(b.to_string()), format!("Value::Bool({b})")),
         (BaseType::Int, Some(_), toml::Value::Array(_)) => {
             let l = int_list(v).ok_or_else(bad)?;
-            let typed = if opt { format!("Some(&[{l}][..])") } else { format!("&[{l}]") };
+            let typed = if opt {
+                format!("Some(&[{l}][..])")
+            } else {
+                format!("&[{l}]")
+            };
             (typed, format!("Value::IntList(vec![{l}])"))
         }
         (BaseType::ScalarType, None, toml::Value::String(s)) => {
             let d = dtype_expr(s).ok_or_else(bad)?;
             (some(d.to_string()), format!("Value::DType({d})"))
         }
-        (BaseType::Str, None, toml::Value::String(s)) => (some(format!("{s:?}")), format!("Value::Str({s:?}.to_string())")),
+        (BaseType::Str, None, toml::Value::String(s)) => {
+            (some(format!("{s:?}")), format!("Value::Str({s:?}.to_string())"))
+        }
         _ => return Err(format!("{}: {}", op.qualified, bad())),
     })
 }
@@ -100,7 +129,10 @@ fn to_vec_expr(op: &OpModel) -> String {
     match op.sig.returns.len() {
         1 if op.sig.returns[0].ty.list.is_some() => "r".into(),
         1 => "vec![r]".into(),
-        n => format!("vec![{}]", (0..n).map(|i| format!("r.{i}")).collect::<Vec<_>>().join(", ")),
+        n => format!(
+            "vec![{}]",
+            (0..n).map(|i| format!("r.{i}")).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -132,7 +164,10 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
                     }
                 }
                 None => {
-                    let d = a.default_param.clone().ok_or_else(|| format!("{}: sample {i} lacks required argument `{}`", op.qualified, a.name))?;
+                    let d = a
+                        .default_param
+                        .clone()
+                        .ok_or_else(|| format!("{}: sample {i} lacks required argument `{}`", op.qualified, a.name))?;
                     typed.push(d);
                 }
             }
@@ -191,7 +226,11 @@ pub fn property_views(model: &Model) -> PropertyViews {
     let mut out = PropertyViews::default();
     for op in &model.ops {
         let tensors: Vec<_> = op.args.iter().filter(|a| a.ty.base == BaseType::Tensor).collect();
-        let others_defaulted = op.args.iter().filter(|a| a.ty.base != BaseType::Tensor).all(|a| a.default_param.is_some());
+        let others_defaulted = op
+            .args
+            .iter()
+            .filter(|a| a.ty.base != BaseType::Tensor)
+            .all(|a| a.default_param.is_some());
         if op.tags.iter().any(|t| t == "pointwise")
             && !op.sig.mutates()
             && tensors.len() == 2
@@ -203,13 +242,20 @@ pub fn property_views(model: &Model) -> PropertyViews {
                 .iter()
                 .map(|a| {
                     if a.ty.base == BaseType::Tensor {
-                        if a.name == tensors[0].name { "&a".to_string() } else { "&b".to_string() }
+                        if a.name == tensors[0].name {
+                            "&a".to_string()
+                        } else {
+                            "&b".to_string()
+                        }
                     } else {
                         a.default_param.clone().unwrap_or_default()
                     }
                 })
                 .collect();
-            out.broadcasting.push(BroadcastView { name: op.key.clone(), call: format!("ops::{}({})", op.full_name(), args.join(", ")) });
+            out.broadcasting.push(BroadcastView {
+                name: op.key.clone(),
+                call: format!("ops::{}({})", op.full_name(), args.join(", ")),
+            });
         }
         let twice = false;
         if op.sig.is_view() && !op.kernels.iter().any(|k| k.key.contains("CompositeImplicit")) {

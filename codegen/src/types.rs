@@ -22,8 +22,24 @@ pub struct RustType {
     pub arg_type: String,
 }
 
-fn rt(param: &str, owned: &str, unbox: &'static str, borrow: &'static str, to_value: &'static str, to_owned: &'static str, arg_type: String) -> RustType {
-    RustType { param: param.into(), owned: owned.into(), unbox, borrow, to_value, to_owned, arg_type }
+fn rt(
+    param: &str,
+    owned: &str,
+    unbox: &'static str,
+    borrow: &'static str,
+    to_value: &'static str,
+    to_owned: &'static str,
+    arg_type: String,
+) -> RustType {
+    RustType {
+        param: param.into(),
+        owned: owned.into(),
+        unbox,
+        borrow,
+        to_value,
+        to_owned,
+        arg_type,
+    }
 }
 
 /// Maps a schema type to Rust, or `None` when the combination is unsupported.
@@ -31,28 +47,196 @@ pub fn rust_type(ty: &Type) -> Option<RustType> {
     use BaseType::*;
     let opt = ty.is_optional();
     Some(match (ty.base, ty.list, ty.elem_optional, opt) {
-        (Tensor, None, false, _) => rt("&Tensor", "Tensor", "tensor", "&{}", "Value::Tensor({}.clone())", "{}.clone()", "ArgType::Tensor".into()),
-        (Tensor, None, true, _) => rt("Option<&Tensor>", "Option<Tensor>", "opt_tensor", "{}.as_ref()", "{}.map_or(Value::None, |t| Value::Tensor(t.clone()))", "{}.cloned()", "ArgType::OptTensor".into()),
-        (Tensor, Some(_), false, false) => rt("&[Tensor]", "Vec<Tensor>", "tensor_list", "&{}", "Value::TensorList({}.to_vec())", "{}.to_vec()", "ArgType::TensorList".into()),
-        (Tensor, Some(_), true, false) => rt("&[Option<Tensor>]", "Vec<Option<Tensor>>", "opt_tensor_list", "&{}", "Value::OptTensorList({}.to_vec())", "{}.to_vec()", "ArgType::OptTensorList".into()),
-        (Scalar, None, false, _) => rt("Scalar", "Scalar", "scalar", "{}", "Value::Scalar({})", "{}", "ArgType::Scalar".into()),
-        (Scalar, None, true, _) => rt("Option<Scalar>", "Option<Scalar>", "opt_scalar", "{}", "{}.map_or(Value::None, Value::Scalar)", "{}", "ArgType::OptScalar".into()),
+        (Tensor, None, false, _) => rt(
+            "&Tensor",
+            "Tensor",
+            "tensor",
+            "&{}",
+            "Value::Tensor({}.clone())",
+            "{}.clone()",
+            "ArgType::Tensor".into(),
+        ),
+        (Tensor, None, true, _) => rt(
+            "Option<&Tensor>",
+            "Option<Tensor>",
+            "opt_tensor",
+            "{}.as_ref()",
+            "{}.map_or(Value::None, |t| Value::Tensor(t.clone()))",
+            "{}.cloned()",
+            "ArgType::OptTensor".into(),
+        ),
+        (Tensor, Some(_), false, false) => rt(
+            "&[Tensor]",
+            "Vec<Tensor>",
+            "tensor_list",
+            "&{}",
+            "Value::TensorList({}.to_vec())",
+            "{}.to_vec()",
+            "ArgType::TensorList".into(),
+        ),
+        (Tensor, Some(_), true, false) => rt(
+            "&[Option<Tensor>]",
+            "Vec<Option<Tensor>>",
+            "opt_tensor_list",
+            "&{}",
+            "Value::OptTensorList({}.to_vec())",
+            "{}.to_vec()",
+            "ArgType::OptTensorList".into(),
+        ),
+        (Scalar, None, false, _) => rt(
+            "Scalar",
+            "Scalar",
+            "scalar",
+            "{}",
+            "Value::Scalar({})",
+            "{}",
+            "ArgType::Scalar".into(),
+        ),
+        (Scalar, None, true, _) => rt(
+            "Option<Scalar>",
+            "Option<Scalar>",
+            "opt_scalar",
+            "{}",
+            "{}.map_or(Value::None, Value::Scalar)",
+            "{}",
+            "ArgType::OptScalar".into(),
+        ),
         (Int, None, false, _) => rt("i64", "i64", "int", "{}", "Value::Int({})", "{}", "ArgType::Int".into()),
-        (Int, None, true, _) => rt("Option<i64>", "Option<i64>", "opt_int", "{}", "{}.map_or(Value::None, Value::Int)", "{}", "ArgType::OptInt".into()),
-        (Int, Some(n), false, false) => rt("&[i64]", "Vec<i64>", "int_list", "&{}", "Value::IntList({}.to_vec())", "{}.to_vec()", format!("ArgType::IntList({n})")),
-        (Int, Some(n), false, true) => rt("Option<&[i64]>", "Option<Vec<i64>>", "opt_int_list", "{}.as_deref()", "{}.map_or(Value::None, |v| Value::IntList(v.to_vec()))", "{}.map(|v| v.to_vec())", format!("ArgType::OptIntList({n})")),
-        (Float, None, false, _) => rt("f64", "f64", "float", "{}", "Value::Float({})", "{}", "ArgType::Float".into()),
-        (Float, None, true, _) => rt("Option<f64>", "Option<f64>", "opt_float", "{}", "{}.map_or(Value::None, Value::Float)", "{}", "ArgType::OptFloat".into()),
-        (Bool, None, false, _) => rt("bool", "bool", "bool", "{}", "Value::Bool({})", "{}", "ArgType::Bool".into()),
-        (Bool, None, true, _) => rt("Option<bool>", "Option<bool>", "opt_bool", "{}", "{}.map_or(Value::None, Value::Bool)", "{}", "ArgType::OptBool".into()),
-        (Bool, Some(_), false, false) => rt("&[bool]", "Vec<bool>", "bool_list", "&{}", "Value::BoolList({}.to_vec())", "{}.to_vec()", "ArgType::BoolList".into()),
-        (Str, None, false, _) => rt("&str", "String", "str", "&{}", "Value::Str({}.to_string())", "{}.to_string()", "ArgType::Str".into()),
-        (Str, None, true, _) => rt("Option<&str>", "Option<String>", "opt_str", "{}.as_deref()", "{}.map_or(Value::None, |s| Value::Str(s.to_string()))", "{}.map(|s| s.to_string())", "ArgType::OptStr".into()),
-        (ScalarType, None, false, _) => rt("DType", "DType", "scalar_type", "{}", "Value::DType({})", "{}", "ArgType::ScalarType".into()),
-        (ScalarType, None, true, _) => rt("Option<DType>", "Option<DType>", "opt_scalar_type", "{}", "{}.map_or(Value::None, Value::DType)", "{}", "ArgType::OptScalarType".into()),
-        (Layout, None, true, _) => rt("Option<Layout>", "Option<Layout>", "opt_layout", "{}", "{}.map_or(Value::None, Value::Layout)", "{}", "ArgType::OptLayout".into()),
-        (Device, None, true, _) => rt("Option<Device>", "Option<Device>", "opt_device", "{}", "{}.map_or(Value::None, Value::Device)", "{}", "ArgType::OptDevice".into()),
-        (MemoryFormat, None, true, _) => rt("Option<MemoryFormat>", "Option<MemoryFormat>", "opt_memory_format", "{}", "{}.map_or(Value::None, Value::MemoryFormat)", "{}", "ArgType::OptMemoryFormat".into()),
+        (Int, None, true, _) => rt(
+            "Option<i64>",
+            "Option<i64>",
+            "opt_int",
+            "{}",
+            "{}.map_or(Value::None, Value::Int)",
+            "{}",
+            "ArgType::OptInt".into(),
+        ),
+        (Int, Some(n), false, false) => rt(
+            "&[i64]",
+            "Vec<i64>",
+            "int_list",
+            "&{}",
+            "Value::IntList({}.to_vec())",
+            "{}.to_vec()",
+            format!("ArgType::IntList({n})"),
+        ),
+        (Int, Some(n), false, true) => rt(
+            "Option<&[i64]>",
+            "Option<Vec<i64>>",
+            "opt_int_list",
+            "{}.as_deref()",
+            "{}.map_or(Value::None, |v| Value::IntList(v.to_vec()))",
+            "{}.map(|v| v.to_vec())",
+            format!("ArgType::OptIntList({n})"),
+        ),
+        (Float, None, false, _) => rt(
+            "f64",
+            "f64",
+            "float",
+            "{}",
+            "Value::Float({})",
+            "{}",
+            "ArgType::Float".into(),
+        ),
+        (Float, None, true, _) => rt(
+            "Option<f64>",
+            "Option<f64>",
+            "opt_float",
+            "{}",
+            "{}.map_or(Value::None, Value::Float)",
+            "{}",
+            "ArgType::OptFloat".into(),
+        ),
+        (Bool, None, false, _) => rt(
+            "bool",
+            "bool",
+            "bool",
+            "{}",
+            "Value::Bool({})",
+            "{}",
+            "ArgType::Bool".into(),
+        ),
+        (Bool, None, true, _) => rt(
+            "Option<bool>",
+            "Option<bool>",
+            "opt_bool",
+            "{}",
+            "{}.map_or(Value::None, Value::Bool)",
+            "{}",
+            "ArgType::OptBool".into(),
+        ),
+        (Bool, Some(_), false, false) => rt(
+            "&[bool]",
+            "Vec<bool>",
+            "bool_list",
+            "&{}",
+            "Value::BoolList({}.to_vec())",
+            "{}.to_vec()",
+            "ArgType::BoolList".into(),
+        ),
+        (Str, None, false, _) => rt(
+            "&str",
+            "String",
+            "str",
+            "&{}",
+            "Value::Str({}.to_string())",
+            "{}.to_string()",
+            "ArgType::Str".into(),
+        ),
+        (Str, None, true, _) => rt(
+            "Option<&str>",
+            "Option<String>",
+            "opt_str",
+            "{}.as_deref()",
+            "{}.map_or(Value::None, |s| Value::Str(s.to_string()))",
+            "{}.map(|s| s.to_string())",
+            "ArgType::OptStr".into(),
+        ),
+        (ScalarType, None, false, _) => rt(
+            "DType",
+            "DType",
+            "scalar_type",
+            "{}",
+            "Value::DType({})",
+            "{}",
+            "ArgType::ScalarType".into(),
+        ),
+        (ScalarType, None, true, _) => rt(
+            "Option<DType>",
+            "Option<DType>",
+            "opt_scalar_type",
+            "{}",
+            "{}.map_or(Value::None, Value::DType)",
+            "{}",
+            "ArgType::OptScalarType".into(),
+        ),
+        (Layout, None, true, _) => rt(
+            "Option<Layout>",
+            "Option<Layout>",
+            "opt_layout",
+            "{}",
+            "{}.map_or(Value::None, Value::Layout)",
+            "{}",
+            "ArgType::OptLayout".into(),
+        ),
+        (Device, None, true, _) => rt(
+            "Option<Device>",
+            "Option<Device>",
+            "opt_device",
+            "{}",
+            "{}.map_or(Value::None, Value::Device)",
+            "{}",
+            "ArgType::OptDevice".into(),
+        ),
+        (MemoryFormat, None, true, _) => rt(
+            "Option<MemoryFormat>",
+            "Option<MemoryFormat>",
+            "opt_memory_format",
+            "{}",
+            "{}.map_or(Value::None, Value::MemoryFormat)",
+            "{}",
+            "ArgType::OptMemoryFormat".into(),
+        ),
         _ => return None,
     })
 }
@@ -64,7 +248,13 @@ pub fn fill(template: &str, x: &str) -> String {
 
 /// The Rust type of an op's return value(s).
 pub fn return_type(rets: &[crate::signature::RetDecl]) -> String {
-    let one = |r: &crate::signature::RetDecl| if r.ty.list.is_some() { "Vec<Tensor>".to_string() } else { "Tensor".to_string() };
+    let one = |r: &crate::signature::RetDecl| {
+        if r.ty.list.is_some() {
+            "Vec<Tensor>".to_string()
+        } else {
+            "Tensor".to_string()
+        }
+    };
     match rets.len() {
         0 => "()".into(),
         1 => one(&rets[0]),
@@ -80,12 +270,22 @@ pub fn default_expr(ty: &Type, text: &str, as_param: bool) -> Result<String, Str
     let bad = || format!("default `{text}` does not fit type {:?}", ty.base);
     if text == "None" {
         return if ty.is_optional() {
-            Ok(if as_param { "None".into() } else { "DefaultValue::None".into() })
+            Ok(if as_param {
+                "None".into()
+            } else {
+                "DefaultValue::None".into()
+            })
         } else {
             Err(bad())
         };
     }
-    let wrap_opt = |s: String| if ty.is_optional() && as_param { format!("Some({s})") } else { s };
+    let wrap_opt = |s: String| {
+        if ty.is_optional() && as_param {
+            format!("Some({s})")
+        } else {
+            s
+        }
+    };
     match (ty.base, ty.list) {
         (Bool, None) => {
             let b = match text {
@@ -93,15 +293,27 @@ pub fn default_expr(ty: &Type, text: &str, as_param: bool) -> Result<String, Str
                 "False" => "false",
                 _ => return Err(bad()),
             };
-            Ok(if as_param { wrap_opt(b.into()) } else { format!("DefaultValue::Bool({b})") })
+            Ok(if as_param {
+                wrap_opt(b.into())
+            } else {
+                format!("DefaultValue::Bool({b})")
+            })
         }
         (Int, None) => {
             let i: i64 = text.parse().map_err(|_| bad())?;
-            Ok(if as_param { wrap_opt(i.to_string()) } else { format!("DefaultValue::Int({i})") })
+            Ok(if as_param {
+                wrap_opt(i.to_string())
+            } else {
+                format!("DefaultValue::Int({i})")
+            })
         }
         (Float, None) => {
             let f: f64 = text.parse().map_err(|_| bad())?;
-            Ok(if as_param { wrap_opt(format!("{f:?}")) } else { format!("DefaultValue::Float({f:?})") })
+            Ok(if as_param {
+                wrap_opt(format!("{f:?}"))
+            } else {
+                format!("DefaultValue::Float({f:?})")
+            })
         }
         (Scalar, None) => {
             let s = if let Ok(i) = text.parse::<i64>() {
@@ -115,21 +327,46 @@ pub fn default_expr(ty: &Type, text: &str, as_param: bool) -> Result<String, Str
                     _ => return Err(bad()),
                 }
             };
-            Ok(if as_param { wrap_opt(s) } else { format!("DefaultValue::Scalar({s})") })
+            Ok(if as_param {
+                wrap_opt(s)
+            } else {
+                format!("DefaultValue::Scalar({s})")
+            })
         }
         (Int, Some(n)) => {
             let items: Vec<i64> = if let Ok(i) = text.parse::<i64>() {
                 vec![i; n.max(1) as usize]
             } else {
-                let inner = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).ok_or_else(bad)?;
-                inner.split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse().map_err(|_| bad())).collect::<Result<_, _>>()?
+                let inner = text
+                    .strip_prefix('[')
+                    .and_then(|t| t.strip_suffix(']'))
+                    .ok_or_else(bad)?;
+                inner
+                    .split(',')
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| s.trim().parse().map_err(|_| bad()))
+                    .collect::<Result<_, _>>()?
             };
-            let list = format!("&[{}]", items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "));
-            Ok(if as_param { wrap_opt(list) } else { format!("DefaultValue::IntList({list})") })
+            let list = format!(
+                "&[{}]",
+                items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+            );
+            Ok(if as_param {
+                wrap_opt(list)
+            } else {
+                format!("DefaultValue::IntList({list})")
+            })
         }
         (Str, None) => {
-            let inner = text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')).ok_or_else(bad)?;
-            Ok(if as_param { wrap_opt(format!("{inner:?}")) } else { format!("DefaultValue::Str({inner:?})") })
+            let inner = text
+                .strip_prefix('\'')
+                .and_then(|t| t.strip_suffix('\''))
+                .ok_or_else(bad)?;
+            Ok(if as_param {
+                wrap_opt(format!("{inner:?}"))
+            } else {
+                format!("DefaultValue::Str({inner:?})")
+            })
         }
         _ => Err(bad()),
     }
@@ -138,7 +375,8 @@ pub fn default_expr(ty: &Type, text: &str, as_param: bool) -> Result<String, Str
 /// Rust-safe identifier for a schema argument name.
 pub fn rust_ident(name: &str) -> String {
     match name {
-        "self" | "type" | "in" | "fn" | "match" | "ref" | "mut" | "move" | "where" | "loop" | "use" | "impl" | "mod" | "struct" => format!("{name}_"),
+        "self" | "type" | "in" | "fn" | "match" | "ref" | "mut" | "move" | "where" | "loop" | "use" | "impl"
+        | "mod" | "struct" => format!("{name}_"),
         other => other.to_string(),
     }
 }

@@ -65,7 +65,11 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// An error of any kind for operator `op`.
     pub fn new(kind: ErrorKind, op: impl Into<String>, message: impl Into<String>) -> Self {
-        Error { kind, op: op.into(), message: message.into() }
+        Error {
+            kind,
+            op: op.into(),
+            message: message.into(),
+        }
     }
     /// [`ErrorKind::InvalidArgument`].
     pub fn invalid(op: impl Into<String>, message: impl Into<String>) -> Self {
@@ -101,7 +105,11 @@ impl Error {
         Self::new(
             ErrorKind::DimOutOfRange,
             op,
-            format!("Dimension out of range (expected to be in range of [{}, {}], but got {dim})", -n, n - 1),
+            format!(
+                "Dimension out of range (expected to be in range of [{}, {}], but got {dim})",
+                -n,
+                n - 1
+            ),
         )
     }
     /// The category of this error.

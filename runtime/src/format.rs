@@ -92,7 +92,12 @@ struct Formatter {
 impl Formatter {
     /// Builds the formatter from the values that will be displayed.
     fn new(values: &Values, shown: &[usize]) -> Formatter {
-        let mut f = Formatter { floating: false, int_mode: true, sci_mode: false, max_width: 1 };
+        let mut f = Formatter {
+            floating: false,
+            int_mode: true,
+            sci_mode: false,
+            max_width: 1,
+        };
         match values {
             Values::Int(v) => {
                 for &i in shown {
@@ -106,7 +111,11 @@ impl Formatter {
             }
             Values::Float(v) => {
                 f.floating = true;
-                let vals: Vec<f64> = shown.iter().map(|&i| v[i]).filter(|x| x.is_finite() && *x != 0.0).collect();
+                let vals: Vec<f64> = shown
+                    .iter()
+                    .map(|&i| v[i])
+                    .filter(|x| x.is_finite() && *x != 0.0)
+                    .collect();
                 if vals.is_empty() {
                     return f;
                 }
@@ -114,7 +123,11 @@ impl Formatter {
                 let max = vals.iter().fold(0.0f64, |m, x| m.max(x.abs()));
                 f.int_mode = vals.iter().all(|x| x.ceil() == *x);
                 let wide_range = max / min > 1000.0 || max > 1.0e8;
-                f.sci_mode = if f.int_mode { wide_range } else { wide_range || min < 1.0e-4 };
+                f.sci_mode = if f.int_mode {
+                    wide_range
+                } else {
+                    wide_range || min < 1.0e-4
+                };
                 for &x in &vals {
                     let width = if f.sci_mode {
                         fmt_sci(x).len()
@@ -160,7 +173,11 @@ impl Formatter {
 /// summarizing a long dimension the edges with `None` standing for `...`.
 fn shown_indices(n: usize, summarize: bool) -> Vec<Option<usize>> {
     if summarize && n > 2 * EDGEITEMS {
-        (0..EDGEITEMS).map(Some).chain([None]).chain((n - EDGEITEMS..n).map(Some)).collect()
+        (0..EDGEITEMS)
+            .map(Some)
+            .chain([None])
+            .chain((n - EDGEITEMS..n).map(Some))
+            .collect()
     } else {
         (0..n).map(Some).collect()
     }
@@ -246,7 +263,13 @@ fn tensor_str(t: &Tensor, indent: usize) -> String {
     let mut shown = Vec::new();
     Printer::collect_shown(sizes, &strides, summarize, 0, &mut shown);
     let formatter = Formatter::new(&values, &shown);
-    let printer = Printer { values: &values, sizes, strides, summarize, formatter };
+    let printer = Printer {
+        values: &values,
+        sizes,
+        strides,
+        summarize,
+        formatter,
+    };
     printer.render(0, 0, indent)
 }
 
@@ -254,7 +277,10 @@ fn tensor_str(t: &Tensor, indent: usize) -> String {
 fn python_tuple(sizes: &[usize]) -> String {
     match sizes {
         [n] => format!("({n},)"),
-        _ => format!("({})", sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -356,7 +382,10 @@ mod tests {
     #[test]
     fn format_fixed_point() {
         assert_eq!(f32s(&[1.5, 2.25]).to_string(), "tensor([1.5000, 2.2500])");
-        assert_eq!(f32s(&[-1.5, 12.25, 0.0]).to_string(), "tensor([-1.5000, 12.2500,  0.0000])");
+        assert_eq!(
+            f32s(&[-1.5, 12.25, 0.0]).to_string(),
+            "tensor([-1.5000, 12.2500,  0.0000])"
+        );
         // Ties round half to even on the exact binary value, as Python does.
         assert_eq!(f32s(&[1.03125, 1.09375]).to_string(), "tensor([1.0312, 1.0938])");
         // float32 values are printed through their exact f64 value.
@@ -370,7 +399,10 @@ mod tests {
         assert_eq!(t(vec![true, false], &[2]).to_string(), "tensor([ True, False])");
         assert_eq!(t(vec![true, true], &[2]).to_string(), "tensor([True, True])");
         assert_eq!(t(vec![1i32, 2], &[2]).to_string(), "tensor([1, 2], dtype=torch.int32)");
-        assert_eq!(t(vec![255u8, 0], &[2]).to_string(), "tensor([255,   0], dtype=torch.uint8)");
+        assert_eq!(
+            t(vec![255u8, 0], &[2]).to_string(),
+            "tensor([255,   0], dtype=torch.uint8)"
+        );
         assert_eq!(t(vec![-128i8], &[1]).to_string(), "tensor([-128], dtype=torch.int8)");
         // int64 values are exact even beyond 2^53.
         assert_eq!(t(vec![i64::MAX], &[1]).to_string(), "tensor([9223372036854775807])");
@@ -391,11 +423,23 @@ mod tests {
     #[test]
     fn format_empty() {
         assert_eq!(Tensor::zeros_contiguous(&[0], DType::F32).to_string(), "tensor([])");
-        assert_eq!(Tensor::zeros_contiguous(&[2, 0], DType::F32).to_string(), "tensor([], size=(2, 0))");
-        assert_eq!(Tensor::zeros_contiguous(&[0], DType::I32).to_string(), "tensor([], dtype=torch.int32)");
+        assert_eq!(
+            Tensor::zeros_contiguous(&[2, 0], DType::F32).to_string(),
+            "tensor([], size=(2, 0))"
+        );
+        assert_eq!(
+            Tensor::zeros_contiguous(&[0], DType::I32).to_string(),
+            "tensor([], dtype=torch.int32)"
+        );
         // Unlike non-empty tensors, empty int64 and bool tensors show their dtype.
-        assert_eq!(Tensor::zeros_contiguous(&[0], DType::I64).to_string(), "tensor([], dtype=torch.int64)");
-        assert_eq!(Tensor::zeros_contiguous(&[0], DType::Bool).to_string(), "tensor([], dtype=torch.bool)");
+        assert_eq!(
+            Tensor::zeros_contiguous(&[0], DType::I64).to_string(),
+            "tensor([], dtype=torch.int64)"
+        );
+        assert_eq!(
+            Tensor::zeros_contiguous(&[0], DType::Bool).to_string(),
+            "tensor([], dtype=torch.bool)"
+        );
         assert_eq!(
             Tensor::zeros_contiguous(&[1, 0, 3], DType::F64).to_string(),
             "tensor([], size=(1, 0, 3), dtype=torch.float64)"
@@ -404,7 +448,10 @@ mod tests {
 
     #[test]
     fn format_dtype_suffix() {
-        assert_eq!(t(vec![1.0f64, 2.0], &[2]).to_string(), "tensor([1., 2.], dtype=torch.float64)");
+        assert_eq!(
+            t(vec![1.0f64, 2.0], &[2]).to_string(),
+            "tensor([1., 2.], dtype=torch.float64)"
+        );
         let h = t(vec![f16::from_f32(0.5), f16::from_f32(-2.0)], &[2]);
         assert_eq!(h.to_string(), "tensor([ 0.5000, -2.0000], dtype=torch.float16)");
         let b = t(vec![bf16::from_f32(3.0)], &[1]);
@@ -442,7 +489,10 @@ mod tests {
         assert_eq!(f32s(&[1.0, 10000.0]).to_string(), "tensor([1.0000e+00, 1.0000e+04])");
         assert_eq!(f32s(&[1e9]).to_string(), "tensor([1.0000e+09])");
         assert_eq!(f32s(&[-1e-5, 1.0]).to_string(), "tensor([-1.0000e-05,  1.0000e+00])");
-        assert_eq!(t(vec![1e-300f64, 1e300], &[2]).to_string(), "tensor([1.0000e-300, 1.0000e+300], dtype=torch.float64)");
+        assert_eq!(
+            t(vec![1e-300f64, 1e300], &[2]).to_string(),
+            "tensor([1.0000e-300, 1.0000e+300], dtype=torch.float64)"
+        );
         // A ratio of exactly 1000 stays fixed.
         assert_eq!(f32s(&[1.0, 1000.0]).to_string(), "tensor([   1., 1000.])");
         assert_eq!(f32s(&[0.5, 500.0]).to_string(), "tensor([  0.5000, 500.0000])");
@@ -452,9 +502,15 @@ mod tests {
 
     #[test]
     fn format_non_finite() {
-        assert_eq!(f32s(&[1.0, f32::INFINITY, f32::NAN]).to_string(), "tensor([1., inf, nan])");
+        assert_eq!(
+            f32s(&[1.0, f32::INFINITY, f32::NAN]).to_string(),
+            "tensor([1., inf, nan])"
+        );
         assert_eq!(f32s(&[f32::NAN, 1.5]).to_string(), "tensor([   nan, 1.5000])");
-        assert_eq!(f32s(&[f32::NEG_INFINITY, 0.0, 1.0]).to_string(), "tensor([-inf, 0., 1.])");
+        assert_eq!(
+            f32s(&[f32::NEG_INFINITY, 0.0, 1.0]).to_string(),
+            "tensor([-inf, 0., 1.])"
+        );
         assert_eq!(f32s(&[f32::NAN, f32::INFINITY]).to_string(), "tensor([nan, inf])");
         assert_eq!(f32s(&[-f32::NAN]).to_string(), "tensor([nan])");
     }
@@ -467,7 +523,9 @@ mod tests {
             "tensor([ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17,\n        18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29])"
         );
         // torch.manual_seed(0); torch.rand(10)
-        let r = f32s(&[0.4963, 0.7682, 0.0885, 0.1320, 0.3074, 0.6341, 0.4901, 0.8964, 0.4556, 0.6323]);
+        let r = f32s(&[
+            0.4963, 0.7682, 0.0885, 0.1320, 0.3074, 0.6341, 0.4901, 0.8964, 0.4556, 0.6323,
+        ]);
         assert_eq!(
             r.to_string(),
             "tensor([0.4963, 0.7682, 0.0885, 0.1320, 0.3074, 0.6341, 0.4901, 0.8964, 0.4556,\n        0.6323])"
@@ -479,7 +537,10 @@ mod tests {
         let row = format!("[{},\n         {}]", zeros(24), zeros(6));
         assert_eq!(m.to_string(), format!("tensor([{row},\n        {row}])"));
         let c = Tensor::zeros_contiguous(&[1, 1, 30], DType::I64);
-        assert_eq!(c.to_string(), format!("tensor([[[{},\n          {}]]])", zeros(23), zeros(7)));
+        assert_eq!(
+            c.to_string(),
+            format!("tensor([[[{},\n          {}]]])", zeros(23), zeros(7))
+        );
     }
 
     #[test]
@@ -522,7 +583,10 @@ mod tests {
         assert_eq!(x.to_string(), "tensor([1., 2.], requires_grad=True)");
         let y = t(vec![1.0f64, 2.0], &[2]);
         y.requires_grad_(true).unwrap();
-        assert_eq!(y.to_string(), "tensor([1., 2.], dtype=torch.float64, requires_grad=True)");
+        assert_eq!(
+            y.to_string(),
+            "tensor([1., 2.], dtype=torch.float64, requires_grad=True)"
+        );
         let s = t(vec![0.5f32], &[]);
         s.requires_grad_(true).unwrap();
         assert_eq!(s.to_string(), "tensor(0.5000, requires_grad=True)");
@@ -557,7 +621,10 @@ mod tests {
         let data = "[0.4963, 0.7682, 0.0885, 0.1320, 0.3074, 0.6341, 0.4901, 0.8964, 0.4556]";
         let x = t(vals.iter().map(|&v| v as f64).collect(), &[9]);
         x.requires_grad_(true).unwrap();
-        assert_eq!(x.to_string(), format!("tensor({data},\n       dtype=torch.float64, requires_grad=True)"));
+        assert_eq!(
+            x.to_string(),
+            format!("tensor({data},\n       dtype=torch.float64, requires_grad=True)")
+        );
         let y = t(vals.to_vec(), &[9]);
         y.requires_grad_(true).unwrap();
         assert_eq!(y.to_string(), format!("tensor({data},\n       requires_grad=True)"));
@@ -565,7 +632,10 @@ mod tests {
         let m = t(vec![1.5f32; 18], &[2, 9]);
         m.requires_grad_(true).unwrap();
         let row = "[1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000]";
-        assert_eq!(m.to_string(), format!("tensor([{row},\n        {row}],\n       requires_grad=True)"));
+        assert_eq!(
+            m.to_string(),
+            format!("tensor([{row},\n        {row}],\n       requires_grad=True)")
+        );
         // Short enough: stays on the line.
         let s = t(vec![1.5f32; 6], &[6]);
         s.requires_grad_(true).unwrap();

@@ -78,17 +78,44 @@ mod tests {
     fn documented_examples() {
         use DType::*;
         let r = |ops: &[Operand<'_>]| result_type(ops);
-        assert_eq!(r(&[Operand::Tensor(&t(I64, &[2])), Operand::Tensor(&t(I32, &[2]))]), I64);
-        assert_eq!(r(&[Operand::Tensor(&t(Bool, &[2])), Operand::Tensor(&t(I64, &[2]))]), I64);
+        assert_eq!(
+            r(&[Operand::Tensor(&t(I64, &[2])), Operand::Tensor(&t(I32, &[2]))]),
+            I64
+        );
+        assert_eq!(
+            r(&[Operand::Tensor(&t(Bool, &[2])), Operand::Tensor(&t(I64, &[2]))]),
+            I64
+        );
         assert_eq!(r(&[Operand::Tensor(&t(Bool, &[2])), Operand::Tensor(&t(U8, &[2]))]), U8);
-        assert_eq!(r(&[Operand::Tensor(&t(F32, &[2])), Operand::Tensor(&t(F64, &[2]))]), F64);
-        assert_eq!(r(&[Operand::Tensor(&t(I64, &[2])), Operand::Tensor(&t(F32, &[2]))]), F32);
-        assert_eq!(r(&[Operand::Scalar(Scalar::Int(5)), Operand::Scalar(Scalar::Int(5))]), I64);
+        assert_eq!(
+            r(&[Operand::Tensor(&t(F32, &[2])), Operand::Tensor(&t(F64, &[2]))]),
+            F64
+        );
+        assert_eq!(
+            r(&[Operand::Tensor(&t(I64, &[2])), Operand::Tensor(&t(F32, &[2]))]),
+            F32
+        );
+        assert_eq!(
+            r(&[Operand::Scalar(Scalar::Int(5)), Operand::Scalar(Scalar::Int(5))]),
+            I64
+        );
         assert_eq!(r(&[Operand::Tensor(&t(U8, &[2])), Operand::Tensor(&t(I64, &[]))]), U8);
-        assert_eq!(r(&[Operand::Tensor(&t(Bool, &[2])), Operand::Scalar(Scalar::Int(1))]), I64);
-        assert_eq!(r(&[Operand::Tensor(&t(Bool, &[2])), Operand::Scalar(Scalar::Float(1.0))]), F32);
-        assert_eq!(r(&[Operand::Tensor(&t(F16, &[2])), Operand::Scalar(Scalar::Float(1.0))]), F16);
+        assert_eq!(
+            r(&[Operand::Tensor(&t(Bool, &[2])), Operand::Scalar(Scalar::Int(1))]),
+            I64
+        );
+        assert_eq!(
+            r(&[Operand::Tensor(&t(Bool, &[2])), Operand::Scalar(Scalar::Float(1.0))]),
+            F32
+        );
+        assert_eq!(
+            r(&[Operand::Tensor(&t(F16, &[2])), Operand::Scalar(Scalar::Float(1.0))]),
+            F16
+        );
         assert_eq!(r(&[Operand::Tensor(&t(I32, &[])), Operand::Tensor(&t(F16, &[]))]), F16);
-        assert_eq!(r(&[Operand::Tensor(&t(Bool, &[])), Operand::Scalar(Scalar::Float(2.0))]), F32);
+        assert_eq!(
+            r(&[Operand::Tensor(&t(Bool, &[])), Operand::Scalar(Scalar::Float(2.0))]),
+            F32
+        );
     }
 }

@@ -34,7 +34,7 @@ pub fn contiguous_strides(sizes: &[usize]) -> DimVec {
 /// assert!(!is_contiguous(&[2, 3], &[1, 2]));
 /// ```
 pub fn is_contiguous(sizes: &[usize], strides: &[usize]) -> bool {
-    if sizes.iter().any(|&s| s == 0) {
+    if sizes.contains(&0) {
         return true;
     }
     let mut expected = 1usize;
@@ -76,7 +76,10 @@ pub fn wrap_dims(op: &str, dims: &[i64], ndim: usize) -> Result<Vec<usize>> {
     for &d in dims {
         let w = wrap_dim(op, d, ndim)?;
         if out.contains(&w) {
-            return Err(Error::invalid(op, format!("dim {w} appears multiple times in the list of dims")));
+            return Err(Error::invalid(
+                op,
+                format!("dim {w} appears multiple times in the list of dims"),
+            ));
         }
         out.push(w);
     }
@@ -179,10 +182,15 @@ pub fn infer_size(op: &str, shape: &[i64], numel: usize) -> Result<DimVec> {
             out.push(s as usize);
         }
     }
-    let bad = || Error::shape(op, format!("shape '{}' is invalid for input of size {numel}", fmt_i64s(shape)));
+    let bad = || {
+        Error::shape(
+            op,
+            format!("shape '{}' is invalid for input of size {numel}", fmt_i64s(shape)),
+        )
+    };
     match infer_at {
         Some(i) => {
-            if known == 0 || numel % known != 0 {
+            if known == 0 || !numel.is_multiple_of(known) {
                 return Err(bad());
             }
             out[i] = numel / known;
@@ -204,7 +212,11 @@ pub fn infer_size(op: &str, shape: &[i64], numel: usize) -> Result<DimVec> {
 pub fn view_strides(old_sizes: &[usize], old_strides: &[usize], new_sizes: &[usize]) -> Option<DimVec> {
     let numel: usize = old_sizes.iter().product();
     if numel == 0 {
-        return if old_sizes == new_sizes { Some(old_strides.iter().copied().collect()) } else { Some(contiguous_strides(new_sizes)) };
+        return if old_sizes == new_sizes {
+            Some(old_strides.iter().copied().collect())
+        } else {
+            Some(contiguous_strides(new_sizes))
+        };
     }
     let mut new_strides: DimVec = SmallVec::from_elem(0, new_sizes.len());
     if old_sizes.is_empty() {
@@ -259,14 +271,20 @@ mod tests {
 
     #[test]
     fn view_of_size_one_dims() {
-        assert_eq!(view_strides(&[1, 4], &[4, 1], &[4, 1, 1]).unwrap().as_slice(), &[1, 1, 1]);
+        assert_eq!(
+            view_strides(&[1, 4], &[4, 1], &[4, 1, 1]).unwrap().as_slice(),
+            &[1, 1, 1]
+        );
         assert_eq!(view_strides(&[], &[], &[1, 1]).unwrap().as_slice(), &[1, 1]);
     }
 
     #[test]
     fn view_of_sliced_rows() {
         // rows of a [4, 6] taken every other row: [2, 6] with strides [12, 1]
-        assert_eq!(view_strides(&[2, 6], &[12, 1], &[2, 2, 3]).unwrap().as_slice(), &[12, 3, 1]);
+        assert_eq!(
+            view_strides(&[2, 6], &[12, 1], &[2, 2, 3]).unwrap().as_slice(),
+            &[12, 3, 1]
+        );
         assert!(view_strides(&[2, 6], &[12, 1], &[12]).is_none());
     }
 

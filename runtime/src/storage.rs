@@ -75,7 +75,12 @@ impl Storage {
             let p = unsafe { alloc::alloc_zeroed(layout) };
             NonNull::new(p).unwrap_or_else(|| alloc::handle_alloc_error(layout))
         };
-        Storage(Arc::new(StorageImpl { ptr, nbytes, device: Device::Cpu, lock: RwLock::new(()) }))
+        Storage(Arc::new(StorageImpl {
+            ptr,
+            nbytes,
+            device: Device::Cpu,
+            lock: RwLock::new(()),
+        }))
     }
 
     /// Copies `bytes` into a new storage.
@@ -187,7 +192,10 @@ impl<'a> StorageAccess<'a> {
     /// # Panics
     /// If `s` is not locked by this guard: that is a bug in a kernel, not user input.
     pub fn base_ptr(&self, s: &Storage) -> *const u8 {
-        assert!(self.find(s).is_some(), "kernel bug: storage read without holding its lock");
+        assert!(
+            self.find(s).is_some(),
+            "kernel bug: storage read without holding its lock"
+        );
         s.0.ptr.as_ptr()
     }
 
@@ -196,7 +204,10 @@ impl<'a> StorageAccess<'a> {
     /// # Panics
     /// If `s` is not write-locked by this guard: a kernel bug.
     pub fn base_ptr_mut(&self, s: &Storage) -> *mut u8 {
-        assert!(self.can_write(s), "kernel bug: storage written without holding its exclusive lock");
+        assert!(
+            self.can_write(s),
+            "kernel bug: storage written without holding its exclusive lock"
+        );
         s.0.ptr.as_ptr()
     }
 }

@@ -105,9 +105,23 @@ impl Tensor {
     /// let t = Tensor::from_storage(s, &[2, 3], &[3, 1], 0, DType::F32).unwrap();
     /// assert_eq!(t.numel(), 6);
     /// ```
-    pub fn from_storage(storage: Storage, sizes: &[usize], strides: &[usize], offset: usize, dtype: DType) -> Result<Tensor> {
+    pub fn from_storage(
+        storage: Storage,
+        sizes: &[usize],
+        strides: &[usize],
+        offset: usize,
+        dtype: DType,
+    ) -> Result<Tensor> {
         check_in_bounds("Tensor::from_storage", storage.nbytes(), sizes, strides, offset, dtype)?;
-        Ok(Tensor::build(storage, sizes.into(), strides.into(), offset, dtype, VersionCounter::default(), None))
+        Ok(Tensor::build(
+            storage,
+            sizes.into(),
+            strides.into(),
+            offset,
+            dtype,
+            VersionCounter::default(),
+            None,
+        ))
     }
 
     /// A new zero-filled contiguous tensor.
@@ -125,13 +139,21 @@ impl Tensor {
 
     /// A new zero-filled tensor with the given (dense, non-overlapping) strides.
     pub fn zeros_strided(sizes: &[usize], strides: &[usize], dtype: DType) -> Tensor {
-        let span = if sizes.iter().any(|&s| s == 0) {
+        let span = if sizes.contains(&0) {
             0
         } else {
             1 + sizes.iter().zip(strides).map(|(&s, &st)| (s - 1) * st).sum::<usize>()
         };
         let storage = Storage::zeroed(span * dtype.itemsize());
-        Tensor::build(storage, sizes.into(), strides.into(), 0, dtype, VersionCounter::default(), None)
+        Tensor::build(
+            storage,
+            sizes.into(),
+            strides.into(),
+            0,
+            dtype,
+            VersionCounter::default(),
+            None,
+        )
     }
 
     /// A contiguous tensor holding `data` with shape `sizes`.
@@ -149,7 +171,11 @@ impl Tensor {
         if shape::numel(sizes) != data.len() {
             return Err(Error::shape(
                 "tensor",
-                format!("{} values cannot fill a tensor of shape {}", data.len(), shape::fmt_sizes(sizes)),
+                format!(
+                    "{} values cannot fill a tensor of shape {}",
+                    data.len(),
+                    shape::fmt_sizes(sizes)
+                ),
             ));
         }
         let nbytes = std::mem::size_of_val(data);
@@ -158,7 +184,15 @@ impl Tensor {
         let bytes = unsafe { std::slice::from_raw_parts(data.as_ptr() as *const u8, nbytes) };
         let storage = Storage::from_bytes(bytes);
         let strides = shape::contiguous_strides(sizes);
-        Ok(Tensor::build(storage, sizes.into(), strides, 0, T::DTYPE, VersionCounter::default(), None))
+        Ok(Tensor::build(
+            storage,
+            sizes.into(),
+            strides,
+            0,
+            T::DTYPE,
+            VersionCounter::default(),
+            None,
+        ))
     }
 
     /// A 0-dim tensor holding `value` converted to `dtype`.
@@ -177,16 +211,39 @@ impl Tensor {
     /// sharing the version counter, with `self`'s root base as its base.
     /// Fails if the view reaches outside the storage.
     pub fn as_view(&self, sizes: &[usize], strides: &[usize], offset: usize) -> Result<Tensor> {
-        check_in_bounds("as_strided", self.0.storage.nbytes(), sizes, strides, offset, self.0.dtype)?;
+        check_in_bounds(
+            "as_strided",
+            self.0.storage.nbytes(),
+            sizes,
+            strides,
+            offset,
+            self.0.dtype,
+        )?;
         let base = Some(self.0.base.clone().unwrap_or_else(|| self.clone()));
-        Ok(Tensor::build(self.0.storage.clone(), sizes.into(), strides.into(), offset, self.0.dtype, self.0.version.clone(), base))
+        Ok(Tensor::build(
+            self.0.storage.clone(),
+            sizes.into(),
+            strides.into(),
+            offset,
+            self.0.dtype,
+            self.0.version.clone(),
+            base,
+        ))
     }
 
     /// A new handle to the same data with no autograd history and no base
     /// (PyTorch's `detach`): it shares storage and the version counter.
     pub fn detach(&self) -> Tensor {
         let i = &self.0;
-        Tensor::build(i.storage.clone(), i.sizes.clone(), i.strides.clone(), i.offset, i.dtype, i.version.clone(), None)
+        Tensor::build(
+            i.storage.clone(),
+            i.sizes.clone(),
+            i.strides.clone(),
+            i.offset,
+            i.dtype,
+            i.version.clone(),
+            None,
+        )
     }
 
     /// Sizes of each dimension.
@@ -335,7 +392,7 @@ impl WeakTensor {
 
 /// Calls `f` with the storage offset (in elements) of every element in row-major order.
 pub fn for_each_offset(sizes: &[usize], strides: &[usize], offset: usize, mut f: impl FnMut(usize)) {
-    if sizes.iter().any(|&s| s == 0) {
+    if sizes.contains(&0) {
         return;
     }
     let nd = sizes.len();
@@ -360,11 +417,25 @@ pub fn for_each_offset(sizes: &[usize], strides: &[usize], offset: usize, mut f:
     }
 }
 
-fn check_in_bounds(op: &str, nbytes: usize, sizes: &[usize], strides: &[usize], offset: usize, dtype: DType) -> Result<()> {
+fn check_in_bounds(
+    op: &str,
+    nbytes: usize,
+    sizes: &[usize],
+    strides: &[usize],
+    offset: usize,
+    dtype: DType,
+) -> Result<()> {
     if sizes.len() != strides.len() {
-        return Err(Error::invalid(op, format!("mismatch in length of strides ({}) and shape ({})", strides.len(), sizes.len())));
+        return Err(Error::invalid(
+            op,
+            format!(
+                "mismatch in length of strides ({}) and shape ({})",
+                strides.len(),
+                sizes.len()
+            ),
+        ));
     }
-    if sizes.iter().any(|&s| s == 0) {
+    if sizes.contains(&0) {
         return Ok(());
     }
     let mut last = offset as u128;

@@ -55,7 +55,10 @@ pub struct GradModeGuard {
 impl GradModeGuard {
     /// Sets grad mode to `enabled` until the guard drops.
     pub fn new(enabled: bool) -> GradModeGuard {
-        GradModeGuard { prev: set_grad_enabled(enabled), _not_send: PhantomData }
+        GradModeGuard {
+            prev: set_grad_enabled(enabled),
+            _not_send: PhantomData,
+        }
     }
 }
 
@@ -98,7 +101,10 @@ impl ExcludeKeysGuard {
         let prev = st.excluded;
         st.excluded = st.excluded.union(keys);
         set(st);
-        ExcludeKeysGuard { prev, _not_send: PhantomData }
+        ExcludeKeysGuard {
+            prev,
+            _not_send: PhantomData,
+        }
     }
 }
 
@@ -124,7 +130,10 @@ impl IncludeKeysGuard {
         let prev = st.included;
         st.included = st.included.union(keys);
         set(st);
-        IncludeKeysGuard { prev, _not_send: PhantomData }
+        IncludeKeysGuard {
+            prev,
+            _not_send: PhantomData,
+        }
     }
 }
 

@@ -16,7 +16,11 @@ pub struct AccumulateGrad {
 /// Creates the AccumulateGrad node of `leaf` (sequence number `u64::MAX`, so it
 /// runs as soon as it is ready).
 pub(crate) fn new_accumulate_grad_node(leaf: &Tensor) -> Arc<Node> {
-    let node = Node::with_sequence_nr(Box::new(AccumulateGrad { variable: leaf.clone() }), Vec::<Edge>::new(), u64::MAX);
+    let node = Node::with_sequence_nr(
+        Box::new(AccumulateGrad { variable: leaf.clone() }),
+        Vec::<Edge>::new(),
+        u64::MAX,
+    );
     node.add_input_meta(super::node::InputMeta::of(leaf));
     node
 }
@@ -57,7 +61,11 @@ impl AccumulateGrad {
                     && std::sync::Arc::strong_count(&new_grad.0) == 1
                     && new_grad.storage().use_count() == 1
                     && new_grad.strides() == var.strides();
-                let g = if stealable { new_grad } else { ops.clone_like(&new_grad, var)? };
+                let g = if stealable {
+                    new_grad
+                } else {
+                    ops.clone_like(&new_grad, var)?
+                };
                 var.set_grad(Some(g))?;
             }
             Some(old) if !grad_mode => ops.add_(&old, &new_grad)?,

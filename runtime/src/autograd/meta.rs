@@ -74,7 +74,10 @@ impl Tensor {
                 ));
             }
             if g.dtype() != self.dtype() {
-                return Err(Error::dtype("Tensor.grad", "assigned grad has data of a different type"));
+                return Err(Error::dtype(
+                    "Tensor.grad",
+                    "assigned grad has data of a different type",
+                ));
             }
         }
         with_meta(self, |m| m.grad = grad);
@@ -121,7 +124,10 @@ impl Tensor {
     /// A no-op on leaves.
     pub fn retain_grad(&self) -> Result<()> {
         if !self.requires_grad() {
-            return Err(Error::autograd("retain_grad", "can't retain_grad on Tensor that has requires_grad=False"));
+            return Err(Error::autograd(
+                "retain_grad",
+                "can't retain_grad on Tensor that has requires_grad=False",
+            ));
         }
         let Some(node) = self.grad_fn() else { return Ok(()) };
         if self.retains_grad() {
@@ -136,7 +142,10 @@ impl Tensor {
     /// Registers a hook on this tensor's gradient (PyTorch's `register_hook`);
     /// returns an id for [`Tensor::remove_hook`]. The hook may return a
     /// replacement gradient.
-    pub fn register_hook(&self, hook: impl Fn(&Tensor) -> Result<Option<Tensor>> + Send + Sync + 'static) -> Result<u64> {
+    pub fn register_hook(
+        &self,
+        hook: impl Fn(&Tensor) -> Result<Option<Tensor>> + Send + Sync + 'static,
+    ) -> Result<u64> {
         if !self.requires_grad() {
             return Err(Error::autograd(
                 "register_hook",
@@ -168,7 +177,10 @@ impl Tensor {
     }
 
     /// Registers a hook run after this leaf's `.grad` is updated.
-    pub fn register_post_accumulate_grad_hook(&self, hook: impl Fn(&Tensor) -> Result<()> + Send + Sync + 'static) -> Result<u64> {
+    pub fn register_post_accumulate_grad_hook(
+        &self,
+        hook: impl Fn(&Tensor) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<u64> {
         if !self.is_leaf() {
             return Err(Error::autograd(
                 "register_post_accumulate_grad_hook",
@@ -188,11 +200,17 @@ impl Tensor {
 
     /// Leaf hooks, in registration order (used by AccumulateGrad).
     pub fn leaf_hooks(&self) -> Vec<TensorHook> {
-        read_meta(self, |m| m.map(|m| m.hooks.iter().map(|h| h.1.clone()).collect()).unwrap_or_default())
+        read_meta(self, |m| {
+            m.map(|m| m.hooks.iter().map(|h| h.1.clone()).collect())
+                .unwrap_or_default()
+        })
     }
     /// Post-accumulate hooks, in registration order.
     pub fn post_accumulate_hooks(&self) -> Vec<PostAccumulateHook> {
-        read_meta(self, |m| m.map(|m| m.post_accumulate_hooks.iter().map(|h| h.1.clone()).collect()).unwrap_or_default())
+        read_meta(self, |m| {
+            m.map(|m| m.post_accumulate_hooks.iter().map(|h| h.1.clone()).collect())
+                .unwrap_or_default()
+        })
     }
 }
 
@@ -210,8 +228,14 @@ pub fn gradient_edge(t: &Tensor) -> Edge {
     }
     let (grad_fn, output_nr) = read_meta(t, |m| m.map_or((None, 0), |m| (m.grad_fn.clone(), m.output_nr)));
     match grad_fn {
-        Some(node) => Edge { node: Some(node), input_nr: output_nr },
-        None => Edge { node: Some(grad_accumulator(t)), input_nr: 0 },
+        Some(node) => Edge {
+            node: Some(node),
+            input_nr: output_nr,
+        },
+        None => Edge {
+            node: Some(grad_accumulator(t)),
+            input_nr: 0,
+        },
     }
 }
 
@@ -235,7 +259,10 @@ pub fn collect_next_edges(tensors: &[&Tensor]) -> Vec<Edge> {
 
 /// Edges for optional tensor arguments (`Tensor?`) and lists (`Tensor[]`).
 pub fn collect_next_edges_opt(tensors: &[Option<&Tensor>]) -> Vec<Edge> {
-    tensors.iter().map(|t| t.map_or_else(Edge::none, gradient_edge)).collect()
+    tensors
+        .iter()
+        .map(|t| t.map_or_else(Edge::none, gradient_edge))
+        .collect()
 }
 
 /// Makes `node` the grad_fn of the fresh output `t` and registers `t`'s

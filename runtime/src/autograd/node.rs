@@ -26,7 +26,10 @@ pub struct Edge {
 impl Edge {
     /// An edge to nowhere.
     pub fn none() -> Edge {
-        Edge { node: None, input_nr: 0 }
+        Edge {
+            node: None,
+            input_nr: 0,
+        }
     }
     /// True if a gradient along this edge is consumed.
     pub fn is_valid(&self) -> bool {
@@ -50,7 +53,11 @@ pub struct InputMeta {
 impl InputMeta {
     /// The metadata of `t`.
     pub fn of(t: &Tensor) -> InputMeta {
-        InputMeta { sizes: t.sizes().into(), dtype: t.dtype(), device: t.device() }
+        InputMeta {
+            sizes: t.sizes().into(),
+            dtype: t.dtype(),
+            device: t.device(),
+        }
     }
 }
 
@@ -171,7 +178,11 @@ impl Node {
     }
     /// Metadata of forward output `i`.
     pub fn input_meta(&self, i: usize) -> Option<InputMeta> {
-        self.input_meta.lock().unwrap_or_else(|e| e.into_inner()).get(i).cloned()
+        self.input_meta
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(i)
+            .cloned()
     }
     /// Registers a forward output and returns its `output_nr`.
     pub fn add_input_meta(&self, meta: InputMeta) -> usize {

@@ -14,7 +14,11 @@ enum Saved {
     Input(Tensor),
     /// A forward output of the saving node: a detached alias plus a weak
     /// reference to the node, so the node does not keep itself alive.
-    Output { data: Tensor, node: Weak<Node>, output_nr: usize },
+    Output {
+        data: Tensor,
+        node: Weak<Node>,
+        output_nr: usize,
+    },
 }
 
 struct Inner {
@@ -45,11 +49,21 @@ impl SavedVariable {
         let was_output_of = t.grad_fn().map(|n| (n.name(), t.output_nr()));
         let saved = if is_output {
             let node = t.grad_fn().map(|n| Arc::downgrade(&n)).unwrap_or_default();
-            Saved::Output { data: t.detach(), node, output_nr: t.output_nr() }
+            Saved::Output {
+                data: t.detach(),
+                node,
+                output_nr: t.output_nr(),
+            }
         } else {
             Saved::Input(t.clone())
         };
-        SavedVariable { inner: Mutex::new(Inner { saved: Some(saved), saved_version, was_output_of }) }
+        SavedVariable {
+            inner: Mutex::new(Inner {
+                saved: Some(saved),
+                saved_version,
+                was_output_of,
+            }),
+        }
     }
 
     /// Returns the saved tensor, or PyTorch's error if it was freed by a
@@ -85,7 +99,11 @@ impl SavedVariable {
         }
         Ok(match saved {
             Saved::Input(t) => t.clone(),
-            Saved::Output { data, node: weak, output_nr } => {
+            Saved::Output {
+                data,
+                node: weak,
+                output_nr,
+            } => {
                 let out = data.detach();
                 let grad_fn = weak.upgrade().or_else(|| node.cloned());
                 if let Some(n) = grad_fn {
@@ -107,7 +125,11 @@ impl SavedVariable {
     /// exists: the data is kept as a detached alias (sharing the version
     /// counter) and the grad_fn is restored from the unpacking node.
     pub fn for_output(t: &Tensor, output_nr: usize, node_name: &str) -> SavedVariable {
-        let saved = Saved::Output { data: t.detach(), node: Weak::new(), output_nr };
+        let saved = Saved::Output {
+            data: t.detach(),
+            node: Weak::new(),
+            output_nr,
+        };
         SavedVariable {
             inner: Mutex::new(Inner {
                 saved: Some(saved),

@@ -54,7 +54,11 @@ const BUILTIN_FALLTHROUGH: [DispatchKey; 2] = [DispatchKey::BackendSelect, Dispa
 impl<F: Copy + Send + Sync + 'static> Op<F> {
     /// A dispatch entry with its schema and static registrations.
     pub const fn new(schema: &'static OpSchema, registrations: &'static [(KernelKey, Kernel<F>)]) -> Op<F> {
-        Op { schema, registrations, table: OnceLock::new() }
+        Op {
+            schema,
+            registrations,
+            table: OnceLock::new(),
+        }
     }
 
     /// The operator's schema.

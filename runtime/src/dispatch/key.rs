@@ -30,8 +30,12 @@ pub const NUM_DISPATCH_KEYS: usize = 24;
 
 impl DispatchKey {
     /// Every runtime key, lowest priority first.
-    pub const ALL: [DispatchKey; 4] =
-        [DispatchKey::CPU, DispatchKey::BackendSelect, DispatchKey::ADInplaceOrView, DispatchKey::AutogradCPU];
+    pub const ALL: [DispatchKey; 4] = [
+        DispatchKey::CPU,
+        DispatchKey::BackendSelect,
+        DispatchKey::ADInplaceOrView,
+        DispatchKey::AutogradCPU,
+    ];
 
     /// Index of this key in a kernel table.
     pub const fn index(self) -> usize {
@@ -55,11 +59,11 @@ impl DispatchKey {
             Device::Cpu => DispatchKey::CPU,
         }
     }
-    /// The autograd key matching a backend key.
+    /// The autograd key matching a backend key (AutogradCPU for the CPU;
+    /// each new backend adds its own autograd key here).
     pub fn autograd_for(backend: DispatchKey) -> DispatchKey {
-        match backend {
-            _ => DispatchKey::AutogradCPU,
-        }
+        debug_assert!(backend.is_backend(), "{backend} is not a backend key");
+        DispatchKey::AutogradCPU
     }
 }
 

@@ -162,7 +162,11 @@ fn coerce(schema: &OpSchema, name: &str, ty: ArgType, v: Value) -> Result<Value>
         )
     };
     if matches!(v, Value::None) {
-        return if ty.is_optional() { Ok(Value::None) } else { Err(mismatch(&v)) };
+        return if ty.is_optional() {
+            Ok(Value::None)
+        } else {
+            Err(mismatch(&v))
+        };
     }
     Ok(match (ty, v) {
         (ArgType::Tensor | ArgType::OptTensor, v @ Value::Tensor(_)) => v,
@@ -216,7 +220,10 @@ pub fn bind(schema: &OpSchema, args: Vec<Value>, kwargs: Vec<(String, Value)>) -
     if args.len() > positional_max {
         return Err(Error::schema(
             schema.qualified_name(),
-            format!("takes at most {positional_max} positional arguments but {} were given", args.len()),
+            format!(
+                "takes at most {positional_max} positional arguments but {} were given",
+                args.len()
+            ),
         ));
     }
     let mut slots: Vec<Option<Value>> = vec![None; schema.args.len()];
@@ -225,10 +232,16 @@ pub fn bind(schema: &OpSchema, args: Vec<Value>, kwargs: Vec<(String, Value)>) -
     }
     for (k, v) in kwargs {
         let Some(i) = schema.args.iter().position(|a| a.name == k) else {
-            return Err(Error::schema(schema.qualified_name(), format!("got an unexpected keyword argument '{k}'")));
+            return Err(Error::schema(
+                schema.qualified_name(),
+                format!("got an unexpected keyword argument '{k}'"),
+            ));
         };
         if slots[i].is_some() {
-            return Err(Error::schema(schema.qualified_name(), format!("got multiple values for argument '{k}'")));
+            return Err(Error::schema(
+                schema.qualified_name(),
+                format!("got multiple values for argument '{k}'"),
+            ));
         }
         slots[i] = Some(v);
     }
@@ -262,15 +275,25 @@ pub struct Unboxer<'a> {
 impl Unboxer<'_> {
     /// Unboxes a stack produced by [`bind`] for `schema`.
     pub fn new(schema: &'static OpSchema, stack: Stack) -> Unboxer<'static> {
-        Unboxer { schema, values: stack.into_iter(), _life: std::marker::PhantomData }
+        Unboxer {
+            schema,
+            values: stack.into_iter(),
+            _life: std::marker::PhantomData,
+        }
     }
     fn next(&mut self, what: &str) -> Result<Value> {
-        self.values
-            .next()
-            .ok_or_else(|| Error::schema(self.schema.qualified_name(), format!("missing {what} argument on the stack")))
+        self.values.next().ok_or_else(|| {
+            Error::schema(
+                self.schema.qualified_name(),
+                format!("missing {what} argument on the stack"),
+            )
+        })
     }
     fn wrong(&self, what: &str, v: &Value) -> Error {
-        Error::schema(self.schema.qualified_name(), format!("expected {what} on the stack, found {}", v.kind_name()))
+        Error::schema(
+            self.schema.qualified_name(),
+            format!("expected {what} on the stack, found {}", v.kind_name()),
+        )
     }
     /// A `Tensor`.
     pub fn tensor(&mut self) -> Result<Tensor> {
