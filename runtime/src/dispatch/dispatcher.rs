@@ -191,3 +191,98 @@ fn fallback(key: DispatchKey) -> Option<BoxedFallback> {
     let list = FALLBACKS.read().unwrap_or_else(|e| e.into_inner());
     list.iter().find(|(k, _)| *k == key).map(|(_, f)| f.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dispatch::{DispatchKey as K, Value};
+
+    type UnaryFn = fn(DispatchKeySet, i64) -> Result<i64>;
+    static SCHEMA: OpSchema = OpSchema {
+        name: "test::double",
+        overload: "",
+        signature: "double(int x) -> int",
+        args: &[],
+        returns: &[],
+        tags: &[],
+    };
+
+    fn cpu(_ks: DispatchKeySet, x: i64) -> Result<i64> {
+        Ok(2 * x)
+    }
+    fn composite(_ks: DispatchKeySet, x: i64) -> Result<i64> {
+        Ok(20 * x)
+    }
+    static CPU_ONLY: Op<UnaryFn> = Op::new(&SCHEMA, &[(KernelKey::Key(K::CPU), Kernel::Fn(cpu))]);
+    static WITH_FALLTHROUGH: Op<UnaryFn> = Op::new(
+        &SCHEMA,
+        &[
+            (KernelKey::Key(K::CPU), Kernel::Fn(cpu)),
+            (KernelKey::Autograd, Kernel::Fallthrough),
+        ],
+    );
+    static IMPLICIT: Op<UnaryFn> = Op::new(
+        &SCHEMA,
+        &[(KernelKey::CompositeImplicitAutograd, Kernel::Fn(composite))],
+    );
+
+    fn run(op: &Op<UnaryFn>, ks: DispatchKeySet) -> Result<(K, i64)> {
+        match op.resolve(ks)? {
+            Resolved::Kernel(k, f) => Ok((k, f(ks, 1)?)),
+            Resolved::Boxed(k, fb) => {
+                let mut stack = vec![Value::Int(1)];
+                fb(&SCHEMA, ks, &mut stack)?;
+                match stack.first() {
+                    Some(Value::Int(v)) => Ok((k, *v)),
+                    _ => Err(Error::schema("test::double", "fallback returned no int")),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn highest_key_with_a_kernel_runs_and_fallthrough_is_skipped() {
+        let ks = DispatchKeySet::for_tensor_on(crate::Device::Cpu);
+        assert_eq!(run(&WITH_FALLTHROUGH, ks).unwrap(), (K::CPU, 2));
+        assert_eq!(
+            run(&IMPLICIT, ks).unwrap(),
+            (K::AutogradCPU, 20),
+            "composite serves the autograd key"
+        );
+        assert_eq!(
+            run(&IMPLICIT, ks.below(K::AutogradCPU)).unwrap(),
+            (K::CPU, 20),
+            "and the backend key"
+        );
+    }
+
+    #[test]
+    fn missing_kernel_names_op_and_key() {
+        let ks = DispatchKeySet::for_tensor_on(crate::Device::Cpu);
+        let e = run(&CPU_ONLY, ks).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::MissingKernel);
+        assert_eq!(
+            e.to_string(),
+            "test::double: Could not run 'test::double' with arguments from the 'AutogradCPU' backend. 'test::double' is only available for these backends: [CPU]."
+        );
+    }
+
+    #[test]
+    fn boxed_fallback_serves_keys_without_a_kernel() {
+        let ks = DispatchKeySet::of(K::BackendSelect).add(K::CPU);
+        // BackendSelect is a built-in fallthrough, so CPU runs.
+        assert_eq!(run(&CPU_ONLY, ks).unwrap(), (K::CPU, 2));
+        register_fallback(
+            K::AutogradCPU,
+            Arc::new(|schema, _ks, stack| {
+                assert_eq!(schema.name, "test::double");
+                stack[0] = Value::Int(-7);
+                Ok(())
+            }),
+        );
+        let ks = DispatchKeySet::for_tensor_on(crate::Device::Cpu);
+        assert_eq!(run(&CPU_ONLY, ks).unwrap(), (K::AutogradCPU, -7));
+        remove_fallback(K::AutogradCPU);
+        assert!(CPU_ONLY.resolve(ks).is_err());
+    }
+}
