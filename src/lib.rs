@@ -58,3 +58,8 @@ pub mod prelude {
     pub use crate::tls::{enable_grad, no_grad};
     pub use crate::{backward, grad, DType, Device, Error, Result, Scalar, Tensor, TensorOps};
 }
+
+/// The README's example, compiled and run as a doctest so it cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -685,6 +685,18 @@ impl<const N: usize> Plan<N> {
     /// Broadcasts every operand to `shape`, orders dims by the operands'
     /// layout and merges dims that are contiguous for every operand.
     fn new(shape: &[usize], ops: [&Tensor; N]) -> Result<Self> {
+        // Fast path: every operand contiguous with exactly `shape` is one run.
+        if ops.iter().all(|t| t.is_contiguous() && t.sizes() == shape) {
+            let mut sizes = DimVec::new();
+            let mut strides: SmallVec<[[usize; N]; 6]> = SmallVec::new();
+            sizes.push(shape.iter().product());
+            strides.push([1; N]);
+            return Ok(Plan {
+                sizes,
+                strides,
+                offsets: ops.map(|t| t.storage_offset()),
+            });
+        }
         let mut full: SmallVec<[DimVec; 3]> = SmallVec::new();
         for t in ops {
             full.push(broadcast_strides(t, shape)?);
@@ -1007,6 +1019,20 @@ impl Elementwise {
             for t in inputs {
                 check_no_partial_overlap(op, dst, t)?;
             }
+        }
+        // Fast path: same-shape contiguous inputs of the compute dtype need no
+        // broadcasting, conversion or layout search; the output is contiguous.
+        if out.is_none()
+            && !inputs.is_empty()
+            && inputs
+                .iter()
+                .all(|t| t.is_contiguous() && t.dtype() == dtype && t.sizes() == inputs[0].sizes())
+        {
+            return Ok(Elementwise {
+                inputs: inputs.iter().map(|t| (*t).clone()).collect(),
+                out: empty_contiguous(op, inputs[0].sizes(), dtype)?,
+                writeback: None,
+            });
         }
         let shape = broadcast_all(op, inputs, out)?;
         if let Some(dst) = out {

@@ -7,6 +7,19 @@ use smallvec::SmallVec;
 /// Sizes or strides of a tensor, inline up to 6 dims.
 pub type DimVec = SmallVec<[usize; 6]>;
 
+/// A `DimVec` of `n` copies of `value` (without SmallVec's per-element extend).
+///
+/// ```
+/// assert_eq!(ft_runtime::shape::filled(7, 3).as_slice(), &[7, 7, 7]);
+/// ```
+pub fn filled(value: usize, n: usize) -> DimVec {
+    if n <= 6 {
+        DimVec::from_buf_and_len([value; 6], n)
+    } else {
+        DimVec::from_vec(vec![value; n])
+    }
+}
+
 /// Row-major strides for `sizes` (size-0 and size-1 dims follow PyTorch:
 /// a dim's stride is the product of the later sizes, each at least 1).
 ///
@@ -16,7 +29,7 @@ pub type DimVec = SmallVec<[usize; 6]>;
 /// assert_eq!(contiguous_strides(&[2, 0, 4]).as_slice(), &[4, 4, 1]);
 /// ```
 pub fn contiguous_strides(sizes: &[usize]) -> DimVec {
-    let mut strides: DimVec = SmallVec::from_elem(1, sizes.len());
+    let mut strides: DimVec = filled(1, sizes.len());
     let mut acc = 1usize;
     for i in (0..sizes.len()).rev() {
         strides[i] = acc;
@@ -95,7 +108,7 @@ pub fn wrap_dims(op: &str, dims: &[i64], ndim: usize) -> Result<Vec<usize>> {
 /// ```
 pub fn broadcast_shapes(op: &str, a: &[usize], b: &[usize]) -> Result<DimVec> {
     let n = a.len().max(b.len());
-    let mut out: DimVec = SmallVec::from_elem(0, n);
+    let mut out: DimVec = filled(0, n);
     for i in 0..n {
         let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
         let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
@@ -134,7 +147,7 @@ pub fn expand_strides(op: &str, sizes: &[usize], strides: &[usize], target: &[us
         ));
     }
     let lead = target.len() - sizes.len();
-    let mut out: DimVec = SmallVec::from_elem(0, target.len());
+    let mut out: DimVec = filled(0, target.len());
     for i in 0..target.len() {
         if i < lead {
             continue;
@@ -218,9 +231,9 @@ pub fn view_strides(old_sizes: &[usize], old_strides: &[usize], new_sizes: &[usi
             Some(contiguous_strides(new_sizes))
         };
     }
-    let mut new_strides: DimVec = SmallVec::from_elem(0, new_sizes.len());
+    let mut new_strides: DimVec = filled(0, new_sizes.len());
     if old_sizes.is_empty() {
-        return Some(SmallVec::from_elem(1, new_sizes.len()));
+        return Some(filled(1, new_sizes.len()));
     }
     // Walk old dims from the back, grouping dims that are contiguous with each other
     // into chunks; each chunk must be covered exactly by a run of new dims.

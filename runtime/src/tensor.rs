@@ -115,8 +115,8 @@ impl Tensor {
         check_in_bounds("Tensor::from_storage", storage.nbytes(), sizes, strides, offset, dtype)?;
         Ok(Tensor::build(
             storage,
-            sizes.into(),
-            strides.into(),
+            DimVec::from_slice(sizes),
+            DimVec::from_slice(strides),
             offset,
             dtype,
             VersionCounter::default(),
@@ -147,8 +147,8 @@ impl Tensor {
         let storage = Storage::zeroed(span * dtype.itemsize());
         Tensor::build(
             storage,
-            sizes.into(),
-            strides.into(),
+            DimVec::from_slice(sizes),
+            DimVec::from_slice(strides),
             0,
             dtype,
             VersionCounter::default(),
@@ -186,7 +186,7 @@ impl Tensor {
         let strides = shape::contiguous_strides(sizes);
         Ok(Tensor::build(
             storage,
-            sizes.into(),
+            DimVec::from_slice(sizes),
             strides,
             0,
             T::DTYPE,
@@ -222,8 +222,8 @@ impl Tensor {
         let base = Some(self.0.base.clone().unwrap_or_else(|| self.clone()));
         Ok(Tensor::build(
             self.0.storage.clone(),
-            sizes.into(),
-            strides.into(),
+            DimVec::from_slice(sizes),
+            DimVec::from_slice(strides),
             offset,
             self.0.dtype,
             self.0.version.clone(),
@@ -396,7 +396,7 @@ pub fn for_each_offset(sizes: &[usize], strides: &[usize], offset: usize, mut f:
         return;
     }
     let nd = sizes.len();
-    let mut idx: DimVec = smallvec::SmallVec::from_elem(0, nd);
+    let mut idx: DimVec = shape::filled(0, nd);
     let mut off = offset;
     loop {
         f(off);
