@@ -93,10 +93,5 @@ pub fn grad(
     allow_unused: bool,
 ) -> Result<Vec<Option<Tensor>>> {
     install();
-    let grads: Vec<Option<Tensor>> = if grad_outputs.is_empty() {
-        vec![None; outputs.len()]
-    } else {
-        grad_outputs.to_vec()
-    };
-    autograd::grad(outputs, inputs, &grads, retain_graph, create_graph, allow_unused)
+    autograd::grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused)
 }

@@ -38,7 +38,7 @@ fn gradients_accumulate_across_backward_calls() {
 fn double_backward_through_create_graph() {
     let x = leaf(&[2.0, -1.0], &[2]);
     let y = x.mul(&x).unwrap().mul(&x).unwrap().sum().unwrap(); // sum x³
-    let g = grad(&[y], &[x.clone()], &[], None, true, false).unwrap()[0]
+    let g = grad(&[y], std::slice::from_ref(&x), &[], None, true, false).unwrap()[0]
         .clone()
         .unwrap();
     assert_eq!(values(&g), vec![12.0, 3.0]); // 3x²

@@ -265,6 +265,34 @@ pub fn bind(schema: &OpSchema, args: Vec<Value>, kwargs: Vec<(String, Value)>) -
         .collect()
 }
 
+/// Defines `Unboxer` methods: `required` ones pop `Value::Variant(v)`;
+/// `optional` ones also accept `Value::None`.
+macro_rules! unbox {
+    (required $($(#[$doc:meta])* $name:ident -> $ty:ty = $variant:ident, $what:literal;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(&mut self) -> Result<$ty> {
+                match self.next($what)? {
+                    Value::$variant(v) => Ok(v),
+                    v => Err(self.wrong($what, &v)),
+                }
+            }
+        )*
+    };
+    (optional $($(#[$doc:meta])* $name:ident -> $ty:ty = $variant:ident, $what:literal;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(&mut self) -> Result<Option<$ty>> {
+                match self.next($what)? {
+                    Value::$variant(v) => Ok(Some(v)),
+                    Value::None => Ok(None),
+                    v => Err(self.wrong($what, &v)),
+                }
+            }
+        )*
+    };
+}
+
 /// Pops typed arguments off a bound stack, in order; used by generated boxed wrappers.
 pub struct Unboxer<'a> {
     schema: &'static OpSchema,
@@ -295,170 +323,55 @@ impl Unboxer<'_> {
             format!("expected {what} on the stack, found {}", v.kind_name()),
         )
     }
-    /// A `Tensor`.
-    pub fn tensor(&mut self) -> Result<Tensor> {
-        match self.next("Tensor")? {
-            Value::Tensor(t) => Ok(t),
-            v => Err(self.wrong("Tensor", &v)),
-        }
+    unbox! {
+        required
+        /// A `Tensor`.
+        tensor -> Tensor = Tensor, "Tensor";
+        /// A `Tensor[]`.
+        tensor_list -> Vec<Tensor> = TensorList, "Tensor[]";
+        /// A `Tensor?[]`.
+        opt_tensor_list -> Vec<Option<Tensor>> = OptTensorList, "Tensor?[]";
+        /// A `Scalar`.
+        scalar -> Scalar = Scalar, "Scalar";
+        /// An `int`.
+        int -> i64 = Int, "int";
+        /// An `int[]`.
+        int_list -> Vec<i64> = IntList, "int[]";
+        /// A `float`.
+        float -> f64 = Float, "float";
+        /// A `bool`.
+        bool -> bool = Bool, "bool";
+        /// A `bool[N]`.
+        bool_list -> Vec<bool> = BoolList, "bool[]";
+        /// A `str`.
+        str -> String = Str, "str";
+        /// A `ScalarType`.
+        scalar_type -> DType = DType, "ScalarType";
     }
-    /// A `Tensor?`.
-    pub fn opt_tensor(&mut self) -> Result<Option<Tensor>> {
-        match self.next("Tensor?")? {
-            Value::Tensor(t) => Ok(Some(t)),
-            Value::None => Ok(None),
-            v => Err(self.wrong("Tensor?", &v)),
-        }
-    }
-    /// A `Tensor[]`.
-    pub fn tensor_list(&mut self) -> Result<Vec<Tensor>> {
-        match self.next("Tensor[]")? {
-            Value::TensorList(t) => Ok(t),
-            v => Err(self.wrong("Tensor[]", &v)),
-        }
-    }
-    /// A `Tensor?[]`.
-    pub fn opt_tensor_list(&mut self) -> Result<Vec<Option<Tensor>>> {
-        match self.next("Tensor?[]")? {
-            Value::OptTensorList(t) => Ok(t),
-            v => Err(self.wrong("Tensor?[]", &v)),
-        }
-    }
-    /// A `Scalar`.
-    pub fn scalar(&mut self) -> Result<Scalar> {
-        match self.next("Scalar")? {
-            Value::Scalar(s) => Ok(s),
-            v => Err(self.wrong("Scalar", &v)),
-        }
-    }
-    /// A `Scalar?`.
-    pub fn opt_scalar(&mut self) -> Result<Option<Scalar>> {
-        match self.next("Scalar?")? {
-            Value::Scalar(s) => Ok(Some(s)),
-            Value::None => Ok(None),
-            v => Err(self.wrong("Scalar?", &v)),
-        }
-    }
-    /// An `int`.
-    pub fn int(&mut self) -> Result<i64> {
-        match self.next("int")? {
-            Value::Int(i) => Ok(i),
-            v => Err(self.wrong("int", &v)),
-        }
-    }
-    /// An `int?`.
-    pub fn opt_int(&mut self) -> Result<Option<i64>> {
-        match self.next("int?")? {
-            Value::Int(i) => Ok(Some(i)),
-            Value::None => Ok(None),
-            v => Err(self.wrong("int?", &v)),
-        }
-    }
-    /// An `int[]`.
-    pub fn int_list(&mut self) -> Result<Vec<i64>> {
-        match self.next("int[]")? {
-            Value::IntList(l) => Ok(l),
-            v => Err(self.wrong("int[]", &v)),
-        }
-    }
-    /// An `int[]?`.
-    pub fn opt_int_list(&mut self) -> Result<Option<Vec<i64>>> {
-        match self.next("int[]?")? {
-            Value::IntList(l) => Ok(Some(l)),
-            Value::None => Ok(None),
-            v => Err(self.wrong("int[]?", &v)),
-        }
-    }
-    /// A `float`.
-    pub fn float(&mut self) -> Result<f64> {
-        match self.next("float")? {
-            Value::Float(f) => Ok(f),
-            v => Err(self.wrong("float", &v)),
-        }
-    }
-    /// A `float?`.
-    pub fn opt_float(&mut self) -> Result<Option<f64>> {
-        match self.next("float?")? {
-            Value::Float(f) => Ok(Some(f)),
-            Value::None => Ok(None),
-            v => Err(self.wrong("float?", &v)),
-        }
-    }
-    /// A `bool`.
-    pub fn bool(&mut self) -> Result<bool> {
-        match self.next("bool")? {
-            Value::Bool(b) => Ok(b),
-            v => Err(self.wrong("bool", &v)),
-        }
-    }
-    /// A `bool?`.
-    pub fn opt_bool(&mut self) -> Result<Option<bool>> {
-        match self.next("bool?")? {
-            Value::Bool(b) => Ok(Some(b)),
-            Value::None => Ok(None),
-            v => Err(self.wrong("bool?", &v)),
-        }
-    }
-    /// A `bool[N]`.
-    pub fn bool_list(&mut self) -> Result<Vec<bool>> {
-        match self.next("bool[]")? {
-            Value::BoolList(b) => Ok(b),
-            v => Err(self.wrong("bool[]", &v)),
-        }
-    }
-    /// A `str`.
-    pub fn str(&mut self) -> Result<String> {
-        match self.next("str")? {
-            Value::Str(s) => Ok(s),
-            v => Err(self.wrong("str", &v)),
-        }
-    }
-    /// A `str?`.
-    pub fn opt_str(&mut self) -> Result<Option<String>> {
-        match self.next("str?")? {
-            Value::Str(s) => Ok(Some(s)),
-            Value::None => Ok(None),
-            v => Err(self.wrong("str?", &v)),
-        }
-    }
-    /// A `ScalarType`.
-    pub fn scalar_type(&mut self) -> Result<DType> {
-        match self.next("ScalarType")? {
-            Value::DType(d) => Ok(d),
-            v => Err(self.wrong("ScalarType", &v)),
-        }
-    }
-    /// A `ScalarType?`.
-    pub fn opt_scalar_type(&mut self) -> Result<Option<DType>> {
-        match self.next("ScalarType?")? {
-            Value::DType(d) => Ok(Some(d)),
-            Value::None => Ok(None),
-            v => Err(self.wrong("ScalarType?", &v)),
-        }
-    }
-    /// A `Layout?`.
-    pub fn opt_layout(&mut self) -> Result<Option<Layout>> {
-        match self.next("Layout?")? {
-            Value::Layout(l) => Ok(Some(l)),
-            Value::None => Ok(None),
-            v => Err(self.wrong("Layout?", &v)),
-        }
-    }
-    /// A `Device?`.
-    pub fn opt_device(&mut self) -> Result<Option<Device>> {
-        match self.next("Device?")? {
-            Value::Device(d) => Ok(Some(d)),
-            Value::None => Ok(None),
-            v => Err(self.wrong("Device?", &v)),
-        }
-    }
-    /// A `MemoryFormat?`.
-    pub fn opt_memory_format(&mut self) -> Result<Option<MemoryFormat>> {
-        match self.next("MemoryFormat?")? {
-            Value::MemoryFormat(m) => Ok(Some(m)),
-            Value::None => Ok(None),
-            v => Err(self.wrong("MemoryFormat?", &v)),
-        }
+    unbox! {
+        optional
+        /// A `Tensor?`.
+        opt_tensor -> Tensor = Tensor, "Tensor?";
+        /// A `Scalar?`.
+        opt_scalar -> Scalar = Scalar, "Scalar?";
+        /// An `int?`.
+        opt_int -> i64 = Int, "int?";
+        /// An `int[]?`.
+        opt_int_list -> Vec<i64> = IntList, "int[]?";
+        /// A `float?`.
+        opt_float -> f64 = Float, "float?";
+        /// A `bool?`.
+        opt_bool -> bool = Bool, "bool?";
+        /// A `str?`.
+        opt_str -> String = Str, "str?";
+        /// A `ScalarType?`.
+        opt_scalar_type -> DType = DType, "ScalarType?";
+        /// A `Layout?`.
+        opt_layout -> Layout = Layout, "Layout?";
+        /// A `Device?`.
+        opt_device -> Device = Device, "Device?";
+        /// A `MemoryFormat?`.
+        opt_memory_format -> MemoryFormat = MemoryFormat, "MemoryFormat?";
     }
 }
 
