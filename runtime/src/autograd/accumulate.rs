@@ -4,20 +4,25 @@
 use super::arith::arith;
 use super::node::{BackwardCtx, BackwardFn, Edge, Grads, Node};
 use crate::error::Result;
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, WeakTensor};
 use crate::tls;
 use std::sync::Arc;
 
-/// The node accumulating gradients into one leaf.
+/// The node accumulating gradients into one leaf. The leaf owns its node
+/// (so it is built once, not once per recorded op) and the node refers back
+/// weakly, so there is no reference cycle; a gradient arriving after the
+/// leaf was dropped has nowhere visible to go and is discarded.
 pub struct AccumulateGrad {
-    variable: Tensor,
+    variable: WeakTensor,
 }
 
 /// Creates the AccumulateGrad node of `leaf` (sequence number `u64::MAX`, so it
 /// runs as soon as it is ready).
 pub(crate) fn new_accumulate_grad_node(leaf: &Tensor) -> Arc<Node> {
     let node = Node::with_sequence_nr(
-        Box::new(AccumulateGrad { variable: leaf.clone() }),
+        Box::new(AccumulateGrad {
+            variable: leaf.downgrade(),
+        }),
         Vec::<Edge>::new(),
         u64::MAX,
     );
@@ -48,9 +53,8 @@ pub fn is_non_overlapping_and_dense(t: &Tensor) -> bool {
 }
 
 impl AccumulateGrad {
-    fn accumulate(&self, new_grad: Tensor) -> Result<()> {
+    fn accumulate(&self, var: &Tensor, new_grad: Tensor) -> Result<()> {
         let ops = arith()?;
-        let var = &self.variable;
         let grad_mode = tls::is_grad_enabled();
         match var.grad() {
             None => {
@@ -86,11 +90,10 @@ impl BackwardFn for AccumulateGrad {
         "AccumulateGrad".to_string()
     }
     fn apply(&self, _ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
-        let mut g = match grads.first().cloned().flatten() {
-            Some(g) => g,
-            None => return Ok(Vec::new()),
+        let (Some(mut g), Some(var)) = (grads.first().cloned().flatten(), self.variable.upgrade()) else {
+            return Ok(Vec::new());
         };
-        for hook in self.variable.leaf_hooks() {
+        for hook in var.leaf_hooks() {
             if let Some(new_g) = hook(&g)? {
                 g = new_g;
             }
@@ -98,13 +101,13 @@ impl BackwardFn for AccumulateGrad {
         if g.requires_grad() && !tls::is_grad_enabled() {
             g = g.detach();
         }
-        self.accumulate(g)?;
+        self.accumulate(&var, g)?;
         Ok(Vec::new())
     }
     fn is_accumulate_grad(&self) -> bool {
         true
     }
-    fn accumulate_target(&self) -> Option<&Tensor> {
-        Some(&self.variable)
+    fn accumulate_target(&self) -> Option<Tensor> {
+        self.variable.upgrade()
     }
 }

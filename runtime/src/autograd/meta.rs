@@ -6,7 +6,7 @@ use super::node::{next_hook_id, Edge, InputMeta, Node, TensorHook};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use crate::tls;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 /// Hook run after a leaf's `.grad` was updated (`register_post_accumulate_grad_hook`).
 pub type PostAccumulateHook = Arc<dyn Fn(&Tensor) -> Result<()> + Send + Sync>;
@@ -24,8 +24,9 @@ pub struct AutogradMeta {
     pub requires_grad: bool,
     /// True after `retain_grad()` on a non-leaf.
     pub retains_grad: bool,
-    /// The leaf's AccumulateGrad node, alive while some graph references it.
-    pub grad_accumulator: Weak<Node>,
+    /// The leaf's AccumulateGrad node (owned by the leaf; the node refers
+    /// back weakly, so there is no cycle).
+    pub grad_accumulator: Option<Arc<Node>>,
     /// Hooks registered on a leaf (run by AccumulateGrad before accumulating).
     pub hooks: Vec<(u64, TensorHook)>,
     /// Hooks run after the leaf's `.grad` is updated.
@@ -226,30 +227,33 @@ pub fn gradient_edge(t: &Tensor) -> Edge {
     if !t.requires_grad() {
         return Edge::none();
     }
-    let (grad_fn, output_nr) = read_meta(t, |m| m.map_or((None, 0), |m| (m.grad_fn.clone(), m.output_nr)));
-    match grad_fn {
+    let mut guard = t.meta_lock();
+    let meta = guard.get_or_insert_with(Default::default);
+    match &meta.grad_fn {
         Some(node) => Edge {
-            node: Some(node),
-            input_nr: output_nr,
+            node: Some(node.clone()),
+            input_nr: meta.output_nr,
         },
-        None => Edge {
-            node: Some(grad_accumulator(t)),
-            input_nr: 0,
-        },
+        None => {
+            let acc = meta
+                .grad_accumulator
+                .get_or_insert_with(|| super::accumulate::new_accumulate_grad_node(t));
+            Edge {
+                node: Some(acc.clone()),
+                input_nr: 0,
+            }
+        }
     }
 }
 
-/// The AccumulateGrad node of a leaf that requires grad. The leaf keeps only a
-/// weak reference, so the node lives as long as some graph uses it.
+/// The AccumulateGrad node of a leaf that requires grad, created on first use
+/// and kept by the leaf.
 pub fn grad_accumulator(t: &Tensor) -> Arc<Node> {
     let mut guard = t.meta_lock();
     let meta = guard.get_or_insert_with(Default::default);
-    if let Some(node) = meta.grad_accumulator.upgrade() {
-        return node;
-    }
-    let node = super::accumulate::new_accumulate_grad_node(t);
-    meta.grad_accumulator = Arc::downgrade(&node);
-    node
+    meta.grad_accumulator
+        .get_or_insert_with(|| super::accumulate::new_accumulate_grad_node(t))
+        .clone()
 }
 
 /// Edges for each of `tensors`, in order.

@@ -91,8 +91,8 @@ pub trait BackwardFn: Send + Sync {
     fn is_accumulate_grad(&self) -> bool {
         false
     }
-    /// For AccumulateGrad: the leaf it accumulates into.
-    fn accumulate_target(&self) -> Option<&Tensor> {
+    /// For AccumulateGrad: the leaf it accumulates into, if still alive.
+    fn accumulate_target(&self) -> Option<Tensor> {
         None
     }
 }
