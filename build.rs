@@ -19,6 +19,14 @@ fn main() {
             stale.join(", "),
             ft_codegen::REGENERATE
         ),
+        // Without rustfmt the generated text cannot be reproduced here; CI's
+        // `cargo run -p frankentorch-codegen -- --check` still enforces freshness.
+        Err(errors) if errors.iter().all(|e| e.contains("cannot run rustfmt")) => {
+            println!(
+                "cargo:warning=skipping the generated-code freshness check: {}",
+                errors[0]
+            );
+        }
         Err(errors) => panic!("schema/ is invalid:\n{}", errors.join("\n")),
     }
 }

@@ -3,7 +3,7 @@
 //! `gradgradcheck` (central differences, eps 1e-6, atol 1e-5, rtol 1e-3).
 
 use crate::dispatch::Value;
-use crate::{grad, tls, DType, Error, Result, Scalar, Storage, Tensor};
+use crate::{grad, tls, DType, Error, Result, Storage, Tensor};
 
 /// Which extra checks a sample gets.
 #[derive(Debug, Clone, Copy)]
@@ -325,9 +325,4 @@ pub fn gradgradcheck(f: impl Fn(&[Tensor]) -> Result<Vec<Tensor>>, inputs: &[Ten
     let mut all: Vec<Tensor> = inputs.to_vec();
     all.extend(grad_outs);
     gradcheck(backward_fn, &all)
-}
-
-/// A scalar sample value as a [`Scalar`] (used by hand-written tests).
-pub fn scalar(v: f64) -> Scalar {
-    Scalar::Float(v)
 }

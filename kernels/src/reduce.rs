@@ -2,10 +2,10 @@
 //!
 //! Floating sums use a fixed cascade (pairwise) order so results do not depend
 //! on thread count and stay close to PyTorch's cascade summation:
-//! each run of up to [`BLOCK`] consecutive elements is summed in [`LANES`]
+//! each run of up to `BLOCK` consecutive elements is summed in `LANES`
 //! interleaved partial sums combined by a fixed tree, and the block sums are
 //! combined pairwise like a binary counter. Reductions over an outer dim
-//! (contiguous columns) use the same cascade over groups of [`LEAF_ROWS`] rows,
+//! (contiguous columns) use the same cascade over groups of `LEAF_ROWS` rows,
 //! vectorized across columns. Accumulation is in f32 for float16, bfloat16 and
 //! float32, f64 for float64 and wrapping i64 for bool and integers.
 
