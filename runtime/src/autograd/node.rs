@@ -234,3 +234,32 @@ impl std::fmt::Debug for Node {
         write!(f, "<{} object>", self.name())
     }
 }
+
+/// Dropping a long graph must not recurse once per node (a 100k-op chain
+/// would overflow the stack). Saved tensors are released first (so they stop
+/// keeping earlier nodes alive), then edges are unlinked through an explicit
+/// stack: a node is taken apart here only when this drop holds its last
+/// reference, so every nested drop sees a node without edges or saved tensors.
+impl Drop for Node {
+    fn drop(&mut self) {
+        // Only nodes this drop owns alone are queued, so the common case
+        // (edges to nodes still referenced elsewhere) allocates nothing.
+        fn queue_owned(edges: Vec<Edge>, stack: &mut Vec<Arc<Node>>) {
+            stack.extend(
+                edges
+                    .into_iter()
+                    .filter_map(|e| e.node)
+                    .filter(|n| Arc::strong_count(n) == 1),
+            );
+        }
+        self.body.release_variables();
+        let mut stack = Vec::new();
+        queue_owned(std::mem::take(&mut self.next_edges), &mut stack);
+        while let Some(node) = stack.pop() {
+            if let Ok(mut last) = Arc::try_unwrap(node) {
+                last.body.release_variables();
+                queue_owned(std::mem::take(&mut last.next_edges), &mut stack);
+            }
+        }
+    }
+}
