@@ -9,6 +9,9 @@ fn main() {
         "tests/generated",
         "codegen/src",
         "codegen/templates",
+        "schema/parity_notes.md",
+        "tests/fixtures/oracle",
+        "FEATURE_PARITY.md",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }

@@ -4540,7 +4540,7 @@ pub static EMPTY_MEMORY_FORMAT_SCHEMA: OpSchema = OpSchema {
         Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
     ],
     returns: &[Ret { name: "", ty: ArgType::Tensor }],
-    tags: &[],
+    tags: &["uninitialized_output"],
 };
 
 /// Typed kernel signature of `aten::empty.memory_format`.
@@ -5284,7 +5284,7 @@ pub static EMPTY_LIKE_SCHEMA: OpSchema = OpSchema {
         Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
     ],
     returns: &[Ret { name: "", ty: ArgType::Tensor }],
-    tags: &[],
+    tags: &["uninitialized_output"],
 };
 
 /// Typed kernel signature of `aten::empty_like`.

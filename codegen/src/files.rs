@@ -39,6 +39,27 @@ pub struct OpEntry {
     pub samples: Vec<BTreeMap<String, toml::Value>>,
     /// Short description for the generated doc comment.
     pub doc: Option<String>,
+    /// Dtypes the op claims (`f32`, `i64`, ...); `*` in a sample's tensor
+    /// spec expands to one sample per claimed dtype.
+    #[serde(default)]
+    pub dtypes: Vec<String>,
+    /// Why the op has no 0-dim or size-0 sample (it accepts neither).
+    pub edge_case_exempt: Option<String>,
+    /// Deliberate deviations from PyTorch, each pinned by a test.
+    #[serde(default)]
+    pub drift: Vec<DriftEntry>,
+}
+
+/// One deliberate deviation from PyTorch (`[[op.drift]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftEntry {
+    /// What FrankenTorch does differently.
+    pub behavior: String,
+    /// Why.
+    pub why: String,
+    /// Name of a test function that pins the deviating behaviour.
+    pub test: String,
 }
 
 /// `schema/derivatives.toml`.

@@ -10,9 +10,11 @@
 
 pub mod derive;
 pub mod files;
+pub mod fixtures;
 pub mod formula;
 pub mod model;
 pub mod render;
+pub mod samples;
 pub mod signature;
 pub mod testgen;
 pub mod types;
@@ -38,6 +40,8 @@ pub fn generate(root: &Path) -> Result<Vec<(PathBuf, String)>, Vec<String>> {
         .filter_map(|op| testgen::sample_tests(op, false).err())
         .map(|e| format!("schema/ops.toml: {e}"))
         .collect();
+    let mut sample_errors = sample_errors;
+    sample_errors.extend(fixtures::check_drift_tests(root, &model));
     if !sample_errors.is_empty() {
         return Err(sample_errors);
     }

@@ -110,6 +110,14 @@ pub struct OpModel {
     pub autograd: AutogradMode,
     /// Samples as written.
     pub samples: Vec<BTreeMap<String, toml::Value>>,
+    /// Samples after `*` expansion (filled by `build`).
+    pub expanded: Vec<crate::samples::Sample>,
+    /// Claimed dtypes.
+    pub dtypes: Vec<String>,
+    /// Reason the op has no 0-dim/size-0 sample, if exempt.
+    pub edge_case_exempt: Option<String>,
+    /// Deliberate deviations, each pinned by a test.
+    pub drift: Vec<crate::files::DriftEntry>,
 }
 
 impl OpModel {
@@ -367,6 +375,10 @@ fn build_op(e: &OpEntry, seen_names: &mut BTreeSet<String>) -> Result<OpModel, S
         doc: e.doc.clone().unwrap_or_default(),
         autograd,
         samples: e.samples.clone(),
+        expanded: Vec::new(),
+        dtypes: e.dtypes.clone(),
+        edge_case_exempt: e.edge_case_exempt.clone(),
+        drift: e.drift.clone(),
         sig,
     })
 }
@@ -392,6 +404,18 @@ pub fn build(ops_text: &str, derivs_text: &str) -> Result<Model, Vec<SchemaError
         }
     }
     check_unique(&ops, &mut errors);
+    for op in ops.iter_mut() {
+        match crate::samples::expand(op, &op.dtypes) {
+            Ok(expanded) => {
+                if let Err(e) = crate::samples::check_coverage(op, &expanded, &op.dtypes, op.edge_case_exempt.is_some())
+                {
+                    errors.push(err(OPS, &op.qualified, e));
+                }
+                op.expanded = expanded;
+            }
+            Err(e) => errors.push(err(OPS, &op.qualified, e)),
+        }
+    }
     let mut helpers = BTreeMap::new();
     for h in &der_file.helpers {
         match signature::parse(&h.signature) {

@@ -92,6 +92,238 @@ fn add_tensor_sample_3() {
 }
 
 #[test]
+fn add_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::add.Tensor",
+        &["bool[2,3]", "bool[3]:expand"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn add_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Tensor", &["u8[2,3]", "u8[3]:expand"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Tensor", &["i8[2,3]", "i8[3]:expand"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Tensor", &["i16[2,3]", "i16[3]:expand"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Tensor", &["i32[2,3]", "i32[3]:expand"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Tensor", &["i64[2,3]", "i64[3]:expand"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Tensor", &["f16[2,3]", "f16[3]:expand"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::add.Tensor",
+        &["bf16[2,3]", "bf16[3]:expand"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn add_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Tensor", &["f32[2,3]", "f32[3]:expand"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::add.Tensor", &["f64[2,3]", "f64[3]:expand"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Tensor", &["f32[3]", "f32[4]"], typed, boxed, checks);
+}
+
+#[test]
 fn add_scalar_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::add_scalar(&t[0], Scalar::Float(2.0), Scalar::Int(1))?;
@@ -152,6 +384,226 @@ fn add_scalar_sample_2() {
 }
 
 #[test]
+fn add_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_scalar(&t[0], Scalar::Int(2), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Scalar", &["bool[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_scalar(&t[0], Scalar::Int(2), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Scalar", &["u8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_scalar(&t[0], Scalar::Int(2), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Scalar", &["i8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_scalar(&t[0], Scalar::Int(2), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Scalar", &["i16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_scalar(&t[0], Scalar::Int(2), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Scalar", &["i32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_scalar(&t[0], Scalar::Int(2), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Scalar", &["i64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_scalar(&t[0], Scalar::Int(2), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Scalar", &["f16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_scalar(&t[0], Scalar::Int(2), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Scalar", &["bf16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_scalar(&t[0], Scalar::Int(2), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add.Scalar", &["f32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_scalar(&t[0], Scalar::Int(2), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::add.Scalar", &["f64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_scalar(&t[0], Scalar::Float(1.5), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::add.Scalar", &["f64[0,3]"], typed, boxed, checks);
+}
+
+#[test]
 fn add_tensor_inplace_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
@@ -189,6 +641,272 @@ fn add_tensor_inplace_sample_1() {
         gradgradcheck: false,
     };
     check_sample("aten::add_.Tensor", &["f32[2,3]", "i64[]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add_.Tensor", &["bool[2,3]", "bool[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add_.Tensor", &["u8[2,3]", "u8[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add_.Tensor", &["i8[2,3]", "i8[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add_.Tensor", &["i16[2,3]", "i16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add_.Tensor", &["i32[2,3]", "i32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add_.Tensor", &["i64[2,3]", "i64[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add_.Tensor", &["f16[2,3]", "f16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add_.Tensor", &["bf16[2,3]", "bf16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add_.Tensor", &["f32[2,3]", "f32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add_.Tensor", &["f64[2,3]", "f64[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add_.Tensor", &["f64[]", "f64[]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::add_.Tensor", &["i64[3]", "f32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn add_tensor_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::add_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::add_.Tensor",
+        &["f64[3,2]:t", "f64[2]:step"],
+        typed,
+        boxed,
+        checks,
+    );
 }
 
 #[test]
@@ -252,6 +970,254 @@ fn sub_tensor_sample_2() {
 }
 
 #[test]
+fn sub_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::sub.Tensor",
+        &["bool[2,3]", "bool[2,3]:offset"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn sub_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sub.Tensor", &["u8[2,3]", "u8[2,3]:offset"], typed, boxed, checks);
+}
+
+#[test]
+fn sub_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sub.Tensor", &["i8[2,3]", "i8[2,3]:offset"], typed, boxed, checks);
+}
+
+#[test]
+fn sub_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::sub.Tensor",
+        &["i16[2,3]", "i16[2,3]:offset"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn sub_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::sub.Tensor",
+        &["i32[2,3]", "i32[2,3]:offset"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn sub_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::sub.Tensor",
+        &["i64[2,3]", "i64[2,3]:offset"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn sub_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::sub.Tensor",
+        &["f16[2,3]", "f16[2,3]:offset"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn sub_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::sub.Tensor",
+        &["bf16[2,3]", "bf16[2,3]:offset"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn sub_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::sub.Tensor",
+        &["f32[2,3]", "f32[2,3]:offset"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn sub_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_full(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample(
+        "aten::sub.Tensor",
+        &["f64[2,3]", "f64[2,3]:offset"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
 fn sub_scalar_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sub_scalar(&t[0], Scalar::Float(1.5), Scalar::Int(1))?;
@@ -289,6 +1255,226 @@ fn sub_scalar_sample_1() {
         gradgradcheck: true,
     };
     check_sample("aten::sub.Scalar", &["f64[2,3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn sub_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_scalar(&t[0], Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sub.Scalar", &["bool[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sub_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_scalar(&t[0], Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sub.Scalar", &["u8[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sub_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_scalar(&t[0], Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sub.Scalar", &["i8[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sub_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_scalar(&t[0], Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sub.Scalar", &["i16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sub_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_scalar(&t[0], Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sub.Scalar", &["i32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sub_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_scalar(&t[0], Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sub.Scalar", &["i64[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sub_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_scalar(&t[0], Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sub.Scalar", &["f16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sub_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_scalar(&t[0], Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sub.Scalar", &["bf16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sub_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_scalar(&t[0], Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sub.Scalar", &["f32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sub_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_scalar(&t[0], Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::sub.Scalar", &["f64[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sub_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sub_scalar(&t[0], Scalar::Float(2.5), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sub.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::sub.Scalar", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
@@ -372,6 +1558,206 @@ fn mul_tensor_sample_3() {
 }
 
 #[test]
+fn mul_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Tensor", &["bool[2,3]:step", "bool[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Tensor", &["u8[2,3]:step", "u8[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Tensor", &["i8[2,3]:step", "i8[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Tensor", &["i16[2,3]:step", "i16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Tensor", &["i32[2,3]:step", "i32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Tensor", &["i64[2,3]:step", "i64[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Tensor", &["f16[2,3]:step", "f16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Tensor", &["bf16[2,3]:step", "bf16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Tensor", &["f32[2,3]:step", "f32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::mul.Tensor", &["f64[2,3]:step", "f64[3]"], typed, boxed, checks);
+}
+
+#[test]
 fn mul_scalar_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mul_scalar(&t[0], Scalar::Float(2.5))?;
@@ -432,6 +1818,226 @@ fn mul_scalar_sample_2() {
 }
 
 #[test]
+fn mul_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Scalar", &["bool[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Scalar", &["u8[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Scalar", &["i8[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Scalar", &["i16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Scalar", &["i32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Scalar", &["i64[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Scalar", &["f16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Scalar", &["bf16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul.Scalar", &["f32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::mul.Scalar", &["f64[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_scalar(&t[0], Scalar::Float(2.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::mul.Scalar", &["f64[0]"], typed, boxed, checks);
+}
+
+#[test]
 fn mul_tensor_inplace_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mul_(&t[0], &t[1])?;
@@ -469,6 +2075,226 @@ fn mul_tensor_inplace_sample_1() {
         gradgradcheck: false,
     };
     check_sample("aten::mul_.Tensor", &["i32[3]", "i32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul_.Tensor", &["bool[2,3]", "bool[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul_.Tensor", &["u8[2,3]", "u8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul_.Tensor", &["i8[2,3]", "i8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul_.Tensor", &["i16[2,3]", "i16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul_.Tensor", &["i32[2,3]", "i32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul_.Tensor", &["i64[2,3]", "i64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul_.Tensor", &["f16[2,3]", "f16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul_.Tensor", &["bf16[2,3]", "bf16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul_.Tensor", &["f32[2,3]", "f32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul_.Tensor", &["f64[2,3]", "f64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mul_tensor_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mul_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mul_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mul_.Tensor", &["f64[]", "f64[]"], typed, boxed, checks);
 }
 
 #[test]
@@ -544,6 +2370,254 @@ fn div_tensor_sample_2() {
 }
 
 #[test]
+fn div_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::div.Tensor",
+        &["bool[2,3]", "bool[3]:positive"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn div_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::div.Tensor", &["u8[2,3]", "u8[3]:positive"], typed, boxed, checks);
+}
+
+#[test]
+fn div_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::div.Tensor", &["i8[2,3]", "i8[3]:positive"], typed, boxed, checks);
+}
+
+#[test]
+fn div_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::div.Tensor",
+        &["i16[2,3]", "i16[3]:positive"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn div_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::div.Tensor",
+        &["i32[2,3]", "i32[3]:positive"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn div_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::div.Tensor",
+        &["i64[2,3]", "i64[3]:positive"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn div_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::div.Tensor",
+        &["f16[2,3]", "f16[3]:positive"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn div_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::div.Tensor",
+        &["bf16[2,3]", "bf16[3]:positive"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn div_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::div.Tensor",
+        &["f32[2,3]", "f32[3]:positive"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn div_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample(
+        "aten::div.Tensor",
+        &["f64[2,3]", "f64[3]:positive"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
 fn div_scalar_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::div_scalar(&t[0], Scalar::Float(2.0))?;
@@ -601,6 +2675,226 @@ fn div_scalar_sample_2() {
         gradgradcheck: false,
     };
     check_sample("aten::div.Scalar", &["i32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn div_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::div.Scalar", &["bool[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn div_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::div.Scalar", &["u8[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn div_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::div.Scalar", &["i8[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn div_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::div.Scalar", &["i16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn div_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::div.Scalar", &["i32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn div_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::div.Scalar", &["i64[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn div_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::div.Scalar", &["f16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn div_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::div.Scalar", &["bf16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn div_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::div.Scalar", &["f32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn div_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::div.Scalar", &["f64[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn div_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar(&t[0], Scalar::Float(3.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(3.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::div.Scalar", &["f64[2,0]"], typed, boxed, checks);
 }
 
 #[test]
@@ -664,6 +2958,156 @@ fn neg_sample_3() {
 }
 
 #[test]
+fn neg_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::neg(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::neg", &["bool[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn neg_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::neg(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::neg", &["u8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn neg_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::neg(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::neg", &["i8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn neg_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::neg(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::neg", &["i16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn neg_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::neg(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::neg", &["i32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn neg_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::neg(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::neg", &["i64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn neg_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::neg(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::neg", &["f16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn neg_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::neg(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::neg", &["bf16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn neg_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::neg(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::neg", &["f32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn neg_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::neg(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::neg", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::neg", &["f64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
 fn exp_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::exp(&t[0])?;
@@ -724,6 +3168,156 @@ fn exp_sample_3() {
 }
 
 #[test]
+fn exp_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::exp(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::exp", &["bool[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn exp_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::exp(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::exp", &["u8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn exp_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::exp(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::exp", &["i8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn exp_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::exp(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::exp", &["i16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn exp_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::exp(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::exp", &["i32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn exp_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::exp(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::exp", &["i64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn exp_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::exp(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::exp", &["f16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn exp_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::exp(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::exp", &["bf16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn exp_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::exp(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::exp", &["f32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn exp_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::exp(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::exp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::exp", &["f64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
 fn log_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::log(&t[0])?;
@@ -766,6 +3360,156 @@ fn log_sample_2() {
         gradgradcheck: true,
     };
     check_sample("aten::log", &["f64[0,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn log_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::log", &["bool[2,3]:positive"], typed, boxed, checks);
+}
+
+#[test]
+fn log_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::log", &["u8[2,3]:positive"], typed, boxed, checks);
+}
+
+#[test]
+fn log_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::log", &["i8[2,3]:positive"], typed, boxed, checks);
+}
+
+#[test]
+fn log_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::log", &["i16[2,3]:positive"], typed, boxed, checks);
+}
+
+#[test]
+fn log_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::log", &["i32[2,3]:positive"], typed, boxed, checks);
+}
+
+#[test]
+fn log_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::log", &["i64[2,3]:positive"], typed, boxed, checks);
+}
+
+#[test]
+fn log_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::log", &["f16[2,3]:positive"], typed, boxed, checks);
+}
+
+#[test]
+fn log_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::log", &["bf16[2,3]:positive"], typed, boxed, checks);
+}
+
+#[test]
+fn log_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::log", &["f32[2,3]:positive"], typed, boxed, checks);
+}
+
+#[test]
+fn log_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::log", &["f64[2,3]:positive"], typed, boxed, checks);
 }
 
 #[test]
@@ -814,6 +3558,156 @@ fn sin_sample_2() {
 }
 
 #[test]
+fn sin_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sin", &["bool[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sin_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sin", &["u8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sin_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sin", &["i8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sin_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sin", &["i16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sin_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sin", &["i32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sin_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sin", &["i64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sin_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sin", &["f16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sin_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sin", &["bf16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sin_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sin", &["f32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sin_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::sin", &["f64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
 fn cos_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::cos(&t[0])?;
@@ -856,6 +3750,156 @@ fn cos_sample_2() {
         gradgradcheck: true,
     };
     check_sample("aten::cos", &["f64[]"], typed, boxed, checks);
+}
+
+#[test]
+fn cos_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::cos", &["bool[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn cos_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::cos", &["u8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn cos_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::cos", &["i8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn cos_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::cos", &["i16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn cos_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::cos", &["i32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn cos_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::cos", &["i64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn cos_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::cos", &["f16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn cos_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::cos", &["bf16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn cos_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::cos", &["f32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn cos_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::cos", &["f64[2,3]"], typed, boxed, checks);
 }
 
 #[test]
@@ -919,6 +3963,156 @@ fn relu_sample_3() {
 }
 
 #[test]
+fn relu_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::relu(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::relu", &["bool[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn relu_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::relu(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::relu", &["u8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn relu_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::relu(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::relu", &["i8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn relu_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::relu(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::relu", &["i16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn relu_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::relu(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::relu", &["i32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn relu_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::relu(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::relu", &["i64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn relu_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::relu(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::relu", &["f16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn relu_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::relu(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::relu", &["bf16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn relu_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::relu(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::relu", &["f32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn relu_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::relu(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::relu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::relu", &["f64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
 fn sigmoid_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sigmoid(&t[0])?;
@@ -964,6 +4158,156 @@ fn sigmoid_sample_2() {
 }
 
 #[test]
+fn sigmoid_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sigmoid", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sigmoid", &["bool[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sigmoid_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sigmoid", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sigmoid", &["u8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sigmoid_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sigmoid", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sigmoid", &["i8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sigmoid_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sigmoid", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sigmoid", &["i16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sigmoid_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sigmoid", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sigmoid", &["i32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sigmoid_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sigmoid", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sigmoid", &["i64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sigmoid_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sigmoid", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sigmoid", &["f16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sigmoid_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sigmoid", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sigmoid", &["bf16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sigmoid_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sigmoid", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sigmoid", &["f32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sigmoid_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sigmoid", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::sigmoid", &["f64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
 fn tanh_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::tanh(&t[0])?;
@@ -1006,6 +4350,156 @@ fn tanh_sample_2() {
         gradgradcheck: true,
     };
     check_sample("aten::tanh", &["f64[0]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::tanh", &["bool[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::tanh", &["u8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::tanh", &["i8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::tanh", &["i16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::tanh", &["i32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::tanh", &["i64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::tanh", &["f16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::tanh", &["bf16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::tanh", &["f32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::tanh", &["f64[2,3]"], typed, boxed, checks);
 }
 
 #[test]
@@ -1069,6 +4563,150 @@ fn threshold_backward_sample_1() {
 }
 
 #[test]
+fn threshold_backward_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::threshold_backward(&t[0], &t[1], Scalar::Float(0.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::threshold_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::threshold_backward",
+        &["f16[2,3]", "f16[2,3]"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn threshold_backward_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::threshold_backward(&t[0], &t[1], Scalar::Float(0.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::threshold_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::threshold_backward",
+        &["bf16[2,3]", "bf16[2,3]"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn threshold_backward_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::threshold_backward(&t[0], &t[1], Scalar::Float(0.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::threshold_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::threshold_backward",
+        &["f32[2,3]", "f32[2,3]"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn threshold_backward_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::threshold_backward(&t[0], &t[1], Scalar::Float(0.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::threshold_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::threshold_backward",
+        &["f64[2,3]", "f64[2,3]"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn threshold_backward_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::threshold_backward(&t[0], &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::threshold_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    check_sample("aten::threshold_backward", &["f64[0]", "f64[0]"], typed, boxed, checks);
+}
+
+#[test]
 fn sigmoid_backward_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::sigmoid_backward(&t[0], &t[1])?;
@@ -1121,6 +4759,130 @@ fn sigmoid_backward_sample_1() {
 }
 
 #[test]
+fn sigmoid_backward_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid_backward(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sigmoid_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::sigmoid_backward",
+        &["f16[2,3]", "f16[2,3]"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn sigmoid_backward_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid_backward(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sigmoid_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::sigmoid_backward",
+        &["bf16[2,3]", "bf16[2,3]"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn sigmoid_backward_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid_backward(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sigmoid_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample(
+        "aten::sigmoid_backward",
+        &["f32[2,3]", "f32[2,3]"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn sigmoid_backward_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid_backward(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sigmoid_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample(
+        "aten::sigmoid_backward",
+        &["f64[2,3]", "f64[2,3]"],
+        typed,
+        boxed,
+        checks,
+    );
+}
+
+#[test]
+fn sigmoid_backward_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sigmoid_backward(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sigmoid_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::sigmoid_backward", &["f64[]", "f64[]"], typed, boxed, checks);
+}
+
+#[test]
 fn tanh_backward_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::tanh_backward(&t[0], &t[1])?;
@@ -1158,6 +4920,106 @@ fn tanh_backward_sample_1() {
         gradgradcheck: true,
     };
     check_sample("aten::tanh_backward", &["f64[4,3]:t", "f64[4,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_backward_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh_backward(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tanh_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::tanh_backward", &["f16[2,3]", "f16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_backward_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh_backward(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tanh_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::tanh_backward", &["bf16[2,3]", "bf16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_backward_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh_backward(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tanh_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::tanh_backward", &["f32[2,3]", "f32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_backward_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh_backward(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tanh_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::tanh_backward", &["f64[2,3]", "f64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn tanh_backward_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tanh_backward(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tanh_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::tanh_backward", &["f64[0,2]", "f64[0,2]"], typed, boxed, checks);
 }
 
 #[test]
@@ -1218,6 +5080,156 @@ fn sum_sample_3() {
         gradgradcheck: false,
     };
     check_sample("aten::sum", &["i32[5]"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum", &["bool[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum", &["u8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum", &["i8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum", &["i16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum", &["i32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum", &["i64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum", &["f16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum", &["bf16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum", &["f32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sum", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::sum", &["f64[2,3]:t"], typed, boxed, checks);
 }
 
 #[test]
@@ -1305,6 +5317,226 @@ fn sum_dim_int_list_sample_3() {
 }
 
 #[test]
+fn sum_dim_int_list_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_dim_full(&t[0], Some(&[0][..]), false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sum.dim_IntList",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum.dim_IntList", &["bool[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_dim_int_list_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_dim_full(&t[0], Some(&[0][..]), false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sum.dim_IntList",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum.dim_IntList", &["u8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_dim_int_list_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_dim_full(&t[0], Some(&[0][..]), false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sum.dim_IntList",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum.dim_IntList", &["i8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_dim_int_list_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_dim_full(&t[0], Some(&[0][..]), false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sum.dim_IntList",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum.dim_IntList", &["i16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_dim_int_list_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_dim_full(&t[0], Some(&[0][..]), false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sum.dim_IntList",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum.dim_IntList", &["i32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_dim_int_list_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_dim_full(&t[0], Some(&[0][..]), false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sum.dim_IntList",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum.dim_IntList", &["i64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_dim_int_list_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_dim_full(&t[0], Some(&[0][..]), false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sum.dim_IntList",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum.dim_IntList", &["f16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_dim_int_list_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_dim_full(&t[0], Some(&[0][..]), false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sum.dim_IntList",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum.dim_IntList", &["bf16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_dim_int_list_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_dim_full(&t[0], Some(&[0][..]), false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sum.dim_IntList",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum.dim_IntList", &["f32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_dim_int_list_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_dim_full(&t[0], Some(&[0][..]), false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sum.dim_IntList",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::sum.dim_IntList", &["f64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn sum_dim_int_list_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sum_dim_full(&t[0], Some(&[2][..]), false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sum.dim_IntList",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::sum.dim_IntList", &["f64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
 fn mean_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mean_full(&t[0], None)?;
@@ -1347,6 +5579,156 @@ fn mean_sample_2() {
         gradgradcheck: true,
     };
     check_sample("aten::mean", &["f64[]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::mean", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean", &["bool[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::mean", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean", &["u8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::mean", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean", &["i8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::mean", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean", &["i16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::mean", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean", &["i32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::mean", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean", &["i64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::mean", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean", &["f16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::mean", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean", &["bf16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::mean", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean", &["f32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::mean", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::mean", &["f64[2,3]"], typed, boxed, checks);
 }
 
 #[test]
@@ -1411,6 +5793,206 @@ fn mean_dim_sample_2() {
         gradgradcheck: true,
     };
     check_sample("aten::mean.dim", &["f64[]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_dim_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_dim_full(&t[0], Some(&[1][..]), true, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mean.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1]), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean.dim", &["bool[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_dim_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_dim_full(&t[0], Some(&[1][..]), true, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mean.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1]), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean.dim", &["u8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_dim_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_dim_full(&t[0], Some(&[1][..]), true, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mean.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1]), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean.dim", &["i8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_dim_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_dim_full(&t[0], Some(&[1][..]), true, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mean.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1]), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean.dim", &["i16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_dim_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_dim_full(&t[0], Some(&[1][..]), true, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mean.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1]), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean.dim", &["i32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_dim_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_dim_full(&t[0], Some(&[1][..]), true, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mean.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1]), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean.dim", &["i64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_dim_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_dim_full(&t[0], Some(&[1][..]), true, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mean.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1]), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean.dim", &["f16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_dim_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_dim_full(&t[0], Some(&[1][..]), true, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mean.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1]), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean.dim", &["bf16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_dim_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_dim_full(&t[0], Some(&[1][..]), true, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mean.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1]), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mean.dim", &["f32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn mean_dim_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mean_dim_full(&t[0], Some(&[1][..]), true, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mean.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1]), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::mean.dim", &["f64[2,3]"], typed, boxed, checks);
 }
 
 #[test]
@@ -1494,6 +6076,226 @@ fn mm_sample_3() {
 }
 
 #[test]
+fn mm_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mm", &["bool[2,3]", "bool[3,2]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mm_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mm", &["u8[2,3]", "u8[3,2]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mm_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mm", &["i8[2,3]", "i8[3,2]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mm_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mm", &["i16[2,3]", "i16[3,2]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mm_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mm", &["i32[2,3]", "i32[3,2]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mm_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mm", &["i64[2,3]", "i64[3,2]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mm_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mm", &["f16[2,3]", "f16[3,2]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mm_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mm", &["bf16[2,3]", "bf16[3,2]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mm_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mm", &["f32[2,3]", "f32[3,2]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mm_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::mm", &["f64[2,3]", "f64[3,2]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn mm_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::mm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::mm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::mm", &["f64[2,3]", "f64[4,2]"], typed, boxed, checks);
+}
+
+#[test]
 fn bmm_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::bmm(&t[0], &t[1])?;
@@ -1551,6 +6353,206 @@ fn bmm_sample_2() {
         gradgradcheck: true,
     };
     check_sample("aten::bmm", &["f64[0,2,3]", "f64[0,3,1]"], typed, boxed, checks);
+}
+
+#[test]
+fn bmm_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bmm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bmm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::bmm", &["bool[2,2,3]", "bool[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn bmm_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bmm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bmm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::bmm", &["u8[2,2,3]", "u8[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn bmm_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bmm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bmm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::bmm", &["i8[2,2,3]", "i8[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn bmm_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bmm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bmm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::bmm", &["i16[2,2,3]", "i16[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn bmm_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bmm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bmm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::bmm", &["i32[2,2,3]", "i32[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn bmm_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bmm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bmm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::bmm", &["i64[2,2,3]", "i64[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn bmm_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bmm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bmm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::bmm", &["f16[2,2,3]", "f16[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn bmm_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bmm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bmm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::bmm", &["bf16[2,2,3]", "bf16[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn bmm_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bmm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bmm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::bmm", &["f32[2,2,3]", "f32[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn bmm_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bmm(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bmm",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::bmm", &["f64[2,2,3]", "f64[2,3,2]"], typed, boxed, checks);
 }
 
 #[test]
@@ -1674,6 +6676,226 @@ fn matmul_sample_5() {
 }
 
 #[test]
+fn matmul_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::matmul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::matmul",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::matmul", &["bool[2,3]", "bool[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn matmul_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::matmul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::matmul",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::matmul", &["u8[2,3]", "u8[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn matmul_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::matmul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::matmul",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::matmul", &["i8[2,3]", "i8[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn matmul_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::matmul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::matmul",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::matmul", &["i16[2,3]", "i16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn matmul_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::matmul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::matmul",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::matmul", &["i32[2,3]", "i32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn matmul_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::matmul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::matmul",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::matmul", &["i64[2,3]", "i64[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn matmul_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::matmul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::matmul",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::matmul", &["f16[2,3]", "f16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn matmul_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::matmul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::matmul",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::matmul", &["bf16[2,3]", "bf16[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn matmul_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::matmul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::matmul",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::matmul", &["f32[2,3]", "f32[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn matmul_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::matmul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::matmul",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::matmul", &["f64[2,3]", "f64[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn matmul_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::matmul(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::matmul",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::matmul", &["f64[0,3]", "f64[3]"], typed, boxed, checks);
+}
+
+#[test]
 fn view_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::view(&t[0], &[2, -1])?;
@@ -1731,6 +6953,226 @@ fn view_sample_2() {
         gradgradcheck: true,
     };
     check_sample("aten::view", &["f64[2,0]"], typed, boxed, checks);
+}
+
+#[test]
+fn view_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::view(&t[0], &[3, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::view",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::view", &["bool[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn view_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::view(&t[0], &[3, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::view",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::view", &["u8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn view_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::view(&t[0], &[3, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::view",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::view", &["i8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn view_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::view(&t[0], &[3, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::view",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::view", &["i16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn view_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::view(&t[0], &[3, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::view",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::view", &["i32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn view_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::view(&t[0], &[3, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::view",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::view", &["i64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn view_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::view(&t[0], &[3, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::view",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::view", &["f16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn view_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::view(&t[0], &[3, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::view",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::view", &["bf16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn view_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::view(&t[0], &[3, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::view",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::view", &["f32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn view_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::view(&t[0], &[3, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::view",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::view", &["f64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn view_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::view(&t[0], &[2, 2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::view",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::view", &["f64[2,6]:step"], typed, boxed, checks);
 }
 
 #[test]
@@ -1794,6 +7236,206 @@ fn reshape_sample_2() {
 }
 
 #[test]
+fn reshape_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reshape(&t[0], &[6])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::reshape",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![6])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::reshape", &["bool[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn reshape_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reshape(&t[0], &[6])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::reshape",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![6])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::reshape", &["u8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn reshape_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reshape(&t[0], &[6])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::reshape",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![6])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::reshape", &["i8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn reshape_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reshape(&t[0], &[6])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::reshape",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![6])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::reshape", &["i16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn reshape_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reshape(&t[0], &[6])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::reshape",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![6])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::reshape", &["i32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn reshape_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reshape(&t[0], &[6])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::reshape",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![6])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::reshape", &["i64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn reshape_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reshape(&t[0], &[6])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::reshape",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![6])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::reshape", &["f16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn reshape_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reshape(&t[0], &[6])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::reshape",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![6])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::reshape", &["bf16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn reshape_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reshape(&t[0], &[6])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::reshape",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![6])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::reshape", &["f32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn reshape_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reshape(&t[0], &[6])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::reshape",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![6])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::reshape", &["f64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
 fn transpose_int_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::transpose(&t[0], 0, 1)?;
@@ -1854,6 +7496,206 @@ fn transpose_int_sample_2() {
 }
 
 #[test]
+fn transpose_int_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::transpose(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::transpose.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::transpose.int", &["bool[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn transpose_int_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::transpose(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::transpose.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::transpose.int", &["u8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn transpose_int_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::transpose(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::transpose.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::transpose.int", &["i8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn transpose_int_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::transpose(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::transpose.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::transpose.int", &["i16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn transpose_int_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::transpose(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::transpose.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::transpose.int", &["i32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn transpose_int_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::transpose(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::transpose.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::transpose.int", &["i64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn transpose_int_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::transpose(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::transpose.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::transpose.int", &["f16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn transpose_int_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::transpose(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::transpose.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::transpose.int", &["bf16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn transpose_int_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::transpose(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::transpose.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::transpose.int", &["f32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn transpose_int_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::transpose(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::transpose.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::transpose.int", &["f64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
 fn t_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::t(&t[0])?;
@@ -1881,6 +7723,171 @@ fn t_sample_1() {
         gradgradcheck: true,
     };
     check_sample("aten::t", &["f64[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn t_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::t(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::t", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::t", &["bool[2,3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn t_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::t(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::t", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::t", &["u8[2,3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn t_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::t(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::t", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::t", &["i8[2,3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn t_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::t(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::t", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::t", &["i16[2,3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn t_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::t(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::t", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::t", &["i32[2,3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn t_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::t(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::t", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::t", &["i64[2,3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn t_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::t(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::t", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::t", &["f16[2,3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn t_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::t(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::t", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::t", &["bf16[2,3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn t_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::t(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::t", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::t", &["f32[2,3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn t_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::t(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::t", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::t", &["f64[2,3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn t_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::t(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::t", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::t", &["f64[]"], typed, boxed, checks);
 }
 
 #[test]
@@ -1944,6 +7951,206 @@ fn permute_sample_2() {
 }
 
 #[test]
+fn permute_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::permute(&t[0], &[1, 2, 0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::permute",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, 2, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::permute", &["bool[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn permute_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::permute(&t[0], &[1, 2, 0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::permute",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, 2, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::permute", &["u8[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn permute_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::permute(&t[0], &[1, 2, 0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::permute",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, 2, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::permute", &["i8[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn permute_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::permute(&t[0], &[1, 2, 0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::permute",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, 2, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::permute", &["i16[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn permute_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::permute(&t[0], &[1, 2, 0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::permute",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, 2, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::permute", &["i32[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn permute_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::permute(&t[0], &[1, 2, 0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::permute",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, 2, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::permute", &["i64[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn permute_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::permute(&t[0], &[1, 2, 0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::permute",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, 2, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::permute", &["f16[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn permute_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::permute(&t[0], &[1, 2, 0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::permute",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, 2, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::permute", &["bf16[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn permute_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::permute(&t[0], &[1, 2, 0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::permute",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, 2, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::permute", &["f32[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
+fn permute_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::permute(&t[0], &[1, 2, 0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::permute",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, 2, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::permute", &["f64[2,3,2]"], typed, boxed, checks);
+}
+
+#[test]
 fn expand_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::expand_full(&t[0], &[2, 3, 4], false)?;
@@ -2001,6 +8208,206 @@ fn expand_sample_2() {
         gradgradcheck: true,
     };
     check_sample("aten::expand", &["f64[4]"], typed, boxed, checks);
+}
+
+#[test]
+fn expand_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expand_full(&t[0], &[2, 3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::expand",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::expand", &["bool[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn expand_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expand_full(&t[0], &[2, 3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::expand",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::expand", &["u8[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn expand_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expand_full(&t[0], &[2, 3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::expand",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::expand", &["i8[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn expand_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expand_full(&t[0], &[2, 3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::expand",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::expand", &["i16[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn expand_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expand_full(&t[0], &[2, 3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::expand",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::expand", &["i32[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn expand_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expand_full(&t[0], &[2, 3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::expand",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::expand", &["i64[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn expand_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expand_full(&t[0], &[2, 3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::expand",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::expand", &["f16[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn expand_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expand_full(&t[0], &[2, 3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::expand",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::expand", &["bf16[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn expand_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expand_full(&t[0], &[2, 3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::expand",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::expand", &["f32[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn expand_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expand_full(&t[0], &[2, 3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::expand",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::expand", &["f64[3]:step"], typed, boxed, checks);
 }
 
 #[test]
@@ -2064,6 +8471,206 @@ fn unsqueeze_sample_2() {
 }
 
 #[test]
+fn unsqueeze_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unsqueeze(&t[0], -3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unsqueeze",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::unsqueeze", &["bool[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn unsqueeze_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unsqueeze(&t[0], -3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unsqueeze",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::unsqueeze", &["u8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn unsqueeze_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unsqueeze(&t[0], -3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unsqueeze",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::unsqueeze", &["i8[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn unsqueeze_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unsqueeze(&t[0], -3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unsqueeze",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::unsqueeze", &["i16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn unsqueeze_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unsqueeze(&t[0], -3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unsqueeze",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::unsqueeze", &["i32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn unsqueeze_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unsqueeze(&t[0], -3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unsqueeze",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::unsqueeze", &["i64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn unsqueeze_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unsqueeze(&t[0], -3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unsqueeze",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::unsqueeze", &["f16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn unsqueeze_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unsqueeze(&t[0], -3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unsqueeze",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::unsqueeze", &["bf16[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn unsqueeze_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unsqueeze(&t[0], -3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unsqueeze",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::unsqueeze", &["f32[2,3]"], typed, boxed, checks);
+}
+
+#[test]
+fn unsqueeze_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unsqueeze(&t[0], -3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unsqueeze",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::unsqueeze", &["f64[2,3]"], typed, boxed, checks);
+}
+
+#[test]
 fn squeeze_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::squeeze(&t[0])?;
@@ -2106,6 +8713,156 @@ fn squeeze_sample_2() {
         gradgradcheck: true,
     };
     check_sample("aten::squeeze", &["f64[]"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::squeeze", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze", &["bool[2,1,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::squeeze", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze", &["u8[2,1,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::squeeze", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze", &["i8[2,1,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::squeeze", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze", &["i16[2,1,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::squeeze", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze", &["i32[2,1,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::squeeze", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze", &["i64[2,1,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::squeeze", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze", &["f16[2,1,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::squeeze", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze", &["bf16[2,1,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::squeeze", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze", &["f32[2,1,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::squeeze", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::squeeze", &["f64[2,1,3]:t"], typed, boxed, checks);
 }
 
 #[test]
@@ -2169,6 +8926,206 @@ fn squeeze_dim_sample_2() {
 }
 
 #[test]
+fn squeeze_dim_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dim(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze.dim", &["bool[2,1]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_dim_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dim(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze.dim", &["u8[2,1]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_dim_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dim(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze.dim", &["i8[2,1]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_dim_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dim(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze.dim", &["i16[2,1]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_dim_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dim(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze.dim", &["i32[2,1]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_dim_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dim(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze.dim", &["i64[2,1]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_dim_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dim(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze.dim", &["f16[2,1]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_dim_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dim(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze.dim", &["bf16[2,1]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_dim_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dim(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::squeeze.dim", &["f32[2,1]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn squeeze_dim_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dim(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::squeeze.dim", &["f64[2,1]:t"], typed, boxed, checks);
+}
+
+#[test]
 fn contiguous_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::contiguous_full(&t[0], None)?;
@@ -2214,6 +9171,182 @@ fn contiguous_sample_2() {
         gradgradcheck: true,
     };
     check_sample("aten::contiguous", &["f64[2,3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn contiguous_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::contiguous_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::contiguous", &["bool[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn contiguous_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::contiguous_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::contiguous", &["u8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn contiguous_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::contiguous_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::contiguous", &["i8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn contiguous_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::contiguous_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::contiguous", &["i16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn contiguous_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::contiguous_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::contiguous", &["i32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn contiguous_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::contiguous_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::contiguous", &["i64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn contiguous_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::contiguous_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::contiguous", &["f16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn contiguous_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::contiguous_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::contiguous", &["bf16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn contiguous_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::contiguous_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::contiguous", &["f32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn contiguous_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::contiguous_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::contiguous", &["f64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn contiguous_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::contiguous_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::contiguous", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::contiguous", &["f64[0,2]:t"], typed, boxed, checks);
 }
 
 #[test]
@@ -2274,6 +9407,156 @@ fn clone_sample_3() {
         gradgradcheck: false,
     };
     check_sample("aten::clone", &["i64[2,0]"], typed, boxed, checks);
+}
+
+#[test]
+fn clone_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clone_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::clone", &["bool[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn clone_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clone_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::clone", &["u8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn clone_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clone_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::clone", &["i8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn clone_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clone_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::clone", &["i16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn clone_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clone_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::clone", &["i32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn clone_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clone_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::clone", &["i64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn clone_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clone_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::clone", &["f16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn clone_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clone_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::clone", &["bf16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn clone_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clone_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::clone", &["f32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn clone_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clone_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clone", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::clone", &["f64[2,3]:t"], typed, boxed, checks);
 }
 
 #[test]
@@ -2352,6 +9635,226 @@ fn to_copy_sample_3() {
 }
 
 #[test]
+fn to_copy_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_to_copy_full(&t[0], Some(DType::F64), None, None, None, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_to_copy",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::_to_copy", &["bool[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn to_copy_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_to_copy_full(&t[0], Some(DType::F64), None, None, None, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_to_copy",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::_to_copy", &["u8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn to_copy_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_to_copy_full(&t[0], Some(DType::F64), None, None, None, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_to_copy",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::_to_copy", &["i8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn to_copy_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_to_copy_full(&t[0], Some(DType::F64), None, None, None, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_to_copy",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::_to_copy", &["i16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn to_copy_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_to_copy_full(&t[0], Some(DType::F64), None, None, None, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_to_copy",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::_to_copy", &["i32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn to_copy_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_to_copy_full(&t[0], Some(DType::F64), None, None, None, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_to_copy",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::_to_copy", &["i64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn to_copy_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_to_copy_full(&t[0], Some(DType::F64), None, None, None, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_to_copy",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::_to_copy", &["f16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn to_copy_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_to_copy_full(&t[0], Some(DType::F64), None, None, None, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_to_copy",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::_to_copy", &["bf16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn to_copy_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_to_copy_full(&t[0], Some(DType::F64), None, None, None, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_to_copy",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::_to_copy", &["f32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn to_copy_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_to_copy_full(&t[0], Some(DType::F64), None, None, None, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_to_copy",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    check_sample("aten::_to_copy", &["f64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn to_copy_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_to_copy_full(&t[0], Some(DType::I64), None, None, None, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_to_copy",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("dtype".to_string(), Value::DType(DType::I64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::_to_copy", &["f32[]"], typed, boxed, checks);
+}
+
+#[test]
 fn copy_inplace_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::copy_(&t[0], &t[1], false)?;
@@ -2389,6 +9892,226 @@ fn copy_inplace_sample_1() {
         gradgradcheck: false,
     };
     check_sample("aten::copy_", &["i32[3]", "f64[3]"], typed, boxed, checks);
+}
+
+#[test]
+fn copy_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::copy_(&t[0], &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::copy_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::copy_", &["bool[2,3]", "f64[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn copy_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::copy_(&t[0], &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::copy_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::copy_", &["u8[2,3]", "f64[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn copy_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::copy_(&t[0], &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::copy_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::copy_", &["i8[2,3]", "f64[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn copy_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::copy_(&t[0], &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::copy_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::copy_", &["i16[2,3]", "f64[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn copy_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::copy_(&t[0], &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::copy_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::copy_", &["i32[2,3]", "f64[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn copy_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::copy_(&t[0], &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::copy_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::copy_", &["i64[2,3]", "f64[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn copy_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::copy_(&t[0], &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::copy_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::copy_", &["f16[2,3]", "f64[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn copy_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::copy_(&t[0], &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::copy_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::copy_", &["bf16[2,3]", "f64[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn copy_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::copy_(&t[0], &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::copy_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::copy_", &["f32[2,3]", "f64[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn copy_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::copy_(&t[0], &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::copy_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::copy_", &["f64[2,3]", "f64[3]:step"], typed, boxed, checks);
+}
+
+#[test]
+fn copy_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::copy_(&t[0], &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::copy_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::copy_", &["f64[0]", "f64[0]"], typed, boxed, checks);
 }
 
 #[test]
@@ -2432,6 +10155,226 @@ fn fill_scalar_inplace_sample_1() {
 }
 
 #[test]
+fn fill_scalar_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::fill_.Scalar", &["bool[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn fill_scalar_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::fill_.Scalar", &["u8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn fill_scalar_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::fill_.Scalar", &["i8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn fill_scalar_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::fill_.Scalar", &["i16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn fill_scalar_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::fill_.Scalar", &["i32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn fill_scalar_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::fill_.Scalar", &["i64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn fill_scalar_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::fill_.Scalar", &["f16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn fill_scalar_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::fill_.Scalar", &["bf16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn fill_scalar_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::fill_.Scalar", &["f32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn fill_scalar_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::fill_.Scalar", &["f64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn fill_scalar_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill_(&t[0], Scalar::Float(-2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::fill_.Scalar", &["f64[]"], typed, boxed, checks);
+}
+
+#[test]
 fn zero_inplace_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::zero_(&t[0])?;
@@ -2459,6 +10402,171 @@ fn zero_inplace_sample_1() {
         gradgradcheck: false,
     };
     check_sample("aten::zero_", &["bool[2]"], typed, boxed, checks);
+}
+
+#[test]
+fn zero_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zero_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zero_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zero_", &["bool[2,3]:offset"], typed, boxed, checks);
+}
+
+#[test]
+fn zero_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zero_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zero_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zero_", &["u8[2,3]:offset"], typed, boxed, checks);
+}
+
+#[test]
+fn zero_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zero_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zero_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zero_", &["i8[2,3]:offset"], typed, boxed, checks);
+}
+
+#[test]
+fn zero_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zero_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zero_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zero_", &["i16[2,3]:offset"], typed, boxed, checks);
+}
+
+#[test]
+fn zero_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zero_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zero_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zero_", &["i32[2,3]:offset"], typed, boxed, checks);
+}
+
+#[test]
+fn zero_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zero_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zero_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zero_", &["i64[2,3]:offset"], typed, boxed, checks);
+}
+
+#[test]
+fn zero_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zero_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zero_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zero_", &["f16[2,3]:offset"], typed, boxed, checks);
+}
+
+#[test]
+fn zero_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zero_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zero_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zero_", &["bf16[2,3]:offset"], typed, boxed, checks);
+}
+
+#[test]
+fn zero_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zero_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zero_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zero_", &["f32[2,3]:offset"], typed, boxed, checks);
+}
+
+#[test]
+fn zero_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zero_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zero_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zero_", &["f64[2,3]:offset"], typed, boxed, checks);
+}
+
+#[test]
+fn zero_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zero_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::zero_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zero_", &["f64[0,2]"], typed, boxed, checks);
 }
 
 #[test]
@@ -2649,6 +10757,26 @@ fn empty_memory_format_sample_1() {
 }
 
 #[test]
+fn empty_memory_format_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_full(&[2, 2], Some(DType::F64), None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::empty.memory_format",
+            vec![Value::IntList(vec![2, 2])],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::empty.memory_format", &[], typed, boxed, checks);
+}
+
+#[test]
 fn arange_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::arange_full(Scalar::Int(5), None, None, None, None)?;
@@ -2734,6 +10862,22 @@ fn arange_start_sample_1() {
 }
 
 #[test]
+fn arange_start_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::arange_start_full(Scalar::Int(3), Scalar::Int(3), None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::arange.start", vec![Value::Int(3), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::arange.start", &[], typed, boxed, checks);
+}
+
+#[test]
 fn arange_start_step_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::arange_start_step_full(Scalar::Int(0), Scalar::Int(10), Scalar::Int(3), None, None, None, None)?;
@@ -2782,6 +10926,34 @@ fn arange_start_step_sample_1() {
 }
 
 #[test]
+fn arange_start_step_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::arange_start_step_full(
+            Scalar::Float(0.0),
+            Scalar::Float(1.0),
+            Scalar::Float(0.25),
+            Some(DType::F64),
+            None,
+            None,
+            None,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::arange.start_step",
+            vec![Value::Float(0.0), Value::Float(1.0), Value::Float(0.25)],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::arange.start_step", &[], typed, boxed, checks);
+}
+
+#[test]
 fn zeros_like_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::zeros_like_full(&t[0], None, None, None, None, None)?;
@@ -2818,6 +10990,182 @@ fn zeros_like_sample_1() {
 }
 
 #[test]
+fn zeros_like_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zeros_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::zeros_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zeros_like", &["bool[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn zeros_like_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zeros_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::zeros_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zeros_like", &["u8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn zeros_like_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zeros_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::zeros_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zeros_like", &["i8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn zeros_like_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zeros_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::zeros_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zeros_like", &["i16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn zeros_like_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zeros_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::zeros_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zeros_like", &["i32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn zeros_like_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zeros_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::zeros_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zeros_like", &["i64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn zeros_like_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zeros_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::zeros_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zeros_like", &["f16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn zeros_like_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zeros_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::zeros_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zeros_like", &["bf16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn zeros_like_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zeros_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::zeros_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zeros_like", &["f32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn zeros_like_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zeros_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::zeros_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zeros_like", &["f64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn zeros_like_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::zeros_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::zeros_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::zeros_like", &["f64[0,2]"], typed, boxed, checks);
+}
+
+#[test]
 fn ones_like_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
@@ -2850,6 +11198,182 @@ fn ones_like_sample_1() {
 }
 
 #[test]
+fn ones_like_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::ones_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::ones_like", &["bool[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn ones_like_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::ones_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::ones_like", &["u8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn ones_like_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::ones_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::ones_like", &["i8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn ones_like_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::ones_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::ones_like", &["i16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn ones_like_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::ones_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::ones_like", &["i32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn ones_like_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::ones_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::ones_like", &["i64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn ones_like_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::ones_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::ones_like", &["f16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn ones_like_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::ones_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::ones_like", &["bf16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn ones_like_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::ones_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::ones_like", &["f32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn ones_like_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::ones_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::ones_like", &["f64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn ones_like_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ones_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::ones_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::ones_like", &["f64[0,2]"], typed, boxed, checks);
+}
+
+#[test]
 fn empty_like_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
@@ -2879,4 +11403,180 @@ fn empty_like_sample_1() {
         gradgradcheck: false,
     };
     check_sample("aten::empty_like", &["i64[2]"], typed, boxed, checks);
+}
+
+#[test]
+fn empty_like_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::empty_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::empty_like", &["bool[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn empty_like_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::empty_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::empty_like", &["u8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn empty_like_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::empty_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::empty_like", &["i8[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn empty_like_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::empty_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::empty_like", &["i16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn empty_like_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::empty_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::empty_like", &["i32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn empty_like_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::empty_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::empty_like", &["i64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn empty_like_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::empty_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::empty_like", &["f16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn empty_like_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::empty_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::empty_like", &["bf16[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn empty_like_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::empty_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::empty_like", &["f32[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn empty_like_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::empty_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::empty_like", &["f64[2,3]:t"], typed, boxed, checks);
+}
+
+#[test]
+fn empty_like_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_like_full(&t[0], None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::empty_like", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    check_sample("aten::empty_like", &["f64[0,2]"], typed, boxed, checks);
 }

@@ -136,15 +136,19 @@ fn view_sample_0_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -166,15 +170,19 @@ fn view_sample_1_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -196,15 +204,393 @@ fn view_sample_2_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn view_sample_3_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3]", 0)];
+    let r = ops::view(&t[0], &[3, 2]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn view_sample_4_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]", 0)];
+    let r = ops::view(&t[0], &[3, 2]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn view_sample_5_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]", 0)];
+    let r = ops::view(&t[0], &[3, 2]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn view_sample_6_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]", 0)];
+    let r = ops::view(&t[0], &[3, 2]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn view_sample_7_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]", 0)];
+    let r = ops::view(&t[0], &[3, 2]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn view_sample_8_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]", 0)];
+    let r = ops::view(&t[0], &[3, 2]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn view_sample_9_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]", 0)];
+    let r = ops::view(&t[0], &[3, 2]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn view_sample_10_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]", 0)];
+    let r = ops::view(&t[0], &[3, 2]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn view_sample_11_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]", 0)];
+    let r = ops::view(&t[0], &[3, 2]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn view_sample_12_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]", 0)];
+    let r = ops::view(&t[0], &[3, 2]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn view_sample_13_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,6]:step", 0)];
+    let r = ops::view(&t[0], &[2, 2, 3]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -226,15 +612,19 @@ fn transpose_int_sample_0_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -256,15 +646,19 @@ fn transpose_int_sample_1_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -286,15 +680,359 @@ fn transpose_int_sample_2_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn transpose_int_sample_3_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3]:t", 0)];
+    let r = ops::transpose(&t[0], 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn transpose_int_sample_4_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]:t", 0)];
+    let r = ops::transpose(&t[0], 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn transpose_int_sample_5_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]:t", 0)];
+    let r = ops::transpose(&t[0], 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn transpose_int_sample_6_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]:t", 0)];
+    let r = ops::transpose(&t[0], 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn transpose_int_sample_7_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]:t", 0)];
+    let r = ops::transpose(&t[0], 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn transpose_int_sample_8_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]:t", 0)];
+    let r = ops::transpose(&t[0], 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn transpose_int_sample_9_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]:t", 0)];
+    let r = ops::transpose(&t[0], 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn transpose_int_sample_10_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]:t", 0)];
+    let r = ops::transpose(&t[0], 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn transpose_int_sample_11_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]:t", 0)];
+    let r = ops::transpose(&t[0], 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn transpose_int_sample_12_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]:t", 0)];
+    let r = ops::transpose(&t[0], 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -316,15 +1054,19 @@ fn permute_sample_0_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -346,15 +1088,19 @@ fn permute_sample_1_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -376,15 +1122,359 @@ fn permute_sample_2_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn permute_sample_3_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3,2]", 0)];
+    let r = ops::permute(&t[0], &[1, 2, 0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn permute_sample_4_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3,2]", 0)];
+    let r = ops::permute(&t[0], &[1, 2, 0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn permute_sample_5_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3,2]", 0)];
+    let r = ops::permute(&t[0], &[1, 2, 0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn permute_sample_6_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3,2]", 0)];
+    let r = ops::permute(&t[0], &[1, 2, 0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn permute_sample_7_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3,2]", 0)];
+    let r = ops::permute(&t[0], &[1, 2, 0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn permute_sample_8_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3,2]", 0)];
+    let r = ops::permute(&t[0], &[1, 2, 0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn permute_sample_9_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3,2]", 0)];
+    let r = ops::permute(&t[0], &[1, 2, 0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn permute_sample_10_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3,2]", 0)];
+    let r = ops::permute(&t[0], &[1, 2, 0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn permute_sample_11_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3,2]", 0)];
+    let r = ops::permute(&t[0], &[1, 2, 0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn permute_sample_12_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3,2]", 0)];
+    let r = ops::permute(&t[0], &[1, 2, 0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -406,15 +1496,19 @@ fn expand_sample_0_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -436,15 +1530,19 @@ fn expand_sample_1_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -466,15 +1564,359 @@ fn expand_sample_2_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn expand_sample_3_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[3]:step", 0)];
+    let r = ops::expand_full(&t[0], &[2, 3], false).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn expand_sample_4_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[3]:step", 0)];
+    let r = ops::expand_full(&t[0], &[2, 3], false).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn expand_sample_5_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[3]:step", 0)];
+    let r = ops::expand_full(&t[0], &[2, 3], false).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn expand_sample_6_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[3]:step", 0)];
+    let r = ops::expand_full(&t[0], &[2, 3], false).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn expand_sample_7_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[3]:step", 0)];
+    let r = ops::expand_full(&t[0], &[2, 3], false).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn expand_sample_8_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[3]:step", 0)];
+    let r = ops::expand_full(&t[0], &[2, 3], false).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn expand_sample_9_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[3]:step", 0)];
+    let r = ops::expand_full(&t[0], &[2, 3], false).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn expand_sample_10_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[3]:step", 0)];
+    let r = ops::expand_full(&t[0], &[2, 3], false).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn expand_sample_11_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[3]:step", 0)];
+    let r = ops::expand_full(&t[0], &[2, 3], false).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn expand_sample_12_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3]:step", 0)];
+    let r = ops::expand_full(&t[0], &[2, 3], false).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -496,15 +1938,19 @@ fn unsqueeze_sample_0_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -526,15 +1972,19 @@ fn unsqueeze_sample_1_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -556,15 +2006,359 @@ fn unsqueeze_sample_2_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn unsqueeze_sample_3_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3]", 0)];
+    let r = ops::unsqueeze(&t[0], -3).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn unsqueeze_sample_4_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]", 0)];
+    let r = ops::unsqueeze(&t[0], -3).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn unsqueeze_sample_5_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]", 0)];
+    let r = ops::unsqueeze(&t[0], -3).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn unsqueeze_sample_6_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]", 0)];
+    let r = ops::unsqueeze(&t[0], -3).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn unsqueeze_sample_7_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]", 0)];
+    let r = ops::unsqueeze(&t[0], -3).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn unsqueeze_sample_8_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]", 0)];
+    let r = ops::unsqueeze(&t[0], -3).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn unsqueeze_sample_9_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]", 0)];
+    let r = ops::unsqueeze(&t[0], -3).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn unsqueeze_sample_10_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]", 0)];
+    let r = ops::unsqueeze(&t[0], -3).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn unsqueeze_sample_11_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]", 0)];
+    let r = ops::unsqueeze(&t[0], -3).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn unsqueeze_sample_12_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]", 0)];
+    let r = ops::unsqueeze(&t[0], -3).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -586,15 +2380,19 @@ fn squeeze_sample_0_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -616,15 +2414,19 @@ fn squeeze_sample_1_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -646,15 +2448,359 @@ fn squeeze_sample_2_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_sample_3_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,1,3]:t", 0)];
+    let r = ops::squeeze(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_sample_4_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,1,3]:t", 0)];
+    let r = ops::squeeze(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_sample_5_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,1,3]:t", 0)];
+    let r = ops::squeeze(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_sample_6_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,1,3]:t", 0)];
+    let r = ops::squeeze(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_sample_7_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,1,3]:t", 0)];
+    let r = ops::squeeze(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_sample_8_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,1,3]:t", 0)];
+    let r = ops::squeeze(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_sample_9_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,1,3]:t", 0)];
+    let r = ops::squeeze(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_sample_10_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,1,3]:t", 0)];
+    let r = ops::squeeze(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_sample_11_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,1,3]:t", 0)];
+    let r = ops::squeeze(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_sample_12_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,1,3]:t", 0)];
+    let r = ops::squeeze(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -676,15 +2822,19 @@ fn squeeze_dim_sample_0_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -706,15 +2856,19 @@ fn squeeze_dim_sample_1_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -736,15 +2890,359 @@ fn squeeze_dim_sample_2_aliases_its_input() {
     let before = t[0].version();
     if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
         let _no_grad = tls::no_grad();
-        ops::fill_(&r, 7).unwrap();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
         assert_eq!(
             t[0].version(),
-            before + 1,
+            before + 2,
             "writing through a view bumps the base's version"
         );
-        assert!(
-            t[0].to_f64_vec().contains(&7.0),
-            "a write through the view is visible in its input"
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dim_sample_3_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,1]:t", 0)];
+    let r = ops::squeeze_dim(&t[0], -1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dim_sample_4_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,1]:t", 0)];
+    let r = ops::squeeze_dim(&t[0], -1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dim_sample_5_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,1]:t", 0)];
+    let r = ops::squeeze_dim(&t[0], -1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dim_sample_6_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,1]:t", 0)];
+    let r = ops::squeeze_dim(&t[0], -1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dim_sample_7_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,1]:t", 0)];
+    let r = ops::squeeze_dim(&t[0], -1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dim_sample_8_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,1]:t", 0)];
+    let r = ops::squeeze_dim(&t[0], -1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dim_sample_9_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,1]:t", 0)];
+    let r = ops::squeeze_dim(&t[0], -1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dim_sample_10_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,1]:t", 0)];
+    let r = ops::squeeze_dim(&t[0], -1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dim_sample_11_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,1]:t", 0)];
+    let r = ops::squeeze_dim(&t[0], -1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dim_sample_12_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,1]:t", 0)];
+    let r = ops::squeeze_dim(&t[0], -1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
         );
     }
 }
@@ -752,7 +3250,7 @@ fn squeeze_dim_sample_2_aliases_its_input() {
 #[test]
 fn add_tensor_inplace_sample_0_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0), sample_tensor("f64[4]", 1)];
-    let alias = ops::view(&t[0], &[-1]).unwrap();
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
     let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1)).unwrap();
     assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
@@ -767,7 +3265,7 @@ fn add_tensor_inplace_sample_0_bumps_version_once() {
 #[test]
 fn add_tensor_inplace_sample_1_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]", 0), sample_tensor("i64[]", 1)];
-    let alias = ops::view(&t[0], &[-1]).unwrap();
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
     let r = ops::add_full_(&t[0], &t[1], Scalar::Int(2)).unwrap();
     assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
@@ -780,9 +3278,189 @@ fn add_tensor_inplace_sample_1_bumps_version_once() {
 }
 
 #[test]
+fn add_tensor_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3]", 0), sample_tensor("bool[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn add_tensor_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]", 0), sample_tensor("u8[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn add_tensor_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]", 0), sample_tensor("i8[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn add_tensor_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]", 0), sample_tensor("i16[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn add_tensor_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]", 0), sample_tensor("i32[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn add_tensor_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]", 0), sample_tensor("i64[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn add_tensor_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]", 0), sample_tensor("f16[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn add_tensor_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]", 0), sample_tensor("bf16[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn add_tensor_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]", 0), sample_tensor("f32[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn add_tensor_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]", 0), sample_tensor("f64[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn add_tensor_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0), sample_tensor("f64[]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn add_tensor_inplace_sample_14_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,2]:t", 0), sample_tensor("f64[2]:step", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::add_full_(&t[0], &t[1], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
 fn mul_tensor_inplace_sample_0_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0), sample_tensor("f64[4]", 1)];
-    let alias = ops::view(&t[0], &[-1]).unwrap();
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
     let r = ops::mul_(&t[0], &t[1]).unwrap();
     assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
@@ -797,7 +3475,172 @@ fn mul_tensor_inplace_sample_0_bumps_version_once() {
 #[test]
 fn mul_tensor_inplace_sample_1_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("i32[3]", 0), sample_tensor("i32[3]", 1)];
-    let alias = ops::view(&t[0], &[-1]).unwrap();
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::mul_(&t[0], &t[1]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn mul_tensor_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3]", 0), sample_tensor("bool[2,3]:t", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::mul_(&t[0], &t[1]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn mul_tensor_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]", 0), sample_tensor("u8[2,3]:t", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::mul_(&t[0], &t[1]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn mul_tensor_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]", 0), sample_tensor("i8[2,3]:t", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::mul_(&t[0], &t[1]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn mul_tensor_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]", 0), sample_tensor("i16[2,3]:t", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::mul_(&t[0], &t[1]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn mul_tensor_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]", 0), sample_tensor("i32[2,3]:t", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::mul_(&t[0], &t[1]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn mul_tensor_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]", 0), sample_tensor("i64[2,3]:t", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::mul_(&t[0], &t[1]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn mul_tensor_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]", 0), sample_tensor("f16[2,3]:t", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::mul_(&t[0], &t[1]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn mul_tensor_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]", 0), sample_tensor("bf16[2,3]:t", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::mul_(&t[0], &t[1]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn mul_tensor_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]", 0), sample_tensor("f32[2,3]:t", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::mul_(&t[0], &t[1]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn mul_tensor_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]", 0), sample_tensor("f64[2,3]:t", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::mul_(&t[0], &t[1]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn mul_tensor_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0), sample_tensor("f64[]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
     let r = ops::mul_(&t[0], &t[1]).unwrap();
     assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
@@ -812,7 +3655,7 @@ fn mul_tensor_inplace_sample_1_bumps_version_once() {
 #[test]
 fn copy_inplace_sample_0_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0), sample_tensor("f64[4]", 1)];
-    let alias = ops::view(&t[0], &[-1]).unwrap();
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
     let r = ops::copy_(&t[0], &t[1], false).unwrap();
     assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
@@ -827,7 +3670,172 @@ fn copy_inplace_sample_0_bumps_version_once() {
 #[test]
 fn copy_inplace_sample_1_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("i32[3]", 0), sample_tensor("f64[3]", 1)];
-    let alias = ops::view(&t[0], &[-1]).unwrap();
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::copy_(&t[0], &t[1], false).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn copy_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3]", 0), sample_tensor("f64[3]:step", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::copy_(&t[0], &t[1], false).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn copy_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]", 0), sample_tensor("f64[3]:step", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::copy_(&t[0], &t[1], false).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn copy_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]", 0), sample_tensor("f64[3]:step", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::copy_(&t[0], &t[1], false).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn copy_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]", 0), sample_tensor("f64[3]:step", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::copy_(&t[0], &t[1], false).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn copy_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]", 0), sample_tensor("f64[3]:step", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::copy_(&t[0], &t[1], false).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn copy_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]", 0), sample_tensor("f64[3]:step", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::copy_(&t[0], &t[1], false).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn copy_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]", 0), sample_tensor("f64[3]:step", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::copy_(&t[0], &t[1], false).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn copy_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]", 0), sample_tensor("f64[3]:step", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::copy_(&t[0], &t[1], false).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn copy_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]", 0), sample_tensor("f64[3]:step", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::copy_(&t[0], &t[1], false).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn copy_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]", 0), sample_tensor("f64[3]:step", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::copy_(&t[0], &t[1], false).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn copy_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[0]", 0), sample_tensor("f64[0]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
     let r = ops::copy_(&t[0], &t[1], false).unwrap();
     assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
@@ -842,7 +3850,7 @@ fn copy_inplace_sample_1_bumps_version_once() {
 #[test]
 fn fill_scalar_inplace_sample_0_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
-    let alias = ops::view(&t[0], &[-1]).unwrap();
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
     let r = ops::fill_(&t[0], Scalar::Float(2.5)).unwrap();
     assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
@@ -857,7 +3865,7 @@ fn fill_scalar_inplace_sample_0_bumps_version_once() {
 #[test]
 fn fill_scalar_inplace_sample_1_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("i64[3]", 0)];
-    let alias = ops::view(&t[0], &[-1]).unwrap();
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
     let r = ops::fill_(&t[0], Scalar::Int(7)).unwrap();
     assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
@@ -870,9 +3878,174 @@ fn fill_scalar_inplace_sample_1_bumps_version_once() {
 }
 
 #[test]
+fn fill_scalar_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::fill_(&t[0], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn fill_scalar_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::fill_(&t[0], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn fill_scalar_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::fill_(&t[0], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn fill_scalar_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::fill_(&t[0], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn fill_scalar_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::fill_(&t[0], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn fill_scalar_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::fill_(&t[0], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn fill_scalar_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::fill_(&t[0], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn fill_scalar_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::fill_(&t[0], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn fill_scalar_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::fill_(&t[0], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn fill_scalar_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::fill_(&t[0], Scalar::Int(1)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn fill_scalar_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::fill_(&t[0], Scalar::Float(-2.5)).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
 fn zero_inplace_sample_0_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
-    let alias = ops::view(&t[0], &[-1]).unwrap();
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
     let r = ops::zero_(&t[0]).unwrap();
     assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
@@ -887,7 +4060,172 @@ fn zero_inplace_sample_0_bumps_version_once() {
 #[test]
 fn zero_inplace_sample_1_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("bool[2]", 0)];
-    let alias = ops::view(&t[0], &[-1]).unwrap();
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::zero_(&t[0]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn zero_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3]:offset", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::zero_(&t[0]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn zero_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]:offset", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::zero_(&t[0]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn zero_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]:offset", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::zero_(&t[0]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn zero_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]:offset", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::zero_(&t[0]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn zero_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]:offset", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::zero_(&t[0]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn zero_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]:offset", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::zero_(&t[0]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn zero_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]:offset", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::zero_(&t[0]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn zero_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]:offset", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::zero_(&t[0]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn zero_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]:offset", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::zero_(&t[0]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn zero_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]:offset", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::zero_(&t[0]).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn zero_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[0,2]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
     let r = ops::zero_(&t[0]).unwrap();
     assert!(r.is_same(&t[0]), "an in-place op returns its self argument");

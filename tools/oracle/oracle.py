@@ -1,0 +1,532 @@
+#!/usr/bin/env python3
+"""PyTorch oracle: regenerates tests/fixtures/oracle/*.toml from schema/ops.toml.
+
+Implements tools/oracle/FORMAT.md with real PyTorch. Never run in CI; run it
+through tools/oracle/regen.sh. Usage:
+
+    python tools/oracle/oracle.py [--only OP_QUALIFIED_NAME ...]
+
+where OP_QUALIFIED_NAME is e.g. `add.Tensor`, `neg` or `aten::add.Tensor`.
+"""
+
+import argparse
+import math
+import os
+import re
+import sys
+import tomllib
+
+import torch
+
+TORCH_VERSION = "2.15.0"  # keep in sync with regen.sh
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCHEMA = os.path.join(ROOT, "schema", "ops.toml")
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "oracle")
+
+# Whether a sample's `error = "KIND"` stays in the fixture's `spec` (FORMAT.md
+# §4: "the expanded sample"). Flip here if the Rust side compares without it.
+SPEC_INCLUDES_ERROR = True
+
+SHORT_DTYPES = {
+    "bool": torch.bool,
+    "u8": torch.uint8,
+    "i8": torch.int8,
+    "i16": torch.int16,
+    "i32": torch.int32,
+    "i64": torch.int64,
+    "f16": torch.float16,
+    "bf16": torch.bfloat16,
+    "f32": torch.float32,
+    "f64": torch.float64,
+}
+LONG_DTYPES = {str(d).removeprefix("torch."): d for d in SHORT_DTYPES.values()}
+FLOAT_DTYPES = {torch.float16, torch.bfloat16, torch.float32, torch.float64}
+LAYOUT_FLAGS = ("t", "step", "offset", "expand")
+RANGE_RE = re.compile(r"^range\((-?\d+),(-?\d+)\)$")
+
+
+class SchemaError(Exception):
+    """A problem in schema/ops.toml (or something this oracle cannot express)."""
+
+
+# ---------------------------------------------------------------- signatures
+
+
+def split_top(text, sep=","):
+    """Splits on `sep` outside brackets, parentheses and quotes."""
+    parts, depth, quote, cur = [], 0, None, []
+    for ch in text:
+        if quote:
+            cur.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append("".join(cur).strip())
+            cur = []
+            continue
+        cur.append(ch)
+    if "".join(cur).strip():
+        parts.append("".join(cur).strip())
+    return parts
+
+
+class Arg:
+    def __init__(self, text, kwarg_only):
+        decl = text.split("=", 1)[0].strip()
+        ty, name = decl.rsplit(None, 1)
+        self.name = name
+        self.kwarg_only = kwarg_only
+        self.type = ty
+        base = re.sub(r"\([^)]*\)", "", ty)  # drop alias annotations
+        self.optional = base.endswith("?")
+        base = base.rstrip("?")
+        m = re.match(r"^(\w+)(\[\d*\])?(\?)?$", base)
+        if not m:
+            raise SchemaError(f"cannot parse argument type `{ty}`")
+        self.base = m.group(1)
+        self.is_list = m.group(2) is not None
+        self.is_tensor = self.base == "Tensor"
+
+
+class Signature:
+    def __init__(self, text):
+        m = re.match(r"^\s*([\w]+)(?:\.([\w]+))?\s*\((.*)\)\s*->\s*(.*)$", text, re.S)
+        if not m:
+            raise SchemaError(f"cannot parse signature `{text}`")
+        self.name, self.overload = m.group(1), m.group(2) or ""
+        self.qualified = f"{self.name}.{self.overload}" if self.overload else self.name
+        self.args = []
+        kwarg_only = False
+        for part in split_top(m.group(3)):
+            if part == "*":
+                kwarg_only = True
+                continue
+            self.args.append(Arg(part, kwarg_only))
+
+    def packet(self):
+        try:
+            return getattr(getattr(torch.ops.aten, self.name), self.overload or "default")
+        except AttributeError as e:
+            raise SchemaError(f"torch has no aten::{self.qualified}") from e
+
+
+# ------------------------------------------------------------------- samples
+
+
+def expand_samples(op, sig):
+    """FORMAT.md §1: one sample per claimed dtype for samples using `*`."""
+    dtypes = op.get("dtypes", [])
+    for d in dtypes:
+        if d not in SHORT_DTYPES:
+            raise SchemaError(f"{sig.qualified}: claimed dtype `{d}` is not one of {list(SHORT_DTYPES)}")
+    tensor_args = {a.name for a in sig.args if a.is_tensor}
+
+    def specs_of(sample):
+        for k, v in sample.items():
+            if k in tensor_args:
+                yield from (v if isinstance(v, list) else [v])
+
+    out = []
+    for i, sample in enumerate(op.get("samples", [])):
+        for k in sample:
+            if k != "error" and k not in {a.name for a in sig.args}:
+                raise SchemaError(f"{sig.qualified}: sample {i}: `{k}` is not an argument")
+        if not any(isinstance(s, str) and s.startswith("*") for s in specs_of(sample)):
+            out.append(sample)
+            continue
+        if not dtypes:
+            raise SchemaError(f"{sig.qualified}: sample {i} uses `*` but the op claims no `dtypes`")
+        for d in dtypes:
+
+            def sub(k, v):
+                if k not in tensor_args:
+                    return v
+                if isinstance(v, list):
+                    return [d + s[1:] if isinstance(s, str) and s.startswith("*") else s for s in v]
+                return d + v[1:] if isinstance(v, str) and v.startswith("*") else v
+
+            out.append({k: sub(k, v) for k, v in sample.items()})
+    return out
+
+
+def parse_spec(spec):
+    """`f64[3,4]:t:positive` -> (dtype, sizes, layout, domain)."""
+    head, *flags = spec.split(":")
+    m = re.match(r"^([\w*]+)\[([\d,\s]*)\]$", head)
+    if not m:
+        raise SchemaError(f"bad tensor spec `{spec}`")
+    name = m.group(1)
+    dtype = SHORT_DTYPES.get(name) or LONG_DTYPES.get(name)
+    if dtype is None:
+        raise SchemaError(f"tensor spec `{spec}`: unknown dtype `{name}`")
+    sizes = [int(s) for s in m.group(2).split(",") if s.strip()]
+    layout = domain = None
+    for f in flags:
+        if f in LAYOUT_FLAGS:
+            if layout:
+                raise SchemaError(f"tensor spec `{spec}`: at most one layout flag")
+            layout = f
+        elif f == "positive" or RANGE_RE.match(f):
+            if domain:
+                raise SchemaError(f"tensor spec `{spec}`: at most one domain flag")
+            domain = f
+        else:
+            raise SchemaError(f"tensor spec `{spec}`: unknown flag `{f}`")
+    need = {"t": 2, "step": 1, "expand": 1}.get(layout, 0)
+    if len(sizes) < need:
+        raise SchemaError(f"tensor spec `{spec}`: layout `{layout}` needs at least {need} dims")
+    return dtype, sizes, layout, domain
+
+
+def contiguous_strides(sizes):
+    strides, acc = [], 1
+    for s in reversed(sizes):
+        strides.append(acc)
+        acc *= max(s, 1)
+    return list(reversed(strides))
+
+
+def prod(xs):
+    p = 1
+    for x in xs:
+        p *= x
+    return p
+
+
+def storage_values(n, dtype, seed, domain):
+    """FORMAT.md §3: the first `n` storage elements, converted with `.to(dtype)`."""
+    js = range(n)
+    rng = RANGE_RE.match(domain) if domain else None
+    if rng:
+        # Documented for integer dtypes; applied verbatim to every dtype.
+        lo, hi = int(rng.group(1)), int(rng.group(2))
+        if hi <= lo:
+            raise SchemaError(f"empty range `{domain}`")
+        vals, base = [lo + ((j * 3 + seed) % (hi - lo)) for j in js], torch.int64
+    elif dtype in FLOAT_DTYPES:
+        vals = []
+        for j in js:
+            frac = ((j * 7919 + seed * 104729 + 1) % 1000) / 1000 + 0.0005
+            vals.append(0.5 + 2 * frac if domain == "positive" else -2 + 4 * frac)
+        base = torch.float64
+    elif dtype == torch.bool:
+        vals, base = [(j + seed) % 2 == 1 for j in js], torch.bool
+    elif dtype == torch.uint8:
+        vals, base = [(j * 3 + seed) % 5 + (1 if domain == "positive" else 0) for j in js], torch.int64
+    else:
+        vals = [((j * 3 + seed) % 7) - 3 for j in js]
+        if domain == "positive":
+            vals = [abs(v) + 1 for v in vals]
+        base = torch.int64
+    return torch.tensor(vals, dtype=base).to(dtype)
+
+
+def build_tensor(spec, seed):
+    """FORMAT.md §2: the strided view of a freshly built storage."""
+    dtype, sizes, layout, domain = parse_spec(spec)
+    n, nd = prod(sizes), len(sizes)
+    if layout == "t":
+        stored = sizes[:-2] + [sizes[-1], sizes[-2]]
+        st = contiguous_strides(stored)
+        st[-1], st[-2] = st[-2], st[-1]
+        alloc, offset = n, 0
+    elif layout == "step":
+        wide = sizes[:-1] + [sizes[-1] * 2]
+        st = contiguous_strides(wide)
+        st[-1] = 2
+        alloc, offset = prod(wide), 0
+    elif layout == "offset":
+        st, alloc, offset = contiguous_strides(sizes), n + 3, 3
+    elif layout == "expand":
+        one = [1] + sizes[1:]
+        st = contiguous_strides(one)
+        st[0] = 0
+        alloc, offset = prod(one), 0
+    else:
+        st, alloc, offset = contiguous_strides(sizes), n, 0
+    assert nd == len(st)
+    storage = storage_values(alloc, dtype, seed, domain)
+    return torch.as_strided(storage, sizes, st, offset)
+
+
+def to_dtype(name):
+    d = LONG_DTYPES.get(name) or SHORT_DTYPES.get(name)
+    if d is None:
+        raise SchemaError(f"unknown dtype name `{name}`")
+    return d
+
+
+def build_args(sig, sample, leaves):
+    """Returns (args, kwargs, tensors) where tensors is [(arg name, tensor)] in
+    signature order (the seeds). With `leaves`, floating tensors require grad."""
+    tensors = []
+
+    def make(spec):
+        t = build_tensor(spec, len(tensors))
+        if leaves and t.dtype in FLOAT_DTYPES:
+            t = t.detach().requires_grad_()
+        return t
+
+    values = {}
+    for a in sig.args:
+        if a.name not in sample:
+            continue
+        v = sample[a.name]
+        if a.is_tensor:
+            if a.is_list:
+                if not isinstance(v, list):
+                    raise SchemaError(f"`{a.name}` needs a list of tensor specs")
+                ts = []
+                for i, s in enumerate(v):
+                    ts.append(make(s))
+                    tensors.append((f"{a.name}[{i}]", ts[-1]))
+                v = ts
+            else:
+                v = make(v)
+                tensors.append((a.name, v))
+        elif a.base == "ScalarType":
+            v = to_dtype(v)
+        elif a.base in ("Layout", "MemoryFormat"):
+            v = getattr(torch, v)
+        elif a.base == "Device":
+            v = torch.device(v)
+        elif a.base == "float" and not a.is_list and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        values[a.name] = v
+    args, kwargs, positional = [], {}, True
+    for a in sig.args:
+        if a.name not in values:
+            positional = False
+            continue
+        if positional and not a.kwarg_only:
+            args.append(values[a.name])
+        else:
+            kwargs[a.name] = values[a.name]
+    return args, kwargs, tensors
+
+
+def outputs_of(sig, result):
+    outs = list(result) if isinstance(result, (tuple, list)) else [result]
+    for o in outs:
+        if not isinstance(o, torch.Tensor):
+            raise SchemaError(f"{sig.qualified}: returns a {type(o).__name__}; fixtures record only tensors")
+    return outs
+
+
+def same_storage(a, b):
+    sa, sb = a.untyped_storage(), b.untyped_storage()
+    # Empty storages all have data_ptr 0; the StorageImpl identity tells them apart.
+    return sa._cdata == sb._cdata or (sa.data_ptr() != 0 and sa.data_ptr() == sb.data_ptr())
+
+
+def flat_values(t):
+    t = t.detach()
+    if t.dtype in FLOAT_DTYPES:
+        t = t.double()
+    return t.contiguous().reshape(-1).tolist()
+
+
+def upstream(shape, dtype, k):
+    n = prod(shape)
+    return storage_values(n, torch.float64, 100 + k, None).to(dtype).reshape(shape)
+
+
+# --------------------------------------------------------------- TOML writer
+
+
+def toml_str(s):
+    out = ['"']
+    for ch in s:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def toml_key(k):
+    return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else toml_str(k)
+
+
+def toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        return repr(v)  # shortest round-trip; inf/-inf are valid TOML
+    if isinstance(v, str):
+        return toml_str(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        if not v:
+            return "{}"
+        return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(v[k])}" for k in sorted(v)) + " }"
+    raise TypeError(f"cannot write {v!r} as TOML")
+
+
+# ----------------------------------------------------------------------- run
+
+
+def tensor_entry(t, tensors, with_values):
+    alias = next((i for i, (_, x) in enumerate(tensors) if same_storage(t, x)), -1)
+    entry = [
+        ("dtype", str(t.dtype).removeprefix("torch.")),
+        ("shape", list(t.shape)),
+        ("strides", list(t.stride())),
+        ("storage_offset", t.storage_offset()),
+        ("aliases", alias),
+    ]
+    if with_values:
+        entry.append(("values", flat_values(t)))
+    return entry
+
+
+def run_sample(op, sig, sample, index, notes):
+    """Returns the fixture lines of one expanded sample."""
+    qn = sig.qualified
+    fn = sig.packet()
+    spec = dict(sample)
+    if not SPEC_INCLUDES_ERROR:
+        spec.pop("error", None)
+    lines = ["", "[[sample]]", f"spec = {toml_value(spec)}"]
+    call = {k: v for k, v in sample.items() if k != "error"}
+    args, kwargs, tensors = build_args(sig, call, leaves=False)
+    try:
+        result = fn(*args, **kwargs)
+    except Exception as e:  # noqa: BLE001 - any torch error is a fixture
+        if "error" not in sample and not op.get("errors_expected", False):
+            notes.append(f"{qn} sample {index}: torch raised {type(e).__name__} (no `error` declared): {str(e).splitlines()[0][:160]}")
+        lines.append(f"error = {toml_str(type(e).__name__)}")
+        return lines
+    if "error" in sample:
+        raise SchemaError(f"{qn} sample {index} {sample}: declares error = {sample['error']!r} but torch did not raise")
+    outs = outputs_of(sig, result)
+    with_values = "uninitialized_output" not in op.get("tags", [])
+    for o in outs:
+        lines.append("")
+        lines.append("[[sample.output]]")
+        lines.extend(f"{k} = {toml_value(v)}" for k, v in tensor_entry(o, tensors, with_values))
+
+    differentiable = op.get("differentiable", True) and not sig.name.endswith("_")
+    if not differentiable:
+        return lines
+    args, kwargs, tensors = build_args(sig, call, leaves=True)
+    leaves = [(n, t) for n, t in tensors if t.requires_grad]
+    if not leaves:
+        return lines
+    try:
+        outs = outputs_of(sig, fn(*args, **kwargs))
+        diff = [(k, o) for k, o in enumerate(outs) if o.dtype in FLOAT_DTYPES and o.requires_grad]
+        if not diff:
+            return lines
+        grads = torch.autograd.grad(
+            [o for _, o in diff],
+            [t for _, t in leaves],
+            [upstream(list(o.shape), o.dtype, k) for k, o in diff],
+            allow_unused=True,
+        )
+    except SchemaError:
+        raise
+    except Exception as e:
+        raise SchemaError(f"{qn} sample {index}: gradient run failed ({type(e).__name__}: {e}); mark the op `differentiable = false`?") from e
+    for (name, _), g in zip(leaves, grads):
+        if g is None:
+            continue
+        lines += [
+            "",
+            "[[sample.grad]]",
+            f"input = {toml_str(name)}",
+            f"dtype = {toml_str(str(g.dtype).removeprefix('torch.'))}",
+            f"shape = {toml_value(list(g.shape))}",
+            f"values = {toml_value(flat_values(g))}",
+        ]
+    return lines
+
+
+def fixture_name(sig):
+    return f"{sig.qualified}.toml"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", metavar="OP_QUALIFIED_NAME", help="regenerate only these overloads")
+    opts = parser.parse_args()
+
+    version = torch.__version__.split("+")[0]
+    if version != TORCH_VERSION:
+        sys.exit(f"oracle.py: torch {torch.__version__} is installed, fixtures need {TORCH_VERSION} (use tools/oracle/regen.sh)")
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+
+    with open(SCHEMA, "rb") as f:
+        schema = tomllib.load(f)
+    ops = [(op, Signature(op["signature"])) for op in schema.get("op", [])]
+    known = {sig.qualified for _, sig in ops}
+    only = None
+    if opts.only:
+        only = {o.removeprefix("aten::") for o in opts.only}
+        missing = sorted(only - known)
+        if missing:
+            sys.exit(f"oracle.py: not in schema/ops.toml: {', '.join(missing)}")
+
+    os.makedirs(FIXTURES, exist_ok=True)
+    wanted = {fixture_name(sig) for _, sig in ops}
+    for f in sorted(os.listdir(FIXTURES)):
+        if f.endswith(".toml") and f not in wanted:
+            os.remove(os.path.join(FIXTURES, f))
+            print(f"removed {f} (no such op)")
+
+    notes, total = [], 0
+    try:
+        for op, sig in ops:
+            if only is not None and sig.qualified not in only:
+                continue
+            samples = expand_samples(op, sig)
+            lines = [f"op = {toml_str('aten::' + sig.qualified)}", f"torch = {toml_str(TORCH_VERSION)}"]
+            errors = grads = 0
+            for i, sample in enumerate(samples):
+                sl = run_sample(op, sig, sample, i, notes)
+                errors += any(line.startswith("error = ") for line in sl)
+                grads += sum(line == "[[sample.grad]]" for line in sl)
+                lines += sl
+            text = "\n".join(lines) + "\n"
+            path = os.path.join(FIXTURES, fixture_name(sig))
+            old = None
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as f:
+                    old = f.read()
+            if old != text:
+                with open(path, "w", encoding="utf-8", newline="\n") as f:
+                    f.write(text)
+            total += len(samples)
+            state = "unchanged" if old == text else "written"
+            print(f"{sig.qualified:24} {len(samples):3} samples  {errors:2} errors  {grads:3} grads  {state}")
+    except SchemaError as e:
+        sys.exit(f"oracle.py: schema problem: {e}")
+    print(f"{total} samples")
+    for n in notes:
+        print(f"note: {n}")
+
+
+if __name__ == "__main__":
+    main()
