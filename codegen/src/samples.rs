@@ -194,9 +194,7 @@ pub fn check_coverage(op: &OpModel, samples: &[Sample], dtypes: &[String], edge_
     }
     let edge = specs.iter().any(|s| s.sizes.is_empty() || s.sizes.contains(&0));
     if takes_tensors && !edge && !edge_exempt {
-        return Err(format!(
-            "needs a sample with a 0-dim or size-0 input, or `edge_case_exempt = \"reason\"`"
-        ));
+        return Err("needs a sample with a 0-dim or size-0 input, or `edge_case_exempt = \"reason\"`".to_string());
     }
     for d in dtypes {
         if !specs.iter().any(|s| &s.dtype == d) {
