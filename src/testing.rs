@@ -51,38 +51,49 @@ fn dtype_of(name: &str) -> Option<DType> {
     })
 }
 
-fn values_tensor(n: usize, dtype: DType, seed: usize, positive: bool) -> Tensor {
+/// The value domain of a sample tensor.
+#[derive(Clone, Copy, PartialEq)]
+enum Domain {
+    Default,
+    Positive,
+    Range(i64, i64),
+}
+
+fn values_tensor(n: usize, dtype: DType, seed: usize, domain: Domain) -> Tensor {
     let vals: Vec<f64> = (0..n)
-        .map(|i| {
-            let v = sample_value(i, seed, positive);
-            match dtype {
-                DType::Bool => ((i + seed) % 2) as f64,
-                DType::U8 => ((i * 3 + seed) % 5) as f64 + if positive { 1.0 } else { 0.0 },
-                d if d.is_integral(false) => {
-                    let x = ((i * 3 + seed) % 7) as f64 - 3.0;
-                    if positive {
-                        x.abs() + 1.0
-                    } else {
-                        x
-                    }
+        .map(|i| match (domain, dtype) {
+            (Domain::Range(lo, hi), _) => (lo + ((i * 3 + seed) as i64).rem_euclid(hi - lo)) as f64,
+            (_, DType::Bool) => ((i + seed) % 2) as f64,
+            (d, DType::U8) => ((i * 3 + seed) % 5) as f64 + if d == Domain::Positive { 1.0 } else { 0.0 },
+            (d, t) if t.is_integral(false) => {
+                let x = ((i * 3 + seed) % 7) as f64 - 3.0;
+                if d == Domain::Positive {
+                    x.abs() + 1.0
+                } else {
+                    x
                 }
-                _ => v,
             }
+            (d, _) => sample_value(i, seed, d == Domain::Positive),
         })
         .collect();
     let t = Tensor::from_vec(vals, &[n]).expect("sizes match");
     crate::autograd_helpers::to_dtype(&t, dtype).expect("casts between V1 dtypes succeed")
 }
 
-/// Builds the sample tensor described by `spec`: `dtype[sizes]` followed by
-/// flags: `t` (stored transposed: the last two dims are non-contiguous),
-/// `step` (every other element of a larger last dim), `offset` (starts 3
-/// elements into its storage), `positive` (values in [0.5, 2.5)).
+/// Builds the sample tensor described by `spec`, exactly as
+/// `tools/oracle/FORMAT.md` §2–3 specifies: `dtype[sizes]` followed by at
+/// most one layout flag (`t`: the last two dims stored swapped; `step`: every
+/// other element of a doubled last dim; `offset`: starts 3 elements into its
+/// storage; `expand`: dim 0 broadcast from size 1) and at most one domain
+/// flag (`positive`, `range(LO,HI)`). `seed` is the tensor's position among
+/// the sample's tensor arguments.
 ///
 /// ```
 /// let t = frankentorch::testing::sample_tensor("f64[3,4]:t", 0);
 /// assert_eq!(t.sizes(), &[3, 4]);
 /// assert!(!t.is_contiguous());
+/// let e = frankentorch::testing::sample_tensor("i64[3,2]:expand:range(0,4)", 1);
+/// assert_eq!(e.strides(), &[0, 1]);
 /// ```
 ///
 /// # Panics
@@ -97,30 +108,57 @@ pub fn sample_tensor(spec: &str, seed: usize) -> Tensor {
         .filter(|s| !s.trim().is_empty())
         .map(|s| s.trim().parse().expect("size"))
         .collect();
-    let flags: Vec<&str> = parts.collect();
-    let positive = flags.contains(&"positive");
+    let mut layout = "";
+    let mut domain = Domain::Default;
+    for flag in parts {
+        if flag == "positive" {
+            domain = Domain::Positive;
+        } else if let Some(inner) = flag.strip_prefix("range(").and_then(|f| f.strip_suffix(')')) {
+            let (lo, hi) = inner.split_once(',').expect("range(LO,HI)");
+            domain = Domain::Range(lo.trim().parse().expect("LO"), hi.trim().parse().expect("HI"));
+        } else {
+            layout = flag;
+        }
+    }
     let n: usize = sizes.iter().product();
     let nd = sizes.len();
-    let (alloc, strides, offset): (usize, Vec<usize>, usize) = if flags.contains(&"t") && nd >= 2 {
-        let mut stored = sizes.clone();
-        stored.swap(nd - 1, nd - 2);
-        let mut st = ft_runtime::shape::contiguous_strides(&stored).to_vec();
-        st.swap(nd - 1, nd - 2);
-        (n, st, 0)
-    } else if flags.contains(&"step") && nd >= 1 {
-        let mut wide = sizes.clone();
-        wide[nd - 1] *= 2;
-        let mut st = ft_runtime::shape::contiguous_strides(&wide).to_vec();
-        st[nd - 1] = 2;
-        (wide.iter().product(), st, 0)
-    } else if flags.contains(&"offset") {
-        (n + 3, ft_runtime::shape::contiguous_strides(&sizes).to_vec(), 3)
-    } else {
-        (n, ft_runtime::shape::contiguous_strides(&sizes).to_vec(), 0)
+    let contiguous = |s: &[usize]| ft_runtime::shape::contiguous_strides(s).to_vec();
+    let (alloc, strides, offset): (usize, Vec<usize>, usize) = match layout {
+        "t" if nd >= 2 => {
+            let mut stored = sizes.clone();
+            stored.swap(nd - 1, nd - 2);
+            let mut st = contiguous(&stored);
+            st.swap(nd - 1, nd - 2);
+            (n, st, 0)
+        }
+        "step" if nd >= 1 => {
+            let mut wide = sizes.clone();
+            wide[nd - 1] *= 2;
+            let mut st = contiguous(&wide);
+            st[nd - 1] = 2;
+            (wide.iter().product(), st, 0)
+        }
+        "expand" if nd >= 1 => {
+            let mut stored = sizes.clone();
+            stored[0] = 1;
+            let mut st = contiguous(&stored);
+            st[0] = 0;
+            (stored.iter().product(), st, 0)
+        }
+        "offset" => (n + 3, contiguous(&sizes), 3),
+        _ => (n, contiguous(&sizes), 0),
     };
-    let data = values_tensor(alloc.max(n), dtype, seed, positive);
+    let data = values_tensor(alloc, dtype, seed, domain);
     let bytes = data.storage().to_bytes();
     Tensor::from_storage(Storage::from_bytes(&bytes), &sizes, &strides, offset, dtype).expect("sample layout fits")
+}
+
+/// The upstream gradient FORMAT.md §3 gives output `k` of shape `sizes` and dtype `dtype`.
+pub fn upstream_gradient(k: usize, sizes: &[usize], dtype: DType) -> Tensor {
+    let n: usize = sizes.iter().product();
+    let flat = values_tensor(n, DType::F64, 100 + k, Domain::Default);
+    let shaped = Tensor::from_vec(flat.to_f64_vec(), sizes).expect("sizes match");
+    crate::autograd_helpers::to_dtype(&shaped, dtype).expect("casts between V1 dtypes succeed")
 }
 
 fn same_values(a: &Tensor, b: &Tensor) -> bool {
@@ -291,7 +329,7 @@ pub fn gradgradcheck(f: impl Fn(&[Tensor]) -> Result<Vec<Tensor>>, inputs: &[Ten
         .enumerate()
         .filter(|(_, o)| o.requires_grad() && o.dtype() == DType::F64)
         .map(|(i, o)| {
-            let v = values_tensor(o.numel(), DType::F64, 100 + i, false);
+            let v = values_tensor(o.numel(), DType::F64, 100 + i, Domain::Default);
             crate::ops::view(&v, &crate::autograd_helpers::sizes_of(o))
         })
         .collect::<Result<_>>()?;

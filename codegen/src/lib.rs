@@ -48,10 +48,13 @@ pub fn generate(root: &Path) -> Result<Vec<(PathBuf, String)>, Vec<String>> {
     let mut files = render::render(&model).map_err(|e| vec![e])?;
     files.push((
         "tests/generated/main.rs".into(),
-        format!("{}\n\nmod ops;\nmod properties;\n", render::HEADER),
+        format!(
+            "{}\n\nmod ops;\n#[path = \"../support/oracle.rs\"]\nmod oracle;\nmod properties;\n",
+            render::HEADER
+        ),
     ));
     let config = root.join("rustfmt.toml");
-    files
+    let mut out: Vec<(PathBuf, String)> = files
         .into_iter()
         .map(|(p, t)| {
             Ok((
@@ -59,7 +62,22 @@ pub fn generate(root: &Path) -> Result<Vec<(PathBuf, String)>, Vec<String>> {
                 rustfmt(&t, &config).map_err(|e| vec![format!("{p}: {e}")])?,
             ))
         })
-        .collect()
+        .collect::<Result<_, Vec<String>>>()?;
+    let notes = read("schema/parity_notes.md")?;
+    out.push((
+        root.join("FEATURE_PARITY.md"),
+        fixtures::render_parity(root, &model, &notes),
+    ));
+    Ok(out)
+}
+
+/// Problems with the oracle fixtures (missing, or out of date with the
+/// schema's samples), one line each.
+pub fn stale_fixtures(root: &Path) -> Result<Vec<String>, Vec<String>> {
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).map_err(|e| vec![format!("{p}: cannot read: {e}")]);
+    let model = model::build(&read("schema/ops.toml")?, &read("schema/derivatives.toml")?)
+        .map_err(|es| es.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+    Ok(fixtures::stale_fixtures(root, &model))
 }
 
 /// Formats generated Rust with the repository's rustfmt configuration, so

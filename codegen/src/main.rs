@@ -13,6 +13,28 @@ fn main() -> ExitCode {
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let root = root.canonicalize().unwrap_or(root);
+    if check {
+        match ft_codegen::stale_fixtures(&root) {
+            Ok(problems) if !problems.is_empty() => {
+                eprintln!(
+                    "oracle fixtures are stale; run `{}`, then `{}`:",
+                    ft_codegen::fixtures::REGENERATE_FIXTURES,
+                    ft_codegen::REGENERATE
+                );
+                for p in problems {
+                    eprintln!("  {p}");
+                }
+                return ExitCode::from(1);
+            }
+            Ok(_) => {}
+            Err(errors) => {
+                for e in errors {
+                    eprintln!("error: {e}");
+                }
+                return ExitCode::from(1);
+            }
+        }
+    }
     let result = if check {
         ft_codegen::stale_files(&root)
     } else {

@@ -2,4 +2,6 @@
 // Do not edit by hand: edit the schema and regenerate.
 
 mod ops;
+#[path = "../support/oracle.rs"]
+mod oracle;
 mod properties;

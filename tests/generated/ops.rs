@@ -7,9 +7,10 @@
 
 #![allow(unused_imports, unused_variables, clippy::needless_borrow)]
 
+use crate::oracle;
 use frankentorch::dispatch::Value;
 use frankentorch::testing::{check_sample, sample_tensor, SampleChecks};
-use frankentorch::{ops, DType, Layout, MemoryFormat, Result, Scalar, Tensor};
+use frankentorch::{ops, DType, ErrorKind, Layout, MemoryFormat, Result, Scalar, Tensor};
 
 #[test]
 fn add_tensor_sample_0() {
@@ -28,7 +29,10 @@ fn add_tensor_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::add.Tensor", &["f64[3,4]", "f64[4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -48,7 +52,10 @@ fn add_tensor_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::add.Tensor", &["f64[3,2]:t", "f64[3,2]"], typed, boxed, checks);
+    let specs = ["f64[3,2]:t", "f64[3,2]"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -68,7 +75,10 @@ fn add_tensor_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::add.Tensor", &["f64[]", "f64[2,0]"], typed, boxed, checks);
+    let specs = ["f64[]", "f64[2,0]"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -88,7 +98,10 @@ fn add_tensor_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Tensor", &["i32[3]", "i64[]"], typed, boxed, checks);
+    let specs = ["i32[3]", "i64[]"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -108,13 +121,10 @@ fn add_tensor_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::add.Tensor",
-        &["bool[2,3]", "bool[3]:expand"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -134,7 +144,10 @@ fn add_tensor_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Tensor", &["u8[2,3]", "u8[3]:expand"], typed, boxed, checks);
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -154,7 +167,10 @@ fn add_tensor_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Tensor", &["i8[2,3]", "i8[3]:expand"], typed, boxed, checks);
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -174,7 +190,10 @@ fn add_tensor_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Tensor", &["i16[2,3]", "i16[3]:expand"], typed, boxed, checks);
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -194,7 +213,10 @@ fn add_tensor_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Tensor", &["i32[2,3]", "i32[3]:expand"], typed, boxed, checks);
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -214,7 +236,10 @@ fn add_tensor_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Tensor", &["i64[2,3]", "i64[3]:expand"], typed, boxed, checks);
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -234,7 +259,10 @@ fn add_tensor_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Tensor", &["f16[2,3]", "f16[3]:expand"], typed, boxed, checks);
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -254,13 +282,10 @@ fn add_tensor_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::add.Tensor",
-        &["bf16[2,3]", "bf16[3]:expand"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -280,7 +305,10 @@ fn add_tensor_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Tensor", &["f32[2,3]", "f32[3]:expand"], typed, boxed, checks);
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -300,7 +328,10 @@ fn add_tensor_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::add.Tensor", &["f64[2,3]", "f64[3]:expand"], typed, boxed, checks);
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -320,7 +351,10 @@ fn add_tensor_sample_14() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Tensor", &["f32[3]", "f32[4]"], typed, boxed, checks);
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add.Tensor", 14, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
 }
 
 #[test]
@@ -340,7 +374,10 @@ fn add_scalar_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::add.Scalar", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -360,7 +397,10 @@ fn add_scalar_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::add.Scalar", &["f64[4,3]:t"], typed, boxed, checks);
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -380,7 +420,10 @@ fn add_scalar_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Scalar", &["i64[2]"], typed, boxed, checks);
+    let specs = ["i64[2]"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -400,7 +443,10 @@ fn add_scalar_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Scalar", &["bool[2,3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -420,7 +466,10 @@ fn add_scalar_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Scalar", &["u8[2,3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -440,7 +489,10 @@ fn add_scalar_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Scalar", &["i8[2,3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -460,7 +512,10 @@ fn add_scalar_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Scalar", &["i16[2,3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -480,7 +535,10 @@ fn add_scalar_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Scalar", &["i32[2,3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -500,7 +558,10 @@ fn add_scalar_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Scalar", &["i64[2,3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -520,7 +581,10 @@ fn add_scalar_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Scalar", &["f16[2,3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -540,7 +604,10 @@ fn add_scalar_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Scalar", &["bf16[2,3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -560,7 +627,10 @@ fn add_scalar_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add.Scalar", &["f32[2,3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -580,7 +650,10 @@ fn add_scalar_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::add.Scalar", &["f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -600,7 +673,10 @@ fn add_scalar_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::add.Scalar", &["f64[0,3]"], typed, boxed, checks);
+    let specs = ["f64[0,3]"];
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("add.Scalar", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -620,7 +696,10 @@ fn add_tensor_inplace_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["f64[3,4]", "f64[4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -640,7 +719,10 @@ fn add_tensor_inplace_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["f32[2,3]", "i64[]"], typed, boxed, checks);
+    let specs = ["f32[2,3]", "i64[]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -660,7 +742,10 @@ fn add_tensor_inplace_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["bool[2,3]", "bool[3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]", "bool[3]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -680,7 +765,10 @@ fn add_tensor_inplace_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["u8[2,3]", "u8[3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]", "u8[3]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -700,7 +788,10 @@ fn add_tensor_inplace_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["i8[2,3]", "i8[3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]", "i8[3]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -720,7 +811,10 @@ fn add_tensor_inplace_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["i16[2,3]", "i16[3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]", "i16[3]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -740,7 +834,10 @@ fn add_tensor_inplace_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["i32[2,3]", "i32[3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]", "i32[3]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -760,7 +857,10 @@ fn add_tensor_inplace_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["i64[2,3]", "i64[3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]", "i64[3]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -780,7 +880,10 @@ fn add_tensor_inplace_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["f16[2,3]", "f16[3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]", "f16[3]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -800,7 +903,10 @@ fn add_tensor_inplace_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["bf16[2,3]", "bf16[3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]", "bf16[3]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -820,7 +926,10 @@ fn add_tensor_inplace_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["f32[2,3]", "f32[3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]", "f32[3]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -840,7 +949,10 @@ fn add_tensor_inplace_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["f64[2,3]", "f64[3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]", "f64[3]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -860,7 +972,10 @@ fn add_tensor_inplace_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["f64[]", "f64[]"], typed, boxed, checks);
+    let specs = ["f64[]", "f64[]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -880,7 +995,10 @@ fn add_tensor_inplace_sample_13() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::add_.Tensor", &["i64[3]", "f32[3]"], typed, boxed, checks);
+    let specs = ["i64[3]", "f32[3]"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 13, &specs, &names, Some(ErrorKind::DType), &typed);
 }
 
 #[test]
@@ -900,13 +1018,10 @@ fn add_tensor_inplace_sample_14() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::add_.Tensor",
-        &["f64[3,2]:t", "f64[2]:step"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f64[3,2]:t", "f64[2]:step"];
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("add_.Tensor", 14, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -926,7 +1041,10 @@ fn sub_tensor_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sub.Tensor", &["f64[3,4]", "f64[3,1]"], typed, boxed, checks);
+    let specs = ["f64[3,4]", "f64[3,1]"];
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("sub.Tensor", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -946,7 +1064,10 @@ fn sub_tensor_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sub.Tensor", &["f64[4,3]:t", "f64[]"], typed, boxed, checks);
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("sub.Tensor", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -966,7 +1087,10 @@ fn sub_tensor_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sub.Tensor", &["f64[0,2]", "f64[2]"], typed, boxed, checks);
+    let specs = ["f64[0,2]", "f64[2]"];
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("sub.Tensor", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -986,13 +1110,10 @@ fn sub_tensor_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::sub.Tensor",
-        &["bool[2,3]", "bool[2,3]:offset"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["bool[2,3]", "bool[2,3]:offset"];
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("sub.Tensor", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1012,7 +1133,10 @@ fn sub_tensor_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sub.Tensor", &["u8[2,3]", "u8[2,3]:offset"], typed, boxed, checks);
+    let specs = ["u8[2,3]", "u8[2,3]:offset"];
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("sub.Tensor", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1032,7 +1156,10 @@ fn sub_tensor_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sub.Tensor", &["i8[2,3]", "i8[2,3]:offset"], typed, boxed, checks);
+    let specs = ["i8[2,3]", "i8[2,3]:offset"];
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("sub.Tensor", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1052,13 +1179,10 @@ fn sub_tensor_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::sub.Tensor",
-        &["i16[2,3]", "i16[2,3]:offset"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["i16[2,3]", "i16[2,3]:offset"];
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("sub.Tensor", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1078,13 +1202,10 @@ fn sub_tensor_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::sub.Tensor",
-        &["i32[2,3]", "i32[2,3]:offset"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["i32[2,3]", "i32[2,3]:offset"];
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("sub.Tensor", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1104,13 +1225,10 @@ fn sub_tensor_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::sub.Tensor",
-        &["i64[2,3]", "i64[2,3]:offset"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["i64[2,3]", "i64[2,3]:offset"];
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("sub.Tensor", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1130,13 +1248,10 @@ fn sub_tensor_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::sub.Tensor",
-        &["f16[2,3]", "f16[2,3]:offset"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f16[2,3]", "f16[2,3]:offset"];
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("sub.Tensor", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1156,13 +1271,10 @@ fn sub_tensor_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::sub.Tensor",
-        &["bf16[2,3]", "bf16[2,3]:offset"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["bf16[2,3]", "bf16[2,3]:offset"];
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("sub.Tensor", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1182,13 +1294,10 @@ fn sub_tensor_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::sub.Tensor",
-        &["f32[2,3]", "f32[2,3]:offset"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f32[2,3]", "f32[2,3]:offset"];
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("sub.Tensor", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1208,13 +1317,10 @@ fn sub_tensor_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample(
-        "aten::sub.Tensor",
-        &["f64[2,3]", "f64[2,3]:offset"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f64[2,3]", "f64[2,3]:offset"];
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("sub.Tensor", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1234,7 +1340,10 @@ fn sub_scalar_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sub.Scalar", &["f64[3]"], typed, boxed, checks);
+    let specs = ["f64[3]"];
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sub.Scalar", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1254,7 +1363,10 @@ fn sub_scalar_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sub.Scalar", &["f64[2,3]:step"], typed, boxed, checks);
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sub.Scalar", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1274,7 +1386,10 @@ fn sub_scalar_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sub.Scalar", &["bool[3]"], typed, boxed, checks);
+    let specs = ["bool[3]"];
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sub.Scalar", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1294,7 +1409,10 @@ fn sub_scalar_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sub.Scalar", &["u8[3]"], typed, boxed, checks);
+    let specs = ["u8[3]"];
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sub.Scalar", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1314,7 +1432,10 @@ fn sub_scalar_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sub.Scalar", &["i8[3]"], typed, boxed, checks);
+    let specs = ["i8[3]"];
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sub.Scalar", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1334,7 +1455,10 @@ fn sub_scalar_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sub.Scalar", &["i16[3]"], typed, boxed, checks);
+    let specs = ["i16[3]"];
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sub.Scalar", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1354,7 +1478,10 @@ fn sub_scalar_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sub.Scalar", &["i32[3]"], typed, boxed, checks);
+    let specs = ["i32[3]"];
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sub.Scalar", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1374,7 +1501,10 @@ fn sub_scalar_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sub.Scalar", &["i64[3]"], typed, boxed, checks);
+    let specs = ["i64[3]"];
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sub.Scalar", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1394,7 +1524,10 @@ fn sub_scalar_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sub.Scalar", &["f16[3]"], typed, boxed, checks);
+    let specs = ["f16[3]"];
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sub.Scalar", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1414,7 +1547,10 @@ fn sub_scalar_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sub.Scalar", &["bf16[3]"], typed, boxed, checks);
+    let specs = ["bf16[3]"];
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sub.Scalar", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1434,7 +1570,10 @@ fn sub_scalar_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sub.Scalar", &["f32[3]"], typed, boxed, checks);
+    let specs = ["f32[3]"];
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sub.Scalar", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1454,7 +1593,10 @@ fn sub_scalar_sample_11() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sub.Scalar", &["f64[3]"], typed, boxed, checks);
+    let specs = ["f64[3]"];
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sub.Scalar", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1474,7 +1616,10 @@ fn sub_scalar_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sub.Scalar", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sub.Scalar", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1494,7 +1639,10 @@ fn mul_tensor_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mul.Tensor", &["f64[3,4]", "f64[4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1514,7 +1662,10 @@ fn mul_tensor_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mul.Tensor", &["f64[3,4]:t", "f64[3,1]"], typed, boxed, checks);
+    let specs = ["f64[3,4]:t", "f64[3,1]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1534,7 +1685,10 @@ fn mul_tensor_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mul.Tensor", &["f64[]", "f64[]"], typed, boxed, checks);
+    let specs = ["f64[]", "f64[]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1554,7 +1708,10 @@ fn mul_tensor_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Tensor", &["bool[3]", "u8[3]"], typed, boxed, checks);
+    let specs = ["bool[3]", "u8[3]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1574,7 +1731,10 @@ fn mul_tensor_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Tensor", &["bool[2,3]:step", "bool[3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]:step", "bool[3]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1594,7 +1754,10 @@ fn mul_tensor_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Tensor", &["u8[2,3]:step", "u8[3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]:step", "u8[3]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1614,7 +1777,10 @@ fn mul_tensor_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Tensor", &["i8[2,3]:step", "i8[3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]:step", "i8[3]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1634,7 +1800,10 @@ fn mul_tensor_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Tensor", &["i16[2,3]:step", "i16[3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]:step", "i16[3]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1654,7 +1823,10 @@ fn mul_tensor_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Tensor", &["i32[2,3]:step", "i32[3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]:step", "i32[3]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1674,7 +1846,10 @@ fn mul_tensor_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Tensor", &["i64[2,3]:step", "i64[3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]:step", "i64[3]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1694,7 +1869,10 @@ fn mul_tensor_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Tensor", &["f16[2,3]:step", "f16[3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]:step", "f16[3]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1714,7 +1892,10 @@ fn mul_tensor_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Tensor", &["bf16[2,3]:step", "bf16[3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:step", "bf16[3]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1734,7 +1915,10 @@ fn mul_tensor_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Tensor", &["f32[2,3]:step", "f32[3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]:step", "f32[3]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1754,7 +1938,10 @@ fn mul_tensor_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mul.Tensor", &["f64[2,3]:step", "f64[3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]:step", "f64[3]"];
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul.Tensor", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1774,7 +1961,10 @@ fn mul_scalar_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mul.Scalar", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1794,7 +1984,10 @@ fn mul_scalar_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mul.Scalar", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1814,7 +2007,10 @@ fn mul_scalar_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Scalar", &["i16[4]"], typed, boxed, checks);
+    let specs = ["i16[4]"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1834,7 +2030,10 @@ fn mul_scalar_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Scalar", &["bool[3]"], typed, boxed, checks);
+    let specs = ["bool[3]"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1854,7 +2053,10 @@ fn mul_scalar_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Scalar", &["u8[3]"], typed, boxed, checks);
+    let specs = ["u8[3]"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1874,7 +2076,10 @@ fn mul_scalar_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Scalar", &["i8[3]"], typed, boxed, checks);
+    let specs = ["i8[3]"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1894,7 +2099,10 @@ fn mul_scalar_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Scalar", &["i16[3]"], typed, boxed, checks);
+    let specs = ["i16[3]"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1914,7 +2122,10 @@ fn mul_scalar_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Scalar", &["i32[3]"], typed, boxed, checks);
+    let specs = ["i32[3]"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1934,7 +2145,10 @@ fn mul_scalar_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Scalar", &["i64[3]"], typed, boxed, checks);
+    let specs = ["i64[3]"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1954,7 +2168,10 @@ fn mul_scalar_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Scalar", &["f16[3]"], typed, boxed, checks);
+    let specs = ["f16[3]"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1974,7 +2191,10 @@ fn mul_scalar_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Scalar", &["bf16[3]"], typed, boxed, checks);
+    let specs = ["bf16[3]"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1994,7 +2214,10 @@ fn mul_scalar_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul.Scalar", &["f32[3]"], typed, boxed, checks);
+    let specs = ["f32[3]"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2014,7 +2237,10 @@ fn mul_scalar_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mul.Scalar", &["f64[3]"], typed, boxed, checks);
+    let specs = ["f64[3]"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2034,7 +2260,10 @@ fn mul_scalar_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mul.Scalar", &["f64[0]"], typed, boxed, checks);
+    let specs = ["f64[0]"];
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mul.Scalar", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2054,7 +2283,10 @@ fn mul_tensor_inplace_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul_.Tensor", &["f64[3,4]", "f64[4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul_.Tensor", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2074,7 +2306,10 @@ fn mul_tensor_inplace_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul_.Tensor", &["i32[3]", "i32[3]"], typed, boxed, checks);
+    let specs = ["i32[3]", "i32[3]"];
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul_.Tensor", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2094,7 +2329,10 @@ fn mul_tensor_inplace_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul_.Tensor", &["bool[2,3]", "bool[2,3]:t"], typed, boxed, checks);
+    let specs = ["bool[2,3]", "bool[2,3]:t"];
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul_.Tensor", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2114,7 +2352,10 @@ fn mul_tensor_inplace_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul_.Tensor", &["u8[2,3]", "u8[2,3]:t"], typed, boxed, checks);
+    let specs = ["u8[2,3]", "u8[2,3]:t"];
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul_.Tensor", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2134,7 +2375,10 @@ fn mul_tensor_inplace_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul_.Tensor", &["i8[2,3]", "i8[2,3]:t"], typed, boxed, checks);
+    let specs = ["i8[2,3]", "i8[2,3]:t"];
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul_.Tensor", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2154,7 +2398,10 @@ fn mul_tensor_inplace_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul_.Tensor", &["i16[2,3]", "i16[2,3]:t"], typed, boxed, checks);
+    let specs = ["i16[2,3]", "i16[2,3]:t"];
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul_.Tensor", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2174,7 +2421,10 @@ fn mul_tensor_inplace_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul_.Tensor", &["i32[2,3]", "i32[2,3]:t"], typed, boxed, checks);
+    let specs = ["i32[2,3]", "i32[2,3]:t"];
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul_.Tensor", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2194,7 +2444,10 @@ fn mul_tensor_inplace_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul_.Tensor", &["i64[2,3]", "i64[2,3]:t"], typed, boxed, checks);
+    let specs = ["i64[2,3]", "i64[2,3]:t"];
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul_.Tensor", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2214,7 +2467,10 @@ fn mul_tensor_inplace_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul_.Tensor", &["f16[2,3]", "f16[2,3]:t"], typed, boxed, checks);
+    let specs = ["f16[2,3]", "f16[2,3]:t"];
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul_.Tensor", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2234,7 +2490,10 @@ fn mul_tensor_inplace_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul_.Tensor", &["bf16[2,3]", "bf16[2,3]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,3]", "bf16[2,3]:t"];
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul_.Tensor", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2254,7 +2513,10 @@ fn mul_tensor_inplace_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul_.Tensor", &["f32[2,3]", "f32[2,3]:t"], typed, boxed, checks);
+    let specs = ["f32[2,3]", "f32[2,3]:t"];
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul_.Tensor", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2274,7 +2536,10 @@ fn mul_tensor_inplace_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul_.Tensor", &["f64[2,3]", "f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]", "f64[2,3]:t"];
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul_.Tensor", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2294,7 +2559,10 @@ fn mul_tensor_inplace_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mul_.Tensor", &["f64[]", "f64[]"], typed, boxed, checks);
+    let specs = ["f64[]", "f64[]"];
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("mul_.Tensor", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2314,13 +2582,10 @@ fn div_tensor_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample(
-        "aten::div.Tensor",
-        &["f64[3,4]", "f64[4]:positive"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f64[3,4]", "f64[4]:positive"];
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2340,13 +2605,10 @@ fn div_tensor_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample(
-        "aten::div.Tensor",
-        &["f64[3,4]:t", "f64[]:positive"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f64[3,4]:t", "f64[]:positive"];
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2366,7 +2628,10 @@ fn div_tensor_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::div.Tensor", &["i64[3]", "i64[3]:positive"], typed, boxed, checks);
+    let specs = ["i64[3]", "i64[3]:positive"];
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2386,13 +2651,10 @@ fn div_tensor_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::div.Tensor",
-        &["bool[2,3]", "bool[3]:positive"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["bool[2,3]", "bool[3]:positive"];
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2412,7 +2674,10 @@ fn div_tensor_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::div.Tensor", &["u8[2,3]", "u8[3]:positive"], typed, boxed, checks);
+    let specs = ["u8[2,3]", "u8[3]:positive"];
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2432,7 +2697,10 @@ fn div_tensor_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::div.Tensor", &["i8[2,3]", "i8[3]:positive"], typed, boxed, checks);
+    let specs = ["i8[2,3]", "i8[3]:positive"];
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2452,13 +2720,10 @@ fn div_tensor_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::div.Tensor",
-        &["i16[2,3]", "i16[3]:positive"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["i16[2,3]", "i16[3]:positive"];
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2478,13 +2743,10 @@ fn div_tensor_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::div.Tensor",
-        &["i32[2,3]", "i32[3]:positive"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["i32[2,3]", "i32[3]:positive"];
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2504,13 +2766,10 @@ fn div_tensor_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::div.Tensor",
-        &["i64[2,3]", "i64[3]:positive"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["i64[2,3]", "i64[3]:positive"];
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2530,13 +2789,10 @@ fn div_tensor_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::div.Tensor",
-        &["f16[2,3]", "f16[3]:positive"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f16[2,3]", "f16[3]:positive"];
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2556,13 +2812,10 @@ fn div_tensor_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::div.Tensor",
-        &["bf16[2,3]", "bf16[3]:positive"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["bf16[2,3]", "bf16[3]:positive"];
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2582,13 +2835,10 @@ fn div_tensor_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::div.Tensor",
-        &["f32[2,3]", "f32[3]:positive"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f32[2,3]", "f32[3]:positive"];
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2608,13 +2858,10 @@ fn div_tensor_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample(
-        "aten::div.Tensor",
-        &["f64[2,3]", "f64[3]:positive"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f64[2,3]", "f64[3]:positive"];
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2634,7 +2881,10 @@ fn div_scalar_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::div.Scalar", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2654,7 +2904,10 @@ fn div_scalar_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::div.Scalar", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2674,7 +2927,10 @@ fn div_scalar_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::div.Scalar", &["i32[3]"], typed, boxed, checks);
+    let specs = ["i32[3]"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2694,7 +2950,10 @@ fn div_scalar_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::div.Scalar", &["bool[3]"], typed, boxed, checks);
+    let specs = ["bool[3]"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2714,7 +2973,10 @@ fn div_scalar_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::div.Scalar", &["u8[3]"], typed, boxed, checks);
+    let specs = ["u8[3]"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2734,7 +2996,10 @@ fn div_scalar_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::div.Scalar", &["i8[3]"], typed, boxed, checks);
+    let specs = ["i8[3]"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2754,7 +3019,10 @@ fn div_scalar_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::div.Scalar", &["i16[3]"], typed, boxed, checks);
+    let specs = ["i16[3]"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2774,7 +3042,10 @@ fn div_scalar_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::div.Scalar", &["i32[3]"], typed, boxed, checks);
+    let specs = ["i32[3]"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2794,7 +3065,10 @@ fn div_scalar_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::div.Scalar", &["i64[3]"], typed, boxed, checks);
+    let specs = ["i64[3]"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2814,7 +3088,10 @@ fn div_scalar_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::div.Scalar", &["f16[3]"], typed, boxed, checks);
+    let specs = ["f16[3]"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2834,7 +3111,10 @@ fn div_scalar_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::div.Scalar", &["bf16[3]"], typed, boxed, checks);
+    let specs = ["bf16[3]"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2854,7 +3134,10 @@ fn div_scalar_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::div.Scalar", &["f32[3]"], typed, boxed, checks);
+    let specs = ["f32[3]"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2874,7 +3157,10 @@ fn div_scalar_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::div.Scalar", &["f64[3]"], typed, boxed, checks);
+    let specs = ["f64[3]"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2894,7 +3180,10 @@ fn div_scalar_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::div.Scalar", &["f64[2,0]"], typed, boxed, checks);
+    let specs = ["f64[2,0]"];
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2909,7 +3198,10 @@ fn neg_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::neg", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2924,7 +3216,10 @@ fn neg_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::neg", &["f64[4,3]:t"], typed, boxed, checks);
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2939,7 +3234,10 @@ fn neg_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::neg", &["f64[0]"], typed, boxed, checks);
+    let specs = ["f64[0]"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2954,7 +3252,10 @@ fn neg_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::neg", &["i8[5]"], typed, boxed, checks);
+    let specs = ["i8[5]"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2969,7 +3270,10 @@ fn neg_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::neg", &["bool[2,3]:t"], typed, boxed, checks);
+    let specs = ["bool[2,3]:t"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2984,7 +3288,10 @@ fn neg_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::neg", &["u8[2,3]:t"], typed, boxed, checks);
+    let specs = ["u8[2,3]:t"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2999,7 +3306,10 @@ fn neg_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::neg", &["i8[2,3]:t"], typed, boxed, checks);
+    let specs = ["i8[2,3]:t"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3014,7 +3324,10 @@ fn neg_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::neg", &["i16[2,3]:t"], typed, boxed, checks);
+    let specs = ["i16[2,3]:t"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3029,7 +3342,10 @@ fn neg_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::neg", &["i32[2,3]:t"], typed, boxed, checks);
+    let specs = ["i32[2,3]:t"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3044,7 +3360,10 @@ fn neg_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::neg", &["i64[2,3]:t"], typed, boxed, checks);
+    let specs = ["i64[2,3]:t"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3059,7 +3378,10 @@ fn neg_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::neg", &["f16[2,3]:t"], typed, boxed, checks);
+    let specs = ["f16[2,3]:t"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3074,7 +3396,10 @@ fn neg_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::neg", &["bf16[2,3]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:t"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3089,7 +3414,10 @@ fn neg_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::neg", &["f32[2,3]:t"], typed, boxed, checks);
+    let specs = ["f32[2,3]:t"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3104,7 +3432,10 @@ fn neg_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::neg", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("neg", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3119,7 +3450,10 @@ fn exp_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::exp", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3134,7 +3468,10 @@ fn exp_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::exp", &["f64[4,3]:t"], typed, boxed, checks);
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3149,7 +3486,10 @@ fn exp_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::exp", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3164,7 +3504,10 @@ fn exp_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::exp", &["i32[4]"], typed, boxed, checks);
+    let specs = ["i32[4]"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3179,7 +3522,10 @@ fn exp_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::exp", &["bool[2,3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3194,7 +3540,10 @@ fn exp_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::exp", &["u8[2,3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3209,7 +3558,10 @@ fn exp_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::exp", &["i8[2,3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3224,7 +3576,10 @@ fn exp_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::exp", &["i16[2,3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3239,7 +3594,10 @@ fn exp_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::exp", &["i32[2,3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3254,7 +3612,10 @@ fn exp_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::exp", &["i64[2,3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3269,7 +3630,10 @@ fn exp_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::exp", &["f16[2,3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3284,7 +3648,10 @@ fn exp_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::exp", &["bf16[2,3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3299,7 +3666,10 @@ fn exp_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::exp", &["f32[2,3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3314,7 +3684,10 @@ fn exp_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::exp", &["f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]"];
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("exp", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3329,7 +3702,10 @@ fn log_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::log", &["f64[3,4]:positive"], typed, boxed, checks);
+    let specs = ["f64[3,4]:positive"];
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3344,7 +3720,10 @@ fn log_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::log", &["f64[4,3]:t:positive"], typed, boxed, checks);
+    let specs = ["f64[4,3]:t:positive"];
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3359,7 +3738,10 @@ fn log_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::log", &["f64[0,3]"], typed, boxed, checks);
+    let specs = ["f64[0,3]"];
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3374,7 +3756,10 @@ fn log_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::log", &["bool[2,3]:positive"], typed, boxed, checks);
+    let specs = ["bool[2,3]:positive"];
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3389,7 +3774,10 @@ fn log_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::log", &["u8[2,3]:positive"], typed, boxed, checks);
+    let specs = ["u8[2,3]:positive"];
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3404,7 +3792,10 @@ fn log_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::log", &["i8[2,3]:positive"], typed, boxed, checks);
+    let specs = ["i8[2,3]:positive"];
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3419,7 +3810,10 @@ fn log_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::log", &["i16[2,3]:positive"], typed, boxed, checks);
+    let specs = ["i16[2,3]:positive"];
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3434,7 +3828,10 @@ fn log_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::log", &["i32[2,3]:positive"], typed, boxed, checks);
+    let specs = ["i32[2,3]:positive"];
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3449,7 +3846,10 @@ fn log_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::log", &["i64[2,3]:positive"], typed, boxed, checks);
+    let specs = ["i64[2,3]:positive"];
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3464,7 +3864,10 @@ fn log_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::log", &["f16[2,3]:positive"], typed, boxed, checks);
+    let specs = ["f16[2,3]:positive"];
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3479,7 +3882,10 @@ fn log_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::log", &["bf16[2,3]:positive"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:positive"];
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3494,7 +3900,10 @@ fn log_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::log", &["f32[2,3]:positive"], typed, boxed, checks);
+    let specs = ["f32[2,3]:positive"];
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3509,7 +3918,10 @@ fn log_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::log", &["f64[2,3]:positive"], typed, boxed, checks);
+    let specs = ["f64[2,3]:positive"];
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3524,7 +3936,10 @@ fn sin_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sin", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sin", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3539,7 +3954,10 @@ fn sin_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sin", &["f64[4,3]:t"], typed, boxed, checks);
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sin", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3554,7 +3972,10 @@ fn sin_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sin", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sin", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3569,7 +3990,10 @@ fn sin_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sin", &["bool[2,3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]"];
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sin", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3584,7 +4008,10 @@ fn sin_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sin", &["u8[2,3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]"];
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sin", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3599,7 +4026,10 @@ fn sin_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sin", &["i8[2,3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]"];
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sin", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3614,7 +4044,10 @@ fn sin_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sin", &["i16[2,3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]"];
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sin", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3629,7 +4062,10 @@ fn sin_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sin", &["i32[2,3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]"];
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sin", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3644,7 +4080,10 @@ fn sin_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sin", &["i64[2,3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]"];
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sin", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3659,7 +4098,10 @@ fn sin_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sin", &["f16[2,3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]"];
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sin", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3674,7 +4116,10 @@ fn sin_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sin", &["bf16[2,3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sin", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3689,7 +4134,10 @@ fn sin_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sin", &["f32[2,3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]"];
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sin", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3704,7 +4152,10 @@ fn sin_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sin", &["f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]"];
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sin", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3719,7 +4170,10 @@ fn cos_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::cos", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cos", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3734,7 +4188,10 @@ fn cos_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::cos", &["f64[4,3]:t"], typed, boxed, checks);
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cos", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3749,7 +4206,10 @@ fn cos_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::cos", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cos", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3764,7 +4224,10 @@ fn cos_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::cos", &["bool[2,3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]"];
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cos", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3779,7 +4242,10 @@ fn cos_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::cos", &["u8[2,3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]"];
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cos", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3794,7 +4260,10 @@ fn cos_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::cos", &["i8[2,3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]"];
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cos", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3809,7 +4278,10 @@ fn cos_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::cos", &["i16[2,3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]"];
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cos", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3824,7 +4296,10 @@ fn cos_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::cos", &["i32[2,3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]"];
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cos", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3839,7 +4314,10 @@ fn cos_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::cos", &["i64[2,3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]"];
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cos", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3854,7 +4332,10 @@ fn cos_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::cos", &["f16[2,3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]"];
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cos", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3869,7 +4350,10 @@ fn cos_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::cos", &["bf16[2,3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cos", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3884,7 +4368,10 @@ fn cos_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::cos", &["f32[2,3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]"];
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cos", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3899,7 +4386,10 @@ fn cos_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::cos", &["f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]"];
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cos", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3914,7 +4404,10 @@ fn relu_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::relu", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3929,7 +4422,10 @@ fn relu_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::relu", &["f64[4,3]:t"], typed, boxed, checks);
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3944,7 +4440,10 @@ fn relu_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::relu", &["f64[0]"], typed, boxed, checks);
+    let specs = ["f64[0]"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3959,7 +4458,10 @@ fn relu_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::relu", &["i64[5]"], typed, boxed, checks);
+    let specs = ["i64[5]"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3974,7 +4476,10 @@ fn relu_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::relu", &["bool[2,3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3989,7 +4494,10 @@ fn relu_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::relu", &["u8[2,3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4004,7 +4512,10 @@ fn relu_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::relu", &["i8[2,3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4019,7 +4530,10 @@ fn relu_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::relu", &["i16[2,3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4034,7 +4548,10 @@ fn relu_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::relu", &["i32[2,3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4049,7 +4566,10 @@ fn relu_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::relu", &["i64[2,3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4064,7 +4584,10 @@ fn relu_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::relu", &["f16[2,3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4079,7 +4602,10 @@ fn relu_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::relu", &["bf16[2,3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4094,7 +4620,10 @@ fn relu_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::relu", &["f32[2,3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4109,7 +4638,10 @@ fn relu_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::relu", &["f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]"];
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("relu", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4124,7 +4656,10 @@ fn sigmoid_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sigmoid", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sigmoid", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4139,7 +4674,10 @@ fn sigmoid_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sigmoid", &["f64[4,3]:t"], typed, boxed, checks);
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sigmoid", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4154,7 +4692,10 @@ fn sigmoid_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sigmoid", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sigmoid", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4169,7 +4710,10 @@ fn sigmoid_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sigmoid", &["bool[2,3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]"];
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sigmoid", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4184,7 +4728,10 @@ fn sigmoid_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sigmoid", &["u8[2,3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]"];
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sigmoid", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4199,7 +4746,10 @@ fn sigmoid_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sigmoid", &["i8[2,3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]"];
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sigmoid", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4214,7 +4764,10 @@ fn sigmoid_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sigmoid", &["i16[2,3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]"];
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sigmoid", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4229,7 +4782,10 @@ fn sigmoid_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sigmoid", &["i32[2,3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]"];
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sigmoid", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4244,7 +4800,10 @@ fn sigmoid_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sigmoid", &["i64[2,3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]"];
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sigmoid", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4259,7 +4818,10 @@ fn sigmoid_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sigmoid", &["f16[2,3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]"];
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sigmoid", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4274,7 +4836,10 @@ fn sigmoid_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sigmoid", &["bf16[2,3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sigmoid", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4289,7 +4854,10 @@ fn sigmoid_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sigmoid", &["f32[2,3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]"];
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sigmoid", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4304,7 +4872,10 @@ fn sigmoid_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sigmoid", &["f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]"];
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sigmoid", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4319,7 +4890,10 @@ fn tanh_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::tanh", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tanh", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4334,7 +4908,10 @@ fn tanh_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::tanh", &["f64[4,3]:t"], typed, boxed, checks);
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tanh", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4349,7 +4926,10 @@ fn tanh_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::tanh", &["f64[0]"], typed, boxed, checks);
+    let specs = ["f64[0]"];
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tanh", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4364,7 +4944,10 @@ fn tanh_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::tanh", &["bool[2,3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]"];
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tanh", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4379,7 +4962,10 @@ fn tanh_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::tanh", &["u8[2,3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]"];
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tanh", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4394,7 +4980,10 @@ fn tanh_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::tanh", &["i8[2,3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]"];
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tanh", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4409,7 +4998,10 @@ fn tanh_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::tanh", &["i16[2,3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]"];
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tanh", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4424,7 +5016,10 @@ fn tanh_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::tanh", &["i32[2,3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]"];
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tanh", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4439,7 +5034,10 @@ fn tanh_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::tanh", &["i64[2,3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]"];
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tanh", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4454,7 +5052,10 @@ fn tanh_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::tanh", &["f16[2,3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]"];
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tanh", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4469,7 +5070,10 @@ fn tanh_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::tanh", &["bf16[2,3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tanh", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4484,7 +5088,10 @@ fn tanh_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::tanh", &["f32[2,3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]"];
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tanh", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4499,7 +5106,10 @@ fn tanh_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::tanh", &["f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]"];
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tanh", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4523,13 +5133,10 @@ fn threshold_backward_sample_0() {
         gradcheck: true,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::threshold_backward",
-        &["f64[3,4]", "f64[3,4]"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f64[3,4]", "f64[3,4]"];
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("threshold_backward", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4553,13 +5160,10 @@ fn threshold_backward_sample_1() {
         gradcheck: true,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::threshold_backward",
-        &["f64[4,3]:t", "f64[3]"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f64[4,3]:t", "f64[3]"];
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("threshold_backward", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4583,13 +5187,10 @@ fn threshold_backward_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::threshold_backward",
-        &["f16[2,3]", "f16[2,3]"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f16[2,3]", "f16[2,3]"];
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("threshold_backward", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4613,13 +5214,10 @@ fn threshold_backward_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::threshold_backward",
-        &["bf16[2,3]", "bf16[2,3]"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["bf16[2,3]", "bf16[2,3]"];
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("threshold_backward", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4643,13 +5241,10 @@ fn threshold_backward_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::threshold_backward",
-        &["f32[2,3]", "f32[2,3]"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f32[2,3]", "f32[2,3]"];
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("threshold_backward", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4673,13 +5268,10 @@ fn threshold_backward_sample_5() {
         gradcheck: true,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::threshold_backward",
-        &["f64[2,3]", "f64[2,3]"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f64[2,3]", "f64[2,3]"];
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("threshold_backward", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4703,7 +5295,10 @@ fn threshold_backward_sample_6() {
         gradcheck: true,
         gradgradcheck: false,
     };
-    check_sample("aten::threshold_backward", &["f64[0]", "f64[0]"], typed, boxed, checks);
+    let specs = ["f64[0]", "f64[0]"];
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("threshold_backward", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4723,13 +5318,10 @@ fn sigmoid_backward_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample(
-        "aten::sigmoid_backward",
-        &["f64[3,4]", "f64[3,4]"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f64[3,4]", "f64[3,4]"];
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("sigmoid_backward", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4749,13 +5341,10 @@ fn sigmoid_backward_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample(
-        "aten::sigmoid_backward",
-        &["f64[4,3]:t", "f64[4,3]"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f64[4,3]:t", "f64[4,3]"];
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("sigmoid_backward", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4775,13 +5364,10 @@ fn sigmoid_backward_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::sigmoid_backward",
-        &["f16[2,3]", "f16[2,3]"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f16[2,3]", "f16[2,3]"];
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("sigmoid_backward", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4801,13 +5387,10 @@ fn sigmoid_backward_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::sigmoid_backward",
-        &["bf16[2,3]", "bf16[2,3]"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["bf16[2,3]", "bf16[2,3]"];
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("sigmoid_backward", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4827,13 +5410,10 @@ fn sigmoid_backward_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample(
-        "aten::sigmoid_backward",
-        &["f32[2,3]", "f32[2,3]"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f32[2,3]", "f32[2,3]"];
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("sigmoid_backward", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4853,13 +5433,10 @@ fn sigmoid_backward_sample_5() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample(
-        "aten::sigmoid_backward",
-        &["f64[2,3]", "f64[2,3]"],
-        typed,
-        boxed,
-        checks,
-    );
+    let specs = ["f64[2,3]", "f64[2,3]"];
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("sigmoid_backward", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4879,7 +5456,10 @@ fn sigmoid_backward_sample_6() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sigmoid_backward", &["f64[]", "f64[]"], typed, boxed, checks);
+    let specs = ["f64[]", "f64[]"];
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("sigmoid_backward", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4899,7 +5479,10 @@ fn tanh_backward_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::tanh_backward", &["f64[3,4]", "f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]", "f64[3,4]"];
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("tanh_backward", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4919,7 +5502,10 @@ fn tanh_backward_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::tanh_backward", &["f64[4,3]:t", "f64[4,3]"], typed, boxed, checks);
+    let specs = ["f64[4,3]:t", "f64[4,3]"];
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("tanh_backward", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4939,7 +5525,10 @@ fn tanh_backward_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::tanh_backward", &["f16[2,3]", "f16[2,3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]", "f16[2,3]"];
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("tanh_backward", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4959,7 +5548,10 @@ fn tanh_backward_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::tanh_backward", &["bf16[2,3]", "bf16[2,3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]", "bf16[2,3]"];
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("tanh_backward", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4979,7 +5571,10 @@ fn tanh_backward_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::tanh_backward", &["f32[2,3]", "f32[2,3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]", "f32[2,3]"];
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("tanh_backward", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4999,7 +5594,10 @@ fn tanh_backward_sample_5() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::tanh_backward", &["f64[2,3]", "f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]", "f64[2,3]"];
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("tanh_backward", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5019,7 +5617,10 @@ fn tanh_backward_sample_6() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::tanh_backward", &["f64[0,2]", "f64[0,2]"], typed, boxed, checks);
+    let specs = ["f64[0,2]", "f64[0,2]"];
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("tanh_backward", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5034,7 +5635,10 @@ fn sum_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sum", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5049,7 +5653,10 @@ fn sum_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sum", &["f64[4,3]:t"], typed, boxed, checks);
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5064,7 +5671,10 @@ fn sum_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sum", &["f64[0]"], typed, boxed, checks);
+    let specs = ["f64[0]"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5079,7 +5689,10 @@ fn sum_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum", &["i32[5]"], typed, boxed, checks);
+    let specs = ["i32[5]"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5094,7 +5707,10 @@ fn sum_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum", &["bool[2,3]:t"], typed, boxed, checks);
+    let specs = ["bool[2,3]:t"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5109,7 +5725,10 @@ fn sum_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum", &["u8[2,3]:t"], typed, boxed, checks);
+    let specs = ["u8[2,3]:t"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5124,7 +5743,10 @@ fn sum_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum", &["i8[2,3]:t"], typed, boxed, checks);
+    let specs = ["i8[2,3]:t"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5139,7 +5761,10 @@ fn sum_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum", &["i16[2,3]:t"], typed, boxed, checks);
+    let specs = ["i16[2,3]:t"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5154,7 +5779,10 @@ fn sum_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum", &["i32[2,3]:t"], typed, boxed, checks);
+    let specs = ["i32[2,3]:t"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5169,7 +5797,10 @@ fn sum_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum", &["i64[2,3]:t"], typed, boxed, checks);
+    let specs = ["i64[2,3]:t"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5184,7 +5815,10 @@ fn sum_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum", &["f16[2,3]:t"], typed, boxed, checks);
+    let specs = ["f16[2,3]:t"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5199,7 +5833,10 @@ fn sum_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum", &["bf16[2,3]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:t"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5214,7 +5851,10 @@ fn sum_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum", &["f32[2,3]:t"], typed, boxed, checks);
+    let specs = ["f32[2,3]:t"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5229,7 +5869,10 @@ fn sum_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sum", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5249,7 +5892,10 @@ fn sum_dim_int_list_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sum.dim_IntList", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5273,7 +5919,10 @@ fn sum_dim_int_list_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sum.dim_IntList", &["f64[2,3,4]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5293,7 +5942,10 @@ fn sum_dim_int_list_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sum.dim_IntList", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5313,7 +5965,10 @@ fn sum_dim_int_list_sample_3() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sum.dim_IntList", &["f64[2,0]"], typed, boxed, checks);
+    let specs = ["f64[2,0]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5333,7 +5988,10 @@ fn sum_dim_int_list_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum.dim_IntList", &["bool[2,3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5353,7 +6011,10 @@ fn sum_dim_int_list_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum.dim_IntList", &["u8[2,3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5373,7 +6034,10 @@ fn sum_dim_int_list_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum.dim_IntList", &["i8[2,3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5393,7 +6057,10 @@ fn sum_dim_int_list_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum.dim_IntList", &["i16[2,3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5413,7 +6080,10 @@ fn sum_dim_int_list_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum.dim_IntList", &["i32[2,3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5433,7 +6103,10 @@ fn sum_dim_int_list_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum.dim_IntList", &["i64[2,3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5453,7 +6126,10 @@ fn sum_dim_int_list_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum.dim_IntList", &["f16[2,3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5473,7 +6149,10 @@ fn sum_dim_int_list_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum.dim_IntList", &["bf16[2,3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5493,7 +6172,10 @@ fn sum_dim_int_list_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum.dim_IntList", &["f32[2,3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5513,7 +6195,10 @@ fn sum_dim_int_list_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::sum.dim_IntList", &["f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sum.dim_IntList", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5533,7 +6218,17 @@ fn sum_dim_int_list_sample_14() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::sum.dim_IntList", &["f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]"];
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "sum.dim_IntList",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
 }
 
 #[test]
@@ -5548,7 +6243,10 @@ fn mean_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mean", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5563,7 +6261,10 @@ fn mean_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mean", &["f64[4,3]:t"], typed, boxed, checks);
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5578,7 +6279,10 @@ fn mean_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mean", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5593,7 +6297,10 @@ fn mean_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean", &["bool[2,3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]"];
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5608,7 +6315,10 @@ fn mean_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean", &["u8[2,3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]"];
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5623,7 +6333,10 @@ fn mean_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean", &["i8[2,3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]"];
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5638,7 +6351,10 @@ fn mean_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean", &["i16[2,3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]"];
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5653,7 +6369,10 @@ fn mean_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean", &["i32[2,3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]"];
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5668,7 +6387,10 @@ fn mean_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean", &["i64[2,3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]"];
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5683,7 +6405,10 @@ fn mean_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean", &["f16[2,3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]"];
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5698,7 +6423,10 @@ fn mean_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean", &["bf16[2,3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5713,7 +6441,10 @@ fn mean_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean", &["f32[2,3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]"];
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5728,7 +6459,10 @@ fn mean_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mean", &["f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]"];
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5748,7 +6482,10 @@ fn mean_dim_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mean.dim", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean.dim", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5772,7 +6509,10 @@ fn mean_dim_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mean.dim", &["f64[2,3,4]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean.dim", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5792,7 +6532,10 @@ fn mean_dim_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mean.dim", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean.dim", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5812,7 +6555,10 @@ fn mean_dim_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean.dim", &["bool[2,3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]"];
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean.dim", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5832,7 +6578,10 @@ fn mean_dim_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean.dim", &["u8[2,3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]"];
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean.dim", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5852,7 +6601,10 @@ fn mean_dim_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean.dim", &["i8[2,3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]"];
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean.dim", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5872,7 +6624,10 @@ fn mean_dim_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean.dim", &["i16[2,3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]"];
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean.dim", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5892,7 +6647,10 @@ fn mean_dim_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean.dim", &["i32[2,3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]"];
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean.dim", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5912,7 +6670,10 @@ fn mean_dim_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean.dim", &["i64[2,3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]"];
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean.dim", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5932,7 +6693,10 @@ fn mean_dim_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean.dim", &["f16[2,3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]"];
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean.dim", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5952,7 +6716,10 @@ fn mean_dim_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean.dim", &["bf16[2,3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean.dim", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5972,7 +6739,10 @@ fn mean_dim_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mean.dim", &["f32[2,3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]"];
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean.dim", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5992,7 +6762,10 @@ fn mean_dim_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mean.dim", &["f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]"];
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("mean.dim", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6012,7 +6785,10 @@ fn mm_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mm", &["f64[3,4]", "f64[4,5]"], typed, boxed, checks);
+    let specs = ["f64[3,4]", "f64[4,5]"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6032,7 +6808,10 @@ fn mm_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mm", &["f64[3,4]:t", "f64[4,5]:t"], typed, boxed, checks);
+    let specs = ["f64[3,4]:t", "f64[4,5]:t"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6052,7 +6831,10 @@ fn mm_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mm", &["f64[2,0]", "f64[0,3]"], typed, boxed, checks);
+    let specs = ["f64[2,0]", "f64[0,3]"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6072,7 +6854,10 @@ fn mm_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mm", &["i64[2,3]", "i64[3,2]"], typed, boxed, checks);
+    let specs = ["i64[2,3]", "i64[3,2]"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6092,7 +6877,10 @@ fn mm_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mm", &["bool[2,3]", "bool[3,2]:t"], typed, boxed, checks);
+    let specs = ["bool[2,3]", "bool[3,2]:t"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6112,7 +6900,10 @@ fn mm_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mm", &["u8[2,3]", "u8[3,2]:t"], typed, boxed, checks);
+    let specs = ["u8[2,3]", "u8[3,2]:t"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6132,7 +6923,10 @@ fn mm_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mm", &["i8[2,3]", "i8[3,2]:t"], typed, boxed, checks);
+    let specs = ["i8[2,3]", "i8[3,2]:t"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6152,7 +6946,10 @@ fn mm_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mm", &["i16[2,3]", "i16[3,2]:t"], typed, boxed, checks);
+    let specs = ["i16[2,3]", "i16[3,2]:t"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6172,7 +6969,10 @@ fn mm_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mm", &["i32[2,3]", "i32[3,2]:t"], typed, boxed, checks);
+    let specs = ["i32[2,3]", "i32[3,2]:t"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6192,7 +6992,10 @@ fn mm_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mm", &["i64[2,3]", "i64[3,2]:t"], typed, boxed, checks);
+    let specs = ["i64[2,3]", "i64[3,2]:t"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6212,7 +7015,10 @@ fn mm_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mm", &["f16[2,3]", "f16[3,2]:t"], typed, boxed, checks);
+    let specs = ["f16[2,3]", "f16[3,2]:t"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6232,7 +7038,10 @@ fn mm_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mm", &["bf16[2,3]", "bf16[3,2]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,3]", "bf16[3,2]:t"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6252,7 +7061,10 @@ fn mm_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mm", &["f32[2,3]", "f32[3,2]:t"], typed, boxed, checks);
+    let specs = ["f32[2,3]", "f32[3,2]:t"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6272,7 +7084,10 @@ fn mm_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::mm", &["f64[2,3]", "f64[3,2]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]", "f64[3,2]:t"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6292,7 +7107,10 @@ fn mm_sample_14() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::mm", &["f64[2,3]", "f64[4,2]"], typed, boxed, checks);
+    let specs = ["f64[2,3]", "f64[4,2]"];
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("mm", 14, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
 }
 
 #[test]
@@ -6312,7 +7130,10 @@ fn bmm_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::bmm", &["f64[2,3,4]", "f64[2,4,5]"], typed, boxed, checks);
+    let specs = ["f64[2,3,4]", "f64[2,4,5]"];
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("bmm", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6332,7 +7153,10 @@ fn bmm_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::bmm", &["f64[2,3,4]:t", "f64[2,4,2]"], typed, boxed, checks);
+    let specs = ["f64[2,3,4]:t", "f64[2,4,2]"];
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("bmm", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6352,7 +7176,10 @@ fn bmm_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::bmm", &["f64[0,2,3]", "f64[0,3,1]"], typed, boxed, checks);
+    let specs = ["f64[0,2,3]", "f64[0,3,1]"];
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("bmm", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6372,7 +7199,10 @@ fn bmm_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::bmm", &["bool[2,2,3]", "bool[2,3,2]"], typed, boxed, checks);
+    let specs = ["bool[2,2,3]", "bool[2,3,2]"];
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("bmm", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6392,7 +7222,10 @@ fn bmm_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::bmm", &["u8[2,2,3]", "u8[2,3,2]"], typed, boxed, checks);
+    let specs = ["u8[2,2,3]", "u8[2,3,2]"];
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("bmm", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6412,7 +7245,10 @@ fn bmm_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::bmm", &["i8[2,2,3]", "i8[2,3,2]"], typed, boxed, checks);
+    let specs = ["i8[2,2,3]", "i8[2,3,2]"];
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("bmm", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6432,7 +7268,10 @@ fn bmm_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::bmm", &["i16[2,2,3]", "i16[2,3,2]"], typed, boxed, checks);
+    let specs = ["i16[2,2,3]", "i16[2,3,2]"];
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("bmm", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6452,7 +7291,10 @@ fn bmm_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::bmm", &["i32[2,2,3]", "i32[2,3,2]"], typed, boxed, checks);
+    let specs = ["i32[2,2,3]", "i32[2,3,2]"];
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("bmm", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6472,7 +7314,10 @@ fn bmm_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::bmm", &["i64[2,2,3]", "i64[2,3,2]"], typed, boxed, checks);
+    let specs = ["i64[2,2,3]", "i64[2,3,2]"];
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("bmm", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6492,7 +7337,10 @@ fn bmm_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::bmm", &["f16[2,2,3]", "f16[2,3,2]"], typed, boxed, checks);
+    let specs = ["f16[2,2,3]", "f16[2,3,2]"];
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("bmm", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6512,7 +7360,10 @@ fn bmm_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::bmm", &["bf16[2,2,3]", "bf16[2,3,2]"], typed, boxed, checks);
+    let specs = ["bf16[2,2,3]", "bf16[2,3,2]"];
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("bmm", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6532,7 +7383,10 @@ fn bmm_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::bmm", &["f32[2,2,3]", "f32[2,3,2]"], typed, boxed, checks);
+    let specs = ["f32[2,2,3]", "f32[2,3,2]"];
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("bmm", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6552,7 +7406,10 @@ fn bmm_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::bmm", &["f64[2,2,3]", "f64[2,3,2]"], typed, boxed, checks);
+    let specs = ["f64[2,2,3]", "f64[2,3,2]"];
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
+    let names = ["self", "mat2"];
+    oracle::check("bmm", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6572,7 +7429,10 @@ fn matmul_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::matmul", &["f64[3]", "f64[3]"], typed, boxed, checks);
+    let specs = ["f64[3]", "f64[3]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6592,7 +7452,10 @@ fn matmul_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::matmul", &["f64[2,3]", "f64[3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]", "f64[3]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6612,7 +7475,10 @@ fn matmul_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::matmul", &["f64[3]", "f64[3,2]"], typed, boxed, checks);
+    let specs = ["f64[3]", "f64[3,2]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6632,7 +7498,10 @@ fn matmul_sample_3() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::matmul", &["f64[2,3]", "f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[2,3]", "f64[3,4]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6652,7 +7521,10 @@ fn matmul_sample_4() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::matmul", &["f64[2,2,3]", "f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[2,2,3]", "f64[3,4]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6672,7 +7544,10 @@ fn matmul_sample_5() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::matmul", &["f64[2,1,2,3]:t", "f64[3,3,2]"], typed, boxed, checks);
+    let specs = ["f64[2,1,2,3]:t", "f64[3,3,2]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6692,7 +7567,10 @@ fn matmul_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::matmul", &["bool[2,3]", "bool[3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]", "bool[3]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6712,7 +7590,10 @@ fn matmul_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::matmul", &["u8[2,3]", "u8[3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]", "u8[3]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6732,7 +7613,10 @@ fn matmul_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::matmul", &["i8[2,3]", "i8[3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]", "i8[3]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6752,7 +7636,10 @@ fn matmul_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::matmul", &["i16[2,3]", "i16[3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]", "i16[3]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6772,7 +7659,10 @@ fn matmul_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::matmul", &["i32[2,3]", "i32[3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]", "i32[3]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6792,7 +7682,10 @@ fn matmul_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::matmul", &["i64[2,3]", "i64[3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]", "i64[3]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6812,7 +7705,10 @@ fn matmul_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::matmul", &["f16[2,3]", "f16[3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]", "f16[3]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6832,7 +7728,10 @@ fn matmul_sample_13() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::matmul", &["bf16[2,3]", "bf16[3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]", "bf16[3]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6852,7 +7751,10 @@ fn matmul_sample_14() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::matmul", &["f32[2,3]", "f32[3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]", "f32[3]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 14, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6872,7 +7774,10 @@ fn matmul_sample_15() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::matmul", &["f64[2,3]", "f64[3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]", "f64[3]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 15, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6892,7 +7797,10 @@ fn matmul_sample_16() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::matmul", &["f64[0,3]", "f64[3]"], typed, boxed, checks);
+    let specs = ["f64[0,3]", "f64[3]"];
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("matmul", 16, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6912,7 +7820,10 @@ fn view_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::view", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6932,7 +7843,10 @@ fn view_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::view", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6952,7 +7866,10 @@ fn view_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::view", &["f64[2,0]"], typed, boxed, checks);
+    let specs = ["f64[2,0]"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6972,7 +7889,10 @@ fn view_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::view", &["bool[2,3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6992,7 +7912,10 @@ fn view_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::view", &["u8[2,3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7012,7 +7935,10 @@ fn view_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::view", &["i8[2,3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7032,7 +7958,10 @@ fn view_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::view", &["i16[2,3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7052,7 +7981,10 @@ fn view_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::view", &["i32[2,3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7072,7 +8004,10 @@ fn view_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::view", &["i64[2,3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7092,7 +8027,10 @@ fn view_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::view", &["f16[2,3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7112,7 +8050,10 @@ fn view_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::view", &["bf16[2,3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7132,7 +8073,10 @@ fn view_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::view", &["f32[2,3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7152,7 +8096,10 @@ fn view_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::view", &["f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7172,7 +8119,10 @@ fn view_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::view", &["f64[2,6]:step"], typed, boxed, checks);
+    let specs = ["f64[2,6]:step"];
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("view", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7192,7 +8142,10 @@ fn reshape_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::reshape", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reshape", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7212,7 +8165,10 @@ fn reshape_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::reshape", &["f64[3,4]:t"], typed, boxed, checks);
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reshape", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7232,7 +8188,10 @@ fn reshape_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::reshape", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reshape", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7252,7 +8211,10 @@ fn reshape_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::reshape", &["bool[2,3]:t"], typed, boxed, checks);
+    let specs = ["bool[2,3]:t"];
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reshape", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7272,7 +8234,10 @@ fn reshape_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::reshape", &["u8[2,3]:t"], typed, boxed, checks);
+    let specs = ["u8[2,3]:t"];
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reshape", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7292,7 +8257,10 @@ fn reshape_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::reshape", &["i8[2,3]:t"], typed, boxed, checks);
+    let specs = ["i8[2,3]:t"];
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reshape", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7312,7 +8280,10 @@ fn reshape_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::reshape", &["i16[2,3]:t"], typed, boxed, checks);
+    let specs = ["i16[2,3]:t"];
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reshape", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7332,7 +8303,10 @@ fn reshape_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::reshape", &["i32[2,3]:t"], typed, boxed, checks);
+    let specs = ["i32[2,3]:t"];
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reshape", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7352,7 +8326,10 @@ fn reshape_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::reshape", &["i64[2,3]:t"], typed, boxed, checks);
+    let specs = ["i64[2,3]:t"];
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reshape", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7372,7 +8349,10 @@ fn reshape_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::reshape", &["f16[2,3]:t"], typed, boxed, checks);
+    let specs = ["f16[2,3]:t"];
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reshape", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7392,7 +8372,10 @@ fn reshape_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::reshape", &["bf16[2,3]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:t"];
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reshape", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7412,7 +8395,10 @@ fn reshape_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::reshape", &["f32[2,3]:t"], typed, boxed, checks);
+    let specs = ["f32[2,3]:t"];
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reshape", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7432,7 +8418,10 @@ fn reshape_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::reshape", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reshape", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7452,7 +8441,10 @@ fn transpose_int_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::transpose.int", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("transpose.int", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7472,7 +8464,10 @@ fn transpose_int_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::transpose.int", &["f64[2,3,4]"], typed, boxed, checks);
+    let specs = ["f64[2,3,4]"];
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("transpose.int", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7492,7 +8487,10 @@ fn transpose_int_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::transpose.int", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("transpose.int", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7512,7 +8510,10 @@ fn transpose_int_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::transpose.int", &["bool[2,3]:t"], typed, boxed, checks);
+    let specs = ["bool[2,3]:t"];
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("transpose.int", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7532,7 +8533,10 @@ fn transpose_int_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::transpose.int", &["u8[2,3]:t"], typed, boxed, checks);
+    let specs = ["u8[2,3]:t"];
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("transpose.int", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7552,7 +8556,10 @@ fn transpose_int_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::transpose.int", &["i8[2,3]:t"], typed, boxed, checks);
+    let specs = ["i8[2,3]:t"];
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("transpose.int", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7572,7 +8579,10 @@ fn transpose_int_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::transpose.int", &["i16[2,3]:t"], typed, boxed, checks);
+    let specs = ["i16[2,3]:t"];
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("transpose.int", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7592,7 +8602,10 @@ fn transpose_int_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::transpose.int", &["i32[2,3]:t"], typed, boxed, checks);
+    let specs = ["i32[2,3]:t"];
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("transpose.int", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7612,7 +8625,10 @@ fn transpose_int_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::transpose.int", &["i64[2,3]:t"], typed, boxed, checks);
+    let specs = ["i64[2,3]:t"];
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("transpose.int", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7632,7 +8648,10 @@ fn transpose_int_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::transpose.int", &["f16[2,3]:t"], typed, boxed, checks);
+    let specs = ["f16[2,3]:t"];
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("transpose.int", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7652,7 +8671,10 @@ fn transpose_int_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::transpose.int", &["bf16[2,3]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:t"];
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("transpose.int", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7672,7 +8694,10 @@ fn transpose_int_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::transpose.int", &["f32[2,3]:t"], typed, boxed, checks);
+    let specs = ["f32[2,3]:t"];
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("transpose.int", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7692,7 +8717,10 @@ fn transpose_int_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::transpose.int", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("transpose.int", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7707,7 +8735,10 @@ fn t_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::t", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("t", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7722,7 +8753,10 @@ fn t_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::t", &["f64[3]"], typed, boxed, checks);
+    let specs = ["f64[3]"];
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("t", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7737,7 +8771,10 @@ fn t_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::t", &["bool[2,3]:step"], typed, boxed, checks);
+    let specs = ["bool[2,3]:step"];
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("t", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7752,7 +8789,10 @@ fn t_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::t", &["u8[2,3]:step"], typed, boxed, checks);
+    let specs = ["u8[2,3]:step"];
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("t", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7767,7 +8807,10 @@ fn t_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::t", &["i8[2,3]:step"], typed, boxed, checks);
+    let specs = ["i8[2,3]:step"];
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("t", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7782,7 +8825,10 @@ fn t_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::t", &["i16[2,3]:step"], typed, boxed, checks);
+    let specs = ["i16[2,3]:step"];
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("t", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7797,7 +8843,10 @@ fn t_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::t", &["i32[2,3]:step"], typed, boxed, checks);
+    let specs = ["i32[2,3]:step"];
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("t", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7812,7 +8861,10 @@ fn t_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::t", &["i64[2,3]:step"], typed, boxed, checks);
+    let specs = ["i64[2,3]:step"];
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("t", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7827,7 +8879,10 @@ fn t_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::t", &["f16[2,3]:step"], typed, boxed, checks);
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("t", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7842,7 +8897,10 @@ fn t_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::t", &["bf16[2,3]:step"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("t", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7857,7 +8915,10 @@ fn t_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::t", &["f32[2,3]:step"], typed, boxed, checks);
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("t", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7872,7 +8933,10 @@ fn t_sample_11() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::t", &["f64[2,3]:step"], typed, boxed, checks);
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("t", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7887,7 +8951,10 @@ fn t_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::t", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("t", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7907,7 +8974,10 @@ fn permute_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::permute", &["f64[2,3,4]"], typed, boxed, checks);
+    let specs = ["f64[2,3,4]"];
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("permute", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7927,7 +8997,10 @@ fn permute_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::permute", &["f64[3,4]:t"], typed, boxed, checks);
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("permute", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7947,7 +9020,10 @@ fn permute_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::permute", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("permute", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7967,7 +9043,10 @@ fn permute_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::permute", &["bool[2,3,2]"], typed, boxed, checks);
+    let specs = ["bool[2,3,2]"];
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("permute", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7987,7 +9066,10 @@ fn permute_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::permute", &["u8[2,3,2]"], typed, boxed, checks);
+    let specs = ["u8[2,3,2]"];
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("permute", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8007,7 +9089,10 @@ fn permute_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::permute", &["i8[2,3,2]"], typed, boxed, checks);
+    let specs = ["i8[2,3,2]"];
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("permute", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8027,7 +9112,10 @@ fn permute_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::permute", &["i16[2,3,2]"], typed, boxed, checks);
+    let specs = ["i16[2,3,2]"];
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("permute", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8047,7 +9135,10 @@ fn permute_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::permute", &["i32[2,3,2]"], typed, boxed, checks);
+    let specs = ["i32[2,3,2]"];
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("permute", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8067,7 +9158,10 @@ fn permute_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::permute", &["i64[2,3,2]"], typed, boxed, checks);
+    let specs = ["i64[2,3,2]"];
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("permute", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8087,7 +9181,10 @@ fn permute_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::permute", &["f16[2,3,2]"], typed, boxed, checks);
+    let specs = ["f16[2,3,2]"];
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("permute", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8107,7 +9204,10 @@ fn permute_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::permute", &["bf16[2,3,2]"], typed, boxed, checks);
+    let specs = ["bf16[2,3,2]"];
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("permute", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8127,7 +9227,10 @@ fn permute_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::permute", &["f32[2,3,2]"], typed, boxed, checks);
+    let specs = ["f32[2,3,2]"];
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("permute", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8147,7 +9250,10 @@ fn permute_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::permute", &["f64[2,3,2]"], typed, boxed, checks);
+    let specs = ["f64[2,3,2]"];
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("permute", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8167,7 +9273,10 @@ fn expand_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::expand", &["f64[3,1]"], typed, boxed, checks);
+    let specs = ["f64[3,1]"];
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expand", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8187,7 +9296,10 @@ fn expand_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::expand", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expand", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8207,7 +9319,10 @@ fn expand_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::expand", &["f64[4]"], typed, boxed, checks);
+    let specs = ["f64[4]"];
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expand", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8227,7 +9342,10 @@ fn expand_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::expand", &["bool[3]:step"], typed, boxed, checks);
+    let specs = ["bool[3]:step"];
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expand", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8247,7 +9365,10 @@ fn expand_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::expand", &["u8[3]:step"], typed, boxed, checks);
+    let specs = ["u8[3]:step"];
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expand", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8267,7 +9388,10 @@ fn expand_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::expand", &["i8[3]:step"], typed, boxed, checks);
+    let specs = ["i8[3]:step"];
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expand", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8287,7 +9411,10 @@ fn expand_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::expand", &["i16[3]:step"], typed, boxed, checks);
+    let specs = ["i16[3]:step"];
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expand", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8307,7 +9434,10 @@ fn expand_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::expand", &["i32[3]:step"], typed, boxed, checks);
+    let specs = ["i32[3]:step"];
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expand", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8327,7 +9457,10 @@ fn expand_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::expand", &["i64[3]:step"], typed, boxed, checks);
+    let specs = ["i64[3]:step"];
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expand", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8347,7 +9480,10 @@ fn expand_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::expand", &["f16[3]:step"], typed, boxed, checks);
+    let specs = ["f16[3]:step"];
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expand", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8367,7 +9503,10 @@ fn expand_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::expand", &["bf16[3]:step"], typed, boxed, checks);
+    let specs = ["bf16[3]:step"];
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expand", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8387,7 +9526,10 @@ fn expand_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::expand", &["f32[3]:step"], typed, boxed, checks);
+    let specs = ["f32[3]:step"];
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expand", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8407,7 +9549,10 @@ fn expand_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::expand", &["f64[3]:step"], typed, boxed, checks);
+    let specs = ["f64[3]:step"];
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expand", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8427,7 +9572,10 @@ fn unsqueeze_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::unsqueeze", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unsqueeze", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8447,7 +9595,10 @@ fn unsqueeze_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::unsqueeze", &["f64[3,4]:t"], typed, boxed, checks);
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unsqueeze", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8467,7 +9618,10 @@ fn unsqueeze_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::unsqueeze", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unsqueeze", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8487,7 +9641,10 @@ fn unsqueeze_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::unsqueeze", &["bool[2,3]"], typed, boxed, checks);
+    let specs = ["bool[2,3]"];
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unsqueeze", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8507,7 +9664,10 @@ fn unsqueeze_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::unsqueeze", &["u8[2,3]"], typed, boxed, checks);
+    let specs = ["u8[2,3]"];
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unsqueeze", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8527,7 +9687,10 @@ fn unsqueeze_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::unsqueeze", &["i8[2,3]"], typed, boxed, checks);
+    let specs = ["i8[2,3]"];
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unsqueeze", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8547,7 +9710,10 @@ fn unsqueeze_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::unsqueeze", &["i16[2,3]"], typed, boxed, checks);
+    let specs = ["i16[2,3]"];
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unsqueeze", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8567,7 +9733,10 @@ fn unsqueeze_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::unsqueeze", &["i32[2,3]"], typed, boxed, checks);
+    let specs = ["i32[2,3]"];
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unsqueeze", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8587,7 +9756,10 @@ fn unsqueeze_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::unsqueeze", &["i64[2,3]"], typed, boxed, checks);
+    let specs = ["i64[2,3]"];
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unsqueeze", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8607,7 +9779,10 @@ fn unsqueeze_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::unsqueeze", &["f16[2,3]"], typed, boxed, checks);
+    let specs = ["f16[2,3]"];
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unsqueeze", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8627,7 +9802,10 @@ fn unsqueeze_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::unsqueeze", &["bf16[2,3]"], typed, boxed, checks);
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unsqueeze", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8647,7 +9825,10 @@ fn unsqueeze_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::unsqueeze", &["f32[2,3]"], typed, boxed, checks);
+    let specs = ["f32[2,3]"];
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unsqueeze", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8667,7 +9848,10 @@ fn unsqueeze_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::unsqueeze", &["f64[2,3]"], typed, boxed, checks);
+    let specs = ["f64[2,3]"];
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unsqueeze", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8682,7 +9866,10 @@ fn squeeze_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::squeeze", &["f64[3,1,4,1]"], typed, boxed, checks);
+    let specs = ["f64[3,1,4,1]"];
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8697,7 +9884,10 @@ fn squeeze_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::squeeze", &["f64[1]"], typed, boxed, checks);
+    let specs = ["f64[1]"];
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8712,7 +9902,10 @@ fn squeeze_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::squeeze", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8727,7 +9920,10 @@ fn squeeze_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze", &["bool[2,1,3]:t"], typed, boxed, checks);
+    let specs = ["bool[2,1,3]:t"];
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8742,7 +9938,10 @@ fn squeeze_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze", &["u8[2,1,3]:t"], typed, boxed, checks);
+    let specs = ["u8[2,1,3]:t"];
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8757,7 +9956,10 @@ fn squeeze_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze", &["i8[2,1,3]:t"], typed, boxed, checks);
+    let specs = ["i8[2,1,3]:t"];
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8772,7 +9974,10 @@ fn squeeze_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze", &["i16[2,1,3]:t"], typed, boxed, checks);
+    let specs = ["i16[2,1,3]:t"];
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8787,7 +9992,10 @@ fn squeeze_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze", &["i32[2,1,3]:t"], typed, boxed, checks);
+    let specs = ["i32[2,1,3]:t"];
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8802,7 +10010,10 @@ fn squeeze_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze", &["i64[2,1,3]:t"], typed, boxed, checks);
+    let specs = ["i64[2,1,3]:t"];
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8817,7 +10028,10 @@ fn squeeze_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze", &["f16[2,1,3]:t"], typed, boxed, checks);
+    let specs = ["f16[2,1,3]:t"];
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8832,7 +10046,10 @@ fn squeeze_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze", &["bf16[2,1,3]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,1,3]:t"];
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8847,7 +10064,10 @@ fn squeeze_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze", &["f32[2,1,3]:t"], typed, boxed, checks);
+    let specs = ["f32[2,1,3]:t"];
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8862,7 +10082,10 @@ fn squeeze_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::squeeze", &["f64[2,1,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,1,3]:t"];
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8882,7 +10105,10 @@ fn squeeze_dim_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::squeeze.dim", &["f64[3,1,4]"], typed, boxed, checks);
+    let specs = ["f64[3,1,4]"];
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dim", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8902,7 +10128,10 @@ fn squeeze_dim_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::squeeze.dim", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dim", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8922,7 +10151,10 @@ fn squeeze_dim_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::squeeze.dim", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dim", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8942,7 +10174,10 @@ fn squeeze_dim_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze.dim", &["bool[2,1]:t"], typed, boxed, checks);
+    let specs = ["bool[2,1]:t"];
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dim", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8962,7 +10197,10 @@ fn squeeze_dim_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze.dim", &["u8[2,1]:t"], typed, boxed, checks);
+    let specs = ["u8[2,1]:t"];
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dim", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8982,7 +10220,10 @@ fn squeeze_dim_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze.dim", &["i8[2,1]:t"], typed, boxed, checks);
+    let specs = ["i8[2,1]:t"];
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dim", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9002,7 +10243,10 @@ fn squeeze_dim_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze.dim", &["i16[2,1]:t"], typed, boxed, checks);
+    let specs = ["i16[2,1]:t"];
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dim", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9022,7 +10266,10 @@ fn squeeze_dim_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze.dim", &["i32[2,1]:t"], typed, boxed, checks);
+    let specs = ["i32[2,1]:t"];
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dim", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9042,7 +10289,10 @@ fn squeeze_dim_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze.dim", &["i64[2,1]:t"], typed, boxed, checks);
+    let specs = ["i64[2,1]:t"];
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dim", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9062,7 +10312,10 @@ fn squeeze_dim_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze.dim", &["f16[2,1]:t"], typed, boxed, checks);
+    let specs = ["f16[2,1]:t"];
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dim", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9082,7 +10335,10 @@ fn squeeze_dim_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze.dim", &["bf16[2,1]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,1]:t"];
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dim", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9102,7 +10358,10 @@ fn squeeze_dim_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::squeeze.dim", &["f32[2,1]:t"], typed, boxed, checks);
+    let specs = ["f32[2,1]:t"];
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dim", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9122,7 +10381,10 @@ fn squeeze_dim_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::squeeze.dim", &["f64[2,1]:t"], typed, boxed, checks);
+    let specs = ["f64[2,1]:t"];
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dim", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9138,7 +10400,10 @@ fn contiguous_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::contiguous", &["f64[3,4]:t"], typed, boxed, checks);
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9154,7 +10419,10 @@ fn contiguous_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::contiguous", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9170,7 +10438,10 @@ fn contiguous_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::contiguous", &["f64[2,3]:step"], typed, boxed, checks);
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9186,7 +10457,10 @@ fn contiguous_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::contiguous", &["bool[2,3]:t"], typed, boxed, checks);
+    let specs = ["bool[2,3]:t"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9202,7 +10476,10 @@ fn contiguous_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::contiguous", &["u8[2,3]:t"], typed, boxed, checks);
+    let specs = ["u8[2,3]:t"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9218,7 +10495,10 @@ fn contiguous_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::contiguous", &["i8[2,3]:t"], typed, boxed, checks);
+    let specs = ["i8[2,3]:t"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9234,7 +10514,10 @@ fn contiguous_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::contiguous", &["i16[2,3]:t"], typed, boxed, checks);
+    let specs = ["i16[2,3]:t"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9250,7 +10533,10 @@ fn contiguous_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::contiguous", &["i32[2,3]:t"], typed, boxed, checks);
+    let specs = ["i32[2,3]:t"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9266,7 +10552,10 @@ fn contiguous_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::contiguous", &["i64[2,3]:t"], typed, boxed, checks);
+    let specs = ["i64[2,3]:t"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9282,7 +10571,10 @@ fn contiguous_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::contiguous", &["f16[2,3]:t"], typed, boxed, checks);
+    let specs = ["f16[2,3]:t"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9298,7 +10590,10 @@ fn contiguous_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::contiguous", &["bf16[2,3]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:t"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9314,7 +10609,10 @@ fn contiguous_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::contiguous", &["f32[2,3]:t"], typed, boxed, checks);
+    let specs = ["f32[2,3]:t"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9330,7 +10628,10 @@ fn contiguous_sample_12() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::contiguous", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9346,7 +10647,10 @@ fn contiguous_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::contiguous", &["f64[0,2]:t"], typed, boxed, checks);
+    let specs = ["f64[0,2]:t"];
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("contiguous", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9361,7 +10665,10 @@ fn clone_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::clone", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9376,7 +10683,10 @@ fn clone_sample_1() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::clone", &["f64[3,4]:t"], typed, boxed, checks);
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9391,7 +10701,10 @@ fn clone_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::clone", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9406,7 +10719,10 @@ fn clone_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::clone", &["i64[2,0]"], typed, boxed, checks);
+    let specs = ["i64[2,0]"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9421,7 +10737,10 @@ fn clone_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::clone", &["bool[2,3]:t"], typed, boxed, checks);
+    let specs = ["bool[2,3]:t"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9436,7 +10755,10 @@ fn clone_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::clone", &["u8[2,3]:t"], typed, boxed, checks);
+    let specs = ["u8[2,3]:t"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9451,7 +10773,10 @@ fn clone_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::clone", &["i8[2,3]:t"], typed, boxed, checks);
+    let specs = ["i8[2,3]:t"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9466,7 +10791,10 @@ fn clone_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::clone", &["i16[2,3]:t"], typed, boxed, checks);
+    let specs = ["i16[2,3]:t"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9481,7 +10809,10 @@ fn clone_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::clone", &["i32[2,3]:t"], typed, boxed, checks);
+    let specs = ["i32[2,3]:t"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9496,7 +10827,10 @@ fn clone_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::clone", &["i64[2,3]:t"], typed, boxed, checks);
+    let specs = ["i64[2,3]:t"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9511,7 +10845,10 @@ fn clone_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::clone", &["f16[2,3]:t"], typed, boxed, checks);
+    let specs = ["f16[2,3]:t"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9526,7 +10863,10 @@ fn clone_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::clone", &["bf16[2,3]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:t"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9541,7 +10881,10 @@ fn clone_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::clone", &["f32[2,3]:t"], typed, boxed, checks);
+    let specs = ["f32[2,3]:t"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9556,7 +10899,10 @@ fn clone_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::clone", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clone", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9576,7 +10922,10 @@ fn to_copy_sample_0() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::_to_copy", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9596,7 +10945,10 @@ fn to_copy_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::_to_copy", &["f32[3,4]:t"], typed, boxed, checks);
+    let specs = ["f32[3,4]:t"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9616,7 +10968,10 @@ fn to_copy_sample_2() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::_to_copy", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9631,7 +10986,10 @@ fn to_copy_sample_3() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::_to_copy", &["f64[2]"], typed, boxed, checks);
+    let specs = ["f64[2]"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9651,7 +11009,10 @@ fn to_copy_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::_to_copy", &["bool[2,3]:t"], typed, boxed, checks);
+    let specs = ["bool[2,3]:t"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9671,7 +11032,10 @@ fn to_copy_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::_to_copy", &["u8[2,3]:t"], typed, boxed, checks);
+    let specs = ["u8[2,3]:t"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9691,7 +11055,10 @@ fn to_copy_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::_to_copy", &["i8[2,3]:t"], typed, boxed, checks);
+    let specs = ["i8[2,3]:t"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9711,7 +11078,10 @@ fn to_copy_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::_to_copy", &["i16[2,3]:t"], typed, boxed, checks);
+    let specs = ["i16[2,3]:t"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9731,7 +11101,10 @@ fn to_copy_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::_to_copy", &["i32[2,3]:t"], typed, boxed, checks);
+    let specs = ["i32[2,3]:t"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9751,7 +11124,10 @@ fn to_copy_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::_to_copy", &["i64[2,3]:t"], typed, boxed, checks);
+    let specs = ["i64[2,3]:t"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9771,7 +11147,10 @@ fn to_copy_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::_to_copy", &["f16[2,3]:t"], typed, boxed, checks);
+    let specs = ["f16[2,3]:t"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9791,7 +11170,10 @@ fn to_copy_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::_to_copy", &["bf16[2,3]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:t"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9811,7 +11193,10 @@ fn to_copy_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::_to_copy", &["f32[2,3]:t"], typed, boxed, checks);
+    let specs = ["f32[2,3]:t"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9831,7 +11216,10 @@ fn to_copy_sample_13() {
         gradcheck: true,
         gradgradcheck: true,
     };
-    check_sample("aten::_to_copy", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9851,7 +11239,10 @@ fn to_copy_sample_14() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::_to_copy", &["f32[]"], typed, boxed, checks);
+    let specs = ["f32[]"];
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_to_copy", 14, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9871,7 +11262,10 @@ fn copy_inplace_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::copy_", &["f64[3,4]", "f64[4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("copy_", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9891,7 +11285,10 @@ fn copy_inplace_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::copy_", &["i32[3]", "f64[3]"], typed, boxed, checks);
+    let specs = ["i32[3]", "f64[3]"];
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("copy_", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9911,7 +11308,10 @@ fn copy_inplace_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::copy_", &["bool[2,3]", "f64[3]:step"], typed, boxed, checks);
+    let specs = ["bool[2,3]", "f64[3]:step"];
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("copy_", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9931,7 +11331,10 @@ fn copy_inplace_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::copy_", &["u8[2,3]", "f64[3]:step"], typed, boxed, checks);
+    let specs = ["u8[2,3]", "f64[3]:step"];
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("copy_", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9951,7 +11354,10 @@ fn copy_inplace_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::copy_", &["i8[2,3]", "f64[3]:step"], typed, boxed, checks);
+    let specs = ["i8[2,3]", "f64[3]:step"];
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("copy_", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9971,7 +11377,10 @@ fn copy_inplace_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::copy_", &["i16[2,3]", "f64[3]:step"], typed, boxed, checks);
+    let specs = ["i16[2,3]", "f64[3]:step"];
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("copy_", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9991,7 +11400,10 @@ fn copy_inplace_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::copy_", &["i32[2,3]", "f64[3]:step"], typed, boxed, checks);
+    let specs = ["i32[2,3]", "f64[3]:step"];
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("copy_", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10011,7 +11423,10 @@ fn copy_inplace_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::copy_", &["i64[2,3]", "f64[3]:step"], typed, boxed, checks);
+    let specs = ["i64[2,3]", "f64[3]:step"];
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("copy_", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10031,7 +11446,10 @@ fn copy_inplace_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::copy_", &["f16[2,3]", "f64[3]:step"], typed, boxed, checks);
+    let specs = ["f16[2,3]", "f64[3]:step"];
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("copy_", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10051,7 +11469,10 @@ fn copy_inplace_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::copy_", &["bf16[2,3]", "f64[3]:step"], typed, boxed, checks);
+    let specs = ["bf16[2,3]", "f64[3]:step"];
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("copy_", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10071,7 +11492,10 @@ fn copy_inplace_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::copy_", &["f32[2,3]", "f64[3]:step"], typed, boxed, checks);
+    let specs = ["f32[2,3]", "f64[3]:step"];
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("copy_", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10091,7 +11515,10 @@ fn copy_inplace_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::copy_", &["f64[2,3]", "f64[3]:step"], typed, boxed, checks);
+    let specs = ["f64[2,3]", "f64[3]:step"];
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("copy_", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10111,7 +11538,10 @@ fn copy_inplace_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::copy_", &["f64[0]", "f64[0]"], typed, boxed, checks);
+    let specs = ["f64[0]", "f64[0]"];
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("copy_", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10131,7 +11561,10 @@ fn fill_scalar_inplace_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::fill_.Scalar", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill_.Scalar", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10151,7 +11584,10 @@ fn fill_scalar_inplace_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::fill_.Scalar", &["i64[3]"], typed, boxed, checks);
+    let specs = ["i64[3]"];
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill_.Scalar", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10171,7 +11607,10 @@ fn fill_scalar_inplace_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::fill_.Scalar", &["bool[2,3]:t"], typed, boxed, checks);
+    let specs = ["bool[2,3]:t"];
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill_.Scalar", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10191,7 +11630,10 @@ fn fill_scalar_inplace_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::fill_.Scalar", &["u8[2,3]:t"], typed, boxed, checks);
+    let specs = ["u8[2,3]:t"];
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill_.Scalar", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10211,7 +11653,10 @@ fn fill_scalar_inplace_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::fill_.Scalar", &["i8[2,3]:t"], typed, boxed, checks);
+    let specs = ["i8[2,3]:t"];
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill_.Scalar", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10231,7 +11676,10 @@ fn fill_scalar_inplace_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::fill_.Scalar", &["i16[2,3]:t"], typed, boxed, checks);
+    let specs = ["i16[2,3]:t"];
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill_.Scalar", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10251,7 +11699,10 @@ fn fill_scalar_inplace_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::fill_.Scalar", &["i32[2,3]:t"], typed, boxed, checks);
+    let specs = ["i32[2,3]:t"];
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill_.Scalar", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10271,7 +11722,10 @@ fn fill_scalar_inplace_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::fill_.Scalar", &["i64[2,3]:t"], typed, boxed, checks);
+    let specs = ["i64[2,3]:t"];
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill_.Scalar", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10291,7 +11745,10 @@ fn fill_scalar_inplace_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::fill_.Scalar", &["f16[2,3]:t"], typed, boxed, checks);
+    let specs = ["f16[2,3]:t"];
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill_.Scalar", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10311,7 +11768,10 @@ fn fill_scalar_inplace_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::fill_.Scalar", &["bf16[2,3]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:t"];
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill_.Scalar", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10331,7 +11791,10 @@ fn fill_scalar_inplace_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::fill_.Scalar", &["f32[2,3]:t"], typed, boxed, checks);
+    let specs = ["f32[2,3]:t"];
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill_.Scalar", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10351,7 +11814,10 @@ fn fill_scalar_inplace_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::fill_.Scalar", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill_.Scalar", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10371,7 +11837,10 @@ fn fill_scalar_inplace_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::fill_.Scalar", &["f64[]"], typed, boxed, checks);
+    let specs = ["f64[]"];
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill_.Scalar", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10386,7 +11855,10 @@ fn zero_inplace_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zero_", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zero_", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10401,7 +11873,10 @@ fn zero_inplace_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zero_", &["bool[2]"], typed, boxed, checks);
+    let specs = ["bool[2]"];
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zero_", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10416,7 +11891,10 @@ fn zero_inplace_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zero_", &["bool[2,3]:offset"], typed, boxed, checks);
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zero_", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10431,7 +11909,10 @@ fn zero_inplace_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zero_", &["u8[2,3]:offset"], typed, boxed, checks);
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zero_", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10446,7 +11927,10 @@ fn zero_inplace_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zero_", &["i8[2,3]:offset"], typed, boxed, checks);
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zero_", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10461,7 +11945,10 @@ fn zero_inplace_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zero_", &["i16[2,3]:offset"], typed, boxed, checks);
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zero_", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10476,7 +11963,10 @@ fn zero_inplace_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zero_", &["i32[2,3]:offset"], typed, boxed, checks);
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zero_", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10491,7 +11981,10 @@ fn zero_inplace_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zero_", &["i64[2,3]:offset"], typed, boxed, checks);
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zero_", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10506,7 +11999,10 @@ fn zero_inplace_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zero_", &["f16[2,3]:offset"], typed, boxed, checks);
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zero_", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10521,7 +12017,10 @@ fn zero_inplace_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zero_", &["bf16[2,3]:offset"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zero_", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10536,7 +12035,10 @@ fn zero_inplace_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zero_", &["f32[2,3]:offset"], typed, boxed, checks);
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zero_", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10551,7 +12053,10 @@ fn zero_inplace_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zero_", &["f64[2,3]:offset"], typed, boxed, checks);
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zero_", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10566,7 +12071,10 @@ fn zero_inplace_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zero_", &["f64[0,2]"], typed, boxed, checks);
+    let specs = ["f64[0,2]"];
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zero_", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10581,7 +12089,10 @@ fn zeros_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::zeros", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("zeros", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10601,7 +12112,10 @@ fn zeros_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::zeros", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("zeros", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10616,7 +12130,10 @@ fn zeros_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::zeros", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("zeros", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10631,7 +12148,10 @@ fn ones_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::ones", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("ones", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10651,7 +12171,10 @@ fn ones_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::ones", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("ones", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10665,7 +12188,10 @@ fn ones_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::ones", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("ones", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10685,7 +12211,10 @@ fn full_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::full", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::full", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("full", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10701,7 +12230,10 @@ fn full_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::full", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::full", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("full", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10717,7 +12249,10 @@ fn full_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::full", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::full", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("full", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10733,7 +12268,10 @@ fn empty_memory_format_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty.memory_format", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::empty.memory_format", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("empty.memory_format", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10753,7 +12291,10 @@ fn empty_memory_format_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty.memory_format", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::empty.memory_format", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("empty.memory_format", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10773,7 +12314,10 @@ fn empty_memory_format_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty.memory_format", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::empty.memory_format", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("empty.memory_format", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10787,7 +12331,10 @@ fn arange_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::arange", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::arange", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("arange", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10801,7 +12348,10 @@ fn arange_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::arange", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::arange", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("arange", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10815,7 +12365,10 @@ fn arange_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::arange", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::arange", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("arange", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10831,7 +12384,10 @@ fn arange_start_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::arange.start", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::arange.start", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("arange.start", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10858,7 +12414,10 @@ fn arange_start_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::arange.start", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::arange.start", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("arange.start", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10874,7 +12433,10 @@ fn arange_start_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::arange.start", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::arange.start", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("arange.start", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10894,7 +12456,10 @@ fn arange_start_step_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::arange.start_step", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::arange.start_step", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("arange.start_step", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10922,7 +12487,10 @@ fn arange_start_step_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::arange.start_step", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::arange.start_step", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("arange.start_step", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10950,7 +12518,10 @@ fn arange_start_step_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::arange.start_step", &[], typed, boxed, checks);
+    let specs = [];
+    check_sample("aten::arange.start_step", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("arange.start_step", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10966,7 +12537,10 @@ fn zeros_like_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros_like", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zeros_like", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10986,7 +12560,10 @@ fn zeros_like_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros_like", &["f64[3,4]:t"], typed, boxed, checks);
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zeros_like", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11002,7 +12579,10 @@ fn zeros_like_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros_like", &["bool[2,3]:t"], typed, boxed, checks);
+    let specs = ["bool[2,3]:t"];
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zeros_like", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11018,7 +12598,10 @@ fn zeros_like_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros_like", &["u8[2,3]:t"], typed, boxed, checks);
+    let specs = ["u8[2,3]:t"];
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zeros_like", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11034,7 +12617,10 @@ fn zeros_like_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros_like", &["i8[2,3]:t"], typed, boxed, checks);
+    let specs = ["i8[2,3]:t"];
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zeros_like", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11050,7 +12636,10 @@ fn zeros_like_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros_like", &["i16[2,3]:t"], typed, boxed, checks);
+    let specs = ["i16[2,3]:t"];
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zeros_like", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11066,7 +12655,10 @@ fn zeros_like_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros_like", &["i32[2,3]:t"], typed, boxed, checks);
+    let specs = ["i32[2,3]:t"];
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zeros_like", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11082,7 +12674,10 @@ fn zeros_like_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros_like", &["i64[2,3]:t"], typed, boxed, checks);
+    let specs = ["i64[2,3]:t"];
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zeros_like", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11098,7 +12693,10 @@ fn zeros_like_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros_like", &["f16[2,3]:t"], typed, boxed, checks);
+    let specs = ["f16[2,3]:t"];
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zeros_like", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11114,7 +12712,10 @@ fn zeros_like_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros_like", &["bf16[2,3]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:t"];
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zeros_like", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11130,7 +12731,10 @@ fn zeros_like_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros_like", &["f32[2,3]:t"], typed, boxed, checks);
+    let specs = ["f32[2,3]:t"];
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zeros_like", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11146,7 +12750,10 @@ fn zeros_like_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros_like", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zeros_like", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11162,7 +12769,10 @@ fn zeros_like_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::zeros_like", &["f64[0,2]"], typed, boxed, checks);
+    let specs = ["f64[0,2]"];
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("zeros_like", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11178,7 +12788,10 @@ fn ones_like_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones_like", &["f64[3,4]"], typed, boxed, checks);
+    let specs = ["f64[3,4]"];
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ones_like", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11194,7 +12807,10 @@ fn ones_like_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones_like", &["i8[2]"], typed, boxed, checks);
+    let specs = ["i8[2]"];
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ones_like", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11210,7 +12826,10 @@ fn ones_like_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones_like", &["bool[2,3]:t"], typed, boxed, checks);
+    let specs = ["bool[2,3]:t"];
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ones_like", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11226,7 +12845,10 @@ fn ones_like_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones_like", &["u8[2,3]:t"], typed, boxed, checks);
+    let specs = ["u8[2,3]:t"];
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ones_like", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11242,7 +12864,10 @@ fn ones_like_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones_like", &["i8[2,3]:t"], typed, boxed, checks);
+    let specs = ["i8[2,3]:t"];
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ones_like", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11258,7 +12883,10 @@ fn ones_like_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones_like", &["i16[2,3]:t"], typed, boxed, checks);
+    let specs = ["i16[2,3]:t"];
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ones_like", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11274,7 +12902,10 @@ fn ones_like_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones_like", &["i32[2,3]:t"], typed, boxed, checks);
+    let specs = ["i32[2,3]:t"];
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ones_like", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11290,7 +12921,10 @@ fn ones_like_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones_like", &["i64[2,3]:t"], typed, boxed, checks);
+    let specs = ["i64[2,3]:t"];
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ones_like", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11306,7 +12940,10 @@ fn ones_like_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones_like", &["f16[2,3]:t"], typed, boxed, checks);
+    let specs = ["f16[2,3]:t"];
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ones_like", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11322,7 +12959,10 @@ fn ones_like_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones_like", &["bf16[2,3]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:t"];
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ones_like", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11338,7 +12978,10 @@ fn ones_like_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones_like", &["f32[2,3]:t"], typed, boxed, checks);
+    let specs = ["f32[2,3]:t"];
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ones_like", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11354,7 +12997,10 @@ fn ones_like_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones_like", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ones_like", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11370,7 +13016,10 @@ fn ones_like_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::ones_like", &["f64[0,2]"], typed, boxed, checks);
+    let specs = ["f64[0,2]"];
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ones_like", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11386,7 +13035,10 @@ fn empty_like_sample_0() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty_like", &["f64[3,4]:t"], typed, boxed, checks);
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("empty_like", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11402,7 +13054,10 @@ fn empty_like_sample_1() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty_like", &["i64[2]"], typed, boxed, checks);
+    let specs = ["i64[2]"];
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("empty_like", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11418,7 +13073,10 @@ fn empty_like_sample_2() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty_like", &["bool[2,3]:t"], typed, boxed, checks);
+    let specs = ["bool[2,3]:t"];
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("empty_like", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11434,7 +13092,10 @@ fn empty_like_sample_3() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty_like", &["u8[2,3]:t"], typed, boxed, checks);
+    let specs = ["u8[2,3]:t"];
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("empty_like", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11450,7 +13111,10 @@ fn empty_like_sample_4() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty_like", &["i8[2,3]:t"], typed, boxed, checks);
+    let specs = ["i8[2,3]:t"];
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("empty_like", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11466,7 +13130,10 @@ fn empty_like_sample_5() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty_like", &["i16[2,3]:t"], typed, boxed, checks);
+    let specs = ["i16[2,3]:t"];
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("empty_like", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11482,7 +13149,10 @@ fn empty_like_sample_6() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty_like", &["i32[2,3]:t"], typed, boxed, checks);
+    let specs = ["i32[2,3]:t"];
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("empty_like", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11498,7 +13168,10 @@ fn empty_like_sample_7() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty_like", &["i64[2,3]:t"], typed, boxed, checks);
+    let specs = ["i64[2,3]:t"];
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("empty_like", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11514,7 +13187,10 @@ fn empty_like_sample_8() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty_like", &["f16[2,3]:t"], typed, boxed, checks);
+    let specs = ["f16[2,3]:t"];
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("empty_like", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11530,7 +13206,10 @@ fn empty_like_sample_9() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty_like", &["bf16[2,3]:t"], typed, boxed, checks);
+    let specs = ["bf16[2,3]:t"];
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("empty_like", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11546,7 +13225,10 @@ fn empty_like_sample_10() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty_like", &["f32[2,3]:t"], typed, boxed, checks);
+    let specs = ["f32[2,3]:t"];
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("empty_like", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11562,7 +13244,10 @@ fn empty_like_sample_11() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty_like", &["f64[2,3]:t"], typed, boxed, checks);
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("empty_like", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11578,5 +13263,8 @@ fn empty_like_sample_12() {
         gradcheck: false,
         gradgradcheck: false,
     };
-    check_sample("aten::empty_like", &["f64[0,2]"], typed, boxed, checks);
+    let specs = ["f64[0,2]"];
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("empty_like", 12, &specs, &names, None, &typed);
 }

@@ -1,0 +1,69 @@
+//! Tests pinning each deliberate deviation from PyTorch listed as a `drift`
+//! entry in schema/ops.toml (codegen refuses a drift whose test is missing).
+
+use frankentorch::dispatch::Value;
+use frankentorch::prelude::*;
+
+fn leaf(sizes: &[usize]) -> Tensor {
+    let n = sizes.iter().product();
+    let t = Tensor::from_vec((0..n).map(|i| i as f64 + 1.0).collect::<Vec<_>>(), sizes).unwrap();
+    t.requires_grad_(true).unwrap();
+    t
+}
+
+#[test]
+fn matmul_of_two_vectors_is_sum_of_mul() {
+    let (a, b) = (leaf(&[3]), leaf(&[3]));
+    let r = a.matmul(&b).unwrap();
+    assert_eq!(r.grad_fn().unwrap().name(), "SumBackward0"); // PyTorch: DotBackward0
+    assert_eq!(r.item().unwrap(), Scalar::Float(14.0));
+}
+
+#[test]
+fn matmul_of_matrix_and_vector_is_mm_and_squeeze() {
+    let (a, b) = (leaf(&[2, 3]), leaf(&[3]));
+    let r = a.matmul(&b).unwrap();
+    assert_eq!(r.grad_fn().unwrap().name(), "SqueezeBackward1"); // PyTorch: MvBackward0
+    assert_eq!(r.to_f64_vec(), vec![14.0, 32.0]);
+}
+
+#[test]
+fn reshape_copy_records_view_of_clone() {
+    let a = leaf(&[2, 3]);
+    let t = a.t().unwrap();
+    let r = t.reshape(&[6]).unwrap();
+    assert_eq!(r.grad_fn().unwrap().name(), "ViewBackward0"); // PyTorch: UnsafeViewBackward0
+    assert!(!r.storage().is_same(a.storage()));
+}
+
+#[test]
+fn contiguous_takes_optional_memory_format() {
+    let t = ops::zeros(&[2, 3]).unwrap().t().unwrap();
+    let out = ops::call(
+        "aten::contiguous",
+        vec![Value::from(&t)],
+        vec![("memory_format".into(), Value::None)],
+    )
+    .unwrap();
+    assert!(out[0].as_tensor().unwrap().is_contiguous());
+}
+
+#[test]
+fn clone_method_is_deep_clone() {
+    let t = ops::ones(&[2]).unwrap();
+    assert!(
+        t.clone().storage().is_same(t.storage()),
+        "Clone::clone copies the handle"
+    );
+    assert!(
+        !t.deep_clone().unwrap().storage().is_same(t.storage()),
+        "deep_clone copies the data"
+    );
+}
+
+#[test]
+fn empty_is_zero_filled() {
+    assert_eq!(ops::empty(&[4]).unwrap().to_f64_vec(), vec![0.0; 4]);
+    let like = ops::empty_like(&ops::ones(&[3]).unwrap()).unwrap();
+    assert_eq!(like.to_f64_vec(), vec![0.0; 3]);
+}
