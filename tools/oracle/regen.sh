@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates tests/fixtures/oracle/*.toml with real PyTorch (never run in CI).
 # Usage: tools/oracle/regen.sh [--only OP_QUALIFIED_NAME ...]
-# Creates <repo>/.venv-oracle on first use (large: PyTorch). Set PIP_INDEX_URL
-# (e.g. https://download.pytorch.org/whl/cpu) for a smaller CPU-only wheel.
+# Creates <repo>/.venv-oracle on first use (large: PyTorch from PyPI), then
+# regenerates FEATURE_PARITY.md (it summarises the fixtures).
 set -euo pipefail
 
 TORCH_VERSION=2.15.0   # keep in sync with TORCH_VERSION in oracle.py
@@ -18,4 +18,5 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$VENV/bin/python" -m pip install "torch==$TORCH_VERSION" "numpy==$NUMPY_VERSION"
 fi
 
-exec "$VENV/bin/python" "$ROOT/tools/oracle/oracle.py" "$@"
+"$VENV/bin/python" "$ROOT/tools/oracle/oracle.py" "$@"
+cd "$ROOT" && cargo run -q -p frankentorch-codegen
