@@ -6,7 +6,12 @@ const KERNEL_OP: &str = r#"
 [[op]]
 signature = "neg(Tensor self) -> Tensor"
 kernels = { CPU = "unary::neg" }
+samples = [{ self = "f64[3]" }, { self = "f64[2,3]:t" }, { self = "f64[]" }]
 "#;
+
+fn neg_with(extra: &str) -> String {
+    format!("[[op]]\nsignature = \"neg(Tensor self) -> Tensor\"\nkernels = {{ CPU = \"unary::neg\" }}\ndifferentiable = false\n{extra}\n")
+}
 
 fn errors(ops: &str, derivs: &str) -> Vec<String> {
     match build(ops, derivs) {
@@ -110,5 +115,50 @@ fn duplicate_overload_and_bad_default() {
         "[[op]]\nsignature = \"f(Tensor self, int k=abc) -> Tensor\"\nkernels = { CPU = \"k\" }\ndifferentiable = false\n",
         "",
         "default `abc` does not fit",
+    );
+}
+
+#[test]
+fn coverage_rules() {
+    assert_error(
+        &neg_with("samples = [{ self = \"f64[3]\" }, { self = \"f64[]:t\" }]"),
+        "",
+        "layout flag needs at least 2 dims",
+    );
+    assert_error(
+        &neg_with("samples = [{ self = \"f64[3]\" }, { self = \"f64[2,3]:t\" }]"),
+        "",
+        "neg: needs at least 3 samples, has 2",
+    );
+    assert_error(
+        &neg_with("samples = [{ self = \"f64[3]\" }, { self = \"f64[2]\" }, { self = \"f64[]\" }]"),
+        "",
+        "neg: needs a sample with a non-contiguous input",
+    );
+    assert_error(
+        &neg_with("samples = [{ self = \"f64[3]\" }, { self = \"f64[2,3]:t\" }, { self = \"f64[1]\" }]"),
+        "",
+        "neg: needs a sample with a 0-dim or size-0 input",
+    );
+    let exempt = neg_with("edge_case_exempt = \"needs 2-D\"\nsamples = [{ self = \"f64[3]\" }, { self = \"f64[2,3]:t\" }, { self = \"f64[1]\" }]");
+    assert!(errors(&exempt, "").is_empty());
+    assert_error(
+        &neg_with("dtypes = [\"f32\", \"i64\"]\nsamples = [{ self = \"f32[3]\" }, { self = \"f64[2,3]:t\" }, { self = \"f64[]\" }]"),
+        "",
+        "neg: claims dtype `i64` but no sample uses it",
+    );
+    let starred = neg_with(
+        "dtypes = [\"f32\", \"i64\"]\nsamples = [{ self = \"*[3]\" }, { self = \"f64[2,3]:t\" }, { self = \"f64[]\" }]",
+    );
+    let model = build(&starred, "").unwrap();
+    assert_eq!(
+        model.ops[0].expanded.len(),
+        4,
+        "`*` expands to one sample per claimed dtype"
+    );
+    assert_error(
+        &neg_with("samples = [{ self = \"f64[3]\", error = \"Oops\" }]"),
+        "",
+        "`error` must be one of",
     );
 }
