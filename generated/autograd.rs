@@ -1031,6 +1031,726 @@ impl BackwardFn for ZeroBackward0 {
     fn release_variables(&self) {}
 }
 
+/// Backward of `aten::abs`.
+pub struct AbsBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AbsBackward0 {
+    fn name(&self) -> String {
+        "AbsBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::mul(&grad, &(crate::ops::sign(&self_)?))?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::sqrt`.
+pub struct SqrtBackward0 {
+    result_: SavedVariable,
+}
+
+impl BackwardFn for SqrtBackward0 {
+    fn name(&self) -> String {
+        "SqrtBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::div(
+                &grad,
+                &(crate::ops::mul_scalar(&result, Scalar::Int(2i64))?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::rsqrt`.
+pub struct RsqrtBackward0 {
+    result_: SavedVariable,
+}
+
+impl BackwardFn for RsqrtBackward0 {
+    fn name(&self) -> String {
+        "RsqrtBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::mul(
+                &(crate::ops::mul_scalar(&grad, Scalar::Float(-0.5f64))?),
+                &(crate::autograd_helpers::pow3(&result)?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::reciprocal`.
+pub struct ReciprocalBackward0 {
+    result_: SavedVariable,
+}
+
+impl BackwardFn for ReciprocalBackward0 {
+    fn name(&self) -> String {
+        "ReciprocalBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::mul(
+                &(crate::ops::neg(&grad)?),
+                &(crate::ops::mul(&result, &result)?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::tan`.
+pub struct TanBackward0 {
+    result_: SavedVariable,
+}
+
+impl BackwardFn for TanBackward0 {
+    fn name(&self) -> String {
+        "TanBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::mul(
+                &grad,
+                &(crate::ops::add_scalar(&(crate::ops::mul(&result, &result)?), Scalar::Int(1i64), Scalar::Int(1))?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::sinh`.
+pub struct SinhBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for SinhBackward0 {
+    fn name(&self) -> String {
+        "SinhBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::mul(&grad, &(crate::ops::cosh(&self_)?))?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::cosh`.
+pub struct CoshBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for CoshBackward0 {
+    fn name(&self) -> String {
+        "CoshBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::mul(&grad, &(crate::ops::sinh(&self_)?))?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::asin`.
+pub struct AsinBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AsinBackward0 {
+    fn name(&self) -> String {
+        "AsinBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::mul(
+                &grad,
+                &(crate::ops::rsqrt(
+                    &(crate::ops::neg(
+                        &(crate::ops::sub_scalar(
+                            &(crate::ops::mul(&self_, &self_)?),
+                            Scalar::Int(1i64),
+                            Scalar::Int(1),
+                        )?),
+                    )?),
+                )?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::acos`.
+pub struct AcosBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AcosBackward0 {
+    fn name(&self) -> String {
+        "AcosBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::mul(
+                &(crate::ops::neg(&grad)?),
+                &(crate::ops::rsqrt(
+                    &(crate::ops::neg(
+                        &(crate::ops::sub_scalar(
+                            &(crate::ops::mul(&self_, &self_)?),
+                            Scalar::Int(1i64),
+                            Scalar::Int(1),
+                        )?),
+                    )?),
+                )?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::atan`.
+pub struct AtanBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AtanBackward0 {
+    fn name(&self) -> String {
+        "AtanBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::div(
+                &grad,
+                &(crate::ops::add_scalar(&(crate::ops::mul(&self_, &self_)?), Scalar::Int(1i64), Scalar::Int(1))?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::asinh`.
+pub struct AsinhBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AsinhBackward0 {
+    fn name(&self) -> String {
+        "AsinhBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::mul(
+                &grad,
+                &(crate::ops::rsqrt(
+                    &(crate::ops::add_scalar(&(crate::ops::mul(&self_, &self_)?), Scalar::Int(1i64), Scalar::Int(1))?),
+                )?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::acosh`.
+pub struct AcoshBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AcoshBackward0 {
+    fn name(&self) -> String {
+        "AcoshBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::mul(
+                &grad,
+                &(crate::ops::rsqrt(
+                    &(crate::ops::sub_scalar(&(crate::ops::mul(&self_, &self_)?), Scalar::Int(1i64), Scalar::Int(1))?),
+                )?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::atanh`.
+pub struct AtanhBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AtanhBackward0 {
+    fn name(&self) -> String {
+        "AtanhBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::div(
+                &grad,
+                &(crate::ops::neg(
+                    &(crate::ops::sub_scalar(&(crate::ops::mul(&self_, &self_)?), Scalar::Int(1i64), Scalar::Int(1))?),
+                )?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::erf`.
+pub struct ErfBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ErfBackward0 {
+    fn name(&self) -> String {
+        "ErfBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::erf_backward(&grad, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::expm1`.
+pub struct Expm1Backward0 {
+    result_: SavedVariable,
+}
+
+impl BackwardFn for Expm1Backward0 {
+    fn name(&self) -> String {
+        "Expm1Backward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::mul(
+                &grad,
+                &(crate::ops::add_scalar(&result, Scalar::Int(1i64), Scalar::Int(1))?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::log1p`.
+pub struct Log1pBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for Log1pBackward0 {
+    fn name(&self) -> String {
+        "Log1pBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::div(
+                &grad,
+                &(crate::ops::add_scalar(&self_, Scalar::Int(1i64), Scalar::Int(1))?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::log2`.
+pub struct Log2Backward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for Log2Backward0 {
+    fn name(&self) -> String {
+        "Log2Backward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::log2_backward(&grad, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::log10`.
+pub struct Log10Backward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for Log10Backward0 {
+    fn name(&self) -> String {
+        "Log10Backward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::log10_backward(&grad, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::ceil`.
+pub struct CeilBackward0 {}
+
+impl BackwardFn for CeilBackward0 {
+    fn name(&self) -> String {
+        "CeilBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::floor`.
+pub struct FloorBackward0 {}
+
+impl BackwardFn for FloorBackward0 {
+    fn name(&self) -> String {
+        "FloorBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::round`.
+pub struct RoundBackward0 {}
+
+impl BackwardFn for RoundBackward0 {
+    fn name(&self) -> String {
+        "RoundBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::trunc`.
+pub struct TruncBackward0 {}
+
+impl BackwardFn for TruncBackward0 {
+    fn name(&self) -> String {
+        "TruncBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::sign`.
+pub struct SignBackward0 {}
+
+impl BackwardFn for SignBackward0 {
+    fn name(&self) -> String {
+        "SignBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::maximum`.
+pub struct MaximumBackward0 {
+    other_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for MaximumBackward0 {
+    fn name(&self) -> String {
+        "MaximumBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let other = self.other_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::max_split_backward(&grad, &self_, &other)?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::autograd_helpers::max_split_backward(&grad, &other, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.other_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::minimum`.
+pub struct MinimumBackward0 {
+    other_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for MinimumBackward0 {
+    fn name(&self) -> String {
+        "MinimumBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let other = self.other_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::max_split_backward(&grad, &other, &self_)?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::autograd_helpers::max_split_backward(&grad, &self_, &other)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.other_.release();
+        self.self_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -1562,6 +2282,603 @@ pub(crate) fn tanh_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor, o
             TanhBackwardBackward0 {
                 grad_output_: pre_grad_output_,
                 output_: pre_output_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::abs`: records `AbsBackward0` when an input requires grad.
+pub(crate) fn abs_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        abs_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AbsBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sqrt`: records `SqrtBackward0` when an input requires grad.
+pub(crate) fn sqrt_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sqrt_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            SqrtBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "SqrtBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::rsqrt`: records `RsqrtBackward0` when an input requires grad.
+pub(crate) fn rsqrt_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        rsqrt_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            RsqrtBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "RsqrtBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reciprocal`: records `ReciprocalBackward0` when an input requires grad.
+pub(crate) fn reciprocal_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reciprocal_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            ReciprocalBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "ReciprocalBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::tan`: records `TanBackward0` when an input requires grad.
+pub(crate) fn tan_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tan_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            TanBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "TanBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sinh`: records `SinhBackward0` when an input requires grad.
+pub(crate) fn sinh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sinh_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(SinhBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::cosh`: records `CoshBackward0` when an input requires grad.
+pub(crate) fn cosh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cosh_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(CoshBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::atan`: records `AtanBackward0` when an input requires grad.
+pub(crate) fn atan_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atan_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AtanBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::asinh`: records `AsinhBackward0` when an input requires grad.
+pub(crate) fn asinh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asinh_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AsinhBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::erf`: records `ErfBackward0` when an input requires grad.
+pub(crate) fn erf_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        erf_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(ErfBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::expm1`: records `Expm1Backward0` when an input requires grad.
+pub(crate) fn expm1_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        expm1_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            Expm1Backward0 {
+                result_: SavedVariable::for_output(&result, 0, "Expm1Backward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::asin`: records `AsinBackward0` when an input requires grad.
+pub(crate) fn asin_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asin_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AsinBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::acos`: records `AcosBackward0` when an input requires grad.
+pub(crate) fn acos_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acos_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AcosBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::atanh`: records `AtanhBackward0` when an input requires grad.
+pub(crate) fn atanh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atanh_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AtanhBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::acosh`: records `AcoshBackward0` when an input requires grad.
+pub(crate) fn acosh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acosh_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AcoshBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::log1p`: records `Log1pBackward0` when an input requires grad.
+pub(crate) fn log1p_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log1p_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(Log1pBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::log2`: records `Log2Backward0` when an input requires grad.
+pub(crate) fn log2_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log2_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(Log2Backward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::log10`: records `Log10Backward0` when an input requires grad.
+pub(crate) fn log10_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log10_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(Log10Backward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::ceil`: records `CeilBackward0` when an input requires grad.
+pub(crate) fn ceil_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ceil_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(CeilBackward0 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::floor`: records `FloorBackward0` when an input requires grad.
+pub(crate) fn floor_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        floor_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(FloorBackward0 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::round`: records `RoundBackward0` when an input requires grad.
+pub(crate) fn round_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        round_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(RoundBackward0 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::trunc`: records `TruncBackward0` when an input requires grad.
+pub(crate) fn trunc_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        trunc_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(TruncBackward0 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sign`: records `SignBackward0` when an input requires grad.
+pub(crate) fn sign_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sign_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(SignBackward0 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::maximum`: records `MaximumBackward0` when an input requires grad.
+pub(crate) fn maximum_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(other, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        maximum_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            MaximumBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::minimum`: records `MinimumBackward0` when an input requires grad.
+pub(crate) fn minimum_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(other, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        minimum_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            MinimumBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
             },
             next_edges,
         );

@@ -53,6 +53,80 @@ pub trait TensorOps {
     fn sigmoid(&self) -> Result<Tensor>;
     /// Method form of [`ops::tanh`].
     fn tanh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::abs`].
+    fn abs(&self) -> Result<Tensor>;
+    /// Method form of [`ops::sqrt`].
+    fn sqrt(&self) -> Result<Tensor>;
+    /// Method form of [`ops::rsqrt`].
+    fn rsqrt(&self) -> Result<Tensor>;
+    /// Method form of [`ops::reciprocal`].
+    fn reciprocal(&self) -> Result<Tensor>;
+    /// Method form of [`ops::tan`].
+    fn tan(&self) -> Result<Tensor>;
+    /// Method form of [`ops::sinh`].
+    fn sinh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::cosh`].
+    fn cosh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::atan`].
+    fn atan(&self) -> Result<Tensor>;
+    /// Method form of [`ops::asinh`].
+    fn asinh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::erf`].
+    fn erf(&self) -> Result<Tensor>;
+    /// Method form of [`ops::expm1`].
+    fn expm1(&self) -> Result<Tensor>;
+    /// Method form of [`ops::asin`].
+    fn asin(&self) -> Result<Tensor>;
+    /// Method form of [`ops::acos`].
+    fn acos(&self) -> Result<Tensor>;
+    /// Method form of [`ops::atanh`].
+    fn atanh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::acosh`].
+    fn acosh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::log1p`].
+    fn log1p(&self) -> Result<Tensor>;
+    /// Method form of [`ops::log2`].
+    fn log2(&self) -> Result<Tensor>;
+    /// Method form of [`ops::log10`].
+    fn log10(&self) -> Result<Tensor>;
+    /// Method form of [`ops::ceil`].
+    fn ceil(&self) -> Result<Tensor>;
+    /// Method form of [`ops::floor`].
+    fn floor(&self) -> Result<Tensor>;
+    /// Method form of [`ops::round`].
+    fn round(&self) -> Result<Tensor>;
+    /// Method form of [`ops::trunc`].
+    fn trunc(&self) -> Result<Tensor>;
+    /// Method form of [`ops::sign`].
+    fn sign(&self) -> Result<Tensor>;
+    /// Method form of [`ops::eq`].
+    fn eq(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::eq_scalar`].
+    fn eq_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::ne`].
+    fn ne(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::ne_scalar`].
+    fn ne_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::lt`].
+    fn lt(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::lt_scalar`].
+    fn lt_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::le`].
+    fn le(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::le_scalar`].
+    fn le_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::gt`].
+    fn gt(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::gt_scalar`].
+    fn gt_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::ge`].
+    fn ge(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::ge_scalar`].
+    fn ge_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::maximum`].
+    fn maximum(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::minimum`].
+    fn minimum(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::sum`].
     fn sum(&self) -> Result<Tensor>;
     /// Method form of [`ops::sum_full`].
@@ -174,6 +248,117 @@ impl TensorOps for Tensor {
     }
     fn tanh(&self) -> Result<Tensor> {
         ops::tanh(self)
+    }
+    fn abs(&self) -> Result<Tensor> {
+        ops::abs(self)
+    }
+    fn sqrt(&self) -> Result<Tensor> {
+        ops::sqrt(self)
+    }
+    fn rsqrt(&self) -> Result<Tensor> {
+        ops::rsqrt(self)
+    }
+    fn reciprocal(&self) -> Result<Tensor> {
+        ops::reciprocal(self)
+    }
+    fn tan(&self) -> Result<Tensor> {
+        ops::tan(self)
+    }
+    fn sinh(&self) -> Result<Tensor> {
+        ops::sinh(self)
+    }
+    fn cosh(&self) -> Result<Tensor> {
+        ops::cosh(self)
+    }
+    fn atan(&self) -> Result<Tensor> {
+        ops::atan(self)
+    }
+    fn asinh(&self) -> Result<Tensor> {
+        ops::asinh(self)
+    }
+    fn erf(&self) -> Result<Tensor> {
+        ops::erf(self)
+    }
+    fn expm1(&self) -> Result<Tensor> {
+        ops::expm1(self)
+    }
+    fn asin(&self) -> Result<Tensor> {
+        ops::asin(self)
+    }
+    fn acos(&self) -> Result<Tensor> {
+        ops::acos(self)
+    }
+    fn atanh(&self) -> Result<Tensor> {
+        ops::atanh(self)
+    }
+    fn acosh(&self) -> Result<Tensor> {
+        ops::acosh(self)
+    }
+    fn log1p(&self) -> Result<Tensor> {
+        ops::log1p(self)
+    }
+    fn log2(&self) -> Result<Tensor> {
+        ops::log2(self)
+    }
+    fn log10(&self) -> Result<Tensor> {
+        ops::log10(self)
+    }
+    fn ceil(&self) -> Result<Tensor> {
+        ops::ceil(self)
+    }
+    fn floor(&self) -> Result<Tensor> {
+        ops::floor(self)
+    }
+    fn round(&self) -> Result<Tensor> {
+        ops::round(self)
+    }
+    fn trunc(&self) -> Result<Tensor> {
+        ops::trunc(self)
+    }
+    fn sign(&self) -> Result<Tensor> {
+        ops::sign(self)
+    }
+    fn eq(&self, other: &Tensor) -> Result<Tensor> {
+        ops::eq(self, other)
+    }
+    fn eq_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::eq_scalar(self, other)
+    }
+    fn ne(&self, other: &Tensor) -> Result<Tensor> {
+        ops::ne(self, other)
+    }
+    fn ne_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::ne_scalar(self, other)
+    }
+    fn lt(&self, other: &Tensor) -> Result<Tensor> {
+        ops::lt(self, other)
+    }
+    fn lt_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::lt_scalar(self, other)
+    }
+    fn le(&self, other: &Tensor) -> Result<Tensor> {
+        ops::le(self, other)
+    }
+    fn le_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::le_scalar(self, other)
+    }
+    fn gt(&self, other: &Tensor) -> Result<Tensor> {
+        ops::gt(self, other)
+    }
+    fn gt_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::gt_scalar(self, other)
+    }
+    fn ge(&self, other: &Tensor) -> Result<Tensor> {
+        ops::ge(self, other)
+    }
+    fn ge_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::ge_scalar(self, other)
+    }
+    fn maximum(&self, other: &Tensor) -> Result<Tensor> {
+        ops::maximum(self, other)
+    }
+    fn minimum(&self, other: &Tensor) -> Result<Tensor> {
+        ops::minimum(self, other)
     }
     fn sum(&self) -> Result<Tensor> {
         ops::sum(self)

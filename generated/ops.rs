@@ -1961,6 +1961,3070 @@ impl BoxedOp for TanhBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::abs
+
+/// Schema of `aten::abs`.
+pub static ABS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::abs",
+    overload: "",
+    signature: "abs(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::abs`.
+pub type AbsFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn abs_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::abs(self_)
+}
+
+/// Dispatch entry of `aten::abs`.
+pub static ABS: Op<AbsFn> = Op::new(
+    &ABS_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(abs_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::abs_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::abs` through the dispatcher with explicit keys.
+pub fn abs_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ABS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ABS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::abs", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.abs`.
+///
+/// `aten::abs`: `abs(Tensor self) -> Tensor`
+pub fn abs(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    abs_call(ks, self_)
+}
+
+struct AbsBoxed;
+
+impl BoxedOp for AbsBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ABS_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ABS_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = abs(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sqrt
+
+/// Schema of `aten::sqrt`.
+pub static SQRT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sqrt",
+    overload: "",
+    signature: "sqrt(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::sqrt`.
+pub type SqrtFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn sqrt_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::sqrt(self_)
+}
+
+/// Dispatch entry of `aten::sqrt`.
+pub static SQRT: Op<SqrtFn> = Op::new(
+    &SQRT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sqrt_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sqrt_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::sqrt` through the dispatcher with explicit keys.
+pub fn sqrt_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SQRT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SQRT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sqrt", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.sqrt`.
+///
+/// `aten::sqrt`: `sqrt(Tensor self) -> Tensor`
+pub fn sqrt(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sqrt_call(ks, self_)
+}
+
+struct SqrtBoxed;
+
+impl BoxedOp for SqrtBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SQRT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SQRT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sqrt(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::rsqrt
+
+/// Schema of `aten::rsqrt`.
+pub static RSQRT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rsqrt",
+    overload: "",
+    signature: "rsqrt(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::rsqrt`.
+pub type RsqrtFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn rsqrt_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::rsqrt(self_)
+}
+
+/// Dispatch entry of `aten::rsqrt`.
+pub static RSQRT: Op<RsqrtFn> = Op::new(
+    &RSQRT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(rsqrt_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::rsqrt_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::rsqrt` through the dispatcher with explicit keys.
+pub fn rsqrt_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match RSQRT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&RSQRT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::rsqrt", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.rsqrt`.
+///
+/// `aten::rsqrt`: `rsqrt(Tensor self) -> Tensor`
+pub fn rsqrt(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    rsqrt_call(ks, self_)
+}
+
+struct RsqrtBoxed;
+
+impl BoxedOp for RsqrtBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RSQRT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RSQRT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = rsqrt(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reciprocal
+
+/// Schema of `aten::reciprocal`.
+pub static RECIPROCAL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reciprocal",
+    overload: "",
+    signature: "reciprocal(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::reciprocal`.
+pub type ReciprocalFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn reciprocal_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::reciprocal(self_)
+}
+
+/// Dispatch entry of `aten::reciprocal`.
+pub static RECIPROCAL: Op<ReciprocalFn> = Op::new(
+    &RECIPROCAL_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(reciprocal_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reciprocal_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::reciprocal` through the dispatcher with explicit keys.
+pub fn reciprocal_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match RECIPROCAL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&RECIPROCAL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::reciprocal", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.reciprocal`.
+///
+/// `aten::reciprocal`: `reciprocal(Tensor self) -> Tensor`
+pub fn reciprocal(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    reciprocal_call(ks, self_)
+}
+
+struct ReciprocalBoxed;
+
+impl BoxedOp for ReciprocalBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RECIPROCAL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RECIPROCAL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = reciprocal(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tan
+
+/// Schema of `aten::tan`.
+pub static TAN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tan",
+    overload: "",
+    signature: "tan(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::tan`.
+pub type TanFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn tan_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::tan(self_)
+}
+
+/// Dispatch entry of `aten::tan`.
+pub static TAN: Op<TanFn> = Op::new(
+    &TAN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(tan_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tan_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::tan` through the dispatcher with explicit keys.
+pub fn tan_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match TAN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&TAN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tan", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.tan`.
+///
+/// `aten::tan`: `tan(Tensor self) -> Tensor`
+pub fn tan(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    tan_call(ks, self_)
+}
+
+struct TanBoxed;
+
+impl BoxedOp for TanBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TAN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = tan(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sinh
+
+/// Schema of `aten::sinh`.
+pub static SINH_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sinh",
+    overload: "",
+    signature: "sinh(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::sinh`.
+pub type SinhFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn sinh_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::sinh(self_)
+}
+
+/// Dispatch entry of `aten::sinh`.
+pub static SINH: Op<SinhFn> = Op::new(
+    &SINH_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sinh_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sinh_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::sinh` through the dispatcher with explicit keys.
+pub fn sinh_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SINH.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SINH_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sinh", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.sinh`.
+///
+/// `aten::sinh`: `sinh(Tensor self) -> Tensor`
+pub fn sinh(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sinh_call(ks, self_)
+}
+
+struct SinhBoxed;
+
+impl BoxedOp for SinhBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SINH_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SINH_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sinh(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cosh
+
+/// Schema of `aten::cosh`.
+pub static COSH_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cosh",
+    overload: "",
+    signature: "cosh(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::cosh`.
+pub type CoshFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn cosh_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::cosh(self_)
+}
+
+/// Dispatch entry of `aten::cosh`.
+pub static COSH: Op<CoshFn> = Op::new(
+    &COSH_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(cosh_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cosh_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::cosh` through the dispatcher with explicit keys.
+pub fn cosh_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match COSH.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&COSH_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cosh", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.cosh`.
+///
+/// `aten::cosh`: `cosh(Tensor self) -> Tensor`
+pub fn cosh(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    cosh_call(ks, self_)
+}
+
+struct CoshBoxed;
+
+impl BoxedOp for CoshBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COSH_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COSH_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = cosh(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::atan
+
+/// Schema of `aten::atan`.
+pub static ATAN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atan",
+    overload: "",
+    signature: "atan(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::atan`.
+pub type AtanFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn atan_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::atan(self_)
+}
+
+/// Dispatch entry of `aten::atan`.
+pub static ATAN: Op<AtanFn> = Op::new(
+    &ATAN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(atan_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atan_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::atan` through the dispatcher with explicit keys.
+pub fn atan_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ATAN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ATAN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atan", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.atan`.
+///
+/// `aten::atan`: `atan(Tensor self) -> Tensor`
+pub fn atan(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    atan_call(ks, self_)
+}
+
+struct AtanBoxed;
+
+impl BoxedOp for AtanBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATAN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = atan(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::asinh
+
+/// Schema of `aten::asinh`.
+pub static ASINH_SCHEMA: OpSchema = OpSchema {
+    name: "aten::asinh",
+    overload: "",
+    signature: "asinh(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::asinh`.
+pub type AsinhFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn asinh_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::asinh(self_)
+}
+
+/// Dispatch entry of `aten::asinh`.
+pub static ASINH: Op<AsinhFn> = Op::new(
+    &ASINH_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(asinh_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::asinh_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::asinh` through the dispatcher with explicit keys.
+pub fn asinh_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ASINH.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ASINH_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::asinh", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.asinh`.
+///
+/// `aten::asinh`: `asinh(Tensor self) -> Tensor`
+pub fn asinh(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    asinh_call(ks, self_)
+}
+
+struct AsinhBoxed;
+
+impl BoxedOp for AsinhBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ASINH_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASINH_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = asinh(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::erf
+
+/// Schema of `aten::erf`.
+pub static ERF_SCHEMA: OpSchema = OpSchema {
+    name: "aten::erf",
+    overload: "",
+    signature: "erf(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::erf`.
+pub type ErfFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn erf_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::erf(self_)
+}
+
+/// Dispatch entry of `aten::erf`.
+pub static ERF: Op<ErfFn> = Op::new(
+    &ERF_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(erf_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::erf_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::erf` through the dispatcher with explicit keys.
+pub fn erf_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ERF.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ERF_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::erf", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.erf`.
+///
+/// `aten::erf`: `erf(Tensor self) -> Tensor`
+pub fn erf(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    erf_call(ks, self_)
+}
+
+struct ErfBoxed;
+
+impl BoxedOp for ErfBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ERF_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ERF_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = erf(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::expm1
+
+/// Schema of `aten::expm1`.
+pub static EXPM1_SCHEMA: OpSchema = OpSchema {
+    name: "aten::expm1",
+    overload: "",
+    signature: "expm1(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::expm1`.
+pub type Expm1Fn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn expm1_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::expm1(self_)
+}
+
+/// Dispatch entry of `aten::expm1`.
+pub static EXPM1: Op<Expm1Fn> = Op::new(
+    &EXPM1_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(expm1_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::expm1_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::expm1` through the dispatcher with explicit keys.
+pub fn expm1_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match EXPM1.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&EXPM1_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::expm1", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.expm1`.
+///
+/// `aten::expm1`: `expm1(Tensor self) -> Tensor`
+pub fn expm1(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    expm1_call(ks, self_)
+}
+
+struct Expm1Boxed;
+
+impl BoxedOp for Expm1Boxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EXPM1_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXPM1_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = expm1(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::asin
+
+/// Schema of `aten::asin`.
+pub static ASIN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::asin",
+    overload: "",
+    signature: "asin(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::asin`.
+pub type AsinFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn asin_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::asin(self_)
+}
+
+/// Dispatch entry of `aten::asin`.
+pub static ASIN: Op<AsinFn> = Op::new(
+    &ASIN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(asin_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::asin_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::asin` through the dispatcher with explicit keys.
+pub fn asin_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ASIN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ASIN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::asin", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.asin`.
+///
+/// `aten::asin`: `asin(Tensor self) -> Tensor`
+pub fn asin(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    asin_call(ks, self_)
+}
+
+struct AsinBoxed;
+
+impl BoxedOp for AsinBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ASIN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASIN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = asin(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::acos
+
+/// Schema of `aten::acos`.
+pub static ACOS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::acos",
+    overload: "",
+    signature: "acos(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::acos`.
+pub type AcosFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn acos_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::acos(self_)
+}
+
+/// Dispatch entry of `aten::acos`.
+pub static ACOS: Op<AcosFn> = Op::new(
+    &ACOS_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(acos_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::acos_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::acos` through the dispatcher with explicit keys.
+pub fn acos_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ACOS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ACOS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::acos", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.acos`.
+///
+/// `aten::acos`: `acos(Tensor self) -> Tensor`
+pub fn acos(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    acos_call(ks, self_)
+}
+
+struct AcosBoxed;
+
+impl BoxedOp for AcosBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ACOS_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOS_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = acos(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::atanh
+
+/// Schema of `aten::atanh`.
+pub static ATANH_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atanh",
+    overload: "",
+    signature: "atanh(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::atanh`.
+pub type AtanhFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn atanh_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::atanh(self_)
+}
+
+/// Dispatch entry of `aten::atanh`.
+pub static ATANH: Op<AtanhFn> = Op::new(
+    &ATANH_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(atanh_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atanh_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::atanh` through the dispatcher with explicit keys.
+pub fn atanh_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ATANH.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ATANH_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atanh", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.atanh`.
+///
+/// `aten::atanh`: `atanh(Tensor self) -> Tensor`
+pub fn atanh(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    atanh_call(ks, self_)
+}
+
+struct AtanhBoxed;
+
+impl BoxedOp for AtanhBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATANH_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATANH_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = atanh(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::acosh
+
+/// Schema of `aten::acosh`.
+pub static ACOSH_SCHEMA: OpSchema = OpSchema {
+    name: "aten::acosh",
+    overload: "",
+    signature: "acosh(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::acosh`.
+pub type AcoshFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn acosh_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::acosh(self_)
+}
+
+/// Dispatch entry of `aten::acosh`.
+pub static ACOSH: Op<AcoshFn> = Op::new(
+    &ACOSH_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(acosh_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::acosh_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::acosh` through the dispatcher with explicit keys.
+pub fn acosh_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ACOSH.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ACOSH_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::acosh", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.acosh`.
+///
+/// `aten::acosh`: `acosh(Tensor self) -> Tensor`
+pub fn acosh(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    acosh_call(ks, self_)
+}
+
+struct AcoshBoxed;
+
+impl BoxedOp for AcoshBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ACOSH_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOSH_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = acosh(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log1p
+
+/// Schema of `aten::log1p`.
+pub static LOG1P_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log1p",
+    overload: "",
+    signature: "log1p(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::log1p`.
+pub type Log1pFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn log1p_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::log1p(self_)
+}
+
+/// Dispatch entry of `aten::log1p`.
+pub static LOG1P: Op<Log1pFn> = Op::new(
+    &LOG1P_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(log1p_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log1p_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::log1p` through the dispatcher with explicit keys.
+pub fn log1p_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOG1P.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOG1P_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log1p", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.log1p`.
+///
+/// `aten::log1p`: `log1p(Tensor self) -> Tensor`
+pub fn log1p(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log1p_call(ks, self_)
+}
+
+struct Log1pBoxed;
+
+impl BoxedOp for Log1pBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG1P_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG1P_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = log1p(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log2
+
+/// Schema of `aten::log2`.
+pub static LOG2_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log2",
+    overload: "",
+    signature: "log2(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::log2`.
+pub type Log2Fn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn log2_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::log2(self_)
+}
+
+/// Dispatch entry of `aten::log2`.
+pub static LOG2: Op<Log2Fn> = Op::new(
+    &LOG2_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(log2_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log2_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::log2` through the dispatcher with explicit keys.
+pub fn log2_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOG2.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOG2_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log2", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.log2`.
+///
+/// `aten::log2`: `log2(Tensor self) -> Tensor`
+pub fn log2(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log2_call(ks, self_)
+}
+
+struct Log2Boxed;
+
+impl BoxedOp for Log2Boxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG2_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG2_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = log2(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log10
+
+/// Schema of `aten::log10`.
+pub static LOG10_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log10",
+    overload: "",
+    signature: "log10(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::log10`.
+pub type Log10Fn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn log10_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::log10(self_)
+}
+
+/// Dispatch entry of `aten::log10`.
+pub static LOG10: Op<Log10Fn> = Op::new(
+    &LOG10_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(log10_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log10_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::log10` through the dispatcher with explicit keys.
+pub fn log10_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOG10.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOG10_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log10", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.log10`.
+///
+/// `aten::log10`: `log10(Tensor self) -> Tensor`
+pub fn log10(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log10_call(ks, self_)
+}
+
+struct Log10Boxed;
+
+impl BoxedOp for Log10Boxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG10_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG10_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = log10(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ceil
+
+/// Schema of `aten::ceil`.
+pub static CEIL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ceil",
+    overload: "",
+    signature: "ceil(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::ceil`.
+pub type CeilFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn ceil_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::ceil(self_)
+}
+
+/// Dispatch entry of `aten::ceil`.
+pub static CEIL: Op<CeilFn> = Op::new(
+    &CEIL_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(ceil_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ceil_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::ceil` through the dispatcher with explicit keys.
+pub fn ceil_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match CEIL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&CEIL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ceil", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.ceil`.
+///
+/// `aten::ceil`: `ceil(Tensor self) -> Tensor`
+pub fn ceil(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    ceil_call(ks, self_)
+}
+
+struct CeilBoxed;
+
+impl BoxedOp for CeilBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CEIL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CEIL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = ceil(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::floor
+
+/// Schema of `aten::floor`.
+pub static FLOOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::floor",
+    overload: "",
+    signature: "floor(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::floor`.
+pub type FloorFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn floor_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::floor(self_)
+}
+
+/// Dispatch entry of `aten::floor`.
+pub static FLOOR: Op<FloorFn> = Op::new(
+    &FLOOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(floor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::floor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::floor` through the dispatcher with explicit keys.
+pub fn floor_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match FLOOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&FLOOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::floor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.floor`.
+///
+/// `aten::floor`: `floor(Tensor self) -> Tensor`
+pub fn floor(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    floor_call(ks, self_)
+}
+
+struct FloorBoxed;
+
+impl BoxedOp for FloorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLOOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLOOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = floor(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::round
+
+/// Schema of `aten::round`.
+pub static ROUND_SCHEMA: OpSchema = OpSchema {
+    name: "aten::round",
+    overload: "",
+    signature: "round(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::round`.
+pub type RoundFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn round_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::round(self_)
+}
+
+/// Dispatch entry of `aten::round`.
+pub static ROUND: Op<RoundFn> = Op::new(
+    &ROUND_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(round_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::round_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::round` through the dispatcher with explicit keys.
+pub fn round_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ROUND.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ROUND_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::round", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.round`.
+///
+/// `aten::round`: `round(Tensor self) -> Tensor`
+pub fn round(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    round_call(ks, self_)
+}
+
+struct RoundBoxed;
+
+impl BoxedOp for RoundBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ROUND_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROUND_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = round(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::trunc
+
+/// Schema of `aten::trunc`.
+pub static TRUNC_SCHEMA: OpSchema = OpSchema {
+    name: "aten::trunc",
+    overload: "",
+    signature: "trunc(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::trunc`.
+pub type TruncFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn trunc_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::trunc(self_)
+}
+
+/// Dispatch entry of `aten::trunc`.
+pub static TRUNC: Op<TruncFn> = Op::new(
+    &TRUNC_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(trunc_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::trunc_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::trunc` through the dispatcher with explicit keys.
+pub fn trunc_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match TRUNC.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&TRUNC_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::trunc", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.trunc`.
+///
+/// `aten::trunc`: `trunc(Tensor self) -> Tensor`
+pub fn trunc(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    trunc_call(ks, self_)
+}
+
+struct TruncBoxed;
+
+impl BoxedOp for TruncBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRUNC_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRUNC_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = trunc(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sign
+
+/// Schema of `aten::sign`.
+pub static SIGN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sign",
+    overload: "",
+    signature: "sign(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::sign`.
+pub type SignFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn sign_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::unary::sign(self_)
+}
+
+/// Dispatch entry of `aten::sign`.
+pub static SIGN: Op<SignFn> = Op::new(
+    &SIGN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sign_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sign_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::sign` through the dispatcher with explicit keys.
+pub fn sign_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SIGN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SIGN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sign", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.sign`.
+///
+/// `aten::sign`: `sign(Tensor self) -> Tensor`
+pub fn sign(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sign_call(ks, self_)
+}
+
+struct SignBoxed;
+
+impl BoxedOp for SignBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIGN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sign(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::eq.Tensor
+
+/// Schema of `aten::eq.Tensor`.
+pub static EQ_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::eq",
+    overload: "Tensor",
+    signature: "eq.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::eq.Tensor`.
+pub type EqTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn eq_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::compare::eq(self_, other)
+}
+
+/// Dispatch entry of `aten::eq.Tensor`.
+pub static EQ_TENSOR: Op<EqTensorFn> = Op::new(
+    &EQ_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(eq_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::eq.Tensor` through the dispatcher with explicit keys.
+pub fn eq_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match EQ_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&EQ_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::eq.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether `self` is equal to `other`, elementwise with broadcasting and type promotion; the result is bool.
+///
+/// `aten::eq.Tensor`: `eq.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn eq(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    eq_tensor_call(ks, self_, other)
+}
+
+struct EqTensorBoxed;
+
+impl BoxedOp for EqTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EQ_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = eq(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::eq.Scalar
+
+/// Schema of `aten::eq.Scalar`.
+pub static EQ_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::eq",
+    overload: "Scalar",
+    signature: "eq.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::eq.Scalar`.
+pub type EqScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn eq_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::compare::eq_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::eq.Scalar`.
+pub static EQ_SCALAR: Op<EqScalarFn> = Op::new(
+    &EQ_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(eq_scalar_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::eq.Scalar` through the dispatcher with explicit keys.
+pub fn eq_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match EQ_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&EQ_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::eq.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether `self` is equal to the number `other` (converted to the promoted dtype); the result is bool.
+///
+/// `aten::eq.Scalar`: `eq.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn eq_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    eq_scalar_call(ks, self_, other.into())
+}
+
+struct EqScalarBoxed;
+
+impl BoxedOp for EqScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EQ_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = eq_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ne.Tensor
+
+/// Schema of `aten::ne.Tensor`.
+pub static NE_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ne",
+    overload: "Tensor",
+    signature: "ne.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::ne.Tensor`.
+pub type NeTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn ne_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::compare::ne(self_, other)
+}
+
+/// Dispatch entry of `aten::ne.Tensor`.
+pub static NE_TENSOR: Op<NeTensorFn> = Op::new(
+    &NE_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(ne_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::ne.Tensor` through the dispatcher with explicit keys.
+pub fn ne_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match NE_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&NE_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ne.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether `self` is not equal to `other`, elementwise with broadcasting and type promotion; the result is bool.
+///
+/// `aten::ne.Tensor`: `ne.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn ne(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    ne_tensor_call(ks, self_, other)
+}
+
+struct NeTensorBoxed;
+
+impl BoxedOp for NeTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NE_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = ne(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ne.Scalar
+
+/// Schema of `aten::ne.Scalar`.
+pub static NE_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ne",
+    overload: "Scalar",
+    signature: "ne.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::ne.Scalar`.
+pub type NeScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn ne_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::compare::ne_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::ne.Scalar`.
+pub static NE_SCALAR: Op<NeScalarFn> = Op::new(
+    &NE_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(ne_scalar_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::ne.Scalar` through the dispatcher with explicit keys.
+pub fn ne_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match NE_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&NE_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ne.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether `self` is not equal to the number `other` (converted to the promoted dtype); the result is bool.
+///
+/// `aten::ne.Scalar`: `ne.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn ne_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    ne_scalar_call(ks, self_, other.into())
+}
+
+struct NeScalarBoxed;
+
+impl BoxedOp for NeScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NE_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = ne_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lt.Tensor
+
+/// Schema of `aten::lt.Tensor`.
+pub static LT_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lt",
+    overload: "Tensor",
+    signature: "lt.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::lt.Tensor`.
+pub type LtTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn lt_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::compare::lt(self_, other)
+}
+
+/// Dispatch entry of `aten::lt.Tensor`.
+pub static LT_TENSOR: Op<LtTensorFn> = Op::new(
+    &LT_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(lt_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::lt.Tensor` through the dispatcher with explicit keys.
+pub fn lt_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LT_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LT_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lt.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether `self` is less than `other`, elementwise with broadcasting and type promotion; the result is bool.
+///
+/// `aten::lt.Tensor`: `lt.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn lt(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    lt_tensor_call(ks, self_, other)
+}
+
+struct LtTensorBoxed;
+
+impl BoxedOp for LtTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LT_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = lt(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lt.Scalar
+
+/// Schema of `aten::lt.Scalar`.
+pub static LT_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lt",
+    overload: "Scalar",
+    signature: "lt.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::lt.Scalar`.
+pub type LtScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn lt_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::compare::lt_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::lt.Scalar`.
+pub static LT_SCALAR: Op<LtScalarFn> = Op::new(
+    &LT_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(lt_scalar_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::lt.Scalar` through the dispatcher with explicit keys.
+pub fn lt_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match LT_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&LT_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lt.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether `self` is less than the number `other` (converted to the promoted dtype); the result is bool.
+///
+/// `aten::lt.Scalar`: `lt.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn lt_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    lt_scalar_call(ks, self_, other.into())
+}
+
+struct LtScalarBoxed;
+
+impl BoxedOp for LtScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LT_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = lt_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::le.Tensor
+
+/// Schema of `aten::le.Tensor`.
+pub static LE_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::le",
+    overload: "Tensor",
+    signature: "le.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::le.Tensor`.
+pub type LeTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn le_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::compare::le(self_, other)
+}
+
+/// Dispatch entry of `aten::le.Tensor`.
+pub static LE_TENSOR: Op<LeTensorFn> = Op::new(
+    &LE_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(le_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::le.Tensor` through the dispatcher with explicit keys.
+pub fn le_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LE_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LE_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::le.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether `self` is less than or equal to `other`, elementwise with broadcasting and type promotion; the result is bool.
+///
+/// `aten::le.Tensor`: `le.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn le(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    le_tensor_call(ks, self_, other)
+}
+
+struct LeTensorBoxed;
+
+impl BoxedOp for LeTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LE_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = le(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::le.Scalar
+
+/// Schema of `aten::le.Scalar`.
+pub static LE_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::le",
+    overload: "Scalar",
+    signature: "le.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::le.Scalar`.
+pub type LeScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn le_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::compare::le_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::le.Scalar`.
+pub static LE_SCALAR: Op<LeScalarFn> = Op::new(
+    &LE_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(le_scalar_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::le.Scalar` through the dispatcher with explicit keys.
+pub fn le_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match LE_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&LE_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::le.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether `self` is less than or equal to the number `other` (converted to the promoted dtype); the result is bool.
+///
+/// `aten::le.Scalar`: `le.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn le_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    le_scalar_call(ks, self_, other.into())
+}
+
+struct LeScalarBoxed;
+
+impl BoxedOp for LeScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LE_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = le_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gt.Tensor
+
+/// Schema of `aten::gt.Tensor`.
+pub static GT_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gt",
+    overload: "Tensor",
+    signature: "gt.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::gt.Tensor`.
+pub type GtTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn gt_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::compare::gt(self_, other)
+}
+
+/// Dispatch entry of `aten::gt.Tensor`.
+pub static GT_TENSOR: Op<GtTensorFn> = Op::new(
+    &GT_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(gt_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::gt.Tensor` through the dispatcher with explicit keys.
+pub fn gt_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match GT_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&GT_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gt.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether `self` is greater than `other`, elementwise with broadcasting and type promotion; the result is bool.
+///
+/// `aten::gt.Tensor`: `gt.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn gt(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    gt_tensor_call(ks, self_, other)
+}
+
+struct GtTensorBoxed;
+
+impl BoxedOp for GtTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GT_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = gt(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gt.Scalar
+
+/// Schema of `aten::gt.Scalar`.
+pub static GT_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gt",
+    overload: "Scalar",
+    signature: "gt.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::gt.Scalar`.
+pub type GtScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn gt_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::compare::gt_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::gt.Scalar`.
+pub static GT_SCALAR: Op<GtScalarFn> = Op::new(
+    &GT_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(gt_scalar_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::gt.Scalar` through the dispatcher with explicit keys.
+pub fn gt_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match GT_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&GT_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gt.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether `self` is greater than the number `other` (converted to the promoted dtype); the result is bool.
+///
+/// `aten::gt.Scalar`: `gt.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn gt_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    gt_scalar_call(ks, self_, other.into())
+}
+
+struct GtScalarBoxed;
+
+impl BoxedOp for GtScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GT_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = gt_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ge.Tensor
+
+/// Schema of `aten::ge.Tensor`.
+pub static GE_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ge",
+    overload: "Tensor",
+    signature: "ge.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::ge.Tensor`.
+pub type GeTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn ge_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::compare::ge(self_, other)
+}
+
+/// Dispatch entry of `aten::ge.Tensor`.
+pub static GE_TENSOR: Op<GeTensorFn> = Op::new(
+    &GE_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(ge_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::ge.Tensor` through the dispatcher with explicit keys.
+pub fn ge_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match GE_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&GE_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ge.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether `self` is greater than or equal to `other`, elementwise with broadcasting and type promotion; the result is bool.
+///
+/// `aten::ge.Tensor`: `ge.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn ge(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    ge_tensor_call(ks, self_, other)
+}
+
+struct GeTensorBoxed;
+
+impl BoxedOp for GeTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GE_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = ge(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ge.Scalar
+
+/// Schema of `aten::ge.Scalar`.
+pub static GE_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ge",
+    overload: "Scalar",
+    signature: "ge.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::ge.Scalar`.
+pub type GeScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn ge_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::compare::ge_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::ge.Scalar`.
+pub static GE_SCALAR: Op<GeScalarFn> = Op::new(
+    &GE_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(ge_scalar_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::ge.Scalar` through the dispatcher with explicit keys.
+pub fn ge_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match GE_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&GE_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ge.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether `self` is greater than or equal to the number `other` (converted to the promoted dtype); the result is bool.
+///
+/// `aten::ge.Scalar`: `ge.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn ge_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    ge_scalar_call(ks, self_, other.into())
+}
+
+struct GeScalarBoxed;
+
+impl BoxedOp for GeScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GE_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = ge_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::maximum
+
+/// Schema of `aten::maximum`.
+pub static MAXIMUM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::maximum",
+    overload: "",
+    signature: "maximum(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::maximum`.
+pub type MaximumFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn maximum_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::binary::maximum(self_, other)
+}
+
+/// Dispatch entry of `aten::maximum`.
+pub static MAXIMUM: Op<MaximumFn> = Op::new(
+    &MAXIMUM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(maximum_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::maximum_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::maximum` through the dispatcher with explicit keys.
+pub fn maximum_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match MAXIMUM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&MAXIMUM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::maximum", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Elementwise maximum of `self` and `other` with broadcasting and type promotion; NaN propagates.
+///
+/// `aten::maximum`: `maximum(Tensor self, Tensor other) -> Tensor`
+pub fn maximum(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    maximum_call(ks, self_, other)
+}
+
+struct MaximumBoxed;
+
+impl BoxedOp for MaximumBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAXIMUM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAXIMUM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = maximum(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::minimum
+
+/// Schema of `aten::minimum`.
+pub static MINIMUM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::minimum",
+    overload: "",
+    signature: "minimum(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::minimum`.
+pub type MinimumFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn minimum_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::binary::minimum(self_, other)
+}
+
+/// Dispatch entry of `aten::minimum`.
+pub static MINIMUM: Op<MinimumFn> = Op::new(
+    &MINIMUM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(minimum_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::minimum_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::minimum` through the dispatcher with explicit keys.
+pub fn minimum_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match MINIMUM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&MINIMUM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::minimum", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Elementwise minimum of `self` and `other` with broadcasting and type promotion; NaN propagates.
+///
+/// `aten::minimum`: `minimum(Tensor self, Tensor other) -> Tensor`
+pub fn minimum(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    minimum_call(ks, self_, other)
+}
+
+struct MinimumBoxed;
+
+impl BoxedOp for MinimumBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MINIMUM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MINIMUM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = minimum(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sum
 
 /// Schema of `aten::sum`.
@@ -5413,6 +8477,43 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ThresholdBackwardBoxed,
     &SigmoidBackwardBoxed,
     &TanhBackwardBoxed,
+    &AbsBoxed,
+    &SqrtBoxed,
+    &RsqrtBoxed,
+    &ReciprocalBoxed,
+    &TanBoxed,
+    &SinhBoxed,
+    &CoshBoxed,
+    &AtanBoxed,
+    &AsinhBoxed,
+    &ErfBoxed,
+    &Expm1Boxed,
+    &AsinBoxed,
+    &AcosBoxed,
+    &AtanhBoxed,
+    &AcoshBoxed,
+    &Log1pBoxed,
+    &Log2Boxed,
+    &Log10Boxed,
+    &CeilBoxed,
+    &FloorBoxed,
+    &RoundBoxed,
+    &TruncBoxed,
+    &SignBoxed,
+    &EqTensorBoxed,
+    &EqScalarBoxed,
+    &NeTensorBoxed,
+    &NeScalarBoxed,
+    &LtTensorBoxed,
+    &LtScalarBoxed,
+    &LeTensorBoxed,
+    &LeScalarBoxed,
+    &GtTensorBoxed,
+    &GtScalarBoxed,
+    &GeTensorBoxed,
+    &GeScalarBoxed,
+    &MaximumBoxed,
+    &MinimumBoxed,
     &SumBoxed,
     &SumDimIntListBoxed,
     &MeanBoxed,

@@ -134,3 +134,88 @@ pub fn to_dtype(t: &Tensor, dtype: DType) -> Result<Tensor> {
     }
     ops::_to_copy_full(t, Some(dtype), None, None, None, false, None)
 }
+
+/// The gradient `maximum`/`minimum` pass to one operand: `grad` where
+/// `self` wins over `other` (or either is NaN), `grad / 2` where they tie and
+/// `0` where `self < other` — PyTorch's
+/// `where(self == other, grad / 2, grad).masked_fill_(self < other, 0)`.
+/// `maximum` calls it as `(grad, self, other)` for `self`; `minimum` swaps
+/// the operands.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![4.0f64, 4.0, 4.0], &[3]).unwrap();
+/// let a = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap();
+/// let b = Tensor::from_vec(vec![2.0f64], &[]).unwrap();
+/// let r = frankentorch::autograd_helpers::max_split_backward(&g, &a, &b).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, 2.0, 4.0]);
+/// ```
+pub fn max_split_backward(grad: &Tensor, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let dtype = grad.dtype();
+    let loses = to_dtype(&ops::lt(self_, other)?, dtype)?;
+    let ties = to_dtype(&ops::eq(self_, other)?, dtype)?;
+    // 1 - loses - ties / 2: 1 where self wins, 1/2 on a tie, 0 where it loses.
+    let drop = ops::add_full(&loses, &ties, 0.5)?;
+    let keep = ops::add_scalar(&ops::neg(&drop)?, 1, 1)?;
+    ops::mul(grad, &keep)
+}
+
+/// `self * self * self`, rounded once for float16/bfloat16 (computed in
+/// float32, as PyTorch's `pow(self, 3)` does in its compute type).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let t = Tensor::from_vec(vec![2.0f64, -0.5], &[2]).unwrap();
+/// let r = frankentorch::autograd_helpers::pow3(&t).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![8.0, -0.125]);
+/// ```
+pub fn pow3(self_: &Tensor) -> Result<Tensor> {
+    let dtype = self_.dtype();
+    let wide = match dtype {
+        DType::F16 | DType::BF16 => to_dtype(self_, DType::F32)?,
+        _ => self_.clone(),
+    };
+    let cube = ops::mul(&ops::mul(&wide, &wide)?, &wide)?;
+    to_dtype(&cube, dtype)
+}
+
+/// `erf`'s gradient, `2/sqrt(pi) * exp(-self^2) * grad` (PyTorch's order of
+/// operations, which matters for float16/bfloat16 rounding).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64], &[1]).unwrap();
+/// let x = Tensor::from_vec(vec![0.0f64], &[1]).unwrap();
+/// let r = frankentorch::autograd_helpers::erf_backward(&g, &x).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![std::f64::consts::FRAC_2_SQRT_PI]);
+/// ```
+pub fn erf_backward(grad: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    let e = ops::exp(&ops::neg(&ops::mul(self_, self_)?)?)?;
+    ops::mul(&ops::mul_scalar(&e, std::f64::consts::FRAC_2_SQRT_PI)?, grad)
+}
+
+/// `log2`'s gradient, `grad / (self * ln 2)`.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64], &[1]).unwrap();
+/// let x = Tensor::from_vec(vec![1.0f64], &[1]).unwrap();
+/// let r = frankentorch::autograd_helpers::log2_backward(&g, &x).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![1.0 / std::f64::consts::LN_2]);
+/// ```
+pub fn log2_backward(grad: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    ops::div(grad, &ops::mul_scalar(self_, std::f64::consts::LN_2)?)
+}
+
+/// `log10`'s gradient, `grad / (self * ln 10)`.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64], &[1]).unwrap();
+/// let x = Tensor::from_vec(vec![1.0f64], &[1]).unwrap();
+/// let r = frankentorch::autograd_helpers::log10_backward(&g, &x).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![1.0 / std::f64::consts::LN_10]);
+/// ```
+pub fn log10_backward(grad: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    ops::div(grad, &ops::mul_scalar(self_, std::f64::consts::LN_10)?)
+}

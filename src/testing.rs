@@ -5,6 +5,12 @@
 use crate::dispatch::Value;
 use crate::{grad, tls, DType, Error, Result, Storage, Tensor};
 
+/// An operator call on sample tensors through the typed API (dynamically
+/// dispatched, so each generated test does not instantiate the checks anew).
+pub type TypedCall = dyn Fn(&[Tensor]) -> Result<Vec<Tensor>>;
+/// The same call through the by-name boxed API.
+pub type BoxedCall = dyn Fn(&[Tensor]) -> Result<Vec<Value>>;
+
 /// Which extra checks a sample gets.
 #[derive(Debug, Clone, Copy)]
 pub struct SampleChecks {
@@ -172,13 +178,7 @@ fn same_values(a: &Tensor, b: &Tensor) -> bool {
 ///
 /// # Panics
 /// When a check fails, with the op name and the first difference.
-pub fn check_sample(
-    op: &str,
-    specs: &[&str],
-    typed: impl Fn(&[Tensor]) -> Result<Vec<Tensor>>,
-    boxed: impl Fn(&[Tensor]) -> Result<Vec<Value>>,
-    checks: SampleChecks,
-) {
+pub fn check_sample(op: &str, specs: &[&str], typed: &TypedCall, boxed: &BoxedCall, checks: SampleChecks) {
     let make = || {
         specs
             .iter()
@@ -223,11 +223,11 @@ pub fn check_sample(
     }
     if checks.gradcheck {
         let inputs = make();
-        if let Err(e) = gradcheck(&typed, &inputs) {
+        if let Err(e) = gradcheck(typed, &inputs) {
             panic!("{op}: gradcheck failed: {e}");
         }
         if checks.gradgradcheck {
-            if let Err(e) = gradgradcheck(&typed, &inputs) {
+            if let Err(e) = gradgradcheck(typed, &inputs) {
                 panic!("{op}: gradgradcheck failed: {e}");
             }
         }

@@ -9,7 +9,7 @@
 use crate::iter::{self, dispatch_float, Arith, Elementwise, FloatMath, OpMath, Spec};
 use ft_runtime::half::{bf16, f16};
 use ft_runtime::promotion::{result_type, Operand};
-use ft_runtime::{dispatch_dtype, DType, Error, Result, Scalar, Tensor, DEFAULT_DTYPE};
+use ft_runtime::{dispatch_dtype, DType, Element, Error, Result, Scalar, Tensor, DEFAULT_DTYPE};
 
 /// The right-hand operand: a tensor or a Python number.
 #[derive(Clone, Copy)]
@@ -420,6 +420,65 @@ pub fn div_scalar_(self_: &Tensor, other: Scalar) -> Result<Tensor> {
     binary(DIV_SCALAR_, self_, Rhs::Scalar(other), Some(self_), Kind::Div)
 }
 
+/// `maximum`/`minimum`: promotion, broadcasting, NaN propagation.
+fn extremum(op: &str, self_: &Tensor, other: &Tensor, take_max: bool) -> Result<Tensor> {
+    let dtype = result_type(&[Operand::Tensor(self_), Operand::Tensor(other)]);
+    let ew = Elementwise::new(Spec {
+        op,
+        inputs: &[self_, other],
+        dtype,
+        out: None,
+    })?;
+    let (o, a, b) = (ew.output(), ew.input(0), ew.input(1));
+    dispatch_dtype!(dtype, T => extremum_typed::<T>(o, a, b, take_max))?;
+    ew.finish()
+}
+
+fn extremum_typed<T: Element>(o: &Tensor, a: &Tensor, b: &Tensor, take_max: bool) -> Result<()> {
+    // Only NaN is unordered with itself; it wins over any value.
+    let is_nan = |v: T| v.partial_cmp(&v).is_none();
+    iter::map2(o, a, b, move |x: T, y: T| {
+        if is_nan(x) {
+            x
+        } else if is_nan(y) {
+            y
+        } else if (x > y) == take_max {
+            x
+        } else {
+            y
+        }
+    })
+}
+
+/// Elementwise maximum with broadcasting and type promotion; NaN propagates
+/// (bool: logical or).
+///
+/// ```
+/// use ft_kernels::binary::maximum;
+/// use ft_runtime::Tensor;
+/// let a = Tensor::from_vec(vec![1.0f32, f32::NAN, 3.0], &[3]).unwrap();
+/// let b = Tensor::from_vec(vec![2i64], &[]).unwrap();
+/// let r = maximum(&a, &b).unwrap().to_vec::<f32>().unwrap();
+/// assert_eq!((r[0], r[1].is_nan(), r[2]), (2.0, true, 3.0));
+/// ```
+pub fn maximum(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    extremum("aten::maximum", self_, other, true)
+}
+
+/// Elementwise minimum with broadcasting and type promotion; NaN propagates
+/// (bool: logical and).
+///
+/// ```
+/// use ft_kernels::binary::minimum;
+/// use ft_runtime::Tensor;
+/// let a = Tensor::from_vec(vec![1i32, 5], &[2]).unwrap();
+/// let b = Tensor::from_vec(vec![3i32, 3], &[2]).unwrap();
+/// assert_eq!(minimum(&a, &b).unwrap().to_vec::<i32>().unwrap(), vec![1, 3]);
+/// ```
+pub fn minimum(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    extremum("aten::minimum", self_, other, false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -647,5 +706,26 @@ mod tests {
             div(&h, &three).unwrap().to_vec::<f16>().unwrap(),
             vec![f16::from_f32(1.0 / 3.0)]
         );
+    }
+
+    #[test]
+    fn maximum_minimum_semantics() {
+        let a = Tensor::from_vec(vec![1.0f64, f64::NAN, -0.5, 2.0], &[4]).unwrap();
+        let b = Tensor::from_vec(vec![0.5f64, 1.0, f64::NAN, 2.0], &[4]).unwrap();
+        let mx = maximum(&a, &b).unwrap().to_vec::<f64>().unwrap();
+        assert_eq!(mx[0], 1.0);
+        assert!(mx[1].is_nan() && mx[2].is_nan());
+        let mn = minimum(&a, &b).unwrap().to_vec::<f64>().unwrap();
+        assert_eq!((mn[0], mn[3]), (0.5, 2.0));
+        let t = Tensor::from_vec(vec![true, false], &[2]).unwrap();
+        let f = Tensor::from_vec(vec![false], &[1]).unwrap();
+        let r = maximum(&t, &f).unwrap();
+        assert_eq!(r.dtype(), DType::Bool);
+        assert_eq!(r.to_vec::<bool>().unwrap(), vec![true, false]);
+        let i = Tensor::from_vec(vec![-3i8, 4], &[2, 1]).unwrap();
+        let u = Tensor::from_vec(vec![2u8, 200], &[2]).unwrap();
+        let r = minimum(&i, &u).unwrap();
+        assert_eq!(r.dtype(), DType::I16);
+        assert_eq!(r.to_vec::<i16>().unwrap(), vec![-3, -3, 2, 4]);
     }
 }

@@ -115,6 +115,83 @@ pub trait FloatMath: Arith {
     fn cos(self) -> Self;
     /// Hyperbolic tangent.
     fn tanh(self) -> Self;
+    /// Absolute value (NaN stays NaN, `-0.0` becomes `0.0`).
+    fn abs(self) -> Self;
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// Tangent.
+    fn tan(self) -> Self;
+    /// Hyperbolic sine.
+    fn sinh(self) -> Self;
+    /// Hyperbolic cosine.
+    fn cosh(self) -> Self;
+    /// Arcsine (NaN outside [-1, 1]).
+    fn asin(self) -> Self;
+    /// Arccosine (NaN outside [-1, 1]).
+    fn acos(self) -> Self;
+    /// Arctangent.
+    fn atan(self) -> Self;
+    /// Inverse hyperbolic sine.
+    fn asinh(self) -> Self;
+    /// Inverse hyperbolic cosine (NaN below 1).
+    fn acosh(self) -> Self;
+    /// Inverse hyperbolic tangent (NaN outside [-1, 1]).
+    fn atanh(self) -> Self;
+    /// The Gauss error function.
+    fn erf(self) -> Self;
+    /// `e^self - 1`, accurate near zero.
+    fn expm1(self) -> Self;
+    /// `ln(1 + self)`, accurate near zero.
+    fn log1p(self) -> Self;
+    /// Base-2 logarithm.
+    fn log2(self) -> Self;
+    /// Base-10 logarithm.
+    fn log10(self) -> Self;
+    /// Smallest integer not below `self`.
+    fn ceil(self) -> Self;
+    /// Largest integer not above `self`.
+    fn floor(self) -> Self;
+    /// Nearest integer, ties to even (C's `nearbyint`).
+    fn round_even(self) -> Self;
+    /// Integer part, rounding toward zero.
+    fn trunc(self) -> Self;
+}
+
+/// The Gauss error function in float64.
+///
+/// Below `|x| = 6` it sums the all-positive series
+/// `erf(x) = 2/sqrt(pi) * e^(-x^2) * sum_n (2x^2)^n x / (1*3*...*(2n+1))`,
+/// which has no cancellation; beyond, `erf(x)` rounds to `±1`.
+///
+/// ```
+/// use ft_kernels::iter::erf_f64;
+/// assert_eq!(erf_f64(0.0), 0.0);
+/// assert!((erf_f64(1.0) - 0.8427007929497149).abs() < 1e-15);
+/// assert_eq!(erf_f64(-7.0), -1.0);
+/// assert!(erf_f64(f64::NAN).is_nan());
+/// ```
+pub fn erf_f64(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    let a = x.abs();
+    if a >= 6.0 {
+        return 1.0f64.copysign(x);
+    }
+    let two_x2 = 2.0 * a * a;
+    let mut term = a;
+    let mut sum = a;
+    let mut n = 0.0f64;
+    loop {
+        n += 1.0;
+        term *= two_x2 / (2.0 * n + 1.0);
+        sum += term;
+        if term <= sum * 1e-17 {
+            break;
+        }
+    }
+    let r = (std::f64::consts::FRAC_2_SQRT_PI * (-a * a).exp() * sum).min(1.0);
+    r.copysign(x)
 }
 
 macro_rules! float_arith {
@@ -153,6 +230,68 @@ macro_rules! float_arith {
             }
             fn tanh(self) -> Self {
                 <$t>::tanh(self)
+            }
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
+            // Transcendentals are evaluated in float64 and rounded once, so
+            // float32 results are within an ulp of the exact value.
+            fn tan(self) -> Self {
+                f64::tan(self as f64) as $t
+            }
+            fn sinh(self) -> Self {
+                f64::sinh(self as f64) as $t
+            }
+            fn cosh(self) -> Self {
+                f64::cosh(self as f64) as $t
+            }
+            fn asin(self) -> Self {
+                f64::asin(self as f64) as $t
+            }
+            fn acos(self) -> Self {
+                f64::acos(self as f64) as $t
+            }
+            fn atan(self) -> Self {
+                f64::atan(self as f64) as $t
+            }
+            fn asinh(self) -> Self {
+                f64::asinh(self as f64) as $t
+            }
+            fn acosh(self) -> Self {
+                f64::acosh(self as f64) as $t
+            }
+            fn atanh(self) -> Self {
+                f64::atanh(self as f64) as $t
+            }
+            fn erf(self) -> Self {
+                erf_f64(self as f64) as $t
+            }
+            fn expm1(self) -> Self {
+                f64::exp_m1(self as f64) as $t
+            }
+            fn log1p(self) -> Self {
+                f64::ln_1p(self as f64) as $t
+            }
+            fn log2(self) -> Self {
+                f64::log2(self as f64) as $t
+            }
+            fn log10(self) -> Self {
+                f64::log10(self as f64) as $t
+            }
+            fn ceil(self) -> Self {
+                <$t>::ceil(self)
+            }
+            fn floor(self) -> Self {
+                <$t>::floor(self)
+            }
+            fn round_even(self) -> Self {
+                <$t>::round_ties_even(self)
+            }
+            fn trunc(self) -> Self {
+                <$t>::trunc(self)
             }
         }
     )*};

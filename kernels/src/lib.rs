@@ -7,6 +7,7 @@
 //! do that around them.
 
 pub mod binary;
+pub mod compare;
 pub mod copy;
 pub mod factory;
 pub mod iter;

@@ -58,6 +58,125 @@ impl FloatFn for Sigmoid {
     }
 }
 
+struct Sqrt;
+impl FloatFn for Sqrt {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.sqrt()
+    }
+}
+
+struct Rsqrt;
+impl FloatFn for Rsqrt {
+    fn apply<F: FloatMath>(x: F) -> F {
+        F::ONE.div(x.sqrt())
+    }
+}
+
+struct Reciprocal;
+impl FloatFn for Reciprocal {
+    fn apply<F: FloatMath>(x: F) -> F {
+        F::ONE.div(x)
+    }
+}
+
+struct Tan;
+impl FloatFn for Tan {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.tan()
+    }
+}
+
+struct Sinh;
+impl FloatFn for Sinh {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.sinh()
+    }
+}
+
+struct Cosh;
+impl FloatFn for Cosh {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.cosh()
+    }
+}
+
+struct Asin;
+impl FloatFn for Asin {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.asin()
+    }
+}
+
+struct Acos;
+impl FloatFn for Acos {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.acos()
+    }
+}
+
+struct Atan;
+impl FloatFn for Atan {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.atan()
+    }
+}
+
+struct Asinh;
+impl FloatFn for Asinh {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.asinh()
+    }
+}
+
+struct Acosh;
+impl FloatFn for Acosh {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.acosh()
+    }
+}
+
+struct Atanh;
+impl FloatFn for Atanh {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.atanh()
+    }
+}
+
+struct Erf;
+impl FloatFn for Erf {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.erf()
+    }
+}
+
+struct Expm1;
+impl FloatFn for Expm1 {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.expm1()
+    }
+}
+
+struct Log1p;
+impl FloatFn for Log1p {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.log1p()
+    }
+}
+
+struct Log2;
+impl FloatFn for Log2 {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.log2()
+    }
+}
+
+struct Log10;
+impl FloatFn for Log10 {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.log10()
+    }
+}
+
 /// "`name` not implemented for 'Long'", PyTorch's missing-dtype message.
 fn not_implemented(op: &str, kernel: &str, dtype: DType) -> Error {
     Error::dtype(
@@ -315,6 +434,416 @@ pub fn tanh_backward(grad_output: &Tensor, output: &Tensor) -> Result<Tensor> {
     ew.finish()
 }
 
+/// Square root (NaN for negative inputs).
+///
+/// ```
+/// use ft_kernels::unary::sqrt;
+/// use ft_runtime::Tensor;
+/// let r = sqrt(&Tensor::from_vec(vec![4.0f64, 0.25], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![2.0, 0.5]);
+/// ```
+pub fn sqrt(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Sqrt>("aten::sqrt", self_)
+}
+
+/// `1 / sqrt(self)` (`rsqrt(0) = inf`).
+///
+/// ```
+/// use ft_kernels::unary::rsqrt;
+/// use ft_runtime::Tensor;
+/// let r = rsqrt(&Tensor::from_vec(vec![4.0f64, 0.0], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.5, f64::INFINITY]);
+/// ```
+pub fn rsqrt(self_: &Tensor) -> Result<Tensor> {
+    const OP: &str = "aten::rsqrt";
+    if !matches!(self_.dtype(), DType::F16 | DType::BF16) {
+        return float_unary::<Rsqrt>(OP, self_);
+    }
+    // PyTorch computes reduced floats as `1 / sqrt(x)` with the square root
+    // rounded to the element type first (two roundings).
+    let ew = Elementwise::new(Spec {
+        op: OP,
+        inputs: &[self_],
+        dtype: self_.dtype(),
+        out: None,
+    })?;
+    let (o, a) = (ew.output(), ew.input(0));
+    dispatch_float!(self_.dtype(), T => iter::map1(o, a, |x: T| {
+        let root = T::narrow(x.widen().sqrt());
+        T::narrow(FloatMath::div(Arith::ONE, root.widen()))
+    })?, _ => return Err(not_implemented(OP, OP, self_.dtype())));
+    ew.finish()
+}
+
+/// `1 / self` (integers give float32: `reciprocal(0) = inf`).
+///
+/// ```
+/// use ft_kernels::unary::reciprocal;
+/// use ft_runtime::Tensor;
+/// let r = reciprocal(&Tensor::from_vec(vec![2.0f64, -0.5], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.5, -2.0]);
+/// ```
+pub fn reciprocal(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Reciprocal>("aten::reciprocal", self_)
+}
+
+/// Tangent.
+///
+/// ```
+/// use ft_kernels::unary::tan;
+/// use ft_runtime::Tensor;
+/// let r = tan(&Tensor::from_vec(vec![0.0f64], &[1]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0]);
+/// ```
+pub fn tan(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Tan>("aten::tan", self_)
+}
+
+/// Hyperbolic sine.
+///
+/// ```
+/// use ft_kernels::unary::sinh;
+/// use ft_runtime::Tensor;
+/// let r = sinh(&Tensor::from_vec(vec![0.0f64], &[1]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0]);
+/// ```
+pub fn sinh(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Sinh>("aten::sinh", self_)
+}
+
+/// Hyperbolic cosine.
+///
+/// ```
+/// use ft_kernels::unary::cosh;
+/// use ft_runtime::Tensor;
+/// let r = cosh(&Tensor::from_vec(vec![0.0f64], &[1]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![1.0]);
+/// ```
+pub fn cosh(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Cosh>("aten::cosh", self_)
+}
+
+/// Arcsine (NaN outside [-1, 1]).
+///
+/// ```
+/// use ft_kernels::unary::asin;
+/// use ft_runtime::Tensor;
+/// let r = asin(&Tensor::from_vec(vec![0.0f64, 1.0], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, std::f64::consts::FRAC_PI_2]);
+/// ```
+pub fn asin(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Asin>("aten::asin", self_)
+}
+
+/// Arccosine (NaN outside [-1, 1]).
+///
+/// ```
+/// use ft_kernels::unary::acos;
+/// use ft_runtime::Tensor;
+/// let r = acos(&Tensor::from_vec(vec![1.0f64, 0.0], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, std::f64::consts::FRAC_PI_2]);
+/// ```
+pub fn acos(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Acos>("aten::acos", self_)
+}
+
+/// Arctangent.
+///
+/// ```
+/// use ft_kernels::unary::atan;
+/// use ft_runtime::Tensor;
+/// let r = atan(&Tensor::from_vec(vec![0.0f64, 1.0], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, std::f64::consts::FRAC_PI_4]);
+/// ```
+pub fn atan(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Atan>("aten::atan", self_)
+}
+
+/// Inverse hyperbolic sine.
+///
+/// ```
+/// use ft_kernels::unary::asinh;
+/// use ft_runtime::Tensor;
+/// let r = asinh(&Tensor::from_vec(vec![0.0f64], &[1]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0]);
+/// ```
+pub fn asinh(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Asinh>("aten::asinh", self_)
+}
+
+/// Inverse hyperbolic cosine (NaN below 1).
+///
+/// ```
+/// use ft_kernels::unary::acosh;
+/// use ft_runtime::Tensor;
+/// let r = acosh(&Tensor::from_vec(vec![1.0f64], &[1]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0]);
+/// ```
+pub fn acosh(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Acosh>("aten::acosh", self_)
+}
+
+/// Inverse hyperbolic tangent (`atanh(1) = inf`, NaN beyond).
+///
+/// ```
+/// use ft_kernels::unary::atanh;
+/// use ft_runtime::Tensor;
+/// let r = atanh(&Tensor::from_vec(vec![0.0f64, 1.0], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, f64::INFINITY]);
+/// ```
+pub fn atanh(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Atanh>("aten::atanh", self_)
+}
+
+/// The Gauss error function.
+///
+/// ```
+/// use ft_kernels::unary::erf;
+/// use ft_runtime::Tensor;
+/// let r = erf(&Tensor::from_vec(vec![0.0f64, 10.0], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, 1.0]);
+/// ```
+pub fn erf(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Erf>("aten::erf", self_)
+}
+
+/// `e^self - 1`, accurate near zero.
+///
+/// ```
+/// use ft_kernels::unary::expm1;
+/// use ft_runtime::Tensor;
+/// let r = expm1(&Tensor::from_vec(vec![0.0f64, 1e-20], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, 1e-20]);
+/// ```
+pub fn expm1(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Expm1>("aten::expm1", self_)
+}
+
+/// `ln(1 + self)`, accurate near zero.
+///
+/// ```
+/// use ft_kernels::unary::log1p;
+/// use ft_runtime::Tensor;
+/// let r = log1p(&Tensor::from_vec(vec![0.0f64, -1.0], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, f64::NEG_INFINITY]);
+/// ```
+pub fn log1p(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Log1p>("aten::log1p", self_)
+}
+
+/// Base-2 logarithm.
+///
+/// ```
+/// use ft_kernels::unary::log2;
+/// use ft_runtime::Tensor;
+/// let r = log2(&Tensor::from_vec(vec![8.0f64, 0.5], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![3.0, -1.0]);
+/// ```
+pub fn log2(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Log2>("aten::log2", self_)
+}
+
+/// Base-10 logarithm.
+///
+/// ```
+/// use ft_kernels::unary::log10;
+/// use ft_runtime::Tensor;
+/// let r = log10(&Tensor::from_vec(vec![100.0f64, 1.0], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![2.0, 0.0]);
+/// ```
+pub fn log10(self_: &Tensor) -> Result<Tensor> {
+    float_unary::<Log10>("aten::log10", self_)
+}
+
+/// A unary op that keeps the input dtype: a float function, an integer
+/// function (computed in int64 and wrapped back), and the bool behaviour.
+trait KeepFn {
+    /// The CPU kernel name PyTorch reports for an unsupported bool input.
+    const KERNEL: &'static str;
+    /// `Some(f)` if bool inputs are supported.
+    const BOOL: Option<fn(bool) -> bool>;
+    fn float<F: FloatMath>(x: F) -> F;
+    fn int(x: i64) -> i64;
+}
+
+struct Abs;
+impl KeepFn for Abs {
+    const KERNEL: &'static str = "abs_cpu";
+    const BOOL: Option<fn(bool) -> bool> = None;
+    fn float<F: FloatMath>(x: F) -> F {
+        x.abs()
+    }
+    fn int(x: i64) -> i64 {
+        x.wrapping_abs()
+    }
+}
+
+struct Ceil;
+impl KeepFn for Ceil {
+    const KERNEL: &'static str = "ceil_vml_cpu";
+    const BOOL: Option<fn(bool) -> bool> = None;
+    fn float<F: FloatMath>(x: F) -> F {
+        x.ceil()
+    }
+    fn int(x: i64) -> i64 {
+        x
+    }
+}
+
+struct Floor;
+impl KeepFn for Floor {
+    const KERNEL: &'static str = "floor_vml_cpu";
+    const BOOL: Option<fn(bool) -> bool> = None;
+    fn float<F: FloatMath>(x: F) -> F {
+        x.floor()
+    }
+    fn int(x: i64) -> i64 {
+        x
+    }
+}
+
+struct Round;
+impl KeepFn for Round {
+    const KERNEL: &'static str = "round_vml_cpu";
+    const BOOL: Option<fn(bool) -> bool> = None;
+    fn float<F: FloatMath>(x: F) -> F {
+        x.round_even()
+    }
+    fn int(x: i64) -> i64 {
+        x
+    }
+}
+
+struct Trunc;
+impl KeepFn for Trunc {
+    const KERNEL: &'static str = "trunc_vml_cpu";
+    const BOOL: Option<fn(bool) -> bool> = None;
+    fn float<F: FloatMath>(x: F) -> F {
+        x.trunc()
+    }
+    fn int(x: i64) -> i64 {
+        x
+    }
+}
+
+struct Sign;
+impl KeepFn for Sign {
+    const KERNEL: &'static str = "sign_cpu";
+    const BOOL: Option<fn(bool) -> bool> = Some(|b| b);
+    fn float<F: FloatMath>(x: F) -> F {
+        // `(0 < x) - (x < 0)`: zero (of either sign) and NaN give +0.
+        if x > F::ZERO {
+            F::ONE
+        } else if x < F::ZERO {
+            F::ONE.neg()
+        } else {
+            F::ZERO
+        }
+    }
+    fn int(x: i64) -> i64 {
+        x.signum()
+    }
+}
+
+/// Applies `K` keeping the dtype of `self_`.
+fn keep_unary<K: KeepFn>(op: &str, self_: &Tensor) -> Result<Tensor> {
+    let dtype = self_.dtype();
+    if dtype == DType::Bool && K::BOOL.is_none() {
+        return Err(not_implemented(op, K::KERNEL, dtype));
+    }
+    let ew = Elementwise::new(Spec {
+        op,
+        inputs: &[self_],
+        dtype,
+        out: None,
+    })?;
+    let (o, a) = (ew.output(), ew.input(0));
+    match dtype {
+        DType::Bool => {
+            let f = K::BOOL.ok_or_else(|| not_implemented(op, K::KERNEL, dtype))?;
+            iter::map1(o, a, f)?
+        }
+        _ => dispatch_float!(dtype, T => iter::map1(o, a, |x: T| T::narrow(K::float(x.widen())))?,
+            _ => dispatch_dtype!(dtype, T => iter::map1(o, a, |x: T| T::from_i64(K::int(x.to_i64())))?)),
+    }
+    ew.finish()
+}
+
+/// Absolute value keeping the dtype (integers wrap: `abs(-128i8) = -128`);
+/// bool is an error.
+///
+/// ```
+/// use ft_kernels::unary::abs;
+/// use ft_runtime::Tensor;
+/// let r = abs(&Tensor::from_vec(vec![-3i8, -128, 4], &[3]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<i8>().unwrap(), vec![3, -128, 4]);
+/// assert!(abs(&Tensor::from_vec(vec![true], &[1]).unwrap()).is_err());
+/// ```
+pub fn abs(self_: &Tensor) -> Result<Tensor> {
+    keep_unary::<Abs>("aten::abs", self_)
+}
+
+/// Rounds up to an integer; integer inputs are copied, bool is an error.
+///
+/// ```
+/// use ft_kernels::unary::ceil;
+/// use ft_runtime::Tensor;
+/// let r = ceil(&Tensor::from_vec(vec![-1.5f32, 1.2], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f32>().unwrap(), vec![-1.0, 2.0]);
+/// ```
+pub fn ceil(self_: &Tensor) -> Result<Tensor> {
+    keep_unary::<Ceil>("aten::ceil", self_)
+}
+
+/// Rounds down to an integer; integer inputs are copied, bool is an error.
+///
+/// ```
+/// use ft_kernels::unary::floor;
+/// use ft_runtime::Tensor;
+/// let r = floor(&Tensor::from_vec(vec![-1.5f32, 1.7], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f32>().unwrap(), vec![-2.0, 1.0]);
+/// ```
+pub fn floor(self_: &Tensor) -> Result<Tensor> {
+    keep_unary::<Floor>("aten::floor", self_)
+}
+
+/// Rounds to the nearest integer, ties to even; integer inputs are copied,
+/// bool is an error.
+///
+/// ```
+/// use ft_kernels::unary::round;
+/// use ft_runtime::Tensor;
+/// let r = round(&Tensor::from_vec(vec![0.5f64, 1.5, 2.5, -0.5], &[4]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, 2.0, 2.0, -0.0]);
+/// ```
+pub fn round(self_: &Tensor) -> Result<Tensor> {
+    keep_unary::<Round>("aten::round", self_)
+}
+
+/// Rounds toward zero; integer inputs are copied, bool is an error.
+///
+/// ```
+/// use ft_kernels::unary::trunc;
+/// use ft_runtime::Tensor;
+/// let r = trunc(&Tensor::from_vec(vec![-1.7f64, 1.7], &[2]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![-1.0, 1.0]);
+/// ```
+pub fn trunc(self_: &Tensor) -> Result<Tensor> {
+    keep_unary::<Trunc>("aten::trunc", self_)
+}
+
+/// `-1`, `0` or `1` by the sign of each element, keeping the dtype (NaN and
+/// `-0.0` give `0`; bool is returned unchanged).
+///
+/// ```
+/// use ft_kernels::unary::sign;
+/// use ft_runtime::Tensor;
+/// let r = sign(&Tensor::from_vec(vec![-2.5f32, 0.0, 3.0], &[3]).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f32>().unwrap(), vec![-1.0, 0.0, 1.0]);
+/// ```
+pub fn sign(self_: &Tensor) -> Result<Tensor> {
+    keep_unary::<Sign>("aten::sign", self_)
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,5 +978,64 @@ mod tests {
         assert_eq!(e.message(), "\"tanh_backward_cpu\" not implemented for 'Long'");
         let mixed = tanh_backward(&gi, &t(vec![0.5f32], &[1])).unwrap();
         assert_eq!(mixed.to_vec::<f32>().unwrap(), vec![0.75]);
+    }
+
+    #[test]
+    fn keep_dtype_ops_semantics() {
+        let x = t(vec![0.5f64, 1.5, 2.5, -0.5, -1.5, -2.5], &[6]);
+        assert_eq!(
+            round(&x).unwrap().to_vec::<f64>().unwrap(),
+            vec![0.0, 2.0, 2.0, -0.0, -2.0, -2.0]
+        );
+        let s = sign(&t(vec![-0.0f32, f32::NAN, -3.0, 7.0], &[4]))
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap();
+        assert_eq!(s, vec![0.0, 0.0, -1.0, 1.0]);
+        assert!(s[0].is_sign_positive() && s[1].is_sign_positive());
+        assert_eq!(
+            sign(&t(vec![-3i64, 0, 9], &[3])).unwrap().to_vec::<i64>().unwrap(),
+            vec![-1, 0, 1]
+        );
+        assert_eq!(
+            sign(&t(vec![true, false], &[2])).unwrap().to_vec::<bool>().unwrap(),
+            vec![true, false]
+        );
+        for op in [abs, ceil, floor, round, trunc] {
+            let e = op(&t(vec![true], &[1])).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::DType);
+            let r = op(&t(vec![3u8, 0], &[2])).unwrap();
+            assert_eq!(r.dtype(), DType::U8);
+            assert_eq!(r.to_vec::<u8>().unwrap(), vec![3, 0]);
+        }
+        assert_eq!(
+            abs(&t(vec![-128i8, -1], &[2])).unwrap().to_vec::<i8>().unwrap(),
+            vec![-128, 1]
+        );
+        let h = round(&t(vec![f16::from_f32(2.5)], &[])).unwrap();
+        assert_eq!(h.to_vec::<f16>().unwrap(), vec![f16::from_f32(2.0)]);
+    }
+
+    #[test]
+    fn new_float_ops_promote_and_compute() {
+        for op in [
+            sqrt, rsqrt, reciprocal, tan, sinh, cosh, asin, acos, atan, asinh, acosh, atanh, erf, expm1, log1p, log2,
+            log10,
+        ] {
+            assert_eq!(op(&t(vec![1i32], &[1])).unwrap().dtype(), DType::F32);
+            assert_eq!(op(&t(vec![true], &[1])).unwrap().dtype(), DType::F32);
+            assert_eq!(op(&t(vec![bf16::from_f32(0.5)], &[])).unwrap().dtype(), DType::BF16);
+        }
+        assert_eq!(
+            reciprocal(&t(vec![0i64], &[1])).unwrap().to_vec::<f32>().unwrap(),
+            vec![f32::INFINITY]
+        );
+        // reduced floats round the square root before dividing, like PyTorch
+        let h = rsqrt(&t(vec![bf16::from_f32(2.1875)], &[1])).unwrap();
+        assert_eq!(h.to_vec::<bf16>().unwrap(), vec![bf16::from_f32(0.67578125)]);
+        assert!(asin(&t(vec![2.0f64], &[1])).unwrap().to_vec::<f64>().unwrap()[0].is_nan());
+        let e = erf(&t(vec![0.5f64, -1.5], &[2])).unwrap().to_vec::<f64>().unwrap();
+        assert!((e[0] - 0.5204998778130465).abs() < 4e-16, "{}", e[0]);
+        assert!((e[1] + 0.9661051464753108).abs() < 4e-16, "{}", e[1]);
     }
 }

@@ -30,9 +30,9 @@ fn add_tensor_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]", "f64[4]"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 0, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -53,9 +53,9 @@ fn add_tensor_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,2]:t", "f64[3,2]"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 1, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -76,9 +76,9 @@ fn add_tensor_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]", "f64[2,0]"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 2, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -99,9 +99,9 @@ fn add_tensor_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["i32[3]", "i64[]"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 3, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -122,9 +122,9 @@ fn add_tensor_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]", "bool[3]:expand"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 4, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -145,9 +145,9 @@ fn add_tensor_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]", "u8[3]:expand"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 5, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -168,9 +168,9 @@ fn add_tensor_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]", "i8[3]:expand"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 6, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -191,9 +191,9 @@ fn add_tensor_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]", "i16[3]:expand"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 7, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -214,9 +214,9 @@ fn add_tensor_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]", "i32[3]:expand"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 8, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -237,9 +237,9 @@ fn add_tensor_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]", "i64[3]:expand"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 9, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -260,9 +260,9 @@ fn add_tensor_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]", "f16[3]:expand"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 10, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -283,9 +283,9 @@ fn add_tensor_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]", "bf16[3]:expand"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 11, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -306,9 +306,9 @@ fn add_tensor_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]", "f32[3]:expand"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 12, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -329,9 +329,9 @@ fn add_tensor_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]", "f64[3]:expand"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 13, &specs, &names, None, typed);
+    oracle::check("add.Tensor", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -352,9 +352,9 @@ fn add_tensor_sample_14() {
         gradgradcheck: false,
     };
     let specs = ["f32[3]", "f32[4]"];
-    check_sample("aten::add.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add.Tensor", 14, &specs, &names, Some(ErrorKind::ShapeMismatch), typed);
+    oracle::check("add.Tensor", 14, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
 }
 
 #[test]
@@ -375,9 +375,9 @@ fn add_scalar_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 0, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -398,9 +398,9 @@ fn add_scalar_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 1, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -421,9 +421,9 @@ fn add_scalar_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["i64[2]"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 2, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -444,9 +444,9 @@ fn add_scalar_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 3, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -467,9 +467,9 @@ fn add_scalar_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 4, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -490,9 +490,9 @@ fn add_scalar_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 5, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -513,9 +513,9 @@ fn add_scalar_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 6, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -536,9 +536,9 @@ fn add_scalar_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 7, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -559,9 +559,9 @@ fn add_scalar_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 8, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -582,9 +582,9 @@ fn add_scalar_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 9, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -605,9 +605,9 @@ fn add_scalar_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 10, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -628,9 +628,9 @@ fn add_scalar_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 11, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -651,9 +651,9 @@ fn add_scalar_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 12, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -674,9 +674,9 @@ fn add_scalar_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[0,3]"];
-    check_sample("aten::add.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::add.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("add.Scalar", 13, &specs, &names, None, typed);
+    oracle::check("add.Scalar", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -697,9 +697,9 @@ fn add_tensor_inplace_sample_0() {
         gradgradcheck: false,
     };
     let specs = ["f64[3,4]", "f64[4]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 0, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -720,9 +720,9 @@ fn add_tensor_inplace_sample_1() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]", "i64[]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 1, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -743,9 +743,9 @@ fn add_tensor_inplace_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]", "bool[3]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 2, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -766,9 +766,9 @@ fn add_tensor_inplace_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]", "u8[3]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 3, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -789,9 +789,9 @@ fn add_tensor_inplace_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]", "i8[3]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 4, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -812,9 +812,9 @@ fn add_tensor_inplace_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]", "i16[3]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 5, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -835,9 +835,9 @@ fn add_tensor_inplace_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]", "i32[3]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 6, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -858,9 +858,9 @@ fn add_tensor_inplace_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]", "i64[3]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 7, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -881,9 +881,9 @@ fn add_tensor_inplace_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]", "f16[3]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 8, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -904,9 +904,9 @@ fn add_tensor_inplace_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]", "bf16[3]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 9, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -927,9 +927,9 @@ fn add_tensor_inplace_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]", "f32[3]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 10, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -950,9 +950,9 @@ fn add_tensor_inplace_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f64[2,3]", "f64[3]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 11, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -973,9 +973,9 @@ fn add_tensor_inplace_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f64[]", "f64[]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 12, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -996,9 +996,9 @@ fn add_tensor_inplace_sample_13() {
         gradgradcheck: false,
     };
     let specs = ["i64[3]", "f32[3]"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 13, &specs, &names, Some(ErrorKind::DType), typed);
+    oracle::check("add_.Tensor", 13, &specs, &names, Some(ErrorKind::DType), &typed);
 }
 
 #[test]
@@ -1019,9 +1019,9 @@ fn add_tensor_inplace_sample_14() {
         gradgradcheck: false,
     };
     let specs = ["f64[3,2]:t", "f64[2]:step"];
-    check_sample("aten::add_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::add_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("add_.Tensor", 14, &specs, &names, None, typed);
+    oracle::check("add_.Tensor", 14, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1042,9 +1042,9 @@ fn sub_tensor_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]", "f64[3,1]"];
-    check_sample("aten::sub.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("sub.Tensor", 0, &specs, &names, None, typed);
+    oracle::check("sub.Tensor", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1065,9 +1065,9 @@ fn sub_tensor_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t", "f64[]"];
-    check_sample("aten::sub.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("sub.Tensor", 1, &specs, &names, None, typed);
+    oracle::check("sub.Tensor", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1088,9 +1088,9 @@ fn sub_tensor_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[0,2]", "f64[2]"];
-    check_sample("aten::sub.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("sub.Tensor", 2, &specs, &names, None, typed);
+    oracle::check("sub.Tensor", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1111,9 +1111,9 @@ fn sub_tensor_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]", "bool[2,3]:offset"];
-    check_sample("aten::sub.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("sub.Tensor", 3, &specs, &names, None, typed);
+    oracle::check("sub.Tensor", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1134,9 +1134,9 @@ fn sub_tensor_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]", "u8[2,3]:offset"];
-    check_sample("aten::sub.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("sub.Tensor", 4, &specs, &names, None, typed);
+    oracle::check("sub.Tensor", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1157,9 +1157,9 @@ fn sub_tensor_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]", "i8[2,3]:offset"];
-    check_sample("aten::sub.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("sub.Tensor", 5, &specs, &names, None, typed);
+    oracle::check("sub.Tensor", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1180,9 +1180,9 @@ fn sub_tensor_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]", "i16[2,3]:offset"];
-    check_sample("aten::sub.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("sub.Tensor", 6, &specs, &names, None, typed);
+    oracle::check("sub.Tensor", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1203,9 +1203,9 @@ fn sub_tensor_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]", "i32[2,3]:offset"];
-    check_sample("aten::sub.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("sub.Tensor", 7, &specs, &names, None, typed);
+    oracle::check("sub.Tensor", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1226,9 +1226,9 @@ fn sub_tensor_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]", "i64[2,3]:offset"];
-    check_sample("aten::sub.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("sub.Tensor", 8, &specs, &names, None, typed);
+    oracle::check("sub.Tensor", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1249,9 +1249,9 @@ fn sub_tensor_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]", "f16[2,3]:offset"];
-    check_sample("aten::sub.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("sub.Tensor", 9, &specs, &names, None, typed);
+    oracle::check("sub.Tensor", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1272,9 +1272,9 @@ fn sub_tensor_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]", "bf16[2,3]:offset"];
-    check_sample("aten::sub.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("sub.Tensor", 10, &specs, &names, None, typed);
+    oracle::check("sub.Tensor", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1295,9 +1295,9 @@ fn sub_tensor_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]", "f32[2,3]:offset"];
-    check_sample("aten::sub.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("sub.Tensor", 11, &specs, &names, None, typed);
+    oracle::check("sub.Tensor", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1318,9 +1318,9 @@ fn sub_tensor_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]", "f64[2,3]:offset"];
-    check_sample("aten::sub.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("sub.Tensor", 12, &specs, &names, None, typed);
+    oracle::check("sub.Tensor", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1341,9 +1341,9 @@ fn sub_scalar_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3]"];
-    check_sample("aten::sub.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sub.Scalar", 0, &specs, &names, None, typed);
+    oracle::check("sub.Scalar", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1364,9 +1364,9 @@ fn sub_scalar_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:step"];
-    check_sample("aten::sub.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sub.Scalar", 1, &specs, &names, None, typed);
+    oracle::check("sub.Scalar", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1387,9 +1387,9 @@ fn sub_scalar_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["bool[3]"];
-    check_sample("aten::sub.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sub.Scalar", 2, &specs, &names, None, typed);
+    oracle::check("sub.Scalar", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1410,9 +1410,9 @@ fn sub_scalar_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["u8[3]"];
-    check_sample("aten::sub.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sub.Scalar", 3, &specs, &names, None, typed);
+    oracle::check("sub.Scalar", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1433,9 +1433,9 @@ fn sub_scalar_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["i8[3]"];
-    check_sample("aten::sub.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sub.Scalar", 4, &specs, &names, None, typed);
+    oracle::check("sub.Scalar", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1456,9 +1456,9 @@ fn sub_scalar_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i16[3]"];
-    check_sample("aten::sub.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sub.Scalar", 5, &specs, &names, None, typed);
+    oracle::check("sub.Scalar", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1479,9 +1479,9 @@ fn sub_scalar_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i32[3]"];
-    check_sample("aten::sub.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sub.Scalar", 6, &specs, &names, None, typed);
+    oracle::check("sub.Scalar", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1502,9 +1502,9 @@ fn sub_scalar_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i64[3]"];
-    check_sample("aten::sub.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sub.Scalar", 7, &specs, &names, None, typed);
+    oracle::check("sub.Scalar", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1525,9 +1525,9 @@ fn sub_scalar_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["f16[3]"];
-    check_sample("aten::sub.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sub.Scalar", 8, &specs, &names, None, typed);
+    oracle::check("sub.Scalar", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1548,9 +1548,9 @@ fn sub_scalar_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["bf16[3]"];
-    check_sample("aten::sub.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sub.Scalar", 9, &specs, &names, None, typed);
+    oracle::check("sub.Scalar", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1571,9 +1571,9 @@ fn sub_scalar_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f32[3]"];
-    check_sample("aten::sub.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sub.Scalar", 10, &specs, &names, None, typed);
+    oracle::check("sub.Scalar", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1594,9 +1594,9 @@ fn sub_scalar_sample_11() {
         gradgradcheck: true,
     };
     let specs = ["f64[3]"];
-    check_sample("aten::sub.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sub.Scalar", 11, &specs, &names, None, typed);
+    oracle::check("sub.Scalar", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1617,9 +1617,9 @@ fn sub_scalar_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::sub.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::sub.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sub.Scalar", 12, &specs, &names, None, typed);
+    oracle::check("sub.Scalar", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1640,9 +1640,9 @@ fn mul_tensor_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]", "f64[4]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 0, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1663,9 +1663,9 @@ fn mul_tensor_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]:t", "f64[3,1]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 1, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1686,9 +1686,9 @@ fn mul_tensor_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]", "f64[]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 2, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1709,9 +1709,9 @@ fn mul_tensor_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[3]", "u8[3]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 3, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1732,9 +1732,9 @@ fn mul_tensor_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:step", "bool[3]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 4, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1755,9 +1755,9 @@ fn mul_tensor_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:step", "u8[3]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 5, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1778,9 +1778,9 @@ fn mul_tensor_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:step", "i8[3]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 6, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1801,9 +1801,9 @@ fn mul_tensor_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:step", "i16[3]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 7, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1824,9 +1824,9 @@ fn mul_tensor_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:step", "i32[3]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 8, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1847,9 +1847,9 @@ fn mul_tensor_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:step", "i64[3]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 9, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1870,9 +1870,9 @@ fn mul_tensor_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:step", "f16[3]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 10, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1893,9 +1893,9 @@ fn mul_tensor_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:step", "bf16[3]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 11, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1916,9 +1916,9 @@ fn mul_tensor_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:step", "f32[3]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 12, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1939,9 +1939,9 @@ fn mul_tensor_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:step", "f64[3]"];
-    check_sample("aten::mul.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul.Tensor", 13, &specs, &names, None, typed);
+    oracle::check("mul.Tensor", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1962,9 +1962,9 @@ fn mul_scalar_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 0, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -1985,9 +1985,9 @@ fn mul_scalar_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 1, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2008,9 +2008,9 @@ fn mul_scalar_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["i16[4]"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 2, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2031,9 +2031,9 @@ fn mul_scalar_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[3]"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 3, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2054,9 +2054,9 @@ fn mul_scalar_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[3]"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 4, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2077,9 +2077,9 @@ fn mul_scalar_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[3]"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 5, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2100,9 +2100,9 @@ fn mul_scalar_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[3]"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 6, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2123,9 +2123,9 @@ fn mul_scalar_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[3]"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 7, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2146,9 +2146,9 @@ fn mul_scalar_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[3]"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 8, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2169,9 +2169,9 @@ fn mul_scalar_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[3]"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 9, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2192,9 +2192,9 @@ fn mul_scalar_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[3]"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 10, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2215,9 +2215,9 @@ fn mul_scalar_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[3]"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 11, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2238,9 +2238,9 @@ fn mul_scalar_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[3]"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 12, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2261,9 +2261,9 @@ fn mul_scalar_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[0]"];
-    check_sample("aten::mul.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::mul.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mul.Scalar", 13, &specs, &names, None, typed);
+    oracle::check("mul.Scalar", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2284,9 +2284,9 @@ fn mul_tensor_inplace_sample_0() {
         gradgradcheck: false,
     };
     let specs = ["f64[3,4]", "f64[4]"];
-    check_sample("aten::mul_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul_.Tensor", 0, &specs, &names, None, typed);
+    oracle::check("mul_.Tensor", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2307,9 +2307,9 @@ fn mul_tensor_inplace_sample_1() {
         gradgradcheck: false,
     };
     let specs = ["i32[3]", "i32[3]"];
-    check_sample("aten::mul_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul_.Tensor", 1, &specs, &names, None, typed);
+    oracle::check("mul_.Tensor", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2330,9 +2330,9 @@ fn mul_tensor_inplace_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]", "bool[2,3]:t"];
-    check_sample("aten::mul_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul_.Tensor", 2, &specs, &names, None, typed);
+    oracle::check("mul_.Tensor", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2353,9 +2353,9 @@ fn mul_tensor_inplace_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]", "u8[2,3]:t"];
-    check_sample("aten::mul_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul_.Tensor", 3, &specs, &names, None, typed);
+    oracle::check("mul_.Tensor", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2376,9 +2376,9 @@ fn mul_tensor_inplace_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]", "i8[2,3]:t"];
-    check_sample("aten::mul_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul_.Tensor", 4, &specs, &names, None, typed);
+    oracle::check("mul_.Tensor", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2399,9 +2399,9 @@ fn mul_tensor_inplace_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]", "i16[2,3]:t"];
-    check_sample("aten::mul_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul_.Tensor", 5, &specs, &names, None, typed);
+    oracle::check("mul_.Tensor", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2422,9 +2422,9 @@ fn mul_tensor_inplace_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]", "i32[2,3]:t"];
-    check_sample("aten::mul_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul_.Tensor", 6, &specs, &names, None, typed);
+    oracle::check("mul_.Tensor", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2445,9 +2445,9 @@ fn mul_tensor_inplace_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]", "i64[2,3]:t"];
-    check_sample("aten::mul_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul_.Tensor", 7, &specs, &names, None, typed);
+    oracle::check("mul_.Tensor", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2468,9 +2468,9 @@ fn mul_tensor_inplace_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]", "f16[2,3]:t"];
-    check_sample("aten::mul_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul_.Tensor", 8, &specs, &names, None, typed);
+    oracle::check("mul_.Tensor", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2491,9 +2491,9 @@ fn mul_tensor_inplace_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]", "bf16[2,3]:t"];
-    check_sample("aten::mul_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul_.Tensor", 9, &specs, &names, None, typed);
+    oracle::check("mul_.Tensor", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2514,9 +2514,9 @@ fn mul_tensor_inplace_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]", "f32[2,3]:t"];
-    check_sample("aten::mul_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul_.Tensor", 10, &specs, &names, None, typed);
+    oracle::check("mul_.Tensor", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2537,9 +2537,9 @@ fn mul_tensor_inplace_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f64[2,3]", "f64[2,3]:t"];
-    check_sample("aten::mul_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul_.Tensor", 11, &specs, &names, None, typed);
+    oracle::check("mul_.Tensor", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2560,9 +2560,9 @@ fn mul_tensor_inplace_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f64[]", "f64[]"];
-    check_sample("aten::mul_.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::mul_.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("mul_.Tensor", 12, &specs, &names, None, typed);
+    oracle::check("mul_.Tensor", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2583,9 +2583,9 @@ fn div_tensor_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]", "f64[4]:positive"];
-    check_sample("aten::div.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("div.Tensor", 0, &specs, &names, None, typed);
+    oracle::check("div.Tensor", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2606,9 +2606,9 @@ fn div_tensor_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]:t", "f64[]:positive"];
-    check_sample("aten::div.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("div.Tensor", 1, &specs, &names, None, typed);
+    oracle::check("div.Tensor", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2629,9 +2629,9 @@ fn div_tensor_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["i64[3]", "i64[3]:positive"];
-    check_sample("aten::div.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("div.Tensor", 2, &specs, &names, None, typed);
+    oracle::check("div.Tensor", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2652,9 +2652,9 @@ fn div_tensor_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]", "bool[3]:positive"];
-    check_sample("aten::div.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("div.Tensor", 3, &specs, &names, None, typed);
+    oracle::check("div.Tensor", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2675,9 +2675,9 @@ fn div_tensor_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]", "u8[3]:positive"];
-    check_sample("aten::div.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("div.Tensor", 4, &specs, &names, None, typed);
+    oracle::check("div.Tensor", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2698,9 +2698,9 @@ fn div_tensor_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]", "i8[3]:positive"];
-    check_sample("aten::div.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("div.Tensor", 5, &specs, &names, None, typed);
+    oracle::check("div.Tensor", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2721,9 +2721,9 @@ fn div_tensor_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]", "i16[3]:positive"];
-    check_sample("aten::div.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("div.Tensor", 6, &specs, &names, None, typed);
+    oracle::check("div.Tensor", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2744,9 +2744,9 @@ fn div_tensor_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]", "i32[3]:positive"];
-    check_sample("aten::div.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("div.Tensor", 7, &specs, &names, None, typed);
+    oracle::check("div.Tensor", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2767,9 +2767,9 @@ fn div_tensor_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]", "i64[3]:positive"];
-    check_sample("aten::div.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("div.Tensor", 8, &specs, &names, None, typed);
+    oracle::check("div.Tensor", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2790,9 +2790,9 @@ fn div_tensor_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]", "f16[3]:positive"];
-    check_sample("aten::div.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("div.Tensor", 9, &specs, &names, None, typed);
+    oracle::check("div.Tensor", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2813,9 +2813,9 @@ fn div_tensor_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]", "bf16[3]:positive"];
-    check_sample("aten::div.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("div.Tensor", 10, &specs, &names, None, typed);
+    oracle::check("div.Tensor", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2836,9 +2836,9 @@ fn div_tensor_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]", "f32[3]:positive"];
-    check_sample("aten::div.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("div.Tensor", 11, &specs, &names, None, typed);
+    oracle::check("div.Tensor", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2859,9 +2859,9 @@ fn div_tensor_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]", "f64[3]:positive"];
-    check_sample("aten::div.Tensor", &specs, typed, boxed, checks);
+    check_sample("aten::div.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("div.Tensor", 12, &specs, &names, None, typed);
+    oracle::check("div.Tensor", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2882,9 +2882,9 @@ fn div_scalar_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 0, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2905,9 +2905,9 @@ fn div_scalar_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 1, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2928,9 +2928,9 @@ fn div_scalar_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["i32[3]"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 2, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2951,9 +2951,9 @@ fn div_scalar_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[3]"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 3, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2974,9 +2974,9 @@ fn div_scalar_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[3]"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 4, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -2997,9 +2997,9 @@ fn div_scalar_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[3]"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 5, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3020,9 +3020,9 @@ fn div_scalar_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[3]"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 6, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3043,9 +3043,9 @@ fn div_scalar_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[3]"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 7, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3066,9 +3066,9 @@ fn div_scalar_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[3]"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 8, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3089,9 +3089,9 @@ fn div_scalar_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[3]"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 9, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3112,9 +3112,9 @@ fn div_scalar_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[3]"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 10, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3135,9 +3135,9 @@ fn div_scalar_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[3]"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 11, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3158,9 +3158,9 @@ fn div_scalar_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[3]"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 12, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3181,9 +3181,9 @@ fn div_scalar_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,0]"];
-    check_sample("aten::div.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::div.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("div.Scalar", 13, &specs, &names, None, typed);
+    oracle::check("div.Scalar", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3199,9 +3199,9 @@ fn neg_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 0, &specs, &names, None, typed);
+    oracle::check("neg", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3217,9 +3217,9 @@ fn neg_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 1, &specs, &names, None, typed);
+    oracle::check("neg", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3235,9 +3235,9 @@ fn neg_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[0]"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 2, &specs, &names, None, typed);
+    oracle::check("neg", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3253,9 +3253,9 @@ fn neg_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["i8[5]"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 3, &specs, &names, None, typed);
+    oracle::check("neg", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3271,9 +3271,9 @@ fn neg_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:t"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 4, &specs, &names, None, typed);
+    oracle::check("neg", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3289,9 +3289,9 @@ fn neg_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:t"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 5, &specs, &names, None, typed);
+    oracle::check("neg", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3307,9 +3307,9 @@ fn neg_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:t"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 6, &specs, &names, None, typed);
+    oracle::check("neg", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3325,9 +3325,9 @@ fn neg_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:t"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 7, &specs, &names, None, typed);
+    oracle::check("neg", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3343,9 +3343,9 @@ fn neg_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:t"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 8, &specs, &names, None, typed);
+    oracle::check("neg", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3361,9 +3361,9 @@ fn neg_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:t"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 9, &specs, &names, None, typed);
+    oracle::check("neg", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3379,9 +3379,9 @@ fn neg_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:t"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 10, &specs, &names, None, typed);
+    oracle::check("neg", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3397,9 +3397,9 @@ fn neg_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:t"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 11, &specs, &names, None, typed);
+    oracle::check("neg", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3415,9 +3415,9 @@ fn neg_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:t"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 12, &specs, &names, None, typed);
+    oracle::check("neg", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3433,9 +3433,9 @@ fn neg_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::neg", &specs, typed, boxed, checks);
+    check_sample("aten::neg", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("neg", 13, &specs, &names, None, typed);
+    oracle::check("neg", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3451,9 +3451,9 @@ fn exp_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 0, &specs, &names, None, typed);
+    oracle::check("exp", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3469,9 +3469,9 @@ fn exp_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 1, &specs, &names, None, typed);
+    oracle::check("exp", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3487,9 +3487,9 @@ fn exp_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 2, &specs, &names, None, typed);
+    oracle::check("exp", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3505,9 +3505,9 @@ fn exp_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["i32[4]"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 3, &specs, &names, None, typed);
+    oracle::check("exp", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3523,9 +3523,9 @@ fn exp_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 4, &specs, &names, None, typed);
+    oracle::check("exp", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3541,9 +3541,9 @@ fn exp_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 5, &specs, &names, None, typed);
+    oracle::check("exp", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3559,9 +3559,9 @@ fn exp_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 6, &specs, &names, None, typed);
+    oracle::check("exp", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3577,9 +3577,9 @@ fn exp_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 7, &specs, &names, None, typed);
+    oracle::check("exp", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3595,9 +3595,9 @@ fn exp_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 8, &specs, &names, None, typed);
+    oracle::check("exp", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3613,9 +3613,9 @@ fn exp_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 9, &specs, &names, None, typed);
+    oracle::check("exp", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3631,9 +3631,9 @@ fn exp_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 10, &specs, &names, None, typed);
+    oracle::check("exp", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3649,9 +3649,9 @@ fn exp_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 11, &specs, &names, None, typed);
+    oracle::check("exp", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3667,9 +3667,9 @@ fn exp_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 12, &specs, &names, None, typed);
+    oracle::check("exp", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3685,9 +3685,9 @@ fn exp_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]"];
-    check_sample("aten::exp", &specs, typed, boxed, checks);
+    check_sample("aten::exp", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("exp", 13, &specs, &names, None, typed);
+    oracle::check("exp", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3703,9 +3703,9 @@ fn log_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]:positive"];
-    check_sample("aten::log", &specs, typed, boxed, checks);
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("log", 0, &specs, &names, None, typed);
+    oracle::check("log", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3721,9 +3721,9 @@ fn log_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t:positive"];
-    check_sample("aten::log", &specs, typed, boxed, checks);
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("log", 1, &specs, &names, None, typed);
+    oracle::check("log", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3739,9 +3739,9 @@ fn log_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[0,3]"];
-    check_sample("aten::log", &specs, typed, boxed, checks);
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("log", 2, &specs, &names, None, typed);
+    oracle::check("log", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3757,9 +3757,9 @@ fn log_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:positive"];
-    check_sample("aten::log", &specs, typed, boxed, checks);
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("log", 3, &specs, &names, None, typed);
+    oracle::check("log", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3775,9 +3775,9 @@ fn log_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:positive"];
-    check_sample("aten::log", &specs, typed, boxed, checks);
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("log", 4, &specs, &names, None, typed);
+    oracle::check("log", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3793,9 +3793,9 @@ fn log_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:positive"];
-    check_sample("aten::log", &specs, typed, boxed, checks);
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("log", 5, &specs, &names, None, typed);
+    oracle::check("log", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3811,9 +3811,9 @@ fn log_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:positive"];
-    check_sample("aten::log", &specs, typed, boxed, checks);
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("log", 6, &specs, &names, None, typed);
+    oracle::check("log", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3829,9 +3829,9 @@ fn log_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:positive"];
-    check_sample("aten::log", &specs, typed, boxed, checks);
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("log", 7, &specs, &names, None, typed);
+    oracle::check("log", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3847,9 +3847,9 @@ fn log_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:positive"];
-    check_sample("aten::log", &specs, typed, boxed, checks);
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("log", 8, &specs, &names, None, typed);
+    oracle::check("log", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3865,9 +3865,9 @@ fn log_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:positive"];
-    check_sample("aten::log", &specs, typed, boxed, checks);
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("log", 9, &specs, &names, None, typed);
+    oracle::check("log", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3883,9 +3883,9 @@ fn log_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:positive"];
-    check_sample("aten::log", &specs, typed, boxed, checks);
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("log", 10, &specs, &names, None, typed);
+    oracle::check("log", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3901,9 +3901,9 @@ fn log_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:positive"];
-    check_sample("aten::log", &specs, typed, boxed, checks);
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("log", 11, &specs, &names, None, typed);
+    oracle::check("log", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3919,9 +3919,9 @@ fn log_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:positive"];
-    check_sample("aten::log", &specs, typed, boxed, checks);
+    check_sample("aten::log", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("log", 12, &specs, &names, None, typed);
+    oracle::check("log", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3937,9 +3937,9 @@ fn sin_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::sin", &specs, typed, boxed, checks);
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sin", 0, &specs, &names, None, typed);
+    oracle::check("sin", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3955,9 +3955,9 @@ fn sin_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t"];
-    check_sample("aten::sin", &specs, typed, boxed, checks);
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sin", 1, &specs, &names, None, typed);
+    oracle::check("sin", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3973,9 +3973,9 @@ fn sin_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::sin", &specs, typed, boxed, checks);
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sin", 2, &specs, &names, None, typed);
+    oracle::check("sin", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -3991,9 +3991,9 @@ fn sin_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]"];
-    check_sample("aten::sin", &specs, typed, boxed, checks);
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sin", 3, &specs, &names, None, typed);
+    oracle::check("sin", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4009,9 +4009,9 @@ fn sin_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]"];
-    check_sample("aten::sin", &specs, typed, boxed, checks);
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sin", 4, &specs, &names, None, typed);
+    oracle::check("sin", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4027,9 +4027,9 @@ fn sin_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]"];
-    check_sample("aten::sin", &specs, typed, boxed, checks);
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sin", 5, &specs, &names, None, typed);
+    oracle::check("sin", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4045,9 +4045,9 @@ fn sin_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]"];
-    check_sample("aten::sin", &specs, typed, boxed, checks);
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sin", 6, &specs, &names, None, typed);
+    oracle::check("sin", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4063,9 +4063,9 @@ fn sin_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]"];
-    check_sample("aten::sin", &specs, typed, boxed, checks);
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sin", 7, &specs, &names, None, typed);
+    oracle::check("sin", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4081,9 +4081,9 @@ fn sin_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]"];
-    check_sample("aten::sin", &specs, typed, boxed, checks);
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sin", 8, &specs, &names, None, typed);
+    oracle::check("sin", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4099,9 +4099,9 @@ fn sin_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]"];
-    check_sample("aten::sin", &specs, typed, boxed, checks);
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sin", 9, &specs, &names, None, typed);
+    oracle::check("sin", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4117,9 +4117,9 @@ fn sin_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]"];
-    check_sample("aten::sin", &specs, typed, boxed, checks);
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sin", 10, &specs, &names, None, typed);
+    oracle::check("sin", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4135,9 +4135,9 @@ fn sin_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]"];
-    check_sample("aten::sin", &specs, typed, boxed, checks);
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sin", 11, &specs, &names, None, typed);
+    oracle::check("sin", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4153,9 +4153,9 @@ fn sin_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]"];
-    check_sample("aten::sin", &specs, typed, boxed, checks);
+    check_sample("aten::sin", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sin", 12, &specs, &names, None, typed);
+    oracle::check("sin", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4171,9 +4171,9 @@ fn cos_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::cos", &specs, typed, boxed, checks);
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("cos", 0, &specs, &names, None, typed);
+    oracle::check("cos", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4189,9 +4189,9 @@ fn cos_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t"];
-    check_sample("aten::cos", &specs, typed, boxed, checks);
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("cos", 1, &specs, &names, None, typed);
+    oracle::check("cos", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4207,9 +4207,9 @@ fn cos_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::cos", &specs, typed, boxed, checks);
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("cos", 2, &specs, &names, None, typed);
+    oracle::check("cos", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4225,9 +4225,9 @@ fn cos_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]"];
-    check_sample("aten::cos", &specs, typed, boxed, checks);
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("cos", 3, &specs, &names, None, typed);
+    oracle::check("cos", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4243,9 +4243,9 @@ fn cos_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]"];
-    check_sample("aten::cos", &specs, typed, boxed, checks);
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("cos", 4, &specs, &names, None, typed);
+    oracle::check("cos", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4261,9 +4261,9 @@ fn cos_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]"];
-    check_sample("aten::cos", &specs, typed, boxed, checks);
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("cos", 5, &specs, &names, None, typed);
+    oracle::check("cos", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4279,9 +4279,9 @@ fn cos_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]"];
-    check_sample("aten::cos", &specs, typed, boxed, checks);
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("cos", 6, &specs, &names, None, typed);
+    oracle::check("cos", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4297,9 +4297,9 @@ fn cos_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]"];
-    check_sample("aten::cos", &specs, typed, boxed, checks);
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("cos", 7, &specs, &names, None, typed);
+    oracle::check("cos", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4315,9 +4315,9 @@ fn cos_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]"];
-    check_sample("aten::cos", &specs, typed, boxed, checks);
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("cos", 8, &specs, &names, None, typed);
+    oracle::check("cos", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4333,9 +4333,9 @@ fn cos_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]"];
-    check_sample("aten::cos", &specs, typed, boxed, checks);
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("cos", 9, &specs, &names, None, typed);
+    oracle::check("cos", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4351,9 +4351,9 @@ fn cos_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]"];
-    check_sample("aten::cos", &specs, typed, boxed, checks);
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("cos", 10, &specs, &names, None, typed);
+    oracle::check("cos", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4369,9 +4369,9 @@ fn cos_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]"];
-    check_sample("aten::cos", &specs, typed, boxed, checks);
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("cos", 11, &specs, &names, None, typed);
+    oracle::check("cos", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4387,9 +4387,9 @@ fn cos_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]"];
-    check_sample("aten::cos", &specs, typed, boxed, checks);
+    check_sample("aten::cos", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("cos", 12, &specs, &names, None, typed);
+    oracle::check("cos", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4405,9 +4405,9 @@ fn relu_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 0, &specs, &names, None, typed);
+    oracle::check("relu", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4423,9 +4423,9 @@ fn relu_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 1, &specs, &names, None, typed);
+    oracle::check("relu", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4441,9 +4441,9 @@ fn relu_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[0]"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 2, &specs, &names, None, typed);
+    oracle::check("relu", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4459,9 +4459,9 @@ fn relu_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["i64[5]"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 3, &specs, &names, None, typed);
+    oracle::check("relu", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4477,9 +4477,9 @@ fn relu_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 4, &specs, &names, None, typed);
+    oracle::check("relu", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4495,9 +4495,9 @@ fn relu_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 5, &specs, &names, None, typed);
+    oracle::check("relu", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4513,9 +4513,9 @@ fn relu_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 6, &specs, &names, None, typed);
+    oracle::check("relu", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4531,9 +4531,9 @@ fn relu_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 7, &specs, &names, None, typed);
+    oracle::check("relu", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4549,9 +4549,9 @@ fn relu_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 8, &specs, &names, None, typed);
+    oracle::check("relu", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4567,9 +4567,9 @@ fn relu_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 9, &specs, &names, None, typed);
+    oracle::check("relu", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4585,9 +4585,9 @@ fn relu_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 10, &specs, &names, None, typed);
+    oracle::check("relu", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4603,9 +4603,9 @@ fn relu_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 11, &specs, &names, None, typed);
+    oracle::check("relu", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4621,9 +4621,9 @@ fn relu_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 12, &specs, &names, None, typed);
+    oracle::check("relu", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4639,9 +4639,9 @@ fn relu_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]"];
-    check_sample("aten::relu", &specs, typed, boxed, checks);
+    check_sample("aten::relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("relu", 13, &specs, &names, None, typed);
+    oracle::check("relu", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4657,9 +4657,9 @@ fn sigmoid_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::sigmoid", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sigmoid", 0, &specs, &names, None, typed);
+    oracle::check("sigmoid", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4675,9 +4675,9 @@ fn sigmoid_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t"];
-    check_sample("aten::sigmoid", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sigmoid", 1, &specs, &names, None, typed);
+    oracle::check("sigmoid", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4693,9 +4693,9 @@ fn sigmoid_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::sigmoid", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sigmoid", 2, &specs, &names, None, typed);
+    oracle::check("sigmoid", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4711,9 +4711,9 @@ fn sigmoid_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]"];
-    check_sample("aten::sigmoid", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sigmoid", 3, &specs, &names, None, typed);
+    oracle::check("sigmoid", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4729,9 +4729,9 @@ fn sigmoid_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]"];
-    check_sample("aten::sigmoid", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sigmoid", 4, &specs, &names, None, typed);
+    oracle::check("sigmoid", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4747,9 +4747,9 @@ fn sigmoid_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]"];
-    check_sample("aten::sigmoid", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sigmoid", 5, &specs, &names, None, typed);
+    oracle::check("sigmoid", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4765,9 +4765,9 @@ fn sigmoid_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]"];
-    check_sample("aten::sigmoid", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sigmoid", 6, &specs, &names, None, typed);
+    oracle::check("sigmoid", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4783,9 +4783,9 @@ fn sigmoid_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]"];
-    check_sample("aten::sigmoid", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sigmoid", 7, &specs, &names, None, typed);
+    oracle::check("sigmoid", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4801,9 +4801,9 @@ fn sigmoid_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]"];
-    check_sample("aten::sigmoid", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sigmoid", 8, &specs, &names, None, typed);
+    oracle::check("sigmoid", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4819,9 +4819,9 @@ fn sigmoid_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]"];
-    check_sample("aten::sigmoid", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sigmoid", 9, &specs, &names, None, typed);
+    oracle::check("sigmoid", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4837,9 +4837,9 @@ fn sigmoid_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]"];
-    check_sample("aten::sigmoid", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sigmoid", 10, &specs, &names, None, typed);
+    oracle::check("sigmoid", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4855,9 +4855,9 @@ fn sigmoid_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]"];
-    check_sample("aten::sigmoid", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sigmoid", 11, &specs, &names, None, typed);
+    oracle::check("sigmoid", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4873,9 +4873,9 @@ fn sigmoid_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]"];
-    check_sample("aten::sigmoid", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sigmoid", 12, &specs, &names, None, typed);
+    oracle::check("sigmoid", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4891,9 +4891,9 @@ fn tanh_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::tanh", &specs, typed, boxed, checks);
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("tanh", 0, &specs, &names, None, typed);
+    oracle::check("tanh", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4909,9 +4909,9 @@ fn tanh_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t"];
-    check_sample("aten::tanh", &specs, typed, boxed, checks);
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("tanh", 1, &specs, &names, None, typed);
+    oracle::check("tanh", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4927,9 +4927,9 @@ fn tanh_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[0]"];
-    check_sample("aten::tanh", &specs, typed, boxed, checks);
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("tanh", 2, &specs, &names, None, typed);
+    oracle::check("tanh", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4945,9 +4945,9 @@ fn tanh_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]"];
-    check_sample("aten::tanh", &specs, typed, boxed, checks);
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("tanh", 3, &specs, &names, None, typed);
+    oracle::check("tanh", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4963,9 +4963,9 @@ fn tanh_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]"];
-    check_sample("aten::tanh", &specs, typed, boxed, checks);
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("tanh", 4, &specs, &names, None, typed);
+    oracle::check("tanh", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4981,9 +4981,9 @@ fn tanh_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]"];
-    check_sample("aten::tanh", &specs, typed, boxed, checks);
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("tanh", 5, &specs, &names, None, typed);
+    oracle::check("tanh", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -4999,9 +4999,9 @@ fn tanh_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]"];
-    check_sample("aten::tanh", &specs, typed, boxed, checks);
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("tanh", 6, &specs, &names, None, typed);
+    oracle::check("tanh", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5017,9 +5017,9 @@ fn tanh_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]"];
-    check_sample("aten::tanh", &specs, typed, boxed, checks);
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("tanh", 7, &specs, &names, None, typed);
+    oracle::check("tanh", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5035,9 +5035,9 @@ fn tanh_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]"];
-    check_sample("aten::tanh", &specs, typed, boxed, checks);
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("tanh", 8, &specs, &names, None, typed);
+    oracle::check("tanh", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5053,9 +5053,9 @@ fn tanh_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]"];
-    check_sample("aten::tanh", &specs, typed, boxed, checks);
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("tanh", 9, &specs, &names, None, typed);
+    oracle::check("tanh", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5071,9 +5071,9 @@ fn tanh_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]"];
-    check_sample("aten::tanh", &specs, typed, boxed, checks);
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("tanh", 10, &specs, &names, None, typed);
+    oracle::check("tanh", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5089,9 +5089,9 @@ fn tanh_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]"];
-    check_sample("aten::tanh", &specs, typed, boxed, checks);
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("tanh", 11, &specs, &names, None, typed);
+    oracle::check("tanh", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5107,9 +5107,9 @@ fn tanh_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]"];
-    check_sample("aten::tanh", &specs, typed, boxed, checks);
+    check_sample("aten::tanh", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("tanh", 12, &specs, &names, None, typed);
+    oracle::check("tanh", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5134,9 +5134,9 @@ fn threshold_backward_sample_0() {
         gradgradcheck: false,
     };
     let specs = ["f64[3,4]", "f64[3,4]"];
-    check_sample("aten::threshold_backward", &specs, typed, boxed, checks);
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "self"];
-    oracle::check("threshold_backward", 0, &specs, &names, None, typed);
+    oracle::check("threshold_backward", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5161,9 +5161,9 @@ fn threshold_backward_sample_1() {
         gradgradcheck: false,
     };
     let specs = ["f64[4,3]:t", "f64[3]"];
-    check_sample("aten::threshold_backward", &specs, typed, boxed, checks);
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "self"];
-    oracle::check("threshold_backward", 1, &specs, &names, None, typed);
+    oracle::check("threshold_backward", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5188,9 +5188,9 @@ fn threshold_backward_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]", "f16[2,3]"];
-    check_sample("aten::threshold_backward", &specs, typed, boxed, checks);
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "self"];
-    oracle::check("threshold_backward", 2, &specs, &names, None, typed);
+    oracle::check("threshold_backward", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5215,9 +5215,9 @@ fn threshold_backward_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]", "bf16[2,3]"];
-    check_sample("aten::threshold_backward", &specs, typed, boxed, checks);
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "self"];
-    oracle::check("threshold_backward", 3, &specs, &names, None, typed);
+    oracle::check("threshold_backward", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5242,9 +5242,9 @@ fn threshold_backward_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]", "f32[2,3]"];
-    check_sample("aten::threshold_backward", &specs, typed, boxed, checks);
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "self"];
-    oracle::check("threshold_backward", 4, &specs, &names, None, typed);
+    oracle::check("threshold_backward", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5269,9 +5269,9 @@ fn threshold_backward_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["f64[2,3]", "f64[2,3]"];
-    check_sample("aten::threshold_backward", &specs, typed, boxed, checks);
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "self"];
-    oracle::check("threshold_backward", 5, &specs, &names, None, typed);
+    oracle::check("threshold_backward", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5296,9 +5296,9 @@ fn threshold_backward_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["f64[0]", "f64[0]"];
-    check_sample("aten::threshold_backward", &specs, typed, boxed, checks);
+    check_sample("aten::threshold_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "self"];
-    oracle::check("threshold_backward", 6, &specs, &names, None, typed);
+    oracle::check("threshold_backward", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5319,9 +5319,9 @@ fn sigmoid_backward_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]", "f64[3,4]"];
-    check_sample("aten::sigmoid_backward", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("sigmoid_backward", 0, &specs, &names, None, typed);
+    oracle::check("sigmoid_backward", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5342,9 +5342,9 @@ fn sigmoid_backward_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t", "f64[4,3]"];
-    check_sample("aten::sigmoid_backward", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("sigmoid_backward", 1, &specs, &names, None, typed);
+    oracle::check("sigmoid_backward", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5365,9 +5365,9 @@ fn sigmoid_backward_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]", "f16[2,3]"];
-    check_sample("aten::sigmoid_backward", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("sigmoid_backward", 2, &specs, &names, None, typed);
+    oracle::check("sigmoid_backward", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5388,9 +5388,9 @@ fn sigmoid_backward_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]", "bf16[2,3]"];
-    check_sample("aten::sigmoid_backward", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("sigmoid_backward", 3, &specs, &names, None, typed);
+    oracle::check("sigmoid_backward", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5411,9 +5411,9 @@ fn sigmoid_backward_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]", "f32[2,3]"];
-    check_sample("aten::sigmoid_backward", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("sigmoid_backward", 4, &specs, &names, None, typed);
+    oracle::check("sigmoid_backward", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5434,9 +5434,9 @@ fn sigmoid_backward_sample_5() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]", "f64[2,3]"];
-    check_sample("aten::sigmoid_backward", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("sigmoid_backward", 5, &specs, &names, None, typed);
+    oracle::check("sigmoid_backward", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5457,9 +5457,9 @@ fn sigmoid_backward_sample_6() {
         gradgradcheck: true,
     };
     let specs = ["f64[]", "f64[]"];
-    check_sample("aten::sigmoid_backward", &specs, typed, boxed, checks);
+    check_sample("aten::sigmoid_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("sigmoid_backward", 6, &specs, &names, None, typed);
+    oracle::check("sigmoid_backward", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5480,9 +5480,9 @@ fn tanh_backward_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]", "f64[3,4]"];
-    check_sample("aten::tanh_backward", &specs, typed, boxed, checks);
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("tanh_backward", 0, &specs, &names, None, typed);
+    oracle::check("tanh_backward", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5503,9 +5503,9 @@ fn tanh_backward_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t", "f64[4,3]"];
-    check_sample("aten::tanh_backward", &specs, typed, boxed, checks);
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("tanh_backward", 1, &specs, &names, None, typed);
+    oracle::check("tanh_backward", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5526,9 +5526,9 @@ fn tanh_backward_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]", "f16[2,3]"];
-    check_sample("aten::tanh_backward", &specs, typed, boxed, checks);
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("tanh_backward", 2, &specs, &names, None, typed);
+    oracle::check("tanh_backward", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5549,9 +5549,9 @@ fn tanh_backward_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]", "bf16[2,3]"];
-    check_sample("aten::tanh_backward", &specs, typed, boxed, checks);
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("tanh_backward", 3, &specs, &names, None, typed);
+    oracle::check("tanh_backward", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5572,9 +5572,9 @@ fn tanh_backward_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]", "f32[2,3]"];
-    check_sample("aten::tanh_backward", &specs, typed, boxed, checks);
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("tanh_backward", 4, &specs, &names, None, typed);
+    oracle::check("tanh_backward", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5595,9 +5595,9 @@ fn tanh_backward_sample_5() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]", "f64[2,3]"];
-    check_sample("aten::tanh_backward", &specs, typed, boxed, checks);
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("tanh_backward", 5, &specs, &names, None, typed);
+    oracle::check("tanh_backward", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5618,9 +5618,11563 @@ fn tanh_backward_sample_6() {
         gradgradcheck: true,
     };
     let specs = ["f64[0,2]", "f64[0,2]"];
-    check_sample("aten::tanh_backward", &specs, typed, boxed, checks);
+    check_sample("aten::tanh_backward", &specs, &typed, &boxed, checks);
     let names = ["grad_output", "output"];
-    oracle::check("tanh_backward", 6, &specs, &names, None, typed);
+    oracle::check("tanh_backward", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[5]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn abs_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::abs(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::abs", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::abs", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("abs", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:positive"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t:positive"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]:positive"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:positive"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:positive"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:positive"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:positive"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:positive"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:positive"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:positive"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:positive"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:positive"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:positive"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sqrt_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[5]"];
+    check_sample("aten::sqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sqrt", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:positive"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t:positive"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]:positive"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:positive"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:positive"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:positive"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:positive"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:positive"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:positive"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:positive"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:positive"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:positive"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:positive"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn rsqrt_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::rsqrt(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::rsqrt", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[5]"];
+    check_sample("aten::rsqrt", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("rsqrt", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t:positive"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn reciprocal_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::reciprocal(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::reciprocal", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::reciprocal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("reciprocal", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tan_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::tan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tan", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sinh_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::sinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sinh", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cosh_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::cosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::cosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cosh", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::atan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atan", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asinh_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asinh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asinh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::asinh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asinh", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn erf_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::erf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::erf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::erf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("erf", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn expm1_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::expm1(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::expm1", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::expm1", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("expm1", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]:positive"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4]:expand:positive"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]:t"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[]:positive"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[]:positive"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[]:positive"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[]:positive"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[]:positive"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[]:positive"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[]:positive"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[]:positive"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[]:positive"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn asin_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::asin(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::asin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]:positive"];
+    check_sample("aten::asin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("asin", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]:positive"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4]:expand:positive"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]:t"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[]:positive"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[]:positive"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[]:positive"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[]:positive"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[]:positive"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[]:positive"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[]:positive"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[]:positive"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[]:positive"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acos_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acos(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acos", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]:positive"];
+    check_sample("aten::acos", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acos", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]:positive"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4]:expand:positive"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]:t"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[]:positive"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[]:positive"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[]:positive"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[]:positive"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[]:positive"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[]:positive"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[]:positive"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[]:positive"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[]:positive"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atanh_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atanh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::atanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]:positive"];
+    check_sample("aten::atanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("atanh", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:offset:positive"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[6]:offset:positive"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]:t:positive"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[]"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset:positive"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset:positive"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset:positive"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset:positive"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset:positive"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset:positive"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset:positive"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset:positive"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset:positive"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn acosh_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::acosh(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::acosh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:offset:positive"];
+    check_sample("aten::acosh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("acosh", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:positive"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t:positive"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]:positive"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:positive"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:positive"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:positive"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:positive"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:positive"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:positive"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:positive"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:positive"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:positive"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:positive"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log1p_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log1p(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log1p", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[5]"];
+    check_sample("aten::log1p", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log1p", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:positive"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t:positive"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]:positive"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:positive"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:positive"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:positive"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:positive"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:positive"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:positive"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:positive"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:positive"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:positive"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:positive"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log2_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log2(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log2", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[5]"];
+    check_sample("aten::log2", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log2", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:positive"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t:positive"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]:positive"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:positive"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:positive"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:positive"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:positive"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:positive"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:positive"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:positive"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:positive"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:positive"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:positive"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log10_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log10(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::log10", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[5]"];
+    check_sample("aten::log10", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log10", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[5]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ceil_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ceil(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::ceil", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::ceil", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ceil", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[5]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::floor", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::floor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("floor", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[5]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn round_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::round(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::round", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::round", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("round", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[5]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn trunc_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::trunc(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::trunc", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::trunc", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("trunc", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[5]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sign_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sign(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sign", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::sign", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sign", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "f64[3,1]"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2,0]"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i32[4]:step"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]", "i8[5]"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]", "f32[4]"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_tensor_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::eq.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("eq.Tensor", 16, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn eq_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[5]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Float(-0.25))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.25)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn eq_scalar_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::eq_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::eq.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::eq.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("eq.Scalar", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "f64[3,1]"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2,0]"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i32[4]:step"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]", "i8[5]"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]", "f32[4]"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_tensor_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::ne.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ne.Tensor", 16, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn ne_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[5]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Float(-0.25))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.25)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ne_scalar_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ne_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ne.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::ne.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ne.Scalar", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "f64[3,1]"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2,0]"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i32[4]:step"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]", "i8[5]"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]", "f32[4]"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_tensor_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::lt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("lt.Tensor", 16, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn lt_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[5]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Float(-0.25))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.25)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lt_scalar_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::lt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("lt.Scalar", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "f64[3,1]"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2,0]"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i32[4]:step"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]", "i8[5]"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]", "f32[4]"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_tensor_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::le.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("le.Tensor", 16, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn le_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[5]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Float(-0.25))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.25)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn le_scalar_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::le_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::le.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::le.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("le.Scalar", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "f64[3,1]"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2,0]"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i32[4]:step"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]", "i8[5]"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]", "f32[4]"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_tensor_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::gt.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("gt.Tensor", 16, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn gt_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[5]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Float(-0.25))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.25)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gt_scalar_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gt_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gt.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::gt.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gt.Scalar", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "f64[3,1]"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2,0]"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i32[4]:step"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]", "i8[5]"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]", "f32[4]"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_tensor_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::ge.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("ge.Tensor", 16, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn ge_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[5]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Float(-0.25))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.25)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn ge_scalar_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::ge_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::ge.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::ge.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("ge.Scalar", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t", "f64[3,1]"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[2,0]"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5]", "f64[]"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "f32[]"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]:step"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[2,3]:step"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[2,3]:step"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[2,3]:step"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[2,3]:step"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[2,3]:step"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:step"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:step"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:step"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:step"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn maximum_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::maximum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::maximum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::maximum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("maximum", 16, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn minimum_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t", "f64[3,1]"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[2,0]"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5]", "f64[]"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "f32[]"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]:step"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[2,3]:step"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[2,3]:step"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[2,3]:step"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[2,3]:step"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[2,3]:step"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:step"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:step"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:step"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:step"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn minimum_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::minimum(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::minimum",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::minimum", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("minimum", 16, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
 }
 
 #[test]
@@ -5636,9 +17190,9 @@ fn sum_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 0, &specs, &names, None, typed);
+    oracle::check("sum", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5654,9 +17208,9 @@ fn sum_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 1, &specs, &names, None, typed);
+    oracle::check("sum", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5672,9 +17226,9 @@ fn sum_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[0]"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 2, &specs, &names, None, typed);
+    oracle::check("sum", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5690,9 +17244,9 @@ fn sum_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["i32[5]"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 3, &specs, &names, None, typed);
+    oracle::check("sum", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5708,9 +17262,9 @@ fn sum_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:t"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 4, &specs, &names, None, typed);
+    oracle::check("sum", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5726,9 +17280,9 @@ fn sum_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:t"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 5, &specs, &names, None, typed);
+    oracle::check("sum", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5744,9 +17298,9 @@ fn sum_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:t"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 6, &specs, &names, None, typed);
+    oracle::check("sum", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5762,9 +17316,9 @@ fn sum_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:t"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 7, &specs, &names, None, typed);
+    oracle::check("sum", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5780,9 +17334,9 @@ fn sum_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:t"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 8, &specs, &names, None, typed);
+    oracle::check("sum", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5798,9 +17352,9 @@ fn sum_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:t"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 9, &specs, &names, None, typed);
+    oracle::check("sum", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5816,9 +17370,9 @@ fn sum_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:t"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 10, &specs, &names, None, typed);
+    oracle::check("sum", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5834,9 +17388,9 @@ fn sum_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:t"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 11, &specs, &names, None, typed);
+    oracle::check("sum", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5852,9 +17406,9 @@ fn sum_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:t"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 12, &specs, &names, None, typed);
+    oracle::check("sum", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5870,9 +17424,9 @@ fn sum_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::sum", &specs, typed, boxed, checks);
+    check_sample("aten::sum", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum", 13, &specs, &names, None, typed);
+    oracle::check("sum", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5893,9 +17447,9 @@ fn sum_dim_int_list_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 0, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5920,9 +17474,9 @@ fn sum_dim_int_list_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3,4]:t"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 1, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5943,9 +17497,9 @@ fn sum_dim_int_list_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 2, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5966,9 +17520,9 @@ fn sum_dim_int_list_sample_3() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,0]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 3, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -5989,9 +17543,9 @@ fn sum_dim_int_list_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 4, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6012,9 +17566,9 @@ fn sum_dim_int_list_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 5, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6035,9 +17589,9 @@ fn sum_dim_int_list_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 6, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6058,9 +17612,9 @@ fn sum_dim_int_list_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 7, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6081,9 +17635,9 @@ fn sum_dim_int_list_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 8, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6104,9 +17658,9 @@ fn sum_dim_int_list_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 9, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6127,9 +17681,9 @@ fn sum_dim_int_list_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 10, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6150,9 +17704,9 @@ fn sum_dim_int_list_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 11, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6173,9 +17727,9 @@ fn sum_dim_int_list_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 12, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6196,9 +17750,9 @@ fn sum_dim_int_list_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("sum.dim_IntList", 13, &specs, &names, None, typed);
+    oracle::check("sum.dim_IntList", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6219,7 +17773,7 @@ fn sum_dim_int_list_sample_14() {
         gradgradcheck: false,
     };
     let specs = ["f64[2,3]"];
-    check_sample("aten::sum.dim_IntList", &specs, typed, boxed, checks);
+    check_sample("aten::sum.dim_IntList", &specs, &typed, &boxed, checks);
     let names = ["self"];
     oracle::check(
         "sum.dim_IntList",
@@ -6227,7 +17781,7 @@ fn sum_dim_int_list_sample_14() {
         &specs,
         &names,
         Some(ErrorKind::DimOutOfRange),
-        typed,
+        &typed,
     );
 }
 
@@ -6244,9 +17798,9 @@ fn mean_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::mean", &specs, typed, boxed, checks);
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean", 0, &specs, &names, None, typed);
+    oracle::check("mean", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6262,9 +17816,9 @@ fn mean_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[4,3]:t"];
-    check_sample("aten::mean", &specs, typed, boxed, checks);
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean", 1, &specs, &names, None, typed);
+    oracle::check("mean", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6280,9 +17834,9 @@ fn mean_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::mean", &specs, typed, boxed, checks);
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean", 2, &specs, &names, None, typed);
+    oracle::check("mean", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6298,9 +17852,9 @@ fn mean_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]"];
-    check_sample("aten::mean", &specs, typed, boxed, checks);
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean", 3, &specs, &names, None, typed);
+    oracle::check("mean", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6316,9 +17870,9 @@ fn mean_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]"];
-    check_sample("aten::mean", &specs, typed, boxed, checks);
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean", 4, &specs, &names, None, typed);
+    oracle::check("mean", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6334,9 +17888,9 @@ fn mean_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]"];
-    check_sample("aten::mean", &specs, typed, boxed, checks);
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean", 5, &specs, &names, None, typed);
+    oracle::check("mean", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6352,9 +17906,9 @@ fn mean_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]"];
-    check_sample("aten::mean", &specs, typed, boxed, checks);
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean", 6, &specs, &names, None, typed);
+    oracle::check("mean", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6370,9 +17924,9 @@ fn mean_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]"];
-    check_sample("aten::mean", &specs, typed, boxed, checks);
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean", 7, &specs, &names, None, typed);
+    oracle::check("mean", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6388,9 +17942,9 @@ fn mean_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]"];
-    check_sample("aten::mean", &specs, typed, boxed, checks);
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean", 8, &specs, &names, None, typed);
+    oracle::check("mean", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6406,9 +17960,9 @@ fn mean_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]"];
-    check_sample("aten::mean", &specs, typed, boxed, checks);
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean", 9, &specs, &names, None, typed);
+    oracle::check("mean", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6424,9 +17978,9 @@ fn mean_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]"];
-    check_sample("aten::mean", &specs, typed, boxed, checks);
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean", 10, &specs, &names, None, typed);
+    oracle::check("mean", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6442,9 +17996,9 @@ fn mean_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]"];
-    check_sample("aten::mean", &specs, typed, boxed, checks);
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean", 11, &specs, &names, None, typed);
+    oracle::check("mean", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6460,9 +18014,9 @@ fn mean_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]"];
-    check_sample("aten::mean", &specs, typed, boxed, checks);
+    check_sample("aten::mean", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean", 12, &specs, &names, None, typed);
+    oracle::check("mean", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6483,9 +18037,9 @@ fn mean_dim_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::mean.dim", &specs, typed, boxed, checks);
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean.dim", 0, &specs, &names, None, typed);
+    oracle::check("mean.dim", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6510,9 +18064,9 @@ fn mean_dim_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3,4]:t"];
-    check_sample("aten::mean.dim", &specs, typed, boxed, checks);
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean.dim", 1, &specs, &names, None, typed);
+    oracle::check("mean.dim", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6533,9 +18087,9 @@ fn mean_dim_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::mean.dim", &specs, typed, boxed, checks);
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean.dim", 2, &specs, &names, None, typed);
+    oracle::check("mean.dim", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6556,9 +18110,9 @@ fn mean_dim_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]"];
-    check_sample("aten::mean.dim", &specs, typed, boxed, checks);
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean.dim", 3, &specs, &names, None, typed);
+    oracle::check("mean.dim", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6579,9 +18133,9 @@ fn mean_dim_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]"];
-    check_sample("aten::mean.dim", &specs, typed, boxed, checks);
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean.dim", 4, &specs, &names, None, typed);
+    oracle::check("mean.dim", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6602,9 +18156,9 @@ fn mean_dim_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]"];
-    check_sample("aten::mean.dim", &specs, typed, boxed, checks);
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean.dim", 5, &specs, &names, None, typed);
+    oracle::check("mean.dim", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6625,9 +18179,9 @@ fn mean_dim_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]"];
-    check_sample("aten::mean.dim", &specs, typed, boxed, checks);
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean.dim", 6, &specs, &names, None, typed);
+    oracle::check("mean.dim", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6648,9 +18202,9 @@ fn mean_dim_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]"];
-    check_sample("aten::mean.dim", &specs, typed, boxed, checks);
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean.dim", 7, &specs, &names, None, typed);
+    oracle::check("mean.dim", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6671,9 +18225,9 @@ fn mean_dim_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]"];
-    check_sample("aten::mean.dim", &specs, typed, boxed, checks);
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean.dim", 8, &specs, &names, None, typed);
+    oracle::check("mean.dim", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6694,9 +18248,9 @@ fn mean_dim_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]"];
-    check_sample("aten::mean.dim", &specs, typed, boxed, checks);
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean.dim", 9, &specs, &names, None, typed);
+    oracle::check("mean.dim", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6717,9 +18271,9 @@ fn mean_dim_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]"];
-    check_sample("aten::mean.dim", &specs, typed, boxed, checks);
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean.dim", 10, &specs, &names, None, typed);
+    oracle::check("mean.dim", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6740,9 +18294,9 @@ fn mean_dim_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]"];
-    check_sample("aten::mean.dim", &specs, typed, boxed, checks);
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean.dim", 11, &specs, &names, None, typed);
+    oracle::check("mean.dim", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6763,9 +18317,9 @@ fn mean_dim_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]"];
-    check_sample("aten::mean.dim", &specs, typed, boxed, checks);
+    check_sample("aten::mean.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("mean.dim", 12, &specs, &names, None, typed);
+    oracle::check("mean.dim", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6786,9 +18340,9 @@ fn mm_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]", "f64[4,5]"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 0, &specs, &names, None, typed);
+    oracle::check("mm", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6809,9 +18363,9 @@ fn mm_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]:t", "f64[4,5]:t"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 1, &specs, &names, None, typed);
+    oracle::check("mm", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6832,9 +18386,9 @@ fn mm_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,0]", "f64[0,3]"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 2, &specs, &names, None, typed);
+    oracle::check("mm", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6855,9 +18409,9 @@ fn mm_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]", "i64[3,2]"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 3, &specs, &names, None, typed);
+    oracle::check("mm", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6878,9 +18432,9 @@ fn mm_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]", "bool[3,2]:t"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 4, &specs, &names, None, typed);
+    oracle::check("mm", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6901,9 +18455,9 @@ fn mm_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]", "u8[3,2]:t"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 5, &specs, &names, None, typed);
+    oracle::check("mm", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6924,9 +18478,9 @@ fn mm_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]", "i8[3,2]:t"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 6, &specs, &names, None, typed);
+    oracle::check("mm", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6947,9 +18501,9 @@ fn mm_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]", "i16[3,2]:t"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 7, &specs, &names, None, typed);
+    oracle::check("mm", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6970,9 +18524,9 @@ fn mm_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]", "i32[3,2]:t"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 8, &specs, &names, None, typed);
+    oracle::check("mm", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -6993,9 +18547,9 @@ fn mm_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]", "i64[3,2]:t"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 9, &specs, &names, None, typed);
+    oracle::check("mm", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7016,9 +18570,9 @@ fn mm_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]", "f16[3,2]:t"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 10, &specs, &names, None, typed);
+    oracle::check("mm", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7039,9 +18593,9 @@ fn mm_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]", "bf16[3,2]:t"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 11, &specs, &names, None, typed);
+    oracle::check("mm", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7062,9 +18616,9 @@ fn mm_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]", "f32[3,2]:t"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 12, &specs, &names, None, typed);
+    oracle::check("mm", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7085,9 +18639,9 @@ fn mm_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]", "f64[3,2]:t"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 13, &specs, &names, None, typed);
+    oracle::check("mm", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7108,9 +18662,9 @@ fn mm_sample_14() {
         gradgradcheck: false,
     };
     let specs = ["f64[2,3]", "f64[4,2]"];
-    check_sample("aten::mm", &specs, typed, boxed, checks);
+    check_sample("aten::mm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("mm", 14, &specs, &names, Some(ErrorKind::ShapeMismatch), typed);
+    oracle::check("mm", 14, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
 }
 
 #[test]
@@ -7131,9 +18685,9 @@ fn bmm_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3,4]", "f64[2,4,5]"];
-    check_sample("aten::bmm", &specs, typed, boxed, checks);
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("bmm", 0, &specs, &names, None, typed);
+    oracle::check("bmm", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7154,9 +18708,9 @@ fn bmm_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3,4]:t", "f64[2,4,2]"];
-    check_sample("aten::bmm", &specs, typed, boxed, checks);
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("bmm", 1, &specs, &names, None, typed);
+    oracle::check("bmm", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7177,9 +18731,9 @@ fn bmm_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[0,2,3]", "f64[0,3,1]"];
-    check_sample("aten::bmm", &specs, typed, boxed, checks);
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("bmm", 2, &specs, &names, None, typed);
+    oracle::check("bmm", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7200,9 +18754,9 @@ fn bmm_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,2,3]", "bool[2,3,2]"];
-    check_sample("aten::bmm", &specs, typed, boxed, checks);
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("bmm", 3, &specs, &names, None, typed);
+    oracle::check("bmm", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7223,9 +18777,9 @@ fn bmm_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,2,3]", "u8[2,3,2]"];
-    check_sample("aten::bmm", &specs, typed, boxed, checks);
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("bmm", 4, &specs, &names, None, typed);
+    oracle::check("bmm", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7246,9 +18800,9 @@ fn bmm_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,2,3]", "i8[2,3,2]"];
-    check_sample("aten::bmm", &specs, typed, boxed, checks);
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("bmm", 5, &specs, &names, None, typed);
+    oracle::check("bmm", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7269,9 +18823,9 @@ fn bmm_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,2,3]", "i16[2,3,2]"];
-    check_sample("aten::bmm", &specs, typed, boxed, checks);
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("bmm", 6, &specs, &names, None, typed);
+    oracle::check("bmm", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7292,9 +18846,9 @@ fn bmm_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,2,3]", "i32[2,3,2]"];
-    check_sample("aten::bmm", &specs, typed, boxed, checks);
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("bmm", 7, &specs, &names, None, typed);
+    oracle::check("bmm", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7315,9 +18869,9 @@ fn bmm_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,2,3]", "i64[2,3,2]"];
-    check_sample("aten::bmm", &specs, typed, boxed, checks);
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("bmm", 8, &specs, &names, None, typed);
+    oracle::check("bmm", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7338,9 +18892,9 @@ fn bmm_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,2,3]", "f16[2,3,2]"];
-    check_sample("aten::bmm", &specs, typed, boxed, checks);
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("bmm", 9, &specs, &names, None, typed);
+    oracle::check("bmm", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7361,9 +18915,9 @@ fn bmm_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,2,3]", "bf16[2,3,2]"];
-    check_sample("aten::bmm", &specs, typed, boxed, checks);
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("bmm", 10, &specs, &names, None, typed);
+    oracle::check("bmm", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7384,9 +18938,9 @@ fn bmm_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,2,3]", "f32[2,3,2]"];
-    check_sample("aten::bmm", &specs, typed, boxed, checks);
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("bmm", 11, &specs, &names, None, typed);
+    oracle::check("bmm", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7407,9 +18961,9 @@ fn bmm_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,2,3]", "f64[2,3,2]"];
-    check_sample("aten::bmm", &specs, typed, boxed, checks);
+    check_sample("aten::bmm", &specs, &typed, &boxed, checks);
     let names = ["self", "mat2"];
-    oracle::check("bmm", 12, &specs, &names, None, typed);
+    oracle::check("bmm", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7430,9 +18984,9 @@ fn matmul_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3]", "f64[3]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 0, &specs, &names, None, typed);
+    oracle::check("matmul", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7453,9 +19007,9 @@ fn matmul_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]", "f64[3]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 1, &specs, &names, None, typed);
+    oracle::check("matmul", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7476,9 +19030,9 @@ fn matmul_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[3]", "f64[3,2]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 2, &specs, &names, None, typed);
+    oracle::check("matmul", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7499,9 +19053,9 @@ fn matmul_sample_3() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]", "f64[3,4]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 3, &specs, &names, None, typed);
+    oracle::check("matmul", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7522,9 +19076,9 @@ fn matmul_sample_4() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,2,3]", "f64[3,4]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 4, &specs, &names, None, typed);
+    oracle::check("matmul", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7545,9 +19099,9 @@ fn matmul_sample_5() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,1,2,3]:t", "f64[3,3,2]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 5, &specs, &names, None, typed);
+    oracle::check("matmul", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7568,9 +19122,9 @@ fn matmul_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]", "bool[3]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 6, &specs, &names, None, typed);
+    oracle::check("matmul", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7591,9 +19145,9 @@ fn matmul_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]", "u8[3]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 7, &specs, &names, None, typed);
+    oracle::check("matmul", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7614,9 +19168,9 @@ fn matmul_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]", "i8[3]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 8, &specs, &names, None, typed);
+    oracle::check("matmul", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7637,9 +19191,9 @@ fn matmul_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]", "i16[3]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 9, &specs, &names, None, typed);
+    oracle::check("matmul", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7660,9 +19214,9 @@ fn matmul_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]", "i32[3]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 10, &specs, &names, None, typed);
+    oracle::check("matmul", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7683,9 +19237,9 @@ fn matmul_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]", "i64[3]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 11, &specs, &names, None, typed);
+    oracle::check("matmul", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7706,9 +19260,9 @@ fn matmul_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]", "f16[3]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 12, &specs, &names, None, typed);
+    oracle::check("matmul", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7729,9 +19283,9 @@ fn matmul_sample_13() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]", "bf16[3]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 13, &specs, &names, None, typed);
+    oracle::check("matmul", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7752,9 +19306,9 @@ fn matmul_sample_14() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]", "f32[3]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 14, &specs, &names, None, typed);
+    oracle::check("matmul", 14, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7775,9 +19329,9 @@ fn matmul_sample_15() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]", "f64[3]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 15, &specs, &names, None, typed);
+    oracle::check("matmul", 15, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7798,9 +19352,9 @@ fn matmul_sample_16() {
         gradgradcheck: true,
     };
     let specs = ["f64[0,3]", "f64[3]"];
-    check_sample("aten::matmul", &specs, typed, boxed, checks);
+    check_sample("aten::matmul", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
-    oracle::check("matmul", 16, &specs, &names, None, typed);
+    oracle::check("matmul", 16, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7821,9 +19375,9 @@ fn view_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 0, &specs, &names, None, typed);
+    oracle::check("view", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7844,9 +19398,9 @@ fn view_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 1, &specs, &names, None, typed);
+    oracle::check("view", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7867,9 +19421,9 @@ fn view_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,0]"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 2, &specs, &names, None, typed);
+    oracle::check("view", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7890,9 +19444,9 @@ fn view_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 3, &specs, &names, None, typed);
+    oracle::check("view", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7913,9 +19467,9 @@ fn view_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 4, &specs, &names, None, typed);
+    oracle::check("view", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7936,9 +19490,9 @@ fn view_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 5, &specs, &names, None, typed);
+    oracle::check("view", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7959,9 +19513,9 @@ fn view_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 6, &specs, &names, None, typed);
+    oracle::check("view", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -7982,9 +19536,9 @@ fn view_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 7, &specs, &names, None, typed);
+    oracle::check("view", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8005,9 +19559,9 @@ fn view_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 8, &specs, &names, None, typed);
+    oracle::check("view", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8028,9 +19582,9 @@ fn view_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 9, &specs, &names, None, typed);
+    oracle::check("view", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8051,9 +19605,9 @@ fn view_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 10, &specs, &names, None, typed);
+    oracle::check("view", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8074,9 +19628,9 @@ fn view_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 11, &specs, &names, None, typed);
+    oracle::check("view", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8097,9 +19651,9 @@ fn view_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 12, &specs, &names, None, typed);
+    oracle::check("view", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8120,9 +19674,9 @@ fn view_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,6]:step"];
-    check_sample("aten::view", &specs, typed, boxed, checks);
+    check_sample("aten::view", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("view", 13, &specs, &names, None, typed);
+    oracle::check("view", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8143,9 +19697,9 @@ fn reshape_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::reshape", &specs, typed, boxed, checks);
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("reshape", 0, &specs, &names, None, typed);
+    oracle::check("reshape", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8166,9 +19720,9 @@ fn reshape_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]:t"];
-    check_sample("aten::reshape", &specs, typed, boxed, checks);
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("reshape", 1, &specs, &names, None, typed);
+    oracle::check("reshape", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8189,9 +19743,9 @@ fn reshape_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::reshape", &specs, typed, boxed, checks);
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("reshape", 2, &specs, &names, None, typed);
+    oracle::check("reshape", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8212,9 +19766,9 @@ fn reshape_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:t"];
-    check_sample("aten::reshape", &specs, typed, boxed, checks);
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("reshape", 3, &specs, &names, None, typed);
+    oracle::check("reshape", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8235,9 +19789,9 @@ fn reshape_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:t"];
-    check_sample("aten::reshape", &specs, typed, boxed, checks);
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("reshape", 4, &specs, &names, None, typed);
+    oracle::check("reshape", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8258,9 +19812,9 @@ fn reshape_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:t"];
-    check_sample("aten::reshape", &specs, typed, boxed, checks);
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("reshape", 5, &specs, &names, None, typed);
+    oracle::check("reshape", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8281,9 +19835,9 @@ fn reshape_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:t"];
-    check_sample("aten::reshape", &specs, typed, boxed, checks);
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("reshape", 6, &specs, &names, None, typed);
+    oracle::check("reshape", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8304,9 +19858,9 @@ fn reshape_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:t"];
-    check_sample("aten::reshape", &specs, typed, boxed, checks);
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("reshape", 7, &specs, &names, None, typed);
+    oracle::check("reshape", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8327,9 +19881,9 @@ fn reshape_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:t"];
-    check_sample("aten::reshape", &specs, typed, boxed, checks);
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("reshape", 8, &specs, &names, None, typed);
+    oracle::check("reshape", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8350,9 +19904,9 @@ fn reshape_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:t"];
-    check_sample("aten::reshape", &specs, typed, boxed, checks);
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("reshape", 9, &specs, &names, None, typed);
+    oracle::check("reshape", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8373,9 +19927,9 @@ fn reshape_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:t"];
-    check_sample("aten::reshape", &specs, typed, boxed, checks);
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("reshape", 10, &specs, &names, None, typed);
+    oracle::check("reshape", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8396,9 +19950,9 @@ fn reshape_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:t"];
-    check_sample("aten::reshape", &specs, typed, boxed, checks);
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("reshape", 11, &specs, &names, None, typed);
+    oracle::check("reshape", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8419,9 +19973,9 @@ fn reshape_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::reshape", &specs, typed, boxed, checks);
+    check_sample("aten::reshape", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("reshape", 12, &specs, &names, None, typed);
+    oracle::check("reshape", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8442,9 +19996,9 @@ fn transpose_int_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::transpose.int", &specs, typed, boxed, checks);
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("transpose.int", 0, &specs, &names, None, typed);
+    oracle::check("transpose.int", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8465,9 +20019,9 @@ fn transpose_int_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3,4]"];
-    check_sample("aten::transpose.int", &specs, typed, boxed, checks);
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("transpose.int", 1, &specs, &names, None, typed);
+    oracle::check("transpose.int", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8488,9 +20042,9 @@ fn transpose_int_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::transpose.int", &specs, typed, boxed, checks);
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("transpose.int", 2, &specs, &names, None, typed);
+    oracle::check("transpose.int", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8511,9 +20065,9 @@ fn transpose_int_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:t"];
-    check_sample("aten::transpose.int", &specs, typed, boxed, checks);
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("transpose.int", 3, &specs, &names, None, typed);
+    oracle::check("transpose.int", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8534,9 +20088,9 @@ fn transpose_int_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:t"];
-    check_sample("aten::transpose.int", &specs, typed, boxed, checks);
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("transpose.int", 4, &specs, &names, None, typed);
+    oracle::check("transpose.int", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8557,9 +20111,9 @@ fn transpose_int_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:t"];
-    check_sample("aten::transpose.int", &specs, typed, boxed, checks);
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("transpose.int", 5, &specs, &names, None, typed);
+    oracle::check("transpose.int", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8580,9 +20134,9 @@ fn transpose_int_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:t"];
-    check_sample("aten::transpose.int", &specs, typed, boxed, checks);
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("transpose.int", 6, &specs, &names, None, typed);
+    oracle::check("transpose.int", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8603,9 +20157,9 @@ fn transpose_int_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:t"];
-    check_sample("aten::transpose.int", &specs, typed, boxed, checks);
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("transpose.int", 7, &specs, &names, None, typed);
+    oracle::check("transpose.int", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8626,9 +20180,9 @@ fn transpose_int_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:t"];
-    check_sample("aten::transpose.int", &specs, typed, boxed, checks);
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("transpose.int", 8, &specs, &names, None, typed);
+    oracle::check("transpose.int", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8649,9 +20203,9 @@ fn transpose_int_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:t"];
-    check_sample("aten::transpose.int", &specs, typed, boxed, checks);
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("transpose.int", 9, &specs, &names, None, typed);
+    oracle::check("transpose.int", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8672,9 +20226,9 @@ fn transpose_int_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:t"];
-    check_sample("aten::transpose.int", &specs, typed, boxed, checks);
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("transpose.int", 10, &specs, &names, None, typed);
+    oracle::check("transpose.int", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8695,9 +20249,9 @@ fn transpose_int_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:t"];
-    check_sample("aten::transpose.int", &specs, typed, boxed, checks);
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("transpose.int", 11, &specs, &names, None, typed);
+    oracle::check("transpose.int", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8718,9 +20272,9 @@ fn transpose_int_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::transpose.int", &specs, typed, boxed, checks);
+    check_sample("aten::transpose.int", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("transpose.int", 12, &specs, &names, None, typed);
+    oracle::check("transpose.int", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8736,9 +20290,9 @@ fn t_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::t", &specs, typed, boxed, checks);
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("t", 0, &specs, &names, None, typed);
+    oracle::check("t", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8754,9 +20308,9 @@ fn t_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[3]"];
-    check_sample("aten::t", &specs, typed, boxed, checks);
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("t", 1, &specs, &names, None, typed);
+    oracle::check("t", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8772,9 +20326,9 @@ fn t_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:step"];
-    check_sample("aten::t", &specs, typed, boxed, checks);
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("t", 2, &specs, &names, None, typed);
+    oracle::check("t", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8790,9 +20344,9 @@ fn t_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:step"];
-    check_sample("aten::t", &specs, typed, boxed, checks);
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("t", 3, &specs, &names, None, typed);
+    oracle::check("t", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8808,9 +20362,9 @@ fn t_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:step"];
-    check_sample("aten::t", &specs, typed, boxed, checks);
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("t", 4, &specs, &names, None, typed);
+    oracle::check("t", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8826,9 +20380,9 @@ fn t_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:step"];
-    check_sample("aten::t", &specs, typed, boxed, checks);
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("t", 5, &specs, &names, None, typed);
+    oracle::check("t", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8844,9 +20398,9 @@ fn t_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:step"];
-    check_sample("aten::t", &specs, typed, boxed, checks);
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("t", 6, &specs, &names, None, typed);
+    oracle::check("t", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8862,9 +20416,9 @@ fn t_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:step"];
-    check_sample("aten::t", &specs, typed, boxed, checks);
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("t", 7, &specs, &names, None, typed);
+    oracle::check("t", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8880,9 +20434,9 @@ fn t_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:step"];
-    check_sample("aten::t", &specs, typed, boxed, checks);
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("t", 8, &specs, &names, None, typed);
+    oracle::check("t", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8898,9 +20452,9 @@ fn t_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:step"];
-    check_sample("aten::t", &specs, typed, boxed, checks);
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("t", 9, &specs, &names, None, typed);
+    oracle::check("t", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8916,9 +20470,9 @@ fn t_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:step"];
-    check_sample("aten::t", &specs, typed, boxed, checks);
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("t", 10, &specs, &names, None, typed);
+    oracle::check("t", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8934,9 +20488,9 @@ fn t_sample_11() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:step"];
-    check_sample("aten::t", &specs, typed, boxed, checks);
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("t", 11, &specs, &names, None, typed);
+    oracle::check("t", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8952,9 +20506,9 @@ fn t_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::t", &specs, typed, boxed, checks);
+    check_sample("aten::t", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("t", 12, &specs, &names, None, typed);
+    oracle::check("t", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8975,9 +20529,9 @@ fn permute_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3,4]"];
-    check_sample("aten::permute", &specs, typed, boxed, checks);
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("permute", 0, &specs, &names, None, typed);
+    oracle::check("permute", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -8998,9 +20552,9 @@ fn permute_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]:t"];
-    check_sample("aten::permute", &specs, typed, boxed, checks);
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("permute", 1, &specs, &names, None, typed);
+    oracle::check("permute", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9021,9 +20575,9 @@ fn permute_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::permute", &specs, typed, boxed, checks);
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("permute", 2, &specs, &names, None, typed);
+    oracle::check("permute", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9044,9 +20598,9 @@ fn permute_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3,2]"];
-    check_sample("aten::permute", &specs, typed, boxed, checks);
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("permute", 3, &specs, &names, None, typed);
+    oracle::check("permute", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9067,9 +20621,9 @@ fn permute_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3,2]"];
-    check_sample("aten::permute", &specs, typed, boxed, checks);
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("permute", 4, &specs, &names, None, typed);
+    oracle::check("permute", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9090,9 +20644,9 @@ fn permute_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3,2]"];
-    check_sample("aten::permute", &specs, typed, boxed, checks);
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("permute", 5, &specs, &names, None, typed);
+    oracle::check("permute", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9113,9 +20667,9 @@ fn permute_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3,2]"];
-    check_sample("aten::permute", &specs, typed, boxed, checks);
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("permute", 6, &specs, &names, None, typed);
+    oracle::check("permute", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9136,9 +20690,9 @@ fn permute_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3,2]"];
-    check_sample("aten::permute", &specs, typed, boxed, checks);
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("permute", 7, &specs, &names, None, typed);
+    oracle::check("permute", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9159,9 +20713,9 @@ fn permute_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3,2]"];
-    check_sample("aten::permute", &specs, typed, boxed, checks);
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("permute", 8, &specs, &names, None, typed);
+    oracle::check("permute", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9182,9 +20736,9 @@ fn permute_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3,2]"];
-    check_sample("aten::permute", &specs, typed, boxed, checks);
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("permute", 9, &specs, &names, None, typed);
+    oracle::check("permute", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9205,9 +20759,9 @@ fn permute_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3,2]"];
-    check_sample("aten::permute", &specs, typed, boxed, checks);
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("permute", 10, &specs, &names, None, typed);
+    oracle::check("permute", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9228,9 +20782,9 @@ fn permute_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3,2]"];
-    check_sample("aten::permute", &specs, typed, boxed, checks);
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("permute", 11, &specs, &names, None, typed);
+    oracle::check("permute", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9251,9 +20805,9 @@ fn permute_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3,2]"];
-    check_sample("aten::permute", &specs, typed, boxed, checks);
+    check_sample("aten::permute", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("permute", 12, &specs, &names, None, typed);
+    oracle::check("permute", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9274,9 +20828,9 @@ fn expand_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,1]"];
-    check_sample("aten::expand", &specs, typed, boxed, checks);
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("expand", 0, &specs, &names, None, typed);
+    oracle::check("expand", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9297,9 +20851,9 @@ fn expand_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::expand", &specs, typed, boxed, checks);
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("expand", 1, &specs, &names, None, typed);
+    oracle::check("expand", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9320,9 +20874,9 @@ fn expand_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[4]"];
-    check_sample("aten::expand", &specs, typed, boxed, checks);
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("expand", 2, &specs, &names, None, typed);
+    oracle::check("expand", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9343,9 +20897,9 @@ fn expand_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[3]:step"];
-    check_sample("aten::expand", &specs, typed, boxed, checks);
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("expand", 3, &specs, &names, None, typed);
+    oracle::check("expand", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9366,9 +20920,9 @@ fn expand_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[3]:step"];
-    check_sample("aten::expand", &specs, typed, boxed, checks);
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("expand", 4, &specs, &names, None, typed);
+    oracle::check("expand", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9389,9 +20943,9 @@ fn expand_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[3]:step"];
-    check_sample("aten::expand", &specs, typed, boxed, checks);
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("expand", 5, &specs, &names, None, typed);
+    oracle::check("expand", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9412,9 +20966,9 @@ fn expand_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[3]:step"];
-    check_sample("aten::expand", &specs, typed, boxed, checks);
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("expand", 6, &specs, &names, None, typed);
+    oracle::check("expand", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9435,9 +20989,9 @@ fn expand_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[3]:step"];
-    check_sample("aten::expand", &specs, typed, boxed, checks);
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("expand", 7, &specs, &names, None, typed);
+    oracle::check("expand", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9458,9 +21012,9 @@ fn expand_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[3]:step"];
-    check_sample("aten::expand", &specs, typed, boxed, checks);
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("expand", 8, &specs, &names, None, typed);
+    oracle::check("expand", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9481,9 +21035,9 @@ fn expand_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[3]:step"];
-    check_sample("aten::expand", &specs, typed, boxed, checks);
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("expand", 9, &specs, &names, None, typed);
+    oracle::check("expand", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9504,9 +21058,9 @@ fn expand_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[3]:step"];
-    check_sample("aten::expand", &specs, typed, boxed, checks);
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("expand", 10, &specs, &names, None, typed);
+    oracle::check("expand", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9527,9 +21081,9 @@ fn expand_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[3]:step"];
-    check_sample("aten::expand", &specs, typed, boxed, checks);
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("expand", 11, &specs, &names, None, typed);
+    oracle::check("expand", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9550,9 +21104,9 @@ fn expand_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[3]:step"];
-    check_sample("aten::expand", &specs, typed, boxed, checks);
+    check_sample("aten::expand", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("expand", 12, &specs, &names, None, typed);
+    oracle::check("expand", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9573,9 +21127,9 @@ fn unsqueeze_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::unsqueeze", &specs, typed, boxed, checks);
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("unsqueeze", 0, &specs, &names, None, typed);
+    oracle::check("unsqueeze", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9596,9 +21150,9 @@ fn unsqueeze_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]:t"];
-    check_sample("aten::unsqueeze", &specs, typed, boxed, checks);
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("unsqueeze", 1, &specs, &names, None, typed);
+    oracle::check("unsqueeze", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9619,9 +21173,9 @@ fn unsqueeze_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::unsqueeze", &specs, typed, boxed, checks);
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("unsqueeze", 2, &specs, &names, None, typed);
+    oracle::check("unsqueeze", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9642,9 +21196,9 @@ fn unsqueeze_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]"];
-    check_sample("aten::unsqueeze", &specs, typed, boxed, checks);
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("unsqueeze", 3, &specs, &names, None, typed);
+    oracle::check("unsqueeze", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9665,9 +21219,9 @@ fn unsqueeze_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]"];
-    check_sample("aten::unsqueeze", &specs, typed, boxed, checks);
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("unsqueeze", 4, &specs, &names, None, typed);
+    oracle::check("unsqueeze", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9688,9 +21242,9 @@ fn unsqueeze_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]"];
-    check_sample("aten::unsqueeze", &specs, typed, boxed, checks);
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("unsqueeze", 5, &specs, &names, None, typed);
+    oracle::check("unsqueeze", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9711,9 +21265,9 @@ fn unsqueeze_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]"];
-    check_sample("aten::unsqueeze", &specs, typed, boxed, checks);
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("unsqueeze", 6, &specs, &names, None, typed);
+    oracle::check("unsqueeze", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9734,9 +21288,9 @@ fn unsqueeze_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]"];
-    check_sample("aten::unsqueeze", &specs, typed, boxed, checks);
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("unsqueeze", 7, &specs, &names, None, typed);
+    oracle::check("unsqueeze", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9757,9 +21311,9 @@ fn unsqueeze_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]"];
-    check_sample("aten::unsqueeze", &specs, typed, boxed, checks);
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("unsqueeze", 8, &specs, &names, None, typed);
+    oracle::check("unsqueeze", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9780,9 +21334,9 @@ fn unsqueeze_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]"];
-    check_sample("aten::unsqueeze", &specs, typed, boxed, checks);
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("unsqueeze", 9, &specs, &names, None, typed);
+    oracle::check("unsqueeze", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9803,9 +21357,9 @@ fn unsqueeze_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]"];
-    check_sample("aten::unsqueeze", &specs, typed, boxed, checks);
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("unsqueeze", 10, &specs, &names, None, typed);
+    oracle::check("unsqueeze", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9826,9 +21380,9 @@ fn unsqueeze_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]"];
-    check_sample("aten::unsqueeze", &specs, typed, boxed, checks);
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("unsqueeze", 11, &specs, &names, None, typed);
+    oracle::check("unsqueeze", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9849,9 +21403,9 @@ fn unsqueeze_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]"];
-    check_sample("aten::unsqueeze", &specs, typed, boxed, checks);
+    check_sample("aten::unsqueeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("unsqueeze", 12, &specs, &names, None, typed);
+    oracle::check("unsqueeze", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9867,9 +21421,9 @@ fn squeeze_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,1,4,1]"];
-    check_sample("aten::squeeze", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze", 0, &specs, &names, None, typed);
+    oracle::check("squeeze", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9885,9 +21439,9 @@ fn squeeze_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[1]"];
-    check_sample("aten::squeeze", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze", 1, &specs, &names, None, typed);
+    oracle::check("squeeze", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9903,9 +21457,9 @@ fn squeeze_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::squeeze", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze", 2, &specs, &names, None, typed);
+    oracle::check("squeeze", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9921,9 +21475,9 @@ fn squeeze_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,1,3]:t"];
-    check_sample("aten::squeeze", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze", 3, &specs, &names, None, typed);
+    oracle::check("squeeze", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9939,9 +21493,9 @@ fn squeeze_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,1,3]:t"];
-    check_sample("aten::squeeze", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze", 4, &specs, &names, None, typed);
+    oracle::check("squeeze", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9957,9 +21511,9 @@ fn squeeze_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,1,3]:t"];
-    check_sample("aten::squeeze", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze", 5, &specs, &names, None, typed);
+    oracle::check("squeeze", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9975,9 +21529,9 @@ fn squeeze_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,1,3]:t"];
-    check_sample("aten::squeeze", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze", 6, &specs, &names, None, typed);
+    oracle::check("squeeze", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -9993,9 +21547,9 @@ fn squeeze_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,1,3]:t"];
-    check_sample("aten::squeeze", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze", 7, &specs, &names, None, typed);
+    oracle::check("squeeze", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10011,9 +21565,9 @@ fn squeeze_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,1,3]:t"];
-    check_sample("aten::squeeze", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze", 8, &specs, &names, None, typed);
+    oracle::check("squeeze", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10029,9 +21583,9 @@ fn squeeze_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,1,3]:t"];
-    check_sample("aten::squeeze", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze", 9, &specs, &names, None, typed);
+    oracle::check("squeeze", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10047,9 +21601,9 @@ fn squeeze_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,1,3]:t"];
-    check_sample("aten::squeeze", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze", 10, &specs, &names, None, typed);
+    oracle::check("squeeze", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10065,9 +21619,9 @@ fn squeeze_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,1,3]:t"];
-    check_sample("aten::squeeze", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze", 11, &specs, &names, None, typed);
+    oracle::check("squeeze", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10083,9 +21637,9 @@ fn squeeze_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,1,3]:t"];
-    check_sample("aten::squeeze", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze", 12, &specs, &names, None, typed);
+    oracle::check("squeeze", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10106,9 +21660,9 @@ fn squeeze_dim_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,1,4]"];
-    check_sample("aten::squeeze.dim", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze.dim", 0, &specs, &names, None, typed);
+    oracle::check("squeeze.dim", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10129,9 +21683,9 @@ fn squeeze_dim_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::squeeze.dim", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze.dim", 1, &specs, &names, None, typed);
+    oracle::check("squeeze.dim", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10152,9 +21706,9 @@ fn squeeze_dim_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::squeeze.dim", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze.dim", 2, &specs, &names, None, typed);
+    oracle::check("squeeze.dim", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10175,9 +21729,9 @@ fn squeeze_dim_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,1]:t"];
-    check_sample("aten::squeeze.dim", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze.dim", 3, &specs, &names, None, typed);
+    oracle::check("squeeze.dim", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10198,9 +21752,9 @@ fn squeeze_dim_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,1]:t"];
-    check_sample("aten::squeeze.dim", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze.dim", 4, &specs, &names, None, typed);
+    oracle::check("squeeze.dim", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10221,9 +21775,9 @@ fn squeeze_dim_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,1]:t"];
-    check_sample("aten::squeeze.dim", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze.dim", 5, &specs, &names, None, typed);
+    oracle::check("squeeze.dim", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10244,9 +21798,9 @@ fn squeeze_dim_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,1]:t"];
-    check_sample("aten::squeeze.dim", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze.dim", 6, &specs, &names, None, typed);
+    oracle::check("squeeze.dim", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10267,9 +21821,9 @@ fn squeeze_dim_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,1]:t"];
-    check_sample("aten::squeeze.dim", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze.dim", 7, &specs, &names, None, typed);
+    oracle::check("squeeze.dim", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10290,9 +21844,9 @@ fn squeeze_dim_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,1]:t"];
-    check_sample("aten::squeeze.dim", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze.dim", 8, &specs, &names, None, typed);
+    oracle::check("squeeze.dim", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10313,9 +21867,9 @@ fn squeeze_dim_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,1]:t"];
-    check_sample("aten::squeeze.dim", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze.dim", 9, &specs, &names, None, typed);
+    oracle::check("squeeze.dim", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10336,9 +21890,9 @@ fn squeeze_dim_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,1]:t"];
-    check_sample("aten::squeeze.dim", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze.dim", 10, &specs, &names, None, typed);
+    oracle::check("squeeze.dim", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10359,9 +21913,9 @@ fn squeeze_dim_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,1]:t"];
-    check_sample("aten::squeeze.dim", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze.dim", 11, &specs, &names, None, typed);
+    oracle::check("squeeze.dim", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10382,9 +21936,9 @@ fn squeeze_dim_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,1]:t"];
-    check_sample("aten::squeeze.dim", &specs, typed, boxed, checks);
+    check_sample("aten::squeeze.dim", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("squeeze.dim", 12, &specs, &names, None, typed);
+    oracle::check("squeeze.dim", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10401,9 +21955,9 @@ fn contiguous_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]:t"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 0, &specs, &names, None, typed);
+    oracle::check("contiguous", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10420,9 +21974,9 @@ fn contiguous_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 1, &specs, &names, None, typed);
+    oracle::check("contiguous", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10439,9 +21993,9 @@ fn contiguous_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:step"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 2, &specs, &names, None, typed);
+    oracle::check("contiguous", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10458,9 +22012,9 @@ fn contiguous_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:t"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 3, &specs, &names, None, typed);
+    oracle::check("contiguous", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10477,9 +22031,9 @@ fn contiguous_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:t"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 4, &specs, &names, None, typed);
+    oracle::check("contiguous", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10496,9 +22050,9 @@ fn contiguous_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:t"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 5, &specs, &names, None, typed);
+    oracle::check("contiguous", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10515,9 +22069,9 @@ fn contiguous_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:t"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 6, &specs, &names, None, typed);
+    oracle::check("contiguous", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10534,9 +22088,9 @@ fn contiguous_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:t"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 7, &specs, &names, None, typed);
+    oracle::check("contiguous", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10553,9 +22107,9 @@ fn contiguous_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:t"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 8, &specs, &names, None, typed);
+    oracle::check("contiguous", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10572,9 +22126,9 @@ fn contiguous_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:t"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 9, &specs, &names, None, typed);
+    oracle::check("contiguous", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10591,9 +22145,9 @@ fn contiguous_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:t"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 10, &specs, &names, None, typed);
+    oracle::check("contiguous", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10610,9 +22164,9 @@ fn contiguous_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:t"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 11, &specs, &names, None, typed);
+    oracle::check("contiguous", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10629,9 +22183,9 @@ fn contiguous_sample_12() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 12, &specs, &names, None, typed);
+    oracle::check("contiguous", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10648,9 +22202,9 @@ fn contiguous_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[0,2]:t"];
-    check_sample("aten::contiguous", &specs, typed, boxed, checks);
+    check_sample("aten::contiguous", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("contiguous", 13, &specs, &names, None, typed);
+    oracle::check("contiguous", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10666,9 +22220,9 @@ fn clone_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 0, &specs, &names, None, typed);
+    oracle::check("clone", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10684,9 +22238,9 @@ fn clone_sample_1() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]:t"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 1, &specs, &names, None, typed);
+    oracle::check("clone", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10702,9 +22256,9 @@ fn clone_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[]"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 2, &specs, &names, None, typed);
+    oracle::check("clone", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10720,9 +22274,9 @@ fn clone_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,0]"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 3, &specs, &names, None, typed);
+    oracle::check("clone", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10738,9 +22292,9 @@ fn clone_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:t"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 4, &specs, &names, None, typed);
+    oracle::check("clone", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10756,9 +22310,9 @@ fn clone_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:t"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 5, &specs, &names, None, typed);
+    oracle::check("clone", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10774,9 +22328,9 @@ fn clone_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:t"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 6, &specs, &names, None, typed);
+    oracle::check("clone", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10792,9 +22346,9 @@ fn clone_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:t"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 7, &specs, &names, None, typed);
+    oracle::check("clone", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10810,9 +22364,9 @@ fn clone_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:t"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 8, &specs, &names, None, typed);
+    oracle::check("clone", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10828,9 +22382,9 @@ fn clone_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:t"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 9, &specs, &names, None, typed);
+    oracle::check("clone", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10846,9 +22400,9 @@ fn clone_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:t"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 10, &specs, &names, None, typed);
+    oracle::check("clone", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10864,9 +22418,9 @@ fn clone_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:t"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 11, &specs, &names, None, typed);
+    oracle::check("clone", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10882,9 +22436,9 @@ fn clone_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:t"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 12, &specs, &names, None, typed);
+    oracle::check("clone", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10900,9 +22454,9 @@ fn clone_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::clone", &specs, typed, boxed, checks);
+    check_sample("aten::clone", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("clone", 13, &specs, &names, None, typed);
+    oracle::check("clone", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10923,9 +22477,9 @@ fn to_copy_sample_0() {
         gradgradcheck: true,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 0, &specs, &names, None, typed);
+    oracle::check("_to_copy", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10946,9 +22500,9 @@ fn to_copy_sample_1() {
         gradgradcheck: false,
     };
     let specs = ["f32[3,4]:t"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 1, &specs, &names, None, typed);
+    oracle::check("_to_copy", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10969,9 +22523,9 @@ fn to_copy_sample_2() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 2, &specs, &names, None, typed);
+    oracle::check("_to_copy", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -10987,9 +22541,9 @@ fn to_copy_sample_3() {
         gradgradcheck: true,
     };
     let specs = ["f64[2]"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 3, &specs, &names, None, typed);
+    oracle::check("_to_copy", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11010,9 +22564,9 @@ fn to_copy_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:t"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 4, &specs, &names, None, typed);
+    oracle::check("_to_copy", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11033,9 +22587,9 @@ fn to_copy_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:t"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 5, &specs, &names, None, typed);
+    oracle::check("_to_copy", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11056,9 +22610,9 @@ fn to_copy_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:t"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 6, &specs, &names, None, typed);
+    oracle::check("_to_copy", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11079,9 +22633,9 @@ fn to_copy_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:t"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 7, &specs, &names, None, typed);
+    oracle::check("_to_copy", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11102,9 +22656,9 @@ fn to_copy_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:t"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 8, &specs, &names, None, typed);
+    oracle::check("_to_copy", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11125,9 +22679,9 @@ fn to_copy_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:t"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 9, &specs, &names, None, typed);
+    oracle::check("_to_copy", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11148,9 +22702,9 @@ fn to_copy_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:t"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 10, &specs, &names, None, typed);
+    oracle::check("_to_copy", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11171,9 +22725,9 @@ fn to_copy_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:t"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 11, &specs, &names, None, typed);
+    oracle::check("_to_copy", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11194,9 +22748,9 @@ fn to_copy_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:t"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 12, &specs, &names, None, typed);
+    oracle::check("_to_copy", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11217,9 +22771,9 @@ fn to_copy_sample_13() {
         gradgradcheck: true,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 13, &specs, &names, None, typed);
+    oracle::check("_to_copy", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11240,9 +22794,9 @@ fn to_copy_sample_14() {
         gradgradcheck: false,
     };
     let specs = ["f32[]"];
-    check_sample("aten::_to_copy", &specs, typed, boxed, checks);
+    check_sample("aten::_to_copy", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("_to_copy", 14, &specs, &names, None, typed);
+    oracle::check("_to_copy", 14, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11263,9 +22817,9 @@ fn copy_inplace_sample_0() {
         gradgradcheck: false,
     };
     let specs = ["f64[3,4]", "f64[4]"];
-    check_sample("aten::copy_", &specs, typed, boxed, checks);
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
     let names = ["self", "src"];
-    oracle::check("copy_", 0, &specs, &names, None, typed);
+    oracle::check("copy_", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11286,9 +22840,9 @@ fn copy_inplace_sample_1() {
         gradgradcheck: false,
     };
     let specs = ["i32[3]", "f64[3]"];
-    check_sample("aten::copy_", &specs, typed, boxed, checks);
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
     let names = ["self", "src"];
-    oracle::check("copy_", 1, &specs, &names, None, typed);
+    oracle::check("copy_", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11309,9 +22863,9 @@ fn copy_inplace_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]", "f64[3]:step"];
-    check_sample("aten::copy_", &specs, typed, boxed, checks);
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
     let names = ["self", "src"];
-    oracle::check("copy_", 2, &specs, &names, None, typed);
+    oracle::check("copy_", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11332,9 +22886,9 @@ fn copy_inplace_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]", "f64[3]:step"];
-    check_sample("aten::copy_", &specs, typed, boxed, checks);
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
     let names = ["self", "src"];
-    oracle::check("copy_", 3, &specs, &names, None, typed);
+    oracle::check("copy_", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11355,9 +22909,9 @@ fn copy_inplace_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]", "f64[3]:step"];
-    check_sample("aten::copy_", &specs, typed, boxed, checks);
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
     let names = ["self", "src"];
-    oracle::check("copy_", 4, &specs, &names, None, typed);
+    oracle::check("copy_", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11378,9 +22932,9 @@ fn copy_inplace_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]", "f64[3]:step"];
-    check_sample("aten::copy_", &specs, typed, boxed, checks);
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
     let names = ["self", "src"];
-    oracle::check("copy_", 5, &specs, &names, None, typed);
+    oracle::check("copy_", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11401,9 +22955,9 @@ fn copy_inplace_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]", "f64[3]:step"];
-    check_sample("aten::copy_", &specs, typed, boxed, checks);
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
     let names = ["self", "src"];
-    oracle::check("copy_", 6, &specs, &names, None, typed);
+    oracle::check("copy_", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11424,9 +22978,9 @@ fn copy_inplace_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]", "f64[3]:step"];
-    check_sample("aten::copy_", &specs, typed, boxed, checks);
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
     let names = ["self", "src"];
-    oracle::check("copy_", 7, &specs, &names, None, typed);
+    oracle::check("copy_", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11447,9 +23001,9 @@ fn copy_inplace_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]", "f64[3]:step"];
-    check_sample("aten::copy_", &specs, typed, boxed, checks);
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
     let names = ["self", "src"];
-    oracle::check("copy_", 8, &specs, &names, None, typed);
+    oracle::check("copy_", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11470,9 +23024,9 @@ fn copy_inplace_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]", "f64[3]:step"];
-    check_sample("aten::copy_", &specs, typed, boxed, checks);
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
     let names = ["self", "src"];
-    oracle::check("copy_", 9, &specs, &names, None, typed);
+    oracle::check("copy_", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11493,9 +23047,9 @@ fn copy_inplace_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]", "f64[3]:step"];
-    check_sample("aten::copy_", &specs, typed, boxed, checks);
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
     let names = ["self", "src"];
-    oracle::check("copy_", 10, &specs, &names, None, typed);
+    oracle::check("copy_", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11516,9 +23070,9 @@ fn copy_inplace_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f64[2,3]", "f64[3]:step"];
-    check_sample("aten::copy_", &specs, typed, boxed, checks);
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
     let names = ["self", "src"];
-    oracle::check("copy_", 11, &specs, &names, None, typed);
+    oracle::check("copy_", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11539,9 +23093,9 @@ fn copy_inplace_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f64[0]", "f64[0]"];
-    check_sample("aten::copy_", &specs, typed, boxed, checks);
+    check_sample("aten::copy_", &specs, &typed, &boxed, checks);
     let names = ["self", "src"];
-    oracle::check("copy_", 12, &specs, &names, None, typed);
+    oracle::check("copy_", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11562,9 +23116,9 @@ fn fill_scalar_inplace_sample_0() {
         gradgradcheck: false,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::fill_.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("fill_.Scalar", 0, &specs, &names, None, typed);
+    oracle::check("fill_.Scalar", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11585,9 +23139,9 @@ fn fill_scalar_inplace_sample_1() {
         gradgradcheck: false,
     };
     let specs = ["i64[3]"];
-    check_sample("aten::fill_.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("fill_.Scalar", 1, &specs, &names, None, typed);
+    oracle::check("fill_.Scalar", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11608,9 +23162,9 @@ fn fill_scalar_inplace_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:t"];
-    check_sample("aten::fill_.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("fill_.Scalar", 2, &specs, &names, None, typed);
+    oracle::check("fill_.Scalar", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11631,9 +23185,9 @@ fn fill_scalar_inplace_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:t"];
-    check_sample("aten::fill_.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("fill_.Scalar", 3, &specs, &names, None, typed);
+    oracle::check("fill_.Scalar", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11654,9 +23208,9 @@ fn fill_scalar_inplace_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:t"];
-    check_sample("aten::fill_.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("fill_.Scalar", 4, &specs, &names, None, typed);
+    oracle::check("fill_.Scalar", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11677,9 +23231,9 @@ fn fill_scalar_inplace_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:t"];
-    check_sample("aten::fill_.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("fill_.Scalar", 5, &specs, &names, None, typed);
+    oracle::check("fill_.Scalar", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11700,9 +23254,9 @@ fn fill_scalar_inplace_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:t"];
-    check_sample("aten::fill_.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("fill_.Scalar", 6, &specs, &names, None, typed);
+    oracle::check("fill_.Scalar", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11723,9 +23277,9 @@ fn fill_scalar_inplace_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:t"];
-    check_sample("aten::fill_.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("fill_.Scalar", 7, &specs, &names, None, typed);
+    oracle::check("fill_.Scalar", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11746,9 +23300,9 @@ fn fill_scalar_inplace_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:t"];
-    check_sample("aten::fill_.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("fill_.Scalar", 8, &specs, &names, None, typed);
+    oracle::check("fill_.Scalar", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11769,9 +23323,9 @@ fn fill_scalar_inplace_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:t"];
-    check_sample("aten::fill_.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("fill_.Scalar", 9, &specs, &names, None, typed);
+    oracle::check("fill_.Scalar", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11792,9 +23346,9 @@ fn fill_scalar_inplace_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:t"];
-    check_sample("aten::fill_.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("fill_.Scalar", 10, &specs, &names, None, typed);
+    oracle::check("fill_.Scalar", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11815,9 +23369,9 @@ fn fill_scalar_inplace_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::fill_.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("fill_.Scalar", 11, &specs, &names, None, typed);
+    oracle::check("fill_.Scalar", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11838,9 +23392,9 @@ fn fill_scalar_inplace_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f64[]"];
-    check_sample("aten::fill_.Scalar", &specs, typed, boxed, checks);
+    check_sample("aten::fill_.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("fill_.Scalar", 12, &specs, &names, None, typed);
+    oracle::check("fill_.Scalar", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11856,9 +23410,9 @@ fn zero_inplace_sample_0() {
         gradgradcheck: false,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::zero_", &specs, typed, boxed, checks);
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zero_", 0, &specs, &names, None, typed);
+    oracle::check("zero_", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11874,9 +23428,9 @@ fn zero_inplace_sample_1() {
         gradgradcheck: false,
     };
     let specs = ["bool[2]"];
-    check_sample("aten::zero_", &specs, typed, boxed, checks);
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zero_", 1, &specs, &names, None, typed);
+    oracle::check("zero_", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11892,9 +23446,9 @@ fn zero_inplace_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:offset"];
-    check_sample("aten::zero_", &specs, typed, boxed, checks);
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zero_", 2, &specs, &names, None, typed);
+    oracle::check("zero_", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11910,9 +23464,9 @@ fn zero_inplace_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:offset"];
-    check_sample("aten::zero_", &specs, typed, boxed, checks);
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zero_", 3, &specs, &names, None, typed);
+    oracle::check("zero_", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11928,9 +23482,9 @@ fn zero_inplace_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:offset"];
-    check_sample("aten::zero_", &specs, typed, boxed, checks);
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zero_", 4, &specs, &names, None, typed);
+    oracle::check("zero_", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11946,9 +23500,9 @@ fn zero_inplace_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:offset"];
-    check_sample("aten::zero_", &specs, typed, boxed, checks);
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zero_", 5, &specs, &names, None, typed);
+    oracle::check("zero_", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11964,9 +23518,9 @@ fn zero_inplace_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:offset"];
-    check_sample("aten::zero_", &specs, typed, boxed, checks);
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zero_", 6, &specs, &names, None, typed);
+    oracle::check("zero_", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -11982,9 +23536,9 @@ fn zero_inplace_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:offset"];
-    check_sample("aten::zero_", &specs, typed, boxed, checks);
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zero_", 7, &specs, &names, None, typed);
+    oracle::check("zero_", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12000,9 +23554,9 @@ fn zero_inplace_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:offset"];
-    check_sample("aten::zero_", &specs, typed, boxed, checks);
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zero_", 8, &specs, &names, None, typed);
+    oracle::check("zero_", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12018,9 +23572,9 @@ fn zero_inplace_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:offset"];
-    check_sample("aten::zero_", &specs, typed, boxed, checks);
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zero_", 9, &specs, &names, None, typed);
+    oracle::check("zero_", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12036,9 +23590,9 @@ fn zero_inplace_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:offset"];
-    check_sample("aten::zero_", &specs, typed, boxed, checks);
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zero_", 10, &specs, &names, None, typed);
+    oracle::check("zero_", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12054,9 +23608,9 @@ fn zero_inplace_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f64[2,3]:offset"];
-    check_sample("aten::zero_", &specs, typed, boxed, checks);
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zero_", 11, &specs, &names, None, typed);
+    oracle::check("zero_", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12072,9 +23626,9 @@ fn zero_inplace_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f64[0,2]"];
-    check_sample("aten::zero_", &specs, typed, boxed, checks);
+    check_sample("aten::zero_", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zero_", 12, &specs, &names, None, typed);
+    oracle::check("zero_", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12090,9 +23644,9 @@ fn zeros_sample_0() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::zeros", &specs, typed, boxed, checks);
+    check_sample("aten::zeros", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("zeros", 0, &specs, &names, None, typed);
+    oracle::check("zeros", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12113,9 +23667,9 @@ fn zeros_sample_1() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::zeros", &specs, typed, boxed, checks);
+    check_sample("aten::zeros", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("zeros", 1, &specs, &names, None, typed);
+    oracle::check("zeros", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12131,9 +23685,9 @@ fn zeros_sample_2() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::zeros", &specs, typed, boxed, checks);
+    check_sample("aten::zeros", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("zeros", 2, &specs, &names, None, typed);
+    oracle::check("zeros", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12149,9 +23703,9 @@ fn ones_sample_0() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::ones", &specs, typed, boxed, checks);
+    check_sample("aten::ones", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("ones", 0, &specs, &names, None, typed);
+    oracle::check("ones", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12172,9 +23726,9 @@ fn ones_sample_1() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::ones", &specs, typed, boxed, checks);
+    check_sample("aten::ones", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("ones", 1, &specs, &names, None, typed);
+    oracle::check("ones", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12189,9 +23743,9 @@ fn ones_sample_2() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::ones", &specs, typed, boxed, checks);
+    check_sample("aten::ones", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("ones", 2, &specs, &names, None, typed);
+    oracle::check("ones", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12212,9 +23766,9 @@ fn full_sample_0() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::full", &specs, typed, boxed, checks);
+    check_sample("aten::full", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("full", 0, &specs, &names, None, typed);
+    oracle::check("full", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12231,9 +23785,9 @@ fn full_sample_1() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::full", &specs, typed, boxed, checks);
+    check_sample("aten::full", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("full", 1, &specs, &names, None, typed);
+    oracle::check("full", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12250,9 +23804,9 @@ fn full_sample_2() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::full", &specs, typed, boxed, checks);
+    check_sample("aten::full", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("full", 2, &specs, &names, None, typed);
+    oracle::check("full", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12269,9 +23823,9 @@ fn empty_memory_format_sample_0() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::empty.memory_format", &specs, typed, boxed, checks);
+    check_sample("aten::empty.memory_format", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("empty.memory_format", 0, &specs, &names, None, typed);
+    oracle::check("empty.memory_format", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12292,9 +23846,9 @@ fn empty_memory_format_sample_1() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::empty.memory_format", &specs, typed, boxed, checks);
+    check_sample("aten::empty.memory_format", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("empty.memory_format", 1, &specs, &names, None, typed);
+    oracle::check("empty.memory_format", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12315,9 +23869,9 @@ fn empty_memory_format_sample_2() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::empty.memory_format", &specs, typed, boxed, checks);
+    check_sample("aten::empty.memory_format", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("empty.memory_format", 2, &specs, &names, None, typed);
+    oracle::check("empty.memory_format", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12332,9 +23886,9 @@ fn arange_sample_0() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::arange", &specs, typed, boxed, checks);
+    check_sample("aten::arange", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("arange", 0, &specs, &names, None, typed);
+    oracle::check("arange", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12349,9 +23903,9 @@ fn arange_sample_1() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::arange", &specs, typed, boxed, checks);
+    check_sample("aten::arange", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("arange", 1, &specs, &names, None, typed);
+    oracle::check("arange", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12366,9 +23920,9 @@ fn arange_sample_2() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::arange", &specs, typed, boxed, checks);
+    check_sample("aten::arange", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("arange", 2, &specs, &names, None, typed);
+    oracle::check("arange", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12385,9 +23939,9 @@ fn arange_start_sample_0() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::arange.start", &specs, typed, boxed, checks);
+    check_sample("aten::arange.start", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("arange.start", 0, &specs, &names, None, typed);
+    oracle::check("arange.start", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12415,9 +23969,9 @@ fn arange_start_sample_1() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::arange.start", &specs, typed, boxed, checks);
+    check_sample("aten::arange.start", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("arange.start", 1, &specs, &names, None, typed);
+    oracle::check("arange.start", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12434,9 +23988,9 @@ fn arange_start_sample_2() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::arange.start", &specs, typed, boxed, checks);
+    check_sample("aten::arange.start", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("arange.start", 2, &specs, &names, None, typed);
+    oracle::check("arange.start", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12457,9 +24011,9 @@ fn arange_start_step_sample_0() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::arange.start_step", &specs, typed, boxed, checks);
+    check_sample("aten::arange.start_step", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("arange.start_step", 0, &specs, &names, None, typed);
+    oracle::check("arange.start_step", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12488,9 +24042,9 @@ fn arange_start_step_sample_1() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::arange.start_step", &specs, typed, boxed, checks);
+    check_sample("aten::arange.start_step", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("arange.start_step", 1, &specs, &names, None, typed);
+    oracle::check("arange.start_step", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12519,9 +24073,9 @@ fn arange_start_step_sample_2() {
         gradgradcheck: false,
     };
     let specs = [];
-    check_sample("aten::arange.start_step", &specs, typed, boxed, checks);
+    check_sample("aten::arange.start_step", &specs, &typed, &boxed, checks);
     let names = [];
-    oracle::check("arange.start_step", 2, &specs, &names, None, typed);
+    oracle::check("arange.start_step", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12538,9 +24092,9 @@ fn zeros_like_sample_0() {
         gradgradcheck: false,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::zeros_like", &specs, typed, boxed, checks);
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zeros_like", 0, &specs, &names, None, typed);
+    oracle::check("zeros_like", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12561,9 +24115,9 @@ fn zeros_like_sample_1() {
         gradgradcheck: false,
     };
     let specs = ["f64[3,4]:t"];
-    check_sample("aten::zeros_like", &specs, typed, boxed, checks);
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zeros_like", 1, &specs, &names, None, typed);
+    oracle::check("zeros_like", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12580,9 +24134,9 @@ fn zeros_like_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:t"];
-    check_sample("aten::zeros_like", &specs, typed, boxed, checks);
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zeros_like", 2, &specs, &names, None, typed);
+    oracle::check("zeros_like", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12599,9 +24153,9 @@ fn zeros_like_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:t"];
-    check_sample("aten::zeros_like", &specs, typed, boxed, checks);
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zeros_like", 3, &specs, &names, None, typed);
+    oracle::check("zeros_like", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12618,9 +24172,9 @@ fn zeros_like_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:t"];
-    check_sample("aten::zeros_like", &specs, typed, boxed, checks);
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zeros_like", 4, &specs, &names, None, typed);
+    oracle::check("zeros_like", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12637,9 +24191,9 @@ fn zeros_like_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:t"];
-    check_sample("aten::zeros_like", &specs, typed, boxed, checks);
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zeros_like", 5, &specs, &names, None, typed);
+    oracle::check("zeros_like", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12656,9 +24210,9 @@ fn zeros_like_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:t"];
-    check_sample("aten::zeros_like", &specs, typed, boxed, checks);
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zeros_like", 6, &specs, &names, None, typed);
+    oracle::check("zeros_like", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12675,9 +24229,9 @@ fn zeros_like_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:t"];
-    check_sample("aten::zeros_like", &specs, typed, boxed, checks);
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zeros_like", 7, &specs, &names, None, typed);
+    oracle::check("zeros_like", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12694,9 +24248,9 @@ fn zeros_like_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:t"];
-    check_sample("aten::zeros_like", &specs, typed, boxed, checks);
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zeros_like", 8, &specs, &names, None, typed);
+    oracle::check("zeros_like", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12713,9 +24267,9 @@ fn zeros_like_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:t"];
-    check_sample("aten::zeros_like", &specs, typed, boxed, checks);
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zeros_like", 9, &specs, &names, None, typed);
+    oracle::check("zeros_like", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12732,9 +24286,9 @@ fn zeros_like_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:t"];
-    check_sample("aten::zeros_like", &specs, typed, boxed, checks);
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zeros_like", 10, &specs, &names, None, typed);
+    oracle::check("zeros_like", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12751,9 +24305,9 @@ fn zeros_like_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::zeros_like", &specs, typed, boxed, checks);
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zeros_like", 11, &specs, &names, None, typed);
+    oracle::check("zeros_like", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12770,9 +24324,9 @@ fn zeros_like_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f64[0,2]"];
-    check_sample("aten::zeros_like", &specs, typed, boxed, checks);
+    check_sample("aten::zeros_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("zeros_like", 12, &specs, &names, None, typed);
+    oracle::check("zeros_like", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12789,9 +24343,9 @@ fn ones_like_sample_0() {
         gradgradcheck: false,
     };
     let specs = ["f64[3,4]"];
-    check_sample("aten::ones_like", &specs, typed, boxed, checks);
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("ones_like", 0, &specs, &names, None, typed);
+    oracle::check("ones_like", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12808,9 +24362,9 @@ fn ones_like_sample_1() {
         gradgradcheck: false,
     };
     let specs = ["i8[2]"];
-    check_sample("aten::ones_like", &specs, typed, boxed, checks);
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("ones_like", 1, &specs, &names, None, typed);
+    oracle::check("ones_like", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12827,9 +24381,9 @@ fn ones_like_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:t"];
-    check_sample("aten::ones_like", &specs, typed, boxed, checks);
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("ones_like", 2, &specs, &names, None, typed);
+    oracle::check("ones_like", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12846,9 +24400,9 @@ fn ones_like_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:t"];
-    check_sample("aten::ones_like", &specs, typed, boxed, checks);
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("ones_like", 3, &specs, &names, None, typed);
+    oracle::check("ones_like", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12865,9 +24419,9 @@ fn ones_like_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:t"];
-    check_sample("aten::ones_like", &specs, typed, boxed, checks);
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("ones_like", 4, &specs, &names, None, typed);
+    oracle::check("ones_like", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12884,9 +24438,9 @@ fn ones_like_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:t"];
-    check_sample("aten::ones_like", &specs, typed, boxed, checks);
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("ones_like", 5, &specs, &names, None, typed);
+    oracle::check("ones_like", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12903,9 +24457,9 @@ fn ones_like_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:t"];
-    check_sample("aten::ones_like", &specs, typed, boxed, checks);
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("ones_like", 6, &specs, &names, None, typed);
+    oracle::check("ones_like", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12922,9 +24476,9 @@ fn ones_like_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:t"];
-    check_sample("aten::ones_like", &specs, typed, boxed, checks);
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("ones_like", 7, &specs, &names, None, typed);
+    oracle::check("ones_like", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12941,9 +24495,9 @@ fn ones_like_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:t"];
-    check_sample("aten::ones_like", &specs, typed, boxed, checks);
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("ones_like", 8, &specs, &names, None, typed);
+    oracle::check("ones_like", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12960,9 +24514,9 @@ fn ones_like_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:t"];
-    check_sample("aten::ones_like", &specs, typed, boxed, checks);
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("ones_like", 9, &specs, &names, None, typed);
+    oracle::check("ones_like", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12979,9 +24533,9 @@ fn ones_like_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:t"];
-    check_sample("aten::ones_like", &specs, typed, boxed, checks);
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("ones_like", 10, &specs, &names, None, typed);
+    oracle::check("ones_like", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -12998,9 +24552,9 @@ fn ones_like_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::ones_like", &specs, typed, boxed, checks);
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("ones_like", 11, &specs, &names, None, typed);
+    oracle::check("ones_like", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13017,9 +24571,9 @@ fn ones_like_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f64[0,2]"];
-    check_sample("aten::ones_like", &specs, typed, boxed, checks);
+    check_sample("aten::ones_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("ones_like", 12, &specs, &names, None, typed);
+    oracle::check("ones_like", 12, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13036,9 +24590,9 @@ fn empty_like_sample_0() {
         gradgradcheck: false,
     };
     let specs = ["f64[3,4]:t"];
-    check_sample("aten::empty_like", &specs, typed, boxed, checks);
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("empty_like", 0, &specs, &names, None, typed);
+    oracle::check("empty_like", 0, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13055,9 +24609,9 @@ fn empty_like_sample_1() {
         gradgradcheck: false,
     };
     let specs = ["i64[2]"];
-    check_sample("aten::empty_like", &specs, typed, boxed, checks);
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("empty_like", 1, &specs, &names, None, typed);
+    oracle::check("empty_like", 1, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13074,9 +24628,9 @@ fn empty_like_sample_2() {
         gradgradcheck: false,
     };
     let specs = ["bool[2,3]:t"];
-    check_sample("aten::empty_like", &specs, typed, boxed, checks);
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("empty_like", 2, &specs, &names, None, typed);
+    oracle::check("empty_like", 2, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13093,9 +24647,9 @@ fn empty_like_sample_3() {
         gradgradcheck: false,
     };
     let specs = ["u8[2,3]:t"];
-    check_sample("aten::empty_like", &specs, typed, boxed, checks);
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("empty_like", 3, &specs, &names, None, typed);
+    oracle::check("empty_like", 3, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13112,9 +24666,9 @@ fn empty_like_sample_4() {
         gradgradcheck: false,
     };
     let specs = ["i8[2,3]:t"];
-    check_sample("aten::empty_like", &specs, typed, boxed, checks);
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("empty_like", 4, &specs, &names, None, typed);
+    oracle::check("empty_like", 4, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13131,9 +24685,9 @@ fn empty_like_sample_5() {
         gradgradcheck: false,
     };
     let specs = ["i16[2,3]:t"];
-    check_sample("aten::empty_like", &specs, typed, boxed, checks);
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("empty_like", 5, &specs, &names, None, typed);
+    oracle::check("empty_like", 5, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13150,9 +24704,9 @@ fn empty_like_sample_6() {
         gradgradcheck: false,
     };
     let specs = ["i32[2,3]:t"];
-    check_sample("aten::empty_like", &specs, typed, boxed, checks);
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("empty_like", 6, &specs, &names, None, typed);
+    oracle::check("empty_like", 6, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13169,9 +24723,9 @@ fn empty_like_sample_7() {
         gradgradcheck: false,
     };
     let specs = ["i64[2,3]:t"];
-    check_sample("aten::empty_like", &specs, typed, boxed, checks);
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("empty_like", 7, &specs, &names, None, typed);
+    oracle::check("empty_like", 7, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13188,9 +24742,9 @@ fn empty_like_sample_8() {
         gradgradcheck: false,
     };
     let specs = ["f16[2,3]:t"];
-    check_sample("aten::empty_like", &specs, typed, boxed, checks);
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("empty_like", 8, &specs, &names, None, typed);
+    oracle::check("empty_like", 8, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13207,9 +24761,9 @@ fn empty_like_sample_9() {
         gradgradcheck: false,
     };
     let specs = ["bf16[2,3]:t"];
-    check_sample("aten::empty_like", &specs, typed, boxed, checks);
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("empty_like", 9, &specs, &names, None, typed);
+    oracle::check("empty_like", 9, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13226,9 +24780,9 @@ fn empty_like_sample_10() {
         gradgradcheck: false,
     };
     let specs = ["f32[2,3]:t"];
-    check_sample("aten::empty_like", &specs, typed, boxed, checks);
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("empty_like", 10, &specs, &names, None, typed);
+    oracle::check("empty_like", 10, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13245,9 +24799,9 @@ fn empty_like_sample_11() {
         gradgradcheck: false,
     };
     let specs = ["f64[2,3]:t"];
-    check_sample("aten::empty_like", &specs, typed, boxed, checks);
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("empty_like", 11, &specs, &names, None, typed);
+    oracle::check("empty_like", 11, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -13264,7 +24818,7 @@ fn empty_like_sample_12() {
         gradgradcheck: false,
     };
     let specs = ["f64[0,2]"];
-    check_sample("aten::empty_like", &specs, typed, boxed, checks);
+    check_sample("aten::empty_like", &specs, &typed, &boxed, checks);
     let names = ["self"];
-    oracle::check("empty_like", 12, &specs, &names, None, typed);
+    oracle::check("empty_like", 12, &specs, &names, None, &typed);
 }

@@ -115,6 +115,118 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn eq_tensor_broadcasts((sa, sb) in broadcastable()) {
+        let (a, b) = (filled(&sa, 0), filled(&sb, 1));
+        let shape = ft_runtime_shape(&sa, &sb);
+        let direct = ops::eq(&a, &b).unwrap();
+        prop_assert_eq!(direct.sizes(), shape.as_slice());
+        let s: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let (a, b) = (ops::contiguous(&ops::expand(&a, &s).unwrap()).unwrap(), ops::contiguous(&ops::expand(&b, &s).unwrap()).unwrap());
+        let materialized = ops::eq(&a, &b).unwrap();
+        assert_same(&direct, &materialized);
+    }
+}
+
+proptest! {
+    #[test]
+    fn ne_tensor_broadcasts((sa, sb) in broadcastable()) {
+        let (a, b) = (filled(&sa, 0), filled(&sb, 1));
+        let shape = ft_runtime_shape(&sa, &sb);
+        let direct = ops::ne(&a, &b).unwrap();
+        prop_assert_eq!(direct.sizes(), shape.as_slice());
+        let s: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let (a, b) = (ops::contiguous(&ops::expand(&a, &s).unwrap()).unwrap(), ops::contiguous(&ops::expand(&b, &s).unwrap()).unwrap());
+        let materialized = ops::ne(&a, &b).unwrap();
+        assert_same(&direct, &materialized);
+    }
+}
+
+proptest! {
+    #[test]
+    fn lt_tensor_broadcasts((sa, sb) in broadcastable()) {
+        let (a, b) = (filled(&sa, 0), filled(&sb, 1));
+        let shape = ft_runtime_shape(&sa, &sb);
+        let direct = ops::lt(&a, &b).unwrap();
+        prop_assert_eq!(direct.sizes(), shape.as_slice());
+        let s: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let (a, b) = (ops::contiguous(&ops::expand(&a, &s).unwrap()).unwrap(), ops::contiguous(&ops::expand(&b, &s).unwrap()).unwrap());
+        let materialized = ops::lt(&a, &b).unwrap();
+        assert_same(&direct, &materialized);
+    }
+}
+
+proptest! {
+    #[test]
+    fn le_tensor_broadcasts((sa, sb) in broadcastable()) {
+        let (a, b) = (filled(&sa, 0), filled(&sb, 1));
+        let shape = ft_runtime_shape(&sa, &sb);
+        let direct = ops::le(&a, &b).unwrap();
+        prop_assert_eq!(direct.sizes(), shape.as_slice());
+        let s: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let (a, b) = (ops::contiguous(&ops::expand(&a, &s).unwrap()).unwrap(), ops::contiguous(&ops::expand(&b, &s).unwrap()).unwrap());
+        let materialized = ops::le(&a, &b).unwrap();
+        assert_same(&direct, &materialized);
+    }
+}
+
+proptest! {
+    #[test]
+    fn gt_tensor_broadcasts((sa, sb) in broadcastable()) {
+        let (a, b) = (filled(&sa, 0), filled(&sb, 1));
+        let shape = ft_runtime_shape(&sa, &sb);
+        let direct = ops::gt(&a, &b).unwrap();
+        prop_assert_eq!(direct.sizes(), shape.as_slice());
+        let s: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let (a, b) = (ops::contiguous(&ops::expand(&a, &s).unwrap()).unwrap(), ops::contiguous(&ops::expand(&b, &s).unwrap()).unwrap());
+        let materialized = ops::gt(&a, &b).unwrap();
+        assert_same(&direct, &materialized);
+    }
+}
+
+proptest! {
+    #[test]
+    fn ge_tensor_broadcasts((sa, sb) in broadcastable()) {
+        let (a, b) = (filled(&sa, 0), filled(&sb, 1));
+        let shape = ft_runtime_shape(&sa, &sb);
+        let direct = ops::ge(&a, &b).unwrap();
+        prop_assert_eq!(direct.sizes(), shape.as_slice());
+        let s: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let (a, b) = (ops::contiguous(&ops::expand(&a, &s).unwrap()).unwrap(), ops::contiguous(&ops::expand(&b, &s).unwrap()).unwrap());
+        let materialized = ops::ge(&a, &b).unwrap();
+        assert_same(&direct, &materialized);
+    }
+}
+
+proptest! {
+    #[test]
+    fn maximum_broadcasts((sa, sb) in broadcastable()) {
+        let (a, b) = (filled(&sa, 0), filled(&sb, 1));
+        let shape = ft_runtime_shape(&sa, &sb);
+        let direct = ops::maximum(&a, &b).unwrap();
+        prop_assert_eq!(direct.sizes(), shape.as_slice());
+        let s: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let (a, b) = (ops::contiguous(&ops::expand(&a, &s).unwrap()).unwrap(), ops::contiguous(&ops::expand(&b, &s).unwrap()).unwrap());
+        let materialized = ops::maximum(&a, &b).unwrap();
+        assert_same(&direct, &materialized);
+    }
+}
+
+proptest! {
+    #[test]
+    fn minimum_broadcasts((sa, sb) in broadcastable()) {
+        let (a, b) = (filled(&sa, 0), filled(&sb, 1));
+        let shape = ft_runtime_shape(&sa, &sb);
+        let direct = ops::minimum(&a, &b).unwrap();
+        prop_assert_eq!(direct.sizes(), shape.as_slice());
+        let s: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let (a, b) = (ops::contiguous(&ops::expand(&a, &s).unwrap()).unwrap(), ops::contiguous(&ops::expand(&b, &s).unwrap()).unwrap());
+        let materialized = ops::minimum(&a, &b).unwrap();
+        assert_same(&direct, &materialized);
+    }
+}
+
 fn ft_runtime_shape(a: &[usize], b: &[usize]) -> Vec<usize> {
     frankentorch::shape::broadcast_shapes("test", a, b).unwrap().to_vec()
 }

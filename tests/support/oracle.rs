@@ -2,8 +2,8 @@
 //! (`tests/fixtures/oracle/*.toml`, written by `tools/oracle/oracle.py`;
 //! the format and tolerance policy are in `tools/oracle/FORMAT.md`).
 
-use frankentorch::testing::{sample_tensor, upstream_gradient};
-use frankentorch::{grad, DType, ErrorKind, Result, Tensor};
+use frankentorch::testing::{sample_tensor, upstream_gradient, TypedCall};
+use frankentorch::{grad, DType, ErrorKind, Tensor};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -87,7 +87,7 @@ pub fn check(
     specs: &[&str],
     names: &[&str],
     expected_error: Option<ErrorKind>,
-    typed: impl Fn(&[Tensor]) -> Result<Vec<Tensor>>,
+    typed: &TypedCall,
 ) {
     let table = fixture(op);
     let samples = table
@@ -148,16 +148,10 @@ pub fn check(
             );
         }
     }
-    check_grads(&here, sample, specs, names, &typed);
+    check_grads(&here, sample, specs, names, typed);
 }
 
-fn check_grads(
-    here: &str,
-    sample: &toml::Table,
-    specs: &[&str],
-    names: &[&str],
-    typed: &impl Fn(&[Tensor]) -> Result<Vec<Tensor>>,
-) {
+fn check_grads(here: &str, sample: &toml::Table, specs: &[&str], names: &[&str], typed: &TypedCall) {
     let recorded: Vec<&toml::Table> = sample
         .get("grad")
         .and_then(|g| g.as_array())
