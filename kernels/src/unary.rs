@@ -16,165 +16,44 @@ trait FloatFn {
     fn apply<F: FloatMath>(x: F) -> F;
 }
 
-struct Exp;
-impl FloatFn for Exp {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.exp()
-    }
+/// Declares one [`FloatFn`] per line: `Name => |x| expression in F`.
+macro_rules! float_fns {
+    ($($name:ident => |$x:ident| $body:expr;)*) => {
+        $(
+            struct $name;
+            impl FloatFn for $name {
+                fn apply<F: FloatMath>($x: F) -> F {
+                    $body
+                }
+            }
+        )*
+    };
 }
 
-struct Log;
-impl FloatFn for Log {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.ln()
-    }
-}
-
-struct Sin;
-impl FloatFn for Sin {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.sin()
-    }
-}
-
-struct Cos;
-impl FloatFn for Cos {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.cos()
-    }
-}
-
-struct Tanh;
-impl FloatFn for Tanh {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.tanh()
-    }
-}
-
-struct Sigmoid;
-impl FloatFn for Sigmoid {
-    fn apply<F: FloatMath>(x: F) -> F {
-        F::ONE.div(F::ONE.add(x.neg().exp()))
-    }
-}
-
-struct Sqrt;
-impl FloatFn for Sqrt {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.sqrt()
-    }
-}
-
-struct Rsqrt;
-impl FloatFn for Rsqrt {
-    fn apply<F: FloatMath>(x: F) -> F {
-        F::ONE.div(x.sqrt())
-    }
-}
-
-struct Reciprocal;
-impl FloatFn for Reciprocal {
-    fn apply<F: FloatMath>(x: F) -> F {
-        F::ONE.div(x)
-    }
-}
-
-struct Tan;
-impl FloatFn for Tan {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.tan()
-    }
-}
-
-struct Sinh;
-impl FloatFn for Sinh {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.sinh()
-    }
-}
-
-struct Cosh;
-impl FloatFn for Cosh {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.cosh()
-    }
-}
-
-struct Asin;
-impl FloatFn for Asin {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.asin()
-    }
-}
-
-struct Acos;
-impl FloatFn for Acos {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.acos()
-    }
-}
-
-struct Atan;
-impl FloatFn for Atan {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.atan()
-    }
-}
-
-struct Asinh;
-impl FloatFn for Asinh {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.asinh()
-    }
-}
-
-struct Acosh;
-impl FloatFn for Acosh {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.acosh()
-    }
-}
-
-struct Atanh;
-impl FloatFn for Atanh {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.atanh()
-    }
-}
-
-struct Erf;
-impl FloatFn for Erf {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.erf()
-    }
-}
-
-struct Expm1;
-impl FloatFn for Expm1 {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.expm1()
-    }
-}
-
-struct Log1p;
-impl FloatFn for Log1p {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.log1p()
-    }
-}
-
-struct Log2;
-impl FloatFn for Log2 {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.log2()
-    }
-}
-
-struct Log10;
-impl FloatFn for Log10 {
-    fn apply<F: FloatMath>(x: F) -> F {
-        x.log10()
-    }
+float_fns! {
+    Exp => |x| x.exp();
+    Log => |x| x.ln();
+    Sin => |x| x.sin();
+    Cos => |x| x.cos();
+    Tanh => |x| x.tanh();
+    Sigmoid => |x| F::ONE.div(F::ONE.add(x.neg().exp()));
+    Sqrt => |x| x.sqrt();
+    Rsqrt => |x| F::ONE.div(x.sqrt());
+    Reciprocal => |x| F::ONE.div(x);
+    Tan => |x| x.tan();
+    Sinh => |x| x.sinh();
+    Cosh => |x| x.cosh();
+    Asin => |x| x.asin();
+    Acos => |x| x.acos();
+    Atan => |x| x.atan();
+    Asinh => |x| x.asinh();
+    Acosh => |x| x.acosh();
+    Atanh => |x| x.atanh();
+    Erf => |x| x.erf();
+    Expm1 => |x| x.expm1();
+    Log1p => |x| x.log1p();
+    Log2 => |x| x.log2();
+    Log10 => |x| x.log10();
 }
 
 /// "`name` not implemented for 'Long'", PyTorch's missing-dtype message.
