@@ -46,19 +46,7 @@ use std::sync::Arc;
 ///
 /// ```
 /// # use ft_runtime::{autograd::{self, *}, DType, Result, Tensor};
-/// # struct Arith;
-/// # fn f64s(t: &Tensor) -> Vec<f64> { t.to_vec::<f64>().unwrap() }
-/// # impl GradArith for Arith {
-/// #     fn add(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-/// #         Tensor::from_vec(f64s(a).iter().zip(f64s(b)).map(|(x, y)| x + y).collect(), a.sizes())
-/// #     }
-/// #     fn add_(&self, _: &Tensor, _: &Tensor) -> Result<()> { unimplemented!() }
-/// #     fn sum_to(&self, _: &Tensor, _: &[usize]) -> Result<Tensor> { unimplemented!() }
-/// #     fn to_dtype(&self, _: &Tensor, _: DType) -> Result<Tensor> { unimplemented!() }
-/// #     fn ones_like(&self, t: &Tensor) -> Result<Tensor> { Tensor::from_vec(vec![1.0f64; t.numel()], t.sizes()) }
-/// #     fn clone_like(&self, g: &Tensor, _: &Tensor) -> Result<Tensor> { Tensor::from_vec(f64s(g), g.sizes()) }
-/// # }
-/// # install_arith(&Arith);
+/// # install_arith(&ReferenceArith);
 /// /// y = 3 * x, elementwise.
 /// struct Triple;
 /// impl Function for Triple {
@@ -112,16 +100,7 @@ pub fn backward(
 ///
 /// ```
 /// # use ft_runtime::{autograd::{self, *}, DType, Result, Tensor};
-/// # struct Arith;
-/// # impl GradArith for Arith {
-/// #     fn add(&self, _: &Tensor, _: &Tensor) -> Result<Tensor> { unimplemented!() }
-/// #     fn add_(&self, _: &Tensor, _: &Tensor) -> Result<()> { unimplemented!() }
-/// #     fn sum_to(&self, _: &Tensor, _: &[usize]) -> Result<Tensor> { unimplemented!() }
-/// #     fn to_dtype(&self, _: &Tensor, _: DType) -> Result<Tensor> { unimplemented!() }
-/// #     fn ones_like(&self, t: &Tensor) -> Result<Tensor> { Tensor::from_vec(vec![1.0f64; t.numel()], t.sizes()) }
-/// #     fn clone_like(&self, _: &Tensor, _: &Tensor) -> Result<Tensor> { unimplemented!() }
-/// # }
-/// # install_arith(&Arith);
+/// # install_arith(&ReferenceArith);
 /// /// y = x * x for a one-element x.
 /// struct Square;
 /// impl Function for Square {

@@ -11,6 +11,7 @@ mod engine;
 mod function;
 pub mod meta;
 pub mod node;
+mod reference_arith;
 mod saved;
 
 pub use arith::{arith, install_arith, GradArith};
@@ -21,4 +22,5 @@ pub use meta::{
     set_history, AutogradMeta,
 };
 pub use node::{BackwardCtx, BackwardFn, Edge, Grads, InputMeta, Node, PostHook, PreHook, TensorHook};
+pub use reference_arith::ReferenceArith;
 pub use saved::SavedVariable;
