@@ -25,6 +25,15 @@ enum Ty {
     OptIntList,
     DType,
     OptDType,
+    OptScalar,
+    OptInt,
+    OptFloat,
+    OptBool,
+    Str,
+    OptStr,
+    BoolList,
+    /// An optional tensor input that is not differentiated (`Tensor? weight`).
+    OptTensor,
 }
 
 struct Code {
@@ -71,6 +80,14 @@ fn ty_of_arg(t: &Type) -> Option<Ty> {
         (BaseType::Int, Some(_), true) => Ty::OptIntList,
         (BaseType::ScalarType, None, false) => Ty::DType,
         (BaseType::ScalarType, None, true) => Ty::OptDType,
+        (BaseType::Scalar, None, true) => Ty::OptScalar,
+        (BaseType::Int, None, true) => Ty::OptInt,
+        (BaseType::Float, None, true) => Ty::OptFloat,
+        (BaseType::Bool, None, true) => Ty::OptBool,
+        (BaseType::Str, None, false) => Ty::Str,
+        (BaseType::Str, None, true) => Ty::OptStr,
+        (BaseType::Bool, Some(_), false) => Ty::BoolList,
+        (BaseType::Tensor, None, true) => Ty::OptTensor,
         _ => return None,
     })
 }
@@ -101,6 +118,17 @@ fn convert(arg: &Code, want: &Type) -> Option<String> {
         (BaseType::ScalarType, None, false, Ty::DType) => c.clone(),
         (BaseType::ScalarType, None, true, Ty::DType) => format!("Some({c})"),
         (BaseType::ScalarType, None, true, Ty::OptDType) => c.clone(),
+        (BaseType::Scalar, None, true, Ty::OptScalar) => c.clone(),
+        (BaseType::Scalar, None, true, Ty::Scalar) => format!("Some({c})"),
+        (BaseType::Int, None, true, Ty::OptInt) => c.clone(),
+        (BaseType::Float, None, true, Ty::OptFloat) => c.clone(),
+        (BaseType::Float, None, true, Ty::Float) => format!("Some({c})"),
+        (BaseType::Bool, None, true, Ty::OptBool) => c.clone(),
+        (BaseType::Bool, None, true, Ty::Bool) => format!("Some({c})"),
+        (BaseType::Str, None, false, Ty::Str) => format!("&{c}"),
+        (BaseType::Str, None, true, Ty::OptStr) => format!("{c}.as_deref()"),
+        (BaseType::Bool, Some(_), false, Ty::BoolList) => format!("&{c}"),
+        (BaseType::Tensor, None, true, Ty::OptTensor) => c.clone(),
         _ => return None,
     })
 }
@@ -140,6 +168,10 @@ impl Ctx<'_> {
         let kind =
             ty_of_arg(&ty).ok_or_else(|| self.fail(format!("input `{n}` has a type formulas cannot use yet")))?;
         let u = self.usage.entry(n.to_string()).or_default();
+        if kind == Ty::OptTensor {
+            u.full = true;
+            return Ok(code(format!("{}.as_ref()", crate::types::rust_ident(n)), Ty::OptTensor));
+        }
         if kind == Ty::Tensor {
             u.full = true;
             Ok(Code {
@@ -500,7 +532,18 @@ fn saved_fields(ctx: &Ctx<'_>, node_name: &str) -> (Vec<FieldModel>, Vec<String>
         let f = field_of(name);
         let ty = ctx.arg_type(name).cloned();
         let is_tensor = ty.as_ref().is_some_and(|t| ty_of_arg(t) == Some(Ty::Tensor));
-        if is_tensor {
+        if ty.as_ref().is_some_and(|t| ty_of_arg(t) == Some(Ty::OptTensor)) {
+            fields.push(FieldModel {
+                name: f.clone(),
+                ty: "Option<SavedVariable>".into(),
+                init: format!("{ident}.map(|t| SavedVariable::new(t, false))"),
+                before_forward: true,
+            });
+            prelude.push(format!(
+                "let {ident} = match &self.{f} {{ Some(s) => Some(s.unpack(Some(ctx.node))?), None => None }};"
+            ));
+            release.push(format!("if let Some(s) = &self.{f} {{ s.release(); }}"));
+        } else if is_tensor {
             if u.full {
                 let init = if name == "self" {
                     "SavedVariable::new({self_for_save}, false)".to_string()
