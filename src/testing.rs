@@ -189,11 +189,18 @@ pub fn check_sample(op: &str, specs: &[&str], typed: &TypedCall, boxed: &BoxedCa
     let (t1, t2) = (make(), make());
     match (typed(&t1), boxed(&t2)) {
         (Ok(a), Ok(b)) => {
+            // A `Tensor[]` return is one boxed value holding every tensor.
+            let b: Vec<Tensor> = b
+                .into_iter()
+                .enumerate()
+                .flat_map(|(i, v)| match v {
+                    Value::Tensor(t) => vec![t],
+                    Value::TensorList(ts) => ts,
+                    other => panic!("{op}: boxed output {i} is not a tensor: {other:?}"),
+                })
+                .collect();
             assert_eq!(a.len(), b.len(), "{op}: typed and boxed calls return different counts");
             for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-                let y = y
-                    .as_tensor()
-                    .unwrap_or_else(|| panic!("{op}: boxed output {i} is not a tensor"));
                 assert_eq!(
                     x.dtype(),
                     y.dtype(),

@@ -118,6 +118,28 @@ fn is_tensor_arg(op: &OpModel, name: &str) -> bool {
     op.args.iter().any(|a| a.name == name && a.ty.base == BaseType::Tensor)
 }
 
+/// The tensor specs of a sample value: one string, or a list of them for
+/// `Tensor[]` / `Tensor?[]`; `"none"` (an absent optional tensor) is skipped.
+fn specs_of(v: &toml::Value) -> Vec<&str> {
+    match v {
+        toml::Value::String(s) => vec![s.as_str()],
+        toml::Value::Array(items) => items.iter().filter_map(|i| i.as_str()).collect(),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .filter(|s| *s != "none")
+    .collect()
+}
+
+/// Replaces a leading `*` in every spec of a sample value by `dtype`.
+fn with_dtype(v: &toml::Value, dtype: &str) -> toml::Value {
+    match v {
+        toml::Value::String(s) if s.starts_with('*') => toml::Value::String(format!("{dtype}{}", &s[1..])),
+        toml::Value::Array(items) => toml::Value::Array(items.iter().map(|i| with_dtype(i, dtype)).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Expands `*` dtypes and splits off `error`; checks every tensor spec.
 pub fn expand(op: &OpModel, dtypes: &[String]) -> Result<Vec<Sample>, String> {
     for d in dtypes {
@@ -139,8 +161,10 @@ pub fn expand(op: &OpModel, dtypes: &[String]) -> Result<Vec<Sample>, String> {
         };
         let mut has_star = false;
         for (k, v) in &args {
-            if let (true, toml::Value::String(s)) = (is_tensor_arg(op, k), v) {
-                has_star |= parse_spec(s).map_err(|e| format!("sample {i}: {e}"))?.dtype == "*";
+            if is_tensor_arg(op, k) {
+                for s in specs_of(v) {
+                    has_star |= parse_spec(s).map_err(|e| format!("sample {i}: {e}"))?.dtype == "*";
+                }
             }
         }
         if !has_star {
@@ -153,11 +177,12 @@ pub fn expand(op: &OpModel, dtypes: &[String]) -> Result<Vec<Sample>, String> {
         for d in dtypes {
             let args = args
                 .iter()
-                .map(|(k, v)| match v {
-                    toml::Value::String(s) if is_tensor_arg(op, k) && s.starts_with('*') => {
-                        (k.clone(), toml::Value::String(format!("{d}{}", &s[1..])))
+                .map(|(k, v)| {
+                    if is_tensor_arg(op, k) {
+                        (k.clone(), with_dtype(v, d))
+                    } else {
+                        (k.clone(), v.clone())
                     }
-                    _ => (k.clone(), v.clone()),
                 })
                 .collect();
             out.push(Sample {
@@ -182,7 +207,7 @@ pub fn check_coverage(op: &OpModel, samples: &[Sample], dtypes: &[String], edge_
             s.args
                 .iter()
                 .filter(|(k, _)| is_tensor_arg(op, k))
-                .filter_map(|(_, v)| v.as_str())
+                .flat_map(|(_, v)| specs_of(v))
         })
         .filter_map(|s| parse_spec(s).ok())
         .collect();

@@ -59,11 +59,40 @@ fn sample_arg(
     let opt = a.ty.is_optional();
     let some = |s: String| if opt { format!("Some({s})") } else { s };
     Ok(match (a.ty.base, a.ty.list, v) {
-        (BaseType::Tensor, None, toml::Value::String(spec)) => {
+        (BaseType::Tensor, None, toml::Value::String(spec)) if spec != "none" => {
             crate::samples::parse_spec(spec)?;
             let k = *tensor_index;
             *tensor_index += 1;
             (some(format!("&t[{k}]")), format!("Value::Tensor(t[{k}].clone())"))
+        }
+        (BaseType::Tensor, None, toml::Value::String(none)) if none == "none" && opt => {
+            ("None".to_string(), "Value::None".to_string())
+        }
+        (BaseType::Tensor, Some(_), toml::Value::Array(items)) => {
+            let (mut typed, mut boxed) = (Vec::new(), Vec::new());
+            for item in items {
+                let spec = item.as_str().ok_or_else(bad)?;
+                if spec == "none" && a.ty.elem_optional {
+                    typed.push("None".to_string());
+                    boxed.push("None".to_string());
+                    continue;
+                }
+                crate::samples::parse_spec(spec)?;
+                let k = *tensor_index;
+                *tensor_index += 1;
+                if a.ty.elem_optional {
+                    typed.push(format!("Some(t[{k}].clone())"));
+                    boxed.push(format!("Some(t[{k}].clone())"));
+                } else {
+                    typed.push(format!("t[{k}].clone()"));
+                    boxed.push(format!("t[{k}].clone()"));
+                }
+            }
+            let variant = if a.ty.elem_optional { "OptTensorList" } else { "TensorList" };
+            (
+                format!("&[{}]", typed.join(", ")),
+                format!("Value::{variant}(vec![{}])", boxed.join(", ")),
+            )
         }
         (BaseType::Scalar, None, toml::Value::Integer(i)) => {
             (some(format!("Scalar::Int({i})")), format!("Value::Int({i})"))
@@ -125,10 +154,20 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
         for a in &op.args {
             match sample.get(&a.name) {
                 Some(v) => {
-                    if let toml::Value::String(s) = v {
-                        if a.ty.base == BaseType::Tensor {
-                            specs.push(s.clone());
-                            tensor_names.push(a.name.clone());
+                    if a.ty.base == BaseType::Tensor {
+                        match v {
+                            toml::Value::String(s) if s != "none" => {
+                                specs.push(s.clone());
+                                tensor_names.push(a.name.clone());
+                            }
+                            toml::Value::Array(items) => {
+                                let present = items.iter().enumerate().filter(|(_, s)| s.as_str() != Some("none"));
+                                for (j, s) in present {
+                                    specs.push(s.as_str().unwrap_or_default().to_string());
+                                    tensor_names.push(format!("{}[{j}]", a.name));
+                                }
+                            }
+                            _ => {}
                         }
                     }
                     let (t, b) = sample_arg(op, a, v, &mut tensor_index)?;
@@ -148,7 +187,9 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
                 }
             }
         }
-        let float64 = !specs.is_empty() && specs.iter().all(|s| s.starts_with("f64"));
+        // Finite differences need float64: every floating input must be f64.
+        let float64 = specs.iter().any(|s| s.starts_with("f64"))
+            && !specs.iter().any(|s| ["f32", "f16", "bf16"].iter().any(|d| s.starts_with(d)));
         let differentiable = op.autograd != AutogradMode::Fallthrough && !op.is_inplace() && expanded.error.is_none();
         out.push(TestView {
             name: format!("{}_sample_{i}", op.key),

@@ -285,9 +285,14 @@ def build_args(sig, sample, leaves):
                     raise SchemaError(f"`{a.name}` needs a list of tensor specs")
                 ts = []
                 for i, s in enumerate(v):
+                    if s == "none":
+                        ts.append(None)
+                        continue
                     ts.append(make(s))
                     tensors.append((f"{a.name}[{i}]", ts[-1]))
                 v = ts
+            elif v == "none":
+                v = None
             else:
                 v = make(v)
                 tensors.append((a.name, v))
