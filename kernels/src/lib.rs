@@ -13,5 +13,6 @@ pub mod factory;
 pub mod iter;
 pub mod linalg;
 pub mod reduce;
+pub mod select_dim;
 pub mod unary;
 pub mod view;
