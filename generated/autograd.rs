@@ -1977,7 +1977,7 @@ pub(crate) fn add_scalar_inplace_autograd(
     };
     if let Some(()) = saved {
         let node = Node::new(AddBackward1 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2018,7 +2018,7 @@ pub(crate) fn add_tensor_inplace_autograd(
     };
     if let Some((pre_alpha_,)) = saved {
         let node = Node::new(AddBackward0 { alpha_: pre_alpha_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2064,7 +2064,7 @@ pub(crate) fn sub_tensor_inplace_autograd(
     };
     if let Some((pre_alpha_,)) = saved {
         let node = Node::new(SubBackward0 { alpha_: pre_alpha_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2125,7 +2125,7 @@ pub(crate) fn sub_scalar_inplace_autograd(
     };
     if let Some(()) = saved {
         let node = Node::new(SubBackward1 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2220,7 +2220,7 @@ pub(crate) fn mul_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, ot
     };
     if let Some((pre_other_,)) = saved {
         let node = Node::new(MulBackward1 { other_: pre_other_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2274,7 +2274,7 @@ pub(crate) fn mul_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, ot
             },
             next_edges,
         );
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2344,7 +2344,7 @@ pub(crate) fn div_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, ot
             },
             next_edges,
         );
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2394,7 +2394,7 @@ pub(crate) fn div_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, ot
     };
     if let Some((pre_other_,)) = saved {
         let node = Node::new(DivBackward1 { other_: pre_other_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2449,7 +2449,7 @@ pub(crate) fn neg_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result
     };
     if let Some(()) = saved {
         let node = Node::new(NegBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2509,7 +2509,7 @@ pub(crate) fn exp_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result
             },
             next_edges,
         );
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2573,7 +2573,7 @@ pub(crate) fn log_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(LogBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2637,7 +2637,7 @@ pub(crate) fn sin_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(SinBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2701,7 +2701,7 @@ pub(crate) fn cos_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(CosBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2761,7 +2761,7 @@ pub(crate) fn relu_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
             },
             next_edges,
         );
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2821,7 +2821,7 @@ pub(crate) fn sigmoid_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Re
             },
             next_edges,
         );
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2881,7 +2881,7 @@ pub(crate) fn tanh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
             },
             next_edges,
         );
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3046,7 +3046,7 @@ pub(crate) fn abs_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(AbsBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3106,7 +3106,7 @@ pub(crate) fn sqrt_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
             },
             next_edges,
         );
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3166,7 +3166,7 @@ pub(crate) fn rsqrt_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
             },
             next_edges,
         );
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3226,7 +3226,7 @@ pub(crate) fn reciprocal_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) ->
             },
             next_edges,
         );
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3286,7 +3286,7 @@ pub(crate) fn tan_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result
             },
             next_edges,
         );
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3350,7 +3350,7 @@ pub(crate) fn sinh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(SinhBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3414,7 +3414,7 @@ pub(crate) fn cosh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(CoshBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3478,7 +3478,7 @@ pub(crate) fn atan_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(AtanBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3542,7 +3542,7 @@ pub(crate) fn asinh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(AsinhBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3606,7 +3606,7 @@ pub(crate) fn erf_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(ErfBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3666,7 +3666,7 @@ pub(crate) fn expm1_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
             },
             next_edges,
         );
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3730,7 +3730,7 @@ pub(crate) fn asin_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(AsinBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3794,7 +3794,7 @@ pub(crate) fn acos_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(AcosBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3858,7 +3858,7 @@ pub(crate) fn atanh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(AtanhBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3922,7 +3922,7 @@ pub(crate) fn acosh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(AcoshBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3986,7 +3986,7 @@ pub(crate) fn log1p_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(Log1pBackward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -4050,7 +4050,7 @@ pub(crate) fn log2_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(Log2Backward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -4114,7 +4114,7 @@ pub(crate) fn log10_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(Log10Backward0 { self_: pre_self_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -4164,7 +4164,7 @@ pub(crate) fn ceil_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     };
     if let Some(()) = saved {
         let node = Node::new(CeilBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -4214,7 +4214,7 @@ pub(crate) fn floor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
     };
     if let Some(()) = saved {
         let node = Node::new(FloorBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -4264,7 +4264,7 @@ pub(crate) fn round_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
     };
     if let Some(()) = saved {
         let node = Node::new(RoundBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -4314,7 +4314,7 @@ pub(crate) fn trunc_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
     };
     if let Some(()) = saved {
         let node = Node::new(TruncBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -4364,7 +4364,7 @@ pub(crate) fn sign_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     };
     if let Some(()) = saved {
         let node = Node::new(SignBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -5231,7 +5231,7 @@ pub(crate) fn copy_inplace_autograd(
     };
     if let Some(()) = saved {
         let node = Node::new(CopyBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -5252,7 +5252,7 @@ pub(crate) fn fill_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, v
     };
     if let Some(()) = saved {
         let node = Node::new(FillBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -5273,7 +5273,7 @@ pub(crate) fn zero_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     };
     if let Some(()) = saved {
         let node = Node::new(ZeroBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }

@@ -267,11 +267,10 @@ fn diff_inputs_code(node: &NodeModel) -> (String, String, String) {
 
 /// `set_history` (or `rebase_history`) for each differentiable output.
 fn history_code(op: &OpModel, node: &NodeModel) -> String {
-    let f = if op.is_inplace() {
-        "rebase_history"
-    } else {
-        "set_history"
-    };
+    if op.is_inplace() {
+        return "rebase_history(&result, &node)?;".into();
+    }
+    let f = "set_history";
     let rets = &op.sig.returns;
     if rets.len() == 1 {
         return if rets[0].ty.list.is_some() {
