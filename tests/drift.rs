@@ -67,3 +67,18 @@ fn empty_is_zero_filled() {
     let like = ops::empty_like(&ops::ones(&[3]).unwrap()).unwrap();
     assert_eq!(like.to_f64_vec(), vec![0.0; 3]);
 }
+
+#[test]
+fn as_strided_scatter_self_gradient_is_zero_inside_the_view() {
+    let base = leaf(&[4]);
+    let src = leaf(&[2]);
+    let out = ops::as_strided_scatter(&base, &src, &[2], &[1], Some(1)).unwrap();
+    let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[4]).unwrap();
+    let gs = frankentorch::grad(&[out], &[base.clone(), src.clone()], &[Some(g)], None, false, false).unwrap();
+    // PyTorch 2.15 gives [0, 2, 3, 0] for `self`: the elements it overwrote.
+    assert_eq!(gs[0].as_ref().unwrap().to_f64_vec(), vec![1.0, 0.0, 0.0, 4.0]);
+    assert_eq!(gs[1].as_ref().unwrap().to_f64_vec(), vec![2.0, 3.0]);
+    let check = |t: &[Tensor]| Ok(vec![ops::as_strided_scatter(&t[0], &t[1], &[2], &[1], Some(1))?]);
+    frankentorch::testing::gradcheck(check, &[base.detach(), src.detach()]).unwrap();
+    frankentorch::testing::gradgradcheck(check, &[base.detach(), src.detach()]).unwrap();
+}
