@@ -16,6 +16,7 @@ pub mod linalg;
 pub mod reduce;
 pub mod reductions;
 pub mod scan;
+pub mod select_dim;
 pub mod shape_ops;
 pub mod unary;
 pub mod view;
