@@ -247,6 +247,28 @@ pub trait TensorOps {
     fn tril(&self, diagonal: i64) -> Result<Tensor>;
     /// Method form of [`ops::triu`].
     fn triu(&self, diagonal: i64) -> Result<Tensor>;
+    /// Method form of [`ops::softmax`].
+    fn softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::log_softmax`].
+    fn log_softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::logsumexp`].
+    fn logsumexp(&self, dim: &[i64], keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::std`].
+    fn std(&self, dim: Option<&[i64]>) -> Result<Tensor>;
+    /// Method form of [`ops::std_full`].
+    fn std_full(&self, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::norm`].
+    fn norm(&self, p: Option<Scalar>, dim: &[i64], keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::norm_scalar`].
+    fn norm_scalar(&self, p: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::roll`].
+    fn roll(&self, shifts: &[i64], dims: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::tile`].
+    fn tile(&self, dims: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::flatten`].
+    fn flatten(&self, start_dim: i64, end_dim: i64) -> Result<Tensor>;
+    /// Method form of [`ops::unflatten`].
+    fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -603,5 +625,38 @@ impl TensorOps for Tensor {
     }
     fn triu(&self, diagonal: i64) -> Result<Tensor> {
         ops::triu(self, diagonal)
+    }
+    fn softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        ops::softmax(self, dim, dtype)
+    }
+    fn log_softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        ops::log_softmax(self, dim, dtype)
+    }
+    fn logsumexp(&self, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+        ops::logsumexp(self, dim, keepdim)
+    }
+    fn std(&self, dim: Option<&[i64]>) -> Result<Tensor> {
+        ops::std(self, dim)
+    }
+    fn std_full(&self, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor> {
+        ops::std_full(self, dim, correction, keepdim)
+    }
+    fn norm(&self, p: Option<Scalar>, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+        ops::norm(self, p, dim, keepdim)
+    }
+    fn norm_scalar(&self, p: impl Into<Scalar>) -> Result<Tensor> {
+        ops::norm_scalar(self, p)
+    }
+    fn roll(&self, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+        ops::roll(self, shifts, dims)
+    }
+    fn tile(&self, dims: &[i64]) -> Result<Tensor> {
+        ops::tile(self, dims)
+    }
+    fn flatten(&self, start_dim: i64, end_dim: i64) -> Result<Tensor> {
+        ops::flatten(self, start_dim, end_dim)
+    }
+    fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor> {
+        ops::unflatten(self, dim, sizes)
     }
 }

@@ -12846,6 +12846,1301 @@ impl BoxedOp for TriuBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::softmax.int
+
+/// Schema of `aten::softmax.int`.
+pub static SOFTMAX_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::softmax",
+    overload: "int",
+    signature: "softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::softmax.int`.
+pub type SoftmaxIntFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>) -> Result<Tensor>;
+
+fn softmax_int_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    crate::composite_reduce::softmax(self_, dim, dtype)
+}
+
+/// Dispatch entry of `aten::softmax.int`.
+pub static SOFTMAX_INT: Op<SoftmaxIntFn> = Op::new(
+    &SOFTMAX_INT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(softmax_int_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::softmax.int` through the dispatcher with explicit keys.
+pub fn softmax_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    match SOFTMAX_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&SOFTMAX_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::softmax.int", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Softmax along `dim`, after converting to `dtype` if given.
+///
+/// `aten::softmax.int`: `softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor`
+pub fn softmax(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    softmax_int_call(ks, self_, dim, dtype)
+}
+
+struct SoftmaxIntBoxed;
+
+impl BoxedOp for SoftmaxIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTMAX_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = softmax(&self_, dim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log_softmax.int
+
+/// Schema of `aten::log_softmax.int`.
+pub static LOG_SOFTMAX_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log_softmax",
+    overload: "int",
+    signature: "log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::log_softmax.int`.
+pub type LogSoftmaxIntFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>) -> Result<Tensor>;
+
+fn log_softmax_int_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    crate::composite_reduce::log_softmax(self_, dim, dtype)
+}
+
+/// Dispatch entry of `aten::log_softmax.int`.
+pub static LOG_SOFTMAX_INT: Op<LogSoftmaxIntFn> = Op::new(
+    &LOG_SOFTMAX_INT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(log_softmax_int_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::log_softmax.int` through the dispatcher with explicit keys.
+pub fn log_softmax_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    match LOG_SOFTMAX_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&LOG_SOFTMAX_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::log_softmax.int",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Log-softmax along `dim`, after converting to `dtype` if given.
+///
+/// `aten::log_softmax.int`: `log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor`
+pub fn log_softmax(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log_softmax_int_call(ks, self_, dim, dtype)
+}
+
+struct LogSoftmaxIntBoxed;
+
+impl BoxedOp for LogSoftmaxIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SOFTMAX_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = log_softmax(&self_, dim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logsumexp
+
+/// Schema of `aten::logsumexp`.
+pub static LOGSUMEXP_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logsumexp",
+    overload: "",
+    signature: "logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::logsumexp`.
+pub type LogsumexpFn = fn(DispatchKeySet, &Tensor, &[i64], bool) -> Result<Tensor>;
+
+fn logsumexp_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    crate::composite_reduce::logsumexp(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::logsumexp`.
+pub static LOGSUMEXP: Op<LogsumexpFn> = Op::new(
+    &LOGSUMEXP_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(logsumexp_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::logsumexp` through the dispatcher with explicit keys.
+pub fn logsumexp_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    match LOGSUMEXP.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+            ];
+            fallback(&LOGSUMEXP_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logsumexp", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log(sum(exp(self), dim))` computed stably; bool and integer inputs give float32.
+///
+/// `aten::logsumexp`: `logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor`
+pub fn logsumexp(self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    logsumexp_call(ks, self_, dim, keepdim)
+}
+
+struct LogsumexpBoxed;
+
+impl BoxedOp for LogsumexpBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGSUMEXP_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGSUMEXP_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let r = logsumexp(&self_, &dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::std.correction
+
+/// Schema of `aten::std.correction`.
+pub static STD_CORRECTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::std",
+    overload: "correction",
+    signature:
+        "std.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptIntList(1),
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "correction",
+            ty: ArgType::OptScalar,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::std.correction`.
+pub type StdCorrectionFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool) -> Result<Tensor>;
+
+fn std_correction_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    crate::composite_reduce::std(self_, dim, correction, keepdim)
+}
+
+/// Dispatch entry of `aten::std.correction`.
+pub static STD_CORRECTION: Op<StdCorrectionFn> = Op::new(
+    &STD_CORRECTION_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(std_correction_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::std.correction` through the dispatcher with explicit keys.
+pub fn std_correction_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    match STD_CORRECTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+            ];
+            fallback(&STD_CORRECTION_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::std.correction",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Standard deviation: the square root of `var.correction`.
+///
+/// `aten::std.correction`: `std.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> Tensor`
+pub fn std(self_: &Tensor, dim: Option<&[i64]>) -> Result<Tensor> {
+    std_full(self_, dim, None, false)
+}
+
+/// [`std`] with every argument, including keyword-only ones.
+pub fn std_full(self_: &Tensor, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    std_correction_call(ks, self_, dim, correction, keepdim)
+}
+
+struct StdCorrectionBoxed;
+
+impl BoxedOp for StdCorrectionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &STD_CORRECTION_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STD_CORRECTION_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let r = std_full(&self_, dim.as_deref(), correction, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::var_mean.correction
+
+/// Schema of `aten::var_mean.correction`.
+pub static VAR_MEAN_CORRECTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::var_mean",
+    overload: "correction",
+    signature: "var_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "correction", ty: ArgType::OptScalar, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::var_mean.correction`.
+pub type VarMeanCorrectionFn =
+    fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool) -> Result<(Tensor, Tensor)>;
+
+fn var_mean_correction_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    crate::composite_reduce::var_mean(self_, dim, correction, keepdim)
+}
+
+/// Dispatch entry of `aten::var_mean.correction`.
+pub static VAR_MEAN_CORRECTION: Op<VarMeanCorrectionFn> = Op::new(
+    &VAR_MEAN_CORRECTION_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(var_mean_correction_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::var_mean.correction` through the dispatcher with explicit keys.
+pub fn var_mean_correction_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    match VAR_MEAN_CORRECTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+            ];
+            fallback(&VAR_MEAN_CORRECTION_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::var_mean.correction",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `var.correction` and the mean over the same dims.
+///
+/// `aten::var_mean.correction`: `var_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)`
+pub fn var_mean(self_: &Tensor, dim: Option<&[i64]>) -> Result<(Tensor, Tensor)> {
+    var_mean_full(self_, dim, None, false)
+}
+
+/// [`var_mean`] with every argument, including keyword-only ones.
+pub fn var_mean_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    var_mean_correction_call(ks, self_, dim, correction, keepdim)
+}
+
+struct VarMeanCorrectionBoxed;
+
+impl BoxedOp for VarMeanCorrectionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &VAR_MEAN_CORRECTION_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_MEAN_CORRECTION_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let r = var_mean_full(&self_, dim.as_deref(), correction, keepdim)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::std_mean.correction
+
+/// Schema of `aten::std_mean.correction`.
+pub static STD_MEAN_CORRECTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::std_mean",
+    overload: "correction",
+    signature: "std_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "correction", ty: ArgType::OptScalar, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::std_mean.correction`.
+pub type StdMeanCorrectionFn =
+    fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool) -> Result<(Tensor, Tensor)>;
+
+fn std_mean_correction_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    crate::composite_reduce::std_mean(self_, dim, correction, keepdim)
+}
+
+/// Dispatch entry of `aten::std_mean.correction`.
+pub static STD_MEAN_CORRECTION: Op<StdMeanCorrectionFn> = Op::new(
+    &STD_MEAN_CORRECTION_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(std_mean_correction_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::std_mean.correction` through the dispatcher with explicit keys.
+pub fn std_mean_correction_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    match STD_MEAN_CORRECTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+            ];
+            fallback(&STD_MEAN_CORRECTION_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::std_mean.correction",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `std.correction` and the mean over the same dims.
+///
+/// `aten::std_mean.correction`: `std_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)`
+pub fn std_mean(self_: &Tensor, dim: Option<&[i64]>) -> Result<(Tensor, Tensor)> {
+    std_mean_full(self_, dim, None, false)
+}
+
+/// [`std_mean`] with every argument, including keyword-only ones.
+pub fn std_mean_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    std_mean_correction_call(ks, self_, dim, correction, keepdim)
+}
+
+struct StdMeanCorrectionBoxed;
+
+impl BoxedOp for StdMeanCorrectionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &STD_MEAN_CORRECTION_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STD_MEAN_CORRECTION_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let r = std_mean_full(&self_, dim.as_deref(), correction, keepdim)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::norm.ScalarOpt_dim
+
+/// Schema of `aten::norm.ScalarOpt_dim`.
+pub static NORM_SCALAR_OPT_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::norm",
+    overload: "ScalarOpt_dim",
+    signature: "norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::OptScalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::norm.ScalarOpt_dim`.
+pub type NormScalarOptDimFn = fn(DispatchKeySet, &Tensor, Option<Scalar>, &[i64], bool) -> Result<Tensor>;
+
+fn norm_scalar_opt_dim_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: Option<Scalar>,
+    dim: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    crate::composite_reduce::norm(self_, p, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::norm.ScalarOpt_dim`.
+pub static NORM_SCALAR_OPT_DIM: Op<NormScalarOptDimFn> = Op::new(
+    &NORM_SCALAR_OPT_DIM_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(norm_scalar_opt_dim_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::norm.ScalarOpt_dim` through the dispatcher with explicit keys.
+pub fn norm_scalar_opt_dim_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: Option<Scalar>,
+    dim: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    match NORM_SCALAR_OPT_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                p.map_or(Value::None, Value::Scalar),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+            ];
+            fallback(&NORM_SCALAR_OPT_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::norm.ScalarOpt_dim",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The vector `p`-norm (default 2) over `dim` (empty: all dims).
+///
+/// `aten::norm.ScalarOpt_dim`: `norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, bool keepdim=False) -> Tensor`
+pub fn norm(self_: &Tensor, p: Option<Scalar>, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    norm_scalar_opt_dim_call(ks, self_, p, dim, keepdim)
+}
+
+struct NormScalarOptDimBoxed;
+
+impl BoxedOp for NormScalarOptDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NORM_SCALAR_OPT_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORM_SCALAR_OPT_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let p = u.opt_scalar()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let r = norm(&self_, p, &dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::norm.Scalar
+
+/// Schema of `aten::norm.Scalar`.
+pub static NORM_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::norm",
+    overload: "Scalar",
+    signature: "norm.Scalar(Tensor self, Scalar p=2) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(2))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::norm.Scalar`.
+pub type NormScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn norm_scalar_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, p: Scalar) -> Result<Tensor> {
+    crate::composite_reduce::norm_scalar(self_, p)
+}
+
+/// Dispatch entry of `aten::norm.Scalar`.
+pub static NORM_SCALAR: Op<NormScalarFn> = Op::new(
+    &NORM_SCALAR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(norm_scalar_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::norm.Scalar` through the dispatcher with explicit keys.
+pub fn norm_scalar_call(ks: DispatchKeySet, self_: &Tensor, p: Scalar) -> Result<Tensor> {
+    match NORM_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(p)];
+            fallback(&NORM_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::norm.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The vector `p`-norm (default 2) of all elements.
+///
+/// `aten::norm.Scalar`: `norm.Scalar(Tensor self, Scalar p=2) -> Tensor`
+pub fn norm_scalar(self_: &Tensor, p: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    norm_scalar_call(ks, self_, p.into())
+}
+
+struct NormScalarBoxed;
+
+impl BoxedOp for NormScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NORM_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORM_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let p = u.scalar()?;
+        let r = norm_scalar(&self_, p)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::roll
+
+/// Schema of `aten::roll`.
+pub static ROLL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::roll",
+    overload: "",
+    signature: "roll(Tensor self, SymInt[1] shifts, int[1] dims=[]) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "shifts",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dims",
+            ty: ArgType::IntList(1),
+            default: Some(DefaultValue::IntList(&[])),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::roll`.
+pub type RollFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64]) -> Result<Tensor>;
+
+fn roll_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    shifts: &[i64],
+    dims: &[i64],
+) -> Result<Tensor> {
+    crate::composite_reduce::roll(self_, shifts, dims)
+}
+
+/// Dispatch entry of `aten::roll`.
+pub static ROLL: Op<RollFn> = Op::new(
+    &ROLL_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(roll_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::roll` through the dispatcher with explicit keys.
+pub fn roll_call(ks: DispatchKeySet, self_: &Tensor, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+    match ROLL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, shifts, dims),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(shifts.to_vec()),
+                Value::IntList(dims.to_vec()),
+            ];
+            fallback(&ROLL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::roll", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Shifts elements along `dims` by `shifts`, wrapping around; without `dims`, rolls the flattened tensor.
+///
+/// `aten::roll`: `roll(Tensor self, SymInt[1] shifts, int[1] dims=[]) -> Tensor`
+pub fn roll(self_: &Tensor, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    roll_call(ks, self_, shifts, dims)
+}
+
+struct RollBoxed;
+
+impl BoxedOp for RollBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ROLL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROLL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let shifts = u.int_list()?;
+        let dims = u.int_list()?;
+        let r = roll(&self_, &shifts, &dims)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tile
+
+/// Schema of `aten::tile`.
+pub static TILE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tile",
+    overload: "",
+    signature: "tile(Tensor self, SymInt[] dims) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dims",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::tile`.
+pub type TileFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn tile_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    crate::composite_reduce::tile(self_, dims)
+}
+
+/// Dispatch entry of `aten::tile`.
+pub static TILE: Op<TileFn> = Op::new(
+    &TILE_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(tile_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::tile` through the dispatcher with explicit keys.
+pub fn tile_call(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    match TILE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dims),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(dims.to_vec())];
+            fallback(&TILE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tile", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `repeat` with `dims` padded with leading 1s to the input's rank.
+///
+/// `aten::tile`: `tile(Tensor self, SymInt[] dims) -> Tensor`
+pub fn tile(self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    tile_call(ks, self_, dims)
+}
+
+struct TileBoxed;
+
+impl BoxedOp for TileBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TILE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TILE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dims = u.int_list()?;
+        let r = tile(&self_, &dims)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::flatten.using_ints
+
+/// Schema of `aten::flatten.using_ints`.
+pub static FLATTEN_USING_INTS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::flatten",
+    overload: "using_ints",
+    signature: "flatten.using_ints(Tensor(a) self, int start_dim=0, int end_dim=-1) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "start_dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "end_dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::flatten.using_ints`.
+pub type FlattenUsingIntsFn = fn(DispatchKeySet, &Tensor, i64, i64) -> Result<Tensor>;
+
+fn flatten_using_ints_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    start_dim: i64,
+    end_dim: i64,
+) -> Result<Tensor> {
+    crate::composite_reduce::flatten(self_, start_dim, end_dim)
+}
+
+/// Dispatch entry of `aten::flatten.using_ints`.
+pub static FLATTEN_USING_INTS: Op<FlattenUsingIntsFn> = Op::new(
+    &FLATTEN_USING_INTS_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(flatten_using_ints_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::flatten.using_ints` through the dispatcher with explicit keys.
+pub fn flatten_using_ints_call(ks: DispatchKeySet, self_: &Tensor, start_dim: i64, end_dim: i64) -> Result<Tensor> {
+    match FLATTEN_USING_INTS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, start_dim, end_dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(start_dim), Value::Int(end_dim)];
+            fallback(&FLATTEN_USING_INTS_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::flatten.using_ints",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Merges dims `start_dim..=end_dim` into one (a view when strides allow); a 0-dim input becomes 1-D.
+///
+/// `aten::flatten.using_ints`: `flatten.using_ints(Tensor(a) self, int start_dim=0, int end_dim=-1) -> Tensor(a)`
+pub fn flatten(self_: &Tensor, start_dim: i64, end_dim: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    flatten_using_ints_call(ks, self_, start_dim, end_dim)
+}
+
+struct FlattenUsingIntsBoxed;
+
+impl BoxedOp for FlattenUsingIntsBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLATTEN_USING_INTS_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLATTEN_USING_INTS_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let start_dim = u.int()?;
+        let end_dim = u.int()?;
+        let r = flatten(&self_, start_dim, end_dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::unflatten.int
+
+/// Schema of `aten::unflatten.int`.
+pub static UNFLATTEN_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::unflatten",
+    overload: "int",
+    signature: "unflatten.int(Tensor(a) self, int dim, SymInt[] sizes) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "sizes",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::unflatten.int`.
+pub type UnflattenIntFn = fn(DispatchKeySet, &Tensor, i64, &[i64]) -> Result<Tensor>;
+
+fn unflatten_int_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    sizes: &[i64],
+) -> Result<Tensor> {
+    crate::composite_reduce::unflatten(self_, dim, sizes)
+}
+
+/// Dispatch entry of `aten::unflatten.int`.
+pub static UNFLATTEN_INT: Op<UnflattenIntFn> = Op::new(
+    &UNFLATTEN_INT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(unflatten_int_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::unflatten.int` through the dispatcher with explicit keys.
+pub fn unflatten_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, sizes: &[i64]) -> Result<Tensor> {
+    match UNFLATTEN_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, sizes),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::IntList(sizes.to_vec()),
+            ];
+            fallback(&UNFLATTEN_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::unflatten.int",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Splits `dim` into `sizes` (one entry may be -1).
+///
+/// `aten::unflatten.int`: `unflatten.int(Tensor(a) self, int dim, SymInt[] sizes) -> Tensor(a)`
+pub fn unflatten(self_: &Tensor, dim: i64, sizes: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    unflatten_int_call(ks, self_, dim, sizes)
+}
+
+struct UnflattenIntBoxed;
+
+impl BoxedOp for UnflattenIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UNFLATTEN_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UNFLATTEN_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let sizes = u.int_list()?;
+        let r = unflatten(&self_, dim, &sizes)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -12979,4 +14274,16 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ConstantPadNdBoxed,
     &TrilBoxed,
     &TriuBoxed,
+    &SoftmaxIntBoxed,
+    &LogSoftmaxIntBoxed,
+    &LogsumexpBoxed,
+    &StdCorrectionBoxed,
+    &VarMeanCorrectionBoxed,
+    &StdMeanCorrectionBoxed,
+    &NormScalarOptDimBoxed,
+    &NormScalarBoxed,
+    &RollBoxed,
+    &TileBoxed,
+    &FlattenUsingIntsBoxed,
+    &UnflattenIntBoxed,
 ];

@@ -4,7 +4,7 @@
 //! rounded once to the result dtype.
 
 use crate::fold::{map_lanes, map_lanes2};
-use crate::iter;
+use crate::iter::{self, Arith, FloatMath, OpMath};
 use crate::reductions::integral_to_long;
 use ft_runtime::shape;
 use ft_runtime::{dispatch_dtype, DType, Element, Error, Result, Tensor};
@@ -79,28 +79,48 @@ pub fn cumprod(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor>
 // softmax family
 // ---------------------------------------------------------------------------
 
-fn softmax_lane(a: &[f64], o: &mut [f64], log: bool) {
-    let m = a
-        .iter()
-        .copied()
-        .fold(f64::NEG_INFINITY, |m, v| if v > m || v.is_nan() { v } else { m });
-    let m = if m.is_infinite() && m < 0.0 { 0.0 } else { m };
-    let sum: f64 = a.iter().map(|v| (v - m).exp()).sum();
-    for (v, r) in a.iter().zip(o) {
-        *r = if log { v - m - sum.ln() } else { (v - m).exp() / sum };
+/// Softmax (or log-softmax) of one lane, in the compute type `A`. `round`
+/// rounds the lane's log-sum to the element type, as PyTorch's kernel
+/// stores it (it matters for float16/bfloat16 log-softmax).
+fn softmax_lane<A: FloatMath>(a: &[A], o: &mut [A], log: bool, round: impl Fn(A) -> A) {
+    let mut m = a.first().copied().unwrap_or(A::ZERO);
+    for &v in a {
+        #[allow(clippy::eq_op)]
+        let v_nan = v != v;
+        if v_nan || v > m {
+            m = v;
+        }
+    }
+    // An infinite maximum would make every `v - m` NaN or -inf: shift by 0.
+    #[allow(clippy::eq_op)]
+    let shift = if m.sub(m) == A::ZERO || m != m { m } else { A::ZERO };
+    let mut sum = A::ZERO;
+    for &v in a {
+        sum = sum.add(v.sub(shift).exp());
+    }
+    let log_sum = round(sum.ln());
+    for (&v, r) in a.iter().zip(o) {
+        *r = if log {
+            v.sub(shift).sub(log_sum)
+        } else {
+            v.sub(shift).exp().div(sum)
+        };
     }
 }
 
-fn softmax_typed<T: Element>(x: &Tensor, dim: usize, log: bool) -> Result<Tensor> {
+fn softmax_typed<T: OpMath>(x: &Tensor, dim: usize, log: bool) -> Result<Tensor>
+where
+    T::Acc: FloatMath,
+{
     let mut wa = Vec::new();
     let mut wo = Vec::new();
     map_lanes(x, dim, |a: &[T], o: &mut [T]| {
         wa.clear();
-        wa.extend(a.iter().map(|v| v.to_f64()));
-        wo.resize(a.len(), 0.0);
-        softmax_lane(&wa, &mut wo, log);
+        wa.extend(a.iter().map(|v| v.widen()));
+        wo.resize(a.len(), T::Acc::ZERO);
+        softmax_lane(&wa, &mut wo, log, |v| T::narrow(v).widen());
         for (r, &v) in o.iter_mut().zip(&wo) {
-            *r = T::from_f64(v);
+            *r = T::narrow(v);
         }
     })
 }
@@ -198,40 +218,56 @@ fn backward_dtype(op: &str, kernel: &str, grad: &Tensor, output: &Tensor, input_
     Ok(g)
 }
 
-fn backward_typed<T: Element>(
-    grad: &Tensor,
-    output: &Tensor,
-    dim: usize,
-    f: fn(&[f64], &[f64], &mut [f64]),
-) -> Result<Tensor> {
+/// A backward lane function: `f(grad, output, result)` in the compute type.
+type BackwardLane<A> = fn(&[A], &[A], &mut [A]);
+
+fn backward_typed<T: OpMath>(grad: &Tensor, output: &Tensor, dim: usize, f: BackwardLane<T::Acc>) -> Result<Tensor> {
     let (mut g, mut o, mut r) = (Vec::new(), Vec::new(), Vec::new());
     map_lanes2(grad, output, dim, |ga: &[T], oa: &[T], res: &mut [T]| {
         g.clear();
-        g.extend(ga.iter().map(|v| v.to_f64()));
+        g.extend(ga.iter().map(|v| v.widen()));
         o.clear();
-        o.extend(oa.iter().map(|v| v.to_f64()));
-        r.resize(ga.len(), 0.0);
+        o.extend(oa.iter().map(|v| v.widen()));
+        r.resize(ga.len(), T::Acc::ZERO);
         f(&g, &o, &mut r);
         for (d, &v) in res.iter_mut().zip(&r) {
-            *d = T::from_f64(v);
+            *d = T::narrow(v);
         }
     })
 }
 
 /// `output * (grad - sum(grad * output))` on one lane.
-fn softmax_backward_lane(g: &[f64], o: &[f64], r: &mut [f64]) {
-    let dot: f64 = g.iter().zip(o).map(|(a, b)| a * b).sum();
+fn softmax_backward_lane<A: FloatMath>(g: &[A], o: &[A], r: &mut [A]) {
+    let dot = g.iter().zip(o).fold(A::ZERO, |acc, (&a, &b)| acc.add(a.mul(b)));
     for ((d, &gv), &ov) in r.iter_mut().zip(g).zip(o) {
-        *d = ov * (gv - dot);
+        *d = ov.mul(gv.sub(dot));
     }
 }
 
 /// `grad - exp(output) * sum(grad)` on one lane.
-fn log_softmax_backward_lane(g: &[f64], o: &[f64], r: &mut [f64]) {
-    let sum: f64 = g.iter().sum();
+fn log_softmax_backward_lane<A: FloatMath>(g: &[A], o: &[A], r: &mut [A]) {
+    let sum = g.iter().fold(A::ZERO, |acc, &v| acc.add(v));
     for ((d, &gv), &ov) in r.iter_mut().zip(g).zip(o) {
-        *d = gv - ov.exp() * sum;
+        *d = gv.sub(ov.exp().mul(sum));
     }
+}
+
+/// Which backward lane function to run.
+#[derive(Clone, Copy)]
+enum Backward {
+    Softmax,
+    LogSoftmax,
+}
+
+fn backward_dispatch<T: OpMath>(grad: &Tensor, output: &Tensor, dim: usize, which: Backward) -> Result<Tensor>
+where
+    T::Acc: FloatMath,
+{
+    let f: BackwardLane<T::Acc> = match which {
+        Backward::Softmax => softmax_backward_lane::<T::Acc>,
+        Backward::LogSoftmax => log_softmax_backward_lane::<T::Acc>,
+    };
+    backward_typed::<T>(grad, output, dim, f)
 }
 
 fn backward_impl(
@@ -241,11 +277,11 @@ fn backward_impl(
     output: &Tensor,
     dim: i64,
     input_dtype: DType,
-    f: fn(&[f64], &[f64], &mut [f64]),
+    which: Backward,
 ) -> Result<Tensor> {
     let dtype = backward_dtype(op, kernel, grad, output, input_dtype)?;
     let d = shape::wrap_dim(op, dim, grad.dim())?;
-    iter::dispatch_float!(dtype, T => backward_typed::<T>(grad, output, d, f), _ => Err(not_implemented(op, kernel, dtype)))
+    iter::dispatch_float!(dtype, T => backward_dispatch::<T>(grad, output, d, which), _ => Err(not_implemented(op, kernel, dtype)))
 }
 
 /// `aten::_softmax_backward_data`: the gradient of `_softmax` given its
@@ -266,7 +302,7 @@ pub fn softmax_backward_data(grad_output: &Tensor, output: &Tensor, dim: i64, in
         output,
         dim,
         input_dtype,
-        softmax_backward_lane,
+        Backward::Softmax,
     )
 }
 
@@ -293,6 +329,6 @@ pub fn log_softmax_backward_data(
         output,
         dim,
         input_dtype,
-        log_softmax_backward_lane,
+        Backward::LogSoftmax,
     )
 }

@@ -39365,3 +39365,3315 @@ fn triu_sample_14() {
     let names = ["self"];
     oracle::check("triu", 14, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
 }
+
+#[test]
+fn softmax_int_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], -1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 0, Some(DType::F32))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::DType(DType::F32)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 1, Some(DType::F64))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::DType(DType::F64)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 9, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:step"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], 1, Some(DType::F64))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::DType(DType::F64)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], -1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], -1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], -1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], -1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], 3, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "log_softmax.int",
+        8,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn logsumexp_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[0, -1], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![0, -1]),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 14, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn logsumexp_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 15, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn std_correction_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[0, -1][..]), None, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, -1])],
+            vec![("keepdim".to_string(), Value::Bool(true))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], None, Some(Scalar::Int(0)), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("correction".to_string(), Value::Int(0))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], None, None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::std.correction", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], Some(&[0, -1][..]), None, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, -1])],
+            vec![("keepdim".to_string(), Value::Bool(true))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], None, Some(Scalar::Int(2)), false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("correction".to_string(), Value::Int(2))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], None, Some(Scalar::Int(0)), false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("correction".to_string(), Value::Int(0))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], None, None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::var_mean.correction", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[-2][..]), None, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-2])],
+            vec![("keepdim".to_string(), Value::Bool(true))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:step"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], None, Some(Scalar::Int(0)), false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("correction".to_string(), Value::Int(0))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], None, None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::std_mean.correction", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(1)), &[0, -1], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::IntList(vec![0, -1]),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(3)), &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:positive"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(0)), &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(1)), &[], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::IntList(vec![])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 10, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn norm_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::norm.Scalar", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::norm.Scalar", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 7, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn roll_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![1]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[-1, 5], &[0, -1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![-1, 5]),
+                Value::IntList(vec![0, -1]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[2], &[])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1, 2], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1, 2]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 14, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn roll_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![2]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 15, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn tile_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2, 1, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 1, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[-1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 13, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], 0, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::flatten.using_ints", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], 1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], 0, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::flatten.using_ints", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], 1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "flatten.using_ints",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn unflatten_int_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 1, &[3, 4])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::IntList(vec![3, 4])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,12]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[-1, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![-1, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], -1, &[2, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::IntList(vec![2, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,4]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 1, &[3, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::IntList(vec![3, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "unflatten.int",
+        13,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn unflatten_int_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 1, &[])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::IntList(vec![])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "unflatten.int",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
