@@ -124,3 +124,13 @@ fn roll_is_composite() {
     assert_eq!(r.grad_fn().unwrap().name(), "SliceScatterBackward0"); // PyTorch: RollBackward0
     assert_eq!(r.to_f64_vec(), vec![3.0, 1.0, 2.0]);
 }
+
+#[test]
+fn var_with_empty_dim_list_has_the_true_gradient() {
+    let a = leaf(&[4]);
+    let v = ops::var_full(&a, Some(&[]), Some(Scalar::Int(0)), false).unwrap();
+    assert_eq!(v.to_f64_vec(), vec![1.25]);
+    let g = frankentorch::grad(&[v], &[a], &[None], None, false, false).unwrap();
+    // PyTorch 2.15: [-3, -1, 1, 3].
+    assert_eq!(g[0].as_ref().unwrap().to_f64_vec(), vec![-0.75, -0.25, 0.25, 0.75]);
+}

@@ -4,6 +4,7 @@
 
 use frankentorch::prelude::*;
 use frankentorch::testing::{gradcheck, gradgradcheck};
+use frankentorch::ErrorKind;
 
 fn f64s(v: &[f64], sizes: &[usize]) -> Tensor {
     Tensor::from_vec(v.to_vec(), sizes).unwrap()
@@ -60,4 +61,28 @@ fn prod_gradient_with_a_single_zero_is_the_product_of_the_others() {
     let p = ops::prod(&t).unwrap();
     let g = grad(&[p], &[t], &[None], None, false, false).unwrap();
     assert_eq!(g[0].as_ref().unwrap().to_f64_vec(), vec![0.0, 6.0, 0.0]);
+}
+
+#[test]
+fn as_strided_backward_rejects_overlapping_geometry() {
+    let e = f64s(&[2.0], &[1]);
+    e.requires_grad_(true).unwrap();
+    let y = ops::expand(&e, &[3]).unwrap();
+    let s = ops::sum(&ops::as_strided(&y, &[1], &[1], None).unwrap()).unwrap();
+    let err = grad(&[s], &[e], &[None], None, false, false).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotSupported, "{err}");
+    let w = f64s(&[0.0, 1.0, 2.0, 3.0, 4.0], &[5]);
+    w.requires_grad_(true).unwrap();
+    let windows = ops::sum(&ops::as_strided(&w, &[3, 3], &[1, 1], None).unwrap()).unwrap();
+    let err = grad(&[windows], &[w], &[None], None, false, false).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotSupported, "{err}");
+}
+
+#[test]
+fn as_strided_backward_sums_expanded_output_dims() {
+    let w = f64s(&[0.0, 1.0, 2.0, 3.0], &[4]);
+    w.requires_grad_(true).unwrap();
+    let r = ops::sum(&ops::as_strided(&w, &[3, 2], &[0, 2], Some(1)).unwrap()).unwrap();
+    let g = grad(&[r], &[w], &[None], None, false, false).unwrap();
+    assert_eq!(g[0].as_ref().unwrap().to_f64_vec(), vec![0.0, 3.0, 0.0, 3.0]);
 }
