@@ -61936,3 +61936,17076 @@ fn empty_like_sample_12() {
     let names = ["self"];
     oracle::check("empty_like", 12, &specs, &names, None, &typed);
 }
+
+#[test]
+fn amax_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[0, -1], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![0, -1]),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[], false)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::amax", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:expand"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[-1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:step"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[-1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[-1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[-1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[-1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[-1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[-1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[-1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[-1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[-1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amax_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 16, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn amax_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 17, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn amax_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amax(&t[0], &[1, -1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amax",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, -1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::amax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amax", 18, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn amin_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[-2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-2]), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[], false)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::amin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:expand"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn amin_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 14, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn amin_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::amin(&t[0], &[-3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::amin",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::amin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("amin", 15, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn max_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:expand"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::max", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max", 14, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn min_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:step"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:expand"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::min", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[0]"];
+    check_sample("aten::min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min", 14, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn any_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]:t"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[0]"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[]"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::any", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]:t"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dim_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dim(&t[0], 2, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::any.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dim", 14, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn any_dims_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[0, 1][..]), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[-1, 0][..]), true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![-1, 0]),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3,4]:t"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], None, false)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::any.dims", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[][..]), true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![]), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[0][..]), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[0,2]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[1][..]), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[1][..]), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[1][..]), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[1][..]), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[1][..]), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[1][..]), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[1][..]), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[1][..]), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[1][..]), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[1][..]), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn any_dims_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::any_dims(&t[0], Some(&[0, 0][..]), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::any.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::any.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("any.dims", 15, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn all_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]:t"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[0]"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[]"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::all", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::all", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], 1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]:t"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn all_dim_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::all_dim(&t[0], -3, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::all.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::all.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("all.dim", 13, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn argmax_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(-2), true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], None, false)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::argmax", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(0), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(0)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(0), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(0)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:expand"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmax_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], None, false)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::argmax", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 15, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn argmax_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], None, false)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::argmax", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn argmax_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmax(&t[0], Some(2), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmax", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::argmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmax", 17, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn argmin_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], Some(0), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmin", vec![Value::Tensor(t[0].clone()), Value::Int(0)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmin_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], Some(-1), true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argmin",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:step"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmin_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], None, false)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::argmin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmin_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], None, false)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::argmin", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmin_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmin", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmin_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmin", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmin_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmin", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmin_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmin", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmin_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmin", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmin_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmin", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmin_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmin", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmin_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmin", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmin_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmin", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argmin_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], Some(1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmin", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,0]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 13, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn argmin_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argmin(&t[0], Some(0), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::argmin", vec![Value::Tensor(t[0].clone()), Value::Int(0)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::argmin", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argmin", 14, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn prod_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:positive"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0]"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], Some(DType::F64))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[5]"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_full(&t[0], None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::prod", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::prod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 1, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], -1, true, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 0, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 1, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 0, false, Some(DType::F16))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![("dtype".to_string(), Value::DType(DType::F16))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 0, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:step"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 0, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 0, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 0, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 0, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 0, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 0, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 0, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 0, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 0, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("prod.dim_int", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn prod_dim_int_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::prod_dim_int_full(&t[0], 2, false, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::prod.dim_int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::prod.dim_int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "prod.dim_int",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn var_correction_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::var.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.correction", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_correction_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_full(&t[0], Some(&[0, -1][..]), None, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, -1])],
+            vec![("keepdim".to_string(), Value::Bool(true))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::var.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.correction", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_correction_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_full(&t[0], None, None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::var.correction", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::var.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.correction", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_correction_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_full(&t[0], Some(&[0][..]), Some(Scalar::Int(0)), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![("correction".to_string(), Value::Int(0))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::var.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.correction", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_correction_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_full(&t[0], None, Some(Scalar::Float(2.5)), true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.correction",
+            vec![Value::Tensor(t[0].clone())],
+            vec![
+                ("correction".to_string(), Value::Float(2.5)),
+                ("keepdim".to_string(), Value::Bool(true)),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::var.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.correction", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_correction_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::var.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.correction", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_correction_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::var.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.correction", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_correction_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::var.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.correction", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_correction_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::var.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.correction", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_correction_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::var.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.correction", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_correction_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::var.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.correction", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_correction_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::var.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.correction", 11, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn var_correction_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_full(&t[0], Some(&[2][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::var.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "var.correction",
+        12,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn var_dim_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_dim(&t[0], Some(&[1][..]), true, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::var.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.dim", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_dim_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_dim(&t[0], Some(&[-1][..]), false, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.dim",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![-1]),
+                Value::Bool(false),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::var.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.dim", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_dim_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_dim(&t[0], Some(&[0, 1][..]), false, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.dim",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![0, 1]),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::var.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.dim", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_dim_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_dim(&t[0], Some(&[1][..]), true, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::var.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.dim", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_dim_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_dim(&t[0], Some(&[0][..]), true, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::var.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.dim", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_dim_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_dim(&t[0], Some(&[0][..]), true, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::var.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.dim", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_dim_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_dim(&t[0], Some(&[0][..]), true, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::var.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.dim", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_dim_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_dim(&t[0], Some(&[0][..]), true, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::var.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.dim", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_dim_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_dim(&t[0], Some(&[0][..]), true, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var.dim",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::var.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var.dim", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn cumsum_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], -2, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumsum",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(0)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 0, Some(DType::I16))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumsum",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![("dtype".to_string(), Value::DType(DType::I16))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 0, Some(DType::F64))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumsum",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:step"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumsum_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumsum_full(&t[0], 2, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cumsum", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::cumsum", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumsum", 17, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn cumprod_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], -2, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:step"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cumprod_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cumprod_full(&t[0], -3, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cumprod",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::cumprod", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("cumprod", 15, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn softmax_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax(&t[0], 1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_softmax", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_softmax", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_softmax", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax(&t[0], -1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_softmax", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax(&t[0], -1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_softmax", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax(&t[0], -1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_softmax", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax(&t[0], -1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_softmax", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax(&t[0], -1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_softmax", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax(&t[0], 1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_softmax", 8, &specs, &names, Some(ErrorKind::NotSupported), &typed);
+}
+
+#[test]
+fn softmax_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax(&t[0], 1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_softmax", 9, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn softmax_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax(&t[0], 2, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_softmax", 10, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn log_softmax_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax(&t[0], 1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::_log_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_log_softmax", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax(&t[0], -2, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::_log_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_log_softmax", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax(&t[0], -1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::_log_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_log_softmax", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::_log_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_log_softmax", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::_log_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_log_softmax", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::_log_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_log_softmax", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::_log_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_log_softmax", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax(&t[0], 0, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::_log_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_log_softmax", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax(&t[0], 1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::_log_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_log_softmax", 8, &specs, &names, Some(ErrorKind::NotSupported), &typed);
+}
+
+#[test]
+fn log_softmax_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax(&t[0], 1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::_log_softmax", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("_log_softmax", 9, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn softmax_backward_data_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax_backward_data(&t[0], &t[1], 1, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[3,4]:positive"];
+    check_sample("aten::_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_softmax_backward_data", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_backward_data_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax_backward_data(&t[0], &t[1], 0, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(0),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t", "f64[3,4]"];
+    check_sample("aten::_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_softmax_backward_data", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_backward_data_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax_backward_data(&t[0], &t[1], 0, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(0),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[]"];
+    check_sample("aten::_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_softmax_backward_data", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_backward_data_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax_backward_data(&t[0], &t[1], 1, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]", "f64[0,2]"];
+    check_sample("aten::_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_softmax_backward_data", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_backward_data_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax_backward_data(&t[0], &t[1], 1, DType::F32)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::DType(DType::F32),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]"];
+    check_sample("aten::_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_softmax_backward_data", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_backward_data_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax_backward_data(&t[0], &t[1], -1, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:step"];
+    check_sample("aten::_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_softmax_backward_data", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_backward_data_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax_backward_data(&t[0], &t[1], -1, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:step"];
+    check_sample("aten::_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_softmax_backward_data", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_backward_data_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax_backward_data(&t[0], &t[1], -1, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:step"];
+    check_sample("aten::_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_softmax_backward_data", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_backward_data_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax_backward_data(&t[0], &t[1], -1, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:step"];
+    check_sample("aten::_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_softmax_backward_data", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_backward_data_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax_backward_data(&t[0], &t[1], 1, DType::F16)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::DType(DType::F16),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]"];
+    check_sample("aten::_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check(
+        "_softmax_backward_data",
+        9,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn softmax_backward_data_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_softmax_backward_data(&t[0], &t[1], 1, DType::F32)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::DType(DType::F32),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f64[2,3]"];
+    check_sample("aten::_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check(
+        "_softmax_backward_data",
+        10,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn log_softmax_backward_data_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax_backward_data(&t[0], &t[1], 1, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[3,4]"];
+    check_sample("aten::_log_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_log_softmax_backward_data", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_backward_data_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax_backward_data(&t[0], &t[1], -2, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-2),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t", "f64[3,4]"];
+    check_sample("aten::_log_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_log_softmax_backward_data", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_backward_data_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax_backward_data(&t[0], &t[1], 0, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(0),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[]"];
+    check_sample("aten::_log_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_log_softmax_backward_data", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_backward_data_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax_backward_data(&t[0], &t[1], 1, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]", "f64[0,2]"];
+    check_sample("aten::_log_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_log_softmax_backward_data", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_backward_data_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax_backward_data(&t[0], &t[1], 1, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:step"];
+    check_sample("aten::_log_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_log_softmax_backward_data", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_backward_data_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax_backward_data(&t[0], &t[1], 1, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:step"];
+    check_sample("aten::_log_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_log_softmax_backward_data", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_backward_data_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax_backward_data(&t[0], &t[1], 1, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:step"];
+    check_sample("aten::_log_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_log_softmax_backward_data", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_backward_data_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax_backward_data(&t[0], &t[1], 1, DType::F64)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::DType(DType::F64),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:step"];
+    check_sample("aten::_log_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_log_softmax_backward_data", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_backward_data_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax_backward_data(&t[0], &t[1], 1, DType::F16)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::DType(DType::F16),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]"];
+    check_sample("aten::_log_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check(
+        "_log_softmax_backward_data",
+        8,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn log_softmax_backward_data_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::_log_softmax_backward_data(&t[0], &t[1], 1, DType::F16)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::_log_softmax_backward_data",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::DType(DType::F16),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]"];
+    check_sample("aten::_log_softmax_backward_data", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "output"];
+    oracle::check("_log_softmax_backward_data", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn alias_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::alias(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::alias", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::alias", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("alias", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2, 2], &[1, 2], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 2]),
+                Value::IntList(vec![1, 2]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2, 3], &[4, 1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 3]),
+                Value::IntList(vec![4, 1]),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[4], &[3], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![4]),
+                Value::IntList(vec![3]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]:t"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[3, 2], &[0, 1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 2]),
+                Value::IntList(vec![0, 1]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2, 2], &[6, 2], Some(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 2]),
+                Value::IntList(vec![6, 2]),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]:step"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[], &[], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![]),
+                Value::IntList(vec![]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[0, 2], &[1, 1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![0, 2]),
+                Value::IntList(vec![1, 1]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2], &[3], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2]),
+                Value::IntList(vec![3]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2], &[3], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2]),
+                Value::IntList(vec![3]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2], &[3], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2]),
+                Value::IntList(vec![3]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2], &[3], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2]),
+                Value::IntList(vec![3]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2], &[3], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2]),
+                Value::IntList(vec![3]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2], &[3], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2]),
+                Value::IntList(vec![3]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2], &[3], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2]),
+                Value::IntList(vec![3]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2], &[3], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2]),
+                Value::IntList(vec![3]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2], &[3], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2]),
+                Value::IntList(vec![3]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2], &[3], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2]),
+                Value::IntList(vec![3]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("as_strided", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2, 2], &[1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 2]),
+                Value::IntList(vec![1]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "as_strided",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn as_strided_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[2], &[-1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2]),
+                Value::IntList(vec![-1]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "as_strided",
+        18,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn as_strided_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided(&t[0], &[4], &[1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![4]),
+                Value::IntList(vec![1]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::as_strided", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "as_strided",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn diagonal_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::diagonal", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], 1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], -2, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], 1, -1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Int(-1),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], 5, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::diagonal", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,3]:step"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,3]:step"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,3]:step"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,3]:step"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,3]:step"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,3]:step"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,3]:step"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,3]:step"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,3]:step"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,3]:step"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], 0, 1, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 16, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn diagonal_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal(&t[0], 0, 0, 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(0), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::diagonal", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("diagonal", 17, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn select_int_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 1, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], -1, 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3,4]:offset"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 0, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,2]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,2]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,2]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,2]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,2]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,2]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,2]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,2]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,2]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,2]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_int_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 0, 3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "select.int",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn select_int_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 0, -4)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(-4)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "select.int",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn select_int_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 0, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "select.int",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn select_int_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select(&t[0], 2, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::select.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("select.int", 18, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn slice_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 0, Some(1), Some(4), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1), Value::Int(4)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[5,4]"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 1, Some(-4), Some(5), 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Int(-4),
+                Value::Int(5),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5,4]:t"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], -1, Some(0), Some(-1), 3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Int(0),
+                Value::Int(-1),
+                Value::Int(3),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[5,4]"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 0, Some(10), Some(20), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Int(10),
+                Value::Int(20),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,4]"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 0, Some(3), Some(1), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(3), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,4]"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 0, None, None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::slice.Tensor", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5]"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 1, Some(1), None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 1, Some(1), Some(3), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]:step"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 1, Some(1), Some(3), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]:step"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 1, Some(1), Some(3), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]:step"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 1, Some(1), Some(3), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]:step"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 1, Some(1), Some(3), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:step"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 1, Some(1), Some(3), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]:step"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 1, Some(1), Some(3), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]:step"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 1, Some(1), Some(3), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]:step"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 1, Some(1), Some(3), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]:step"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 1, Some(1), Some(3), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:step"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("slice.Tensor", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_tensor_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 0, Some(0), Some(2), 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Int(0),
+                Value::Int(2),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,4]"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "slice.Tensor",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn slice_tensor_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice(&t[0], 2, None, None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,4]"];
+    check_sample("aten::slice.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "slice.Tensor",
+        18,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn squeeze_dims_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[1, -1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, -1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,1,4,1]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[0, 1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[1,3]:t"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[1,0]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,1]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,1]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,1]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,1]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,1]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,1]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,1]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,1]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,1]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,1]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("squeeze.dims", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn squeeze_dims_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[0, -2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, -2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[1,2]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "squeeze.dims",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn squeeze_dims_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::squeeze_dims(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::squeeze.dims",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[1,2]"];
+    check_sample("aten::squeeze.dims", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "squeeze.dims",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn select_backward_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[3, 4], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 4]),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[3, 5, 2], 1, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 5, 2]),
+                Value::Int(1),
+                Value::Int(-1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,2]:t"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[3], 0, 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3]),
+                Value::Int(0),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[2, 0], 0, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 0]),
+                Value::Int(0),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[2, 3], -2, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 3]),
+                Value::Int(-2),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[2, 3], -2, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 3]),
+                Value::Int(-2),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[2, 3], -2, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 3]),
+                Value::Int(-2),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[2, 3], -2, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 3]),
+                Value::Int(-2),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[2, 3], -2, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 3]),
+                Value::Int(-2),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[2, 3], -2, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 3]),
+                Value::Int(-2),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[2, 3], -2, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 3]),
+                Value::Int(-2),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[2, 3], -2, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 3]),
+                Value::Int(-2),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[2, 3], -2, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 3]),
+                Value::Int(-2),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[2, 3], -2, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![2, 3]),
+                Value::Int(-2),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("select_backward", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_backward_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[3, 4], 0, 3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 4]),
+                Value::Int(0),
+                Value::Int(3),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check(
+        "select_backward",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn select_backward_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_backward(&t[0], &[3, 4], 0, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 4]),
+                Value::Int(0),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5]"];
+    check_sample("aten::select_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check(
+        "select_backward",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn slice_backward_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[5, 4], 0, 1, 3, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![5, 4]),
+                Value::Int(0),
+                Value::Int(1),
+                Value::Int(3),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,4]"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("slice_backward", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_backward_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[4, 5], -1, 0, 9223372036854775807, 3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![4, 5]),
+                Value::Int(-1),
+                Value::Int(0),
+                Value::Int(9223372036854775807),
+                Value::Int(3),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,2]:t"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("slice_backward", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_backward_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[5, 4], 0, 4, 2, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![5, 4]),
+                Value::Int(0),
+                Value::Int(4),
+                Value::Int(2),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,4]"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("slice_backward", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_backward_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[4], 0, -3, -1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![4]),
+                Value::Int(0),
+                Value::Int(-3),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2]"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("slice_backward", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_backward_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[4], 0, -3, -1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![4]),
+                Value::Int(0),
+                Value::Int(-3),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2]"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("slice_backward", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_backward_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[4], 0, -3, -1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![4]),
+                Value::Int(0),
+                Value::Int(-3),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2]"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("slice_backward", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_backward_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[4], 0, -3, -1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![4]),
+                Value::Int(0),
+                Value::Int(-3),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2]"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("slice_backward", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_backward_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[4], 0, -3, -1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![4]),
+                Value::Int(0),
+                Value::Int(-3),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2]"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("slice_backward", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_backward_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[4], 0, -3, -1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![4]),
+                Value::Int(0),
+                Value::Int(-3),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2]"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("slice_backward", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_backward_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[4], 0, -3, -1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![4]),
+                Value::Int(0),
+                Value::Int(-3),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2]"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("slice_backward", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_backward_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[4], 0, -3, -1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![4]),
+                Value::Int(0),
+                Value::Int(-3),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2]"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("slice_backward", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_backward_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[4], 0, -3, -1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![4]),
+                Value::Int(0),
+                Value::Int(-3),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2]"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("slice_backward", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_backward_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[4], 0, -3, -1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![4]),
+                Value::Int(0),
+                Value::Int(-3),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("slice_backward", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_backward_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_backward(&t[0], &[5, 4], 0, 0, 3, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![5, 4]),
+                Value::Int(0),
+                Value::Int(0),
+                Value::Int(3),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,4]"];
+    check_sample("aten::slice_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check(
+        "slice_backward",
+        13,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn diagonal_backward_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 4], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 4]),
+                Value::Int(0),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("diagonal_backward", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_backward_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 3, 4], 1, -1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 3, 4]),
+                Value::Int(1),
+                Value::Int(-1),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,2]:t"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("diagonal_backward", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_backward_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 4], 5, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 4]),
+                Value::Int(5),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0]"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("diagonal_backward", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_backward_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 3], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 3]),
+                Value::Int(-1),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2]"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("diagonal_backward", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_backward_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 3], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 3]),
+                Value::Int(-1),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2]"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("diagonal_backward", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_backward_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 3], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 3]),
+                Value::Int(-1),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2]"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("diagonal_backward", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_backward_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 3], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 3]),
+                Value::Int(-1),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2]"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("diagonal_backward", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_backward_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 3], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 3]),
+                Value::Int(-1),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2]"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("diagonal_backward", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_backward_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 3], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 3]),
+                Value::Int(-1),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2]"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("diagonal_backward", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_backward_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 3], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 3]),
+                Value::Int(-1),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2]"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("diagonal_backward", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_backward_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 3], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 3]),
+                Value::Int(-1),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2]"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("diagonal_backward", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_backward_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 3], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 3]),
+                Value::Int(-1),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2]"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("diagonal_backward", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_backward_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 3], -1, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 3]),
+                Value::Int(-1),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check("diagonal_backward", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_backward_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_backward(&t[0], &[3, 4], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![3, 4]),
+                Value::Int(0),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2]"];
+    check_sample("aten::diagonal_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output"];
+    oracle::check(
+        "diagonal_backward",
+        13,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn select_scatter_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 1, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::Int(-1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "f64[3]:step"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 0, 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(0),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "f64[]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 0, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(0),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,0]", "f64[0]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[2]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[2]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[2]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[2]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[2]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("select_scatter", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn select_scatter_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 0, 3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(0),
+                Value::Int(3),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check(
+        "select_scatter",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn select_scatter_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::select_scatter(&t[0], &t[1], 0, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::select_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(0),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[3]"];
+    check_sample("aten::select_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check(
+        "select_scatter",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn slice_scatter_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], 0, Some(1), Some(4), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(0),
+                Value::Int(1),
+                Value::Int(4),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,4]", "f64[3,4]"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], 1, Some(-4), Some(4), 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::Int(-4),
+                Value::Int(4),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,4]:t", "f64[5,2]"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], 0, None, None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5]", "f64[5]"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], 1, Some(1), None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "f64[0,2]"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], -1, Some(2), None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "bool[4,1]:expand"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], -1, Some(2), None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "u8[4,1]:expand"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], -1, Some(2), None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i8[4,1]:expand"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], -1, Some(2), None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i16[4,1]:expand"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], -1, Some(2), None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i32[4,1]:expand"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], -1, Some(2), None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[4,1]:expand"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], -1, Some(2), None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "f16[4,1]:expand"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], -1, Some(2), None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "bf16[4,1]:expand"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], -1, Some(2), None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "f32[4,1]:expand"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], -1, Some(2), None, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(2),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "f64[4,1]:expand"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("slice_scatter", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn slice_scatter_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::slice_scatter(&t[0], &t[1], 0, Some(1), Some(4), 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::slice_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(0),
+                Value::Int(1),
+                Value::Int(4),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,4]", "f64[2,4]"];
+    check_sample("aten::slice_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check(
+        "slice_scatter",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn diagonal_scatter_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[3]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 2, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "f64[2]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], -1, 2, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(2),
+                Value::Int(0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]", "f64[3,2]:t"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "f64[0]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,3]", "bool[3]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,3]", "u8[3]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,3]", "i8[3]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,3]", "i16[3]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,3]", "i32[3]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,3]", "i64[3]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,3]", "f16[3]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,3]", "bf16[3]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,3]", "f32[3]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,3]", "f64[3]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("diagonal_scatter", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn diagonal_scatter_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::diagonal_scatter(&t[0], &t[1], 0, 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::diagonal_scatter",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::diagonal_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check(
+        "diagonal_scatter",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn as_strided_scatter_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided_scatter(&t[0], &t[1], &[2, 2], &[1, 4], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::IntList(vec![2, 2]),
+                Value::IntList(vec![1, 4]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2,2]"];
+    check_sample("aten::as_strided_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("as_strided_scatter", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_scatter_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided_scatter(&t[0], &t[1], &[2, 3], &[4, 1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::IntList(vec![2, 3]),
+                Value::IntList(vec![4, 1]),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2,3]:t"];
+    check_sample("aten::as_strided_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("as_strided_scatter", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_scatter_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided_scatter(&t[0], &t[1], &[3], &[2], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::IntList(vec![3]),
+                Value::IntList(vec![2]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[6]", "i64[3]:step"];
+    check_sample("aten::as_strided_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("as_strided_scatter", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_scatter_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided_scatter(&t[0], &t[1], &[], &[], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::IntList(vec![]),
+                Value::IntList(vec![]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[]", "i64[]"];
+    check_sample("aten::as_strided_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("as_strided_scatter", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_scatter_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided_scatter(&t[0], &t[1], &[0], &[1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::IntList(vec![0]),
+                Value::IntList(vec![1]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4]", "i64[0]"];
+    check_sample("aten::as_strided_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("as_strided_scatter", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_scatter_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided_scatter(&t[0], &t[1], &[3], &[2], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::IntList(vec![3]),
+                Value::IntList(vec![2]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]"];
+    check_sample("aten::as_strided_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("as_strided_scatter", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_scatter_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided_scatter(&t[0], &t[1], &[3], &[2], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::IntList(vec![3]),
+                Value::IntList(vec![2]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]"];
+    check_sample("aten::as_strided_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("as_strided_scatter", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_scatter_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided_scatter(&t[0], &t[1], &[3], &[2], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::IntList(vec![3]),
+                Value::IntList(vec![2]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]"];
+    check_sample("aten::as_strided_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("as_strided_scatter", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_scatter_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided_scatter(&t[0], &t[1], &[3], &[2], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::IntList(vec![3]),
+                Value::IntList(vec![2]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]"];
+    check_sample("aten::as_strided_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("as_strided_scatter", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_scatter_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided_scatter(&t[0], &t[1], &[3], &[2], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::IntList(vec![3]),
+                Value::IntList(vec![2]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]"];
+    check_sample("aten::as_strided_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("as_strided_scatter", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_scatter_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided_scatter(&t[0], &t[1], &[3], &[2], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::IntList(vec![3]),
+                Value::IntList(vec![2]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]"];
+    check_sample("aten::as_strided_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check("as_strided_scatter", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn as_strided_scatter_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided_scatter(&t[0], &t[1], &[4], &[1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::IntList(vec![4]),
+                Value::IntList(vec![1]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[2]"];
+    check_sample("aten::as_strided_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check(
+        "as_strided_scatter",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn as_strided_scatter_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::as_strided_scatter(&t[0], &t[1], &[2], &[1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::as_strided_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::IntList(vec![2]),
+                Value::IntList(vec![1]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4]", "i64[3]"];
+    check_sample("aten::as_strided_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "src"];
+    oracle::check(
+        "as_strided_scatter",
+        12,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn flip_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[-1, 0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:step"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flip_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[0, -2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, -2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 15, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn flip_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flip(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flip",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::flip", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flip", 16, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn repeat_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2, 1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2, 1, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 1, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[0, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]:step"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]:step"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]:step"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3]:step"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]:step"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]:step"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3]:step"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3]:step"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]:step"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3]:step"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn repeat_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 15, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn repeat_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::repeat(&t[0], &[-1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::repeat",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2]"];
+    check_sample("aten::repeat", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("repeat", 16, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[1, 2], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[1, 0, 0, 2], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1, 0, 0, 2]),
+                Value::Float(1.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[-1, 2, 1, -2], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1, 2, 1, -2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,5]"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[-3, 0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-3, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[1, 1, 1, 0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, 1, 1, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[0, 1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 1]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[0, 1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 1]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[0, 1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 1]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[0, 1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 1]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[0, 1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 1]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[0, 1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 1]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[0, 1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 1]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[0, 1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 1]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[0, 1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 1]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[0, 1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 1]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("constant_pad_nd", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn constant_pad_nd_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[1], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "constant_pad_nd",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn constant_pad_nd_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[1, 1, 1, 1], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1, 1, 1, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2]"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "constant_pad_nd",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn constant_pad_nd_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::constant_pad_nd(&t[0], &[-2, -1], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::constant_pad_nd",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-2, -1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2]"];
+    check_sample("aten::constant_pad_nd", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "constant_pad_nd",
+        18,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn tril_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 0)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tril", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::tril", vec![Value::Tensor(t[0].clone()), Value::Int(-1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::tril", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 0)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tril", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::tril", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,3]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::tril", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,3]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::tril", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,3]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::tril", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,3]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::tril", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,3]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::tril", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,3]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::tril", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,3]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::tril", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,3]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::tril", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,3]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::tril", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,3]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tril_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tril(&t[0], 0)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::tril", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::tril", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tril", 14, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn triu_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], 0)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::triu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::triu", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:step"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], -2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::triu", vec![Value::Tensor(t[0].clone()), Value::Int(-2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], 0)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::triu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::triu", vec![Value::Tensor(t[0].clone()), Value::Int(-1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,3]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::triu", vec![Value::Tensor(t[0].clone()), Value::Int(-1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,3]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::triu", vec![Value::Tensor(t[0].clone()), Value::Int(-1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,3]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::triu", vec![Value::Tensor(t[0].clone()), Value::Int(-1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,3]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::triu", vec![Value::Tensor(t[0].clone()), Value::Int(-1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,3]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::triu", vec![Value::Tensor(t[0].clone()), Value::Int(-1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,3]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::triu", vec![Value::Tensor(t[0].clone()), Value::Int(-1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,3]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::triu", vec![Value::Tensor(t[0].clone()), Value::Int(-1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,3]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::triu", vec![Value::Tensor(t[0].clone()), Value::Int(-1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,3]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::triu", vec![Value::Tensor(t[0].clone()), Value::Int(-1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,3]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn triu_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::triu(&t[0], 0)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::triu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::triu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("triu", 14, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn softmax_int_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], -1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 0, Some(DType::F32))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::DType(DType::F32)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 1, Some(DType::F64))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::DType(DType::F64)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn softmax_int_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::softmax(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("softmax.int", 9, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], 0, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:step"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], 1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], 1, Some(DType::F64))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::DType(DType::F64)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], -1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], -1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], -1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], -1, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("log_softmax.int", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn log_softmax_int_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::log_softmax(&t[0], 3, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::log_softmax.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::log_softmax.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "log_softmax.int",
+        8,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn logsumexp_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[0, -1], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![0, -1]),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logsumexp_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 14, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn logsumexp_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logsumexp(&t[0], &[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logsumexp",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::logsumexp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logsumexp", 15, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn std_correction_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[0, -1][..]), None, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, -1])],
+            vec![("keepdim".to_string(), Value::Bool(true))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], None, Some(Scalar::Int(0)), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("correction".to_string(), Value::Int(0))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_correction_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_full(&t[0], None, None, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::std.correction", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::std.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std.correction", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], Some(&[0, -1][..]), None, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, -1])],
+            vec![("keepdim".to_string(), Value::Bool(true))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], None, Some(Scalar::Int(2)), false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("correction".to_string(), Value::Int(2))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], None, Some(Scalar::Int(0)), false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("correction".to_string(), Value::Int(0))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::var_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn var_mean_correction_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::var_mean_full(&t[0], None, None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::var_mean.correction", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::var_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("var_mean.correction", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[-2][..]), None, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-2])],
+            vec![("keepdim".to_string(), Value::Bool(true))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:step"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], None, Some(Scalar::Int(0)), false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("correction".to_string(), Value::Int(0))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[1][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], Some(&[0][..]), None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::std_mean.correction",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn std_mean_correction_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::std_mean_full(&t[0], None, None, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::std_mean.correction", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::std_mean.correction", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("std_mean.correction", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(1)), &[0, -1], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::IntList(vec![0, -1]),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(3)), &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:positive"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(0)), &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(1)), &[], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::IntList(vec![])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_opt_dim_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm(&t[0], Some(Scalar::Int(2)), &[0], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.ScalarOpt_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::IntList(vec![0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::norm.ScalarOpt_dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.ScalarOpt_dim", 10, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn norm_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::norm.Scalar", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::norm.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn norm_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::norm_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::norm.Scalar", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::norm.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("norm.Scalar", 7, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn roll_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![1]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[-1, 5], &[0, -1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![-1, 5]),
+                Value::IntList(vec![0, -1]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[2], &[])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn roll_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1, 2], &[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1, 2]),
+                Value::IntList(vec![0]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 14, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn roll_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::roll(&t[0], &[1], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::roll",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1]),
+                Value::IntList(vec![2]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::roll", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("roll", 15, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn tile_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2, 1, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 1, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn tile_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::tile(&t[0], &[-1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::tile",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2]"];
+    check_sample("aten::tile", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("tile", 13, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], 0, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::flatten.using_ints", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], 0, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:t"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], 1, 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], 0, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::flatten.using_ints", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], -2, -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("flatten.using_ints", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn flatten_using_ints_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::flatten(&t[0], 1, 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::flatten.using_ints",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::flatten.using_ints", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "flatten.using_ints",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn unflatten_int_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 1, &[3, 4])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::IntList(vec![3, 4])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,12]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[-1, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![-1, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], -1, &[2, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::IntList(vec![2, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,4]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 0, &[2, 3])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[6]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unflatten.int", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unflatten_int_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 1, &[3, 2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::IntList(vec![3, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "unflatten.int",
+        13,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn unflatten_int_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unflatten(&t[0], 1, &[])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unflatten.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::IntList(vec![])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::unflatten.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "unflatten.int",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
