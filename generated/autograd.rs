@@ -1751,6 +1751,224 @@ impl BackwardFn for MinimumBackward0 {
     }
 }
 
+/// Backward of `aten::index_select`.
+pub struct IndexSelectBackward0 {
+    dim_: i64,
+    index_: SavedVariable,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for IndexSelectBackward0 {
+    fn name(&self) -> String {
+        "IndexSelectBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::index_select_backward(
+                &grad,
+                &self.self_sizes,
+                self.dim_,
+                &index,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::gather`.
+pub struct GatherBackward0 {
+    dim_: i64,
+    index_: SavedVariable,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for GatherBackward0 {
+    fn name(&self) -> String {
+        "GatherBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::gather_backward(
+                &grad,
+                &self.self_sizes,
+                self.dim_,
+                &index,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::scatter.src`.
+pub struct ScatterBackward0 {
+    dim_: i64,
+    index_: SavedVariable,
+}
+
+impl BackwardFn for ScatterBackward0 {
+    fn name(&self) -> String {
+        "ScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::scatter_value(&grad, self.dim_, &index, Scalar::Int(0i64))?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::gather_full(&grad, self.dim_, &index, false)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::scatter.value`.
+pub struct ScatterBackward1 {
+    dim_: i64,
+    index_: SavedVariable,
+}
+
+impl BackwardFn for ScatterBackward1 {
+    fn name(&self) -> String {
+        "ScatterBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::scatter_value(&grad, self.dim_, &index, Scalar::Int(0i64))?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::scatter_add`.
+pub struct ScatterAddBackward0 {
+    dim_: i64,
+    index_: SavedVariable,
+}
+
+impl BackwardFn for ScatterAddBackward0 {
+    fn name(&self) -> String {
+        "ScatterAddBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(grad.clone());
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::gather_full(&grad, self.dim_, &index, false)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::scatter_reduce.two`.
+pub struct ScatterReduceBackward0 {
+    dim_: i64,
+    include_self_: bool,
+    index_: SavedVariable,
+    reduce_: String,
+    self_: SavedVariable,
+    src_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for ScatterReduceBackward0 {
+    fn name(&self) -> String {
+        "ScatterReduceBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let index = self.index_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let src = self.src_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::scatter_reduce_backward_self(
+                &grad,
+                &self_,
+                self.dim_,
+                &index,
+                &src,
+                &self.reduce_,
+                self.include_self_,
+                &result,
+            )?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::autograd_helpers::scatter_reduce_backward_src(
+                &grad,
+                &self_,
+                self.dim_,
+                &index,
+                &src,
+                &self.reduce_,
+                self.include_self_,
+                &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+        self.self_.release();
+        self.src_.release();
+        self.result_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -3404,6 +3622,248 @@ pub(crate) fn zero_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     if let Some(()) = saved {
         let node = Node::new(ZeroBackward0 {}, next_edges);
         rebase_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::index_select`: records `IndexSelectBackward0` when an input requires grad.
+pub(crate) fn index_select_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            SavedVariable::new(index, false),
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_select_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index)?
+    };
+    if let Some((pre_dim_, pre_index_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            IndexSelectBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::gather`: records `GatherBackward0` when an input requires grad.
+pub(crate) fn gather_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            SavedVariable::new(index, false),
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gather_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, sparse_grad)?
+    };
+    if let Some((pre_dim_, pre_index_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            GatherBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter.src`: records `ScatterBackward0` when an input requires grad.
+pub(crate) fn scatter_src_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_src_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter.value`: records `ScatterBackward1` when an input requires grad.
+pub(crate) fn scatter_value_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_value_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, value)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterBackward1 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_add`: records `ScatterAddBackward0` when an input requires grad.
+pub(crate) fn scatter_add_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_add_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterAddBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_reduce.two`: records `ScatterReduceBackward0` when an input requires grad.
+pub(crate) fn scatter_reduce_two_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            include_self,
+            SavedVariable::new(index, false),
+            reduce.to_string(),
+            SavedVariable::new(self_, false),
+            SavedVariable::new(src, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_reduce_two_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            dim,
+            index,
+            src,
+            reduce,
+            include_self,
+        )?
+    };
+    if let Some((pre_dim_, pre_include_self_, pre_index_, pre_reduce_, pre_self_, pre_src_)) = saved {
+        let node = Node::new(
+            ScatterReduceBackward0 {
+                dim_: pre_dim_,
+                include_self_: pre_include_self_,
+                index_: pre_index_,
+                reduce_: pre_reduce_,
+                self_: pre_self_,
+                src_: pre_src_,
+                result_: SavedVariable::for_output(&result, 0, "ScatterReduceBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
     }
     Ok(result)
 }

@@ -183,6 +183,29 @@ pub trait TensorOps {
     fn fill_(&self, value: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::zero_`].
     fn zero_(&self) -> Result<Tensor>;
+    /// Method form of [`ops::index_select`].
+    fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::gather`].
+    fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::gather_full`].
+    fn gather_full(&self, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor>;
+    /// Method form of [`ops::scatter`].
+    fn scatter(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_value`].
+    fn scatter_value(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_add`].
+    fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_reduce`].
+    fn scatter_reduce(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_reduce_full`].
+    fn scatter_reduce_full(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: &Tensor,
+        reduce: &str,
+        include_self: bool,
+    ) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -443,5 +466,36 @@ impl TensorOps for Tensor {
     }
     fn zero_(&self) -> Result<Tensor> {
         ops::zero_(self)
+    }
+    fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        ops::index_select(self, dim, index)
+    }
+    fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        ops::gather(self, dim, index)
+    }
+    fn gather_full(&self, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor> {
+        ops::gather_full(self, dim, index, sparse_grad)
+    }
+    fn scatter(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        ops::scatter(self, dim, index, src)
+    }
+    fn scatter_value(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::scatter_value(self, dim, index, value)
+    }
+    fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        ops::scatter_add(self, dim, index, src)
+    }
+    fn scatter_reduce(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor> {
+        ops::scatter_reduce(self, dim, index, src, reduce)
+    }
+    fn scatter_reduce_full(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: &Tensor,
+        reduce: &str,
+        include_self: bool,
+    ) -> Result<Tensor> {
+        ops::scatter_reduce_full(self, dim, index, src, reduce, include_self)
     }
 }

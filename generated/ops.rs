@@ -8454,6 +8454,691 @@ impl BoxedOp for EmptyLikeBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::index_select
+
+/// Schema of `aten::index_select`.
+pub static INDEX_SELECT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_select",
+    overload: "",
+    signature: "index_select(Tensor self, int dim, Tensor index) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::index_select`.
+pub type IndexSelectFn = fn(DispatchKeySet, &Tensor, i64, &Tensor) -> Result<Tensor>;
+
+fn index_select_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    ft_kernels::index::index_select(self_, dim, index)
+}
+
+/// Dispatch entry of `aten::index_select`.
+pub static INDEX_SELECT: Op<IndexSelectFn> = Op::new(
+    &INDEX_SELECT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(index_select_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_select_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::index_select` through the dispatcher with explicit keys.
+pub fn index_select_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    match INDEX_SELECT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+            ];
+            fallback(&INDEX_SELECT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_select", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The slices of `self` along `dim` at the positions in the 1-D int64/int32 `index`.
+///
+/// `aten::index_select`: `index_select(Tensor self, int dim, Tensor index) -> Tensor`
+pub fn index_select(self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index]);
+    index_select_call(ks, self_, dim, index)
+}
+
+struct IndexSelectBoxed;
+
+impl BoxedOp for IndexSelectBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_SELECT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_SELECT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let r = index_select(&self_, dim, &index)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gather
+
+/// Schema of `aten::gather`.
+pub static GATHER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gather",
+    overload: "",
+    signature: "gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "sparse_grad",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::gather`.
+pub type GatherFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, bool) -> Result<Tensor>;
+
+fn gather_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor> {
+    ft_kernels::index::gather(self_, dim, index, sparse_grad)
+}
+
+/// Dispatch entry of `aten::gather`.
+pub static GATHER: Op<GatherFn> = Op::new(
+    &GATHER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(gather_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gather_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::gather` through the dispatcher with explicit keys.
+pub fn gather_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor> {
+    match GATHER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, sparse_grad),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Bool(sparse_grad),
+            ];
+            fallback(&GATHER_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gather", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `out[i][j] = self[index[i][j]][j]` along `dim` (here 0); the result has `index`'s shape.
+///
+/// `aten::gather`: `gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor`
+pub fn gather(self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    gather_full(self_, dim, index, false)
+}
+
+/// [`gather`] with every argument, including keyword-only ones.
+pub fn gather_full(self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index]);
+    gather_call(ks, self_, dim, index, sparse_grad)
+}
+
+struct GatherBoxed;
+
+impl BoxedOp for GatherBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GATHER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GATHER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let sparse_grad = u.bool()?;
+        let r = gather_full(&self_, dim, &index, sparse_grad)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter.src
+
+/// Schema of `aten::scatter.src`.
+pub static SCATTER_SRC_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter",
+    overload: "src",
+    signature: "scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scatter.src`.
+pub type ScatterSrcFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_src_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    ft_kernels::index::scatter_src(self_, dim, index, src)
+}
+
+/// Dispatch entry of `aten::scatter.src`.
+pub static SCATTER_SRC: Op<ScatterSrcFn> = Op::new(
+    &SCATTER_SRC_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scatter_src_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_src_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter.src` through the dispatcher with explicit keys.
+pub fn scatter_src_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    match SCATTER_SRC.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+            ];
+            fallback(&SCATTER_SRC_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::scatter.src", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with `out[index[i][j]][j] = src[i][j]` along `dim` (here 0).
+///
+/// `aten::scatter.src`: `scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor`
+pub fn scatter(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_src_call(ks, self_, dim, index, src)
+}
+
+struct ScatterSrcBoxed;
+
+impl BoxedOp for ScatterSrcBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_SRC_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_SRC_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let r = scatter(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter.value
+
+/// Schema of `aten::scatter.value`.
+pub static SCATTER_VALUE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter",
+    overload: "value",
+    signature: "scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scatter.value`.
+pub type ScatterValueFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, Scalar) -> Result<Tensor>;
+
+fn scatter_value_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, value: Scalar) -> Result<Tensor> {
+    ft_kernels::index::scatter_value(self_, dim, index, value)
+}
+
+/// Dispatch entry of `aten::scatter.value`.
+pub static SCATTER_VALUE: Op<ScatterValueFn> = Op::new(
+    &SCATTER_VALUE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scatter_value_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_value_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter.value` through the dispatcher with explicit keys.
+pub fn scatter_value_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    match SCATTER_VALUE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&SCATTER_VALUE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter.value",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with `value` written at the positions `index` gives along `dim`.
+///
+/// `aten::scatter.value`: `scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor`
+pub fn scatter_value(self_: &Tensor, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index]);
+    scatter_value_call(ks, self_, dim, index, value.into())
+}
+
+struct ScatterValueBoxed;
+
+impl BoxedOp for ScatterValueBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_VALUE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_VALUE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let value = u.scalar()?;
+        let r = scatter_value(&self_, dim, &index, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_add
+
+/// Schema of `aten::scatter_add`.
+pub static SCATTER_ADD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_add",
+    overload: "",
+    signature: "scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scatter_add`.
+pub type ScatterAddFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_add_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    ft_kernels::index::scatter_add(self_, dim, index, src)
+}
+
+/// Dispatch entry of `aten::scatter_add`.
+pub static SCATTER_ADD: Op<ScatterAddFn> = Op::new(
+    &SCATTER_ADD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scatter_add_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_add_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_add` through the dispatcher with explicit keys.
+pub fn scatter_add_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    match SCATTER_ADD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+            ];
+            fallback(&SCATTER_ADD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::scatter_add", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with the `src` elements added at the positions `index` gives along `dim`.
+///
+/// `aten::scatter_add`: `scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor`
+pub fn scatter_add(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_add_call(ks, self_, dim, index, src)
+}
+
+struct ScatterAddBoxed;
+
+impl BoxedOp for ScatterAddBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_ADD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_ADD_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let r = scatter_add(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_reduce.two
+
+/// Schema of `aten::scatter_reduce.two`.
+pub static SCATTER_REDUCE_TWO_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_reduce",
+    overload: "two",
+    signature: "scatter_reduce.two(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "index", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduce", ty: ArgType::Str, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "include_self", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scatter_reduce.two`.
+pub type ScatterReduceTwoFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &str, bool) -> Result<Tensor>;
+
+fn scatter_reduce_two_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    ft_kernels::index::scatter_reduce(self_, dim, index, src, reduce, include_self)
+}
+
+/// Dispatch entry of `aten::scatter_reduce.two`.
+pub static SCATTER_REDUCE_TWO: Op<ScatterReduceTwoFn> = Op::new(
+    &SCATTER_REDUCE_TWO_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scatter_reduce_two_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_reduce_two_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_reduce.two` through the dispatcher with explicit keys.
+pub fn scatter_reduce_two_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    match SCATTER_REDUCE_TWO.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, reduce, include_self),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Str(reduce.to_string()),
+                Value::Bool(include_self),
+            ];
+            fallback(&SCATTER_REDUCE_TWO_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_reduce.two",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` where each position `index` names along `dim` becomes the `reduce` (sum, prod, mean, amax, amin) of the `src` elements sent there (and its own value if `include_self`).
+///
+/// `aten::scatter_reduce.two`: `scatter_reduce.two(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor`
+pub fn scatter_reduce(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor> {
+    scatter_reduce_full(self_, dim, index, src, reduce, true)
+}
+
+/// [`scatter_reduce`] with every argument, including keyword-only ones.
+pub fn scatter_reduce_full(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_reduce_two_call(ks, self_, dim, index, src, reduce, include_self)
+}
+
+struct ScatterReduceTwoBoxed;
+
+impl BoxedOp for ScatterReduceTwoBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_REDUCE_TWO_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let reduce = u.str()?;
+        let include_self = u.bool()?;
+        let r = scatter_reduce_full(&self_, dim, &index, &src, &reduce, include_self)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -8546,4 +9231,10 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ZerosLikeBoxed,
     &OnesLikeBoxed,
     &EmptyLikeBoxed,
+    &IndexSelectBoxed,
+    &GatherBoxed,
+    &ScatterSrcBoxed,
+    &ScatterValueBoxed,
+    &ScatterAddBoxed,
+    &ScatterReduceTwoBoxed,
 ];

@@ -24822,3 +24822,3693 @@ fn empty_like_sample_12() {
     let names = ["self"];
     oracle::check("empty_like", 12, &specs, &names, None, &typed);
 }
+
+#[test]
+fn index_select_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 0, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[5]:range(0,3)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], -1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "i32[2]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:step", "i64[4]:range(0,3)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 0, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,2]:expand", "i64[2]:range(0,3)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 0, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[0]"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 0, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(3,5)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "index_select",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_select_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 2, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "index_select",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_select_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 0, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f32[2]"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn index_select_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 0, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,2]:range(0,3)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "index_select",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn gather_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,3)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], -1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:offset", "i32[2,2,6]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:expand", "i64[4,2]:range(0,3)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(3,6)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 16, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn gather_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(-2,0)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 17, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn gather_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,5]:range(0,3)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 18, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn gather_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 19, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn gather_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], -3, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 20, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn gather_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[2,4]"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 21, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_src_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t", "i64[2,3]:range(0,4)", "f64[2,3]:t"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,5]:t", "i64[2,3]:range(0,4)", "i64[3,4]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], -2, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-2),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,4,3]:step", "i64[2,2,3]:range(0,4)", "f64[2,2,3]:offset"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i32[2,3]:range(0,4)", "bool[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i32[2,3]:range(0,4)", "u8[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i32[2,3]:range(0,4)", "i8[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i32[2,3]:range(0,4)", "i16[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i32[2,3]:range(0,4)", "i32[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i32[2,3]:range(0,4)", "i64[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i32[2,3]:range(0,4)", "f16[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i32[2,3]:range(0,4)", "bf16[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i32[2,3]:range(0,4)", "f32[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i32[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(4,6)", "f64[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter.src",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[1,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter.src",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f32[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_src_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 2, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter.src",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_value_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(2.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], -1, &t[1], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[2,3]:range(0,4)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(-3,-1)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "scatter.value",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_value_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "scatter.value",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_add_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,5]:t", "i64[3,4]:range(0,5)", "i32[3,6]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], -1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]", "i64[2,3,7]:range(0,4)", "f64[2,3,7]:step"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:expand", "i64[2,4]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[5,4]:range(0,3)", "bool[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[5,4]:range(0,3)", "u8[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[5,4]:range(0,3)", "i8[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[5,4]:range(0,3)", "i16[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[5,4]:range(0,3)", "i32[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[5,4]:range(0,3)", "i64[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[5,4]:range(0,3)", "f16[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[5,4]:range(0,3)", "bf16[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[5,4]:range(0,3)", "f32[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(3,4)", "f64[2,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_add",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_add_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "i64[2,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_add_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "f64[2,3]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_add",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]", "i64[3,4]:range(0,5)", "f64[3,4]:t"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], -1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]", "i64[2,3,7]:range(0,4)", "f64[2,3,7]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], -1, &t[1], &t[2], "mean", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:step", "i64[2,3,7]:range(0,4)", "f64[2,3,7]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amax", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amax".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amax", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amax".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:offset", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amin", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amin", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,5]:range(0,4)", "u8[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,5]:range(0,4)", "i8[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,5]:range(0,4)", "i16[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,5]:range(0,4)", "i64[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,5]:range(0,4)", "f16[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,5]:range(0,4)", "bf16[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,5]:range(0,4)", "f32[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,5]:range(0,4)", "f64[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,5]:range(0,4)", "u8[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,5]:range(0,4)", "i8[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,5]:range(0,4)", "i16[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,5]:range(0,4)", "i64[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,5]:range(0,4)", "f16[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 26, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,5]:range(0,4)", "bf16[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 27, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,5]:range(0,4)", "f32[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 28, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_29() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,5]:range(0,4)", "f64[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 29, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_30() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 30, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_31() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "amin", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 31, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_32() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "max", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("max".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 32, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_33() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 33, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_34() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "add", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("add".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce.two",
+        34,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_sample_35() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,4)", "f64[2,4]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce.two",
+        35,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
