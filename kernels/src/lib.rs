@@ -15,5 +15,6 @@ pub mod iter;
 pub mod lanes;
 pub mod linalg;
 pub mod reduce;
+pub mod select_dim;
 pub mod unary;
 pub mod view;
