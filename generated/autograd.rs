@@ -2128,6 +2128,127 @@ impl BackwardFn for ScatterReduceBackward0 {
     }
 }
 
+/// Backward of `aten::index.Tensor`.
+pub struct IndexBackward0 {
+    indices_: Vec<Option<SavedVariable>>,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for IndexBackward0 {
+    fn name(&self) -> String {
+        "IndexBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let indices = self
+            .indices_
+            .iter()
+            .map(|s| s.as_ref().map(|s| s.unpack(Some(ctx.node))).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::index_backward(
+                &grad,
+                &self.self_sizes,
+                &indices,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.iter().flatten().for_each(SavedVariable::release);
+    }
+}
+
+/// Backward of `aten::index_put`.
+pub struct IndexPutBackward0 {
+    accumulate_: bool,
+    indices_: Vec<Option<SavedVariable>>,
+    values_sizes: Vec<i64>,
+}
+
+impl BackwardFn for IndexPutBackward0 {
+    fn name(&self) -> String {
+        "IndexPutBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_values = ctx.needs(1);
+        let indices = self
+            .indices_
+            .iter()
+            .map(|s| s.as_ref().map(|s| s.unpack(Some(ctx.node))).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::index_put_backward_self(
+                &grad,
+                &indices,
+                &self.values_sizes,
+                self.accumulate_,
+            )?);
+        }
+        if needs_values {
+            out[1] = Some(crate::ops::index(&grad, &indices)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.iter().flatten().for_each(SavedVariable::release);
+    }
+}
+
+/// Backward of `aten::masked_scatter`.
+pub struct MaskedScatterBackward0 {
+    mask_: SavedVariable,
+    source_sizes: Vec<i64>,
+}
+
+impl BackwardFn for MaskedScatterBackward0 {
+    fn name(&self) -> String {
+        "MaskedScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_source = ctx.needs(1);
+        let mask = self.mask_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::masked_scatter(
+                &grad,
+                &mask,
+                &(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?),
+            )?);
+        }
+        if needs_source {
+            out[1] = Some(crate::autograd_helpers::masked_scatter_backward(
+                &grad,
+                &mask,
+                &self.source_sizes,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.mask_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -4093,6 +4214,124 @@ pub(crate) fn scatter_reduce_two_autograd(
                 self_: pre_self_,
                 src_: pre_src_,
                 result_: SavedVariable::for_output(&result, 0, "ScatterReduceBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::index.Tensor`: records `IndexBackward0` when an input requires grad.
+pub(crate) fn index_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            indices
+                .iter()
+                .map(|t| t.as_ref().map(|t| SavedVariable::new(t, false)))
+                .collect(),
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, indices)?
+    };
+    if let Some((pre_indices_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            IndexBackward0 {
+                indices_: pre_indices_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::index_put`: records `IndexPutBackward0` when an input requires grad.
+pub(crate) fn index_put_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, values]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, values])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            accumulate,
+            indices
+                .iter()
+                .map(|t| t.as_ref().map(|t| SavedVariable::new(t, false)))
+                .collect(),
+            crate::autograd_helpers::sizes_of(values),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_put_call(ks.below(DispatchKey::AutogradCPU), self_, indices, values, accumulate)?
+    };
+    if let Some((pre_accumulate_, pre_indices_, pre_values_sizes)) = saved {
+        let node = Node::new(
+            IndexPutBackward0 {
+                accumulate_: pre_accumulate_,
+                indices_: pre_indices_,
+                values_sizes: pre_values_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::masked_scatter`: records `MaskedScatterBackward0` when an input requires grad.
+pub(crate) fn masked_scatter_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, source]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, source])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(mask, false),
+            crate::autograd_helpers::sizes_of(source),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_scatter_call(ks.below(DispatchKey::AutogradCPU), self_, mask, source)?
+    };
+    if let Some((pre_mask_, pre_source_sizes)) = saved {
+        let node = Node::new(
+            MaskedScatterBackward0 {
+                mask_: pre_mask_,
+                source_sizes: pre_source_sizes,
             },
             next_edges,
         );

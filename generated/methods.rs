@@ -210,6 +210,14 @@ pub trait TensorOps {
         reduce: &str,
         include_self: bool,
     ) -> Result<Tensor>;
+    /// Method form of [`ops::index`].
+    fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor>;
+    /// Method form of [`ops::index_put`].
+    fn index_put(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor>;
+    /// Method form of [`ops::masked_scatter`].
+    fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::nonzero`].
+    fn nonzero(&self) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -507,5 +515,17 @@ impl TensorOps for Tensor {
         include_self: bool,
     ) -> Result<Tensor> {
         ops::scatter_reduce_full(self, dim, index, src, reduce, include_self)
+    }
+    fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor> {
+        ops::index(self, indices)
+    }
+    fn index_put(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+        ops::index_put(self, indices, values, accumulate)
+    }
+    fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+        ops::masked_scatter(self, mask, source)
+    }
+    fn nonzero(&self) -> Result<Tensor> {
+        ops::nonzero(self)
     }
 }

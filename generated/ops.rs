@@ -9359,6 +9359,414 @@ impl BoxedOp for ScatterReduceTwoBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::index.Tensor
+
+/// Schema of `aten::index.Tensor`.
+pub static INDEX_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index",
+    overload: "Tensor",
+    signature: "index.Tensor(Tensor self, Tensor?[] indices) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::OptTensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "dynamic_output_shape"],
+};
+
+/// Typed kernel signature of `aten::index.Tensor`.
+pub type IndexTensorFn = fn(DispatchKeySet, &Tensor, &[Option<Tensor>]) -> Result<Tensor>;
+
+fn index_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
+    ft_kernels::advanced::index(self_, indices)
+}
+
+/// Dispatch entry of `aten::index.Tensor`.
+pub static INDEX_TENSOR: Op<IndexTensorFn> = Op::new(
+    &INDEX_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(index_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::index.Tensor` through the dispatcher with explicit keys.
+pub fn index_tensor_call(ks: DispatchKeySet, self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
+    match INDEX_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::OptTensorList(indices.to_vec())];
+            fallback(&INDEX_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Advanced indexing `self[indices]`: one optional int64/int32 index or bool/uint8 mask per leading dim; index tensors broadcast together and replace the dims they index (or go first when a `None` separates them).
+///
+/// `aten::index.Tensor`: `index.Tensor(Tensor self, Tensor?[] indices) -> Tensor`
+pub fn index(self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(self_);
+        ts.extend(indices.iter().flatten());
+        dispatch::keyset_of(&ts)
+    };
+    index_tensor_call(ks, self_, indices)
+}
+
+struct IndexTensorBoxed;
+
+impl BoxedOp for IndexTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let indices = u.opt_tensor_list()?;
+        let r = index(&self_, &indices)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_put
+
+/// Schema of `aten::index_put`.
+pub static INDEX_PUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_put",
+    overload: "",
+    signature: "index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::OptTensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "values",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "accumulate",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::index_put`.
+pub type IndexPutFn = fn(DispatchKeySet, &Tensor, &[Option<Tensor>], &Tensor, bool) -> Result<Tensor>;
+
+fn index_put_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    ft_kernels::advanced::index_put(self_, indices, values, accumulate)
+}
+
+/// Dispatch entry of `aten::index_put`.
+pub static INDEX_PUT: Op<IndexPutFn> = Op::new(
+    &INDEX_PUT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(index_put_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_put_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::index_put` through the dispatcher with explicit keys.
+pub fn index_put_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    match INDEX_PUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices, values, accumulate),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::OptTensorList(indices.to_vec()),
+                Value::Tensor(values.clone()),
+                Value::Bool(accumulate),
+            ];
+            fallback(&INDEX_PUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_put", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with `values` (broadcast to the shape of `self[indices]`) written at, or with `accumulate` added to, the positions `indices` selects.
+///
+/// `aten::index_put`: `index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor`
+pub fn index_put(self_: &Tensor, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(self_);
+        ts.extend(indices.iter().flatten());
+        ts.push(values);
+        dispatch::keyset_of(&ts)
+    };
+    index_put_call(ks, self_, indices, values, accumulate)
+}
+
+struct IndexPutBoxed;
+
+impl BoxedOp for IndexPutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_PUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_PUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let indices = u.opt_tensor_list()?;
+        let values = u.tensor()?;
+        let accumulate = u.bool()?;
+        let r = index_put(&self_, &indices, &values, accumulate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_scatter
+
+/// Schema of `aten::masked_scatter`.
+pub static MASKED_SCATTER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_scatter",
+    overload: "",
+    signature: "masked_scatter(Tensor self, Tensor mask, Tensor source) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::masked_scatter`.
+pub type MaskedScatterFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_scatter_cpu(_ks: DispatchKeySet, self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    ft_kernels::advanced::masked_scatter(self_, mask, source)
+}
+
+/// Dispatch entry of `aten::masked_scatter`.
+pub static MASKED_SCATTER: Op<MaskedScatterFn> = Op::new(
+    &MASKED_SCATTER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(masked_scatter_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::masked_scatter_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_scatter` through the dispatcher with explicit keys.
+pub fn masked_scatter_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    match MASKED_SCATTER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, source),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(source.clone()),
+            ];
+            fallback(&MASKED_SCATTER_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_scatter",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self` broadcast with the bool `mask`, where the true positions take the elements of `source` in row-major order.
+///
+/// `aten::masked_scatter`: `masked_scatter(Tensor self, Tensor mask, Tensor source) -> Tensor`
+pub fn masked_scatter(self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, source]);
+    masked_scatter_call(ks, self_, mask, source)
+}
+
+struct MaskedScatterBoxed;
+
+impl BoxedOp for MaskedScatterBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_SCATTER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SCATTER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let source = u.tensor()?;
+        let r = masked_scatter(&self_, &mask, &source)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nonzero
+
+/// Schema of `aten::nonzero`.
+pub static NONZERO_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nonzero",
+    overload: "",
+    signature: "nonzero(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "dynamic_output_shape"],
+};
+
+/// Typed kernel signature of `aten::nonzero`.
+pub type NonzeroFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn nonzero_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::advanced::nonzero(self_)
+}
+
+/// Dispatch entry of `aten::nonzero`.
+pub static NONZERO: Op<NonzeroFn> = Op::new(
+    &NONZERO_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(nonzero_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::nonzero` through the dispatcher with explicit keys.
+pub fn nonzero_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match NONZERO.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&NONZERO_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::nonzero", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The int64 coordinates of the non-zero elements of `self`, one row per element in row-major order.
+///
+/// `aten::nonzero`: `nonzero(Tensor self) -> Tensor`
+pub fn nonzero(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    nonzero_call(ks, self_)
+}
+
+struct NonzeroBoxed;
+
+impl BoxedOp for NonzeroBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NONZERO_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NONZERO_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = nonzero(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -9459,4 +9867,8 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ScatterValueBoxed,
     &ScatterAddBoxed,
     &ScatterReduceTwoBoxed,
+    &IndexTensorBoxed,
+    &IndexPutBoxed,
+    &MaskedScatterBoxed,
+    &NonzeroBoxed,
 ];

@@ -451,3 +451,57 @@ pub fn scatter_reduce_backward_src(
 ) -> Result<Tensor> {
     Ok(scatter_reduce_grads(grad, self_, dim, index, src, reduce, include_self, result)?.1)
 }
+
+/// Gradient of `index.Tensor`: `grad` added into a zero tensor of `sizes`
+/// at the indexed positions (PyTorch's `index_backward`, an accumulating
+/// `index_put`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap();
+/// let i = Tensor::from_vec(vec![1i64, 1], &[2]).unwrap();
+/// let r = frankentorch::autograd_helpers::index_backward(&g, &[3], &[Some(i)]).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, 3.0, 0.0]);
+/// ```
+pub fn index_backward(grad: &Tensor, sizes: &[i64], indices: &[Option<Tensor>]) -> Result<Tensor> {
+    ops::index_put(&zeros_of(sizes, grad)?, indices, grad, true)
+}
+
+/// The `self` gradient of `index_put`: `grad` itself when accumulating,
+/// otherwise `grad` with the overwritten positions zeroed.
+pub fn index_put_backward_self(
+    grad: &Tensor,
+    indices: &[Option<Tensor>],
+    values_sizes: &[i64],
+    accumulate: bool,
+) -> Result<Tensor> {
+    if accumulate {
+        return Ok(grad.clone());
+    }
+    ops::index_put(grad, indices, &zeros_of(values_sizes, grad)?, false)
+}
+
+/// The `source` gradient of `masked_scatter`: the elements of `grad` where
+/// `mask` is true, in row-major order, padded with zeros to `sizes`
+/// (PyTorch's `masked_scatter_backward`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap();
+/// let m = Tensor::from_vec(vec![true, false, true], &[3]).unwrap();
+/// let r = frankentorch::autograd_helpers::masked_scatter_backward(&g, &m, &[2, 2]).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![1.0, 3.0, 0.0, 0.0]);
+/// ```
+pub fn masked_scatter_backward(grad: &Tensor, mask: &Tensor, sizes: &[i64]) -> Result<Tensor> {
+    let flat_mask = ops::reshape(&ops::expand(mask, &sizes_of(grad))?, &[-1])?;
+    let selected = ops::index(&ops::reshape(grad, &[-1])?, &[Some(flat_mask)])?;
+    let numel: i64 = sizes.iter().product();
+    let count = selected.numel() as i64;
+    let flat = if count == numel {
+        selected
+    } else {
+        let positions = ops::arange(count)?;
+        ops::scatter(&zeros_of(&[numel], grad)?, 0, &positions, &selected)?
+    };
+    ops::reshape(&flat, sizes)
+}

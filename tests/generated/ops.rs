@@ -29294,3 +29294,2405 @@ fn scatter_reduce_two_sample_35() {
         &typed,
     );
 }
+
+#[test]
+fn index_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,4]", "i64[3]:range(0,5)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[None, Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4,5]:t", "i64[2,3]:range(-4,4)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]"];
+    oracle::check("index.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone()), None, Some(t[2].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), None, Some(t[2].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4,5]", "i64[2]:range(0,3)", "i64[3,1]:range(0,5)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[2]"];
+    oracle::check("index.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone()), None, Some(t[2].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), None, Some(t[2].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4,5]:t", "i64[2]:range(0,3)", "i64[3,1]:range(0,4)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[2]"];
+    oracle::check("index.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[None, Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4,2]:step", "bool[4]"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]"];
+    oracle::check("index.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "u8[3]"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i32[4]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone()), Some(t[2].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), Some(t[2].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[]:range(0,3)", "i64[]:range(0,4)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[1]"];
+    oracle::check("index.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[None, Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:expand", "i64[2]:range(0,4)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]"];
+    oracle::check("index.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[None, Some(t[1].clone()), Some(t[2].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone()), Some(t[2].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]", "i64[2]:range(0,3)", "i64[2,1]:range(0,4)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]", "indices[2]"];
+    oracle::check("index.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[0]"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(3,5)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check(
+        "index.Tensor",
+        22,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_tensor_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[None, None, Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, None, Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[1]:range(0,1)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[2]"];
+    oracle::check(
+        "index.Tensor",
+        23,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_tensor_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f32[2]"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 24, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn index_tensor_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone()), Some(t[2].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), Some(t[2].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "i64[3]:range(0,4)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[1]"];
+    oracle::check(
+        "index.Tensor",
+        25,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn index_tensor_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[4]"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check(
+        "index.Tensor",
+        26,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_put_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,4]", "i64[3]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,4]", "i64[7]:range(0,5)", "f64[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[None, Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,4]:t", "i64[3]:range(0,4)", "f64[]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]", "values"];
+    oracle::check("index_put", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone()), None, Some(t[2].clone())], &t[3], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), None, Some(t[2].clone())]),
+                Value::Tensor(t[3].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4,5]:t", "i64[2]:range(0,3)", "i64[3,1]:range(0,5)", "f64[3,2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[2]", "values"];
+    oracle::check("index_put", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[None, Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:offset", "bool[4]", "f64[3,1]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]", "values"];
+    oracle::check("index_put", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone()), Some(t[2].clone())], &t[3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), Some(t[2].clone())]),
+                Value::Tensor(t[3].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[]:range(0,3)", "i32[]:range(0,4)", "f64[]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[1]", "values"];
+    oracle::check("index_put", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[0]", "f64[0,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2]:range(0,3)", "bool[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2]:range(0,3)", "u8[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2]:range(0,3)", "i8[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2]:range(0,3)", "i16[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2]:range(0,3)", "i32[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2]:range(0,3)", "i64[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2]:range(0,3)", "f16[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2]:range(0,3)", "bf16[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2]:range(0,3)", "f32[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2]:range(0,2)", "bool[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2]:range(0,2)", "u8[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2]:range(0,2)", "i8[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2]:range(0,2)", "i16[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2]:range(0,2)", "i32[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2]:range(0,2)", "i64[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2]:range(0,2)", "f16[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2]:range(0,2)", "bf16[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2]:range(0,2)", "f32[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 26, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,2)", "f64[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 27, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "f32[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 28, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn index_put_sample_29() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "f64[2,3]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 29, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn index_put_sample_30() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(-5,-3)", "f64[]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check(
+        "index_put",
+        30,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn masked_scatter_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[12]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "bool[4]", "f64[3,5]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4]", "bool[3,4]", "f64[2,3]:step"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "bool[]", "f64[2]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "bool[3]", "f64[0]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]", "bool[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "bool[2,3]", "u8[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "bool[2,3]", "i8[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "bool[2,3]", "i16[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "bool[2,3]", "i32[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "bool[2,3]", "i64[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "bool[2,3]", "f16[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bool[2,3]", "bf16[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "bool[2,3]", "f32[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "bool[2,3]", "f64[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "u8[3,4]", "f64[12]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 15, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_scatter_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f32[12]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_scatter_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[2]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check(
+        "masked_scatter",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn masked_scatter_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3]", "f64[12]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check(
+        "masked_scatter",
+        18,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn nonzero_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]:t"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3,2]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 15, &specs, &names, None, &typed);
+}
