@@ -2249,6 +2249,74 @@ impl BackwardFn for MaskedScatterBackward0 {
     }
 }
 
+/// Backward of `aten::cat`.
+pub struct CatBackward0 {
+    tensors_len: usize,
+    dim_: i64,
+    tensors_: Vec<SavedVariable>,
+}
+
+impl BackwardFn for CatBackward0 {
+    fn name(&self) -> String {
+        "CatBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let s_tensors = 0;
+        let mut out: Grads = vec![None; s_tensors + self.tensors_len];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_tensors = (s_tensors..s_tensors + self.tensors_len).any(|i| ctx.needs(i));
+        let tensors = self
+            .tensors_
+            .iter()
+            .map(|s| s.unpack(Some(ctx.node)))
+            .collect::<Result<Vec<_>>>()?;
+        if needs_tensors {
+            for (k, g) in crate::autograd_helpers::cat_tensors_backward(&grad, &tensors, self.dim_)?
+                .into_iter()
+                .enumerate()
+            {
+                out[s_tensors + k] = Some(g);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.tensors_.iter().for_each(SavedVariable::release);
+    }
+}
+
+/// Backward of `aten::split_with_sizes`.
+pub struct SplitWithSizesBackward0 {
+    dim_: i64,
+}
+
+impl BackwardFn for SplitWithSizesBackward0 {
+    fn name(&self) -> String {
+        "SplitWithSizesBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grads_all = (0..grads.len())
+            .map(|i| crate::autograd_helpers::grad_or_zeros(ctx, grads, i))
+            .collect::<Result<Vec<_>>>()?;
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::cat(&grads_all, self.dim_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -4336,6 +4404,70 @@ pub(crate) fn masked_scatter_autograd(
             next_edges,
         );
         set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::cat`: records `CatBackward0` when an input requires grad.
+pub(crate) fn cat_autograd(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.extend(tensors.iter().map(Some));
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            tensors.len(),
+            dim,
+            tensors.iter().map(|t| SavedVariable::new(t, false)).collect(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cat_call(ks.below(DispatchKey::AutogradCPU), tensors, dim)?
+    };
+    if let Some((pre_tensors_len, pre_dim_, pre_tensors_)) = saved {
+        let node = Node::new(
+            CatBackward0 {
+                tensors_len: pre_tensors_len,
+                dim_: pre_dim_,
+                tensors_: pre_tensors_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::split_with_sizes`: records `SplitWithSizesBackward0` when an input requires grad.
+pub(crate) fn split_with_sizes_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    split_sizes: &[i64],
+    dim: i64,
+) -> Result<Vec<Tensor>> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((dim,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        split_with_sizes_call(ks.below(DispatchKey::AutogradCPU), self_, split_sizes, dim)?
+    };
+    if let Some((pre_dim_,)) = saved {
+        let node = Node::new(SplitWithSizesBackward0 { dim_: pre_dim_ }, next_edges);
+        for t in &result {
+            set_history(t, &node);
+        }
     }
     Ok(result)
 }

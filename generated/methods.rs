@@ -218,6 +218,8 @@ pub trait TensorOps {
     fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::nonzero`].
     fn nonzero(&self) -> Result<Tensor>;
+    /// Method form of [`ops::split_with_sizes`].
+    fn split_with_sizes(&self, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>>;
 }
 
 impl TensorOps for Tensor {
@@ -527,5 +529,8 @@ impl TensorOps for Tensor {
     }
     fn nonzero(&self) -> Result<Tensor> {
         ops::nonzero(self)
+    }
+    fn split_with_sizes(&self, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>> {
+        ops::split_with_sizes(self, split_sizes, dim)
     }
 }

@@ -505,3 +505,37 @@ pub fn masked_scatter_backward(grad: &Tensor, mask: &Tensor, sizes: &[i64]) -> R
     };
     ops::reshape(&flat, sizes)
 }
+
+/// Gradient of `cat` for each input: the slice of `grad` along `dim` that
+/// input filled (an empty gradient for the 1-D empty inputs `cat` skips).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap();
+/// let a = Tensor::from_vec(vec![0.0f64; 2], &[2]).unwrap();
+/// let b = Tensor::from_vec(vec![0.0f64], &[1]).unwrap();
+/// let gs = frankentorch::autograd_helpers::cat_tensors_backward(&g, &[a, b], 0).unwrap();
+/// assert_eq!(gs[1].to_vec::<f64>().unwrap(), vec![3.0]);
+/// ```
+pub fn cat_tensors_backward(grad: &Tensor, tensors: &[Tensor], dim: i64) -> Result<Vec<Tensor>> {
+    let skipped = |t: &Tensor| t.sizes() == [0];
+    let Some(first) = tensors.iter().find(|t| !skipped(t)) else {
+        return tensors.iter().map(|_| zeros_of(&[0], grad)).collect();
+    };
+    let d = ft_runtime::shape::wrap_dim("aten::cat", dim, first.dim())?;
+    let sizes: Vec<i64> = tensors
+        .iter()
+        .filter(|t| !skipped(t))
+        .map(|t| t.sizes()[d] as i64)
+        .collect();
+    let mut pieces = ops::split_with_sizes(grad, &sizes, d as i64)?.into_iter();
+    tensors
+        .iter()
+        .map(|t| match skipped(t) {
+            true => zeros_of(&[0], grad),
+            false => pieces
+                .next()
+                .ok_or_else(|| Error::shape("aten::cat", "gradient has too few slices")),
+        })
+        .collect()
+}

@@ -13,6 +13,7 @@ pub mod copy;
 pub mod factory;
 pub mod index;
 pub mod iter;
+pub mod join;
 pub mod lanes;
 pub mod linalg;
 pub mod reduce;

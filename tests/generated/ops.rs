@@ -31696,3 +31696,1007 @@ fn nonzero_sample_15() {
     let names = ["self"];
     oracle::check("nonzero", 15, &specs, &names, None, &typed);
 }
+
+#[test]
+fn cat_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[4,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone(), t[2].clone()], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![
+                Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()]),
+                Value::Int(-1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step", "f64[2,1]", "f64[2,4]:offset"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("cat", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,2,2]:expand", "f64[3,1,2]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone(), t[2].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![
+                Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()]),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0]", "f64[2,3]", "f64[0]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("cat", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["i32[2,3]", "f64[1,3]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0]", "i32[0]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]", "f64[2,3]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cat", vec![Value::TensorList(vec![t[0].clone()])], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]"];
+    oracle::check("cat", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2]", "u8[3]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 19, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn cat_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,4]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 20, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn cat_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 21, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn cat_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 22, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[2, 3], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[1, 0, 4], -1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1, 0, 4]),
+                Value::Int(-1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,5]:t"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[6], 1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![6]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,6]:step"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[1, 1, 2], 1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1, 1, 2]),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:expand"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[0, 0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[2, 2], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split_with_sizes",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn split_with_sizes_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[-1, 6], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1, 6])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split_with_sizes",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn split_with_sizes_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split_with_sizes",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn split_with_sizes_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[5], 2)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![5]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split_with_sizes",
+        18,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
