@@ -220,6 +220,10 @@ pub trait TensorOps {
     fn nonzero(&self) -> Result<Tensor>;
     /// Method form of [`ops::split_with_sizes`].
     fn split_with_sizes(&self, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>>;
+    /// Method form of [`ops::sort`].
+    fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)>;
+    /// Method form of [`ops::topk`].
+    fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)>;
 }
 
 impl TensorOps for Tensor {
@@ -532,5 +536,11 @@ impl TensorOps for Tensor {
     }
     fn split_with_sizes(&self, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>> {
         ops::split_with_sizes(self, split_sizes, dim)
+    }
+    fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+        ops::sort(self, dim, descending)
+    }
+    fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)> {
+        ops::topk(self, k, dim, largest, sorted)
     }
 }

@@ -9976,6 +9976,223 @@ impl BoxedOp for SplitWithSizesBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::sort
+
+/// Schema of `aten::sort`.
+pub static SORT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sort",
+    overload: "",
+    signature: "sort(Tensor self, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "descending",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[
+        Ret {
+            name: "values",
+            ty: ArgType::Tensor,
+        },
+        Ret {
+            name: "indices",
+            ty: ArgType::Tensor,
+        },
+    ],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::sort`.
+pub type SortFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<(Tensor, Tensor)>;
+
+fn sort_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+    ft_kernels::sort::sort(self_, dim, descending)
+}
+
+/// Dispatch entry of `aten::sort`.
+pub static SORT: Op<SortFn> = Op::new(
+    &SORT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sort_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sort_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::sort` through the dispatcher with explicit keys.
+pub fn sort_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+    match SORT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, descending),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Bool(descending)];
+            fallback(&SORT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sort", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `self` sorted along `dim` (stable; NaN above every number) and the int64 positions the values came from.
+///
+/// `aten::sort`: `sort(Tensor self, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)`
+pub fn sort(self_: &Tensor, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sort_call(ks, self_, dim, descending)
+}
+
+struct SortBoxed;
+
+impl BoxedOp for SortBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SORT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SORT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let descending = u.bool()?;
+        let r = sort(&self_, dim, descending)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::topk
+
+/// Schema of `aten::topk`.
+pub static TOPK_SCHEMA: OpSchema = OpSchema {
+    name: "aten::topk",
+    overload: "",
+    signature: "topk(Tensor self, SymInt k, int dim=-1, bool largest=True, bool sorted=True) -> (Tensor values, Tensor indices)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "k", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: Some(DefaultValue::Int(-1)), kwarg_only: false, is_write: false },
+        Arg { name: "largest", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+        Arg { name: "sorted", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "values", ty: ArgType::Tensor }, Ret { name: "indices", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::topk`.
+pub type TopkFn = fn(DispatchKeySet, &Tensor, i64, i64, bool, bool) -> Result<(Tensor, Tensor)>;
+
+fn topk_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+) -> Result<(Tensor, Tensor)> {
+    ft_kernels::sort::topk(self_, k, dim, largest, sorted)
+}
+
+/// Dispatch entry of `aten::topk`.
+pub static TOPK: Op<TopkFn> = Op::new(
+    &TOPK_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(topk_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::topk_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::topk` through the dispatcher with explicit keys.
+pub fn topk_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+) -> Result<(Tensor, Tensor)> {
+    match TOPK.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, k, dim, largest, sorted),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(k),
+                Value::Int(dim),
+                Value::Bool(largest),
+                Value::Bool(sorted),
+            ];
+            fallback(&TOPK_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::topk", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// The `k` largest (or smallest) elements along `dim`, in order, and their int64 positions.
+///
+/// `aten::topk`: `topk(Tensor self, SymInt k, int dim=-1, bool largest=True, bool sorted=True) -> (Tensor values, Tensor indices)`
+pub fn topk(self_: &Tensor, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    topk_call(ks, self_, k, dim, largest, sorted)
+}
+
+struct TopkBoxed;
+
+impl BoxedOp for TopkBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TOPK_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TOPK_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let k = u.int()?;
+        let dim = u.int()?;
+        let largest = u.bool()?;
+        let sorted = u.bool()?;
+        let r = topk(&self_, k, dim, largest, sorted)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -10082,4 +10299,6 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &NonzeroBoxed,
     &CatBoxed,
     &SplitWithSizesBoxed,
+    &SortBoxed,
+    &TopkBoxed,
 ];

@@ -539,3 +539,19 @@ pub fn cat_tensors_backward(grad: &Tensor, tensors: &[Tensor], dim: i64) -> Resu
         })
         .collect()
 }
+
+/// Gradient of ops that pick values along `dim` without reducing it
+/// (`sort`, `topk`): `grad` scattered back to the positions in `indices`
+/// within a zero tensor of `sizes` (PyTorch's
+/// `value_selecting_reduction_backward` with `keepdim = true`, a `scatter`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap();
+/// let i = Tensor::from_vec(vec![2i64, 0], &[2]).unwrap();
+/// let r = frankentorch::autograd_helpers::values_backward(&g, 0, &i, &[3]).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![2.0, 0.0, 1.0]);
+/// ```
+pub fn values_backward(grad: &Tensor, dim: i64, indices: &Tensor, sizes: &[i64]) -> Result<Tensor> {
+    ops::scatter(&zeros_of(sizes, grad)?, dim, indices, grad)
+}

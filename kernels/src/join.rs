@@ -189,7 +189,10 @@ mod tests {
             ErrorKind::ShapeMismatch
         );
         assert_eq!(cat(&[a.clone(), b], 1).unwrap().sizes(), &[2, 7]);
-        assert_eq!(cat(std::slice::from_ref(&a), 2).unwrap_err().kind(), ErrorKind::DimOutOfRange);
+        assert_eq!(
+            cat(std::slice::from_ref(&a), 2).unwrap_err().kind(),
+            ErrorKind::DimOutOfRange
+        );
         let s = Tensor::zeros_contiguous(&[], DType::F32);
         assert_eq!(cat(&[a, s], 0).unwrap_err().kind(), ErrorKind::InvalidArgument);
     }

@@ -18,5 +18,6 @@ pub mod lanes;
 pub mod linalg;
 pub mod reduce;
 pub mod select_dim;
+pub mod sort;
 pub mod unary;
 pub mod view;

@@ -32700,3 +32700,1186 @@ fn split_with_sizes_sample_18() {
         &typed,
     );
 }
+
+#[test]
+fn sort_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], 0, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], 1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::sort", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:step"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], 1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:expand"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], 1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::sort", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], 2, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::sort", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 26, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn topk_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, 0, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(3),
+                Value::Int(0),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 6, 1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,6,3]:offset"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 1, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 0, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(0)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 0, 1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 5, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(5)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 24, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn topk_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], -1, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(-1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 25, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn topk_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 1, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 26, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn topk_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 1, 2, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 27, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
