@@ -224,6 +224,22 @@ pub trait TensorOps {
     fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)>;
     /// Method form of [`ops::topk`].
     fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)>;
+    /// Method form of [`ops::split`].
+    fn split(&self, split_size: i64, dim: i64) -> Result<Vec<Tensor>>;
+    /// Method form of [`ops::chunk`].
+    fn chunk(&self, chunks: i64, dim: i64) -> Result<Vec<Tensor>>;
+    /// Method form of [`ops::unbind`].
+    fn unbind(&self, dim: i64) -> Result<Vec<Tensor>>;
+    /// Method form of [`ops::masked_select`].
+    fn masked_select(&self, mask: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::index_add`].
+    fn index_add(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::index_add_full`].
+    fn index_add_full(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::take_along_dim`].
+    fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor>;
+    /// Method form of [`ops::argsort`].
+    fn argsort(&self, dim: i64, descending: bool) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -542,5 +558,29 @@ impl TensorOps for Tensor {
     }
     fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)> {
         ops::topk(self, k, dim, largest, sorted)
+    }
+    fn split(&self, split_size: i64, dim: i64) -> Result<Vec<Tensor>> {
+        ops::split(self, split_size, dim)
+    }
+    fn chunk(&self, chunks: i64, dim: i64) -> Result<Vec<Tensor>> {
+        ops::chunk(self, chunks, dim)
+    }
+    fn unbind(&self, dim: i64) -> Result<Vec<Tensor>> {
+        ops::unbind(self, dim)
+    }
+    fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+        ops::masked_select(self, mask)
+    }
+    fn index_add(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+        ops::index_add(self, dim, index, source)
+    }
+    fn index_add_full(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
+        ops::index_add_full(self, dim, index, source, alpha)
+    }
+    fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor> {
+        ops::take_along_dim(self, indices, dim)
+    }
+    fn argsort(&self, dim: i64, descending: bool) -> Result<Tensor> {
+        ops::argsort(self, dim, descending)
     }
 }

@@ -10193,6 +10193,1085 @@ impl BoxedOp for TopkBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::stack
+
+/// Schema of `aten::stack`.
+pub static STACK_SCHEMA: OpSchema = OpSchema {
+    name: "aten::stack",
+    overload: "",
+    signature: "stack(Tensor[] tensors, int dim=0) -> Tensor",
+    args: &[
+        Arg {
+            name: "tensors",
+            ty: ArgType::TensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::stack`.
+pub type StackFn = fn(DispatchKeySet, &[Tensor], i64) -> Result<Tensor>;
+
+fn stack_composite_implicit_autograd(_ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    crate::composite_index::stack(tensors, dim)
+}
+
+/// Dispatch entry of `aten::stack`.
+pub static STACK: Op<StackFn> = Op::new(
+    &STACK_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(stack_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::stack` through the dispatcher with explicit keys.
+pub fn stack_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    match STACK.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::TensorList(tensors.to_vec()), Value::Int(dim)];
+            fallback(&STACK_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::stack", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The tensors (all of one shape) joined along a new dim `dim`.
+///
+/// `aten::stack`: `stack(Tensor[] tensors, int dim=0) -> Tensor`
+pub fn stack_tensors(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        dispatch::keyset_of(&ts)
+    };
+    stack_call(ks, tensors, dim)
+}
+
+struct StackBoxed;
+
+impl BoxedOp for StackBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &STACK_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STACK_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let dim = u.int()?;
+        let r = stack_tensors(&tensors, dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::split.Tensor
+
+/// Schema of `aten::split.Tensor`.
+pub static SPLIT_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::split",
+    overload: "Tensor",
+    signature: "split.Tensor(Tensor(a) self, SymInt split_size, int dim=0) -> Tensor(a)[]",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "split_size",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::split.Tensor`.
+pub type SplitTensorFn = fn(DispatchKeySet, &Tensor, i64, i64) -> Result<Vec<Tensor>>;
+
+fn split_tensor_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    split_size: i64,
+    dim: i64,
+) -> Result<Vec<Tensor>> {
+    crate::composite_index::split(self_, split_size, dim)
+}
+
+/// Dispatch entry of `aten::split.Tensor`.
+pub static SPLIT_TENSOR: Op<SplitTensorFn> = Op::new(
+    &SPLIT_TENSOR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(split_tensor_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::split.Tensor` through the dispatcher with explicit keys.
+pub fn split_tensor_call(ks: DispatchKeySet, self_: &Tensor, split_size: i64, dim: i64) -> Result<Vec<Tensor>> {
+    match SPLIT_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, split_size, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(split_size), Value::Int(dim)];
+            fallback(&SPLIT_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::split.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Views of `self` cut along `dim` into pieces of `split_size` (the last one smaller when the size does not divide).
+///
+/// `aten::split.Tensor`: `split.Tensor(Tensor(a) self, SymInt split_size, int dim=0) -> Tensor(a)[]`
+pub fn split(self_: &Tensor, split_size: i64, dim: i64) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[self_]);
+    split_tensor_call(ks, self_, split_size, dim)
+}
+
+struct SplitTensorBoxed;
+
+impl BoxedOp for SplitTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SPLIT_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SPLIT_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let split_size = u.int()?;
+        let dim = u.int()?;
+        let r = split(&self_, split_size, dim)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::chunk
+
+/// Schema of `aten::chunk`.
+pub static CHUNK_SCHEMA: OpSchema = OpSchema {
+    name: "aten::chunk",
+    overload: "",
+    signature: "chunk(Tensor(a) self, int chunks, int dim=0) -> Tensor(a)[]",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "chunks",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::chunk`.
+pub type ChunkFn = fn(DispatchKeySet, &Tensor, i64, i64) -> Result<Vec<Tensor>>;
+
+fn chunk_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    chunks: i64,
+    dim: i64,
+) -> Result<Vec<Tensor>> {
+    crate::composite_index::chunk(self_, chunks, dim)
+}
+
+/// Dispatch entry of `aten::chunk`.
+pub static CHUNK: Op<ChunkFn> = Op::new(
+    &CHUNK_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(chunk_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::chunk` through the dispatcher with explicit keys.
+pub fn chunk_call(ks: DispatchKeySet, self_: &Tensor, chunks: i64, dim: i64) -> Result<Vec<Tensor>> {
+    match CHUNK.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, chunks, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(chunks), Value::Int(dim)];
+            fallback(&CHUNK_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::chunk", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self` split along `dim` into `chunks` pieces of `ceil(size / chunks)` (fewer when the size runs out).
+///
+/// `aten::chunk`: `chunk(Tensor(a) self, int chunks, int dim=0) -> Tensor(a)[]`
+pub fn chunk(self_: &Tensor, chunks: i64, dim: i64) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[self_]);
+    chunk_call(ks, self_, chunks, dim)
+}
+
+struct ChunkBoxed;
+
+impl BoxedOp for ChunkBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CHUNK_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CHUNK_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let chunks = u.int()?;
+        let dim = u.int()?;
+        let r = chunk(&self_, chunks, dim)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::unbind.int
+
+/// Schema of `aten::unbind.int`.
+pub static UNBIND_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::unbind",
+    overload: "int",
+    signature: "unbind.int(Tensor(a) self, int dim=0) -> Tensor(a)[]",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::unbind.int`.
+pub type UnbindIntFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Vec<Tensor>>;
+
+fn unbind_int_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Vec<Tensor>> {
+    crate::composite_index::unbind(self_, dim)
+}
+
+/// Dispatch entry of `aten::unbind.int`.
+pub static UNBIND_INT: Op<UnbindIntFn> = Op::new(
+    &UNBIND_INT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(unbind_int_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::unbind.int` through the dispatcher with explicit keys.
+pub fn unbind_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Vec<Tensor>> {
+    match UNBIND_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim)];
+            fallback(&UNBIND_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::unbind.int", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The slices of `self` along `dim`, each without that dim.
+///
+/// `aten::unbind.int`: `unbind.int(Tensor(a) self, int dim=0) -> Tensor(a)[]`
+pub fn unbind(self_: &Tensor, dim: i64) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[self_]);
+    unbind_int_call(ks, self_, dim)
+}
+
+struct UnbindIntBoxed;
+
+impl BoxedOp for UnbindIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UNBIND_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UNBIND_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let r = unbind(&self_, dim)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_select
+
+/// Schema of `aten::masked_select`.
+pub static MASKED_SELECT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_select",
+    overload: "",
+    signature: "masked_select(Tensor self, Tensor mask) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_select`.
+pub type MaskedSelectFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_select_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    crate::composite_index::masked_select(self_, mask)
+}
+
+/// Dispatch entry of `aten::masked_select`.
+pub static MASKED_SELECT: Op<MaskedSelectFn> = Op::new(
+    &MASKED_SELECT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(masked_select_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::masked_select` through the dispatcher with explicit keys.
+pub fn masked_select_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    match MASKED_SELECT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(mask.clone())];
+            fallback(&MASKED_SELECT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_select",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The elements of `self` (broadcast with the bool `mask`) where `mask` is true, as a 1-D tensor.
+///
+/// `aten::masked_select`: `masked_select(Tensor self, Tensor mask) -> Tensor`
+pub fn masked_select(self_: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask]);
+    masked_select_call(ks, self_, mask)
+}
+
+struct MaskedSelectBoxed;
+
+impl BoxedOp for MaskedSelectBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_SELECT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SELECT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let r = masked_select(&self_, &mask)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_add
+
+/// Schema of `aten::index_add`.
+pub static INDEX_ADD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_add",
+    overload: "",
+    signature: "index_add(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::index_add`.
+pub type IndexAddFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn index_add_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::composite_index::index_add(self_, dim, index, source, alpha)
+}
+
+/// Dispatch entry of `aten::index_add`.
+pub static INDEX_ADD: Op<IndexAddFn> = Op::new(
+    &INDEX_ADD_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(index_add_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::index_add` through the dispatcher with explicit keys.
+pub fn index_add_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    match INDEX_ADD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, source, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(source.clone()),
+                Value::Scalar(alpha),
+            ];
+            fallback(&INDEX_ADD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_add", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with `alpha * source` added along `dim` at the positions in the 1-D `index` (duplicates accumulate).
+///
+/// `aten::index_add`: `index_add(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor`
+pub fn index_add(self_: &Tensor, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+    index_add_full(self_, dim, index, source, Scalar::Int(1))
+}
+
+/// [`index_add`] with every argument, including keyword-only ones.
+pub fn index_add_full(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, source]);
+    index_add_call(ks, self_, dim, index, source, alpha.into())
+}
+
+struct IndexAddBoxed;
+
+impl BoxedOp for IndexAddBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_ADD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_ADD_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let source = u.tensor()?;
+        let alpha = u.scalar()?;
+        let r = index_add_full(&self_, dim, &index, &source, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::take_along_dim
+
+/// Schema of `aten::take_along_dim`.
+pub static TAKE_ALONG_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::take_along_dim",
+    overload: "",
+    signature: "take_along_dim(Tensor self, Tensor indices, int? dim=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::take_along_dim`.
+pub type TakeAlongDimFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<i64>) -> Result<Tensor>;
+
+fn take_along_dim_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &Tensor,
+    dim: Option<i64>,
+) -> Result<Tensor> {
+    crate::composite_index::take_along_dim(self_, indices, dim)
+}
+
+/// Dispatch entry of `aten::take_along_dim`.
+pub static TAKE_ALONG_DIM: Op<TakeAlongDimFn> = Op::new(
+    &TAKE_ALONG_DIM_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(take_along_dim_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::take_along_dim` through the dispatcher with explicit keys.
+pub fn take_along_dim_call(ks: DispatchKeySet, self_: &Tensor, indices: &Tensor, dim: Option<i64>) -> Result<Tensor> {
+    match TAKE_ALONG_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(indices.clone()),
+                dim.map_or(Value::None, Value::Int),
+            ];
+            fallback(&TAKE_ALONG_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::take_along_dim",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `gather` along `dim` after broadcasting `self` and the int64 `indices` in the other dims; without `dim`, indexes the flattened tensors.
+///
+/// `aten::take_along_dim`: `take_along_dim(Tensor self, Tensor indices, int? dim=None) -> Tensor`
+pub fn take_along_dim(self_: &Tensor, indices: &Tensor, dim: Option<i64>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, indices]);
+    take_along_dim_call(ks, self_, indices, dim)
+}
+
+struct TakeAlongDimBoxed;
+
+impl BoxedOp for TakeAlongDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TAKE_ALONG_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAKE_ALONG_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let indices = u.tensor()?;
+        let dim = u.opt_int()?;
+        let r = take_along_dim(&self_, &indices, dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::meshgrid
+
+/// Schema of `aten::meshgrid`.
+pub static MESHGRID_SCHEMA: OpSchema = OpSchema {
+    name: "aten::meshgrid",
+    overload: "",
+    signature: "meshgrid(Tensor[] tensors) -> Tensor[]",
+    args: &[Arg {
+        name: "tensors",
+        ty: ArgType::TensorList,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::meshgrid`.
+pub type MeshgridFn = fn(DispatchKeySet, &[Tensor]) -> Result<Vec<Tensor>>;
+
+fn meshgrid_composite_implicit_autograd(_ks: DispatchKeySet, tensors: &[Tensor]) -> Result<Vec<Tensor>> {
+    crate::composite_index::meshgrid(tensors)
+}
+
+/// Dispatch entry of `aten::meshgrid`.
+pub static MESHGRID: Op<MeshgridFn> = Op::new(
+    &MESHGRID_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(meshgrid_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::meshgrid` through the dispatcher with explicit keys.
+pub fn meshgrid_call(ks: DispatchKeySet, tensors: &[Tensor]) -> Result<Vec<Tensor>> {
+    match MESHGRID.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::TensorList(tensors.to_vec())];
+            fallback(&MESHGRID_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::meshgrid", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Grids spanned by 0-D/1-D tensors ('ij' indexing): output `i` repeats tensor `i` along grid dim `i`.
+///
+/// `aten::meshgrid`: `meshgrid(Tensor[] tensors) -> Tensor[]`
+pub fn meshgrid(tensors: &[Tensor]) -> Result<Vec<Tensor>> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        dispatch::keyset_of(&ts)
+    };
+    meshgrid_call(ks, tensors)
+}
+
+struct MeshgridBoxed;
+
+impl BoxedOp for MeshgridBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MESHGRID_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MESHGRID_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let r = meshgrid(&tensors)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::meshgrid.indexing
+
+/// Schema of `aten::meshgrid.indexing`.
+pub static MESHGRID_INDEXING_SCHEMA: OpSchema = OpSchema {
+    name: "aten::meshgrid",
+    overload: "indexing",
+    signature: "meshgrid.indexing(Tensor[] tensors, *, str indexing) -> Tensor[]",
+    args: &[
+        Arg {
+            name: "tensors",
+            ty: ArgType::TensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indexing",
+            ty: ArgType::Str,
+            default: None,
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::meshgrid.indexing`.
+pub type MeshgridIndexingFn = fn(DispatchKeySet, &[Tensor], &str) -> Result<Vec<Tensor>>;
+
+fn meshgrid_indexing_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    tensors: &[Tensor],
+    indexing: &str,
+) -> Result<Vec<Tensor>> {
+    crate::composite_index::meshgrid_indexing(tensors, indexing)
+}
+
+/// Dispatch entry of `aten::meshgrid.indexing`.
+pub static MESHGRID_INDEXING: Op<MeshgridIndexingFn> = Op::new(
+    &MESHGRID_INDEXING_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(meshgrid_indexing_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::meshgrid.indexing` through the dispatcher with explicit keys.
+pub fn meshgrid_indexing_call(ks: DispatchKeySet, tensors: &[Tensor], indexing: &str) -> Result<Vec<Tensor>> {
+    match MESHGRID_INDEXING.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors, indexing),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::TensorList(tensors.to_vec()), Value::Str(indexing.to_string())];
+            fallback(&MESHGRID_INDEXING_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::meshgrid.indexing",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Grids spanned by 0-D/1-D tensors; `indexing` 'ij' keeps the inputs' order, 'xy' swaps the first two grid dims.
+///
+/// `aten::meshgrid.indexing`: `meshgrid.indexing(Tensor[] tensors, *, str indexing) -> Tensor[]`
+pub fn meshgrid_indexing(tensors: &[Tensor], indexing: &str) -> Result<Vec<Tensor>> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        dispatch::keyset_of(&ts)
+    };
+    meshgrid_indexing_call(ks, tensors, indexing)
+}
+
+struct MeshgridIndexingBoxed;
+
+impl BoxedOp for MeshgridIndexingBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MESHGRID_INDEXING_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MESHGRID_INDEXING_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let indexing = u.str()?;
+        let r = meshgrid_indexing(&tensors, &indexing)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::where
+
+/// Schema of `aten::where`.
+pub static WHERE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::where",
+    overload: "",
+    signature: "where(Tensor condition) -> Tensor[]",
+    args: &[Arg {
+        name: "condition",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::where`.
+pub type WhereFn = fn(DispatchKeySet, &Tensor) -> Result<Vec<Tensor>>;
+
+fn where_composite_implicit_autograd(_ks: DispatchKeySet, condition: &Tensor) -> Result<Vec<Tensor>> {
+    crate::composite_index::where_condition(condition)
+}
+
+/// Dispatch entry of `aten::where`.
+pub static WHERE: Op<WhereFn> = Op::new(
+    &WHERE_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(where_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::where` through the dispatcher with explicit keys.
+pub fn where_call(ks: DispatchKeySet, condition: &Tensor) -> Result<Vec<Tensor>> {
+    match WHERE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, condition),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(condition.clone())];
+            fallback(&WHERE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::where", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The int64 coordinates of the non-zero elements of `condition`, one tensor per dim (`nonzero` split by column).
+///
+/// `aten::where`: `where(Tensor condition) -> Tensor[]`
+pub fn where_condition(condition: &Tensor) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[condition]);
+    where_call(ks, condition)
+}
+
+struct WhereBoxed;
+
+impl BoxedOp for WhereBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &WHERE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&WHERE_SCHEMA, stack);
+        let condition = u.tensor()?;
+        let r = where_condition(&condition)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::argsort
+
+/// Schema of `aten::argsort`.
+pub static ARGSORT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::argsort",
+    overload: "",
+    signature: "argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "descending",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::argsort`.
+pub type ArgsortFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<Tensor>;
+
+fn argsort_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    descending: bool,
+) -> Result<Tensor> {
+    crate::composite_index::argsort(self_, dim, descending)
+}
+
+/// Dispatch entry of `aten::argsort`.
+pub static ARGSORT: Op<ArgsortFn> = Op::new(
+    &ARGSORT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(argsort_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::argsort` through the dispatcher with explicit keys.
+pub fn argsort_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, descending: bool) -> Result<Tensor> {
+    match ARGSORT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, descending),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Bool(descending)];
+            fallback(&ARGSORT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::argsort", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The int64 positions that sort `self` along `dim` (stable; NaN above every number).
+///
+/// `aten::argsort`: `argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor`
+pub fn argsort(self_: &Tensor, dim: i64, descending: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    argsort_call(ks, self_, dim, descending)
+}
+
+struct ArgsortBoxed;
+
+impl BoxedOp for ArgsortBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ARGSORT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGSORT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let descending = u.bool()?;
+        let r = argsort(&self_, dim, descending)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -10301,4 +11380,15 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &SplitWithSizesBoxed,
     &SortBoxed,
     &TopkBoxed,
+    &StackBoxed,
+    &SplitTensorBoxed,
+    &ChunkBoxed,
+    &UnbindIntBoxed,
+    &MaskedSelectBoxed,
+    &IndexAddBoxed,
+    &TakeAlongDimBoxed,
+    &MeshgridBoxed,
+    &MeshgridIndexingBoxed,
+    &WhereBoxed,
+    &ArgsortBoxed,
 ];

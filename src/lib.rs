@@ -19,6 +19,7 @@
 pub mod autograd_helpers;
 mod boxed;
 pub mod composite;
+pub mod composite_index;
 mod grad_arith;
 pub mod testing;
 

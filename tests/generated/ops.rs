@@ -33883,3 +33883,4211 @@ fn topk_sample_27() {
     let names = ["self"];
     oracle::check("topk", 27, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
 }
+
+#[test]
+fn stack_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:t"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone(), t[2].clone()], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![
+                Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()]),
+                Value::Int(-1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step", "f64[2,3]", "f64[2,3]:expand"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("stack", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]"];
+    oracle::check("stack", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["i32[3]", "f64[3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3,2]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 15, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn stack_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 16, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn split_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 2, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 4, -1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(4), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,6]:t"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 5, 1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(5), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:expand"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 0, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], -1, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split.Tensor",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn split_tensor_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 0, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split.Tensor",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn split_tensor_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 1, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split.Tensor",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn split_tensor_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 1, 2)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split.Tensor",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn chunk_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 2, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 4, -1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::chunk",
+            vec![Value::Tensor(t[0].clone()), Value::Int(4), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,6]:t"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 4, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(4)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[6,2]:step"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 0, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(0)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 14, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn chunk_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 1, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 15, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn chunk_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 1, -3)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::chunk",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 16, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn unbind_int_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], -1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unbind.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unbind.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,2]:offset"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unbind.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 14, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn unbind_int_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 2)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unbind.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 15, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn masked_select_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t", "bool[4]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4]", "bool[3,4]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "bool[]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]", "bool[2]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "u8[3,4]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 15, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_select_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check(
+        "masked_select",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn index_add_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,3]", "i64[4]:range(0,5)", "f64[4,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], -1, &t[1], &t[2], Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("alpha".to_string(), Value::Float(2.5))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t", "i32[7]:range(0,5)", "f64[3,7]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 1, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,4,3]", "i64[2]:range(0,4)", "f64[2,2,3]:step"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[1]:range(0,1)", "f64[]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,2]", "i64[0]", "f64[0,2]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i64[5]:range(0,4)", "bool[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i64[5]:range(0,4)", "u8[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i64[5]:range(0,4)", "i8[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i64[5]:range(0,4)", "i16[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i64[5]:range(0,4)", "i32[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[5]:range(0,4)", "i64[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i64[5]:range(0,4)", "f16[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i64[5]:range(0,4)", "bf16[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i64[5]:range(0,4)", "f32[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[5]:range(0,4)", "f64[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]", "i64[2]:range(5,7)", "f64[2,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check(
+        "index_add",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_add_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]", "i64[2]:range(0,5)", "f64[3,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 16, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn index_add_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]", "i64[2]:range(0,5)", "f32[2,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 17, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn index_add_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]", "f64[2]", "f64[2,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn take_along_dim_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t", "i64[3,1]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,1]", "i64[2,4]:range(0,3)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[5]:range(0,12)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check(
+        "take_along_dim",
+        5,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn take_along_dim_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i32[2,4]:range(0,3)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn take_along_dim_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[4]:range(0,3)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check(
+        "take_along_dim",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn take_along_dim_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(-4,5)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(12,14)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check(
+        "take_along_dim",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn meshgrid_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]", "f64[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone(), t[2].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3]:step", "f64[]", "f64[2]:offset"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("meshgrid", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::meshgrid", vec![Value::TensorList(vec![t[0].clone()])], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]"];
+    oracle::check("meshgrid", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0]", "f64[2]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2]", "bool[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2]", "u8[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2]", "i8[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2]", "i16[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2]", "i32[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2]", "i64[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2]", "f16[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2]", "bf16[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2]", "f32[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]", "f64[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,2]", "f64[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 14, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn meshgrid_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2]", "f32[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 15, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]", "f64[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone(), t[2].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]", "f64[3]:step", "f64[4]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("meshgrid.indexing", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "ij")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("ij".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]", "f64[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]"];
+    oracle::check("meshgrid.indexing", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2]", "bool[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2]", "u8[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2]", "i8[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2]", "i16[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2]", "i32[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2]", "i64[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2]", "f16[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2]", "bf16[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2]", "f32[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]", "f64[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "yx")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("yx".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2]", "f64[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check(
+        "meshgrid.indexing",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn where_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,2]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, false)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::argsort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], 0, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, false)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::argsort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], 1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], 2, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 14, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
