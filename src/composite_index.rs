@@ -381,7 +381,7 @@ pub fn where_condition(condition: &Tensor) -> Result<Vec<Tensor>> {
 /// ```
 /// use frankentorch::prelude::*;
 /// let x = Tensor::from_vec(vec![3i32, 1, 2], &[3]).unwrap();
-/// assert_eq!(ops::argsort(&x).unwrap().to_vec::<i64>().unwrap(), vec![1, 2, 0]);
+/// assert_eq!(ops::argsort(&x, -1, false).unwrap().to_vec::<i64>().unwrap(), vec![1, 2, 0]);
 /// ```
 pub fn argsort(self_: &Tensor, dim: i64, descending: bool) -> Result<Tensor> {
     Ok(ops::sort(self_, dim, descending)
