@@ -5801,6 +5801,21 @@ pub(crate) fn index_select_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64
     Ok(result)
 }
 
+/// Autograd kernel of `aten::index_select.out`: `out=` variants do not record gradients.
+pub(crate) fn index_select_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad()) {
+        return Err(Error::autograd("aten::index_select.out", "index_select(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    index_select_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, out)
+}
+
 /// Autograd kernel of `aten::gather`: records `GatherBackward0` when an input requires grad.
 pub(crate) fn gather_autograd(
     ks: DispatchKeySet,
@@ -5842,6 +5857,22 @@ pub(crate) fn gather_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::gather.out`: `out=` variants do not record gradients.
+pub(crate) fn gather_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad()) {
+        return Err(Error::autograd("aten::gather.out", "gather(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    gather_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, sparse_grad, out)
+}
+
 /// Autograd kernel of `aten::scatter.src`: records `ScatterBackward0` when an input requires grad.
 pub(crate) fn scatter_src_autograd(
     ks: DispatchKeySet,
@@ -5876,6 +5907,59 @@ pub(crate) fn scatter_src_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_.src`: records `ScatterBackward0` when an input requires grad.
+pub(crate) fn scatter_src_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    check_inplace("aten::scatter_.src", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_src_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter.src_out`: `out=` variants do not record gradients.
+pub(crate) fn scatter_src_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::scatter.src_out", "scatter(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    scatter_src_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src, out)
 }
 
 /// Autograd kernel of `aten::scatter.value`: records `ScatterBackward1` when an input requires grad.
@@ -5914,6 +5998,59 @@ pub(crate) fn scatter_value_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::scatter_.value`: records `ScatterBackward1` when an input requires grad.
+pub(crate) fn scatter_value_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::scatter_.value", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_value_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, value)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterBackward1 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter.value_out`: `out=` variants do not record gradients.
+pub(crate) fn scatter_value_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad()) {
+        return Err(Error::autograd("aten::scatter.value_out", "scatter(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    scatter_value_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, value, out)
+}
+
 /// Autograd kernel of `aten::scatter_add`: records `ScatterAddBackward0` when an input requires grad.
 pub(crate) fn scatter_add_autograd(
     ks: DispatchKeySet,
@@ -5948,6 +6085,59 @@ pub(crate) fn scatter_add_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_add_`: records `ScatterAddBackward0` when an input requires grad.
+pub(crate) fn scatter_add_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    check_inplace("aten::scatter_add_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_add_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterAddBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_add.out`: `out=` variants do not record gradients.
+pub(crate) fn scatter_add_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::scatter_add.out", "scatter_add(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    scatter_add_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src, out)
 }
 
 /// Autograd kernel of `aten::scatter_reduce.two`: records `ScatterReduceBackward0` when an input requires grad.
@@ -6006,6 +6196,98 @@ pub(crate) fn scatter_reduce_two_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_reduce_.two`: records `ScatterReduceBackward0` when an input requires grad.
+pub(crate) fn scatter_reduce_two_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    check_inplace("aten::scatter_reduce_.two", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            include_self,
+            SavedVariable::new(index, false),
+            reduce.to_string(),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+            SavedVariable::new(src, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_reduce_two_inplace_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            dim,
+            index,
+            src,
+            reduce,
+            include_self,
+        )?
+    };
+    if let Some((pre_dim_, pre_include_self_, pre_index_, pre_reduce_, pre_self_, pre_src_)) = saved {
+        let node = Node::new(
+            ScatterReduceBackward0 {
+                dim_: pre_dim_,
+                include_self_: pre_include_self_,
+                index_: pre_index_,
+                reduce_: pre_reduce_,
+                self_: pre_self_,
+                src_: pre_src_,
+                result_: SavedVariable::for_output(&result, 0, "ScatterReduceBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_reduce.two_out`: `out=` variants do not record gradients.
+pub(crate) fn scatter_reduce_two_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::scatter_reduce.two_out", "scatter_reduce(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    scatter_reduce_two_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        dim,
+        index,
+        src,
+        reduce,
+        include_self,
+        out,
+    )
 }
 
 /// Autograd kernel of `aten::index.Tensor`: records `IndexBackward0` when an input requires grad.
@@ -6088,6 +6370,51 @@ pub(crate) fn index_put_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::index_put_`: records `IndexPutBackward0` when an input requires grad.
+pub(crate) fn index_put_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, values]);
+    check_inplace("aten::index_put_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, values])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            accumulate,
+            indices
+                .iter()
+                .map(|t| t.as_ref().map(|t| SavedVariable::new(t, false)))
+                .collect(),
+            crate::autograd_helpers::sizes_of(values),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_put_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, indices, values, accumulate)?
+    };
+    if let Some((pre_accumulate_, pre_indices_, pre_values_sizes)) = saved {
+        let node = Node::new(
+            IndexPutBackward0 {
+                accumulate_: pre_accumulate_,
+                indices_: pre_indices_,
+                values_sizes: pre_values_sizes,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
 /// Autograd kernel of `aten::masked_scatter`: records `MaskedScatterBackward0` when an input requires grad.
 pub(crate) fn masked_scatter_autograd(
     ks: DispatchKeySet,
@@ -6126,6 +6453,69 @@ pub(crate) fn masked_scatter_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::masked_scatter_`: records `MaskedScatterBackward0` when an input requires grad.
+pub(crate) fn masked_scatter_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, source]);
+    check_inplace("aten::masked_scatter_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, source])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(mask, false),
+            crate::autograd_helpers::sizes_of(source),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_scatter_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, mask, source)?
+    };
+    if let Some((pre_mask_, pre_source_sizes)) = saved {
+        let node = Node::new(
+            MaskedScatterBackward0 {
+                mask_: pre_mask_,
+                source_sizes: pre_source_sizes,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::masked_scatter.out`: `out=` variants do not record gradients.
+pub(crate) fn masked_scatter_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || mask.requires_grad() || source.requires_grad()) {
+        return Err(Error::autograd("aten::masked_scatter.out", "masked_scatter(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    masked_scatter_out_call(ks.below(DispatchKey::AutogradCPU), self_, mask, source, out)
+}
+
+/// Autograd kernel of `aten::nonzero.out`: `out=` variants do not record gradients.
+pub(crate) fn nonzero_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::nonzero.out", "nonzero(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    nonzero_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::cat`: records `CatBackward0` when an input requires grad.
 pub(crate) fn cat_autograd(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
     let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
@@ -6161,6 +6551,15 @@ pub(crate) fn cat_autograd(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> 
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::cat.out`: `out=` variants do not record gradients.
+pub(crate) fn cat_out_autograd(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (tensors.iter().any(|t| t.requires_grad())) {
+        return Err(Error::autograd("aten::cat.out", "cat(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    cat_out_call(ks.below(DispatchKey::AutogradCPU), tensors, dim, out)
 }
 
 /// Autograd kernel of `aten::split_with_sizes`: records `SplitWithSizesBackward0` when an input requires grad.

@@ -295,10 +295,16 @@ pub trait TensorOps {
     fn gather_full(&self, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor>;
     /// Method form of [`ops::scatter`].
     fn scatter(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_`].
+    fn scatter_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::scatter_value`].
     fn scatter_value(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_value_`].
+    fn scatter_value_(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::scatter_add`].
     fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_add_`].
+    fn scatter_add_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::scatter_reduce`].
     fn scatter_reduce(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor>;
     /// Method form of [`ops::scatter_reduce_full`].
@@ -310,12 +316,27 @@ pub trait TensorOps {
         reduce: &str,
         include_self: bool,
     ) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_reduce_`].
+    fn scatter_reduce_(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_reduce_full_`].
+    fn scatter_reduce_full_(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: &Tensor,
+        reduce: &str,
+        include_self: bool,
+    ) -> Result<Tensor>;
     /// Method form of [`ops::index`].
     fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor>;
     /// Method form of [`ops::index_put`].
     fn index_put(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor>;
+    /// Method form of [`ops::index_put_`].
+    fn index_put_(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor>;
     /// Method form of [`ops::masked_scatter`].
     fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::masked_scatter_`].
+    fn masked_scatter_(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::nonzero`].
     fn nonzero(&self) -> Result<Tensor>;
     /// Method form of [`ops::split_with_sizes`].
@@ -769,11 +790,20 @@ impl TensorOps for Tensor {
     fn scatter(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
         ops::scatter(self, dim, index, src)
     }
+    fn scatter_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        ops::scatter_(self, dim, index, src)
+    }
     fn scatter_value(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
         ops::scatter_value(self, dim, index, value)
     }
+    fn scatter_value_(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::scatter_value_(self, dim, index, value)
+    }
     fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
         ops::scatter_add(self, dim, index, src)
+    }
+    fn scatter_add_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        ops::scatter_add_(self, dim, index, src)
     }
     fn scatter_reduce(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor> {
         ops::scatter_reduce(self, dim, index, src, reduce)
@@ -788,14 +818,33 @@ impl TensorOps for Tensor {
     ) -> Result<Tensor> {
         ops::scatter_reduce_full(self, dim, index, src, reduce, include_self)
     }
+    fn scatter_reduce_(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor> {
+        ops::scatter_reduce_(self, dim, index, src, reduce)
+    }
+    fn scatter_reduce_full_(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: &Tensor,
+        reduce: &str,
+        include_self: bool,
+    ) -> Result<Tensor> {
+        ops::scatter_reduce_full_(self, dim, index, src, reduce, include_self)
+    }
     fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor> {
         ops::index(self, indices)
     }
     fn index_put(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
         ops::index_put(self, indices, values, accumulate)
     }
+    fn index_put_(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+        ops::index_put_(self, indices, values, accumulate)
+    }
     fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
         ops::masked_scatter(self, mask, source)
+    }
+    fn masked_scatter_(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+        ops::masked_scatter_(self, mask, source)
     }
     fn nonzero(&self) -> Result<Tensor> {
         ops::nonzero(self)

@@ -20688,6 +20688,157 @@ impl BoxedOp for IndexSelectBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::index_select.out
+
+/// Schema of `aten::index_select.out`.
+pub static INDEX_SELECT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_select",
+    overload: "out",
+    signature: "index_select.out(Tensor self, int dim, Tensor index, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::index_select.out`.
+pub type IndexSelectOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn index_select_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::index_select_out(self_, dim, index, out)
+}
+
+/// Bumps the version counter of the tensors `aten::index_select.out` writes.
+fn index_select_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_select_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::index_select.out`.
+pub static INDEX_SELECT_OUT: Op<IndexSelectOutFn> = Op::new(
+    &INDEX_SELECT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(index_select_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_select_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(index_select_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::index_select.out` through the dispatcher with explicit keys.
+pub fn index_select_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match INDEX_SELECT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&INDEX_SELECT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::index_select.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `index_select` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::index_select.out`: `index_select.out(Tensor self, int dim, Tensor index, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn index_select_out(self_: &Tensor, dim: i64, index: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, out]);
+    index_select_out_call(ks, self_, dim, index, out)
+}
+
+struct IndexSelectOutBoxed;
+
+impl BoxedOp for IndexSelectOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_SELECT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_SELECT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let out = u.tensor()?;
+        let r = index_select_out(&self_, dim, &index, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::gather
 
 /// Schema of `aten::gather`.
@@ -20804,6 +20955,177 @@ impl BoxedOp for GatherBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::gather.out
+
+/// Schema of `aten::gather.out`.
+pub static GATHER_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gather",
+    overload: "out",
+    signature:
+        "gather.out(Tensor self, int dim, Tensor index, *, bool sparse_grad=False, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "sparse_grad",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::gather.out`.
+pub type GatherOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, bool, &Tensor) -> Result<Tensor>;
+
+fn gather_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::gather_out(self_, dim, index, sparse_grad, out)
+}
+
+/// Bumps the version counter of the tensors `aten::gather.out` writes.
+fn gather_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gather_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            index,
+            sparse_grad,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gather.out`.
+pub static GATHER_OUT: Op<GatherOutFn> = Op::new(
+    &GATHER_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gather_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gather_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gather_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gather.out` through the dispatcher with explicit keys.
+pub fn gather_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match GATHER_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, sparse_grad, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Bool(sparse_grad),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GATHER_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gather.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `gather` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::gather.out`: `gather.out(Tensor self, int dim, Tensor index, *, bool sparse_grad=False, Tensor(a!) out) -> Tensor(a!)`
+pub fn gather_out(self_: &Tensor, dim: i64, index: &Tensor, out: &Tensor) -> Result<Tensor> {
+    gather_out_full(self_, dim, index, false, out)
+}
+
+/// [`gather_out`] with every argument, including keyword-only ones.
+pub fn gather_out_full(self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, out]);
+    gather_out_call(ks, self_, dim, index, sparse_grad, out)
+}
+
+struct GatherOutBoxed;
+
+impl BoxedOp for GatherOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GATHER_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GATHER_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let sparse_grad = u.bool()?;
+        let out = u.tensor()?;
+        let r = gather_out_full(&self_, dim, &index, sparse_grad, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::scatter.src
 
 /// Schema of `aten::scatter.src`.
@@ -20910,6 +21232,315 @@ impl BoxedOp for ScatterSrcBoxed {
         let index = u.tensor()?;
         let src = u.tensor()?;
         let r = scatter(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_.src
+
+/// Schema of `aten::scatter_.src`.
+pub static SCATTER_SRC_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_",
+    overload: "src",
+    signature: "scatter_.src(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_.src`.
+pub type ScatterSrcInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_src_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_src_inplace(self_, dim, index, src)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_.src` writes.
+fn scatter_src_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_src_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, src)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_.src`.
+pub static SCATTER_SRC_INPLACE: Op<ScatterSrcInplaceFn> = Op::new(
+    &SCATTER_SRC_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_src_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_src_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_src_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_.src` through the dispatcher with explicit keys.
+pub fn scatter_src_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_SRC_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+            ];
+            fallback(&SCATTER_SRC_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::scatter_.src", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `scatter.src`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::scatter_.src`: `scatter_.src(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)`
+pub fn scatter_(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_src_inplace_call(ks, self_, dim, index, src)
+}
+
+struct ScatterSrcInplaceBoxed;
+
+impl BoxedOp for ScatterSrcInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_SRC_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_SRC_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let r = scatter_(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter.src_out
+
+/// Schema of `aten::scatter.src_out`.
+pub static SCATTER_SRC_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter",
+    overload: "src_out",
+    signature: "scatter.src_out(Tensor self, int dim, Tensor index, Tensor src, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter.src_out`.
+pub type ScatterSrcOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_src_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_src_out(self_, dim, index, src, out)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter.src_out` writes.
+fn scatter_src_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_src_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, src, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter.src_out`.
+pub static SCATTER_SRC_OUT: Op<ScatterSrcOutFn> = Op::new(
+    &SCATTER_SRC_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_src_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_src_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_src_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter.src_out` through the dispatcher with explicit keys.
+pub fn scatter_src_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_SRC_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SCATTER_SRC_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter.src_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `scatter.src` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::scatter.src_out`: `scatter.src_out(Tensor self, int dim, Tensor index, Tensor src, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn scatter_out(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src, out]);
+    scatter_src_out_call(ks, self_, dim, index, src, out)
+}
+
+struct ScatterSrcOutBoxed;
+
+impl BoxedOp for ScatterSrcOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_SRC_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_SRC_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let out = u.tensor()?;
+        let r = scatter_out(&self_, dim, &index, &src, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -21037,6 +21668,326 @@ impl BoxedOp for ScatterValueBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::scatter_.value
+
+/// Schema of `aten::scatter_.value`.
+pub static SCATTER_VALUE_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_",
+    overload: "value",
+    signature: "scatter_.value(Tensor(a!) self, int dim, Tensor index, Scalar value) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_.value`.
+pub type ScatterValueInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, Scalar) -> Result<Tensor>;
+
+fn scatter_value_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_value_inplace(self_, dim, index, value)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_.value` writes.
+fn scatter_value_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_value_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, value)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_.value`.
+pub static SCATTER_VALUE_INPLACE: Op<ScatterValueInplaceFn> = Op::new(
+    &SCATTER_VALUE_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_value_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_value_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_value_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_.value` through the dispatcher with explicit keys.
+pub fn scatter_value_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    match SCATTER_VALUE_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&SCATTER_VALUE_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_.value",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `scatter.value`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::scatter_.value`: `scatter_.value(Tensor(a!) self, int dim, Tensor index, Scalar value) -> Tensor(a!)`
+pub fn scatter_value_(self_: &Tensor, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index]);
+    scatter_value_inplace_call(ks, self_, dim, index, value.into())
+}
+
+struct ScatterValueInplaceBoxed;
+
+impl BoxedOp for ScatterValueInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_VALUE_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_VALUE_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let value = u.scalar()?;
+        let r = scatter_value_(&self_, dim, &index, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter.value_out
+
+/// Schema of `aten::scatter.value_out`.
+pub static SCATTER_VALUE_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter",
+    overload: "value_out",
+    signature: "scatter.value_out(Tensor self, int dim, Tensor index, Scalar value, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter.value_out`.
+pub type ScatterValueOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn scatter_value_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_value_out(self_, dim, index, value, out)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter.value_out` writes.
+fn scatter_value_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_value_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, value, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter.value_out`.
+pub static SCATTER_VALUE_OUT: Op<ScatterValueOutFn> = Op::new(
+    &SCATTER_VALUE_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_value_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_value_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_value_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter.value_out` through the dispatcher with explicit keys.
+pub fn scatter_value_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_VALUE_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, value, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Scalar(value),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SCATTER_VALUE_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter.value_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `scatter.value` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::scatter.value_out`: `scatter.value_out(Tensor self, int dim, Tensor index, Scalar value, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn scatter_value_out(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, out]);
+    scatter_value_out_call(ks, self_, dim, index, value.into(), out)
+}
+
+struct ScatterValueOutBoxed;
+
+impl BoxedOp for ScatterValueOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_VALUE_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_VALUE_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let value = u.scalar()?;
+        let out = u.tensor()?;
+        let r = scatter_value_out(&self_, dim, &index, value, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::scatter_add
 
 /// Schema of `aten::scatter_add`.
@@ -21143,6 +22094,315 @@ impl BoxedOp for ScatterAddBoxed {
         let index = u.tensor()?;
         let src = u.tensor()?;
         let r = scatter_add(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_add_
+
+/// Schema of `aten::scatter_add_`.
+pub static SCATTER_ADD_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_add_",
+    overload: "",
+    signature: "scatter_add_(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_add_`.
+pub type ScatterAddInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_add_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_add_inplace(self_, dim, index, src)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_add_` writes.
+fn scatter_add_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_add_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, src)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_add_`.
+pub static SCATTER_ADD_INPLACE: Op<ScatterAddInplaceFn> = Op::new(
+    &SCATTER_ADD_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_add_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_add_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_add_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_add_` through the dispatcher with explicit keys.
+pub fn scatter_add_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_ADD_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+            ];
+            fallback(&SCATTER_ADD_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::scatter_add_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `scatter_add`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::scatter_add_`: `scatter_add_(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)`
+pub fn scatter_add_(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_add_inplace_call(ks, self_, dim, index, src)
+}
+
+struct ScatterAddInplaceBoxed;
+
+impl BoxedOp for ScatterAddInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_ADD_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_ADD_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let r = scatter_add_(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_add.out
+
+/// Schema of `aten::scatter_add.out`.
+pub static SCATTER_ADD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_add",
+    overload: "out",
+    signature: "scatter_add.out(Tensor self, int dim, Tensor index, Tensor src, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_add.out`.
+pub type ScatterAddOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_add_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_add_out(self_, dim, index, src, out)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_add.out` writes.
+fn scatter_add_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_add_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, src, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_add.out`.
+pub static SCATTER_ADD_OUT: Op<ScatterAddOutFn> = Op::new(
+    &SCATTER_ADD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_add_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_add_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_add_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_add.out` through the dispatcher with explicit keys.
+pub fn scatter_add_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_ADD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SCATTER_ADD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_add.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `scatter_add` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::scatter_add.out`: `scatter_add.out(Tensor self, int dim, Tensor index, Tensor src, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn scatter_add_out(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src, out]);
+    scatter_add_out_call(ks, self_, dim, index, src, out)
+}
+
+struct ScatterAddOutBoxed;
+
+impl BoxedOp for ScatterAddOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_ADD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_ADD_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let out = u.tensor()?;
+        let r = scatter_add_out(&self_, dim, &index, &src, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -21266,6 +22526,334 @@ impl BoxedOp for ScatterReduceTwoBoxed {
         let reduce = u.str()?;
         let include_self = u.bool()?;
         let r = scatter_reduce_full(&self_, dim, &index, &src, &reduce, include_self)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_reduce_.two
+
+/// Schema of `aten::scatter_reduce_.two`.
+pub static SCATTER_REDUCE_TWO_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_reduce_",
+    overload: "two",
+    signature: "scatter_reduce_.two(Tensor(a!) self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: true },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "index", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduce", ty: ArgType::Str, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "include_self", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_reduce_.two`.
+pub type ScatterReduceTwoInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &str, bool) -> Result<Tensor>;
+
+fn scatter_reduce_two_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_reduce_two_inplace(self_, dim, index, src, reduce, include_self)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_reduce_.two` writes.
+fn scatter_reduce_two_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_reduce_two_inplace_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            index,
+            src,
+            reduce,
+            include_self,
+        )?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_reduce_.two`.
+pub static SCATTER_REDUCE_TWO_INPLACE: Op<ScatterReduceTwoInplaceFn> = Op::new(
+    &SCATTER_REDUCE_TWO_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_reduce_two_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_reduce_two_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_reduce_two_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_reduce_.two` through the dispatcher with explicit keys.
+pub fn scatter_reduce_two_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    match SCATTER_REDUCE_TWO_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, reduce, include_self),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Str(reduce.to_string()),
+                Value::Bool(include_self),
+            ];
+            fallback(&SCATTER_REDUCE_TWO_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_reduce_.two",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `scatter_reduce.two`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::scatter_reduce_.two`: `scatter_reduce_.two(Tensor(a!) self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor(a!)`
+pub fn scatter_reduce_(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor> {
+    scatter_reduce_full_(self_, dim, index, src, reduce, true)
+}
+
+/// [`scatter_reduce_`] with every argument, including keyword-only ones.
+pub fn scatter_reduce_full_(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_reduce_two_inplace_call(ks, self_, dim, index, src, reduce, include_self)
+}
+
+struct ScatterReduceTwoInplaceBoxed;
+
+impl BoxedOp for ScatterReduceTwoInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_REDUCE_TWO_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let reduce = u.str()?;
+        let include_self = u.bool()?;
+        let r = scatter_reduce_full_(&self_, dim, &index, &src, &reduce, include_self)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_reduce.two_out
+
+/// Schema of `aten::scatter_reduce.two_out`.
+pub static SCATTER_REDUCE_TWO_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_reduce",
+    overload: "two_out",
+    signature: "scatter_reduce.two_out(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "index", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduce", ty: ArgType::Str, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "include_self", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_reduce.two_out`.
+pub type ScatterReduceTwoOutFn =
+    fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &str, bool, &Tensor) -> Result<Tensor>;
+
+fn scatter_reduce_two_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_reduce_two_out(self_, dim, index, src, reduce, include_self, out)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_reduce.two_out` writes.
+fn scatter_reduce_two_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_reduce_two_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            index,
+            src,
+            reduce,
+            include_self,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_reduce.two_out`.
+pub static SCATTER_REDUCE_TWO_OUT: Op<ScatterReduceTwoOutFn> = Op::new(
+    &SCATTER_REDUCE_TWO_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_reduce_two_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_reduce_two_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_reduce_two_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_reduce.two_out` through the dispatcher with explicit keys.
+pub fn scatter_reduce_two_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_REDUCE_TWO_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, reduce, include_self, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Str(reduce.to_string()),
+                Value::Bool(include_self),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SCATTER_REDUCE_TWO_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_reduce.two_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `scatter_reduce.two` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::scatter_reduce.two_out`: `scatter_reduce.two_out(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True, Tensor(a!) out) -> Tensor(a!)`
+pub fn scatter_reduce_out(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    out: &Tensor,
+) -> Result<Tensor> {
+    scatter_reduce_out_full(self_, dim, index, src, reduce, true, out)
+}
+
+/// [`scatter_reduce_out`] with every argument, including keyword-only ones.
+pub fn scatter_reduce_out_full(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src, out]);
+    scatter_reduce_two_out_call(ks, self_, dim, index, src, reduce, include_self, out)
+}
+
+struct ScatterReduceTwoOutBoxed;
+
+impl BoxedOp for ScatterReduceTwoOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_REDUCE_TWO_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let reduce = u.str()?;
+        let include_self = u.bool()?;
+        let out = u.tensor()?;
+        let r = scatter_reduce_out_full(&self_, dim, &index, &src, &reduce, include_self, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -21495,6 +23083,164 @@ impl BoxedOp for IndexPutBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::index_put_
+
+/// Schema of `aten::index_put_`.
+pub static INDEX_PUT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_put_",
+    overload: "",
+    signature: "index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::OptTensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "values",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "accumulate",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::index_put_`.
+pub type IndexPutInplaceFn = fn(DispatchKeySet, &Tensor, &[Option<Tensor>], &Tensor, bool) -> Result<Tensor>;
+
+fn index_put_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    crate::generated_variants::index_put_inplace(self_, indices, values, accumulate)
+}
+
+/// Bumps the version counter of the tensors `aten::index_put_` writes.
+fn index_put_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_put_inplace_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            indices,
+            values,
+            accumulate,
+        )?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::index_put_`.
+pub static INDEX_PUT_INPLACE: Op<IndexPutInplaceFn> = Op::new(
+    &INDEX_PUT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(index_put_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_put_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(index_put_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::index_put_` through the dispatcher with explicit keys.
+pub fn index_put_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    match INDEX_PUT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices, values, accumulate),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::OptTensorList(indices.to_vec()),
+                Value::Tensor(values.clone()),
+                Value::Bool(accumulate),
+            ];
+            fallback(&INDEX_PUT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_put_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `index_put`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::index_put_`: `index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)`
+pub fn index_put_(self_: &Tensor, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(self_);
+        ts.extend(indices.iter().flatten());
+        ts.push(values);
+        dispatch::keyset_of(&ts)
+    };
+    index_put_inplace_call(ks, self_, indices, values, accumulate)
+}
+
+struct IndexPutInplaceBoxed;
+
+impl BoxedOp for IndexPutInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_PUT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_PUT_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let indices = u.opt_tensor_list()?;
+        let values = u.tensor()?;
+        let accumulate = u.bool()?;
+        let r = index_put_(&self_, &indices, &values, accumulate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::masked_scatter
 
 /// Schema of `aten::masked_scatter`.
@@ -21602,6 +23348,296 @@ impl BoxedOp for MaskedScatterBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::masked_scatter_
+
+/// Schema of `aten::masked_scatter_`.
+pub static MASKED_SCATTER_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_scatter_",
+    overload: "",
+    signature: "masked_scatter_(Tensor(a!) self, Tensor mask, Tensor source) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_scatter_`.
+pub type MaskedScatterInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_scatter_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::masked_scatter_inplace(self_, mask, source)
+}
+
+/// Bumps the version counter of the tensors `aten::masked_scatter_` writes.
+fn masked_scatter_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_scatter_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, mask, source)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::masked_scatter_`.
+pub static MASKED_SCATTER_INPLACE: Op<MaskedScatterInplaceFn> = Op::new(
+    &MASKED_SCATTER_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(masked_scatter_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::masked_scatter_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(masked_scatter_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_scatter_` through the dispatcher with explicit keys.
+pub fn masked_scatter_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    match MASKED_SCATTER_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, source),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(source.clone()),
+            ];
+            fallback(&MASKED_SCATTER_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_scatter_",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `masked_scatter`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::masked_scatter_`: `masked_scatter_(Tensor(a!) self, Tensor mask, Tensor source) -> Tensor(a!)`
+pub fn masked_scatter_(self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, source]);
+    masked_scatter_inplace_call(ks, self_, mask, source)
+}
+
+struct MaskedScatterInplaceBoxed;
+
+impl BoxedOp for MaskedScatterInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_SCATTER_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SCATTER_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let source = u.tensor()?;
+        let r = masked_scatter_(&self_, &mask, &source)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_scatter.out
+
+/// Schema of `aten::masked_scatter.out`.
+pub static MASKED_SCATTER_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_scatter",
+    overload: "out",
+    signature: "masked_scatter.out(Tensor self, Tensor mask, Tensor source, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_scatter.out`.
+pub type MaskedScatterOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_scatter_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::masked_scatter_out(self_, mask, source, out)
+}
+
+/// Bumps the version counter of the tensors `aten::masked_scatter.out` writes.
+fn masked_scatter_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_scatter_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, mask, source, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::masked_scatter.out`.
+pub static MASKED_SCATTER_OUT: Op<MaskedScatterOutFn> = Op::new(
+    &MASKED_SCATTER_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(masked_scatter_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::masked_scatter_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(masked_scatter_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_scatter.out` through the dispatcher with explicit keys.
+pub fn masked_scatter_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match MASKED_SCATTER_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, source, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(source.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MASKED_SCATTER_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_scatter.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `masked_scatter` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::masked_scatter.out`: `masked_scatter.out(Tensor self, Tensor mask, Tensor source, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn masked_scatter_out(self_: &Tensor, mask: &Tensor, source: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, source, out]);
+    masked_scatter_out_call(ks, self_, mask, source, out)
+}
+
+struct MaskedScatterOutBoxed;
+
+impl BoxedOp for MaskedScatterOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_SCATTER_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SCATTER_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let source = u.tensor()?;
+        let out = u.tensor()?;
+        let r = masked_scatter_out(&self_, &mask, &source, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::nonzero
 
 /// Schema of `aten::nonzero`.
@@ -21674,6 +23710,113 @@ impl BoxedOp for NonzeroBoxed {
         let mut u = Unboxer::new(&NONZERO_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = nonzero(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nonzero.out
+
+/// Schema of `aten::nonzero.out`.
+pub static NONZERO_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nonzero",
+    overload: "out",
+    signature: "nonzero.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["dynamic_output_shape"],
+};
+
+/// Typed kernel signature of `aten::nonzero.out`.
+pub type NonzeroOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn nonzero_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::nonzero_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::nonzero.out` writes.
+fn nonzero_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        nonzero_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::nonzero.out`.
+pub static NONZERO_OUT: Op<NonzeroOutFn> = Op::new(
+    &NONZERO_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(nonzero_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::nonzero_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(nonzero_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::nonzero.out` through the dispatcher with explicit keys.
+pub fn nonzero_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match NONZERO_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&NONZERO_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::nonzero.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `nonzero` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::nonzero.out`: `nonzero.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn nonzero_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    nonzero_out_call(ks, self_, out)
+}
+
+struct NonzeroOutBoxed;
+
+impl BoxedOp for NonzeroOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NONZERO_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NONZERO_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = nonzero_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -21768,6 +23911,135 @@ impl BoxedOp for CatBoxed {
         let tensors = u.tensor_list()?;
         let dim = u.int()?;
         let r = cat(&tensors, dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cat.out
+
+/// Schema of `aten::cat.out`.
+pub static CAT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cat",
+    overload: "out",
+    signature: "cat.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "tensors",
+            ty: ArgType::TensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::cat.out`.
+pub type CatOutFn = fn(DispatchKeySet, &[Tensor], i64, &Tensor) -> Result<Tensor>;
+
+fn cat_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    tensors: &[Tensor],
+    dim: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::cat_out(tensors, dim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::cat.out` writes.
+fn cat_out_ad_inplace_or_view(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cat_out_call(ks.below(DispatchKey::ADInplaceOrView), tensors, dim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cat.out`.
+pub static CAT_OUT: Op<CatOutFn> = Op::new(
+    &CAT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cat_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cat_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cat_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cat.out` through the dispatcher with explicit keys.
+pub fn cat_out_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    match CAT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors, dim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::TensorList(tensors.to_vec()),
+                Value::Int(dim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CAT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cat.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `cat` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::cat.out`: `cat.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn cat_out(tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        ts.push(out);
+        dispatch::keyset_of(&ts)
+    };
+    cat_out_call(ks, tensors, dim, out)
+}
+
+struct CatOutBoxed;
+
+impl BoxedOp for CatOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CAT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CAT_OUT_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let dim = u.int()?;
+        let out = u.tensor()?;
+        let r = cat_out(&tensors, dim, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -23385,16 +25657,31 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &OnesLikeBoxed,
     &EmptyLikeBoxed,
     &IndexSelectBoxed,
+    &IndexSelectOutBoxed,
     &GatherBoxed,
+    &GatherOutBoxed,
     &ScatterSrcBoxed,
+    &ScatterSrcInplaceBoxed,
+    &ScatterSrcOutBoxed,
     &ScatterValueBoxed,
+    &ScatterValueInplaceBoxed,
+    &ScatterValueOutBoxed,
     &ScatterAddBoxed,
+    &ScatterAddInplaceBoxed,
+    &ScatterAddOutBoxed,
     &ScatterReduceTwoBoxed,
+    &ScatterReduceTwoInplaceBoxed,
+    &ScatterReduceTwoOutBoxed,
     &IndexTensorBoxed,
     &IndexPutBoxed,
+    &IndexPutInplaceBoxed,
     &MaskedScatterBoxed,
+    &MaskedScatterInplaceBoxed,
+    &MaskedScatterOutBoxed,
     &NonzeroBoxed,
+    &NonzeroOutBoxed,
     &CatBoxed,
+    &CatOutBoxed,
     &SplitWithSizesBoxed,
     &SortBoxed,
     &TopkBoxed,

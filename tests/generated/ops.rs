@@ -62419,6 +62419,527 @@ fn index_select_sample_19() {
 }
 
 #[test]
+fn index_select_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 0, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5]:range(0,3)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], -1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], -1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], -1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "i32[2]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]:step", "i64[4]:range(0,3)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 0, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,2]:expand", "i64[2]:range(0,3)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 0, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[0]"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 0, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(3,5)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "index_select.out",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_select_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 2, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 2, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 2, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "index_select.out",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_select_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 0, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f32[2]"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn index_select_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 0, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,2]:range(0,3)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "index_select.out",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
 fn gather_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::gather_full(&t[0], 0, &t[1], false)?;
@@ -62922,6 +63443,577 @@ fn gather_sample_21() {
     check_sample("aten::gather", &specs, &typed, &boxed, checks);
     let names = ["self", "index"];
     oracle::check("gather", 21, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn gather_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,3)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], -1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], -1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], -1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]:offset", "i32[2,2,6]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:expand", "i64[4,2]:range(0,3)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(3,6)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "gather.out",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn gather_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(-2,0)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "gather.out",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn gather_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,5]:range(0,3)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 18, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn gather_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "gather.out",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn gather_out_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], -3, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], -3, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], -3, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 20, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn gather_out_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[2,4]"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 21, &specs, &names, Some(ErrorKind::DType), &typed);
 }
 
 #[test]
@@ -63506,6 +64598,1208 @@ fn scatter_src_sample_19() {
 }
 
 #[test]
+fn scatter_src_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[2,3]:range(0,4)", "f64[2,3]:t"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,5]:t", "i64[2,3]:range(0,4)", "i64[3,4]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], -2, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-2),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,4,3]:step", "i64[2,2,3]:range(0,4)", "f64[2,2,3]:offset"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i32[2,3]:range(0,4)", "bool[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i32[2,3]:range(0,4)", "u8[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i32[2,3]:range(0,4)", "i8[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i32[2,3]:range(0,4)", "i16[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i32[2,3]:range(0,4)", "i32[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i32[2,3]:range(0,4)", "i64[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i32[2,3]:range(0,4)", "f16[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i32[2,3]:range(0,4)", "bf16[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i32[2,3]:range(0,4)", "f32[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i32[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(4,6)", "f64[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_.src",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[1,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_.src",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f32[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 2, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_.src",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[2,3]:range(0,4)", "f64[2,3]:t"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,5]:t", "i64[2,3]:range(0,4)", "i64[3,4]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], -2, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], -2, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], -2, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-2),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,4,3]:step", "i64[2,2,3]:range(0,4)", "f64[2,2,3]:offset"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i32[2,3]:range(0,4)", "bool[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i32[2,3]:range(0,4)", "u8[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i32[2,3]:range(0,4)", "i8[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i32[2,3]:range(0,4)", "i16[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i32[2,3]:range(0,4)", "i32[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i32[2,3]:range(0,4)", "i64[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i32[2,3]:range(0,4)", "f16[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i32[2,3]:range(0,4)", "bf16[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i32[2,3]:range(0,4)", "f32[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i32[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(4,6)", "f64[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter.src_out",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[1,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter.src_out",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f32[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 2, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 2, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 2, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter.src_out",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
 fn scatter_value_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(2.5))?;
@@ -63987,6 +66281,1049 @@ fn scatter_value_sample_16() {
     let names = ["self", "index"];
     oracle::check(
         "scatter.value",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_value_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 0, &t[1], Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(2.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], -1, &t[1], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 0, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 0, &t[1], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[2,3]:range(0,4)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 0, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(-3,-1)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "scatter_.value",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_value_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 0, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "scatter_.value",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_value_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(2.5))?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_value_out(&t[0], 0, &t[1], Scalar::Float(2.5), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(2.5))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(2.5),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], -1, &t[1], Scalar::Int(-1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], -1, &t[1], Scalar::Int(-1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], -1, &t[1], Scalar::Int(-1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_value_out(&t[0], 0, &t[1], Scalar::Float(1.0), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.5))?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_value_out(&t[0], 0, &t[1], Scalar::Float(1.5), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.5))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.5),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[2,3]:range(0,4)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Float(1.0))?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Float(1.0), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Float(1.0))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_value_out(&t[0], 0, &t[1], Scalar::Float(1.0), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(-3,-1)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "scatter.value_out",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_value_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_value_out(&t[0], 0, &t[1], Scalar::Float(1.0), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "scatter.value_out",
         16,
         &specs,
         &names,
@@ -64561,6 +67898,1194 @@ fn scatter_add_sample_19() {
     let names = ["self", "index", "src"];
     oracle::check(
         "scatter_add",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_add_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,5]:t", "i64[3,4]:range(0,5)", "i32[3,6]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], -1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]", "i64[2,3,7]:range(0,4)", "f64[2,3,7]:step"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:expand", "i64[2,4]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[5,4]:range(0,3)", "bool[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[5,4]:range(0,3)", "u8[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[5,4]:range(0,3)", "i8[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[5,4]:range(0,3)", "i16[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[5,4]:range(0,3)", "i32[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[5,4]:range(0,3)", "i64[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[5,4]:range(0,3)", "f16[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[5,4]:range(0,3)", "bf16[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[5,4]:range(0,3)", "f32[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(3,4)", "f64[2,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_add_",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_add_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "i64[2,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "f64[2,3]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_add_",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_add_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,5]:t", "i64[3,4]:range(0,5)", "i32[3,6]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], -1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], -1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], -1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]", "i64[2,3,7]:range(0,4)", "f64[2,3,7]:step"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:expand", "i64[2,4]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[5,4]:range(0,3)", "bool[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[5,4]:range(0,3)", "u8[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[5,4]:range(0,3)", "i8[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[5,4]:range(0,3)", "i16[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[5,4]:range(0,3)", "i32[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[5,4]:range(0,3)", "i64[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[5,4]:range(0,3)", "f16[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[5,4]:range(0,3)", "bf16[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[5,4]:range(0,3)", "f32[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(3,4)", "f64[2,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_add.out",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_add_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "i64[2,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "f64[2,3]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_add.out",
         19,
         &specs,
         &names,
@@ -65619,6 +70144,2361 @@ fn scatter_reduce_two_sample_35() {
     let names = ["self", "index", "src"];
     oracle::check(
         "scatter_reduce.two",
+        35,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "sum", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]", "i64[3,4]:range(0,5)", "f64[3,4]:t"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], -1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]", "i64[2,3,7]:range(0,4)", "f64[2,3,7]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], -1, &t[1], &t[2], "mean", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]:step", "i64[2,3,7]:range(0,4)", "f64[2,3,7]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "amax", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amax".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "amax", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amax".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:offset", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "amin", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "amin", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,5]:range(0,4)", "u8[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,5]:range(0,4)", "i8[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,5]:range(0,4)", "i16[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,5]:range(0,4)", "i64[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,5]:range(0,4)", "f16[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,5]:range(0,4)", "bf16[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,5]:range(0,4)", "f32[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,5]:range(0,4)", "f64[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,5]:range(0,4)", "u8[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,5]:range(0,4)", "i8[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,5]:range(0,4)", "i16[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,5]:range(0,4)", "i64[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,5]:range(0,4)", "f16[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 26, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,5]:range(0,4)", "bf16[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 27, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,5]:range(0,4)", "f32[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 28, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_29() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,5]:range(0,4)", "f64[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 29, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_30() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 30, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_31() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "amin", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 31, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_32() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "max", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("max".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 32, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_33() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce_.two",
+        33,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_34() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "add", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("add".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce_.two",
+        34,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_35() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,4)", "f64[2,4]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce_.two",
+        35,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "sum", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "sum", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]", "i64[3,4]:range(0,5)", "f64[3,4]:t"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], -1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], -1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], -1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]", "i64[2,3,7]:range(0,4)", "f64[2,3,7]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], -1, &t[1], &t[2], "mean", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], -1, &t[1], &t[2], "mean", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], -1, &t[1], &t[2], "mean", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]:step", "i64[2,3,7]:range(0,4)", "f64[2,3,7]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amax", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "amax", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amax", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amax".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amax", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "amax", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amax", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amax".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:offset", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amin", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "amin", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amin", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amin", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "amin", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amin", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "sum", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,5]:range(0,4)", "u8[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,5]:range(0,4)", "i8[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,5]:range(0,4)", "i16[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,5]:range(0,4)", "i64[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,5]:range(0,4)", "f16[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,5]:range(0,4)", "bf16[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,5]:range(0,4)", "f32[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,5]:range(0,4)", "f64[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,5]:range(0,4)", "u8[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,5]:range(0,4)", "i8[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,5]:range(0,4)", "i16[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,5]:range(0,4)", "i64[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,5]:range(0,4)", "f16[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 26, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,5]:range(0,4)", "bf16[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 27, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,5]:range(0,4)", "f32[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 28, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_29() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,5]:range(0,4)", "f64[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 29, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_30() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "sum", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "sum", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "sum", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 30, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_31() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "amin", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "amin", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "amin", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 31, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_32() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "max", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "max", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "max", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("max".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 32, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_33() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce.two_out",
+        33,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_34() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "add", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "add", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "add", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("add".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce.two_out",
+        34,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_35() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "sum", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,4)", "f64[2,4]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce.two_out",
         35,
         &specs,
         &names,
@@ -67215,6 +74095,863 @@ fn index_put_sample_30() {
 }
 
 #[test]
+fn index_put_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,4]", "i64[3]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,4]", "i64[7]:range(0,5)", "f64[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[None, Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,4]:t", "i64[3]:range(0,4)", "f64[]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]", "values"];
+    oracle::check("index_put_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone()), None, Some(t[2].clone())], &t[3], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), None, Some(t[2].clone())]),
+                Value::Tensor(t[3].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4,5]:t", "i64[2]:range(0,3)", "i64[3,1]:range(0,5)", "f64[3,2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[2]", "values"];
+    oracle::check("index_put_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[None, Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:offset", "bool[4]", "f64[3,1]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]", "values"];
+    oracle::check("index_put_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone()), Some(t[2].clone())], &t[3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), Some(t[2].clone())]),
+                Value::Tensor(t[3].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[]:range(0,3)", "i32[]:range(0,4)", "f64[]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[1]", "values"];
+    oracle::check("index_put_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[0]", "f64[0,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2]:range(0,3)", "bool[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2]:range(0,3)", "u8[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2]:range(0,3)", "i8[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2]:range(0,3)", "i16[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2]:range(0,3)", "i32[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2]:range(0,3)", "i64[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2]:range(0,3)", "f16[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2]:range(0,3)", "bf16[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2]:range(0,3)", "f32[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2]:range(0,2)", "bool[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2]:range(0,2)", "u8[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2]:range(0,2)", "i8[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2]:range(0,2)", "i16[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2]:range(0,2)", "i32[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2]:range(0,2)", "i64[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2]:range(0,2)", "f16[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2]:range(0,2)", "bf16[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2]:range(0,2)", "f32[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 26, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,2)", "f64[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 27, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "f32[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 28, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_29() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "f64[2,3]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 29, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_30() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(-5,-3)", "f64[]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check(
+        "index_put_",
+        30,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
 fn masked_scatter_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
@@ -67742,6 +75479,1098 @@ fn masked_scatter_sample_18() {
 }
 
 #[test]
+fn masked_scatter_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[12]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "bool[4]", "f64[3,5]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4]", "bool[3,4]", "f64[2,3]:step"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "bool[]", "f64[2]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "bool[3]", "f64[0]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]", "bool[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "bool[2,3]", "u8[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "bool[2,3]", "i8[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "bool[2,3]", "i16[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "bool[2,3]", "i32[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "bool[2,3]", "i64[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "bool[2,3]", "f16[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bool[2,3]", "bf16[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "bool[2,3]", "f32[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "bool[2,3]", "f64[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "u8[3,4]", "f64[12]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 15, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f32[12]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[2]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check(
+        "masked_scatter_",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn masked_scatter_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3]", "f64[12]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check(
+        "masked_scatter_",
+        18,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn masked_scatter_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[12]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "bool[4]", "f64[3,5]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4]", "bool[3,4]", "f64[2,3]:step"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "bool[]", "f64[2]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "bool[3]", "f64[0]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]", "bool[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "bool[2,3]", "u8[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "bool[2,3]", "i8[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "bool[2,3]", "i16[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "bool[2,3]", "i32[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "bool[2,3]", "i64[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "bool[2,3]", "f16[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bool[2,3]", "bf16[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "bool[2,3]", "f32[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "bool[2,3]", "f64[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "u8[3,4]", "f64[12]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 15, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f32[12]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[2]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check(
+        "masked_scatter.out",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn masked_scatter_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3]", "f64[12]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check(
+        "masked_scatter.out",
+        18,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
 fn nonzero_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::nonzero(&t[0])?;
@@ -68027,6 +76856,406 @@ fn nonzero_sample_15() {
     check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
     let names = ["self"];
     oracle::check("nonzero", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]:t"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3,2]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 15, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -68558,6 +77787,593 @@ fn cat_sample_22() {
     check_sample("aten::cat", &specs, &typed, &boxed, checks);
     let names = ["tensors[0]", "tensors[1]"];
     oracle::check("cat", 22, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn cat_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[4,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone(), t[2].clone()], -1)?);
+        let r = frankentorch::testing::returns_out(
+            ops::cat_out(&[t[0].clone(), t[1].clone(), t[2].clone()], -1, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone(), t[2].clone()], -1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![
+                Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()]),
+                Value::Int(-1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step", "f64[2,1]", "f64[2,4]:offset"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("cat.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,2,2]:expand", "f64[3,1,2]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone(), t[2].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(
+            ops::cat_out(&[t[0].clone(), t[1].clone(), t[2].clone()], 1, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone(), t[2].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![
+                Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()]),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0]", "f64[2,3]", "f64[0]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("cat.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "f64[1,3]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0]", "i32[0]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "f64[2,3]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]"];
+    oracle::check("cat.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2]", "u8[3]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 19, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn cat_out_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,4]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 20, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn cat_out_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 21, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn cat_out_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 2)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 2, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 2)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 22, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
 }
 
 #[test]
