@@ -2986,6 +2986,494 @@ impl BackwardFn for TriuBackward0 {
     fn release_variables(&self) {}
 }
 
+/// Backward of `aten::index_select`.
+pub struct IndexSelectBackward0 {
+    dim_: i64,
+    index_: SavedVariable,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for IndexSelectBackward0 {
+    fn name(&self) -> String {
+        "IndexSelectBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::index_select_backward(
+                &grad,
+                &self.self_sizes,
+                self.dim_,
+                &index,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::gather`.
+pub struct GatherBackward0 {
+    dim_: i64,
+    index_: SavedVariable,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for GatherBackward0 {
+    fn name(&self) -> String {
+        "GatherBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::gather_backward(
+                &grad,
+                &self.self_sizes,
+                self.dim_,
+                &index,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::scatter.src`.
+pub struct ScatterBackward0 {
+    dim_: i64,
+    index_: SavedVariable,
+}
+
+impl BackwardFn for ScatterBackward0 {
+    fn name(&self) -> String {
+        "ScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::scatter_value(&grad, self.dim_, &index, Scalar::Int(0i64))?);
+        }
+        if needs_src {
+            out[1] = Some(crate::ops::gather_full(&grad, self.dim_, &index, false)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::scatter.value`.
+pub struct ScatterBackward1 {
+    dim_: i64,
+    index_: SavedVariable,
+}
+
+impl BackwardFn for ScatterBackward1 {
+    fn name(&self) -> String {
+        "ScatterBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::scatter_value(&grad, self.dim_, &index, Scalar::Int(0i64))?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::scatter_add`.
+pub struct ScatterAddBackward0 {
+    dim_: i64,
+    index_: SavedVariable,
+}
+
+impl BackwardFn for ScatterAddBackward0 {
+    fn name(&self) -> String {
+        "ScatterAddBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(grad.clone());
+        }
+        if needs_src {
+            out[1] = Some(crate::ops::gather_full(&grad, self.dim_, &index, false)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::scatter_reduce.two`.
+pub struct ScatterReduceBackward0 {
+    dim_: i64,
+    include_self_: bool,
+    index_: SavedVariable,
+    reduce_: String,
+    self_: SavedVariable,
+    src_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for ScatterReduceBackward0 {
+    fn name(&self) -> String {
+        "ScatterReduceBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let index = self.index_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let src = self.src_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::scatter_reduce_backward_self(
+                &grad,
+                &self_,
+                self.dim_,
+                &index,
+                &src,
+                &self.reduce_,
+                self.include_self_,
+                &result,
+            )?);
+        }
+        if needs_src {
+            out[1] = Some(crate::autograd_helpers::scatter_reduce_backward_src(
+                &grad,
+                &self_,
+                self.dim_,
+                &index,
+                &src,
+                &self.reduce_,
+                self.include_self_,
+                &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+        self.self_.release();
+        self.src_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::index.Tensor`.
+pub struct IndexBackward0 {
+    indices_: Vec<Option<SavedVariable>>,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for IndexBackward0 {
+    fn name(&self) -> String {
+        "IndexBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let indices = self
+            .indices_
+            .iter()
+            .map(|s| s.as_ref().map(|s| s.unpack(Some(ctx.node))).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::index_backward(
+                &grad,
+                &self.self_sizes,
+                &indices,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.iter().flatten().for_each(SavedVariable::release);
+    }
+}
+
+/// Backward of `aten::index_put`.
+pub struct IndexPutBackward0 {
+    accumulate_: bool,
+    indices_: Vec<Option<SavedVariable>>,
+    values_sizes: Vec<i64>,
+}
+
+impl BackwardFn for IndexPutBackward0 {
+    fn name(&self) -> String {
+        "IndexPutBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_values = ctx.needs(1);
+        let indices = self
+            .indices_
+            .iter()
+            .map(|s| s.as_ref().map(|s| s.unpack(Some(ctx.node))).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::index_put_backward_self(
+                &grad,
+                &indices,
+                &self.values_sizes,
+                self.accumulate_,
+            )?);
+        }
+        if needs_values {
+            out[1] = Some(crate::ops::index(&grad, &indices)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.iter().flatten().for_each(SavedVariable::release);
+    }
+}
+
+/// Backward of `aten::masked_scatter`.
+pub struct MaskedScatterBackward0 {
+    mask_: SavedVariable,
+    source_sizes: Vec<i64>,
+}
+
+impl BackwardFn for MaskedScatterBackward0 {
+    fn name(&self) -> String {
+        "MaskedScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_source = ctx.needs(1);
+        let mask = self.mask_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::masked_scatter(
+                &grad,
+                &mask,
+                &(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?),
+            )?);
+        }
+        if needs_source {
+            out[1] = Some(crate::autograd_helpers::masked_scatter_backward(
+                &grad,
+                &mask,
+                &self.source_sizes,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.mask_.release();
+    }
+}
+
+/// Backward of `aten::cat`.
+pub struct CatBackward0 {
+    tensors_len: usize,
+    dim_: i64,
+    tensors_: Vec<SavedVariable>,
+}
+
+impl BackwardFn for CatBackward0 {
+    fn name(&self) -> String {
+        "CatBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let s_tensors = 0;
+        let mut out: Grads = vec![None; s_tensors + self.tensors_len];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_tensors = (s_tensors..s_tensors + self.tensors_len).any(|i| ctx.needs(i));
+        let tensors = self
+            .tensors_
+            .iter()
+            .map(|s| s.unpack(Some(ctx.node)))
+            .collect::<Result<Vec<_>>>()?;
+        if needs_tensors {
+            for (k, g) in crate::autograd_helpers::cat_tensors_backward(&grad, &tensors, self.dim_)?
+                .into_iter()
+                .enumerate()
+            {
+                out[s_tensors + k] = Some(g);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.tensors_.iter().for_each(SavedVariable::release);
+    }
+}
+
+/// Backward of `aten::split_with_sizes`.
+pub struct SplitWithSizesBackward0 {
+    dim_: i64,
+}
+
+impl BackwardFn for SplitWithSizesBackward0 {
+    fn name(&self) -> String {
+        "SplitWithSizesBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grads_all = (0..grads.len())
+            .map(|i| crate::autograd_helpers::grad_or_zeros(ctx, grads, i))
+            .collect::<Result<Vec<_>>>()?;
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::cat(&grads_all, self.dim_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::sort`.
+pub struct SortBackward0 {
+    dim_: i64,
+    self_sizes: Vec<i64>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for SortBackward0 {
+    fn name(&self) -> String {
+        "SortBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::values_backward(
+                &grad,
+                self.dim_,
+                &result1,
+                &self.self_sizes,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result1_.release();
+    }
+}
+
+/// Backward of `aten::topk`.
+pub struct TopkBackward0 {
+    dim_: i64,
+    self_sizes: Vec<i64>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for TopkBackward0 {
+    fn name(&self) -> String {
+        "TopkBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::values_backward(
+                &grad,
+                self.dim_,
+                &result1,
+                &self.self_sizes,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result1_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -7472,6 +7960,903 @@ pub(crate) fn triu_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -
             next_edges,
         );
         set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::index_select`: records `IndexSelectBackward0` when an input requires grad.
+pub(crate) fn index_select_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            SavedVariable::new(index, false),
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_select_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index)?
+    };
+    if let Some((pre_dim_, pre_index_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            IndexSelectBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::index_select.out`: `out=` variants do not record gradients.
+pub(crate) fn index_select_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad()) {
+        return Err(Error::autograd("aten::index_select.out", "index_select(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    index_select_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, out)
+}
+
+/// Autograd kernel of `aten::gather`: records `GatherBackward0` when an input requires grad.
+pub(crate) fn gather_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            SavedVariable::new(index, false),
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gather_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, sparse_grad)?
+    };
+    if let Some((pre_dim_, pre_index_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            GatherBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::gather.out`: `out=` variants do not record gradients.
+pub(crate) fn gather_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad()) {
+        return Err(Error::autograd("aten::gather.out", "gather(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    gather_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, sparse_grad, out)
+}
+
+/// Autograd kernel of `aten::scatter.src`: records `ScatterBackward0` when an input requires grad.
+pub(crate) fn scatter_src_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_src_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_.src`: records `ScatterBackward0` when an input requires grad.
+pub(crate) fn scatter_src_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    check_inplace("aten::scatter_.src", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_src_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter.src_out`: `out=` variants do not record gradients.
+pub(crate) fn scatter_src_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::scatter.src_out", "scatter(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    scatter_src_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src, out)
+}
+
+/// Autograd kernel of `aten::scatter.value`: records `ScatterBackward1` when an input requires grad.
+pub(crate) fn scatter_value_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_value_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, value)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterBackward1 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_.value`: records `ScatterBackward1` when an input requires grad.
+pub(crate) fn scatter_value_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::scatter_.value", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_value_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, value)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterBackward1 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter.value_out`: `out=` variants do not record gradients.
+pub(crate) fn scatter_value_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad()) {
+        return Err(Error::autograd("aten::scatter.value_out", "scatter(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    scatter_value_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, value, out)
+}
+
+/// Autograd kernel of `aten::scatter_add`: records `ScatterAddBackward0` when an input requires grad.
+pub(crate) fn scatter_add_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_add_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterAddBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_add_`: records `ScatterAddBackward0` when an input requires grad.
+pub(crate) fn scatter_add_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    check_inplace("aten::scatter_add_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_add_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterAddBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_add.out`: `out=` variants do not record gradients.
+pub(crate) fn scatter_add_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::scatter_add.out", "scatter_add(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    scatter_add_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src, out)
+}
+
+/// Autograd kernel of `aten::scatter_reduce.two`: records `ScatterReduceBackward0` when an input requires grad.
+pub(crate) fn scatter_reduce_two_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            include_self,
+            SavedVariable::new(index, false),
+            reduce.to_string(),
+            SavedVariable::new(self_, false),
+            SavedVariable::new(src, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_reduce_two_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            dim,
+            index,
+            src,
+            reduce,
+            include_self,
+        )?
+    };
+    if let Some((pre_dim_, pre_include_self_, pre_index_, pre_reduce_, pre_self_, pre_src_)) = saved {
+        let node = Node::new(
+            ScatterReduceBackward0 {
+                dim_: pre_dim_,
+                include_self_: pre_include_self_,
+                index_: pre_index_,
+                reduce_: pre_reduce_,
+                self_: pre_self_,
+                src_: pre_src_,
+                result_: SavedVariable::for_output(&result, 0, "ScatterReduceBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_reduce_.two`: records `ScatterReduceBackward0` when an input requires grad.
+pub(crate) fn scatter_reduce_two_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    check_inplace("aten::scatter_reduce_.two", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            include_self,
+            SavedVariable::new(index, false),
+            reduce.to_string(),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+            SavedVariable::new(src, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_reduce_two_inplace_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            dim,
+            index,
+            src,
+            reduce,
+            include_self,
+        )?
+    };
+    if let Some((pre_dim_, pre_include_self_, pre_index_, pre_reduce_, pre_self_, pre_src_)) = saved {
+        let node = Node::new(
+            ScatterReduceBackward0 {
+                dim_: pre_dim_,
+                include_self_: pre_include_self_,
+                index_: pre_index_,
+                reduce_: pre_reduce_,
+                self_: pre_self_,
+                src_: pre_src_,
+                result_: SavedVariable::for_output(&result, 0, "ScatterReduceBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_reduce.two_out`: `out=` variants do not record gradients.
+pub(crate) fn scatter_reduce_two_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::scatter_reduce.two_out", "scatter_reduce(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    scatter_reduce_two_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        dim,
+        index,
+        src,
+        reduce,
+        include_self,
+        out,
+    )
+}
+
+/// Autograd kernel of `aten::index.Tensor`: records `IndexBackward0` when an input requires grad.
+pub(crate) fn index_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            indices
+                .iter()
+                .map(|t| t.as_ref().map(|t| SavedVariable::new(t, false)))
+                .collect(),
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, indices)?
+    };
+    if let Some((pre_indices_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            IndexBackward0 {
+                indices_: pre_indices_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::index_put`: records `IndexPutBackward0` when an input requires grad.
+pub(crate) fn index_put_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, values]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, values])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            accumulate,
+            indices
+                .iter()
+                .map(|t| t.as_ref().map(|t| SavedVariable::new(t, false)))
+                .collect(),
+            crate::autograd_helpers::sizes_of(values),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_put_call(ks.below(DispatchKey::AutogradCPU), self_, indices, values, accumulate)?
+    };
+    if let Some((pre_accumulate_, pre_indices_, pre_values_sizes)) = saved {
+        let node = Node::new(
+            IndexPutBackward0 {
+                accumulate_: pre_accumulate_,
+                indices_: pre_indices_,
+                values_sizes: pre_values_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::index_put_`: records `IndexPutBackward0` when an input requires grad.
+pub(crate) fn index_put_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, values]);
+    check_inplace("aten::index_put_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, values])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            accumulate,
+            indices
+                .iter()
+                .map(|t| t.as_ref().map(|t| SavedVariable::new(t, false)))
+                .collect(),
+            crate::autograd_helpers::sizes_of(values),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_put_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, indices, values, accumulate)?
+    };
+    if let Some((pre_accumulate_, pre_indices_, pre_values_sizes)) = saved {
+        let node = Node::new(
+            IndexPutBackward0 {
+                accumulate_: pre_accumulate_,
+                indices_: pre_indices_,
+                values_sizes: pre_values_sizes,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::masked_scatter`: records `MaskedScatterBackward0` when an input requires grad.
+pub(crate) fn masked_scatter_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, source]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, source])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(mask, false),
+            crate::autograd_helpers::sizes_of(source),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_scatter_call(ks.below(DispatchKey::AutogradCPU), self_, mask, source)?
+    };
+    if let Some((pre_mask_, pre_source_sizes)) = saved {
+        let node = Node::new(
+            MaskedScatterBackward0 {
+                mask_: pre_mask_,
+                source_sizes: pre_source_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::masked_scatter_`: records `MaskedScatterBackward0` when an input requires grad.
+pub(crate) fn masked_scatter_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, source]);
+    check_inplace("aten::masked_scatter_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, source])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(mask, false),
+            crate::autograd_helpers::sizes_of(source),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_scatter_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, mask, source)?
+    };
+    if let Some((pre_mask_, pre_source_sizes)) = saved {
+        let node = Node::new(
+            MaskedScatterBackward0 {
+                mask_: pre_mask_,
+                source_sizes: pre_source_sizes,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::masked_scatter.out`: `out=` variants do not record gradients.
+pub(crate) fn masked_scatter_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || mask.requires_grad() || source.requires_grad()) {
+        return Err(Error::autograd("aten::masked_scatter.out", "masked_scatter(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    masked_scatter_out_call(ks.below(DispatchKey::AutogradCPU), self_, mask, source, out)
+}
+
+/// Autograd kernel of `aten::nonzero.out`: `out=` variants do not record gradients.
+pub(crate) fn nonzero_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::nonzero.out", "nonzero(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    nonzero_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::cat`: records `CatBackward0` when an input requires grad.
+pub(crate) fn cat_autograd(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.extend(tensors.iter().map(Some));
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            tensors.len(),
+            dim,
+            tensors.iter().map(|t| SavedVariable::new(t, false)).collect(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cat_call(ks.below(DispatchKey::AutogradCPU), tensors, dim)?
+    };
+    if let Some((pre_tensors_len, pre_dim_, pre_tensors_)) = saved {
+        let node = Node::new(
+            CatBackward0 {
+                tensors_len: pre_tensors_len,
+                dim_: pre_dim_,
+                tensors_: pre_tensors_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::cat.out`: `out=` variants do not record gradients.
+pub(crate) fn cat_out_autograd(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (tensors.iter().any(|t| t.requires_grad())) {
+        return Err(Error::autograd("aten::cat.out", "cat(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    cat_out_call(ks.below(DispatchKey::AutogradCPU), tensors, dim, out)
+}
+
+/// Autograd kernel of `aten::split_with_sizes`: records `SplitWithSizesBackward0` when an input requires grad.
+pub(crate) fn split_with_sizes_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    split_sizes: &[i64],
+    dim: i64,
+) -> Result<Vec<Tensor>> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((dim,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        split_with_sizes_call(ks.below(DispatchKey::AutogradCPU), self_, split_sizes, dim)?
+    };
+    if let Some((pre_dim_,)) = saved {
+        let node = Node::new(SplitWithSizesBackward0 { dim_: pre_dim_ }, next_edges);
+        for t in &result {
+            set_history(t, &node);
+        }
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sort`: records `SortBackward0` when an input requires grad.
+pub(crate) fn sort_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    descending: bool,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sort_call(ks.below(DispatchKey::AutogradCPU), self_, dim, descending)?
+    };
+    if let Some((pre_dim_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            SortBackward0 {
+                dim_: pre_dim_,
+                self_sizes: pre_self_sizes,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::topk`: records `TopkBackward0` when an input requires grad.
+pub(crate) fn topk_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        topk_call(ks.below(DispatchKey::AutogradCPU), self_, k, dim, largest, sorted)?
+    };
+    if let Some((pre_dim_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            TopkBackward0 {
+                dim_: pre_dim_,
+                self_sizes: pre_self_sizes,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
     }
     Ok(result)
 }

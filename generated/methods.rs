@@ -369,6 +369,80 @@ pub trait TensorOps {
     fn flatten(&self, start_dim: i64, end_dim: i64) -> Result<Tensor>;
     /// Method form of [`ops::unflatten`].
     fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::index_select`].
+    fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::gather`].
+    fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::gather_full`].
+    fn gather_full(&self, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor>;
+    /// Method form of [`ops::scatter`].
+    fn scatter(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_`].
+    fn scatter_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_value`].
+    fn scatter_value(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_value_`].
+    fn scatter_value_(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_add`].
+    fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_add_`].
+    fn scatter_add_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_reduce`].
+    fn scatter_reduce(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_reduce_full`].
+    fn scatter_reduce_full(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: &Tensor,
+        reduce: &str,
+        include_self: bool,
+    ) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_reduce_`].
+    fn scatter_reduce_(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_reduce_full_`].
+    fn scatter_reduce_full_(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: &Tensor,
+        reduce: &str,
+        include_self: bool,
+    ) -> Result<Tensor>;
+    /// Method form of [`ops::index`].
+    fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor>;
+    /// Method form of [`ops::index_put`].
+    fn index_put(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor>;
+    /// Method form of [`ops::index_put_`].
+    fn index_put_(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor>;
+    /// Method form of [`ops::masked_scatter`].
+    fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::masked_scatter_`].
+    fn masked_scatter_(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::nonzero`].
+    fn nonzero(&self) -> Result<Tensor>;
+    /// Method form of [`ops::split_with_sizes`].
+    fn split_with_sizes(&self, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>>;
+    /// Method form of [`ops::sort`].
+    fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)>;
+    /// Method form of [`ops::topk`].
+    fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)>;
+    /// Method form of [`ops::split`].
+    fn split(&self, split_size: i64, dim: i64) -> Result<Vec<Tensor>>;
+    /// Method form of [`ops::chunk`].
+    fn chunk(&self, chunks: i64, dim: i64) -> Result<Vec<Tensor>>;
+    /// Method form of [`ops::unbind`].
+    fn unbind(&self, dim: i64) -> Result<Vec<Tensor>>;
+    /// Method form of [`ops::masked_select`].
+    fn masked_select(&self, mask: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::index_add`].
+    fn index_add(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::index_add_full`].
+    fn index_add_full(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::take_along_dim`].
+    fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor>;
+    /// Method form of [`ops::argsort`].
+    fn argsort(&self, dim: i64, descending: bool) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -908,5 +982,109 @@ impl TensorOps for Tensor {
     }
     fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor> {
         ops::unflatten(self, dim, sizes)
+    }
+    fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        ops::index_select(self, dim, index)
+    }
+    fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        ops::gather(self, dim, index)
+    }
+    fn gather_full(&self, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor> {
+        ops::gather_full(self, dim, index, sparse_grad)
+    }
+    fn scatter(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        ops::scatter(self, dim, index, src)
+    }
+    fn scatter_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        ops::scatter_(self, dim, index, src)
+    }
+    fn scatter_value(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::scatter_value(self, dim, index, value)
+    }
+    fn scatter_value_(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::scatter_value_(self, dim, index, value)
+    }
+    fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        ops::scatter_add(self, dim, index, src)
+    }
+    fn scatter_add_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        ops::scatter_add_(self, dim, index, src)
+    }
+    fn scatter_reduce(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor> {
+        ops::scatter_reduce(self, dim, index, src, reduce)
+    }
+    fn scatter_reduce_full(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: &Tensor,
+        reduce: &str,
+        include_self: bool,
+    ) -> Result<Tensor> {
+        ops::scatter_reduce_full(self, dim, index, src, reduce, include_self)
+    }
+    fn scatter_reduce_(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor> {
+        ops::scatter_reduce_(self, dim, index, src, reduce)
+    }
+    fn scatter_reduce_full_(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: &Tensor,
+        reduce: &str,
+        include_self: bool,
+    ) -> Result<Tensor> {
+        ops::scatter_reduce_full_(self, dim, index, src, reduce, include_self)
+    }
+    fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor> {
+        ops::index(self, indices)
+    }
+    fn index_put(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+        ops::index_put(self, indices, values, accumulate)
+    }
+    fn index_put_(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+        ops::index_put_(self, indices, values, accumulate)
+    }
+    fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+        ops::masked_scatter(self, mask, source)
+    }
+    fn masked_scatter_(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+        ops::masked_scatter_(self, mask, source)
+    }
+    fn nonzero(&self) -> Result<Tensor> {
+        ops::nonzero(self)
+    }
+    fn split_with_sizes(&self, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>> {
+        ops::split_with_sizes(self, split_sizes, dim)
+    }
+    fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+        ops::sort(self, dim, descending)
+    }
+    fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)> {
+        ops::topk(self, k, dim, largest, sorted)
+    }
+    fn split(&self, split_size: i64, dim: i64) -> Result<Vec<Tensor>> {
+        ops::split(self, split_size, dim)
+    }
+    fn chunk(&self, chunks: i64, dim: i64) -> Result<Vec<Tensor>> {
+        ops::chunk(self, chunks, dim)
+    }
+    fn unbind(&self, dim: i64) -> Result<Vec<Tensor>> {
+        ops::unbind(self, dim)
+    }
+    fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+        ops::masked_select(self, mask)
+    }
+    fn index_add(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+        ops::index_add(self, dim, index, source)
+    }
+    fn index_add_full(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
+        ops::index_add_full(self, dim, index, source, alpha)
+    }
+    fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor> {
+        ops::take_along_dim(self, indices, dim)
+    }
+    fn argsort(&self, dim: i64, descending: bool) -> Result<Tensor> {
+        ops::argsort(self, dim, descending)
     }
 }

@@ -26052,6 +26052,4876 @@ impl BoxedOp for UnflattenIntBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::index_select
+
+/// Schema of `aten::index_select`.
+pub static INDEX_SELECT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_select",
+    overload: "",
+    signature: "index_select(Tensor self, int dim, Tensor index) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::index_select`.
+pub type IndexSelectFn = fn(DispatchKeySet, &Tensor, i64, &Tensor) -> Result<Tensor>;
+
+fn index_select_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    ft_kernels::index::index_select(self_, dim, index)
+}
+
+/// Dispatch entry of `aten::index_select`.
+pub static INDEX_SELECT: Op<IndexSelectFn> = Op::new(
+    &INDEX_SELECT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(index_select_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_select_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::index_select` through the dispatcher with explicit keys.
+pub fn index_select_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    match INDEX_SELECT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+            ];
+            fallback(&INDEX_SELECT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_select", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The slices of `self` along `dim` at the positions in the 1-D int64/int32 `index`.
+///
+/// `aten::index_select`: `index_select(Tensor self, int dim, Tensor index) -> Tensor`
+pub fn index_select(self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index]);
+    index_select_call(ks, self_, dim, index)
+}
+
+struct IndexSelectBoxed;
+
+impl BoxedOp for IndexSelectBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_SELECT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_SELECT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let r = index_select(&self_, dim, &index)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_select.out
+
+/// Schema of `aten::index_select.out`.
+pub static INDEX_SELECT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_select",
+    overload: "out",
+    signature: "index_select.out(Tensor self, int dim, Tensor index, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::index_select.out`.
+pub type IndexSelectOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn index_select_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::index_select_out(self_, dim, index, out)
+}
+
+/// Bumps the version counter of the tensors `aten::index_select.out` writes.
+fn index_select_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_select_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::index_select.out`.
+pub static INDEX_SELECT_OUT: Op<IndexSelectOutFn> = Op::new(
+    &INDEX_SELECT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(index_select_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_select_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(index_select_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::index_select.out` through the dispatcher with explicit keys.
+pub fn index_select_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match INDEX_SELECT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&INDEX_SELECT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::index_select.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `index_select` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::index_select.out`: `index_select.out(Tensor self, int dim, Tensor index, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn index_select_out(self_: &Tensor, dim: i64, index: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, out]);
+    index_select_out_call(ks, self_, dim, index, out)
+}
+
+struct IndexSelectOutBoxed;
+
+impl BoxedOp for IndexSelectOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_SELECT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_SELECT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let out = u.tensor()?;
+        let r = index_select_out(&self_, dim, &index, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gather
+
+/// Schema of `aten::gather`.
+pub static GATHER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gather",
+    overload: "",
+    signature: "gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "sparse_grad",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::gather`.
+pub type GatherFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, bool) -> Result<Tensor>;
+
+fn gather_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor> {
+    ft_kernels::index::gather(self_, dim, index, sparse_grad)
+}
+
+/// Dispatch entry of `aten::gather`.
+pub static GATHER: Op<GatherFn> = Op::new(
+    &GATHER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(gather_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gather_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::gather` through the dispatcher with explicit keys.
+pub fn gather_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor> {
+    match GATHER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, sparse_grad),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Bool(sparse_grad),
+            ];
+            fallback(&GATHER_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gather", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `out[i][j] = self[index[i][j]][j]` along `dim` (here 0); the result has `index`'s shape.
+///
+/// `aten::gather`: `gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor`
+pub fn gather(self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    gather_full(self_, dim, index, false)
+}
+
+/// [`gather`] with every argument, including keyword-only ones.
+pub fn gather_full(self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index]);
+    gather_call(ks, self_, dim, index, sparse_grad)
+}
+
+struct GatherBoxed;
+
+impl BoxedOp for GatherBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GATHER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GATHER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let sparse_grad = u.bool()?;
+        let r = gather_full(&self_, dim, &index, sparse_grad)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gather.out
+
+/// Schema of `aten::gather.out`.
+pub static GATHER_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gather",
+    overload: "out",
+    signature:
+        "gather.out(Tensor self, int dim, Tensor index, *, bool sparse_grad=False, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "sparse_grad",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::gather.out`.
+pub type GatherOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, bool, &Tensor) -> Result<Tensor>;
+
+fn gather_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::gather_out(self_, dim, index, sparse_grad, out)
+}
+
+/// Bumps the version counter of the tensors `aten::gather.out` writes.
+fn gather_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gather_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            index,
+            sparse_grad,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gather.out`.
+pub static GATHER_OUT: Op<GatherOutFn> = Op::new(
+    &GATHER_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gather_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gather_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gather_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gather.out` through the dispatcher with explicit keys.
+pub fn gather_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match GATHER_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, sparse_grad, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Bool(sparse_grad),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GATHER_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gather.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `gather` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::gather.out`: `gather.out(Tensor self, int dim, Tensor index, *, bool sparse_grad=False, Tensor(a!) out) -> Tensor(a!)`
+pub fn gather_out(self_: &Tensor, dim: i64, index: &Tensor, out: &Tensor) -> Result<Tensor> {
+    gather_out_full(self_, dim, index, false, out)
+}
+
+/// [`gather_out`] with every argument, including keyword-only ones.
+pub fn gather_out_full(self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, out]);
+    gather_out_call(ks, self_, dim, index, sparse_grad, out)
+}
+
+struct GatherOutBoxed;
+
+impl BoxedOp for GatherOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GATHER_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GATHER_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let sparse_grad = u.bool()?;
+        let out = u.tensor()?;
+        let r = gather_out_full(&self_, dim, &index, sparse_grad, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter.src
+
+/// Schema of `aten::scatter.src`.
+pub static SCATTER_SRC_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter",
+    overload: "src",
+    signature: "scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scatter.src`.
+pub type ScatterSrcFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_src_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    ft_kernels::index::scatter_src(self_, dim, index, src)
+}
+
+/// Dispatch entry of `aten::scatter.src`.
+pub static SCATTER_SRC: Op<ScatterSrcFn> = Op::new(
+    &SCATTER_SRC_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scatter_src_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_src_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter.src` through the dispatcher with explicit keys.
+pub fn scatter_src_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    match SCATTER_SRC.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+            ];
+            fallback(&SCATTER_SRC_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::scatter.src", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with `out[index[i][j]][j] = src[i][j]` along `dim` (here 0).
+///
+/// `aten::scatter.src`: `scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor`
+pub fn scatter(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_src_call(ks, self_, dim, index, src)
+}
+
+struct ScatterSrcBoxed;
+
+impl BoxedOp for ScatterSrcBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_SRC_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_SRC_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let r = scatter(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_.src
+
+/// Schema of `aten::scatter_.src`.
+pub static SCATTER_SRC_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_",
+    overload: "src",
+    signature: "scatter_.src(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_.src`.
+pub type ScatterSrcInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_src_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_src_inplace(self_, dim, index, src)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_.src` writes.
+fn scatter_src_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_src_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, src)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_.src`.
+pub static SCATTER_SRC_INPLACE: Op<ScatterSrcInplaceFn> = Op::new(
+    &SCATTER_SRC_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_src_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_src_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_src_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_.src` through the dispatcher with explicit keys.
+pub fn scatter_src_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_SRC_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+            ];
+            fallback(&SCATTER_SRC_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::scatter_.src", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `scatter.src`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::scatter_.src`: `scatter_.src(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)`
+pub fn scatter_(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_src_inplace_call(ks, self_, dim, index, src)
+}
+
+struct ScatterSrcInplaceBoxed;
+
+impl BoxedOp for ScatterSrcInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_SRC_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_SRC_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let r = scatter_(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter.src_out
+
+/// Schema of `aten::scatter.src_out`.
+pub static SCATTER_SRC_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter",
+    overload: "src_out",
+    signature: "scatter.src_out(Tensor self, int dim, Tensor index, Tensor src, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter.src_out`.
+pub type ScatterSrcOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_src_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_src_out(self_, dim, index, src, out)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter.src_out` writes.
+fn scatter_src_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_src_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, src, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter.src_out`.
+pub static SCATTER_SRC_OUT: Op<ScatterSrcOutFn> = Op::new(
+    &SCATTER_SRC_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_src_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_src_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_src_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter.src_out` through the dispatcher with explicit keys.
+pub fn scatter_src_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_SRC_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SCATTER_SRC_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter.src_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `scatter.src` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::scatter.src_out`: `scatter.src_out(Tensor self, int dim, Tensor index, Tensor src, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn scatter_out(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src, out]);
+    scatter_src_out_call(ks, self_, dim, index, src, out)
+}
+
+struct ScatterSrcOutBoxed;
+
+impl BoxedOp for ScatterSrcOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_SRC_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_SRC_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let out = u.tensor()?;
+        let r = scatter_out(&self_, dim, &index, &src, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter.value
+
+/// Schema of `aten::scatter.value`.
+pub static SCATTER_VALUE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter",
+    overload: "value",
+    signature: "scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scatter.value`.
+pub type ScatterValueFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, Scalar) -> Result<Tensor>;
+
+fn scatter_value_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, value: Scalar) -> Result<Tensor> {
+    ft_kernels::index::scatter_value(self_, dim, index, value)
+}
+
+/// Dispatch entry of `aten::scatter.value`.
+pub static SCATTER_VALUE: Op<ScatterValueFn> = Op::new(
+    &SCATTER_VALUE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scatter_value_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_value_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter.value` through the dispatcher with explicit keys.
+pub fn scatter_value_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    match SCATTER_VALUE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&SCATTER_VALUE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter.value",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with `value` written at the positions `index` gives along `dim`.
+///
+/// `aten::scatter.value`: `scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor`
+pub fn scatter_value(self_: &Tensor, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index]);
+    scatter_value_call(ks, self_, dim, index, value.into())
+}
+
+struct ScatterValueBoxed;
+
+impl BoxedOp for ScatterValueBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_VALUE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_VALUE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let value = u.scalar()?;
+        let r = scatter_value(&self_, dim, &index, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_.value
+
+/// Schema of `aten::scatter_.value`.
+pub static SCATTER_VALUE_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_",
+    overload: "value",
+    signature: "scatter_.value(Tensor(a!) self, int dim, Tensor index, Scalar value) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_.value`.
+pub type ScatterValueInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, Scalar) -> Result<Tensor>;
+
+fn scatter_value_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_value_inplace(self_, dim, index, value)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_.value` writes.
+fn scatter_value_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_value_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, value)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_.value`.
+pub static SCATTER_VALUE_INPLACE: Op<ScatterValueInplaceFn> = Op::new(
+    &SCATTER_VALUE_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_value_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_value_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_value_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_.value` through the dispatcher with explicit keys.
+pub fn scatter_value_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    match SCATTER_VALUE_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&SCATTER_VALUE_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_.value",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `scatter.value`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::scatter_.value`: `scatter_.value(Tensor(a!) self, int dim, Tensor index, Scalar value) -> Tensor(a!)`
+pub fn scatter_value_(self_: &Tensor, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index]);
+    scatter_value_inplace_call(ks, self_, dim, index, value.into())
+}
+
+struct ScatterValueInplaceBoxed;
+
+impl BoxedOp for ScatterValueInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_VALUE_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_VALUE_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let value = u.scalar()?;
+        let r = scatter_value_(&self_, dim, &index, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter.value_out
+
+/// Schema of `aten::scatter.value_out`.
+pub static SCATTER_VALUE_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter",
+    overload: "value_out",
+    signature: "scatter.value_out(Tensor self, int dim, Tensor index, Scalar value, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter.value_out`.
+pub type ScatterValueOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn scatter_value_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_value_out(self_, dim, index, value, out)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter.value_out` writes.
+fn scatter_value_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_value_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, value, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter.value_out`.
+pub static SCATTER_VALUE_OUT: Op<ScatterValueOutFn> = Op::new(
+    &SCATTER_VALUE_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_value_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_value_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_value_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter.value_out` through the dispatcher with explicit keys.
+pub fn scatter_value_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_VALUE_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, value, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Scalar(value),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SCATTER_VALUE_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter.value_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `scatter.value` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::scatter.value_out`: `scatter.value_out(Tensor self, int dim, Tensor index, Scalar value, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn scatter_value_out(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, out]);
+    scatter_value_out_call(ks, self_, dim, index, value.into(), out)
+}
+
+struct ScatterValueOutBoxed;
+
+impl BoxedOp for ScatterValueOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_VALUE_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_VALUE_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let value = u.scalar()?;
+        let out = u.tensor()?;
+        let r = scatter_value_out(&self_, dim, &index, value, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_add
+
+/// Schema of `aten::scatter_add`.
+pub static SCATTER_ADD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_add",
+    overload: "",
+    signature: "scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scatter_add`.
+pub type ScatterAddFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_add_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    ft_kernels::index::scatter_add(self_, dim, index, src)
+}
+
+/// Dispatch entry of `aten::scatter_add`.
+pub static SCATTER_ADD: Op<ScatterAddFn> = Op::new(
+    &SCATTER_ADD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scatter_add_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_add_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_add` through the dispatcher with explicit keys.
+pub fn scatter_add_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    match SCATTER_ADD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+            ];
+            fallback(&SCATTER_ADD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::scatter_add", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with the `src` elements added at the positions `index` gives along `dim`.
+///
+/// `aten::scatter_add`: `scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor`
+pub fn scatter_add(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_add_call(ks, self_, dim, index, src)
+}
+
+struct ScatterAddBoxed;
+
+impl BoxedOp for ScatterAddBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_ADD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_ADD_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let r = scatter_add(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_add_
+
+/// Schema of `aten::scatter_add_`.
+pub static SCATTER_ADD_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_add_",
+    overload: "",
+    signature: "scatter_add_(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_add_`.
+pub type ScatterAddInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_add_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_add_inplace(self_, dim, index, src)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_add_` writes.
+fn scatter_add_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_add_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, src)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_add_`.
+pub static SCATTER_ADD_INPLACE: Op<ScatterAddInplaceFn> = Op::new(
+    &SCATTER_ADD_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_add_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_add_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_add_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_add_` through the dispatcher with explicit keys.
+pub fn scatter_add_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_ADD_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+            ];
+            fallback(&SCATTER_ADD_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::scatter_add_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `scatter_add`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::scatter_add_`: `scatter_add_(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)`
+pub fn scatter_add_(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_add_inplace_call(ks, self_, dim, index, src)
+}
+
+struct ScatterAddInplaceBoxed;
+
+impl BoxedOp for ScatterAddInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_ADD_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_ADD_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let r = scatter_add_(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_add.out
+
+/// Schema of `aten::scatter_add.out`.
+pub static SCATTER_ADD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_add",
+    overload: "out",
+    signature: "scatter_add.out(Tensor self, int dim, Tensor index, Tensor src, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_add.out`.
+pub type ScatterAddOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_add_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_add_out(self_, dim, index, src, out)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_add.out` writes.
+fn scatter_add_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_add_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, src, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_add.out`.
+pub static SCATTER_ADD_OUT: Op<ScatterAddOutFn> = Op::new(
+    &SCATTER_ADD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_add_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_add_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_add_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_add.out` through the dispatcher with explicit keys.
+pub fn scatter_add_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_ADD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SCATTER_ADD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_add.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `scatter_add` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::scatter_add.out`: `scatter_add.out(Tensor self, int dim, Tensor index, Tensor src, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn scatter_add_out(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src, out]);
+    scatter_add_out_call(ks, self_, dim, index, src, out)
+}
+
+struct ScatterAddOutBoxed;
+
+impl BoxedOp for ScatterAddOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_ADD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_ADD_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let out = u.tensor()?;
+        let r = scatter_add_out(&self_, dim, &index, &src, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_reduce.two
+
+/// Schema of `aten::scatter_reduce.two`.
+pub static SCATTER_REDUCE_TWO_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_reduce",
+    overload: "two",
+    signature: "scatter_reduce.two(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "index", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduce", ty: ArgType::Str, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "include_self", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scatter_reduce.two`.
+pub type ScatterReduceTwoFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &str, bool) -> Result<Tensor>;
+
+fn scatter_reduce_two_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    ft_kernels::index::scatter_reduce(self_, dim, index, src, reduce, include_self)
+}
+
+/// Dispatch entry of `aten::scatter_reduce.two`.
+pub static SCATTER_REDUCE_TWO: Op<ScatterReduceTwoFn> = Op::new(
+    &SCATTER_REDUCE_TWO_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scatter_reduce_two_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_reduce_two_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_reduce.two` through the dispatcher with explicit keys.
+pub fn scatter_reduce_two_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    match SCATTER_REDUCE_TWO.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, reduce, include_self),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Str(reduce.to_string()),
+                Value::Bool(include_self),
+            ];
+            fallback(&SCATTER_REDUCE_TWO_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_reduce.two",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` where each position `index` names along `dim` becomes the `reduce` (sum, prod, mean, amax, amin) of the `src` elements sent there (and its own value if `include_self`).
+///
+/// `aten::scatter_reduce.two`: `scatter_reduce.two(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor`
+pub fn scatter_reduce(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor> {
+    scatter_reduce_full(self_, dim, index, src, reduce, true)
+}
+
+/// [`scatter_reduce`] with every argument, including keyword-only ones.
+pub fn scatter_reduce_full(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_reduce_two_call(ks, self_, dim, index, src, reduce, include_self)
+}
+
+struct ScatterReduceTwoBoxed;
+
+impl BoxedOp for ScatterReduceTwoBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_REDUCE_TWO_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let reduce = u.str()?;
+        let include_self = u.bool()?;
+        let r = scatter_reduce_full(&self_, dim, &index, &src, &reduce, include_self)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_reduce_.two
+
+/// Schema of `aten::scatter_reduce_.two`.
+pub static SCATTER_REDUCE_TWO_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_reduce_",
+    overload: "two",
+    signature: "scatter_reduce_.two(Tensor(a!) self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: true },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "index", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduce", ty: ArgType::Str, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "include_self", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_reduce_.two`.
+pub type ScatterReduceTwoInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &str, bool) -> Result<Tensor>;
+
+fn scatter_reduce_two_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_reduce_two_inplace(self_, dim, index, src, reduce, include_self)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_reduce_.two` writes.
+fn scatter_reduce_two_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_reduce_two_inplace_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            index,
+            src,
+            reduce,
+            include_self,
+        )?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_reduce_.two`.
+pub static SCATTER_REDUCE_TWO_INPLACE: Op<ScatterReduceTwoInplaceFn> = Op::new(
+    &SCATTER_REDUCE_TWO_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_reduce_two_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_reduce_two_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_reduce_two_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_reduce_.two` through the dispatcher with explicit keys.
+pub fn scatter_reduce_two_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    match SCATTER_REDUCE_TWO_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, reduce, include_self),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Str(reduce.to_string()),
+                Value::Bool(include_self),
+            ];
+            fallback(&SCATTER_REDUCE_TWO_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_reduce_.two",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `scatter_reduce.two`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::scatter_reduce_.two`: `scatter_reduce_.two(Tensor(a!) self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor(a!)`
+pub fn scatter_reduce_(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor> {
+    scatter_reduce_full_(self_, dim, index, src, reduce, true)
+}
+
+/// [`scatter_reduce_`] with every argument, including keyword-only ones.
+pub fn scatter_reduce_full_(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_reduce_two_inplace_call(ks, self_, dim, index, src, reduce, include_self)
+}
+
+struct ScatterReduceTwoInplaceBoxed;
+
+impl BoxedOp for ScatterReduceTwoInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_REDUCE_TWO_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let reduce = u.str()?;
+        let include_self = u.bool()?;
+        let r = scatter_reduce_full_(&self_, dim, &index, &src, &reduce, include_self)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_reduce.two_out
+
+/// Schema of `aten::scatter_reduce.two_out`.
+pub static SCATTER_REDUCE_TWO_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_reduce",
+    overload: "two_out",
+    signature: "scatter_reduce.two_out(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "index", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduce", ty: ArgType::Str, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "include_self", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_reduce.two_out`.
+pub type ScatterReduceTwoOutFn =
+    fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &str, bool, &Tensor) -> Result<Tensor>;
+
+fn scatter_reduce_two_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_reduce_two_out(self_, dim, index, src, reduce, include_self, out)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_reduce.two_out` writes.
+fn scatter_reduce_two_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_reduce_two_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            index,
+            src,
+            reduce,
+            include_self,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_reduce.two_out`.
+pub static SCATTER_REDUCE_TWO_OUT: Op<ScatterReduceTwoOutFn> = Op::new(
+    &SCATTER_REDUCE_TWO_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_reduce_two_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_reduce_two_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_reduce_two_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_reduce.two_out` through the dispatcher with explicit keys.
+pub fn scatter_reduce_two_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_REDUCE_TWO_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, reduce, include_self, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Str(reduce.to_string()),
+                Value::Bool(include_self),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SCATTER_REDUCE_TWO_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_reduce.two_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `scatter_reduce.two` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::scatter_reduce.two_out`: `scatter_reduce.two_out(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True, Tensor(a!) out) -> Tensor(a!)`
+pub fn scatter_reduce_out(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    out: &Tensor,
+) -> Result<Tensor> {
+    scatter_reduce_out_full(self_, dim, index, src, reduce, true, out)
+}
+
+/// [`scatter_reduce_out`] with every argument, including keyword-only ones.
+pub fn scatter_reduce_out_full(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src, out]);
+    scatter_reduce_two_out_call(ks, self_, dim, index, src, reduce, include_self, out)
+}
+
+struct ScatterReduceTwoOutBoxed;
+
+impl BoxedOp for ScatterReduceTwoOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_REDUCE_TWO_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let reduce = u.str()?;
+        let include_self = u.bool()?;
+        let out = u.tensor()?;
+        let r = scatter_reduce_out_full(&self_, dim, &index, &src, &reduce, include_self, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index.Tensor
+
+/// Schema of `aten::index.Tensor`.
+pub static INDEX_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index",
+    overload: "Tensor",
+    signature: "index.Tensor(Tensor self, Tensor?[] indices) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::OptTensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "dynamic_output_shape"],
+};
+
+/// Typed kernel signature of `aten::index.Tensor`.
+pub type IndexTensorFn = fn(DispatchKeySet, &Tensor, &[Option<Tensor>]) -> Result<Tensor>;
+
+fn index_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
+    ft_kernels::advanced::index(self_, indices)
+}
+
+/// Dispatch entry of `aten::index.Tensor`.
+pub static INDEX_TENSOR: Op<IndexTensorFn> = Op::new(
+    &INDEX_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(index_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::index.Tensor` through the dispatcher with explicit keys.
+pub fn index_tensor_call(ks: DispatchKeySet, self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
+    match INDEX_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::OptTensorList(indices.to_vec())];
+            fallback(&INDEX_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Advanced indexing `self[indices]`: one optional int64/int32 index or bool/uint8 mask per leading dim; index tensors broadcast together and replace the dims they index (or go first when a `None` separates them).
+///
+/// `aten::index.Tensor`: `index.Tensor(Tensor self, Tensor?[] indices) -> Tensor`
+pub fn index(self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(self_);
+        ts.extend(indices.iter().flatten());
+        dispatch::keyset_of(&ts)
+    };
+    index_tensor_call(ks, self_, indices)
+}
+
+struct IndexTensorBoxed;
+
+impl BoxedOp for IndexTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let indices = u.opt_tensor_list()?;
+        let r = index(&self_, &indices)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_put
+
+/// Schema of `aten::index_put`.
+pub static INDEX_PUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_put",
+    overload: "",
+    signature: "index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::OptTensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "values",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "accumulate",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::index_put`.
+pub type IndexPutFn = fn(DispatchKeySet, &Tensor, &[Option<Tensor>], &Tensor, bool) -> Result<Tensor>;
+
+fn index_put_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    ft_kernels::advanced::index_put(self_, indices, values, accumulate)
+}
+
+/// Dispatch entry of `aten::index_put`.
+pub static INDEX_PUT: Op<IndexPutFn> = Op::new(
+    &INDEX_PUT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(index_put_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_put_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::index_put` through the dispatcher with explicit keys.
+pub fn index_put_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    match INDEX_PUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices, values, accumulate),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::OptTensorList(indices.to_vec()),
+                Value::Tensor(values.clone()),
+                Value::Bool(accumulate),
+            ];
+            fallback(&INDEX_PUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_put", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with `values` (broadcast to the shape of `self[indices]`) written at, or with `accumulate` added to, the positions `indices` selects.
+///
+/// `aten::index_put`: `index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor`
+pub fn index_put(self_: &Tensor, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(self_);
+        ts.extend(indices.iter().flatten());
+        ts.push(values);
+        dispatch::keyset_of(&ts)
+    };
+    index_put_call(ks, self_, indices, values, accumulate)
+}
+
+struct IndexPutBoxed;
+
+impl BoxedOp for IndexPutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_PUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_PUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let indices = u.opt_tensor_list()?;
+        let values = u.tensor()?;
+        let accumulate = u.bool()?;
+        let r = index_put(&self_, &indices, &values, accumulate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_put_
+
+/// Schema of `aten::index_put_`.
+pub static INDEX_PUT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_put_",
+    overload: "",
+    signature: "index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::OptTensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "values",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "accumulate",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::index_put_`.
+pub type IndexPutInplaceFn = fn(DispatchKeySet, &Tensor, &[Option<Tensor>], &Tensor, bool) -> Result<Tensor>;
+
+fn index_put_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    crate::generated_variants::index_put_inplace(self_, indices, values, accumulate)
+}
+
+/// Bumps the version counter of the tensors `aten::index_put_` writes.
+fn index_put_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_put_inplace_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            indices,
+            values,
+            accumulate,
+        )?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::index_put_`.
+pub static INDEX_PUT_INPLACE: Op<IndexPutInplaceFn> = Op::new(
+    &INDEX_PUT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(index_put_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_put_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(index_put_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::index_put_` through the dispatcher with explicit keys.
+pub fn index_put_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    match INDEX_PUT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices, values, accumulate),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::OptTensorList(indices.to_vec()),
+                Value::Tensor(values.clone()),
+                Value::Bool(accumulate),
+            ];
+            fallback(&INDEX_PUT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_put_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `index_put`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::index_put_`: `index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)`
+pub fn index_put_(self_: &Tensor, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(self_);
+        ts.extend(indices.iter().flatten());
+        ts.push(values);
+        dispatch::keyset_of(&ts)
+    };
+    index_put_inplace_call(ks, self_, indices, values, accumulate)
+}
+
+struct IndexPutInplaceBoxed;
+
+impl BoxedOp for IndexPutInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_PUT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_PUT_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let indices = u.opt_tensor_list()?;
+        let values = u.tensor()?;
+        let accumulate = u.bool()?;
+        let r = index_put_(&self_, &indices, &values, accumulate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_scatter
+
+/// Schema of `aten::masked_scatter`.
+pub static MASKED_SCATTER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_scatter",
+    overload: "",
+    signature: "masked_scatter(Tensor self, Tensor mask, Tensor source) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::masked_scatter`.
+pub type MaskedScatterFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_scatter_cpu(_ks: DispatchKeySet, self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    ft_kernels::advanced::masked_scatter(self_, mask, source)
+}
+
+/// Dispatch entry of `aten::masked_scatter`.
+pub static MASKED_SCATTER: Op<MaskedScatterFn> = Op::new(
+    &MASKED_SCATTER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(masked_scatter_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::masked_scatter_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_scatter` through the dispatcher with explicit keys.
+pub fn masked_scatter_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    match MASKED_SCATTER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, source),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(source.clone()),
+            ];
+            fallback(&MASKED_SCATTER_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_scatter",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self` broadcast with the bool `mask`, where the true positions take the elements of `source` in row-major order.
+///
+/// `aten::masked_scatter`: `masked_scatter(Tensor self, Tensor mask, Tensor source) -> Tensor`
+pub fn masked_scatter(self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, source]);
+    masked_scatter_call(ks, self_, mask, source)
+}
+
+struct MaskedScatterBoxed;
+
+impl BoxedOp for MaskedScatterBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_SCATTER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SCATTER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let source = u.tensor()?;
+        let r = masked_scatter(&self_, &mask, &source)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_scatter_
+
+/// Schema of `aten::masked_scatter_`.
+pub static MASKED_SCATTER_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_scatter_",
+    overload: "",
+    signature: "masked_scatter_(Tensor(a!) self, Tensor mask, Tensor source) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_scatter_`.
+pub type MaskedScatterInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_scatter_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::masked_scatter_inplace(self_, mask, source)
+}
+
+/// Bumps the version counter of the tensors `aten::masked_scatter_` writes.
+fn masked_scatter_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_scatter_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, mask, source)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::masked_scatter_`.
+pub static MASKED_SCATTER_INPLACE: Op<MaskedScatterInplaceFn> = Op::new(
+    &MASKED_SCATTER_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(masked_scatter_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::masked_scatter_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(masked_scatter_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_scatter_` through the dispatcher with explicit keys.
+pub fn masked_scatter_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    match MASKED_SCATTER_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, source),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(source.clone()),
+            ];
+            fallback(&MASKED_SCATTER_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_scatter_",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `masked_scatter`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::masked_scatter_`: `masked_scatter_(Tensor(a!) self, Tensor mask, Tensor source) -> Tensor(a!)`
+pub fn masked_scatter_(self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, source]);
+    masked_scatter_inplace_call(ks, self_, mask, source)
+}
+
+struct MaskedScatterInplaceBoxed;
+
+impl BoxedOp for MaskedScatterInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_SCATTER_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SCATTER_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let source = u.tensor()?;
+        let r = masked_scatter_(&self_, &mask, &source)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_scatter.out
+
+/// Schema of `aten::masked_scatter.out`.
+pub static MASKED_SCATTER_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_scatter",
+    overload: "out",
+    signature: "masked_scatter.out(Tensor self, Tensor mask, Tensor source, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_scatter.out`.
+pub type MaskedScatterOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_scatter_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::masked_scatter_out(self_, mask, source, out)
+}
+
+/// Bumps the version counter of the tensors `aten::masked_scatter.out` writes.
+fn masked_scatter_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_scatter_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, mask, source, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::masked_scatter.out`.
+pub static MASKED_SCATTER_OUT: Op<MaskedScatterOutFn> = Op::new(
+    &MASKED_SCATTER_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(masked_scatter_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::masked_scatter_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(masked_scatter_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_scatter.out` through the dispatcher with explicit keys.
+pub fn masked_scatter_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match MASKED_SCATTER_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, source, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(source.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MASKED_SCATTER_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_scatter.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `masked_scatter` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::masked_scatter.out`: `masked_scatter.out(Tensor self, Tensor mask, Tensor source, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn masked_scatter_out(self_: &Tensor, mask: &Tensor, source: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, source, out]);
+    masked_scatter_out_call(ks, self_, mask, source, out)
+}
+
+struct MaskedScatterOutBoxed;
+
+impl BoxedOp for MaskedScatterOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_SCATTER_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SCATTER_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let source = u.tensor()?;
+        let out = u.tensor()?;
+        let r = masked_scatter_out(&self_, &mask, &source, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nonzero
+
+/// Schema of `aten::nonzero`.
+pub static NONZERO_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nonzero",
+    overload: "",
+    signature: "nonzero(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "dynamic_output_shape"],
+};
+
+/// Typed kernel signature of `aten::nonzero`.
+pub type NonzeroFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn nonzero_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::advanced::nonzero(self_)
+}
+
+/// Dispatch entry of `aten::nonzero`.
+pub static NONZERO: Op<NonzeroFn> = Op::new(
+    &NONZERO_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(nonzero_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::nonzero` through the dispatcher with explicit keys.
+pub fn nonzero_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match NONZERO.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&NONZERO_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::nonzero", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The int64 coordinates of the non-zero elements of `self`, one row per element in row-major order.
+///
+/// `aten::nonzero`: `nonzero(Tensor self) -> Tensor`
+pub fn nonzero(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    nonzero_call(ks, self_)
+}
+
+struct NonzeroBoxed;
+
+impl BoxedOp for NonzeroBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NONZERO_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NONZERO_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = nonzero(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nonzero.out
+
+/// Schema of `aten::nonzero.out`.
+pub static NONZERO_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nonzero",
+    overload: "out",
+    signature: "nonzero.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["dynamic_output_shape"],
+};
+
+/// Typed kernel signature of `aten::nonzero.out`.
+pub type NonzeroOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn nonzero_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::nonzero_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::nonzero.out` writes.
+fn nonzero_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        nonzero_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::nonzero.out`.
+pub static NONZERO_OUT: Op<NonzeroOutFn> = Op::new(
+    &NONZERO_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(nonzero_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::nonzero_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(nonzero_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::nonzero.out` through the dispatcher with explicit keys.
+pub fn nonzero_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match NONZERO_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&NONZERO_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::nonzero.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `nonzero` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::nonzero.out`: `nonzero.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn nonzero_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    nonzero_out_call(ks, self_, out)
+}
+
+struct NonzeroOutBoxed;
+
+impl BoxedOp for NonzeroOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NONZERO_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NONZERO_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = nonzero_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cat
+
+/// Schema of `aten::cat`.
+pub static CAT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cat",
+    overload: "",
+    signature: "cat(Tensor[] tensors, int dim=0) -> Tensor",
+    args: &[
+        Arg {
+            name: "tensors",
+            ty: ArgType::TensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::cat`.
+pub type CatFn = fn(DispatchKeySet, &[Tensor], i64) -> Result<Tensor>;
+
+fn cat_cpu(_ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    ft_kernels::join::cat(tensors, dim)
+}
+
+/// Dispatch entry of `aten::cat`.
+pub static CAT: Op<CatFn> = Op::new(
+    &CAT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(cat_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cat_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::cat` through the dispatcher with explicit keys.
+pub fn cat_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    match CAT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::TensorList(tensors.to_vec()), Value::Int(dim)];
+            fallback(&CAT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cat", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The tensors joined along `dim` in their promoted dtype (1-D empty tensors are skipped, PyTorch's legacy rule).
+///
+/// `aten::cat`: `cat(Tensor[] tensors, int dim=0) -> Tensor`
+pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        dispatch::keyset_of(&ts)
+    };
+    cat_call(ks, tensors, dim)
+}
+
+struct CatBoxed;
+
+impl BoxedOp for CatBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CAT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CAT_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let dim = u.int()?;
+        let r = cat(&tensors, dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cat.out
+
+/// Schema of `aten::cat.out`.
+pub static CAT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cat",
+    overload: "out",
+    signature: "cat.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "tensors",
+            ty: ArgType::TensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::cat.out`.
+pub type CatOutFn = fn(DispatchKeySet, &[Tensor], i64, &Tensor) -> Result<Tensor>;
+
+fn cat_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    tensors: &[Tensor],
+    dim: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::cat_out(tensors, dim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::cat.out` writes.
+fn cat_out_ad_inplace_or_view(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cat_out_call(ks.below(DispatchKey::ADInplaceOrView), tensors, dim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cat.out`.
+pub static CAT_OUT: Op<CatOutFn> = Op::new(
+    &CAT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cat_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cat_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cat_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cat.out` through the dispatcher with explicit keys.
+pub fn cat_out_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    match CAT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors, dim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::TensorList(tensors.to_vec()),
+                Value::Int(dim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CAT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cat.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `cat` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::cat.out`: `cat.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn cat_out(tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        ts.push(out);
+        dispatch::keyset_of(&ts)
+    };
+    cat_out_call(ks, tensors, dim, out)
+}
+
+struct CatOutBoxed;
+
+impl BoxedOp for CatOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CAT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CAT_OUT_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let dim = u.int()?;
+        let out = u.tensor()?;
+        let r = cat_out(&tensors, dim, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::split_with_sizes
+
+/// Schema of `aten::split_with_sizes`.
+pub static SPLIT_WITH_SIZES_SCHEMA: OpSchema = OpSchema {
+    name: "aten::split_with_sizes",
+    overload: "",
+    signature: "split_with_sizes(Tensor self, SymInt[] split_sizes, int dim=0) -> Tensor[]",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "split_sizes",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::split_with_sizes`.
+pub type SplitWithSizesFn = fn(DispatchKeySet, &Tensor, &[i64], i64) -> Result<Vec<Tensor>>;
+
+fn split_with_sizes_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    split_sizes: &[i64],
+    dim: i64,
+) -> Result<Vec<Tensor>> {
+    ft_kernels::join::split_with_sizes(self_, split_sizes, dim)
+}
+
+/// Dispatch entry of `aten::split_with_sizes`.
+pub static SPLIT_WITH_SIZES: Op<SplitWithSizesFn> = Op::new(
+    &SPLIT_WITH_SIZES_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(split_with_sizes_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::split_with_sizes_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::split_with_sizes` through the dispatcher with explicit keys.
+pub fn split_with_sizes_call(ks: DispatchKeySet, self_: &Tensor, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>> {
+    match SPLIT_WITH_SIZES.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, split_sizes, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(split_sizes.to_vec()),
+                Value::Int(dim),
+            ];
+            fallback(&SPLIT_WITH_SIZES_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::split_with_sizes",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Views of `self` cut along `dim` into consecutive pieces of the given sizes (which add up to `self.size(dim)`). PyTorch annotates it `Tensor(a -> *) self -> Tensor(a)[]`; the codegen cannot express list views yet, so the annotation is left out (the pieces are views all the same).
+///
+/// `aten::split_with_sizes`: `split_with_sizes(Tensor self, SymInt[] split_sizes, int dim=0) -> Tensor[]`
+pub fn split_with_sizes(self_: &Tensor, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[self_]);
+    split_with_sizes_call(ks, self_, split_sizes, dim)
+}
+
+struct SplitWithSizesBoxed;
+
+impl BoxedOp for SplitWithSizesBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SPLIT_WITH_SIZES_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SPLIT_WITH_SIZES_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let split_sizes = u.int_list()?;
+        let dim = u.int()?;
+        let r = split_with_sizes(&self_, &split_sizes, dim)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sort
+
+/// Schema of `aten::sort`.
+pub static SORT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sort",
+    overload: "",
+    signature: "sort(Tensor self, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "descending",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[
+        Ret {
+            name: "values",
+            ty: ArgType::Tensor,
+        },
+        Ret {
+            name: "indices",
+            ty: ArgType::Tensor,
+        },
+    ],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::sort`.
+pub type SortFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<(Tensor, Tensor)>;
+
+fn sort_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+    ft_kernels::sort::sort(self_, dim, descending)
+}
+
+/// Dispatch entry of `aten::sort`.
+pub static SORT: Op<SortFn> = Op::new(
+    &SORT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sort_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sort_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::sort` through the dispatcher with explicit keys.
+pub fn sort_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+    match SORT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, descending),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Bool(descending)];
+            fallback(&SORT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sort", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `self` sorted along `dim` (stable; NaN above every number) and the int64 positions the values came from.
+///
+/// `aten::sort`: `sort(Tensor self, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)`
+pub fn sort(self_: &Tensor, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sort_call(ks, self_, dim, descending)
+}
+
+struct SortBoxed;
+
+impl BoxedOp for SortBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SORT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SORT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let descending = u.bool()?;
+        let r = sort(&self_, dim, descending)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::topk
+
+/// Schema of `aten::topk`.
+pub static TOPK_SCHEMA: OpSchema = OpSchema {
+    name: "aten::topk",
+    overload: "",
+    signature: "topk(Tensor self, SymInt k, int dim=-1, bool largest=True, bool sorted=True) -> (Tensor values, Tensor indices)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "k", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: Some(DefaultValue::Int(-1)), kwarg_only: false, is_write: false },
+        Arg { name: "largest", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+        Arg { name: "sorted", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "values", ty: ArgType::Tensor }, Ret { name: "indices", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::topk`.
+pub type TopkFn = fn(DispatchKeySet, &Tensor, i64, i64, bool, bool) -> Result<(Tensor, Tensor)>;
+
+fn topk_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+) -> Result<(Tensor, Tensor)> {
+    ft_kernels::sort::topk(self_, k, dim, largest, sorted)
+}
+
+/// Dispatch entry of `aten::topk`.
+pub static TOPK: Op<TopkFn> = Op::new(
+    &TOPK_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(topk_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::topk_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::topk` through the dispatcher with explicit keys.
+pub fn topk_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+) -> Result<(Tensor, Tensor)> {
+    match TOPK.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, k, dim, largest, sorted),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(k),
+                Value::Int(dim),
+                Value::Bool(largest),
+                Value::Bool(sorted),
+            ];
+            fallback(&TOPK_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::topk", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// The `k` largest (or smallest) elements along `dim`, in order, and their int64 positions.
+///
+/// `aten::topk`: `topk(Tensor self, SymInt k, int dim=-1, bool largest=True, bool sorted=True) -> (Tensor values, Tensor indices)`
+pub fn topk(self_: &Tensor, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    topk_call(ks, self_, k, dim, largest, sorted)
+}
+
+struct TopkBoxed;
+
+impl BoxedOp for TopkBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TOPK_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TOPK_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let k = u.int()?;
+        let dim = u.int()?;
+        let largest = u.bool()?;
+        let sorted = u.bool()?;
+        let r = topk(&self_, k, dim, largest, sorted)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::stack
+
+/// Schema of `aten::stack`.
+pub static STACK_SCHEMA: OpSchema = OpSchema {
+    name: "aten::stack",
+    overload: "",
+    signature: "stack(Tensor[] tensors, int dim=0) -> Tensor",
+    args: &[
+        Arg {
+            name: "tensors",
+            ty: ArgType::TensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::stack`.
+pub type StackFn = fn(DispatchKeySet, &[Tensor], i64) -> Result<Tensor>;
+
+fn stack_composite_implicit_autograd(_ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    crate::composite_index::stack(tensors, dim)
+}
+
+/// Dispatch entry of `aten::stack`.
+pub static STACK: Op<StackFn> = Op::new(
+    &STACK_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(stack_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::stack` through the dispatcher with explicit keys.
+pub fn stack_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    match STACK.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::TensorList(tensors.to_vec()), Value::Int(dim)];
+            fallback(&STACK_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::stack", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The tensors (all of one shape) joined along a new dim `dim`.
+///
+/// `aten::stack`: `stack(Tensor[] tensors, int dim=0) -> Tensor`
+pub fn stack_tensors(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        dispatch::keyset_of(&ts)
+    };
+    stack_call(ks, tensors, dim)
+}
+
+struct StackBoxed;
+
+impl BoxedOp for StackBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &STACK_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STACK_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let dim = u.int()?;
+        let r = stack_tensors(&tensors, dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::split.Tensor
+
+/// Schema of `aten::split.Tensor`.
+pub static SPLIT_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::split",
+    overload: "Tensor",
+    signature: "split.Tensor(Tensor(a) self, SymInt split_size, int dim=0) -> Tensor(a)[]",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "split_size",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::split.Tensor`.
+pub type SplitTensorFn = fn(DispatchKeySet, &Tensor, i64, i64) -> Result<Vec<Tensor>>;
+
+fn split_tensor_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    split_size: i64,
+    dim: i64,
+) -> Result<Vec<Tensor>> {
+    crate::composite_index::split(self_, split_size, dim)
+}
+
+/// Dispatch entry of `aten::split.Tensor`.
+pub static SPLIT_TENSOR: Op<SplitTensorFn> = Op::new(
+    &SPLIT_TENSOR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(split_tensor_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::split.Tensor` through the dispatcher with explicit keys.
+pub fn split_tensor_call(ks: DispatchKeySet, self_: &Tensor, split_size: i64, dim: i64) -> Result<Vec<Tensor>> {
+    match SPLIT_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, split_size, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(split_size), Value::Int(dim)];
+            fallback(&SPLIT_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::split.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Views of `self` cut along `dim` into pieces of `split_size` (the last one smaller when the size does not divide).
+///
+/// `aten::split.Tensor`: `split.Tensor(Tensor(a) self, SymInt split_size, int dim=0) -> Tensor(a)[]`
+pub fn split(self_: &Tensor, split_size: i64, dim: i64) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[self_]);
+    split_tensor_call(ks, self_, split_size, dim)
+}
+
+struct SplitTensorBoxed;
+
+impl BoxedOp for SplitTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SPLIT_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SPLIT_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let split_size = u.int()?;
+        let dim = u.int()?;
+        let r = split(&self_, split_size, dim)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::chunk
+
+/// Schema of `aten::chunk`.
+pub static CHUNK_SCHEMA: OpSchema = OpSchema {
+    name: "aten::chunk",
+    overload: "",
+    signature: "chunk(Tensor(a) self, int chunks, int dim=0) -> Tensor(a)[]",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "chunks",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::chunk`.
+pub type ChunkFn = fn(DispatchKeySet, &Tensor, i64, i64) -> Result<Vec<Tensor>>;
+
+fn chunk_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    chunks: i64,
+    dim: i64,
+) -> Result<Vec<Tensor>> {
+    crate::composite_index::chunk(self_, chunks, dim)
+}
+
+/// Dispatch entry of `aten::chunk`.
+pub static CHUNK: Op<ChunkFn> = Op::new(
+    &CHUNK_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(chunk_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::chunk` through the dispatcher with explicit keys.
+pub fn chunk_call(ks: DispatchKeySet, self_: &Tensor, chunks: i64, dim: i64) -> Result<Vec<Tensor>> {
+    match CHUNK.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, chunks, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(chunks), Value::Int(dim)];
+            fallback(&CHUNK_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::chunk", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self` split along `dim` into `chunks` pieces of `ceil(size / chunks)` (fewer when the size runs out).
+///
+/// `aten::chunk`: `chunk(Tensor(a) self, int chunks, int dim=0) -> Tensor(a)[]`
+pub fn chunk(self_: &Tensor, chunks: i64, dim: i64) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[self_]);
+    chunk_call(ks, self_, chunks, dim)
+}
+
+struct ChunkBoxed;
+
+impl BoxedOp for ChunkBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CHUNK_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CHUNK_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let chunks = u.int()?;
+        let dim = u.int()?;
+        let r = chunk(&self_, chunks, dim)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::unbind.int
+
+/// Schema of `aten::unbind.int`.
+pub static UNBIND_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::unbind",
+    overload: "int",
+    signature: "unbind.int(Tensor(a) self, int dim=0) -> Tensor(a)[]",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::unbind.int`.
+pub type UnbindIntFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Vec<Tensor>>;
+
+fn unbind_int_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Vec<Tensor>> {
+    crate::composite_index::unbind(self_, dim)
+}
+
+/// Dispatch entry of `aten::unbind.int`.
+pub static UNBIND_INT: Op<UnbindIntFn> = Op::new(
+    &UNBIND_INT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(unbind_int_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::unbind.int` through the dispatcher with explicit keys.
+pub fn unbind_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Vec<Tensor>> {
+    match UNBIND_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim)];
+            fallback(&UNBIND_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::unbind.int", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The slices of `self` along `dim`, each without that dim.
+///
+/// `aten::unbind.int`: `unbind.int(Tensor(a) self, int dim=0) -> Tensor(a)[]`
+pub fn unbind(self_: &Tensor, dim: i64) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[self_]);
+    unbind_int_call(ks, self_, dim)
+}
+
+struct UnbindIntBoxed;
+
+impl BoxedOp for UnbindIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UNBIND_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UNBIND_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let r = unbind(&self_, dim)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_select
+
+/// Schema of `aten::masked_select`.
+pub static MASKED_SELECT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_select",
+    overload: "",
+    signature: "masked_select(Tensor self, Tensor mask) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_select`.
+pub type MaskedSelectFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_select_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    crate::composite_index::masked_select(self_, mask)
+}
+
+/// Dispatch entry of `aten::masked_select`.
+pub static MASKED_SELECT: Op<MaskedSelectFn> = Op::new(
+    &MASKED_SELECT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(masked_select_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::masked_select` through the dispatcher with explicit keys.
+pub fn masked_select_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    match MASKED_SELECT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(mask.clone())];
+            fallback(&MASKED_SELECT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_select",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The elements of `self` (broadcast with the bool `mask`) where `mask` is true, as a 1-D tensor.
+///
+/// `aten::masked_select`: `masked_select(Tensor self, Tensor mask) -> Tensor`
+pub fn masked_select(self_: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask]);
+    masked_select_call(ks, self_, mask)
+}
+
+struct MaskedSelectBoxed;
+
+impl BoxedOp for MaskedSelectBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_SELECT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SELECT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let r = masked_select(&self_, &mask)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_add
+
+/// Schema of `aten::index_add`.
+pub static INDEX_ADD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_add",
+    overload: "",
+    signature: "index_add(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::index_add`.
+pub type IndexAddFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn index_add_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::composite_index::index_add(self_, dim, index, source, alpha)
+}
+
+/// Dispatch entry of `aten::index_add`.
+pub static INDEX_ADD: Op<IndexAddFn> = Op::new(
+    &INDEX_ADD_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(index_add_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::index_add` through the dispatcher with explicit keys.
+pub fn index_add_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    match INDEX_ADD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, source, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(source.clone()),
+                Value::Scalar(alpha),
+            ];
+            fallback(&INDEX_ADD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_add", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with `alpha * source` added along `dim` at the positions in the 1-D `index` (duplicates accumulate).
+///
+/// `aten::index_add`: `index_add(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor`
+pub fn index_add(self_: &Tensor, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+    index_add_full(self_, dim, index, source, Scalar::Int(1))
+}
+
+/// [`index_add`] with every argument, including keyword-only ones.
+pub fn index_add_full(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, source]);
+    index_add_call(ks, self_, dim, index, source, alpha.into())
+}
+
+struct IndexAddBoxed;
+
+impl BoxedOp for IndexAddBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_ADD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_ADD_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let source = u.tensor()?;
+        let alpha = u.scalar()?;
+        let r = index_add_full(&self_, dim, &index, &source, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::take_along_dim
+
+/// Schema of `aten::take_along_dim`.
+pub static TAKE_ALONG_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::take_along_dim",
+    overload: "",
+    signature: "take_along_dim(Tensor self, Tensor indices, int? dim=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::take_along_dim`.
+pub type TakeAlongDimFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<i64>) -> Result<Tensor>;
+
+fn take_along_dim_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &Tensor,
+    dim: Option<i64>,
+) -> Result<Tensor> {
+    crate::composite_index::take_along_dim(self_, indices, dim)
+}
+
+/// Dispatch entry of `aten::take_along_dim`.
+pub static TAKE_ALONG_DIM: Op<TakeAlongDimFn> = Op::new(
+    &TAKE_ALONG_DIM_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(take_along_dim_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::take_along_dim` through the dispatcher with explicit keys.
+pub fn take_along_dim_call(ks: DispatchKeySet, self_: &Tensor, indices: &Tensor, dim: Option<i64>) -> Result<Tensor> {
+    match TAKE_ALONG_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(indices.clone()),
+                dim.map_or(Value::None, Value::Int),
+            ];
+            fallback(&TAKE_ALONG_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::take_along_dim",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `gather` along `dim` after broadcasting `self` and the int64 `indices` in the other dims; without `dim`, indexes the flattened tensors.
+///
+/// `aten::take_along_dim`: `take_along_dim(Tensor self, Tensor indices, int? dim=None) -> Tensor`
+pub fn take_along_dim(self_: &Tensor, indices: &Tensor, dim: Option<i64>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, indices]);
+    take_along_dim_call(ks, self_, indices, dim)
+}
+
+struct TakeAlongDimBoxed;
+
+impl BoxedOp for TakeAlongDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TAKE_ALONG_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAKE_ALONG_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let indices = u.tensor()?;
+        let dim = u.opt_int()?;
+        let r = take_along_dim(&self_, &indices, dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::meshgrid
+
+/// Schema of `aten::meshgrid`.
+pub static MESHGRID_SCHEMA: OpSchema = OpSchema {
+    name: "aten::meshgrid",
+    overload: "",
+    signature: "meshgrid(Tensor[] tensors) -> Tensor[]",
+    args: &[Arg {
+        name: "tensors",
+        ty: ArgType::TensorList,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::meshgrid`.
+pub type MeshgridFn = fn(DispatchKeySet, &[Tensor]) -> Result<Vec<Tensor>>;
+
+fn meshgrid_composite_implicit_autograd(_ks: DispatchKeySet, tensors: &[Tensor]) -> Result<Vec<Tensor>> {
+    crate::composite_index::meshgrid(tensors)
+}
+
+/// Dispatch entry of `aten::meshgrid`.
+pub static MESHGRID: Op<MeshgridFn> = Op::new(
+    &MESHGRID_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(meshgrid_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::meshgrid` through the dispatcher with explicit keys.
+pub fn meshgrid_call(ks: DispatchKeySet, tensors: &[Tensor]) -> Result<Vec<Tensor>> {
+    match MESHGRID.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::TensorList(tensors.to_vec())];
+            fallback(&MESHGRID_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::meshgrid", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Grids spanned by 0-D/1-D tensors ('ij' indexing): output `i` repeats tensor `i` along grid dim `i`.
+///
+/// `aten::meshgrid`: `meshgrid(Tensor[] tensors) -> Tensor[]`
+pub fn meshgrid(tensors: &[Tensor]) -> Result<Vec<Tensor>> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        dispatch::keyset_of(&ts)
+    };
+    meshgrid_call(ks, tensors)
+}
+
+struct MeshgridBoxed;
+
+impl BoxedOp for MeshgridBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MESHGRID_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MESHGRID_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let r = meshgrid(&tensors)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::meshgrid.indexing
+
+/// Schema of `aten::meshgrid.indexing`.
+pub static MESHGRID_INDEXING_SCHEMA: OpSchema = OpSchema {
+    name: "aten::meshgrid",
+    overload: "indexing",
+    signature: "meshgrid.indexing(Tensor[] tensors, *, str indexing) -> Tensor[]",
+    args: &[
+        Arg {
+            name: "tensors",
+            ty: ArgType::TensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indexing",
+            ty: ArgType::Str,
+            default: None,
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::meshgrid.indexing`.
+pub type MeshgridIndexingFn = fn(DispatchKeySet, &[Tensor], &str) -> Result<Vec<Tensor>>;
+
+fn meshgrid_indexing_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    tensors: &[Tensor],
+    indexing: &str,
+) -> Result<Vec<Tensor>> {
+    crate::composite_index::meshgrid_indexing(tensors, indexing)
+}
+
+/// Dispatch entry of `aten::meshgrid.indexing`.
+pub static MESHGRID_INDEXING: Op<MeshgridIndexingFn> = Op::new(
+    &MESHGRID_INDEXING_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(meshgrid_indexing_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::meshgrid.indexing` through the dispatcher with explicit keys.
+pub fn meshgrid_indexing_call(ks: DispatchKeySet, tensors: &[Tensor], indexing: &str) -> Result<Vec<Tensor>> {
+    match MESHGRID_INDEXING.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors, indexing),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::TensorList(tensors.to_vec()), Value::Str(indexing.to_string())];
+            fallback(&MESHGRID_INDEXING_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::meshgrid.indexing",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Grids spanned by 0-D/1-D tensors; `indexing` 'ij' keeps the inputs' order, 'xy' swaps the first two grid dims.
+///
+/// `aten::meshgrid.indexing`: `meshgrid.indexing(Tensor[] tensors, *, str indexing) -> Tensor[]`
+pub fn meshgrid_indexing(tensors: &[Tensor], indexing: &str) -> Result<Vec<Tensor>> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        dispatch::keyset_of(&ts)
+    };
+    meshgrid_indexing_call(ks, tensors, indexing)
+}
+
+struct MeshgridIndexingBoxed;
+
+impl BoxedOp for MeshgridIndexingBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MESHGRID_INDEXING_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MESHGRID_INDEXING_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let indexing = u.str()?;
+        let r = meshgrid_indexing(&tensors, &indexing)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::where
+
+/// Schema of `aten::where`.
+pub static WHERE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::where",
+    overload: "",
+    signature: "where(Tensor condition) -> Tensor[]",
+    args: &[Arg {
+        name: "condition",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::where`.
+pub type WhereFn = fn(DispatchKeySet, &Tensor) -> Result<Vec<Tensor>>;
+
+fn where_composite_implicit_autograd(_ks: DispatchKeySet, condition: &Tensor) -> Result<Vec<Tensor>> {
+    crate::composite_index::where_condition(condition)
+}
+
+/// Dispatch entry of `aten::where`.
+pub static WHERE: Op<WhereFn> = Op::new(
+    &WHERE_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(where_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::where` through the dispatcher with explicit keys.
+pub fn where_call(ks: DispatchKeySet, condition: &Tensor) -> Result<Vec<Tensor>> {
+    match WHERE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, condition),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(condition.clone())];
+            fallback(&WHERE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::where", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The int64 coordinates of the non-zero elements of `condition`, one tensor per dim (`nonzero` split by column).
+///
+/// `aten::where`: `where(Tensor condition) -> Tensor[]`
+pub fn where_condition(condition: &Tensor) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[condition]);
+    where_call(ks, condition)
+}
+
+struct WhereBoxed;
+
+impl BoxedOp for WhereBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &WHERE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&WHERE_SCHEMA, stack);
+        let condition = u.tensor()?;
+        let r = where_condition(&condition)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::argsort
+
+/// Schema of `aten::argsort`.
+pub static ARGSORT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::argsort",
+    overload: "",
+    signature: "argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "descending",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::argsort`.
+pub type ArgsortFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<Tensor>;
+
+fn argsort_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    descending: bool,
+) -> Result<Tensor> {
+    crate::composite_index::argsort(self_, dim, descending)
+}
+
+/// Dispatch entry of `aten::argsort`.
+pub static ARGSORT: Op<ArgsortFn> = Op::new(
+    &ARGSORT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(argsort_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::argsort` through the dispatcher with explicit keys.
+pub fn argsort_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, descending: bool) -> Result<Tensor> {
+    match ARGSORT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, descending),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Bool(descending)];
+            fallback(&ARGSORT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::argsort", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The int64 positions that sort `self` along `dim` (stable; NaN above every number).
+///
+/// `aten::argsort`: `argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor`
+pub fn argsort(self_: &Tensor, dim: i64, descending: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    argsort_call(ks, self_, dim, descending)
+}
+
+struct ArgsortBoxed;
+
+impl BoxedOp for ArgsortBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ARGSORT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGSORT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let descending = u.bool()?;
+        let r = argsort(&self_, dim, descending)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -26304,4 +31174,44 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &TileBoxed,
     &FlattenUsingIntsBoxed,
     &UnflattenIntBoxed,
+    &IndexSelectBoxed,
+    &IndexSelectOutBoxed,
+    &GatherBoxed,
+    &GatherOutBoxed,
+    &ScatterSrcBoxed,
+    &ScatterSrcInplaceBoxed,
+    &ScatterSrcOutBoxed,
+    &ScatterValueBoxed,
+    &ScatterValueInplaceBoxed,
+    &ScatterValueOutBoxed,
+    &ScatterAddBoxed,
+    &ScatterAddInplaceBoxed,
+    &ScatterAddOutBoxed,
+    &ScatterReduceTwoBoxed,
+    &ScatterReduceTwoInplaceBoxed,
+    &ScatterReduceTwoOutBoxed,
+    &IndexTensorBoxed,
+    &IndexPutBoxed,
+    &IndexPutInplaceBoxed,
+    &MaskedScatterBoxed,
+    &MaskedScatterInplaceBoxed,
+    &MaskedScatterOutBoxed,
+    &NonzeroBoxed,
+    &NonzeroOutBoxed,
+    &CatBoxed,
+    &CatOutBoxed,
+    &SplitWithSizesBoxed,
+    &SortBoxed,
+    &TopkBoxed,
+    &StackBoxed,
+    &SplitTensorBoxed,
+    &ChunkBoxed,
+    &UnbindIntBoxed,
+    &MaskedSelectBoxed,
+    &IndexAddBoxed,
+    &TakeAlongDimBoxed,
+    &MeshgridBoxed,
+    &MeshgridIndexingBoxed,
+    &WhereBoxed,
+    &ArgsortBoxed,
 ];

@@ -662,3 +662,113 @@ pub fn matmul_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor
     let result = crate::ops::matmul(self_, other)?;
     crate::variants::write_out("aten::matmul.out", out, &[self_, other], &result)
 }
+
+/// Kernel of `aten::index_select.out`: `aten::index_select`, then written into `out`.
+pub fn index_select_out(self_: &Tensor, dim: i64, index: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::index_select(self_, dim, index)?;
+    crate::variants::write_out("aten::index_select.out", out, &[self_, index], &result)
+}
+
+/// Kernel of `aten::gather.out`: `aten::gather`, then written into `out`.
+pub fn gather_out(self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::gather_full(self_, dim, index, sparse_grad)?;
+    crate::variants::write_out("aten::gather.out", out, &[self_, index], &result)
+}
+
+/// Kernel of `aten::scatter_.src`: `aten::scatter.src`, then written into `self_`.
+pub fn scatter_src_inplace(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::scatter(self_, dim, index, src)?;
+    crate::variants::write_inplace("aten::scatter_.src", self_, &[self_, index, src], &result)
+}
+
+/// Kernel of `aten::scatter.src_out`: `aten::scatter.src`, then written into `out`.
+pub fn scatter_src_out(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::scatter(self_, dim, index, src)?;
+    crate::variants::write_out("aten::scatter.src_out", out, &[self_, index, src], &result)
+}
+
+/// Kernel of `aten::scatter_.value`: `aten::scatter.value`, then written into `self_`.
+pub fn scatter_value_inplace(self_: &Tensor, dim: i64, index: &Tensor, value: Scalar) -> Result<Tensor> {
+    let result = crate::ops::scatter_value(self_, dim, index, value)?;
+    crate::variants::write_inplace("aten::scatter_.value", self_, &[self_, index], &result)
+}
+
+/// Kernel of `aten::scatter.value_out`: `aten::scatter.value`, then written into `out`.
+pub fn scatter_value_out(self_: &Tensor, dim: i64, index: &Tensor, value: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::scatter_value(self_, dim, index, value)?;
+    crate::variants::write_out("aten::scatter.value_out", out, &[self_, index], &result)
+}
+
+/// Kernel of `aten::scatter_add_`: `aten::scatter_add`, then written into `self_`.
+pub fn scatter_add_inplace(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::scatter_add(self_, dim, index, src)?;
+    crate::variants::write_inplace("aten::scatter_add_", self_, &[self_, index, src], &result)
+}
+
+/// Kernel of `aten::scatter_add.out`: `aten::scatter_add`, then written into `out`.
+pub fn scatter_add_out(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::scatter_add(self_, dim, index, src)?;
+    crate::variants::write_out("aten::scatter_add.out", out, &[self_, index, src], &result)
+}
+
+/// Kernel of `aten::scatter_reduce_.two`: `aten::scatter_reduce.two`, then written into `self_`.
+pub fn scatter_reduce_two_inplace(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let result = crate::ops::scatter_reduce_full(self_, dim, index, src, reduce, include_self)?;
+    crate::variants::write_inplace("aten::scatter_reduce_.two", self_, &[self_, index, src], &result)
+}
+
+/// Kernel of `aten::scatter_reduce.two_out`: `aten::scatter_reduce.two`, then written into `out`.
+pub fn scatter_reduce_two_out(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::scatter_reduce_full(self_, dim, index, src, reduce, include_self)?;
+    crate::variants::write_out("aten::scatter_reduce.two_out", out, &[self_, index, src], &result)
+}
+
+/// Kernel of `aten::index_put_`: `aten::index_put`, then written into `self_`.
+pub fn index_put_inplace(
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    let result = crate::ops::index_put(self_, indices, values, accumulate)?;
+    crate::variants::write_inplace("aten::index_put_", self_, &[self_, values], &result)
+}
+
+/// Kernel of `aten::masked_scatter_`: `aten::masked_scatter`, then written into `self_`.
+pub fn masked_scatter_inplace(self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::masked_scatter(self_, mask, source)?;
+    crate::variants::write_inplace("aten::masked_scatter_", self_, &[self_, mask, source], &result)
+}
+
+/// Kernel of `aten::masked_scatter.out`: `aten::masked_scatter`, then written into `out`.
+pub fn masked_scatter_out(self_: &Tensor, mask: &Tensor, source: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::masked_scatter(self_, mask, source)?;
+    crate::variants::write_out("aten::masked_scatter.out", out, &[self_, mask, source], &result)
+}
+
+/// Kernel of `aten::nonzero.out`: `aten::nonzero`, then written into `out`.
+pub fn nonzero_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::nonzero(self_)?;
+    crate::variants::write_out("aten::nonzero.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::cat.out`: `aten::cat`, then written into `out`.
+pub fn cat_out(tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::cat(tensors, dim)?;
+    crate::variants::write_out("aten::cat.out", out, &[], &result)
+}

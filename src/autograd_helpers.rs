@@ -691,3 +691,283 @@ pub fn constant_pad_nd_backward(grad: &Tensor, pad: &[i64]) -> Result<Tensor> {
     let neg: Vec<i64> = pad.iter().map(|&p| -p).collect();
     ops::constant_pad_nd(grad, &neg, 0)
 }
+
+// ---- index family ----
+
+/// A zero tensor of `sizes` with `like`'s dtype.
+fn zeros_of(sizes: &[i64], like: &Tensor) -> Result<Tensor> {
+    ops::zeros_full(sizes, Some(like.dtype()), None, None, None)
+}
+
+/// Gradient of `index_select`: `grad`'s slices summed back into a zero
+/// tensor of `sizes` at the positions `index` names along `dim` (PyTorch's
+/// `zeros(sizes).index_add_(dim, index, grad)`, here as a `scatter_add` of the
+/// index broadcast along the other dims).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap();
+/// let i = Tensor::from_vec(vec![1i64, 1, 0], &[3]).unwrap();
+/// let r = frankentorch::autograd_helpers::index_select_backward(&g, &[2], 0, &i).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![3.0, 3.0]);
+/// ```
+pub fn index_select_backward(grad: &Tensor, sizes: &[i64], dim: i64, index: &Tensor) -> Result<Tensor> {
+    let zeros = zeros_of(sizes, grad)?;
+    if sizes.is_empty() {
+        return ops::scatter_add(&zeros, dim, &ops::reshape(index, &[])?, grad);
+    }
+    let d = ft_runtime::shape::wrap_dim("index_select_backward", dim, sizes.len())?;
+    let mut shape = vec![1i64; sizes.len()];
+    shape[d] = index.numel() as i64;
+    let expanded = ops::expand(&ops::reshape(index, &shape)?, &sizes_of(grad))?;
+    ops::scatter_add(&zeros, dim, &expanded, grad)
+}
+
+/// Gradient of `gather`: `grad` added into a zero tensor of `sizes` at the
+/// positions `index` names along `dim` (PyTorch's `gather_backward`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap();
+/// let i = Tensor::from_vec(vec![0i64, 0], &[2]).unwrap();
+/// let r = frankentorch::autograd_helpers::gather_backward(&g, &[3], 0, &i).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![3.0, 0.0, 0.0]);
+/// ```
+pub fn gather_backward(grad: &Tensor, sizes: &[i64], dim: i64, index: &Tensor) -> Result<Tensor> {
+    ops::scatter_add(&zeros_of(sizes, grad)?, dim, index, grad)
+}
+
+/// `mask` (bool) as 0/1 in `like`'s dtype.
+fn as_float(mask: &Tensor, like: &Tensor) -> Result<Tensor> {
+    to_dtype(mask, like.dtype())
+}
+
+/// `a` where `mask` else `b`, for finite `a` and `b` (`mask` is 0/1 in their dtype).
+fn blend(mask: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    // b + mask * (a - b)
+    ops::add(b, &ops::mul(mask, &ops::sub(a, b)?)?)
+}
+
+/// The gradients of `scatter_reduce.two` for (`self`, `src`), PyTorch's
+/// `scatter_reduce_backward`: "sum" passes `grad` through; "mean" divides by
+/// the contribution count; "prod" divides the product by each factor (with
+/// the single-zero case handled by recomputing without that factor);
+/// "amax"/"amin" share `grad` evenly among the elements equal to the result.
+/// Without `include_self`, scattered-to positions give `self` no gradient.
+#[allow(clippy::too_many_arguments)]
+fn scatter_reduce_grads(
+    grad: &Tensor,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    result: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let (grad_self, grad_src) = match reduce {
+        "sum" => (grad.clone(), ops::gather(grad, dim, index)?),
+        "mean" => {
+            let start = if include_self {
+                ops::ones_like(grad)?
+            } else {
+                ops::zeros_like(grad)?
+            };
+            let n = ops::scatter_add(&start, dim, index, &ops::ones_like(src)?)?;
+            let n = ops::add(&n, &as_float(&ops::eq_scalar(&n, 0)?, &n)?)?;
+            let g = ops::div(grad, &n)?;
+            let gs = ops::gather(&g, dim, index)?;
+            (g, gs)
+        }
+        "prod" => prod_grads(grad, self_, dim, index, src, include_self, result)?,
+        "amax" | "amin" => {
+            let value = ops::gather(result, dim, index)?;
+            let self_is = as_float(&ops::eq(self_, result)?, grad)?;
+            let src_is = as_float(&ops::eq(src, &value)?, grad)?;
+            let n = ops::scatter_add(&self_is, dim, index, &src_is)?;
+            let g = ops::div(grad, &n)?;
+            (
+                ops::mul(&self_is, &g)?,
+                ops::mul(&src_is, &ops::gather(&g, dim, index)?)?,
+            )
+        }
+        other => {
+            return Err(Error::invalid(
+                "aten::scatter_reduce.two",
+                format!("Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', 'amin' but got {other}."),
+            ))
+        }
+    };
+    let grad_self = if include_self {
+        grad_self
+    } else {
+        ops::scatter_value(&grad_self, dim, index, 0)?
+    };
+    Ok((grad_self, grad_src))
+}
+
+/// The "prod" case of [`scatter_reduce_grads`].
+fn prod_grads(
+    grad: &Tensor,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    include_self: bool,
+    result: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    // self: grad * prod(others) = grad * (result with self's zeros replaced by 1) / masked self
+    let masked_self = ops::add(self_, &as_float(&ops::eq_scalar(self_, 0)?, self_)?)?;
+    let masked_self_result = ops::scatter_reduce_full(&masked_self, dim, index, src, "prod", include_self)?;
+    let grad_self = ops::div(&ops::mul(grad, &masked_self_result)?, &masked_self)?;
+    // src: a single zero factor in its group is recomputed without it.
+    let src_zero = as_float(&ops::eq_scalar(src, 0)?, src)?;
+    let zeros_per_group = ops::gather(
+        &ops::scatter_add(&ops::zeros_like(self_)?, dim, index, &src_zero)?,
+        dim,
+        index,
+    )?;
+    let single_zero = ops::mul(&src_zero, &as_float(&ops::eq_scalar(&zeros_per_group, 1)?, src)?)?;
+    let masked_src = ops::add(src, &single_zero)?;
+    let masked_src_result = ops::scatter_reduce_full(self_, dim, index, &masked_src, "prod", include_self)?;
+    let with_zero = ops::gather(&ops::mul(grad, &masked_src_result)?, dim, index)?;
+    let without = ops::div(
+        &ops::gather(&ops::mul(grad, result)?, dim, index)?,
+        &ops::add(src, &src_zero)?,
+    )?;
+    Ok((grad_self, blend(&single_zero, &with_zero, &without)?))
+}
+
+/// The `self` gradient of `scatter_reduce.two` (see [`scatter_reduce_grads`]).
+#[allow(clippy::too_many_arguments)]
+pub fn scatter_reduce_backward_self(
+    grad: &Tensor,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    result: &Tensor,
+) -> Result<Tensor> {
+    Ok(scatter_reduce_grads(grad, self_, dim, index, src, reduce, include_self, result)?.0)
+}
+
+/// The `src` gradient of `scatter_reduce.two` (see [`scatter_reduce_grads`]).
+#[allow(clippy::too_many_arguments)]
+pub fn scatter_reduce_backward_src(
+    grad: &Tensor,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    result: &Tensor,
+) -> Result<Tensor> {
+    Ok(scatter_reduce_grads(grad, self_, dim, index, src, reduce, include_self, result)?.1)
+}
+
+/// Gradient of `index.Tensor`: `grad` added into a zero tensor of `sizes`
+/// at the indexed positions (PyTorch's `index_backward`, an accumulating
+/// `index_put`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap();
+/// let i = Tensor::from_vec(vec![1i64, 1], &[2]).unwrap();
+/// let r = frankentorch::autograd_helpers::index_backward(&g, &[3], &[Some(i)]).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, 3.0, 0.0]);
+/// ```
+pub fn index_backward(grad: &Tensor, sizes: &[i64], indices: &[Option<Tensor>]) -> Result<Tensor> {
+    ops::index_put(&zeros_of(sizes, grad)?, indices, grad, true)
+}
+
+/// The `self` gradient of `index_put`: `grad` itself when accumulating,
+/// otherwise `grad` with the overwritten positions zeroed.
+pub fn index_put_backward_self(
+    grad: &Tensor,
+    indices: &[Option<Tensor>],
+    values_sizes: &[i64],
+    accumulate: bool,
+) -> Result<Tensor> {
+    if accumulate {
+        return Ok(grad.clone());
+    }
+    ops::index_put(grad, indices, &zeros_of(values_sizes, grad)?, false)
+}
+
+/// The `source` gradient of `masked_scatter`: the elements of `grad` where
+/// `mask` is true, in row-major order, padded with zeros to `sizes`
+/// (PyTorch's `masked_scatter_backward`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap();
+/// let m = Tensor::from_vec(vec![true, false, true], &[3]).unwrap();
+/// let r = frankentorch::autograd_helpers::masked_scatter_backward(&g, &m, &[2, 2]).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![1.0, 3.0, 0.0, 0.0]);
+/// ```
+pub fn masked_scatter_backward(grad: &Tensor, mask: &Tensor, sizes: &[i64]) -> Result<Tensor> {
+    let flat_mask = ops::reshape(&ops::expand(mask, &sizes_of(grad))?, &[-1])?;
+    let selected = ops::index(&ops::reshape(grad, &[-1])?, &[Some(flat_mask)])?;
+    let numel: i64 = sizes.iter().product();
+    let count = selected.numel() as i64;
+    let flat = if count == numel {
+        selected
+    } else {
+        let positions = ops::arange(count)?;
+        ops::scatter(&zeros_of(&[numel], grad)?, 0, &positions, &selected)?
+    };
+    ops::reshape(&flat, sizes)
+}
+
+/// Gradient of `cat` for each input: the slice of `grad` along `dim` that
+/// input filled (an empty gradient for the 1-D empty inputs `cat` skips).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap();
+/// let a = Tensor::from_vec(vec![0.0f64; 2], &[2]).unwrap();
+/// let b = Tensor::from_vec(vec![0.0f64], &[1]).unwrap();
+/// let gs = frankentorch::autograd_helpers::cat_tensors_backward(&g, &[a, b], 0).unwrap();
+/// assert_eq!(gs[1].to_vec::<f64>().unwrap(), vec![3.0]);
+/// ```
+pub fn cat_tensors_backward(grad: &Tensor, tensors: &[Tensor], dim: i64) -> Result<Vec<Tensor>> {
+    let skipped = |t: &Tensor| t.sizes() == [0];
+    let Some(first) = tensors.iter().find(|t| !skipped(t)) else {
+        return tensors.iter().map(|_| zeros_of(&[0], grad)).collect();
+    };
+    let d = ft_runtime::shape::wrap_dim("aten::cat", dim, first.dim())?;
+    let sizes: Vec<i64> = tensors
+        .iter()
+        .filter(|t| !skipped(t))
+        .map(|t| t.sizes()[d] as i64)
+        .collect();
+    let mut pieces = ops::split_with_sizes(grad, &sizes, d as i64)?.into_iter();
+    tensors
+        .iter()
+        .map(|t| match skipped(t) {
+            true => zeros_of(&[0], grad),
+            false => pieces
+                .next()
+                .ok_or_else(|| Error::shape("aten::cat", "gradient has too few slices")),
+        })
+        .collect()
+}
+
+/// Gradient of ops that pick values along `dim` without reducing it
+/// (`sort`, `topk`): `grad` scattered back to the positions in `indices`
+/// within a zero tensor of `sizes` (PyTorch's
+/// `value_selecting_reduction_backward` with `keepdim = true`, a `scatter`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap();
+/// let i = Tensor::from_vec(vec![2i64, 0], &[2]).unwrap();
+/// let r = frankentorch::autograd_helpers::values_backward(&g, 0, &i, &[3]).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![2.0, 0.0, 1.0]);
+/// ```
+pub fn values_backward(grad: &Tensor, dim: i64, indices: &Tensor, sizes: &[i64]) -> Result<Tensor> {
+    ops::scatter(&zeros_of(sizes, grad)?, dim, indices, grad)
+}

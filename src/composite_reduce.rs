@@ -199,6 +199,12 @@ pub fn norm_scalar(self_: &Tensor, p: Scalar) -> Result<Tensor> {
 /// Rolls `x` by `shift` along `dim` into a new contiguous tensor.
 fn roll_one(x: &Tensor, shift: i64, dim: i64) -> Result<Tensor> {
     let d = ft_runtime::shape::wrap_dim("aten::roll", dim, x.dim())?;
+    if x.dim() == 0 {
+        return Err(ft_runtime::Error::index(
+            "aten::roll",
+            format!("Dimension specified as {dim} but tensor has no dimensions"),
+        ));
+    }
     let n = x.sizes()[d] as i64;
     let zeros = ops::zeros_full(&sizes_of(x), Some(x.dtype()), None, None, None)?;
     if n == 0 {

@@ -79009,3 +79009,22306 @@ fn unflatten_int_sample_14() {
         &typed,
     );
 }
+
+#[test]
+fn index_select_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 0, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[5]:range(0,3)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], -1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "i32[2]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:step", "i64[4]:range(0,3)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 0, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,2]:expand", "i64[2]:range(0,3)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 0, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[0]"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 1, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 0, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(3,5)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "index_select",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_select_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 2, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "index_select",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_select_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 0, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f32[2]"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn index_select_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_select(&t[0], 0, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_select",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,2]:range(0,3)"];
+    check_sample("aten::index_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "index_select",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn index_select_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 0, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5]:range(0,3)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], -1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], -1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], -1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "i32[2]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]:step", "i64[4]:range(0,3)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 0, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,2]:expand", "i64[2]:range(0,3)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 0, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[0]"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 1, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 1, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3]:range(0,4)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_select_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 0, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(3,5)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "index_select.out",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_select_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 2, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 2, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 2, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "index_select.out",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_select_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 0, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f32[2]"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("index_select.out", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn index_select_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::index_select_out(&t[0], 0, &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::index_select(&t[0], 0, &t[1])?);
+        ops::call(
+            "aten::index_select.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,2]:range(0,3)"];
+    check_sample("aten::index_select.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "index_select.out",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn gather_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,3)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], -1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:offset", "i32[2,2,6]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:expand", "i64[4,2]:range(0,3)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 1, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(3,6)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 16, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn gather_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(-2,0)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 17, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn gather_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,5]:range(0,3)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 18, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn gather_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 19, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn gather_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], -3, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 20, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn gather_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gather_full(&t[0], 0, &t[1], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gather",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[2,4]"];
+    check_sample("aten::gather", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather", 21, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn gather_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,3)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], -1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], -1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], -1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]:offset", "i32[2,2,6]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:expand", "i64[4,2]:range(0,3)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 1, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 1, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gather_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(3,6)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "gather.out",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn gather_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(-2,0)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "gather.out",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn gather_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,5]:range(0,3)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 18, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn gather_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "gather.out",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn gather_out_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], -3, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], -3, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], -3, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 20, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn gather_out_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        let r = frankentorch::testing::returns_out(ops::gather_out_full(&t[0], 0, &t[1], false, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gather_full(&t[0], 0, &t[1], false)?);
+        ops::call(
+            "aten::gather.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[2,4]"];
+    check_sample("aten::gather.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("gather.out", 21, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_src_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t", "i64[2,3]:range(0,4)", "f64[2,3]:t"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,5]:t", "i64[2,3]:range(0,4)", "i64[3,4]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], -2, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-2),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,4,3]:step", "i64[2,2,3]:range(0,4)", "f64[2,2,3]:offset"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i32[2,3]:range(0,4)", "bool[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i32[2,3]:range(0,4)", "u8[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i32[2,3]:range(0,4)", "i8[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i32[2,3]:range(0,4)", "i16[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i32[2,3]:range(0,4)", "i32[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i32[2,3]:range(0,4)", "i64[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i32[2,3]:range(0,4)", "f16[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i32[2,3]:range(0,4)", "bf16[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i32[2,3]:range(0,4)", "f32[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i32[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(4,6)", "f64[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter.src",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[1,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter.src",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f32[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_src_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter(&t[0], 2, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter.src",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[2,3]:range(0,4)", "f64[2,3]:t"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,5]:t", "i64[2,3]:range(0,4)", "i64[3,4]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], -2, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-2),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,4,3]:step", "i64[2,2,3]:range(0,4)", "f64[2,2,3]:offset"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i32[2,3]:range(0,4)", "bool[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i32[2,3]:range(0,4)", "u8[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i32[2,3]:range(0,4)", "i8[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i32[2,3]:range(0,4)", "i16[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i32[2,3]:range(0,4)", "i32[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i32[2,3]:range(0,4)", "i64[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i32[2,3]:range(0,4)", "f16[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i32[2,3]:range(0,4)", "bf16[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i32[2,3]:range(0,4)", "f32[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i32[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(4,6)", "f64[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_.src",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[1,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_.src",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f32[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_.src", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_src_inplace_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_(&t[0], 2, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.src",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter_.src", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_.src",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[2,3]:range(0,4)", "f64[2,3]:t"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,5]:t", "i64[2,3]:range(0,4)", "i64[3,4]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], -2, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], -2, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], -2, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-2),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,4,3]:step", "i64[2,2,3]:range(0,4)", "f64[2,2,3]:offset"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i32[2,3]:range(0,4)", "bool[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i32[2,3]:range(0,4)", "u8[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i32[2,3]:range(0,4)", "i8[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i32[2,3]:range(0,4)", "i16[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i32[2,3]:range(0,4)", "i32[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i32[2,3]:range(0,4)", "i64[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i32[2,3]:range(0,4)", "f16[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i32[2,3]:range(0,4)", "bf16[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i32[2,3]:range(0,4)", "f32[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i32[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(4,6)", "f64[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter.src_out",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[1,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter.src_out",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_src_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f32[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter.src_out", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_src_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 2, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_out(&t[0], 2, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter(&t[0], 2, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter.src_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)", "f64[2,3]"];
+    check_sample("aten::scatter.src_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter.src_out",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_value_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(2.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], -1, &t[1], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[2,3]:range(0,4)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(-3,-1)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "scatter.value",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_value_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::scatter.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "scatter.value",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_value_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 0, &t[1], Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(2.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], -1, &t[1], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 0, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 0, &t[1], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[2,3]:range(0,4)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter_.value", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 0, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(-3,-1)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "scatter_.value",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_value_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_value_(&t[0], 0, &t[1], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_.value",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::scatter_.value", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "scatter_.value",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_value_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(2.5))?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_value_out(&t[0], 0, &t[1], Scalar::Float(2.5), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(2.5))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(2.5),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(0,4)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], -1, &t[1], Scalar::Int(-1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], -1, &t[1], Scalar::Int(-1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], -1, &t[1], Scalar::Int(-1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_value_out(&t[0], 0, &t[1], Scalar::Float(1.0), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.5))?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_value_out(&t[0], 0, &t[1], Scalar::Float(1.5), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.5))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.5),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[2,3]:range(0,4)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Float(1.0))?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Float(1.0), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Float(1.0))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::scatter_value_out(&t[0], 1, &t[1], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 1, &t[1], Scalar::Int(1))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[4,2]:range(0,3)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check("scatter.value_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_value_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_value_out(&t[0], 0, &t[1], Scalar::Float(1.0), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,3]:range(-3,-1)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "scatter.value_out",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_value_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_value_out(&t[0], 0, &t[1], Scalar::Float(1.0), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_value(&t[0], 0, &t[1], Scalar::Float(1.0))?);
+        ops::call(
+            "aten::scatter.value_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.0),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[2,4]:range(0,4)"];
+    check_sample("aten::scatter.value_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index"];
+    oracle::check(
+        "scatter.value_out",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_add_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,5]:t", "i64[3,4]:range(0,5)", "i32[3,6]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], -1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]", "i64[2,3,7]:range(0,4)", "f64[2,3,7]:step"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:expand", "i64[2,4]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[5,4]:range(0,3)", "bool[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[5,4]:range(0,3)", "u8[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[5,4]:range(0,3)", "i8[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[5,4]:range(0,3)", "i16[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[5,4]:range(0,3)", "i32[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[5,4]:range(0,3)", "i64[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[5,4]:range(0,3)", "f16[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[5,4]:range(0,3)", "bf16[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[5,4]:range(0,3)", "f32[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(3,4)", "f64[2,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_add",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_add_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "i64[2,4]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_add_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "f64[2,3]"];
+    check_sample("aten::scatter_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_add",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_add_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,5]:t", "i64[3,4]:range(0,5)", "i32[3,6]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], -1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]", "i64[2,3,7]:range(0,4)", "f64[2,3,7]:step"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:expand", "i64[2,4]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 1, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[5,4]:range(0,3)", "bool[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[5,4]:range(0,3)", "u8[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[5,4]:range(0,3)", "i8[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[5,4]:range(0,3)", "i16[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[5,4]:range(0,3)", "i32[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[5,4]:range(0,3)", "i64[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[5,4]:range(0,3)", "f16[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[5,4]:range(0,3)", "bf16[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[5,4]:range(0,3)", "f32[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(3,4)", "f64[2,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_add_",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_add_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "i64[2,4]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add_", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_add_inplace_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_add_(&t[0], 0, &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_add_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "f64[2,3]"];
+    check_sample("aten::scatter_add_", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_add_",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_add_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,5]:t", "i64[3,4]:range(0,5)", "i32[3,6]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], -1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], -1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], -1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]", "i64[2,3,7]:range(0,4)", "f64[2,3,7]:step"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:expand", "i64[2,4]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 1, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 1, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 1, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[5,4]:range(0,3)", "bool[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[5,4]:range(0,3)", "u8[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[5,4]:range(0,3)", "i8[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[5,4]:range(0,3)", "i16[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[5,4]:range(0,3)", "i32[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[5,4]:range(0,3)", "i64[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[5,4]:range(0,3)", "f16[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[5,4]:range(0,3)", "bf16[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[5,4]:range(0,3)", "f32[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(3,4)", "f64[2,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_add.out",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_add_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "i64[2,4]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_add.out", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_add_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::scatter_add_out(&t[0], 0, &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_add(&t[0], 0, &t[1], &t[2])?);
+        ops::call(
+            "aten::scatter_add.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "f64[2,3]"];
+    check_sample("aten::scatter_add.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_add.out",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]", "i64[3,4]:range(0,5)", "f64[3,4]:t"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], -1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]", "i64[2,3,7]:range(0,4)", "f64[2,3,7]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], -1, &t[1], &t[2], "mean", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:step", "i64[2,3,7]:range(0,4)", "f64[2,3,7]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amax", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amax".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amax", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amax".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:offset", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amin", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amin", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,5]:range(0,4)", "u8[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,5]:range(0,4)", "i8[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,5]:range(0,4)", "i16[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,5]:range(0,4)", "i64[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,5]:range(0,4)", "f16[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,5]:range(0,4)", "bf16[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,5]:range(0,4)", "f32[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,5]:range(0,4)", "f64[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,5]:range(0,4)", "u8[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,5]:range(0,4)", "i8[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,5]:range(0,4)", "i16[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,5]:range(0,4)", "i64[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,5]:range(0,4)", "f16[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 26, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,5]:range(0,4)", "bf16[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 27, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,5]:range(0,4)", "f32[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 28, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_29() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,5]:range(0,4)", "f64[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 29, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_30() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 30, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_31() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "amin", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 31, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_32() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "max", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("max".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 32, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_33() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two", 33, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn scatter_reduce_two_sample_34() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "add", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("add".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce.two",
+        34,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_sample_35() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,4)", "f64[2,4]"];
+    check_sample("aten::scatter_reduce.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce.two",
+        35,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "sum", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]", "i64[3,4]:range(0,5)", "f64[3,4]:t"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], -1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]", "i64[2,3,7]:range(0,4)", "f64[2,3,7]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], -1, &t[1], &t[2], "mean", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]:step", "i64[2,3,7]:range(0,4)", "f64[2,3,7]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "amax", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amax".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "amax", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amax".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:offset", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "amin", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "amin", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,5]:range(0,4)", "u8[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,5]:range(0,4)", "i8[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,5]:range(0,4)", "i16[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,5]:range(0,4)", "i64[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,5]:range(0,4)", "f16[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,5]:range(0,4)", "bf16[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,5]:range(0,4)", "f32[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,5]:range(0,4)", "f64[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,5]:range(0,4)", "u8[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,5]:range(0,4)", "i8[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,5]:range(0,4)", "i16[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,5]:range(0,4)", "i64[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,5]:range(0,4)", "f16[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 26, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,5]:range(0,4)", "bf16[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 27, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,5]:range(0,4)", "f32[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 28, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_29() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,5]:range(0,4)", "f64[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 29, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_30() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 30, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_31() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "amin", false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![("include_self".to_string(), Value::Bool(false))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 31, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_32() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "max", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("max".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce_.two", 32, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_33() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce_.two",
+        33,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_34() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "add", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("add".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce_.two",
+        34,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_35() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "sum", true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scatter_reduce_.two",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,4)", "f64[2,4]"];
+    check_sample("aten::scatter_reduce_.two", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce_.two",
+        35,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "sum", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "sum", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[5,4]:range(0,3)", "f64[5,4]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]:t", "i64[3,4]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,5]", "i64[3,4]:range(0,5)", "f64[3,4]:t"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], -1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], -1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], -1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]", "i64[2,3,7]:range(0,4)", "f64[2,3,7]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], -1, &t[1], &t[2], "mean", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], -1, &t[1], &t[2], "mean", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], -1, &t[1], &t[2], "mean", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3,4]:step", "i64[2,3,7]:range(0,4)", "f64[2,3,7]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amax", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "amax", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amax", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amax".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amax", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "amax", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amax", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amax".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:offset", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amin", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "amin", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amin", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amin", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "amin", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "amin", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]", "i64[5,3]:range(0,3)", "f64[5,3]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "sum", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)", "f64[]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,0]", "f64[3,0]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,5]:range(0,4)", "u8[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,5]:range(0,4)", "i8[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,5]:range(0,4)", "i16[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,5]:range(0,4)", "i64[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,5]:range(0,4)", "f16[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,5]:range(0,4)", "bf16[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,5]:range(0,4)", "f32[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,5]:range(0,4)", "f64[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,5]:range(0,4)", "u8[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,5]:range(0,4)", "i8[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,5]:range(0,4)", "i16[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,5]:range(0,4)", "i64[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,5]:range(0,4)", "f16[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 26, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,5]:range(0,4)", "bf16[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 27, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,5]:range(0,4)", "f32[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 28, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_29() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "prod", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "prod", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("prod".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[3,5]:range(0,4)", "f64[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 29, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_30() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "sum", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "sum", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "sum", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 30, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_31() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "amin", false)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "amin", false, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "amin", false)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("amin".to_string()),
+            ],
+            vec![
+                ("include_self".to_string(), Value::Bool(false)),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 31, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_32() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "max", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "max", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "max", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("max".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,5]:range(0,4)", "i32[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check("scatter_reduce.two_out", 32, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_33() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 1, &t[1], &t[2], "mean", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 1, &t[1], &t[2], "mean", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("mean".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,5]:range(0,4)", "bool[3,5]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce.two_out",
+        33,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_34() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "add", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "add", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "add", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("add".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce.two_out",
+        34,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn scatter_reduce_two_out_sample_35() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?);
+        let r = frankentorch::testing::returns_out(
+            ops::scatter_reduce_out_full(&t[0], 0, &t[1], &t[2], "sum", true, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::scatter_reduce_full(&t[0], 0, &t[1], &t[2], "sum", true)?);
+        ops::call(
+            "aten::scatter_reduce.two_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+                Value::Str("sum".to_string()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,4)", "f64[2,4]"];
+    check_sample("aten::scatter_reduce.two_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "src"];
+    oracle::check(
+        "scatter_reduce.two_out",
+        35,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,4]", "i64[3]:range(0,5)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[None, Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4,5]:t", "i64[2,3]:range(-4,4)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]"];
+    oracle::check("index.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone()), None, Some(t[2].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), None, Some(t[2].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4,5]", "i64[2]:range(0,3)", "i64[3,1]:range(0,5)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[2]"];
+    oracle::check("index.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone()), None, Some(t[2].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), None, Some(t[2].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4,5]:t", "i64[2]:range(0,3)", "i64[3,1]:range(0,4)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[2]"];
+    oracle::check("index.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[None, Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4,2]:step", "bool[4]"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]"];
+    oracle::check("index.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "u8[3]"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i32[4]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone()), Some(t[2].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), Some(t[2].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[]:range(0,3)", "i64[]:range(0,4)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[1]"];
+    oracle::check("index.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[None, Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:expand", "i64[2]:range(0,4)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]"];
+    oracle::check("index.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[None, Some(t[1].clone()), Some(t[2].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone()), Some(t[2].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]", "i64[2]:range(0,3)", "i64[2,1]:range(0,4)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]", "indices[2]"];
+    oracle::check("index.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[0]"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_tensor_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(3,5)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check(
+        "index.Tensor",
+        22,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_tensor_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[None, None, Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, None, Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[1]:range(0,1)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[2]"];
+    oracle::check(
+        "index.Tensor",
+        23,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_tensor_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f32[2]"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check("index.Tensor", 24, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn index_tensor_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone()), Some(t[2].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), Some(t[2].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "i64[3]:range(0,4)"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[1]"];
+    oracle::check(
+        "index.Tensor",
+        25,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn index_tensor_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index(&t[0], &[Some(t[1].clone())])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[4]"];
+    check_sample("aten::index.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]"];
+    oracle::check(
+        "index.Tensor",
+        26,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_put_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,4]", "i64[3]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,4]", "i64[7]:range(0,5)", "f64[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[None, Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,4]:t", "i64[3]:range(0,4)", "f64[]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]", "values"];
+    oracle::check("index_put", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone()), None, Some(t[2].clone())], &t[3], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), None, Some(t[2].clone())]),
+                Value::Tensor(t[3].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4,5]:t", "i64[2]:range(0,3)", "i64[3,1]:range(0,5)", "f64[3,2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[2]", "values"];
+    oracle::check("index_put", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[None, Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:offset", "bool[4]", "f64[3,1]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]", "values"];
+    oracle::check("index_put", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone()), Some(t[2].clone())], &t[3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), Some(t[2].clone())]),
+                Value::Tensor(t[3].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[]:range(0,3)", "i32[]:range(0,4)", "f64[]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[1]", "values"];
+    oracle::check("index_put", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[0]", "f64[0,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2]:range(0,3)", "bool[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2]:range(0,3)", "u8[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2]:range(0,3)", "i8[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2]:range(0,3)", "i16[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2]:range(0,3)", "i32[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2]:range(0,3)", "i64[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2]:range(0,3)", "f16[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2]:range(0,3)", "bf16[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2]:range(0,3)", "f32[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2]:range(0,2)", "bool[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2]:range(0,2)", "u8[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2]:range(0,2)", "i8[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2]:range(0,2)", "i16[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2]:range(0,2)", "i32[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2]:range(0,2)", "i64[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2]:range(0,2)", "f16[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2]:range(0,2)", "bf16[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2]:range(0,2)", "f32[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 26, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,2)", "f64[4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 27, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "f32[2,4]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 28, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn index_put_sample_29() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "f64[2,3]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put", 29, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn index_put_sample_30() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(-5,-3)", "f64[]"];
+    check_sample("aten::index_put", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check(
+        "index_put",
+        30,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_put_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,4]", "i64[3]:range(0,5)", "f64[3,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,4]", "i64[7]:range(0,5)", "f64[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[None, Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,4]:t", "i64[3]:range(0,4)", "f64[]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]", "values"];
+    oracle::check("index_put_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone()), None, Some(t[2].clone())], &t[3], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), None, Some(t[2].clone())]),
+                Value::Tensor(t[3].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4,5]:t", "i64[2]:range(0,3)", "i64[3,1]:range(0,5)", "f64[3,2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[2]", "values"];
+    oracle::check("index_put_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[None, Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![None, Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:offset", "bool[4]", "f64[3,1]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[1]", "values"];
+    oracle::check("index_put_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone()), Some(t[2].clone())], &t[3], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone()), Some(t[2].clone())]),
+                Value::Tensor(t[3].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[]:range(0,3)", "i32[]:range(0,4)", "f64[]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "indices[1]", "values"];
+    oracle::check("index_put_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[0]", "f64[0,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2]:range(0,3)", "bool[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2]:range(0,3)", "u8[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2]:range(0,3)", "i8[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2]:range(0,3)", "i16[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2]:range(0,3)", "i32[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2]:range(0,3)", "i64[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2]:range(0,3)", "f16[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2]:range(0,3)", "bf16[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2]:range(0,3)", "f32[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "f64[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[2]:range(0,2)", "bool[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[2]:range(0,2)", "u8[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[2]:range(0,2)", "i8[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[2]:range(0,2)", "i16[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[2]:range(0,2)", "i32[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[2]:range(0,2)", "i64[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[2]:range(0,2)", "f16[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[2]:range(0,2)", "bf16[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[2]:range(0,2)", "f32[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 26, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,2)", "f64[4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 27, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "f32[2,4]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 28, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_29() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(0,3)", "f64[2,3]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check("index_put_", 29, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn index_put_inplace_sample_30() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_put_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::OptTensorList(vec![Some(t[1].clone())]),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(-5,-3)", "f64[]"];
+    check_sample("aten::index_put_", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices[0]", "values"];
+    oracle::check(
+        "index_put_",
+        30,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn masked_scatter_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[12]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "bool[4]", "f64[3,5]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4]", "bool[3,4]", "f64[2,3]:step"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "bool[]", "f64[2]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "bool[3]", "f64[0]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]", "bool[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "bool[2,3]", "u8[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "bool[2,3]", "i8[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "bool[2,3]", "i16[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "bool[2,3]", "i32[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "bool[2,3]", "i64[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "bool[2,3]", "f16[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bool[2,3]", "bf16[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "bool[2,3]", "f32[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "bool[2,3]", "f64[6]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "u8[3,4]", "f64[12]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 15, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_scatter_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f32[12]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_scatter_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[2]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check(
+        "masked_scatter",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn masked_scatter_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3]", "f64[12]"];
+    check_sample("aten::masked_scatter", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check(
+        "masked_scatter",
+        18,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn masked_scatter_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[12]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "bool[4]", "f64[3,5]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4]", "bool[3,4]", "f64[2,3]:step"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "bool[]", "f64[2]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "bool[3]", "f64[0]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]", "bool[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "bool[2,3]", "u8[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "bool[2,3]", "i8[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "bool[2,3]", "i16[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "bool[2,3]", "i32[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "bool[2,3]", "i64[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "bool[2,3]", "f16[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bool[2,3]", "bf16[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "bool[2,3]", "f32[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "bool[2,3]", "f64[6]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "u8[3,4]", "f64[12]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 15, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f32[12]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter_", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_scatter_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[2]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check(
+        "masked_scatter_",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn masked_scatter_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_scatter_(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_scatter_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3]", "f64[12]"];
+    check_sample("aten::masked_scatter_", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check(
+        "masked_scatter_",
+        18,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn masked_scatter_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[12]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:t", "bool[4]", "f64[3,5]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4]", "bool[3,4]", "f64[2,3]:step"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "bool[]", "f64[2]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "bool[3]", "f64[0]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]", "bool[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "bool[2,3]", "u8[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "bool[2,3]", "i8[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "bool[2,3]", "i16[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "bool[2,3]", "i32[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "bool[2,3]", "i64[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "bool[2,3]", "f16[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bool[2,3]", "bf16[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "bool[2,3]", "f32[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "bool[2,3]", "f64[6]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "u8[3,4]", "f64[12]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 15, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f32[12]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check("masked_scatter.out", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_scatter_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[2]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check(
+        "masked_scatter.out",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn masked_scatter_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::masked_scatter_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::masked_scatter(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::masked_scatter.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3]", "f64[12]"];
+    check_sample("aten::masked_scatter.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "source"];
+    oracle::check(
+        "masked_scatter.out",
+        18,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn nonzero_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]:t"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3,2]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::nonzero(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::nonzero", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::nonzero", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]:t"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3,2]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn nonzero_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::nonzero_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::nonzero(&t[0])?);
+        ops::call(
+            "aten::nonzero.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::nonzero.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("nonzero.out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[4,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone(), t[2].clone()], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![
+                Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()]),
+                Value::Int(-1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step", "f64[2,1]", "f64[2,4]:offset"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("cat", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,2,2]:expand", "f64[3,1,2]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone(), t[2].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![
+                Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()]),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0]", "f64[2,3]", "f64[0]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("cat", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["i32[2,3]", "f64[1,3]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0]", "i32[0]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]", "f64[2,3]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::cat", vec![Value::TensorList(vec![t[0].clone()])], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]"];
+    oracle::check("cat", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:t"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2]", "u8[3]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 19, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn cat_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,4]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 20, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn cat_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 21, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn cat_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::cat(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::cat",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]"];
+    check_sample("aten::cat", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat", 22, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn cat_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[4,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone(), t[2].clone()], -1)?);
+        let r = frankentorch::testing::returns_out(
+            ops::cat_out(&[t[0].clone(), t[1].clone(), t[2].clone()], -1, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone(), t[2].clone()], -1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![
+                Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()]),
+                Value::Int(-1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step", "f64[2,1]", "f64[2,4]:offset"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("cat.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,2,2]:expand", "f64[3,1,2]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone(), t[2].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(
+            ops::cat_out(&[t[0].clone(), t[1].clone(), t[2].clone()], 1, &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone(), t[2].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![
+                Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()]),
+                Value::Int(1),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0]", "f64[2,3]", "f64[0]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("cat.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "f64[1,3]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0]", "i32[0]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "f64[2,3]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]"];
+    oracle::check("cat.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 1, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 1)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:t"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2]", "u8[3]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn cat_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 19, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn cat_out_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,4]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 20, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn cat_out_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 0, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 0)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 21, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn cat_out_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 2)?);
+        let r = frankentorch::testing::returns_out(ops::cat_out(&[t[0].clone(), t[1].clone()], 2, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::cat(&[t[0].clone(), t[1].clone()], 2)?);
+        ops::call(
+            "aten::cat.out",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]"];
+    check_sample("aten::cat.out", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("cat.out", 22, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[2, 3], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 3])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[1, 0, 4], -1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1, 0, 4]),
+                Value::Int(-1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,5]:t"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[6], 1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![6]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,6]:step"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[1, 1, 2], 1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::IntList(vec![1, 1, 2]),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:expand"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[0, 0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![0, 0])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[3, 1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![3, 1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,2]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split_with_sizes", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_with_sizes_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[2, 2], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![2, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split_with_sizes",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn split_with_sizes_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[-1, 6], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![-1, 6])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split_with_sizes",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn split_with_sizes_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[1], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split_with_sizes",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn split_with_sizes_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split_with_sizes(&t[0], &[5], 2)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split_with_sizes",
+            vec![Value::Tensor(t[0].clone()), Value::IntList(vec![5]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split_with_sizes", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split_with_sizes",
+        18,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn sort_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], 0, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], 1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::sort", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,4]:step"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], 1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:expand"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], 1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::sort", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::sort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::sort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,9]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn sort_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::sort(&t[0], 2, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::sort", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::sort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("sort", 26, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn topk_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, 0, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(3),
+                Value::Int(0),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 6, 1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,6,3]:offset"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 1, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 0, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(0)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 0, 1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 3, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 2, -1, false, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(2),
+                Value::Int(-1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,5]:step"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn topk_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 5, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(5)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 24, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn topk_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], -1, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(-1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 25, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn topk_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 1, -1, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::topk", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 26, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn topk_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::topk(&t[0], 1, 2, true, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::topk",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::topk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("topk", 27, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn stack_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:t"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone(), t[2].clone()], -1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![
+                Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()]),
+                Value::Int(-1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step", "f64[2,3]", "f64[2,3]:expand"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("stack", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone()], 1)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone()]), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]"];
+    oracle::check("stack", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["i32[3]", "f64[3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 2)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn stack_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 0)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3,2]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 15, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn stack_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::stack_tensors(&[t[0].clone(), t[1].clone()], 3)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::stack",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()]), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]"];
+    check_sample("aten::stack", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("stack", 16, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn split_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 2, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 4, -1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(4), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,6]:t"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 5, 1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(5), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:expand"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 0, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,2]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("split.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn split_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], -1, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split.Tensor",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn split_tensor_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 0, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split.Tensor",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn split_tensor_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 1, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split.Tensor",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn split_tensor_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::split(&t[0], 1, 2)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::split.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::split.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "split.Tensor",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn chunk_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 2, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 4, -1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::chunk",
+            vec![Value::Tensor(t[0].clone()), Value::Int(4), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,6]:t"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 4, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(4)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[6,2]:step"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 3, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(3)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,2]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn chunk_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 0, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(0)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 14, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn chunk_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 1, 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::chunk", vec![Value::Tensor(t[0].clone()), Value::Int(1)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 15, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn chunk_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::chunk(&t[0], 1, -3)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::chunk",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]"];
+    check_sample("aten::chunk", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("chunk", 16, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn unbind_int_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], -1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unbind.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unbind.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3,2]:offset"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 1)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unbind.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn unbind_int_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 0)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::unbind.int", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 14, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn unbind_int_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::unbind(&t[0], 2)?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::unbind.int",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::unbind.int", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("unbind.int", 15, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn masked_select_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t", "bool[4]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4]", "bool[3,4]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "bool[]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]", "bool[2]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "bool[2,3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_select_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "u8[3,4]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_select", 15, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_select_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_select(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_select",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "bool[3]"];
+    check_sample("aten::masked_select", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check(
+        "masked_select",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn index_add_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[5,3]", "i64[4]:range(0,5)", "f64[4,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], -1, &t[1], &t[2], Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("alpha".to_string(), Value::Float(2.5))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t", "i32[7]:range(0,5)", "f64[3,7]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 1, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,4,3]", "i64[2]:range(0,4)", "f64[2,2,3]:step"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[1]:range(0,1)", "f64[]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,2]", "i64[0]", "f64[0,2]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,3]", "i64[5]:range(0,4)", "bool[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[4,3]", "i64[5]:range(0,4)", "u8[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4,3]", "i64[5]:range(0,4)", "i8[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[4,3]", "i64[5]:range(0,4)", "i16[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]", "i64[5]:range(0,4)", "i32[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]", "i64[5]:range(0,4)", "i64[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[4,3]", "i64[5]:range(0,4)", "f16[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[4,3]", "i64[5]:range(0,4)", "bf16[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[4,3]", "i64[5]:range(0,4)", "f32[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]", "i64[5]:range(0,4)", "f64[5,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn index_add_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]", "i64[2]:range(5,7)", "f64[2,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check(
+        "index_add",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn index_add_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]", "i64[2]:range(0,5)", "f64[3,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 16, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn index_add_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]", "i64[2]:range(0,5)", "f32[2,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 17, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn index_add_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::index_add_full(&t[0], 0, &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::index_add",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(0),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[5,3]", "f64[2]", "f64[2,3]"];
+    check_sample("aten::index_add", &specs, &typed, &boxed, checks);
+    let names = ["self", "index", "source"];
+    oracle::check("index_add", 18, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn take_along_dim_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(0,3)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t", "i64[3,1]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,1]", "i64[2,4]:range(0,3)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[5]:range(0,12)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "i64[]:range(0,1)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check(
+        "take_along_dim",
+        5,
+        &specs,
+        &names,
+        Some(ErrorKind::DimOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn take_along_dim_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[3,2]:range(0,4)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i32[2,4]:range(0,3)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn take_along_dim_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[4]:range(0,3)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check(
+        "take_along_dim",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn take_along_dim_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], Some(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "i64[2,4]:range(-4,5)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check("take_along_dim", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn take_along_dim_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::take_along_dim(&t[0], &t[1], None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::take_along_dim",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "i64[2]:range(12,14)"];
+    check_sample("aten::take_along_dim", &specs, &typed, &boxed, checks);
+    let names = ["self", "indices"];
+    oracle::check(
+        "take_along_dim",
+        19,
+        &specs,
+        &names,
+        Some(ErrorKind::IndexOutOfRange),
+        &typed,
+    );
+}
+
+#[test]
+fn meshgrid_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]", "f64[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone(), t[2].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3]:step", "f64[]", "f64[2]:offset"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("meshgrid", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::meshgrid", vec![Value::TensorList(vec![t[0].clone()])], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]"];
+    oracle::check("meshgrid", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0]", "f64[2]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2]", "bool[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2]", "u8[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2]", "i8[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2]", "i16[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2]", "i32[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2]", "i64[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2]", "f16[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2]", "bf16[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2]", "f32[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]", "f64[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,2]", "f64[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 14, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn meshgrid_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid(&[t[0].clone(), t[1].clone()])?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2]", "f32[3]"];
+    check_sample("aten::meshgrid", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid", 15, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]", "f64[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone(), t[2].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone(), t[2].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]", "f64[3]:step", "f64[4]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]", "tensors[2]"];
+    oracle::check("meshgrid.indexing", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "ij")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("ij".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]", "f64[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]"];
+    oracle::check("meshgrid.indexing", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2]", "bool[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2]", "u8[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2]", "i8[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2]", "i16[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2]", "i32[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2]", "i64[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2]", "f16[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2]", "bf16[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2]", "f32[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "xy")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("xy".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2]", "f64[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check("meshgrid.indexing", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn meshgrid_indexing_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::meshgrid_indexing(&[t[0].clone(), t[1].clone()], "yx")?;
+        Ok(r)
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::meshgrid.indexing",
+            vec![Value::TensorList(vec![t[0].clone(), t[1].clone()])],
+            vec![("indexing".to_string(), Value::Str("yx".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2]", "f64[3]"];
+    check_sample("aten::meshgrid.indexing", &specs, &typed, &boxed, checks);
+    let names = ["tensors[0]", "tensors[1]"];
+    oracle::check(
+        "meshgrid.indexing",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn where_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,2]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_condition(&t[0])?;
+        Ok(r)
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::where", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::where", &specs, &typed, &boxed, checks);
+    let names = ["condition"];
+    oracle::check("where", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, false)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::argsort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], 0, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,5]:t"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, false)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::argsort", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], 1, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], -1, true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,9]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn argsort_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::argsort(&t[0], 2, false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::argsort",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::argsort", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("argsort", 14, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}

@@ -21970,3 +21970,2921 @@ fn zero_inplace_sample_12_bumps_version_once() {
     );
     assert_eq!(alias.version(), before + 1, "views see the bump");
 }
+
+#[test]
+fn scatter_src_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[4,3]", 0),
+        sample_tensor("i64[2,3]:range(0,4)", 1),
+        sample_tensor("f64[2,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,5]:t", 0),
+        sample_tensor("i64[2,3]:range(0,4)", 1),
+        sample_tensor("f64[2,3]:t", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 1, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i64[3,5]:t", 0),
+        sample_tensor("i64[2,3]:range(0,4)", 1),
+        sample_tensor("i64[3,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 1, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[2,4,3]:step", 0),
+        sample_tensor("i64[2,2,3]:range(0,4)", 1),
+        sample_tensor("f64[2,2,3]:offset", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], -2, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[]", 0),
+        sample_tensor("i64[]:range(0,1)", 1),
+        sample_tensor("f64[]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("i64[3,0]", 1),
+        sample_tensor("f64[3,0]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 1, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bool[4,3]", 0),
+        sample_tensor("i32[2,3]:range(0,4)", 1),
+        sample_tensor("bool[2,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("u8[4,3]", 0),
+        sample_tensor("i32[2,3]:range(0,4)", 1),
+        sample_tensor("u8[2,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i8[4,3]", 0),
+        sample_tensor("i32[2,3]:range(0,4)", 1),
+        sample_tensor("i8[2,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i16[4,3]", 0),
+        sample_tensor("i32[2,3]:range(0,4)", 1),
+        sample_tensor("i16[2,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i32[4,3]", 0),
+        sample_tensor("i32[2,3]:range(0,4)", 1),
+        sample_tensor("i32[2,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i64[4,3]", 0),
+        sample_tensor("i32[2,3]:range(0,4)", 1),
+        sample_tensor("i64[2,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f16[4,3]", 0),
+        sample_tensor("i32[2,3]:range(0,4)", 1),
+        sample_tensor("f16[2,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bf16[4,3]", 0),
+        sample_tensor("i32[2,3]:range(0,4)", 1),
+        sample_tensor("bf16[2,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_14_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f32[4,3]", 0),
+        sample_tensor("i32[2,3]:range(0,4)", 1),
+        sample_tensor("f32[2,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_src_inplace_sample_15_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[4,3]", 0),
+        sample_tensor("i32[2,3]:range(0,4)", 1),
+        sample_tensor("f64[2,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[4,3]", 0), sample_tensor("i64[2,3]:range(0,4)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 0, &t[1], Scalar::Float(2.5)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,5]:t", 0), sample_tensor("i64[3,4]:range(0,5)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], -1, &t[1], Scalar::Int(-1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0), sample_tensor("i64[]:range(0,1)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 0, &t[1], Scalar::Float(1.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[4,3]", 0), sample_tensor("i64[2,3]:range(0,4)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 0, &t[1], Scalar::Float(1.5)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0), sample_tensor("i64[3,0]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Float(1.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[4,3]", 0), sample_tensor("i64[4,2]:range(0,3)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[4,3]", 0), sample_tensor("i64[4,2]:range(0,3)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[4,3]", 0), sample_tensor("i64[4,2]:range(0,3)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[4,3]", 0), sample_tensor("i64[4,2]:range(0,3)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[4,3]", 0), sample_tensor("i64[4,2]:range(0,3)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[4,3]", 0), sample_tensor("i64[4,2]:range(0,3)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[4,3]", 0), sample_tensor("i64[4,2]:range(0,3)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[4,3]", 0), sample_tensor("i64[4,2]:range(0,3)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[4,3]", 0), sample_tensor("i64[4,2]:range(0,3)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_value_inplace_sample_14_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[4,3]", 0), sample_tensor("i64[4,2]:range(0,3)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_value_(&t[0], 1, &t[1], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("i64[5,4]:range(0,3)", 1),
+        sample_tensor("f64[5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,5]:t", 0),
+        sample_tensor("i64[3,4]:range(0,5)", 1),
+        sample_tensor("f64[3,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 1, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i32[3,5]:t", 0),
+        sample_tensor("i64[3,4]:range(0,5)", 1),
+        sample_tensor("i32[3,6]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 1, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[2,3,4]", 0),
+        sample_tensor("i64[2,3,7]:range(0,4)", 1),
+        sample_tensor("f64[2,3,7]:step", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], -1, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]:expand", 0),
+        sample_tensor("i64[2,4]:range(0,3)", 1),
+        sample_tensor("f64[2,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[]", 0),
+        sample_tensor("i64[]:range(0,1)", 1),
+        sample_tensor("f64[]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("i64[3,0]", 1),
+        sample_tensor("f64[3,0]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 1, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bool[3,4]", 0),
+        sample_tensor("i64[5,4]:range(0,3)", 1),
+        sample_tensor("bool[5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("u8[3,4]", 0),
+        sample_tensor("i64[5,4]:range(0,3)", 1),
+        sample_tensor("u8[5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i8[3,4]", 0),
+        sample_tensor("i64[5,4]:range(0,3)", 1),
+        sample_tensor("i8[5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i16[3,4]", 0),
+        sample_tensor("i64[5,4]:range(0,3)", 1),
+        sample_tensor("i16[5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i32[3,4]", 0),
+        sample_tensor("i64[5,4]:range(0,3)", 1),
+        sample_tensor("i32[5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i64[3,4]", 0),
+        sample_tensor("i64[5,4]:range(0,3)", 1),
+        sample_tensor("i64[5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f16[3,4]", 0),
+        sample_tensor("i64[5,4]:range(0,3)", 1),
+        sample_tensor("f16[5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_14_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bf16[3,4]", 0),
+        sample_tensor("i64[5,4]:range(0,3)", 1),
+        sample_tensor("bf16[5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_15_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f32[3,4]", 0),
+        sample_tensor("i64[5,4]:range(0,3)", 1),
+        sample_tensor("f32[5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_add_inplace_sample_16_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("i64[5,4]:range(0,3)", 1),
+        sample_tensor("f64[5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_add_(&t[0], 0, &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("i64[5,4]:range(0,3)", 1),
+        sample_tensor("f64[5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "sum", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("i64[5,4]:range(0,3)", 1),
+        sample_tensor("f64[5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "sum", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,5]:t", 0),
+        sample_tensor("i64[3,4]:range(0,5)", 1),
+        sample_tensor("f64[3,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,5]", 0),
+        sample_tensor("i64[3,4]:range(0,5)", 1),
+        sample_tensor("f64[3,4]:t", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[2,3,4]", 0),
+        sample_tensor("i64[2,3,7]:range(0,4)", 1),
+        sample_tensor("f64[2,3,7]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], -1, &t[1], &t[2], "mean", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[2,3,4]:step", 0),
+        sample_tensor("i64[2,3,7]:range(0,4)", 1),
+        sample_tensor("f64[2,3,7]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], -1, &t[1], &t[2], "mean", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[4,3]", 0),
+        sample_tensor("i64[5,3]:range(0,3)", 1),
+        sample_tensor("f64[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "amax", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[4,3]:offset", 0),
+        sample_tensor("i64[5,3]:range(0,3)", 1),
+        sample_tensor("f64[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "amax", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[4,3]", 0),
+        sample_tensor("i64[5,3]:range(0,3)", 1),
+        sample_tensor("f64[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "amin", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[4,3]", 0),
+        sample_tensor("i64[5,3]:range(0,3)", 1),
+        sample_tensor("f64[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "amin", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[]", 0),
+        sample_tensor("i64[]:range(0,1)", 1),
+        sample_tensor("f64[]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 0, &t[1], &t[2], "sum", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("i64[3,0]", 1),
+        sample_tensor("f64[3,0]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("u8[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("u8[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i8[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("i8[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_14_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i16[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("i16[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_15_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i32[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("i32[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_16_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i64[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("i64[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_17_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f16[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("f16[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_18_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bf16[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("bf16[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_19_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f32[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("f32[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_20_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("f64[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "mean", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_21_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("u8[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("u8[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_22_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i8[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("i8[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_23_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i16[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("i16[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_24_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i32[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("i32[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_25_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i64[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("i64[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_26_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f16[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("f16[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_27_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bf16[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("bf16[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_28_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f32[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("f32[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_29_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("f64[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "prod", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_30_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bool[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("bool[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "sum", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_31_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bool[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("bool[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "amin", false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn scatter_reduce_two_inplace_sample_32_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i32[3,4]", 0),
+        sample_tensor("i64[3,5]:range(0,4)", 1),
+        sample_tensor("i32[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::scatter_reduce_full_(&t[0], 1, &t[1], &t[2], "max", true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[5,4]", 0),
+        sample_tensor("i64[3]:range(0,5)", 1),
+        sample_tensor("f64[3,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[5,4]", 0),
+        sample_tensor("i64[7]:range(0,5)", 1),
+        sample_tensor("f64[4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[5,4]:t", 0),
+        sample_tensor("i64[3]:range(0,4)", 1),
+        sample_tensor("f64[]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[None, Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4,5]:t", 0),
+        sample_tensor("i64[2]:range(0,3)", 1),
+        sample_tensor("i64[3,1]:range(0,5)", 2),
+        sample_tensor("f64[3,2,4]", 3),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone()), None, Some(t[2].clone())], &t[3], true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("bool[3,4]", 1),
+        sample_tensor("f64[]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]:offset", 0),
+        sample_tensor("bool[4]", 1),
+        sample_tensor("f64[3,1]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[None, Some(t[1].clone())], &t[2], true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("i64[]:range(0,3)", 1),
+        sample_tensor("i32[]:range(0,4)", 2),
+        sample_tensor("f64[]", 3),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone()), Some(t[2].clone())], &t[3], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("i64[0]", 1),
+        sample_tensor("f64[0,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bool[3,4]", 0),
+        sample_tensor("i64[2]:range(0,3)", 1),
+        sample_tensor("bool[2,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("u8[3,4]", 0),
+        sample_tensor("i64[2]:range(0,3)", 1),
+        sample_tensor("u8[2,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i8[3,4]", 0),
+        sample_tensor("i64[2]:range(0,3)", 1),
+        sample_tensor("i8[2,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i16[3,4]", 0),
+        sample_tensor("i64[2]:range(0,3)", 1),
+        sample_tensor("i16[2,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i32[3,4]", 0),
+        sample_tensor("i64[2]:range(0,3)", 1),
+        sample_tensor("i32[2,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i64[3,4]", 0),
+        sample_tensor("i64[2]:range(0,3)", 1),
+        sample_tensor("i64[2,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_14_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f16[3,4]", 0),
+        sample_tensor("i64[2]:range(0,3)", 1),
+        sample_tensor("f16[2,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_15_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bf16[3,4]", 0),
+        sample_tensor("i64[2]:range(0,3)", 1),
+        sample_tensor("bf16[2,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_16_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f32[3,4]", 0),
+        sample_tensor("i64[2]:range(0,3)", 1),
+        sample_tensor("f32[2,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_17_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("i64[2]:range(0,3)", 1),
+        sample_tensor("f64[2,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], true) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_18_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bool[3,4]", 0),
+        sample_tensor("i64[2]:range(0,2)", 1),
+        sample_tensor("bool[4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_19_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("u8[3,4]", 0),
+        sample_tensor("i64[2]:range(0,2)", 1),
+        sample_tensor("u8[4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_20_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i8[3,4]", 0),
+        sample_tensor("i64[2]:range(0,2)", 1),
+        sample_tensor("i8[4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_21_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i16[3,4]", 0),
+        sample_tensor("i64[2]:range(0,2)", 1),
+        sample_tensor("i16[4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_22_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i32[3,4]", 0),
+        sample_tensor("i64[2]:range(0,2)", 1),
+        sample_tensor("i32[4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_23_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i64[3,4]", 0),
+        sample_tensor("i64[2]:range(0,2)", 1),
+        sample_tensor("i64[4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_24_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f16[3,4]", 0),
+        sample_tensor("i64[2]:range(0,2)", 1),
+        sample_tensor("f16[4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_25_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bf16[3,4]", 0),
+        sample_tensor("i64[2]:range(0,2)", 1),
+        sample_tensor("bf16[4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_26_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f32[3,4]", 0),
+        sample_tensor("i64[2]:range(0,2)", 1),
+        sample_tensor("f32[4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_put_inplace_sample_27_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("i64[2]:range(0,2)", 1),
+        sample_tensor("f64[4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_put_(&t[0], &[Some(t[1].clone())], &t[2], false) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("bool[3,4]", 1),
+        sample_tensor("f64[12]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]:t", 0),
+        sample_tensor("bool[4]", 1),
+        sample_tensor("f64[3,5]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[4]", 0),
+        sample_tensor("bool[3,4]", 1),
+        sample_tensor("f64[2,3]:step", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[]", 0),
+        sample_tensor("bool[]", 1),
+        sample_tensor("f64[2]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[0,3]", 0),
+        sample_tensor("bool[3]", 1),
+        sample_tensor("f64[0]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bool[2,3]", 0),
+        sample_tensor("bool[2,3]", 1),
+        sample_tensor("bool[6]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("u8[2,3]", 0),
+        sample_tensor("bool[2,3]", 1),
+        sample_tensor("u8[6]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i8[2,3]", 0),
+        sample_tensor("bool[2,3]", 1),
+        sample_tensor("i8[6]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i16[2,3]", 0),
+        sample_tensor("bool[2,3]", 1),
+        sample_tensor("i16[6]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i32[2,3]", 0),
+        sample_tensor("bool[2,3]", 1),
+        sample_tensor("i32[6]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i64[2,3]", 0),
+        sample_tensor("bool[2,3]", 1),
+        sample_tensor("i64[6]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f16[2,3]", 0),
+        sample_tensor("bool[2,3]", 1),
+        sample_tensor("f16[6]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bf16[2,3]", 0),
+        sample_tensor("bool[2,3]", 1),
+        sample_tensor("bf16[6]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f32[2,3]", 0),
+        sample_tensor("bool[2,3]", 1),
+        sample_tensor("f32[6]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn masked_scatter_inplace_sample_14_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[2,3]", 0),
+        sample_tensor("bool[2,3]", 1),
+        sample_tensor("f64[6]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::masked_scatter_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}

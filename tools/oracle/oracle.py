@@ -90,7 +90,7 @@ class Arg:
         base = re.sub(r"\([^)]*\)", "", ty)  # drop alias annotations
         self.optional = base.endswith("?")
         base = base.rstrip("?")
-        m = re.match(r"^(\w+)(\[\d*\])?(\?)?$", base)
+        m = re.match(r"^(\w+)\??(\[\d*\])?(\?)?$", base)  # `Tensor?[]`: a list of optional tensors
         if not m:
             raise SchemaError(f"cannot parse argument type `{ty}`")
         self.base = m.group(1)
