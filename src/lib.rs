@@ -19,8 +19,8 @@
 pub mod autograd_helpers;
 mod boxed;
 pub mod composite;
-pub mod composite_reduce;
 pub mod composite_index;
+pub mod composite_reduce;
 mod grad_arith;
 pub mod testing;
 pub mod variants;
