@@ -1751,6 +1751,409 @@ impl BackwardFn for MinimumBackward0 {
     }
 }
 
+/// Backward of `aten::atan2`.
+pub struct Atan2Backward0 {
+    other_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for Atan2Backward0 {
+    fn name(&self) -> String {
+        "Atan2Backward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let other = self.other_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::mul(
+                &(crate::ops::mul(&grad, &other)?),
+                &(crate::ops::reciprocal(
+                    &(crate::ops::add_full(
+                        &(crate::ops::mul(&self_, &self_)?),
+                        &(crate::ops::mul(&other, &other)?),
+                        Scalar::Int(1),
+                    )?),
+                )?),
+            )?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::mul(
+                &(crate::ops::mul(&grad, &(crate::ops::neg(&self_)?))?),
+                &(crate::ops::reciprocal(
+                    &(crate::ops::add_full(
+                        &(crate::ops::mul(&self_, &self_)?),
+                        &(crate::ops::mul(&other, &other)?),
+                        Scalar::Int(1),
+                    )?),
+                )?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.other_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::fmod.Tensor`.
+pub struct FmodBackward0 {
+    other_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for FmodBackward0 {
+    fn name(&self) -> String {
+        "FmodBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let other = self.other_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(grad.clone());
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::mul(
+                &(crate::ops::neg(&grad)?),
+                &(crate::autograd_helpers::div_trunc(&self_, &other)?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.other_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::fmod.Scalar`.
+pub struct FmodBackward1 {}
+
+impl BackwardFn for FmodBackward1 {
+    fn name(&self) -> String {
+        "FmodBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        if ctx.needs(0) {
+            out[0] = Some(grad.clone());
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::remainder.Tensor`.
+pub struct RemainderBackward0 {
+    other_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for RemainderBackward0 {
+    fn name(&self) -> String {
+        "RemainderBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let other = self.other_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(grad.clone());
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::mul(
+                &(crate::ops::neg(&grad)?),
+                &(crate::autograd_helpers::div_floor(&self_, &other)?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.other_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::remainder.Scalar`.
+pub struct RemainderBackward1 {}
+
+impl BackwardFn for RemainderBackward1 {
+    fn name(&self) -> String {
+        "RemainderBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        if ctx.needs(0) {
+            out[0] = Some(grad.clone());
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::pow.Tensor_Tensor`.
+pub struct PowBackward0 {
+    exponent_: SavedVariable,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for PowBackward0 {
+    fn name(&self) -> String {
+        "PowBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let exponent = self.exponent_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::pow_backward_self(&grad, &self_, &exponent)?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::autograd_helpers::pow_backward_exponent(
+                &grad, &self_, &exponent, &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.exponent_.release();
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::pow.Tensor_Scalar`.
+pub struct PowBackward1 {
+    exponent_: Scalar,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for PowBackward1 {
+    fn name(&self) -> String {
+        "PowBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::pow_backward(&grad, &self_, self.exponent_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::pow.Scalar`.
+pub struct PowBackward2 {
+    exponent_: SavedVariable,
+    self_: Scalar,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for PowBackward2 {
+    fn name(&self) -> String {
+        "PowBackward2".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let exponent = self.exponent_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::pow_scalar_backward_exponent(
+                &grad, self.self_, &exponent, &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.exponent_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::div.Tensor_mode`.
+pub struct DivBackward2 {
+    other_: SavedVariable,
+    rounding_mode_: Option<String>,
+    self_: SavedVariable,
+    self_scalar_type: DType,
+}
+
+impl BackwardFn for DivBackward2 {
+    fn name(&self) -> String {
+        "DivBackward2".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let other = self.other_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::div_mode_self_backward(
+                &grad,
+                &other,
+                self.self_scalar_type,
+                self.rounding_mode_.as_deref(),
+            )?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::autograd_helpers::div_mode_other_backward(
+                &grad,
+                &self_,
+                &other,
+                self.rounding_mode_.as_deref(),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.other_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::div.Scalar_mode`.
+pub struct DivBackward3 {
+    other_: Scalar,
+    rounding_mode_: Option<String>,
+    self_scalar_type: DType,
+}
+
+impl BackwardFn for DivBackward3 {
+    fn name(&self) -> String {
+        "DivBackward3".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::div_mode_scalar_self_backward(
+                &grad,
+                self.other_,
+                self.self_scalar_type,
+                self.rounding_mode_.as_deref(),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::where.self`.
+pub struct WhereBackward0 {
+    condition_: SavedVariable,
+}
+
+impl BackwardFn for WhereBackward0 {
+    fn name(&self) -> String {
+        "WhereBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let condition = self.condition_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::where_grad(&condition, &grad, true)?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::autograd_helpers::where_grad(&condition, &grad, false)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.condition_.release();
+    }
+}
+
+/// Backward of `aten::clamp`.
+pub struct ClampBackward0 {
+    max_: Option<Scalar>,
+    min_: Option<Scalar>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ClampBackward0 {
+    fn name(&self) -> String {
+        "ClampBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::clamp_backward(
+                &grad, &self_, self.min_, self.max_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -3404,6 +3807,376 @@ pub(crate) fn zero_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     if let Some(()) = saved {
         let node = Node::new(ZeroBackward0 {}, next_edges);
         rebase_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::atan2`: records `Atan2Backward0` when an input requires grad.
+pub(crate) fn atan2_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(other, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atan2_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            Atan2Backward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::fmod.Tensor`: records `FmodBackward0` when an input requires grad.
+pub(crate) fn fmod_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(other, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fmod_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            FmodBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::fmod.Scalar`: records `FmodBackward1` when an input requires grad.
+pub(crate) fn fmod_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fmod_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(FmodBackward1 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::remainder.Tensor`: records `RemainderBackward0` when an input requires grad.
+pub(crate) fn remainder_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(other, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        remainder_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            RemainderBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::remainder.Scalar`: records `RemainderBackward1` when an input requires grad.
+pub(crate) fn remainder_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        remainder_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(RemainderBackward1 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::pow.Tensor_Tensor`: records `PowBackward0` when an input requires grad.
+pub(crate) fn pow_tensor_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, exponent: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, exponent]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, exponent])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(exponent, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pow_tensor_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, exponent)?
+    };
+    if let Some((pre_exponent_, pre_self_)) = saved {
+        let node = Node::new(
+            PowBackward0 {
+                exponent_: pre_exponent_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "PowBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::pow.Tensor_Scalar`: records `PowBackward1` when an input requires grad.
+pub(crate) fn pow_tensor_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, exponent: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((exponent, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pow_tensor_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, exponent)?
+    };
+    if let Some((pre_exponent_, pre_self_)) = saved {
+        let node = Node::new(
+            PowBackward1 {
+                exponent_: pre_exponent_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::pow.Scalar`: records `PowBackward2` when an input requires grad.
+pub(crate) fn pow_scalar_autograd(ks: DispatchKeySet, self_: Scalar, exponent: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[exponent]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[exponent])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(exponent, false), self_))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pow_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, exponent)?
+    };
+    if let Some((pre_exponent_, pre_self_)) = saved {
+        let node = Node::new(
+            PowBackward2 {
+                exponent_: pre_exponent_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "PowBackward2"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::div.Tensor_mode`: records `DivBackward2` when an input requires grad.
+pub(crate) fn div_tensor_mode_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(other, false),
+            rounding_mode.map(|s| s.to_string()),
+            SavedVariable::new(self_, false),
+            self_.dtype(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_tensor_mode_call(ks.below(DispatchKey::AutogradCPU), self_, other, rounding_mode)?
+    };
+    if let Some((pre_other_, pre_rounding_mode_, pre_self_, pre_self_scalar_type)) = saved {
+        let node = Node::new(
+            DivBackward2 {
+                other_: pre_other_,
+                rounding_mode_: pre_rounding_mode_,
+                self_: pre_self_,
+                self_scalar_type: pre_self_scalar_type,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::div.Scalar_mode`: records `DivBackward3` when an input requires grad.
+pub(crate) fn div_scalar_mode_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((other, rounding_mode.map(|s| s.to_string()), self_.dtype()))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_scalar_mode_call(ks.below(DispatchKey::AutogradCPU), self_, other, rounding_mode)?
+    };
+    if let Some((pre_other_, pre_rounding_mode_, pre_self_scalar_type)) = saved {
+        let node = Node::new(
+            DivBackward3 {
+                other_: pre_other_,
+                rounding_mode_: pre_rounding_mode_,
+                self_scalar_type: pre_self_scalar_type,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::where.self`: records `WhereBackward0` when an input requires grad.
+pub(crate) fn where_self_autograd(
+    ks: DispatchKeySet,
+    condition: &Tensor,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(condition, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        where_self_call(ks.below(DispatchKey::AutogradCPU), condition, self_, other)?
+    };
+    if let Some((pre_condition_,)) = saved {
+        let node = Node::new(
+            WhereBackward0 {
+                condition_: pre_condition_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::clamp`: records `ClampBackward0` when an input requires grad.
+pub(crate) fn clamp_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((max, min, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_call(ks.below(DispatchKey::AutogradCPU), self_, min, max)?
+    };
+    if let Some((pre_max_, pre_min_, pre_self_)) = saved {
+        let node = Node::new(
+            ClampBackward0 {
+                max_: pre_max_,
+                min_: pre_min_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
     }
     Ok(result)
 }

@@ -183,6 +183,30 @@ pub trait TensorOps {
     fn fill_(&self, value: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::zero_`].
     fn zero_(&self) -> Result<Tensor>;
+    /// Method form of [`ops::atan2`].
+    fn atan2(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::fmod`].
+    fn fmod(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::fmod_scalar`].
+    fn fmod_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::remainder`].
+    fn remainder(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::remainder_scalar`].
+    fn remainder_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::pow`].
+    fn pow(&self, exponent: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::pow_tensor_scalar`].
+    fn pow_tensor_scalar(&self, exponent: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::div_tensor_mode`].
+    fn div_tensor_mode(&self, other: &Tensor, rounding_mode: Option<&str>) -> Result<Tensor>;
+    /// Method form of [`ops::div_scalar_mode`].
+    fn div_scalar_mode(&self, other: impl Into<Scalar>, rounding_mode: Option<&str>) -> Result<Tensor>;
+    /// Method form of [`ops::clamp`].
+    fn clamp(&self, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::isinf`].
+    fn isinf(&self) -> Result<Tensor>;
+    /// Method form of [`ops::isnan`].
+    fn isnan(&self) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -443,5 +467,41 @@ impl TensorOps for Tensor {
     }
     fn zero_(&self) -> Result<Tensor> {
         ops::zero_(self)
+    }
+    fn atan2(&self, other: &Tensor) -> Result<Tensor> {
+        ops::atan2(self, other)
+    }
+    fn fmod(&self, other: &Tensor) -> Result<Tensor> {
+        ops::fmod(self, other)
+    }
+    fn fmod_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::fmod_scalar(self, other)
+    }
+    fn remainder(&self, other: &Tensor) -> Result<Tensor> {
+        ops::remainder(self, other)
+    }
+    fn remainder_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::remainder_scalar(self, other)
+    }
+    fn pow(&self, exponent: &Tensor) -> Result<Tensor> {
+        ops::pow(self, exponent)
+    }
+    fn pow_tensor_scalar(&self, exponent: impl Into<Scalar>) -> Result<Tensor> {
+        ops::pow_tensor_scalar(self, exponent)
+    }
+    fn div_tensor_mode(&self, other: &Tensor, rounding_mode: Option<&str>) -> Result<Tensor> {
+        ops::div_tensor_mode(self, other, rounding_mode)
+    }
+    fn div_scalar_mode(&self, other: impl Into<Scalar>, rounding_mode: Option<&str>) -> Result<Tensor> {
+        ops::div_scalar_mode(self, other, rounding_mode)
+    }
+    fn clamp(&self, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor> {
+        ops::clamp(self, min, max)
+    }
+    fn isinf(&self) -> Result<Tensor> {
+        ops::isinf(self)
+    }
+    fn isnan(&self) -> Result<Tensor> {
+        ops::isnan(self)
     }
 }

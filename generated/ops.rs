@@ -8454,6 +8454,1338 @@ impl BoxedOp for EmptyLikeBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::atan2
+
+/// Schema of `aten::atan2`.
+pub static ATAN2_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atan2",
+    overload: "",
+    signature: "atan2(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::atan2`.
+pub type Atan2Fn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn atan2_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::pointwise::atan2(self_, other)
+}
+
+/// Dispatch entry of `aten::atan2`.
+pub static ATAN2: Op<Atan2Fn> = Op::new(
+    &ATAN2_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(atan2_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atan2_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::atan2` through the dispatcher with explicit keys.
+pub fn atan2_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match ATAN2.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&ATAN2_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atan2", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The angle of the point `(other, self)` elementwise, broadcasting; integral and bool operands give float32.
+///
+/// `aten::atan2`: `atan2(Tensor self, Tensor other) -> Tensor`
+pub fn atan2(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    atan2_call(ks, self_, other)
+}
+
+struct Atan2Boxed;
+
+impl BoxedOp for Atan2Boxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATAN2_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN2_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = atan2(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::fmod.Tensor
+
+/// Schema of `aten::fmod.Tensor`.
+pub static FMOD_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::fmod",
+    overload: "Tensor",
+    signature: "fmod.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::fmod.Tensor`.
+pub type FmodTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn fmod_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::pointwise::fmod_tensor(self_, other)
+}
+
+/// Dispatch entry of `aten::fmod.Tensor`.
+pub static FMOD_TENSOR: Op<FmodTensorFn> = Op::new(
+    &FMOD_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(fmod_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::fmod_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::fmod.Tensor` through the dispatcher with explicit keys.
+pub fn fmod_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match FMOD_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&FMOD_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::fmod.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// C's `fmod`: the remainder of truncating division, with the sign of `self`; integer division by zero is an error.
+///
+/// `aten::fmod.Tensor`: `fmod.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn fmod(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    fmod_tensor_call(ks, self_, other)
+}
+
+struct FmodTensorBoxed;
+
+impl BoxedOp for FmodTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FMOD_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = fmod(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::fmod.Scalar
+
+/// Schema of `aten::fmod.Scalar`.
+pub static FMOD_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::fmod",
+    overload: "Scalar",
+    signature: "fmod.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::fmod.Scalar`.
+pub type FmodScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn fmod_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::pointwise::fmod_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::fmod.Scalar`.
+pub static FMOD_SCALAR: Op<FmodScalarFn> = Op::new(
+    &FMOD_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(fmod_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::fmod_scalar_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::fmod.Scalar` through the dispatcher with explicit keys.
+pub fn fmod_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match FMOD_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&FMOD_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::fmod.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `fmod` by a number.
+///
+/// `aten::fmod.Scalar`: `fmod.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn fmod_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    fmod_scalar_call(ks, self_, other.into())
+}
+
+struct FmodScalarBoxed;
+
+impl BoxedOp for FmodScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FMOD_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = fmod_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::remainder.Tensor
+
+/// Schema of `aten::remainder.Tensor`.
+pub static REMAINDER_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::remainder",
+    overload: "Tensor",
+    signature: "remainder.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::remainder.Tensor`.
+pub type RemainderTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn remainder_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::pointwise::remainder_tensor(self_, other)
+}
+
+/// Dispatch entry of `aten::remainder.Tensor`.
+pub static REMAINDER_TENSOR: Op<RemainderTensorFn> = Op::new(
+    &REMAINDER_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(remainder_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::remainder_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::remainder.Tensor` through the dispatcher with explicit keys.
+pub fn remainder_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match REMAINDER_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&REMAINDER_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::remainder.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Python's `%`: the remainder of floor division, with the sign of `other`; integer division by zero is an error.
+///
+/// `aten::remainder.Tensor`: `remainder.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn remainder(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    remainder_tensor_call(ks, self_, other)
+}
+
+struct RemainderTensorBoxed;
+
+impl BoxedOp for RemainderTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REMAINDER_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = remainder(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::remainder.Scalar
+
+/// Schema of `aten::remainder.Scalar`.
+pub static REMAINDER_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::remainder",
+    overload: "Scalar",
+    signature: "remainder.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::remainder.Scalar`.
+pub type RemainderScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn remainder_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::pointwise::remainder_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::remainder.Scalar`.
+pub static REMAINDER_SCALAR: Op<RemainderScalarFn> = Op::new(
+    &REMAINDER_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(remainder_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::remainder_scalar_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::remainder.Scalar` through the dispatcher with explicit keys.
+pub fn remainder_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match REMAINDER_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&REMAINDER_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::remainder.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Python's `%` by a number.
+///
+/// `aten::remainder.Scalar`: `remainder.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn remainder_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    remainder_scalar_call(ks, self_, other.into())
+}
+
+struct RemainderScalarBoxed;
+
+impl BoxedOp for RemainderScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REMAINDER_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = remainder_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pow.Tensor_Tensor
+
+/// Schema of `aten::pow.Tensor_Tensor`.
+pub static POW_TENSOR_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pow",
+    overload: "Tensor_Tensor",
+    signature: "pow.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "exponent",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::pow.Tensor_Tensor`.
+pub type PowTensorTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn pow_tensor_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, exponent: &Tensor) -> Result<Tensor> {
+    ft_kernels::pow::pow(self_, exponent)
+}
+
+/// Dispatch entry of `aten::pow.Tensor_Tensor`.
+pub static POW_TENSOR_TENSOR: Op<PowTensorTensorFn> = Op::new(
+    &POW_TENSOR_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(pow_tensor_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pow_tensor_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::pow.Tensor_Tensor` through the dispatcher with explicit keys.
+pub fn pow_tensor_tensor_call(ks: DispatchKeySet, self_: &Tensor, exponent: &Tensor) -> Result<Tensor> {
+    match POW_TENSOR_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, exponent),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(exponent.clone())];
+            fallback(&POW_TENSOR_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::pow.Tensor_Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self ** exponent` elementwise, broadcasting; integers wrap and a negative integer power truncates toward zero.
+///
+/// `aten::pow.Tensor_Tensor`: `pow.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor`
+pub fn pow(self_: &Tensor, exponent: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, exponent]);
+    pow_tensor_tensor_call(ks, self_, exponent)
+}
+
+struct PowTensorTensorBoxed;
+
+impl BoxedOp for PowTensorTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &POW_TENSOR_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_TENSOR_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let exponent = u.tensor()?;
+        let r = pow(&self_, &exponent)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pow.Tensor_Scalar
+
+/// Schema of `aten::pow.Tensor_Scalar`.
+pub static POW_TENSOR_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pow",
+    overload: "Tensor_Scalar",
+    signature: "pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "exponent",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::pow.Tensor_Scalar`.
+pub type PowTensorScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn pow_tensor_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, exponent: Scalar) -> Result<Tensor> {
+    ft_kernels::pow::pow_tensor_scalar(self_, exponent)
+}
+
+/// Dispatch entry of `aten::pow.Tensor_Scalar`.
+pub static POW_TENSOR_SCALAR: Op<PowTensorScalarFn> = Op::new(
+    &POW_TENSOR_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(pow_tensor_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pow_tensor_scalar_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::pow.Tensor_Scalar` through the dispatcher with explicit keys.
+pub fn pow_tensor_scalar_call(ks: DispatchKeySet, self_: &Tensor, exponent: Scalar) -> Result<Tensor> {
+    match POW_TENSOR_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, exponent),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(exponent)];
+            fallback(&POW_TENSOR_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::pow.Tensor_Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self ** exponent` for a number exponent; an integral tensor to a negative integer power is an error.
+///
+/// `aten::pow.Tensor_Scalar`: `pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor`
+pub fn pow_tensor_scalar(self_: &Tensor, exponent: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    pow_tensor_scalar_call(ks, self_, exponent.into())
+}
+
+struct PowTensorScalarBoxed;
+
+impl BoxedOp for PowTensorScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &POW_TENSOR_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_TENSOR_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let exponent = u.scalar()?;
+        let r = pow_tensor_scalar(&self_, exponent)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pow.Scalar
+
+/// Schema of `aten::pow.Scalar`.
+pub static POW_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pow",
+    overload: "Scalar",
+    signature: "pow.Scalar(Scalar self, Tensor exponent) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "exponent",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::pow.Scalar`.
+pub type PowScalarFn = fn(DispatchKeySet, Scalar, &Tensor) -> Result<Tensor>;
+
+fn pow_scalar_cpu(_ks: DispatchKeySet, self_: Scalar, exponent: &Tensor) -> Result<Tensor> {
+    ft_kernels::pow::pow_scalar(self_, exponent)
+}
+
+/// Dispatch entry of `aten::pow.Scalar`.
+pub static POW_SCALAR: Op<PowScalarFn> = Op::new(
+    &POW_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(pow_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pow_scalar_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::pow.Scalar` through the dispatcher with explicit keys.
+pub fn pow_scalar_call(ks: DispatchKeySet, self_: Scalar, exponent: &Tensor) -> Result<Tensor> {
+    match POW_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, exponent),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Scalar(self_), Value::Tensor(exponent.clone())];
+            fallback(&POW_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::pow.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self ** exponent` for a number base; the result is contiguous.
+///
+/// `aten::pow.Scalar`: `pow.Scalar(Scalar self, Tensor exponent) -> Tensor`
+pub fn pow_scalar(self_: impl Into<Scalar>, exponent: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[exponent]);
+    pow_scalar_call(ks, self_.into(), exponent)
+}
+
+struct PowScalarBoxed;
+
+impl BoxedOp for PowScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &POW_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_SCALAR_SCHEMA, stack);
+        let self_ = u.scalar()?;
+        let exponent = u.tensor()?;
+        let r = pow_scalar(self_, &exponent)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::div.Tensor_mode
+
+/// Schema of `aten::div.Tensor_mode`.
+pub static DIV_TENSOR_MODE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div",
+    overload: "Tensor_mode",
+    signature: "div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "rounding_mode",
+            ty: ArgType::OptStr,
+            default: None,
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::div.Tensor_mode`.
+pub type DivTensorModeFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&str>) -> Result<Tensor>;
+
+fn div_tensor_mode_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    ft_kernels::pointwise::div_tensor_mode(self_, other, rounding_mode)
+}
+
+/// Dispatch entry of `aten::div.Tensor_mode`.
+pub static DIV_TENSOR_MODE: Op<DivTensorModeFn> = Op::new(
+    &DIV_TENSOR_MODE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(div_tensor_mode_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_tensor_mode_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::div.Tensor_mode` through the dispatcher with explicit keys.
+pub fn div_tensor_mode_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    match DIV_TENSOR_MODE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, rounding_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                rounding_mode.map_or(Value::None, |s| Value::Str(s.to_string())),
+            ];
+            fallback(&DIV_TENSOR_MODE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::div.Tensor_mode",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self / other` rounded toward zero (`"trunc"`), down (`"floor"`) or not at all (`None`, true division).
+///
+/// `aten::div.Tensor_mode`: `div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor`
+pub fn div_tensor_mode(self_: &Tensor, other: &Tensor, rounding_mode: Option<&str>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    div_tensor_mode_call(ks, self_, other, rounding_mode)
+}
+
+struct DivTensorModeBoxed;
+
+impl BoxedOp for DivTensorModeBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_TENSOR_MODE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_TENSOR_MODE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let rounding_mode = u.opt_str()?;
+        let r = div_tensor_mode(&self_, &other, rounding_mode.as_deref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::div.Scalar_mode
+
+/// Schema of `aten::div.Scalar_mode`.
+pub static DIV_SCALAR_MODE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div",
+    overload: "Scalar_mode",
+    signature: "div.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "rounding_mode",
+            ty: ArgType::OptStr,
+            default: None,
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::div.Scalar_mode`.
+pub type DivScalarModeFn = fn(DispatchKeySet, &Tensor, Scalar, Option<&str>) -> Result<Tensor>;
+
+fn div_scalar_mode_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    ft_kernels::pointwise::div_scalar_mode(self_, other, rounding_mode)
+}
+
+/// Dispatch entry of `aten::div.Scalar_mode`.
+pub static DIV_SCALAR_MODE: Op<DivScalarModeFn> = Op::new(
+    &DIV_SCALAR_MODE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(div_scalar_mode_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_scalar_mode_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::div.Scalar_mode` through the dispatcher with explicit keys.
+pub fn div_scalar_mode_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    match DIV_SCALAR_MODE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, rounding_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                rounding_mode.map_or(Value::None, |s| Value::Str(s.to_string())),
+            ];
+            fallback(&DIV_SCALAR_MODE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::div.Scalar_mode",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `div` with a rounding mode by a number.
+///
+/// `aten::div.Scalar_mode`: `div.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor`
+pub fn div_scalar_mode(self_: &Tensor, other: impl Into<Scalar>, rounding_mode: Option<&str>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    div_scalar_mode_call(ks, self_, other.into(), rounding_mode)
+}
+
+struct DivScalarModeBoxed;
+
+impl BoxedOp for DivScalarModeBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_SCALAR_MODE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_MODE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let rounding_mode = u.opt_str()?;
+        let r = div_scalar_mode(&self_, other, rounding_mode.as_deref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::where.self
+
+/// Schema of `aten::where.self`.
+pub static WHERE_SELF_SCHEMA: OpSchema = OpSchema {
+    name: "aten::where",
+    overload: "self",
+    signature: "where.self(Tensor condition, Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "condition",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::where.self`.
+pub type WhereSelfFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn where_self_cpu(_ks: DispatchKeySet, condition: &Tensor, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::ternary::where_self(condition, self_, other)
+}
+
+/// Dispatch entry of `aten::where.self`.
+pub static WHERE_SELF: Op<WhereSelfFn> = Op::new(
+    &WHERE_SELF_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(where_self_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::where_self_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::where.self` through the dispatcher with explicit keys.
+pub fn where_self_call(ks: DispatchKeySet, condition: &Tensor, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match WHERE_SELF.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, condition, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(condition.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+            ];
+            fallback(&WHERE_SELF_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::where.self", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `condition ? self : other` elementwise, broadcasting all three; the dtype is the promotion of `self` and `other`.
+///
+/// `aten::where.self`: `where.self(Tensor condition, Tensor self, Tensor other) -> Tensor`
+pub fn where_self(condition: &Tensor, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[condition, self_, other]);
+    where_self_call(ks, condition, self_, other)
+}
+
+struct WhereSelfBoxed;
+
+impl BoxedOp for WhereSelfBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &WHERE_SELF_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&WHERE_SELF_SCHEMA, stack);
+        let condition = u.tensor()?;
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = where_self(&condition, &self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clamp
+
+/// Schema of `aten::clamp`.
+pub static CLAMP_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp",
+    overload: "",
+    signature: "clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min",
+            ty: ArgType::OptScalar,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max",
+            ty: ArgType::OptScalar,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp`.
+pub type ClampFn = fn(DispatchKeySet, &Tensor, Option<Scalar>, Option<Scalar>) -> Result<Tensor>;
+
+fn clamp_cpu(_ks: DispatchKeySet, self_: &Tensor, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor> {
+    ft_kernels::ternary::clamp(self_, min, max)
+}
+
+/// Dispatch entry of `aten::clamp`.
+pub static CLAMP: Op<ClampFn> = Op::new(
+    &CLAMP_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(clamp_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::clamp_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::clamp` through the dispatcher with explicit keys.
+pub fn clamp_call(ks: DispatchKeySet, self_: &Tensor, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor> {
+    match CLAMP.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min, max),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                min.map_or(Value::None, Value::Scalar),
+                max.map_or(Value::None, Value::Scalar),
+            ];
+            fallback(&CLAMP_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::clamp", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Limits each element to `[min, max]` (either bound may be omitted, not both); with `min > max` every element is `max`.
+///
+/// `aten::clamp`: `clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor`
+pub fn clamp(self_: &Tensor, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    clamp_call(ks, self_, min, max)
+}
+
+struct ClampBoxed;
+
+impl BoxedOp for ClampBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min = u.opt_scalar()?;
+        let max = u.opt_scalar()?;
+        let r = clamp(&self_, min, max)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::isinf
+
+/// Schema of `aten::isinf`.
+pub static ISINF_SCHEMA: OpSchema = OpSchema {
+    name: "aten::isinf",
+    overload: "",
+    signature: "isinf(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::isinf`.
+pub type IsinfFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn isinf_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::pointwise::isinf(self_)
+}
+
+/// Dispatch entry of `aten::isinf`.
+pub static ISINF: Op<IsinfFn> = Op::new(
+    &ISINF_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(isinf_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::isinf` through the dispatcher with explicit keys.
+pub fn isinf_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ISINF.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ISINF_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::isinf", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// True where `self` is infinite (always false for integral and bool tensors).
+///
+/// `aten::isinf`: `isinf(Tensor self) -> Tensor`
+pub fn isinf(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    isinf_call(ks, self_)
+}
+
+struct IsinfBoxed;
+
+impl BoxedOp for IsinfBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ISINF_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ISINF_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = isinf(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::isnan
+
+/// Schema of `aten::isnan`.
+pub static ISNAN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::isnan",
+    overload: "",
+    signature: "isnan(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::isnan`.
+pub type IsnanFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn isnan_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::pointwise::isnan(self_)
+}
+
+/// Dispatch entry of `aten::isnan`.
+pub static ISNAN: Op<IsnanFn> = Op::new(
+    &ISNAN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(isnan_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::isnan` through the dispatcher with explicit keys.
+pub fn isnan_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ISNAN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ISNAN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::isnan", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// True where `self` is NaN (always false for integral and bool tensors).
+///
+/// `aten::isnan`: `isnan(Tensor self) -> Tensor`
+pub fn isnan(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    isnan_call(ks, self_)
+}
+
+struct IsnanBoxed;
+
+impl BoxedOp for IsnanBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ISNAN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ISNAN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = isnan(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -8546,4 +9878,18 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ZerosLikeBoxed,
     &OnesLikeBoxed,
     &EmptyLikeBoxed,
+    &Atan2Boxed,
+    &FmodTensorBoxed,
+    &FmodScalarBoxed,
+    &RemainderTensorBoxed,
+    &RemainderScalarBoxed,
+    &PowTensorTensorBoxed,
+    &PowTensorScalarBoxed,
+    &PowScalarBoxed,
+    &DivTensorModeBoxed,
+    &DivScalarModeBoxed,
+    &WhereSelfBoxed,
+    &ClampBoxed,
+    &IsinfBoxed,
+    &IsnanBoxed,
 ];

@@ -219,3 +219,5 @@ pub fn log2_backward(grad: &Tensor, self_: &Tensor) -> Result<Tensor> {
 pub fn log10_backward(grad: &Tensor, self_: &Tensor) -> Result<Tensor> {
     ops::div(grad, &ops::mul_scalar(self_, std::f64::consts::LN_10)?)
 }
+
+pub use crate::pointwise_helpers::*;

@@ -20,6 +20,7 @@ pub mod autograd_helpers;
 mod boxed;
 pub mod composite;
 mod grad_arith;
+mod pointwise_helpers;
 pub mod testing;
 
 #[path = "../generated/autograd.rs"]

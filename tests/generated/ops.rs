@@ -24822,3 +24822,6199 @@ fn empty_like_sample_12() {
     let names = ["self"];
     oracle::check("empty_like", 12, &specs, &names, None, &typed);
 }
+
+#[test]
+fn atan2_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "f64[4,1]:offset"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[2,0]"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "f32[]"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::atan2", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2", 14, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[4]:positive"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]", "f64[3]:positive"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i8[3]:positive"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step", "u8[2,3]:positive"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step", "i8[2,3]:positive"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step", "i16[2,3]:positive"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step", "i32[2,3]:positive"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step", "i64[2,3]:positive"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step", "f16[2,3]:positive"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step", "bf16[2,3]:positive"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step", "f32[2,3]:positive"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step", "f64[2,3]:positive"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "i32[3]:range(0,2)"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "fmod.Tensor",
+        13,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn fmod_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]"];
+    check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor", 14, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Float(-0.75))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.75)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[5]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "fmod.Scalar",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn fmod_scalar_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::fmod.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[4]:positive"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]", "f64[3]:positive"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i16[3]:positive"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset", "u8[2,3]:positive"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset", "i8[2,3]:positive"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset", "i16[2,3]:positive"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset", "i32[2,3]:positive"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset", "i64[2,3]:positive"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset", "f16[2,3]:positive"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset", "bf16[2,3]:positive"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset", "f32[2,3]:positive"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:offset", "f64[2,3]:positive"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "i32[3]:range(0,2)"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "remainder.Tensor",
+        13,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn remainder_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]"];
+    check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor", 14, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Float(-0.75))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.75)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(-2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(-3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "remainder.Scalar",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn remainder_scalar_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::remainder.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:positive", "f64[4]"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t:positive", "f64[]"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]", "f64[3]"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]", "i64[]"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:positive", "u8[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:positive", "i8[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:positive", "i16[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:positive", "i32[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:positive", "i64[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:positive", "f16[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:positive", "bf16[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:positive", "f32[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:positive", "f64[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]"];
+    check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor", 14, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t:positive"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Float(-1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]:positive"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Float(3.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(3.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[5]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Bool(false))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 26, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 27, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar", 28, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_sample_29() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "pow.Tensor_Scalar",
+        29,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn pow_tensor_scalar_sample_30() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_tensor_scalar(&t[0], Scalar::Int(256))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Tensor_Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(256)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::pow.Tensor_Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "pow.Tensor_Scalar",
+        30,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn pow_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Float(2.0), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Float(2.0), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Float(1.5), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Float(1.5), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Int(1), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Int(1), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Int(2), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[5]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Float(0.5), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Float(0.5), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Int(2), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Int(2), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:t"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Int(2), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:t"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Int(2), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:t"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Int(2), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:t"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Int(2), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:t"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Int(2), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:t"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Int(2), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:t"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Int(2), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:t"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Int(2), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Float(3.0), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Float(3.0), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Float(3.0), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Float(3.0), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Float(3.0), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Float(3.0), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Float(3.0), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Float(3.0), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Float(3.0), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Float(3.0), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::pow_scalar(Scalar::Bool(true), &t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::pow.Scalar",
+            vec![Value::Bool(true), Value::Tensor(t[0].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar", 25, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[4]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]", "f64[3]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i32[3]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4]", "i8[]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[3]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:t", "u8[2,1]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:t", "i8[2,1]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:t", "i16[2,1]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:t", "i32[2,1]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:t", "i64[2,1]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:t", "f16[2,1]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:t", "bf16[2,1]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:t", "f32[2,1]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:t", "f64[2,1]:positive"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "i32[3]:range(0,2)"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "div.Tensor_mode",
+        23,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn div_tensor_mode_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("round"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("round".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "f64[3]"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "div.Tensor_mode",
+        24,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn div_tensor_mode_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]"];
+    check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.Tensor_mode", 25, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Float(1.5), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Float(-0.75), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.75)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(-2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Float(2.5), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.5)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[5]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Float(3.0), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Float(3.0)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Int(0), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "div.Scalar_mode",
+        25,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn div_scalar_mode_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode(&t[0], Scalar::Bool(true), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::div.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode", 26, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn where_self_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["bool[3,4]", "f64[3,4]", "f64[4]"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["bool[4,1]", "f64[4,3]:t", "f64[]"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["bool[]", "f64[2,3]:step", "f64[2,3]"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["bool[0,3]", "f64[3]", "f64[1]"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "i32[3]", "f32[]"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["bool[2,3]:t", "f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["u8[3]", "f64[3]", "f64[3]"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "f64[3]", "f64[3]"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn where_self_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::where_self(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::where.self",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "f64[4]", "f64[3]"];
+    check_sample("aten::where.self", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self", 17, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn clamp_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Float(-0.5)), Some(Scalar::Float(0.5)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.5), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Float(0.25)), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.25)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(-3)), Some(Scalar::Int(-1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Float(1.0)), Some(Scalar::Float(-1.0)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.0), Value::Float(-1.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(0)), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::clamp", vec![Value::Tensor(t[0].clone()), Value::Int(0)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Float(-1.5)), Some(Scalar::Int(2)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-1.5), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[5]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(300)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(300)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], None, None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clamp", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 17, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn clamp_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Int(300)), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Int(300)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 18, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn clamp_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp(&t[0], Some(Scalar::Bool(true)), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::clamp", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp", 19, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn isinf_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:step"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isinf(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isinf", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::isinf", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::isnan(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::isnan", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::isnan", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan", 13, &specs, &names, None, &typed);
+}

@@ -227,6 +227,62 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn atan2_broadcasts((sa, sb) in broadcastable()) {
+        let (a, b) = (filled(&sa, 0), filled(&sb, 1));
+        let shape = ft_runtime_shape(&sa, &sb);
+        let direct = ops::atan2(&a, &b).unwrap();
+        prop_assert_eq!(direct.sizes(), shape.as_slice());
+        let s: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let (a, b) = (ops::contiguous(&ops::expand(&a, &s).unwrap()).unwrap(), ops::contiguous(&ops::expand(&b, &s).unwrap()).unwrap());
+        let materialized = ops::atan2(&a, &b).unwrap();
+        assert_same(&direct, &materialized);
+    }
+}
+
+proptest! {
+    #[test]
+    fn fmod_tensor_broadcasts((sa, sb) in broadcastable()) {
+        let (a, b) = (filled(&sa, 0), filled(&sb, 1));
+        let shape = ft_runtime_shape(&sa, &sb);
+        let direct = ops::fmod(&a, &b).unwrap();
+        prop_assert_eq!(direct.sizes(), shape.as_slice());
+        let s: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let (a, b) = (ops::contiguous(&ops::expand(&a, &s).unwrap()).unwrap(), ops::contiguous(&ops::expand(&b, &s).unwrap()).unwrap());
+        let materialized = ops::fmod(&a, &b).unwrap();
+        assert_same(&direct, &materialized);
+    }
+}
+
+proptest! {
+    #[test]
+    fn remainder_tensor_broadcasts((sa, sb) in broadcastable()) {
+        let (a, b) = (filled(&sa, 0), filled(&sb, 1));
+        let shape = ft_runtime_shape(&sa, &sb);
+        let direct = ops::remainder(&a, &b).unwrap();
+        prop_assert_eq!(direct.sizes(), shape.as_slice());
+        let s: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let (a, b) = (ops::contiguous(&ops::expand(&a, &s).unwrap()).unwrap(), ops::contiguous(&ops::expand(&b, &s).unwrap()).unwrap());
+        let materialized = ops::remainder(&a, &b).unwrap();
+        assert_same(&direct, &materialized);
+    }
+}
+
+proptest! {
+    #[test]
+    fn pow_tensor_tensor_broadcasts((sa, sb) in broadcastable()) {
+        let (a, b) = (filled(&sa, 0), filled(&sb, 1));
+        let shape = ft_runtime_shape(&sa, &sb);
+        let direct = ops::pow(&a, &b).unwrap();
+        prop_assert_eq!(direct.sizes(), shape.as_slice());
+        let s: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let (a, b) = (ops::contiguous(&ops::expand(&a, &s).unwrap()).unwrap(), ops::contiguous(&ops::expand(&b, &s).unwrap()).unwrap());
+        let materialized = ops::pow(&a, &b).unwrap();
+        assert_same(&direct, &materialized);
+    }
+}
+
 fn ft_runtime_shape(a: &[usize], b: &[usize]) -> Vec<usize> {
     frankentorch::shape::broadcast_shapes("test", a, b).unwrap().to_vec()
 }
