@@ -15,6 +15,7 @@ pub mod linalg;
 pub mod pointwise;
 pub mod pow;
 pub mod reduce;
+pub mod select_dim;
 pub mod ternary;
 pub mod unary;
 pub mod view;

@@ -18323,6 +18323,788 @@ fn mean_dim_sample_12() {
 }
 
 #[test]
+fn max_dim_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], 1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], 0, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], 0, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], 2, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0,3]"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,5]:step"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,5]:step"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,5]:step"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,5]:step"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,5]:step"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,5]:step"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,5]:step"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,5]:step"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,5]:step"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,5]:step"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn max_dim_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], 1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 15, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn max_dim_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::max_dim(&t[0], 1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::max.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::max.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("max.dim", 16, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
+fn min_dim_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], 1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], 0, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]:t"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], 0, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], -1, true)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], 2, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,0,3]"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,5]:step"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,5]:step"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,5]:step"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,5]:step"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,5]:step"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,5]:step"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,5]:step"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,5]:step"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,5]:step"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], -1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,5]:step"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn min_dim_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], 1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 15, &specs, &names, Some(ErrorKind::IndexOutOfRange), &typed);
+}
+
+#[test]
+fn min_dim_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::min_dim(&t[0], 1, false)?;
+        Ok(vec![r.0, r.1])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::min.dim",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::min.dim", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("min.dim", 16, &specs, &names, Some(ErrorKind::DimOutOfRange), &typed);
+}
+
+#[test]
 fn mm_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::mm(&t[0], &t[1])?;
