@@ -2322,6 +2322,73 @@ impl BackwardFn for ClampBackward0 {
     }
 }
 
+/// Backward of `aten::clamp.Tensor`.
+pub struct ClampBackward1 {
+    max_: Option<SavedVariable>,
+    min_: Option<SavedVariable>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ClampBackward1 {
+    fn name(&self) -> String {
+        "ClampBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_min = ctx.needs(1);
+        let needs_max = ctx.needs(2);
+        let max = match &self.max_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let min = match &self.min_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::clamp_tensor_backward_self(
+                &grad,
+                &self_,
+                min.as_ref(),
+                max.as_ref(),
+            )?);
+        }
+        if needs_min {
+            out[1] = Some(crate::autograd_helpers::clamp_tensor_backward_min(
+                &grad,
+                &self_,
+                min.as_ref(),
+                max.as_ref(),
+            )?);
+        }
+        if needs_max {
+            out[2] = Some(crate::autograd_helpers::clamp_tensor_backward_max(
+                &grad,
+                &self_,
+                min.as_ref(),
+                max.as_ref(),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        if let Some(s) = &self.max_ {
+            s.release();
+        }
+        if let Some(s) = &self.min_ {
+            s.release();
+        }
+        self.self_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -4412,6 +4479,50 @@ pub(crate) fn clamp_autograd(
     if let Some((pre_max_, pre_min_, pre_self_)) = saved {
         let node = Node::new(
             ClampBackward0 {
+                max_: pre_max_,
+                min_: pre_min_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::clamp.Tensor`: records `ClampBackward1` when an input requires grad.
+pub(crate) fn clamp_tensor_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+) -> Result<Tensor> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.push(Some(self_));
+    diff_inputs.push(min);
+    diff_inputs.push(max);
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            max.map(|t| SavedVariable::new(t, false)),
+            min.map(|t| SavedVariable::new(t, false)),
+            SavedVariable::new(self_, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, min, max)?
+    };
+    if let Some((pre_max_, pre_min_, pre_self_)) = saved {
+        let node = Node::new(
+            ClampBackward1 {
                 max_: pre_max_,
                 min_: pre_min_,
                 self_: pre_self_,

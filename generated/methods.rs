@@ -207,6 +207,8 @@ pub trait TensorOps {
     fn div_scalar_mode(&self, other: impl Into<Scalar>, rounding_mode: Option<&str>) -> Result<Tensor>;
     /// Method form of [`ops::clamp`].
     fn clamp(&self, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::clamp_tensor`].
+    fn clamp_tensor(&self, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor>;
     /// Method form of [`ops::isinf`].
     fn isinf(&self) -> Result<Tensor>;
     /// Method form of [`ops::isnan`].
@@ -507,6 +509,9 @@ impl TensorOps for Tensor {
     }
     fn clamp(&self, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor> {
         ops::clamp(self, min, max)
+    }
+    fn clamp_tensor(&self, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
+        ops::clamp_tensor(self, min, max)
     }
     fn isinf(&self) -> Result<Tensor> {
         ops::isinf(self)

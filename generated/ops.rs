@@ -9853,6 +9853,119 @@ impl BoxedOp for ClampBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::clamp.Tensor
+
+/// Schema of `aten::clamp.Tensor`.
+pub static CLAMP_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp",
+    overload: "Tensor",
+    signature: "clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp.Tensor`.
+pub type ClampTensorFn = fn(DispatchKeySet, &Tensor, Option<&Tensor>, Option<&Tensor>) -> Result<Tensor>;
+
+fn clamp_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
+    ft_kernels::ternary::clamp_tensor(self_, min, max)
+}
+
+/// Dispatch entry of `aten::clamp.Tensor`.
+pub static CLAMP_TENSOR: Op<ClampTensorFn> = Op::new(
+    &CLAMP_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(clamp_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::clamp_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::clamp.Tensor` through the dispatcher with explicit keys.
+pub fn clamp_tensor_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+) -> Result<Tensor> {
+    match CLAMP_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min, max),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                min.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                max.map_or(Value::None, |t| Value::Tensor(t.clone())),
+            ];
+            fallback(&CLAMP_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::clamp.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Limits each element to `[min, max]` given as tensors, broadcasting all three (either bound may be omitted, not both); NaN anywhere gives NaN.
+///
+/// `aten::clamp.Tensor`: `clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor`
+pub fn clamp_tensor(self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(self_);
+        ts.extend(min);
+        ts.extend(max);
+        dispatch::keyset_of(&ts)
+    };
+    clamp_tensor_call(ks, self_, min, max)
+}
+
+struct ClampTensorBoxed;
+
+impl BoxedOp for ClampTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min = u.opt_tensor()?;
+        let max = u.opt_tensor()?;
+        let r = clamp_tensor(&self_, min.as_ref(), max.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::isinf
 
 /// Schema of `aten::isinf`.
@@ -10112,6 +10225,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &DivScalarModeBoxed,
     &WhereSelfBoxed,
     &ClampBoxed,
+    &ClampTensorBoxed,
     &IsinfBoxed,
     &IsnanBoxed,
 ];

@@ -178,3 +178,72 @@ pub fn clamp_backward(grad: &Tensor, self_: &Tensor, min: Option<Scalar>, max: O
     };
     ops::where_self(&mask, grad, &zero_of(grad))
 }
+
+/// The mask of elements where `clamp.Tensor` passes `self` through:
+/// `min <= self <= max` for the bounds that are given.
+fn clamp_pass_mask(self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Option<Tensor>> {
+    Ok(match (min, max) {
+        (Some(lo), Some(hi)) => Some(ops::mul(&ops::ge(self_, lo)?, &ops::le(self_, hi)?)?),
+        (Some(lo), None) => Some(ops::ge(self_, lo)?),
+        (None, Some(hi)) => Some(ops::le(self_, hi)?),
+        (None, None) => None,
+    })
+}
+
+/// Gradient of `clamp.Tensor` for `self`: `grad` where it was passed
+/// through, 0 where a bound was taken.
+pub fn clamp_tensor_backward_self(
+    grad: &Tensor,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+) -> Result<Tensor> {
+    match clamp_pass_mask(self_, min, max)? {
+        Some(mask) => ops::where_self(&mask, grad, &zero_of(grad)),
+        None => Ok(grad.clone()),
+    }
+}
+
+/// Gradient of `clamp.Tensor` for `min`: `grad` where `self < min` (and,
+/// with both bounds, `min < max`, else `max` wins), 0 elsewhere.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 1.0], &[2]).unwrap();
+/// let x = Tensor::from_vec(vec![0.0f64, 2.0], &[2]).unwrap();
+/// let lo = Tensor::from_vec(vec![1.0f64], &[1]).unwrap();
+/// let r = frankentorch::autograd_helpers::clamp_tensor_backward_min(&g, &x, Some(&lo), None).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![1.0, 0.0]);
+/// ```
+pub fn clamp_tensor_backward_min(
+    grad: &Tensor,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+) -> Result<Tensor> {
+    let Some(lo) = min else { return ops::zeros_like(grad) };
+    let below = ops::lt(self_, lo)?;
+    let mask = match max {
+        Some(hi) => ops::mul(&below, &ops::lt(lo, hi)?)?,
+        None => below,
+    };
+    ops::where_self(&mask, grad, &zero_of(grad))
+}
+
+/// Gradient of `clamp.Tensor` for `max`: `grad` where `self > max` (or,
+/// with both bounds, `max < min`), 0 elsewhere.
+pub fn clamp_tensor_backward_max(
+    grad: &Tensor,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+) -> Result<Tensor> {
+    let Some(hi) = max else { return ops::zeros_like(grad) };
+    let above = ops::gt(self_, hi)?;
+    // bool + bool is logical or.
+    let mask = match min {
+        Some(lo) => ops::add(&above, &ops::lt(hi, lo)?)?,
+        None => above,
+    };
+    ops::where_self(&mask, grad, &zero_of(grad))
+}

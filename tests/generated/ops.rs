@@ -31298,6 +31298,699 @@ fn clamp_sample_19() {
 }
 
 #[test]
+fn clamp_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), Some(&t[2]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[4]", "f64[3,1]"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min", "max"];
+    oracle::check("clamp.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step", "f64[2,3]:offset"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), Some(&t[2]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[2]", "f64[]"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min", "max"];
+    oracle::check("clamp.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), Some(&t[2]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]", "f64[3]", "f64[3]"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min", "max"];
+    oracle::check("clamp.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "f32[1]"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]:t"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[2,3]:t"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[2,3]:t"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[2,3]:t"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[2,3]:t"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[2,3]:t"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:t"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:t"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:t"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:t"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::clamp.Tensor", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "clamp.Tensor",
+        26,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn clamp_tensor_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "f64[2]"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check(
+        "clamp.Tensor",
+        27,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn clamp_tensor_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor(&t[0], Some(&t[1]), Some(&t[2]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]", "bool[3]"];
+    check_sample("aten::clamp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min", "max"];
+    oracle::check("clamp.Tensor", 28, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
 fn isinf_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::isinf(&t[0])?;
