@@ -213,6 +213,28 @@ pub trait TensorOps {
     fn isinf(&self) -> Result<Tensor>;
     /// Method form of [`ops::isnan`].
     fn isnan(&self) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_and`].
+    fn bitwise_and(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_and_scalar`].
+    fn bitwise_and_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_or`].
+    fn bitwise_or(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_or_scalar`].
+    fn bitwise_or_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_xor`].
+    fn bitwise_xor(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_xor_scalar`].
+    fn bitwise_xor_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_not`].
+    fn bitwise_not(&self) -> Result<Tensor>;
+    /// Method form of [`ops::logical_and`].
+    fn logical_and(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::logical_or`].
+    fn logical_or(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::logical_xor`].
+    fn logical_xor(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::logical_not`].
+    fn logical_not(&self) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -518,5 +540,38 @@ impl TensorOps for Tensor {
     }
     fn isnan(&self) -> Result<Tensor> {
         ops::isnan(self)
+    }
+    fn bitwise_and(&self, other: &Tensor) -> Result<Tensor> {
+        ops::bitwise_and(self, other)
+    }
+    fn bitwise_and_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::bitwise_and_scalar(self, other)
+    }
+    fn bitwise_or(&self, other: &Tensor) -> Result<Tensor> {
+        ops::bitwise_or(self, other)
+    }
+    fn bitwise_or_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::bitwise_or_scalar(self, other)
+    }
+    fn bitwise_xor(&self, other: &Tensor) -> Result<Tensor> {
+        ops::bitwise_xor(self, other)
+    }
+    fn bitwise_xor_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::bitwise_xor_scalar(self, other)
+    }
+    fn bitwise_not(&self) -> Result<Tensor> {
+        ops::bitwise_not(self)
+    }
+    fn logical_and(&self, other: &Tensor) -> Result<Tensor> {
+        ops::logical_and(self, other)
+    }
+    fn logical_or(&self, other: &Tensor) -> Result<Tensor> {
+        ops::logical_or(self, other)
+    }
+    fn logical_xor(&self, other: &Tensor) -> Result<Tensor> {
+        ops::logical_xor(self, other)
+    }
+    fn logical_not(&self) -> Result<Tensor> {
+        ops::logical_not(self)
     }
 }

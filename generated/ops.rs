@@ -10119,6 +10119,973 @@ impl BoxedOp for IsnanBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::bitwise_and.Tensor
+
+/// Schema of `aten::bitwise_and.Tensor`.
+pub static BITWISE_AND_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_and",
+    overload: "Tensor",
+    signature: "bitwise_and.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::bitwise_and.Tensor`.
+pub type BitwiseAndTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bitwise_and_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_and(self_, other)
+}
+
+/// Dispatch entry of `aten::bitwise_and.Tensor`.
+pub static BITWISE_AND_TENSOR: Op<BitwiseAndTensorFn> = Op::new(
+    &BITWISE_AND_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_and_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_and.Tensor` through the dispatcher with explicit keys.
+pub fn bitwise_and_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match BITWISE_AND_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&BITWISE_AND_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_and.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise and of integers (logical on bool), broadcasting and promoting; floats are an error.
+///
+/// `aten::bitwise_and.Tensor`: `bitwise_and.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn bitwise_and(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    bitwise_and_tensor_call(ks, self_, other)
+}
+
+struct BitwiseAndTensorBoxed;
+
+impl BoxedOp for BitwiseAndTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_AND_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = bitwise_and(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_and.Scalar
+
+/// Schema of `aten::bitwise_and.Scalar`.
+pub static BITWISE_AND_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_and",
+    overload: "Scalar",
+    signature: "bitwise_and.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_and.Scalar`.
+pub type BitwiseAndScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn bitwise_and_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_and_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::bitwise_and.Scalar`.
+pub static BITWISE_AND_SCALAR: Op<BitwiseAndScalarFn> = Op::new(
+    &BITWISE_AND_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_and_scalar_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_and.Scalar` through the dispatcher with explicit keys.
+pub fn bitwise_and_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match BITWISE_AND_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&BITWISE_AND_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_and.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise and with a number.
+///
+/// `aten::bitwise_and.Scalar`: `bitwise_and.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn bitwise_and_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bitwise_and_scalar_call(ks, self_, other.into())
+}
+
+struct BitwiseAndScalarBoxed;
+
+impl BoxedOp for BitwiseAndScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_AND_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = bitwise_and_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_or.Tensor
+
+/// Schema of `aten::bitwise_or.Tensor`.
+pub static BITWISE_OR_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_or",
+    overload: "Tensor",
+    signature: "bitwise_or.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::bitwise_or.Tensor`.
+pub type BitwiseOrTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bitwise_or_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_or(self_, other)
+}
+
+/// Dispatch entry of `aten::bitwise_or.Tensor`.
+pub static BITWISE_OR_TENSOR: Op<BitwiseOrTensorFn> = Op::new(
+    &BITWISE_OR_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_or_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_or.Tensor` through the dispatcher with explicit keys.
+pub fn bitwise_or_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match BITWISE_OR_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&BITWISE_OR_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_or.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise or of integers (logical on bool), broadcasting and promoting; floats are an error.
+///
+/// `aten::bitwise_or.Tensor`: `bitwise_or.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn bitwise_or(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    bitwise_or_tensor_call(ks, self_, other)
+}
+
+struct BitwiseOrTensorBoxed;
+
+impl BoxedOp for BitwiseOrTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_OR_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = bitwise_or(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_or.Scalar
+
+/// Schema of `aten::bitwise_or.Scalar`.
+pub static BITWISE_OR_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_or",
+    overload: "Scalar",
+    signature: "bitwise_or.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_or.Scalar`.
+pub type BitwiseOrScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn bitwise_or_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_or_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::bitwise_or.Scalar`.
+pub static BITWISE_OR_SCALAR: Op<BitwiseOrScalarFn> = Op::new(
+    &BITWISE_OR_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_or_scalar_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_or.Scalar` through the dispatcher with explicit keys.
+pub fn bitwise_or_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match BITWISE_OR_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&BITWISE_OR_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_or.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise or with a number.
+///
+/// `aten::bitwise_or.Scalar`: `bitwise_or.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn bitwise_or_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bitwise_or_scalar_call(ks, self_, other.into())
+}
+
+struct BitwiseOrScalarBoxed;
+
+impl BoxedOp for BitwiseOrScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_OR_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = bitwise_or_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_xor.Tensor
+
+/// Schema of `aten::bitwise_xor.Tensor`.
+pub static BITWISE_XOR_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_xor",
+    overload: "Tensor",
+    signature: "bitwise_xor.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::bitwise_xor.Tensor`.
+pub type BitwiseXorTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bitwise_xor_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_xor(self_, other)
+}
+
+/// Dispatch entry of `aten::bitwise_xor.Tensor`.
+pub static BITWISE_XOR_TENSOR: Op<BitwiseXorTensorFn> = Op::new(
+    &BITWISE_XOR_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_xor_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_xor.Tensor` through the dispatcher with explicit keys.
+pub fn bitwise_xor_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match BITWISE_XOR_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&BITWISE_XOR_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_xor.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise xor of integers (logical on bool), broadcasting and promoting; floats are an error.
+///
+/// `aten::bitwise_xor.Tensor`: `bitwise_xor.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn bitwise_xor(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    bitwise_xor_tensor_call(ks, self_, other)
+}
+
+struct BitwiseXorTensorBoxed;
+
+impl BoxedOp for BitwiseXorTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_XOR_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = bitwise_xor(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_xor.Scalar
+
+/// Schema of `aten::bitwise_xor.Scalar`.
+pub static BITWISE_XOR_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_xor",
+    overload: "Scalar",
+    signature: "bitwise_xor.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_xor.Scalar`.
+pub type BitwiseXorScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn bitwise_xor_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_xor_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::bitwise_xor.Scalar`.
+pub static BITWISE_XOR_SCALAR: Op<BitwiseXorScalarFn> = Op::new(
+    &BITWISE_XOR_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_xor_scalar_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_xor.Scalar` through the dispatcher with explicit keys.
+pub fn bitwise_xor_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match BITWISE_XOR_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&BITWISE_XOR_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_xor.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise xor with a number.
+///
+/// `aten::bitwise_xor.Scalar`: `bitwise_xor.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn bitwise_xor_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bitwise_xor_scalar_call(ks, self_, other.into())
+}
+
+struct BitwiseXorScalarBoxed;
+
+impl BoxedOp for BitwiseXorScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_XOR_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = bitwise_xor_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_not
+
+/// Schema of `aten::bitwise_not`.
+pub static BITWISE_NOT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_not",
+    overload: "",
+    signature: "bitwise_not(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_not`.
+pub type BitwiseNotFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn bitwise_not_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_not(self_)
+}
+
+/// Dispatch entry of `aten::bitwise_not`.
+pub static BITWISE_NOT: Op<BitwiseNotFn> = Op::new(
+    &BITWISE_NOT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_not_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_not` through the dispatcher with explicit keys.
+pub fn bitwise_not_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match BITWISE_NOT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&BITWISE_NOT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::bitwise_not", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise not of integers (logical not on bool); floats are an error.
+///
+/// `aten::bitwise_not`: `bitwise_not(Tensor self) -> Tensor`
+pub fn bitwise_not(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bitwise_not_call(ks, self_)
+}
+
+struct BitwiseNotBoxed;
+
+impl BoxedOp for BitwiseNotBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_NOT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_NOT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = bitwise_not(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_and
+
+/// Schema of `aten::logical_and`.
+pub static LOGICAL_AND_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_and",
+    overload: "",
+    signature: "logical_and(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_and`.
+pub type LogicalAndFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn logical_and_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::logical_and(self_, other)
+}
+
+/// Dispatch entry of `aten::logical_and`.
+pub static LOGICAL_AND: Op<LogicalAndFn> = Op::new(
+    &LOGICAL_AND_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(logical_and_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::logical_and` through the dispatcher with explicit keys.
+pub fn logical_and_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LOGICAL_AND.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LOGICAL_AND_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logical_and", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Logical and of `self != 0` and `other != 0`, broadcasting; the result is bool.
+///
+/// `aten::logical_and`: `logical_and(Tensor self, Tensor other) -> Tensor`
+pub fn logical_and(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    logical_and_call(ks, self_, other)
+}
+
+struct LogicalAndBoxed;
+
+impl BoxedOp for LogicalAndBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_AND_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_AND_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = logical_and(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_or
+
+/// Schema of `aten::logical_or`.
+pub static LOGICAL_OR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_or",
+    overload: "",
+    signature: "logical_or(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_or`.
+pub type LogicalOrFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn logical_or_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::logical_or(self_, other)
+}
+
+/// Dispatch entry of `aten::logical_or`.
+pub static LOGICAL_OR: Op<LogicalOrFn> = Op::new(
+    &LOGICAL_OR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(logical_or_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::logical_or` through the dispatcher with explicit keys.
+pub fn logical_or_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LOGICAL_OR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LOGICAL_OR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logical_or", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Logical or of `self != 0` and `other != 0`, broadcasting; the result is bool.
+///
+/// `aten::logical_or`: `logical_or(Tensor self, Tensor other) -> Tensor`
+pub fn logical_or(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    logical_or_call(ks, self_, other)
+}
+
+struct LogicalOrBoxed;
+
+impl BoxedOp for LogicalOrBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_OR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_OR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = logical_or(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_xor
+
+/// Schema of `aten::logical_xor`.
+pub static LOGICAL_XOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_xor",
+    overload: "",
+    signature: "logical_xor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_xor`.
+pub type LogicalXorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn logical_xor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::logical_xor(self_, other)
+}
+
+/// Dispatch entry of `aten::logical_xor`.
+pub static LOGICAL_XOR: Op<LogicalXorFn> = Op::new(
+    &LOGICAL_XOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(logical_xor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::logical_xor` through the dispatcher with explicit keys.
+pub fn logical_xor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LOGICAL_XOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LOGICAL_XOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logical_xor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Logical exclusive or of `self != 0` and `other != 0`, broadcasting; the result is bool.
+///
+/// `aten::logical_xor`: `logical_xor(Tensor self, Tensor other) -> Tensor`
+pub fn logical_xor(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    logical_xor_call(ks, self_, other)
+}
+
+struct LogicalXorBoxed;
+
+impl BoxedOp for LogicalXorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_XOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_XOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = logical_xor(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_not
+
+/// Schema of `aten::logical_not`.
+pub static LOGICAL_NOT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_not",
+    overload: "",
+    signature: "logical_not(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_not`.
+pub type LogicalNotFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn logical_not_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::logical_not(self_)
+}
+
+/// Dispatch entry of `aten::logical_not`.
+pub static LOGICAL_NOT: Op<LogicalNotFn> = Op::new(
+    &LOGICAL_NOT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(logical_not_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::logical_not` through the dispatcher with explicit keys.
+pub fn logical_not_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOGICAL_NOT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOGICAL_NOT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logical_not", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// True where `self` is zero; the result is bool.
+///
+/// `aten::logical_not`: `logical_not(Tensor self) -> Tensor`
+pub fn logical_not(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    logical_not_call(ks, self_)
+}
+
+struct LogicalNotBoxed;
+
+impl BoxedOp for LogicalNotBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_NOT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_NOT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = logical_not(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -10228,4 +11195,15 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ClampTensorBoxed,
     &IsinfBoxed,
     &IsnanBoxed,
+    &BitwiseAndTensorBoxed,
+    &BitwiseAndScalarBoxed,
+    &BitwiseOrTensorBoxed,
+    &BitwiseOrScalarBoxed,
+    &BitwiseXorTensorBoxed,
+    &BitwiseXorScalarBoxed,
+    &BitwiseNotBoxed,
+    &LogicalAndBoxed,
+    &LogicalOrBoxed,
+    &LogicalXorBoxed,
+    &LogicalNotBoxed,
 ];

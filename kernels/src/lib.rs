@@ -7,6 +7,7 @@
 //! do that around them.
 
 pub mod binary;
+pub mod bitwise;
 pub mod compare;
 pub mod copy;
 pub mod factory;

@@ -32493,3 +32493,3204 @@ fn isnan_sample_13() {
     let names = ["self"];
     oracle::check("isnan", 13, &specs, &names, None, &typed);
 }
+
+#[test]
+fn bitwise_and_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[4]"];
+    check_sample("aten::bitwise_and.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t", "i16[]"];
+    check_sample("aten::bitwise_and.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step", "i8[2,3]"];
+    check_sample("aten::bitwise_and.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,3]", "i64[3]"];
+    check_sample("aten::bitwise_and.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::bitwise_and.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::bitwise_and.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::bitwise_and.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::bitwise_and.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::bitwise_and.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::bitwise_and.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "i64[3]"];
+    check_sample("aten::bitwise_and.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor", 10, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[4]"];
+    check_sample("aten::bitwise_and.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_and.Tensor",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn bitwise_and_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar(&t[0], Scalar::Int(5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::bitwise_and.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar(&t[0], Scalar::Int(-2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::bitwise_and.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::bitwise_and.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[]"];
+    check_sample("aten::bitwise_and.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::bitwise_and.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::bitwise_and.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::bitwise_and.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::bitwise_and.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::bitwise_and.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::bitwise_and.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[0,2]"];
+    check_sample("aten::bitwise_and.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::bitwise_and.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar", 11, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[4]"];
+    check_sample("aten::bitwise_or.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t", "i16[]"];
+    check_sample("aten::bitwise_or.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step", "i8[2,3]"];
+    check_sample("aten::bitwise_or.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,3]", "i64[3]"];
+    check_sample("aten::bitwise_or.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::bitwise_or.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::bitwise_or.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::bitwise_or.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::bitwise_or.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::bitwise_or.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::bitwise_or.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "i64[3]"];
+    check_sample("aten::bitwise_or.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor", 10, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[4]"];
+    check_sample("aten::bitwise_or.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_or.Tensor",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn bitwise_or_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar(&t[0], Scalar::Int(5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::bitwise_or.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar(&t[0], Scalar::Int(-2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::bitwise_or.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::bitwise_or.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[]"];
+    check_sample("aten::bitwise_or.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::bitwise_or.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::bitwise_or.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::bitwise_or.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::bitwise_or.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::bitwise_or.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::bitwise_or.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[0,2]"];
+    check_sample("aten::bitwise_or.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::bitwise_or.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar", 11, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[4]"];
+    check_sample("aten::bitwise_xor.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t", "i16[]"];
+    check_sample("aten::bitwise_xor.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step", "i8[2,3]"];
+    check_sample("aten::bitwise_xor.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,3]", "i64[3]"];
+    check_sample("aten::bitwise_xor.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::bitwise_xor.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::bitwise_xor.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::bitwise_xor.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::bitwise_xor.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::bitwise_xor.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::bitwise_xor.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "i64[3]"];
+    check_sample("aten::bitwise_xor.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor", 10, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[4]"];
+    check_sample("aten::bitwise_xor.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_xor.Tensor",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn bitwise_xor_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar(&t[0], Scalar::Int(5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::bitwise_xor.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar(&t[0], Scalar::Int(-2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::bitwise_xor.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::bitwise_xor.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[]"];
+    check_sample("aten::bitwise_xor.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::bitwise_xor.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::bitwise_xor.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::bitwise_xor.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::bitwise_xor.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::bitwise_xor.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::bitwise_xor.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[0,2]"];
+    check_sample("aten::bitwise_xor.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::bitwise_xor.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar", 11, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn bitwise_not_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::bitwise_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::bitwise_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[]"];
+    check_sample("aten::bitwise_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[0,2]"];
+    check_sample("aten::bitwise_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:step"];
+    check_sample("aten::bitwise_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step"];
+    check_sample("aten::bitwise_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step"];
+    check_sample("aten::bitwise_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step"];
+    check_sample("aten::bitwise_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step"];
+    check_sample("aten::bitwise_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step"];
+    check_sample("aten::bitwise_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::bitwise_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not", 10, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn logical_and_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "i64[4,1]"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[]", "u8[2,0]"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]", "bool[5]:step"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::logical_and", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "logical_and",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn logical_or_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "i64[4,1]"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[]", "u8[2,0]"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]", "bool[5]:step"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or", 14, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn logical_xor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "i64[4,1]"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[]", "u8[2,0]"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]", "bool[5]:step"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::logical_xor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "logical_xor",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn logical_not_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]:t"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[0,2]"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::logical_not", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not", 13, &specs, &names, None, &typed);
+}
