@@ -2389,6 +2389,314 @@ impl BackwardFn for ClampBackward1 {
     }
 }
 
+/// Backward of `aten::elu`.
+pub struct EluBackward0 {
+    alpha_: Scalar,
+    input_scale_: Scalar,
+    scale_: Scalar,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for EluBackward0 {
+    fn name(&self) -> String {
+        "EluBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::elu_backward(
+                &grad,
+                self.alpha_,
+                self.scale_,
+                self.input_scale_,
+                false,
+                &self_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::elu_backward`.
+pub struct EluBackwardBackward0 {
+    alpha_: Scalar,
+    grad_output_: SavedVariable,
+    input_scale_: Scalar,
+    is_result_: bool,
+    scale_: Scalar,
+    self_or_result_: SavedVariable,
+}
+
+impl BackwardFn for EluBackwardBackward0 {
+    fn name(&self) -> String {
+        "EluBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_or_result = ctx.needs(1);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let self_or_result = self.self_or_result_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::elu_backward(
+                &grad,
+                self.alpha_,
+                self.scale_,
+                self.input_scale_,
+                self.is_result_,
+                &self_or_result,
+            )?);
+        }
+        if needs_self_or_result {
+            out[1] = Some(crate::autograd_helpers::elu_double_backward(
+                &grad,
+                &grad_output,
+                self.alpha_,
+                self.scale_,
+                self.input_scale_,
+                self.is_result_,
+                &self_or_result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.self_or_result_.release();
+    }
+}
+
+/// Backward of `aten::gelu`.
+pub struct GeluBackward0 {
+    approximate_: String,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for GeluBackward0 {
+    fn name(&self) -> String {
+        "GeluBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::gelu_backward_full(&grad, &self_, &self.approximate_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::gelu_backward`.
+pub struct GeluBackwardBackward0 {
+    approximate_: String,
+    grad_output_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for GeluBackwardBackward0 {
+    fn name(&self) -> String {
+        "GeluBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::gelu_backward_full(&grad, &self_, &self.approximate_)?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::autograd_helpers::gelu_double_backward(
+                &grad,
+                &grad_output,
+                &self_,
+                &self.approximate_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::hardtanh`.
+pub struct HardtanhBackward0 {
+    max_val_: Scalar,
+    min_val_: Scalar,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for HardtanhBackward0 {
+    fn name(&self) -> String {
+        "HardtanhBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::hardtanh_backward(
+                &grad,
+                &self_,
+                self.min_val_,
+                self.max_val_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::hardtanh_backward`.
+pub struct HardtanhBackwardBackward0 {
+    max_val_: Scalar,
+    min_val_: Scalar,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for HardtanhBackwardBackward0 {
+    fn name(&self) -> String {
+        "HardtanhBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::hardtanh_backward(
+                &grad,
+                &self_,
+                self.min_val_,
+                self.max_val_,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::leaky_relu`.
+pub struct LeakyReluBackward0 {
+    negative_slope_: Scalar,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for LeakyReluBackward0 {
+    fn name(&self) -> String {
+        "LeakyReluBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::leaky_relu_backward(
+                &grad,
+                &self_,
+                self.negative_slope_,
+                false,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::leaky_relu_backward`.
+pub struct LeakyReluBackwardBackward0 {
+    negative_slope_: Scalar,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for LeakyReluBackwardBackward0 {
+    fn name(&self) -> String {
+        "LeakyReluBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::leaky_relu_backward(
+                &grad,
+                &self_,
+                self.negative_slope_,
+                false,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -4525,6 +4833,318 @@ pub(crate) fn clamp_tensor_autograd(
             ClampBackward1 {
                 max_: pre_max_,
                 min_: pre_min_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::elu`: records `EluBackward0` when an input requires grad.
+pub(crate) fn elu_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((alpha, input_scale, scale, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        elu_call(ks.below(DispatchKey::AutogradCPU), self_, alpha, scale, input_scale)?
+    };
+    if let Some((pre_alpha_, pre_input_scale_, pre_scale_, pre_self_)) = saved {
+        let node = Node::new(
+            EluBackward0 {
+                alpha_: pre_alpha_,
+                input_scale_: pre_input_scale_,
+                scale_: pre_scale_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::elu_backward`: records `EluBackwardBackward0` when an input requires grad.
+pub(crate) fn elu_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_or_result]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_or_result])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            alpha,
+            SavedVariable::new(grad_output, false),
+            input_scale,
+            is_result,
+            scale,
+            SavedVariable::new(self_or_result, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        elu_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            alpha,
+            scale,
+            input_scale,
+            is_result,
+            self_or_result,
+        )?
+    };
+    if let Some((pre_alpha_, pre_grad_output_, pre_input_scale_, pre_is_result_, pre_scale_, pre_self_or_result_)) =
+        saved
+    {
+        let node = Node::new(
+            EluBackwardBackward0 {
+                alpha_: pre_alpha_,
+                grad_output_: pre_grad_output_,
+                input_scale_: pre_input_scale_,
+                is_result_: pre_is_result_,
+                scale_: pre_scale_,
+                self_or_result_: pre_self_or_result_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::gelu`: records `GeluBackward0` when an input requires grad.
+pub(crate) fn gelu_autograd(ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((approximate.to_string(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gelu_call(ks.below(DispatchKey::AutogradCPU), self_, approximate)?
+    };
+    if let Some((pre_approximate_, pre_self_)) = saved {
+        let node = Node::new(
+            GeluBackward0 {
+                approximate_: pre_approximate_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::gelu_backward`: records `GeluBackwardBackward0` when an input requires grad.
+pub(crate) fn gelu_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            approximate.to_string(),
+            SavedVariable::new(grad_output, false),
+            SavedVariable::new(self_, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gelu_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, approximate)?
+    };
+    if let Some((pre_approximate_, pre_grad_output_, pre_self_)) = saved {
+        let node = Node::new(
+            GeluBackwardBackward0 {
+                approximate_: pre_approximate_,
+                grad_output_: pre_grad_output_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::hardtanh`: records `HardtanhBackward0` when an input requires grad.
+pub(crate) fn hardtanh_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((max_val, min_val, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardtanh_call(ks.below(DispatchKey::AutogradCPU), self_, min_val, max_val)?
+    };
+    if let Some((pre_max_val_, pre_min_val_, pre_self_)) = saved {
+        let node = Node::new(
+            HardtanhBackward0 {
+                max_val_: pre_max_val_,
+                min_val_: pre_min_val_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::hardtanh_backward`: records `HardtanhBackwardBackward0` when an input requires grad.
+pub(crate) fn hardtanh_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((max_val, min_val, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardtanh_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, min_val, max_val)?
+    };
+    if let Some((pre_max_val_, pre_min_val_, pre_self_)) = saved {
+        let node = Node::new(
+            HardtanhBackwardBackward0 {
+                max_val_: pre_max_val_,
+                min_val_: pre_min_val_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::leaky_relu`: records `LeakyReluBackward0` when an input requires grad.
+pub(crate) fn leaky_relu_autograd(ks: DispatchKeySet, self_: &Tensor, negative_slope: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((negative_slope, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        leaky_relu_call(ks.below(DispatchKey::AutogradCPU), self_, negative_slope)?
+    };
+    if let Some((pre_negative_slope_, pre_self_)) = saved {
+        let node = Node::new(
+            LeakyReluBackward0 {
+                negative_slope_: pre_negative_slope_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::leaky_relu_backward`: records `LeakyReluBackwardBackward0` when an input requires grad.
+pub(crate) fn leaky_relu_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((negative_slope, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        leaky_relu_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            negative_slope,
+            self_is_result,
+        )?
+    };
+    if let Some((pre_negative_slope_, pre_self_)) = saved {
+        let node = Node::new(
+            LeakyReluBackwardBackward0 {
+                negative_slope_: pre_negative_slope_,
                 self_: pre_self_,
             },
             next_edges,

@@ -235,6 +235,17 @@ pub trait TensorOps {
     fn logical_xor(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::logical_not`].
     fn logical_not(&self) -> Result<Tensor>;
+    /// Method form of [`ops::elu`].
+    fn elu(&self, alpha: impl Into<Scalar>, scale: impl Into<Scalar>, input_scale: impl Into<Scalar>)
+        -> Result<Tensor>;
+    /// Method form of [`ops::gelu`].
+    fn gelu(&self) -> Result<Tensor>;
+    /// Method form of [`ops::gelu_full`].
+    fn gelu_full(&self, approximate: &str) -> Result<Tensor>;
+    /// Method form of [`ops::hardtanh`].
+    fn hardtanh(&self, min_val: impl Into<Scalar>, max_val: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::leaky_relu`].
+    fn leaky_relu(&self, negative_slope: impl Into<Scalar>) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -573,5 +584,25 @@ impl TensorOps for Tensor {
     }
     fn logical_not(&self) -> Result<Tensor> {
         ops::logical_not(self)
+    }
+    fn elu(
+        &self,
+        alpha: impl Into<Scalar>,
+        scale: impl Into<Scalar>,
+        input_scale: impl Into<Scalar>,
+    ) -> Result<Tensor> {
+        ops::elu(self, alpha, scale, input_scale)
+    }
+    fn gelu(&self) -> Result<Tensor> {
+        ops::gelu(self)
+    }
+    fn gelu_full(&self, approximate: &str) -> Result<Tensor> {
+        ops::gelu_full(self, approximate)
+    }
+    fn hardtanh(&self, min_val: impl Into<Scalar>, max_val: impl Into<Scalar>) -> Result<Tensor> {
+        ops::hardtanh(self, min_val, max_val)
+    }
+    fn leaky_relu(&self, negative_slope: impl Into<Scalar>) -> Result<Tensor> {
+        ops::leaky_relu(self, negative_slope)
     }
 }

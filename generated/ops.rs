@@ -11086,6 +11086,920 @@ impl BoxedOp for LogicalNotBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::elu
+
+/// Schema of `aten::elu`.
+pub static ELU_SCHEMA: OpSchema = OpSchema {
+    name: "aten::elu",
+    overload: "",
+    signature: "elu(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "scale",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input_scale",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::elu`.
+pub type EluFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar, Scalar) -> Result<Tensor>;
+
+fn elu_cpu(_ks: DispatchKeySet, self_: &Tensor, alpha: Scalar, scale: Scalar, input_scale: Scalar) -> Result<Tensor> {
+    ft_kernels::activation::elu(self_, alpha, scale, input_scale)
+}
+
+/// Dispatch entry of `aten::elu`.
+pub static ELU: Op<EluFn> = Op::new(
+    &ELU_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(elu_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::elu_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::elu` through the dispatcher with explicit keys.
+pub fn elu_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+) -> Result<Tensor> {
+    match ELU.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, alpha, scale, input_scale),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(alpha),
+                Value::Scalar(scale),
+                Value::Scalar(input_scale),
+            ];
+            fallback(&ELU_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::elu", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// ELU: `scale * x` for positive `x`, else `alpha * scale * (exp(x * input_scale) - 1)`.
+///
+/// `aten::elu`: `elu(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> Tensor`
+pub fn elu(
+    self_: &Tensor,
+    alpha: impl Into<Scalar>,
+    scale: impl Into<Scalar>,
+    input_scale: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    elu_call(ks, self_, alpha.into(), scale.into(), input_scale.into())
+}
+
+struct EluBoxed;
+
+impl BoxedOp for EluBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ELU_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ELU_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let alpha = u.scalar()?;
+        let scale = u.scalar()?;
+        let input_scale = u.scalar()?;
+        let r = elu(&self_, alpha, scale, input_scale)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::elu_backward
+
+/// Schema of `aten::elu_backward`.
+pub static ELU_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::elu_backward",
+    overload: "",
+    signature: "elu_backward(Tensor grad_output, Scalar alpha, Scalar scale, Scalar input_scale, bool is_result, Tensor self_or_result) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "alpha", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scale", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_scale", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "is_result", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self_or_result", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::elu_backward`.
+pub type EluBackwardFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar, Scalar, bool, &Tensor) -> Result<Tensor>;
+
+fn elu_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::activation::elu_backward(grad_output, alpha, scale, input_scale, is_result, self_or_result)
+}
+
+/// Dispatch entry of `aten::elu_backward`.
+pub static ELU_BACKWARD: Op<EluBackwardFn> = Op::new(
+    &ELU_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(elu_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::elu_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::elu_backward` through the dispatcher with explicit keys.
+pub fn elu_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+) -> Result<Tensor> {
+    match ELU_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, alpha, scale, input_scale, is_result, self_or_result),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Scalar(alpha),
+                Value::Scalar(scale),
+                Value::Scalar(input_scale),
+                Value::Bool(is_result),
+                Value::Tensor(self_or_result.clone()),
+            ];
+            fallback(&ELU_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::elu_backward", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// ELU's gradient from its input (`is_result = false`) or its output (`is_result = true`, which needs `alpha >= 0`).
+///
+/// `aten::elu_backward`: `elu_backward(Tensor grad_output, Scalar alpha, Scalar scale, Scalar input_scale, bool is_result, Tensor self_or_result) -> Tensor`
+pub fn elu_backward(
+    grad_output: &Tensor,
+    alpha: impl Into<Scalar>,
+    scale: impl Into<Scalar>,
+    input_scale: impl Into<Scalar>,
+    is_result: bool,
+    self_or_result: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_or_result]);
+    elu_backward_call(
+        ks,
+        grad_output,
+        alpha.into(),
+        scale.into(),
+        input_scale.into(),
+        is_result,
+        self_or_result,
+    )
+}
+
+struct EluBackwardBoxed;
+
+impl BoxedOp for EluBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ELU_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ELU_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let alpha = u.scalar()?;
+        let scale = u.scalar()?;
+        let input_scale = u.scalar()?;
+        let is_result = u.bool()?;
+        let self_or_result = u.tensor()?;
+        let r = elu_backward(&grad_output, alpha, scale, input_scale, is_result, &self_or_result)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gelu
+
+/// Schema of `aten::gelu`.
+pub static GELU_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gelu",
+    overload: "",
+    signature: "gelu(Tensor self, *, str approximate='none') -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "approximate",
+            ty: ArgType::Str,
+            default: Some(DefaultValue::Str("none")),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::gelu`.
+pub type GeluFn = fn(DispatchKeySet, &Tensor, &str) -> Result<Tensor>;
+
+fn gelu_cpu(_ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    ft_kernels::activation::gelu(self_, approximate)
+}
+
+/// Dispatch entry of `aten::gelu`.
+pub static GELU: Op<GeluFn> = Op::new(
+    &GELU_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(gelu_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gelu_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::gelu` through the dispatcher with explicit keys.
+pub fn gelu_call(ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    match GELU.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, approximate),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Str(approximate.to_string())];
+            fallback(&GELU_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gelu", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// GELU: `x * Phi(x)` (`approximate = "none"`) or its tanh approximation (`"tanh"`).
+///
+/// `aten::gelu`: `gelu(Tensor self, *, str approximate='none') -> Tensor`
+pub fn gelu(self_: &Tensor) -> Result<Tensor> {
+    gelu_full(self_, "none")
+}
+
+/// [`gelu`] with every argument, including keyword-only ones.
+pub fn gelu_full(self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    gelu_call(ks, self_, approximate)
+}
+
+struct GeluBoxed;
+
+impl BoxedOp for GeluBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GELU_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GELU_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let approximate = u.str()?;
+        let r = gelu_full(&self_, &approximate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gelu_backward
+
+/// Schema of `aten::gelu_backward`.
+pub static GELU_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gelu_backward",
+    overload: "",
+    signature: "gelu_backward(Tensor grad_output, Tensor self, *, str approximate='none') -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "approximate",
+            ty: ArgType::Str,
+            default: Some(DefaultValue::Str("none")),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gelu_backward`.
+pub type GeluBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &str) -> Result<Tensor>;
+
+fn gelu_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    ft_kernels::activation::gelu_backward(grad_output, self_, approximate)
+}
+
+/// Dispatch entry of `aten::gelu_backward`.
+pub static GELU_BACKWARD: Op<GeluBackwardFn> = Op::new(
+    &GELU_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(gelu_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gelu_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::gelu_backward` through the dispatcher with explicit keys.
+pub fn gelu_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+) -> Result<Tensor> {
+    match GELU_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, approximate),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Str(approximate.to_string()),
+            ];
+            fallback(&GELU_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::gelu_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// GELU's gradient `grad_output * gelu'(self)`.
+///
+/// `aten::gelu_backward`: `gelu_backward(Tensor grad_output, Tensor self, *, str approximate='none') -> Tensor`
+pub fn gelu_backward(grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    gelu_backward_full(grad_output, self_, "none")
+}
+
+/// [`gelu_backward`] with every argument, including keyword-only ones.
+pub fn gelu_backward_full(grad_output: &Tensor, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    gelu_backward_call(ks, grad_output, self_, approximate)
+}
+
+struct GeluBackwardBoxed;
+
+impl BoxedOp for GeluBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GELU_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GELU_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let approximate = u.str()?;
+        let r = gelu_backward_full(&grad_output, &self_, &approximate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardtanh
+
+/// Schema of `aten::hardtanh`.
+pub static HARDTANH_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardtanh",
+    overload: "",
+    signature: "hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min_val",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(-1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max_val",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::hardtanh`.
+pub type HardtanhFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn hardtanh_cpu(_ks: DispatchKeySet, self_: &Tensor, min_val: Scalar, max_val: Scalar) -> Result<Tensor> {
+    ft_kernels::activation::hardtanh(self_, min_val, max_val)
+}
+
+/// Dispatch entry of `aten::hardtanh`.
+pub static HARDTANH: Op<HardtanhFn> = Op::new(
+    &HARDTANH_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(hardtanh_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardtanh_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::hardtanh` through the dispatcher with explicit keys.
+pub fn hardtanh_call(ks: DispatchKeySet, self_: &Tensor, min_val: Scalar, max_val: Scalar) -> Result<Tensor> {
+    match HARDTANH.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min_val, max_val),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(min_val),
+                Value::Scalar(max_val),
+            ];
+            fallback(&HARDTANH_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::hardtanh", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `clamp(self, min_val, max_val)`; integral tensors truncate the bounds and keep their dtype.
+///
+/// `aten::hardtanh`: `hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1) -> Tensor`
+pub fn hardtanh(self_: &Tensor, min_val: impl Into<Scalar>, max_val: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    hardtanh_call(ks, self_, min_val.into(), max_val.into())
+}
+
+struct HardtanhBoxed;
+
+impl BoxedOp for HardtanhBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDTANH_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDTANH_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min_val = u.scalar()?;
+        let max_val = u.scalar()?;
+        let r = hardtanh(&self_, min_val, max_val)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardtanh_backward
+
+/// Schema of `aten::hardtanh_backward`.
+pub static HARDTANH_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardtanh_backward",
+    overload: "",
+    signature: "hardtanh_backward(Tensor grad_output, Tensor self, Scalar min_val, Scalar max_val) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min_val",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max_val",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::hardtanh_backward`.
+pub type HardtanhBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn hardtanh_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+) -> Result<Tensor> {
+    ft_kernels::activation::hardtanh_backward(grad_output, self_, min_val, max_val)
+}
+
+/// Dispatch entry of `aten::hardtanh_backward`.
+pub static HARDTANH_BACKWARD: Op<HardtanhBackwardFn> = Op::new(
+    &HARDTANH_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(hardtanh_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardtanh_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::hardtanh_backward` through the dispatcher with explicit keys.
+pub fn hardtanh_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+) -> Result<Tensor> {
+    match HARDTANH_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, min_val, max_val),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Scalar(min_val),
+                Value::Scalar(max_val),
+            ];
+            fallback(&HARDTANH_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::hardtanh_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Hardtanh's gradient: `grad_output` where `min_val < self < max_val`, else 0.
+///
+/// `aten::hardtanh_backward`: `hardtanh_backward(Tensor grad_output, Tensor self, Scalar min_val, Scalar max_val) -> Tensor`
+pub fn hardtanh_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: impl Into<Scalar>,
+    max_val: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    hardtanh_backward_call(ks, grad_output, self_, min_val.into(), max_val.into())
+}
+
+struct HardtanhBackwardBoxed;
+
+impl BoxedOp for HardtanhBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDTANH_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDTANH_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let min_val = u.scalar()?;
+        let max_val = u.scalar()?;
+        let r = hardtanh_backward(&grad_output, &self_, min_val, max_val)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::leaky_relu
+
+/// Schema of `aten::leaky_relu`.
+pub static LEAKY_RELU_SCHEMA: OpSchema = OpSchema {
+    name: "aten::leaky_relu",
+    overload: "",
+    signature: "leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "negative_slope",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Float(0.01))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::leaky_relu`.
+pub type LeakyReluFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn leaky_relu_cpu(_ks: DispatchKeySet, self_: &Tensor, negative_slope: Scalar) -> Result<Tensor> {
+    ft_kernels::activation::leaky_relu(self_, negative_slope)
+}
+
+/// Dispatch entry of `aten::leaky_relu`.
+pub static LEAKY_RELU: Op<LeakyReluFn> = Op::new(
+    &LEAKY_RELU_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(leaky_relu_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::leaky_relu_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::leaky_relu` through the dispatcher with explicit keys.
+pub fn leaky_relu_call(ks: DispatchKeySet, self_: &Tensor, negative_slope: Scalar) -> Result<Tensor> {
+    match LEAKY_RELU.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, negative_slope),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(negative_slope)];
+            fallback(&LEAKY_RELU_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::leaky_relu", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Leaky ReLU: `x` for positive `x`, else `negative_slope * x`.
+///
+/// `aten::leaky_relu`: `leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor`
+pub fn leaky_relu(self_: &Tensor, negative_slope: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    leaky_relu_call(ks, self_, negative_slope.into())
+}
+
+struct LeakyReluBoxed;
+
+impl BoxedOp for LeakyReluBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LEAKY_RELU_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LEAKY_RELU_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let negative_slope = u.scalar()?;
+        let r = leaky_relu(&self_, negative_slope)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::leaky_relu_backward
+
+/// Schema of `aten::leaky_relu_backward`.
+pub static LEAKY_RELU_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::leaky_relu_backward",
+    overload: "",
+    signature:
+        "leaky_relu_backward(Tensor grad_output, Tensor self, Scalar negative_slope, bool self_is_result) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "negative_slope",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self_is_result",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::leaky_relu_backward`.
+pub type LeakyReluBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, bool) -> Result<Tensor>;
+
+fn leaky_relu_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+) -> Result<Tensor> {
+    ft_kernels::activation::leaky_relu_backward(grad_output, self_, negative_slope, self_is_result)
+}
+
+/// Dispatch entry of `aten::leaky_relu_backward`.
+pub static LEAKY_RELU_BACKWARD: Op<LeakyReluBackwardFn> = Op::new(
+    &LEAKY_RELU_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(leaky_relu_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::leaky_relu_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::leaky_relu_backward` through the dispatcher with explicit keys.
+pub fn leaky_relu_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+) -> Result<Tensor> {
+    match LEAKY_RELU_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, negative_slope, self_is_result),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Scalar(negative_slope),
+                Value::Bool(self_is_result),
+            ];
+            fallback(&LEAKY_RELU_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::leaky_relu_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Leaky ReLU's gradient: `grad_output` where `self > 0`, else `grad_output * negative_slope`.
+///
+/// `aten::leaky_relu_backward`: `leaky_relu_backward(Tensor grad_output, Tensor self, Scalar negative_slope, bool self_is_result) -> Tensor`
+pub fn leaky_relu_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: impl Into<Scalar>,
+    self_is_result: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    leaky_relu_backward_call(ks, grad_output, self_, negative_slope.into(), self_is_result)
+}
+
+struct LeakyReluBackwardBoxed;
+
+impl BoxedOp for LeakyReluBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LEAKY_RELU_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LEAKY_RELU_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let negative_slope = u.scalar()?;
+        let self_is_result = u.bool()?;
+        let r = leaky_relu_backward(&grad_output, &self_, negative_slope, self_is_result)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -11206,4 +12120,12 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &LogicalOrBoxed,
     &LogicalXorBoxed,
     &LogicalNotBoxed,
+    &EluBoxed,
+    &EluBackwardBoxed,
+    &GeluBoxed,
+    &GeluBackwardBoxed,
+    &HardtanhBoxed,
+    &HardtanhBackwardBoxed,
+    &LeakyReluBoxed,
+    &LeakyReluBackwardBoxed,
 ];

@@ -247,3 +247,61 @@ pub fn clamp_tensor_backward_max(
     };
     ops::where_self(&mask, grad, &zero_of(grad))
 }
+
+/// `grad_output`-weighted second derivative of ELU, the gradient of
+/// `elu_backward` with respect to `self_or_result`:
+/// `grad * grad_output * input_scale` where the output is not positive
+/// (`is_result`), else `elu_backward(grad * grad_output * input_scale, …)`
+/// on the non-positive inputs.
+pub fn elu_double_backward(
+    grad: &Tensor,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+) -> Result<Tensor> {
+    let non_positive =
+        crate::autograd_helpers::to_dtype(&ops::le_scalar(self_or_result, Scalar::Int(0))?, grad.dtype())?;
+    let g = ops::mul_scalar(&ops::mul(grad, grad_output)?, input_scale)?;
+    let d = if is_result {
+        g
+    } else {
+        ops::elu_backward(&g, alpha, scale, input_scale, false, self_or_result)?
+    };
+    ops::mul(&d, &non_positive)
+}
+
+/// `grad * grad_output * gelu''(self)`, the gradient of `gelu_backward`
+/// with respect to `self`, built from recorded ops.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let one = Tensor::from_vec(vec![1.0f64], &[1]).unwrap();
+/// let x = Tensor::from_vec(vec![0.0f64], &[1]).unwrap();
+/// let r = frankentorch::autograd_helpers::gelu_double_backward(&one, &one, &x, "none").unwrap();
+/// // gelu''(0) = 2 / sqrt(2 pi)
+/// assert!((r.to_vec::<f64>().unwrap()[0] - 2.0 / (2.0 * std::f64::consts::PI).sqrt()).abs() < 1e-15);
+/// ```
+pub fn gelu_double_backward(grad: &Tensor, grad_output: &Tensor, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    let x = self_;
+    let x2 = ops::mul(x, x)?;
+    let second = if approximate == "tanh" {
+        let beta = std::f64::consts::SQRT_2 * std::f64::consts::FRAC_2_SQRT_PI * 0.5;
+        let kappa = 0.044715;
+        let u = ops::mul_scalar(&ops::add(x, &ops::mul_scalar(&ops::mul(&x2, x)?, kappa)?)?, beta)?;
+        let t = ops::tanh(&u)?;
+        let sech2 = ops::add_scalar(&ops::neg(&ops::mul(&t, &t)?)?, 1, 1)?;
+        let du = ops::mul_scalar(&ops::add_scalar(&ops::mul_scalar(&x2, 3.0 * kappa)?, 1, 1)?, beta)?;
+        let ddu = ops::mul_scalar(x, 6.0 * beta * kappa)?;
+        let inner = ops::sub(&ddu, &ops::mul_scalar(&ops::mul(&t, &ops::mul(&du, &du)?)?, 2)?)?;
+        let bracket = ops::add(&du, &ops::mul_scalar(&ops::mul(x, &inner)?, 0.5)?)?;
+        ops::mul(&sech2, &bracket)?
+    } else {
+        let inv_sqrt_2pi = 0.5 * std::f64::consts::FRAC_2_SQRT_PI * std::f64::consts::FRAC_1_SQRT_2;
+        let pdf = ops::mul_scalar(&ops::exp(&ops::mul_scalar(&x2, -0.5)?)?, inv_sqrt_2pi)?;
+        ops::mul(&pdf, &ops::add_scalar(&ops::neg(&x2)?, 2, 1)?)?
+    };
+    ops::mul(&ops::mul(grad, grad_output)?, &second)
+}

@@ -6,6 +6,7 @@
 //! bump version counters: the generated Autograd and ADInplaceOrView kernels
 //! do that around them.
 
+pub mod activation;
 pub mod binary;
 pub mod bitwise;
 pub mod compare;

@@ -35694,3 +35694,2082 @@ fn logical_not_sample_13() {
     let names = ["self"];
     oracle::check("logical_not", 13, &specs, &names, None, &typed);
 }
+
+#[test]
+fn elu_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::elu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::elu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu(&t[0], Scalar::Float(1.5), Scalar::Float(2.0), Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Float(1.5),
+                Value::Float(2.0),
+                Value::Float(0.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::elu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu(&t[0], Scalar::Float(0.5), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::elu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::elu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::elu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::elu", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::elu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::elu", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::elu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::elu", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::elu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::elu", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::elu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::elu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::elu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn elu_backward_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_backward(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1), false, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Bool(false),
+                Value::Tensor(t[1].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[3,4]"];
+    check_sample("aten::elu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self_or_result"];
+    oracle::check("elu_backward", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_backward_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_backward(
+            &t[0],
+            Scalar::Float(1.5),
+            Scalar::Float(2.0),
+            Scalar::Float(0.5),
+            false,
+            &t[1],
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Float(1.5),
+                Value::Float(2.0),
+                Value::Float(0.5),
+                Value::Bool(false),
+                Value::Tensor(t[1].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "f64[3]"];
+    check_sample("aten::elu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self_or_result"];
+    oracle::check("elu_backward", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_backward_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_backward(&t[0], Scalar::Float(0.5), Scalar::Int(1), Scalar::Int(2), true, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Float(0.5),
+                Value::Int(1),
+                Value::Int(2),
+                Value::Bool(true),
+                Value::Tensor(t[1].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:offset"];
+    check_sample("aten::elu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self_or_result"];
+    oracle::check("elu_backward", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_backward_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_backward(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1), false, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Bool(false),
+                Value::Tensor(t[1].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[]"];
+    check_sample("aten::elu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self_or_result"];
+    oracle::check("elu_backward", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_backward_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_backward(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1), false, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Bool(false),
+                Value::Tensor(t[1].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]"];
+    check_sample("aten::elu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self_or_result"];
+    oracle::check("elu_backward", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_backward_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_backward(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1), false, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Bool(false),
+                Value::Tensor(t[1].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]"];
+    check_sample("aten::elu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self_or_result"];
+    oracle::check("elu_backward", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_backward_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_backward(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1), false, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Bool(false),
+                Value::Tensor(t[1].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]"];
+    check_sample("aten::elu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self_or_result"];
+    oracle::check("elu_backward", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_backward_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_backward(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1), false, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Bool(false),
+                Value::Tensor(t[1].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]"];
+    check_sample("aten::elu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self_or_result"];
+    oracle::check("elu_backward", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_backward_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_backward(&t[0], Scalar::Int(-1), Scalar::Int(1), Scalar::Int(1), true, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(-1),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Bool(true),
+                Value::Tensor(t[1].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "f64[3]"];
+    check_sample("aten::elu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self_or_result"];
+    oracle::check(
+        "elu_backward",
+        8,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn elu_backward_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_backward(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1), false, &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Bool(false),
+                Value::Tensor(t[1].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[3]"];
+    check_sample("aten::elu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self_or_result"];
+    oracle::check("elu_backward", 9, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn gelu_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "erf")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("erf".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 12, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn gelu_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::gelu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu", 13, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn gelu_backward_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_backward_full(&t[0], &t[1], "none")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[3,4]"];
+    check_sample("aten::gelu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("gelu_backward", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_backward_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_backward_full(&t[0], &t[1], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "f64[3]"];
+    check_sample("aten::gelu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("gelu_backward", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_backward_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_backward_full(&t[0], &t[1], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[]"];
+    check_sample("aten::gelu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("gelu_backward", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_backward_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_backward_full(&t[0], &t[1], "none")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]", "f64[0,2]"];
+    check_sample("aten::gelu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("gelu_backward", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_backward_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_backward_full(&t[0], &t[1], "none")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:step"];
+    check_sample("aten::gelu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("gelu_backward", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_backward_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_backward_full(&t[0], &t[1], "none")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:step"];
+    check_sample("aten::gelu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("gelu_backward", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_backward_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_backward_full(&t[0], &t[1], "none")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:step"];
+    check_sample("aten::gelu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("gelu_backward", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_backward_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_backward_full(&t[0], &t[1], "none")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:step"];
+    check_sample("aten::gelu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("gelu_backward", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_backward_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_backward_full(&t[0], &t[1], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]"];
+    check_sample("aten::gelu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("gelu_backward", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_backward_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_backward_full(&t[0], &t[1], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]"];
+    check_sample("aten::gelu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("gelu_backward", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_backward_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_backward_full(&t[0], &t[1], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]"];
+    check_sample("aten::gelu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("gelu_backward", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_backward_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_backward_full(&t[0], &t[1], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]"];
+    check_sample("aten::gelu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("gelu_backward", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_backward_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_backward_full(&t[0], &t[1], "bad")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_backward",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("approximate".to_string(), Value::Str("bad".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "f64[3]"];
+    check_sample("aten::gelu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check(
+        "gelu_backward",
+        12,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn hardtanh_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::hardtanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Float(-0.5), Scalar::Float(0.75))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.5), Value::Float(0.75)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Int(0), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::hardtanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Float(1.5), Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5), Value::Float(2.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::hardtanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::hardtanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::hardtanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::hardtanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::hardtanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::hardtanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::hardtanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::hardtanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::hardtanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::hardtanh", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::hardtanh", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh", 14, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn hardtanh_backward_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_backward(&t[0], &t[1], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[3,4]"];
+    check_sample("aten::hardtanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("hardtanh_backward", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_backward_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_backward(&t[0], &t[1], Scalar::Float(-0.5), Scalar::Float(0.25))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(-0.5),
+                Value::Float(0.25),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "f64[3]"];
+    check_sample("aten::hardtanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("hardtanh_backward", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_backward_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_backward(&t[0], &t[1], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[]"];
+    check_sample("aten::hardtanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("hardtanh_backward", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_backward_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_backward(&t[0], &t[1], Scalar::Int(0), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(0),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]", "f64[2]"];
+    check_sample("aten::hardtanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("hardtanh_backward", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_backward_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_backward(&t[0], &t[1], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:step"];
+    check_sample("aten::hardtanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("hardtanh_backward", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_backward_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_backward(&t[0], &t[1], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:step"];
+    check_sample("aten::hardtanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("hardtanh_backward", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_backward_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_backward(&t[0], &t[1], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:step"];
+    check_sample("aten::hardtanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("hardtanh_backward", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_backward_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_backward(&t[0], &t[1], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:step"];
+    check_sample("aten::hardtanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("hardtanh_backward", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_backward_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_backward(&t[0], &t[1], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(-1),
+                Value::Int(1),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[3]"];
+    check_sample("aten::hardtanh_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("hardtanh_backward", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn leaky_relu_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu(&t[0], Scalar::Float(0.01))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::leaky_relu", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::leaky_relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu(&t[0], Scalar::Float(0.2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::leaky_relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu(&t[0], Scalar::Float(-1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::leaky_relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu(&t[0], Scalar::Float(0.01))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::leaky_relu", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::leaky_relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::leaky_relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::leaky_relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::leaky_relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::leaky_relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu(&t[0], Scalar::Float(0.01))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::leaky_relu", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::leaky_relu", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn leaky_relu_backward_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_backward(&t[0], &t[1], Scalar::Float(0.01), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.01),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[3,4]"];
+    check_sample("aten::leaky_relu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("leaky_relu_backward", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_backward_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_backward(&t[0], &t[1], Scalar::Float(0.2), true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.2),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "f64[3]"];
+    check_sample("aten::leaky_relu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("leaky_relu_backward", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_backward_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_backward(&t[0], &t[1], Scalar::Float(-0.5), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(-0.5),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[]"];
+    check_sample("aten::leaky_relu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("leaky_relu_backward", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_backward_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_backward(&t[0], &t[1], Scalar::Float(0.1), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.1),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]", "f64[0,2]"];
+    check_sample("aten::leaky_relu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("leaky_relu_backward", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_backward_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_backward(&t[0], &t[1], Scalar::Float(0.3), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.3),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:offset"];
+    check_sample("aten::leaky_relu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("leaky_relu_backward", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_backward_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_backward(&t[0], &t[1], Scalar::Float(0.3), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.3),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:offset"];
+    check_sample("aten::leaky_relu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("leaky_relu_backward", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_backward_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_backward(&t[0], &t[1], Scalar::Float(0.3), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.3),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:offset"];
+    check_sample("aten::leaky_relu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("leaky_relu_backward", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_backward_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_backward(&t[0], &t[1], Scalar::Float(0.3), false)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.3),
+                Value::Bool(false),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:offset"];
+    check_sample("aten::leaky_relu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check("leaky_relu_backward", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_backward_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_backward(&t[0], &t[1], Scalar::Float(-0.1), true)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_backward",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(-0.1),
+                Value::Bool(true),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "f64[3]"];
+    check_sample("aten::leaky_relu_backward", &specs, &typed, &boxed, checks);
+    let names = ["grad_output", "self"];
+    oracle::check(
+        "leaky_relu_backward",
+        8,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}

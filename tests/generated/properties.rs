@@ -325,6 +325,20 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn gelu_backward_broadcasts((sa, sb) in broadcastable()) {
+        let (a, b) = (filled(&sa, 0), filled(&sb, 1));
+        let shape = ft_runtime_shape(&sa, &sb);
+        let direct = ops::gelu_backward_full(&a, &b, "none").unwrap();
+        prop_assert_eq!(direct.sizes(), shape.as_slice());
+        let s: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let (a, b) = (ops::contiguous(&ops::expand(&a, &s).unwrap()).unwrap(), ops::contiguous(&ops::expand(&b, &s).unwrap()).unwrap());
+        let materialized = ops::gelu_backward_full(&a, &b, "none").unwrap();
+        assert_same(&direct, &materialized);
+    }
+}
+
 fn ft_runtime_shape(a: &[usize], b: &[usize]) -> Vec<usize> {
     frankentorch::shape::broadcast_shapes("test", a, b).unwrap().to_vec()
 }
