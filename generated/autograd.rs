@@ -2697,6 +2697,29 @@ impl BackwardFn for LeakyReluBackwardBackward0 {
     }
 }
 
+/// Backward of `aten::fill.Scalar`.
+pub struct FillBackward1 {}
+
+impl BackwardFn for FillBackward1 {
+    fn name(&self) -> String {
+        "FillBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -5149,6 +5172,26 @@ pub(crate) fn leaky_relu_backward_autograd(
             },
             next_edges,
         );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::fill.Scalar`: records `FillBackward1` when an input requires grad.
+pub(crate) fn fill_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, value: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fill_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, value)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(FillBackward1 {}, next_edges);
         set_history(&result, &node);
     }
     Ok(result)

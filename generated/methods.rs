@@ -246,6 +246,8 @@ pub trait TensorOps {
     fn hardtanh(&self, min_val: impl Into<Scalar>, max_val: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::leaky_relu`].
     fn leaky_relu(&self, negative_slope: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::fill`].
+    fn fill(&self, value: impl Into<Scalar>) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -604,5 +606,8 @@ impl TensorOps for Tensor {
     }
     fn leaky_relu(&self, negative_slope: impl Into<Scalar>) -> Result<Tensor> {
         ops::leaky_relu(self, negative_slope)
+    }
+    fn fill(&self, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::fill(self, value)
     }
 }

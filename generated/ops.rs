@@ -12000,6 +12000,471 @@ impl BoxedOp for LeakyReluBackwardBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::fill.Scalar
+
+/// Schema of `aten::fill.Scalar`.
+pub static FILL_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::fill",
+    overload: "Scalar",
+    signature: "fill.Scalar(Tensor self, Scalar value) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::fill.Scalar`.
+pub type FillScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn fill_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, value: Scalar) -> Result<Tensor> {
+    ft_kernels::fill::fill_scalar(self_, value)
+}
+
+/// Dispatch entry of `aten::fill.Scalar`.
+pub static FILL_SCALAR: Op<FillScalarFn> = Op::new(
+    &FILL_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(fill_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::fill_scalar_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::fill.Scalar` through the dispatcher with explicit keys.
+pub fn fill_scalar_call(ks: DispatchKeySet, self_: &Tensor, value: Scalar) -> Result<Tensor> {
+    match FILL_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(value)];
+            fallback(&FILL_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::fill.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A new tensor shaped and laid out like `self`, every element `value` (converted to `self`'s dtype).
+///
+/// `aten::fill.Scalar`: `fill.Scalar(Tensor self, Scalar value) -> Tensor`
+pub fn fill(self_: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    fill_scalar_call(ks, self_, value.into())
+}
+
+struct FillScalarBoxed;
+
+impl BoxedOp for FillScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FILL_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FILL_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let value = u.scalar()?;
+        let r = fill(&self_, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::full_like
+
+/// Schema of `aten::full_like`.
+pub static FULL_LIKE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::full_like",
+    overload: "",
+    signature: "full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "fill_value", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::full_like`.
+pub type FullLikeFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Scalar,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
+
+fn full_like_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    fill_value: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    ft_kernels::factory::full_like(self_, fill_value, dtype, layout, device, pin_memory, memory_format)
+}
+
+/// Dispatch entry of `aten::full_like`.
+pub static FULL_LIKE: Op<FullLikeFn> = Op::new(
+    &FULL_LIKE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(full_like_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::full_like` through the dispatcher with explicit keys.
+pub fn full_like_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    fill_value: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    match FULL_LIKE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, fill_value, dtype, layout, device, pin_memory, memory_format),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(fill_value),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
+            fallback(&FULL_LIKE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::full_like", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A tensor shaped like `self` filled with `fill_value` (dtype defaults to `self`'s, not the value's).
+///
+/// `aten::full_like`: `full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`
+pub fn full_like(self_: &Tensor, fill_value: impl Into<Scalar>) -> Result<Tensor> {
+    full_like_full(self_, fill_value.into(), None, None, None, None, None)
+}
+
+/// [`full_like`] with every argument, including keyword-only ones.
+pub fn full_like_full(
+    self_: &Tensor,
+    fill_value: impl Into<Scalar>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    full_like_call(
+        ks,
+        self_,
+        fill_value.into(),
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        memory_format,
+    )
+}
+
+struct FullLikeBoxed;
+
+impl BoxedOp for FullLikeBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FULL_LIKE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FULL_LIKE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let fill_value = u.scalar()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let memory_format = u.opt_memory_format()?;
+        let r = full_like_full(&self_, fill_value, dtype, layout, device, pin_memory, memory_format)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scalar_tensor
+
+/// Schema of `aten::scalar_tensor`.
+pub static SCALAR_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scalar_tensor",
+    overload: "",
+    signature: "scalar_tensor(Scalar s, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "s", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scalar_tensor`.
+pub type ScalarTensorFn =
+    fn(DispatchKeySet, Scalar, Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+
+fn scalar_tensor_cpu(
+    _ks: DispatchKeySet,
+    s: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::fill::scalar_tensor(s, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::scalar_tensor`.
+pub static SCALAR_TENSOR: Op<ScalarTensorFn> = Op::new(
+    &SCALAR_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scalar_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::scalar_tensor` through the dispatcher with explicit keys.
+pub fn scalar_tensor_call(
+    ks: DispatchKeySet,
+    s: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match SCALAR_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, s, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Scalar(s),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&SCALAR_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scalar_tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A 0-dim tensor holding `s`, of `dtype` (default float32, whatever the number's kind).
+///
+/// `aten::scalar_tensor`: `scalar_tensor(Scalar s, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn scalar_tensor(s: impl Into<Scalar>) -> Result<Tensor> {
+    scalar_tensor_full(s.into(), None, None, None, None)
+}
+
+/// [`scalar_tensor`] with every argument, including keyword-only ones.
+pub fn scalar_tensor_full(
+    s: impl Into<Scalar>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    scalar_tensor_call(ks, s.into(), dtype, layout, device, pin_memory)
+}
+
+struct ScalarTensorBoxed;
+
+impl BoxedOp for ScalarTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCALAR_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCALAR_TENSOR_SCHEMA, stack);
+        let s = u.scalar()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = scalar_tensor_full(s, dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::empty_strided
+
+/// Schema of `aten::empty_strided`.
+pub static EMPTY_STRIDED_SCHEMA: OpSchema = OpSchema {
+    name: "aten::empty_strided",
+    overload: "",
+    signature: "empty_strided(SymInt[] size, SymInt[] stride, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core", "uninitialized_output"],
+};
+
+/// Typed kernel signature of `aten::empty_strided`.
+pub type EmptyStridedFn =
+    fn(DispatchKeySet, &[i64], &[i64], Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+
+fn empty_strided_cpu(
+    _ks: DispatchKeySet,
+    size: &[i64],
+    stride: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::fill::empty_strided(size, stride, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::empty_strided`.
+pub static EMPTY_STRIDED: Op<EmptyStridedFn> = Op::new(
+    &EMPTY_STRIDED_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(empty_strided_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::empty_strided` through the dispatcher with explicit keys.
+pub fn empty_strided_call(
+    ks: DispatchKeySet,
+    size: &[i64],
+    stride: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match EMPTY_STRIDED.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, size, stride, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::IntList(size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&EMPTY_STRIDED_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::empty_strided",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A new tensor with the given sizes and strides (default dtype float32); zero-filled here, uninitialised in PyTorch.
+///
+/// `aten::empty_strided`: `empty_strided(SymInt[] size, SymInt[] stride, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn empty_strided(size: &[i64], stride: &[i64]) -> Result<Tensor> {
+    empty_strided_full(size, stride, None, None, None, None)
+}
+
+/// [`empty_strided`] with every argument, including keyword-only ones.
+pub fn empty_strided_full(
+    size: &[i64],
+    stride: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    empty_strided_call(ks, size, stride, dtype, layout, device, pin_memory)
+}
+
+struct EmptyStridedBoxed;
+
+impl BoxedOp for EmptyStridedBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EMPTY_STRIDED_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMPTY_STRIDED_SCHEMA, stack);
+        let size = u.int_list()?;
+        let stride = u.int_list()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = empty_strided_full(&size, &stride, dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -12128,4 +12593,8 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &HardtanhBackwardBoxed,
     &LeakyReluBoxed,
     &LeakyReluBackwardBoxed,
+    &FillScalarBoxed,
+    &FullLikeBoxed,
+    &ScalarTensorBoxed,
+    &EmptyStridedBoxed,
 ];

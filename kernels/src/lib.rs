@@ -12,6 +12,7 @@ pub mod bitwise;
 pub mod compare;
 pub mod copy;
 pub mod factory;
+pub mod fill;
 pub mod iter;
 pub mod linalg;
 pub mod pointwise;

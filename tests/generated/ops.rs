@@ -37773,3 +37773,1517 @@ fn leaky_relu_backward_sample_8() {
         &typed,
     );
 }
+
+#[test]
+fn fill_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Int(7))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(7)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Float(1.0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fill(&t[0], Scalar::Int(300))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(300)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "fill.Scalar",
+        25,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn full_like_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Float(2.5), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Float(2.5), Some(DType::I8), None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.5)],
+            vec![("dtype".to_string(), Value::DType(DType::I8))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Float(2.5), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Int(-1), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Int(3), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,0]"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Int(3), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,0]"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Int(3), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,0]"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Int(3), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,0]"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Int(3), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,0]"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Int(3), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,0]"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Int(3), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,0]"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Int(3), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,0]"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Int(3), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,0]"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Int(3), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Bool(false), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Bool(false), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Bool(false), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Bool(false), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Bool(false), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Bool(false), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Bool(false), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Bool(false), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Bool(false), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Bool(false), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(false)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("full_like", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn full_like_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::full_like_full(&t[0], Scalar::Int(300), None, None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::full_like",
+            vec![Value::Tensor(t[0].clone()), Value::Int(300)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::full_like", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "full_like",
+        24,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn scalar_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scalar_tensor_full(Scalar::Int(2), None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::scalar_tensor", vec![Value::Int(2)], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::scalar_tensor", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("scalar_tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scalar_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scalar_tensor_full(Scalar::Float(2.5), None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::scalar_tensor", vec![Value::Float(2.5)], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::scalar_tensor", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("scalar_tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scalar_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scalar_tensor_full(Scalar::Bool(true), None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::scalar_tensor", vec![Value::Bool(true)], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::scalar_tensor", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("scalar_tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scalar_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scalar_tensor_full(Scalar::Int(2), Some(DType::I32), None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scalar_tensor",
+            vec![Value::Int(2)],
+            vec![("dtype".to_string(), Value::DType(DType::I32))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::scalar_tensor", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("scalar_tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scalar_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scalar_tensor_full(Scalar::Float(-1.5), Some(DType::F64), None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scalar_tensor",
+            vec![Value::Float(-1.5)],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::scalar_tensor", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("scalar_tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scalar_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scalar_tensor_full(Scalar::Int(3), Some(DType::Bool), None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scalar_tensor",
+            vec![Value::Int(3)],
+            vec![("dtype".to_string(), Value::DType(DType::Bool))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::scalar_tensor", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("scalar_tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn scalar_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::scalar_tensor_full(Scalar::Int(300), Some(DType::I8), None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::scalar_tensor",
+            vec![Value::Int(300)],
+            vec![("dtype".to_string(), Value::DType(DType::I8))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::scalar_tensor", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check(
+        "scalar_tensor",
+        6,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn empty_strided_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_strided_full(&[2, 3], &[1, 2], None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::empty_strided",
+            vec![Value::IntList(vec![2, 3]), Value::IntList(vec![1, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::empty_strided", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("empty_strided", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn empty_strided_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_strided_full(&[2, 3], &[3, 1], Some(DType::F64), None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::empty_strided",
+            vec![Value::IntList(vec![2, 3]), Value::IntList(vec![3, 1])],
+            vec![("dtype".to_string(), Value::DType(DType::F64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::empty_strided", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("empty_strided", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn empty_strided_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_strided_full(&[2, 3], &[0, 0], Some(DType::I64), None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::empty_strided",
+            vec![Value::IntList(vec![2, 3]), Value::IntList(vec![0, 0])],
+            vec![("dtype".to_string(), Value::DType(DType::I64))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::empty_strided", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("empty_strided", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn empty_strided_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_strided_full(&[], &[], None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::empty_strided",
+            vec![Value::IntList(vec![]), Value::IntList(vec![])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::empty_strided", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("empty_strided", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn empty_strided_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_strided_full(&[0, 4], &[4, 1], Some(DType::Bool), None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::empty_strided",
+            vec![Value::IntList(vec![0, 4]), Value::IntList(vec![4, 1])],
+            vec![("dtype".to_string(), Value::DType(DType::Bool))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::empty_strided", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check("empty_strided", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn empty_strided_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_strided_full(&[2, 3], &[1], None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::empty_strided",
+            vec![Value::IntList(vec![2, 3]), Value::IntList(vec![1])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::empty_strided", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check(
+        "empty_strided",
+        5,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn empty_strided_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::empty_strided_full(&[2, -3], &[1, 2], None, None, None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::empty_strided",
+            vec![Value::IntList(vec![2, -3]), Value::IntList(vec![1, 2])],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = [];
+    check_sample("aten::empty_strided", &specs, &typed, &boxed, checks);
+    let names = [];
+    oracle::check(
+        "empty_strided",
+        6,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
