@@ -248,6 +248,28 @@ pub trait TensorOps {
     fn leaky_relu(&self, negative_slope: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::fill`].
     fn fill(&self, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::clamp_min`].
+    fn clamp_min(&self, min: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::clamp_max`].
+    fn clamp_max(&self, max: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::floor_divide`].
+    fn floor_divide(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::lerp`].
+    fn lerp(&self, end: &Tensor, weight: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::lerp_tensor`].
+    fn lerp_tensor(&self, end: &Tensor, weight: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::addcmul`].
+    fn addcmul(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::addcmul_full`].
+    fn addcmul_full(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::addcdiv`].
+    fn addcdiv(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::addcdiv_full`].
+    fn addcdiv_full(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::masked_fill`].
+    fn masked_fill(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::masked_fill_tensor`].
+    fn masked_fill_tensor(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -609,5 +631,38 @@ impl TensorOps for Tensor {
     }
     fn fill(&self, value: impl Into<Scalar>) -> Result<Tensor> {
         ops::fill(self, value)
+    }
+    fn clamp_min(&self, min: impl Into<Scalar>) -> Result<Tensor> {
+        ops::clamp_min(self, min)
+    }
+    fn clamp_max(&self, max: impl Into<Scalar>) -> Result<Tensor> {
+        ops::clamp_max(self, max)
+    }
+    fn floor_divide(&self, other: &Tensor) -> Result<Tensor> {
+        ops::floor_divide(self, other)
+    }
+    fn lerp(&self, end: &Tensor, weight: impl Into<Scalar>) -> Result<Tensor> {
+        ops::lerp(self, end, weight)
+    }
+    fn lerp_tensor(&self, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
+        ops::lerp_tensor(self, end, weight)
+    }
+    fn addcmul(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
+        ops::addcmul(self, tensor1, tensor2)
+    }
+    fn addcmul_full(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::addcmul_full(self, tensor1, tensor2, value)
+    }
+    fn addcdiv(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
+        ops::addcdiv(self, tensor1, tensor2)
+    }
+    fn addcdiv_full(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::addcdiv_full(self, tensor1, tensor2, value)
+    }
+    fn masked_fill(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::masked_fill(self, mask, value)
+    }
+    fn masked_fill_tensor(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+        ops::masked_fill_tensor(self, mask, value)
     }
 }

@@ -12465,6 +12465,943 @@ impl BoxedOp for EmptyStridedBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::clamp_min
+
+/// Schema of `aten::clamp_min`.
+pub static CLAMP_MIN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp_min",
+    overload: "",
+    signature: "clamp_min(Tensor self, Scalar min) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp_min`.
+pub type ClampMinFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn clamp_min_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, min: Scalar) -> Result<Tensor> {
+    crate::composite_pointwise::clamp_min(self_, min)
+}
+
+/// Dispatch entry of `aten::clamp_min`.
+pub static CLAMP_MIN: Op<ClampMinFn> = Op::new(
+    &CLAMP_MIN_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(clamp_min_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::clamp_min` through the dispatcher with explicit keys.
+pub fn clamp_min_call(ks: DispatchKeySet, self_: &Tensor, min: Scalar) -> Result<Tensor> {
+    match CLAMP_MIN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(min)];
+            fallback(&CLAMP_MIN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::clamp_min", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `clamp(self, min, None)`.
+///
+/// `aten::clamp_min`: `clamp_min(Tensor self, Scalar min) -> Tensor`
+pub fn clamp_min(self_: &Tensor, min: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    clamp_min_call(ks, self_, min.into())
+}
+
+struct ClampMinBoxed;
+
+impl BoxedOp for ClampMinBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_MIN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MIN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min = u.scalar()?;
+        let r = clamp_min(&self_, min)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clamp_max
+
+/// Schema of `aten::clamp_max`.
+pub static CLAMP_MAX_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp_max",
+    overload: "",
+    signature: "clamp_max(Tensor self, Scalar max) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp_max`.
+pub type ClampMaxFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn clamp_max_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, max: Scalar) -> Result<Tensor> {
+    crate::composite_pointwise::clamp_max(self_, max)
+}
+
+/// Dispatch entry of `aten::clamp_max`.
+pub static CLAMP_MAX: Op<ClampMaxFn> = Op::new(
+    &CLAMP_MAX_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(clamp_max_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::clamp_max` through the dispatcher with explicit keys.
+pub fn clamp_max_call(ks: DispatchKeySet, self_: &Tensor, max: Scalar) -> Result<Tensor> {
+    match CLAMP_MAX.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, max),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(max)];
+            fallback(&CLAMP_MAX_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::clamp_max", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `clamp(self, None, max)`.
+///
+/// `aten::clamp_max`: `clamp_max(Tensor self, Scalar max) -> Tensor`
+pub fn clamp_max(self_: &Tensor, max: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    clamp_max_call(ks, self_, max.into())
+}
+
+struct ClampMaxBoxed;
+
+impl BoxedOp for ClampMaxBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_MAX_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MAX_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let max = u.scalar()?;
+        let r = clamp_max(&self_, max)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::floor_divide
+
+/// Schema of `aten::floor_divide`.
+pub static FLOOR_DIVIDE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::floor_divide",
+    overload: "",
+    signature: "floor_divide(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::floor_divide`.
+pub type FloorDivideFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn floor_divide_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    crate::composite_pointwise::floor_divide(self_, other)
+}
+
+/// Dispatch entry of `aten::floor_divide`.
+pub static FLOOR_DIVIDE: Op<FloorDivideFn> = Op::new(
+    &FLOOR_DIVIDE_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(floor_divide_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::floor_divide` through the dispatcher with explicit keys.
+pub fn floor_divide_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match FLOOR_DIVIDE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&FLOOR_DIVIDE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::floor_divide", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `div(self, other, rounding_mode="floor")`.
+///
+/// `aten::floor_divide`: `floor_divide(Tensor self, Tensor other) -> Tensor`
+pub fn floor_divide(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    floor_divide_call(ks, self_, other)
+}
+
+struct FloorDivideBoxed;
+
+impl BoxedOp for FloorDivideBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLOOR_DIVIDE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLOOR_DIVIDE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = floor_divide(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lerp.Scalar
+
+/// Schema of `aten::lerp.Scalar`.
+pub static LERP_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lerp",
+    overload: "Scalar",
+    signature: "lerp.Scalar(Tensor self, Tensor end, Scalar weight) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "end",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lerp.Scalar`.
+pub type LerpScalarFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn lerp_scalar_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: Scalar,
+) -> Result<Tensor> {
+    crate::composite_pointwise::lerp_scalar(self_, end, weight)
+}
+
+/// Dispatch entry of `aten::lerp.Scalar`.
+pub static LERP_SCALAR: Op<LerpScalarFn> = Op::new(
+    &LERP_SCALAR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(lerp_scalar_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::lerp.Scalar` through the dispatcher with explicit keys.
+pub fn lerp_scalar_call(ks: DispatchKeySet, self_: &Tensor, end: &Tensor, weight: Scalar) -> Result<Tensor> {
+    match LERP_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, end, weight),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(end.clone()),
+                Value::Scalar(weight),
+            ];
+            fallback(&LERP_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lerp.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self + weight * (end - self)` (evaluated from `end` when `|weight| >= 0.5`), broadcasting; `end` must have `self`'s floating dtype.
+///
+/// `aten::lerp.Scalar`: `lerp.Scalar(Tensor self, Tensor end, Scalar weight) -> Tensor`
+pub fn lerp(self_: &Tensor, end: &Tensor, weight: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, end]);
+    lerp_scalar_call(ks, self_, end, weight.into())
+}
+
+struct LerpScalarBoxed;
+
+impl BoxedOp for LerpScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LERP_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LERP_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let end = u.tensor()?;
+        let weight = u.scalar()?;
+        let r = lerp(&self_, &end, weight)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lerp.Tensor
+
+/// Schema of `aten::lerp.Tensor`.
+pub static LERP_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lerp",
+    overload: "Tensor",
+    signature: "lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "end",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lerp.Tensor`.
+pub type LerpTensorFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn lerp_tensor_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: &Tensor,
+) -> Result<Tensor> {
+    crate::composite_pointwise::lerp_tensor(self_, end, weight)
+}
+
+/// Dispatch entry of `aten::lerp.Tensor`.
+pub static LERP_TENSOR: Op<LerpTensorFn> = Op::new(
+    &LERP_TENSOR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(lerp_tensor_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::lerp.Tensor` through the dispatcher with explicit keys.
+pub fn lerp_tensor_call(ks: DispatchKeySet, self_: &Tensor, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    match LERP_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, end, weight),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(end.clone()),
+                Value::Tensor(weight.clone()),
+            ];
+            fallback(&LERP_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lerp.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Elementwise `lerp` with a tensor weight, broadcasting all three; `end` and a weight with dims must have `self`'s floating dtype.
+///
+/// `aten::lerp.Tensor`: `lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor`
+pub fn lerp_tensor(self_: &Tensor, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, end, weight]);
+    lerp_tensor_call(ks, self_, end, weight)
+}
+
+struct LerpTensorBoxed;
+
+impl BoxedOp for LerpTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LERP_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LERP_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let end = u.tensor()?;
+        let weight = u.tensor()?;
+        let r = lerp_tensor(&self_, &end, &weight)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::addcmul
+
+/// Schema of `aten::addcmul`.
+pub static ADDCMUL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::addcmul",
+    overload: "",
+    signature: "addcmul(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::addcmul`.
+pub type AddcmulFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn addcmul_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    crate::composite_pointwise::addcmul(self_, tensor1, tensor2, value)
+}
+
+/// Dispatch entry of `aten::addcmul`.
+pub static ADDCMUL: Op<AddcmulFn> = Op::new(
+    &ADDCMUL_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(addcmul_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::addcmul` through the dispatcher with explicit keys.
+pub fn addcmul_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    match ADDCMUL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, tensor1, tensor2, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(tensor1.clone()),
+                Value::Tensor(tensor2.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&ADDCMUL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::addcmul", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self + value * tensor1 * tensor2`, broadcasting and promoting (with integers `value` is truncated).
+///
+/// `aten::addcmul`: `addcmul(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor`
+pub fn addcmul(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
+    addcmul_full(self_, tensor1, tensor2, Scalar::Int(1))
+}
+
+/// [`addcmul`] with every argument, including keyword-only ones.
+pub fn addcmul_full(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, tensor1, tensor2]);
+    addcmul_call(ks, self_, tensor1, tensor2, value.into())
+}
+
+struct AddcmulBoxed;
+
+impl BoxedOp for AddcmulBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADDCMUL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCMUL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let tensor1 = u.tensor()?;
+        let tensor2 = u.tensor()?;
+        let value = u.scalar()?;
+        let r = addcmul_full(&self_, &tensor1, &tensor2, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::addcdiv
+
+/// Schema of `aten::addcdiv`.
+pub static ADDCDIV_SCHEMA: OpSchema = OpSchema {
+    name: "aten::addcdiv",
+    overload: "",
+    signature: "addcdiv(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::addcdiv`.
+pub type AddcdivFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn addcdiv_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    crate::composite_pointwise::addcdiv(self_, tensor1, tensor2, value)
+}
+
+/// Dispatch entry of `aten::addcdiv`.
+pub static ADDCDIV: Op<AddcdivFn> = Op::new(
+    &ADDCDIV_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(addcdiv_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::addcdiv` through the dispatcher with explicit keys.
+pub fn addcdiv_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    match ADDCDIV.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, tensor1, tensor2, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(tensor1.clone()),
+                Value::Tensor(tensor2.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&ADDCDIV_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::addcdiv", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self + value * tensor1 / tensor2`, broadcasting and promoting; two integral `tensor1`/`tensor2` are an error.
+///
+/// `aten::addcdiv`: `addcdiv(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor`
+pub fn addcdiv(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
+    addcdiv_full(self_, tensor1, tensor2, Scalar::Int(1))
+}
+
+/// [`addcdiv`] with every argument, including keyword-only ones.
+pub fn addcdiv_full(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, tensor1, tensor2]);
+    addcdiv_call(ks, self_, tensor1, tensor2, value.into())
+}
+
+struct AddcdivBoxed;
+
+impl BoxedOp for AddcdivBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADDCDIV_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCDIV_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let tensor1 = u.tensor()?;
+        let tensor2 = u.tensor()?;
+        let value = u.scalar()?;
+        let r = addcdiv_full(&self_, &tensor1, &tensor2, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_fill.Scalar
+
+/// Schema of `aten::masked_fill.Scalar`.
+pub static MASKED_FILL_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_fill",
+    overload: "Scalar",
+    signature: "masked_fill.Scalar(Tensor self, Tensor mask, Scalar value) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::masked_fill.Scalar`.
+pub type MaskedFillScalarFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn masked_fill_scalar_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    crate::composite_pointwise::masked_fill_scalar(self_, mask, value)
+}
+
+/// Dispatch entry of `aten::masked_fill.Scalar`.
+pub static MASKED_FILL_SCALAR: Op<MaskedFillScalarFn> = Op::new(
+    &MASKED_FILL_SCALAR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(masked_fill_scalar_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::masked_fill.Scalar` through the dispatcher with explicit keys.
+pub fn masked_fill_scalar_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor, value: Scalar) -> Result<Tensor> {
+    match MASKED_FILL_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&MASKED_FILL_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_fill.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self` with `value` where the bool `mask` is true, broadcasting both; contiguous, in `self`'s dtype.
+///
+/// `aten::masked_fill.Scalar`: `masked_fill.Scalar(Tensor self, Tensor mask, Scalar value) -> Tensor`
+pub fn masked_fill(self_: &Tensor, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask]);
+    masked_fill_scalar_call(ks, self_, mask, value.into())
+}
+
+struct MaskedFillScalarBoxed;
+
+impl BoxedOp for MaskedFillScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_FILL_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let value = u.scalar()?;
+        let r = masked_fill(&self_, &mask, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_fill.Tensor
+
+/// Schema of `aten::masked_fill.Tensor`.
+pub static MASKED_FILL_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_fill",
+    overload: "Tensor",
+    signature: "masked_fill.Tensor(Tensor self, Tensor mask, Tensor value) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_fill.Tensor`.
+pub type MaskedFillTensorFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_fill_tensor_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: &Tensor,
+) -> Result<Tensor> {
+    crate::composite_pointwise::masked_fill_tensor(self_, mask, value)
+}
+
+/// Dispatch entry of `aten::masked_fill.Tensor`.
+pub static MASKED_FILL_TENSOR: Op<MaskedFillTensorFn> = Op::new(
+    &MASKED_FILL_TENSOR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(masked_fill_tensor_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::masked_fill.Tensor` through the dispatcher with explicit keys.
+pub fn masked_fill_tensor_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+    match MASKED_FILL_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(value.clone()),
+            ];
+            fallback(&MASKED_FILL_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_fill.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `masked_fill` with a 0-dim tensor `value`, cast to `self`'s dtype (it receives the sum of the masked gradient).
+///
+/// `aten::masked_fill.Tensor`: `masked_fill.Tensor(Tensor self, Tensor mask, Tensor value) -> Tensor`
+pub fn masked_fill_tensor(self_: &Tensor, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, value]);
+    masked_fill_tensor_call(ks, self_, mask, value)
+}
+
+struct MaskedFillTensorBoxed;
+
+impl BoxedOp for MaskedFillTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_FILL_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let value = u.tensor()?;
+        let r = masked_fill_tensor(&self_, &mask, &value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -12597,4 +13534,13 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &FullLikeBoxed,
     &ScalarTensorBoxed,
     &EmptyStridedBoxed,
+    &ClampMinBoxed,
+    &ClampMaxBoxed,
+    &FloorDivideBoxed,
+    &LerpScalarBoxed,
+    &LerpTensorBoxed,
+    &AddcmulBoxed,
+    &AddcdivBoxed,
+    &MaskedFillScalarBoxed,
+    &MaskedFillTensorBoxed,
 ];

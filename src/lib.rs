@@ -19,6 +19,7 @@
 pub mod autograd_helpers;
 mod boxed;
 pub mod composite;
+pub mod composite_pointwise;
 mod grad_arith;
 mod pointwise_helpers;
 pub mod testing;

@@ -39287,3 +39287,3445 @@ fn empty_strided_sample_6() {
         &typed,
     );
 }
+
+#[test]
+fn clamp_min_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Float(0.25))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.25)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,2]"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[5]"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_min_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Int(300))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Int(300)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "clamp_min",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn clamp_min_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_min(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_min",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::clamp_min", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_min", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn clamp_max_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Float(0.25))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.25)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,2]"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[5]"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:step"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_max_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "clamp_max",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn clamp_max_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_max(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_max",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::clamp_max", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_max", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn floor_divide_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[4]:positive"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_divide_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_divide_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]", "f64[3]:positive"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_divide_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i32[3]:positive"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_divide_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand:positive"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_divide_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand:positive"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_divide_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand:positive"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_divide_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand:positive"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_divide_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand:positive"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_divide_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand:positive"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_divide_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand:positive"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_divide_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand:positive"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_divide_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand:positive"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn floor_divide_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "i32[3]:range(0,2)"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "floor_divide",
+        13,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn floor_divide_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::floor_divide(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::floor_divide",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]"];
+    check_sample("aten::floor_divide", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("floor_divide", 14, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Float(0.25))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.25),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Float(0.75))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.75),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "f64[4,3]"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[2,0]"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Float(-1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(-1.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step", "f64[]"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Float(0.3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.3),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Float(0.3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.3),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Float(0.3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.3),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Float(0.3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.3),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3]", "f16[3]"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3]", "bf16[3]"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[3]"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3]", "f64[3]"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(0.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f64[3]"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 12, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn lerp_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[3]"];
+    check_sample("aten::lerp.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "end"];
+    oracle::check("lerp.Scalar", 13, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn lerp_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[4]", "f64[3,1]"];
+    check_sample("aten::lerp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "end", "weight"];
+    oracle::check("lerp.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "f64[4,3]", "f64[]"];
+    check_sample("aten::lerp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "end", "weight"];
+    oracle::check("lerp.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[2]", "f64[2,1]:positive"];
+    check_sample("aten::lerp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "end", "weight"];
+    oracle::check("lerp.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]", "f64[3]", "f64[3]"];
+    check_sample("aten::lerp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "end", "weight"];
+    oracle::check("lerp.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset", "f32[3]", "f64[]"];
+    check_sample("aten::lerp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "end", "weight"];
+    oracle::check("lerp.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand", "f16[2,3]:t"];
+    check_sample("aten::lerp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "end", "weight"];
+    oracle::check("lerp.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand", "bf16[2,3]:t"];
+    check_sample("aten::lerp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "end", "weight"];
+    oracle::check("lerp.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand", "f32[2,3]:t"];
+    check_sample("aten::lerp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "end", "weight"];
+    oracle::check("lerp.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand", "f64[2,3]:t"];
+    check_sample("aten::lerp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "end", "weight"];
+    oracle::check("lerp.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn lerp_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[3]", "f64[3]"];
+    check_sample("aten::lerp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "end", "weight"];
+    oracle::check("lerp.Tensor", 9, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn lerp_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::lerp_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::lerp.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "f64[4]", "f64[]"];
+    check_sample("aten::lerp.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "end", "weight"];
+    oracle::check(
+        "lerp.Tensor",
+        10,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn addcmul_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[4]", "f64[3,1]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Float(0.5))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "f64[4,3]", "f64[]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(-2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Int(-2))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[2]", "f64[2,1]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]", "f64[3]", "f64[3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Int(2))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[3]", "i32[3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Float(0.5))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[3]", "i64[3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "f32[3]", "i64[3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Int(3))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step", "u8[3]", "u8[2,3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Int(3))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step", "i8[3]", "i8[2,3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Int(3))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step", "i16[3]", "i16[2,3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Int(3))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step", "i32[3]", "i32[2,3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Int(3))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step", "i64[3]", "i64[2,3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Int(3))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step", "f16[3]", "f16[2,3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Int(3))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step", "bf16[3]", "bf16[2,3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Int(3))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step", "f32[3]", "f32[2,3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Int(3))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step", "f64[3]", "f64[2,3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcmul_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcmul_full(&t[0], &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcmul",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]", "bool[3]"];
+    check_sample("aten::addcmul", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcmul", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn addcdiv_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcdiv_full(&t[0], &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcdiv",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "f64[4]", "f64[3,1]:positive"];
+    check_sample("aten::addcdiv", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcdiv", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcdiv_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcdiv_full(&t[0], &t[1], &t[2], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcdiv",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Float(0.5))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "f64[4,3]", "f64[]"];
+    check_sample("aten::addcdiv", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcdiv", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcdiv_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcdiv_full(&t[0], &t[1], &t[2], Scalar::Int(-2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcdiv",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("value".to_string(), Value::Int(-2))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "f64[2]", "f64[2,1]:positive"];
+    check_sample("aten::addcdiv", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcdiv", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcdiv_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcdiv_full(&t[0], &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcdiv",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,3]", "f64[3]", "f64[3]:positive"];
+    check_sample("aten::addcdiv", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcdiv", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcdiv_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcdiv_full(&t[0], &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcdiv",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[3]", "f32[3]:positive"];
+    check_sample("aten::addcdiv", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcdiv", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcdiv_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcdiv_full(&t[0], &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcdiv",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step", "f16[3]", "f16[2,3]:positive"];
+    check_sample("aten::addcdiv", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcdiv", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcdiv_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcdiv_full(&t[0], &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcdiv",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step", "bf16[3]", "bf16[2,3]:positive"];
+    check_sample("aten::addcdiv", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcdiv", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcdiv_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcdiv_full(&t[0], &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcdiv",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step", "f32[3]", "f32[2,3]:positive"];
+    check_sample("aten::addcdiv", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcdiv", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcdiv_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcdiv_full(&t[0], &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcdiv",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:step", "f64[3]", "f64[2,3]:positive"];
+    check_sample("aten::addcdiv", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcdiv", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn addcdiv_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::addcdiv_full(&t[0], &t[1], &t[2], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::addcdiv",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "i64[3]", "i64[3]:positive"];
+    check_sample("aten::addcdiv", &specs, &typed, &boxed, checks);
+    let names = ["self", "tensor1", "tensor2"];
+    oracle::check("addcdiv", 9, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(2.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(-1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "bool[3]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3]", "bool[2,1]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(1.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[]", "bool[]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,2]", "bool[2]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Float(2.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4]", "bool[4]:step"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset", "bool[2,3]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset", "bool[2,3]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset", "bool[2,3]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset", "bool[2,3]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset", "bool[2,3]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset", "bool[2,3]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset", "bool[2,3]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset", "bool[2,3]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset", "bool[2,3]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]:offset", "bool[2,3]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "u8[3]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check("masked_fill.Scalar", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn masked_fill_scalar_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill(&t[0], &t[1], Scalar::Int(300))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Scalar",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Int(300),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]", "bool[3]"];
+    check_sample("aten::masked_fill.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask"];
+    oracle::check(
+        "masked_fill.Scalar",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn masked_fill_tensor_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[3,4]", "bool[3,4]", "f64[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[4,3]:t", "bool[3]", "f64[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "bool[2,1]", "f32[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4]", "bool[4]", "i32[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[0,2]", "bool[2]", "f64[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]:t", "bool[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "bool[2,3]:t", "u8[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "bool[2,3]:t", "i8[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "bool[2,3]:t", "i16[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "bool[2,3]:t", "i32[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "bool[2,3]:t", "i64[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "bool[2,3]:t", "f16[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bool[2,3]:t", "bf16[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "bool[2,3]:t", "f32[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: true,
+        gradgradcheck: true,
+    };
+    let specs = ["f64[2,3]", "bool[2,3]:t", "f64[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn masked_fill_tensor_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "bool[3]", "f64[1]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check(
+        "masked_fill.Tensor",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn masked_fill_tensor_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::masked_fill_tensor(&t[0], &t[1], &t[2])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::masked_fill.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "i64[3]", "f64[]"];
+    check_sample("aten::masked_fill.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "mask", "value"];
+    oracle::check("masked_fill.Tensor", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
