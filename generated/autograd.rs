@@ -2740,6 +2740,21 @@ pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Te
     Ok(result)
 }
 
+/// Autograd kernel of `aten::add.out`: `out=` variants do not record gradients.
+pub(crate) fn add_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::add.out", "add(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    add_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha, out)
+}
+
 /// Autograd kernel of `aten::add.Scalar`: records `AddBackward1` when an input requires grad.
 pub(crate) fn add_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -2758,6 +2773,47 @@ pub(crate) fn add_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Sca
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::add_.Scalar`: records `AddBackward1` when an input requires grad.
+pub(crate) fn add_scalar_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::add_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        add_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(AddBackward1 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::add.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn add_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::add.Scalar_out", "add(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    add_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha, out)
 }
 
 /// Autograd kernel of `aten::add_.Tensor`: records `AddBackward0` when an input requires grad.
@@ -2781,7 +2837,7 @@ pub(crate) fn add_tensor_inplace_autograd(
     };
     if let Some((pre_alpha_,)) = saved {
         let node = Node::new(AddBackward0 { alpha_: pre_alpha_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2806,6 +2862,47 @@ pub(crate) fn sub_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Te
     Ok(result)
 }
 
+/// Autograd kernel of `aten::sub_.Tensor`: records `SubBackward0` when an input requires grad.
+pub(crate) fn sub_tensor_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    check_inplace("aten::sub_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((alpha,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sub_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha)?
+    };
+    if let Some((pre_alpha_,)) = saved {
+        let node = Node::new(SubBackward0 { alpha_: pre_alpha_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sub.out`: `out=` variants do not record gradients.
+pub(crate) fn sub_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::sub.out", "sub(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sub_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha, out)
+}
+
 /// Autograd kernel of `aten::sub.Scalar`: records `SubBackward1` when an input requires grad.
 pub(crate) fn sub_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -2824,6 +2921,47 @@ pub(crate) fn sub_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Sca
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::sub_.Scalar`: records `SubBackward1` when an input requires grad.
+pub(crate) fn sub_scalar_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::sub_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sub_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(SubBackward1 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sub.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn sub_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sub.Scalar_out", "sub(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sub_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha, out)
 }
 
 /// Autograd kernel of `aten::mul.Tensor`: records `MulBackward0` when an input requires grad.
@@ -2856,6 +2994,15 @@ pub(crate) fn mul_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Te
     Ok(result)
 }
 
+/// Autograd kernel of `aten::mul.out`: `out=` variants do not record gradients.
+pub(crate) fn mul_out_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::mul.out", "mul(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    mul_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
 /// Autograd kernel of `aten::mul.Scalar`: records `MulBackward1` when an input requires grad.
 pub(crate) fn mul_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -2874,6 +3021,41 @@ pub(crate) fn mul_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Sca
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::mul_.Scalar`: records `MulBackward1` when an input requires grad.
+pub(crate) fn mul_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::mul_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((other,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mul_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_,)) = saved {
+        let node = Node::new(MulBackward1 { other_: pre_other_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::mul.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn mul_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::mul.Scalar_out", "mul(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    mul_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
 }
 
 /// Autograd kernel of `aten::mul_.Tensor`: records `MulBackward0` when an input requires grad.
@@ -2911,7 +3093,7 @@ pub(crate) fn mul_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, ot
             },
             next_edges,
         );
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -2946,6 +3128,55 @@ pub(crate) fn div_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Te
     Ok(result)
 }
 
+/// Autograd kernel of `aten::div_.Tensor`: records `DivBackward0` when an input requires grad.
+pub(crate) fn div_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    check_inplace("aten::div_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(other, false),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            DivBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::div.out`: `out=` variants do not record gradients.
+pub(crate) fn div_out_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::div.out", "div(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    div_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
 /// Autograd kernel of `aten::div.Scalar`: records `DivBackward1` when an input requires grad.
 pub(crate) fn div_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -2966,6 +3197,41 @@ pub(crate) fn div_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Sca
     Ok(result)
 }
 
+/// Autograd kernel of `aten::div_.Scalar`: records `DivBackward1` when an input requires grad.
+pub(crate) fn div_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::div_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((other,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_,)) = saved {
+        let node = Node::new(DivBackward1 { other_: pre_other_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::div.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn div_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::div.Scalar_out", "div(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    div_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
 /// Autograd kernel of `aten::neg`: records `NegBackward0` when an input requires grad.
 pub(crate) fn neg_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -2984,6 +3250,36 @@ pub(crate) fn neg_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::neg_`: records `NegBackward0` when an input requires grad.
+pub(crate) fn neg_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::neg_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        neg_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(NegBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::neg.out`: `out=` variants do not record gradients.
+pub(crate) fn neg_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::neg.out", "neg(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    neg_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::exp`: records `ExpBackward0` when an input requires grad.
@@ -3011,6 +3307,41 @@ pub(crate) fn exp_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
     Ok(result)
 }
 
+/// Autograd kernel of `aten::exp_`: records `ExpBackward0` when an input requires grad.
+pub(crate) fn exp_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::exp_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        exp_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            ExpBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "ExpBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::exp.out`: `out=` variants do not record gradients.
+pub(crate) fn exp_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::exp.out", "exp(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    exp_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::log`: records `LogBackward0` when an input requires grad.
 pub(crate) fn log_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3033,6 +3364,46 @@ pub(crate) fn log_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::log_`: records `LogBackward0` when an input requires grad.
+pub(crate) fn log_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::log_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(LogBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::log.out`: `out=` variants do not record gradients.
+pub(crate) fn log_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::log.out", "log(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::sin`: records `SinBackward0` when an input requires grad.
@@ -3059,6 +3430,46 @@ pub(crate) fn sin_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
     Ok(result)
 }
 
+/// Autograd kernel of `aten::sin_`: records `SinBackward0` when an input requires grad.
+pub(crate) fn sin_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::sin_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sin_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(SinBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sin.out`: `out=` variants do not record gradients.
+pub(crate) fn sin_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sin.out", "sin(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sin_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::cos`: records `CosBackward0` when an input requires grad.
 pub(crate) fn cos_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3081,6 +3492,46 @@ pub(crate) fn cos_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::cos_`: records `CosBackward0` when an input requires grad.
+pub(crate) fn cos_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::cos_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cos_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(CosBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::cos.out`: `out=` variants do not record gradients.
+pub(crate) fn cos_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::cos.out", "cos(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    cos_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::relu`: records `ReluBackward0` when an input requires grad.
@@ -3108,6 +3559,41 @@ pub(crate) fn relu_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
     Ok(result)
 }
 
+/// Autograd kernel of `aten::relu_`: records `ReluBackward0` when an input requires grad.
+pub(crate) fn relu_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::relu_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        relu_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            ReluBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "ReluBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::relu.out`: `out=` variants do not record gradients.
+pub(crate) fn relu_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::relu.out", "relu(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    relu_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::sigmoid`: records `SigmoidBackward0` when an input requires grad.
 pub(crate) fn sigmoid_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3133,6 +3619,41 @@ pub(crate) fn sigmoid_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Ten
     Ok(result)
 }
 
+/// Autograd kernel of `aten::sigmoid_`: records `SigmoidBackward0` when an input requires grad.
+pub(crate) fn sigmoid_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::sigmoid_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sigmoid_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            SigmoidBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "SigmoidBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sigmoid.out`: `out=` variants do not record gradients.
+pub(crate) fn sigmoid_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sigmoid.out", "sigmoid(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sigmoid_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::tanh`: records `TanhBackward0` when an input requires grad.
 pub(crate) fn tanh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3156,6 +3677,41 @@ pub(crate) fn tanh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::tanh_`: records `TanhBackward0` when an input requires grad.
+pub(crate) fn tanh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::tanh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tanh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            TanhBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "TanhBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::tanh.out`: `out=` variants do not record gradients.
+pub(crate) fn tanh_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::tanh.out", "tanh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    tanh_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::threshold_backward`: records `ThresholdBackwardBackward0` when an input requires grad.
@@ -3283,6 +3839,46 @@ pub(crate) fn abs_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
     Ok(result)
 }
 
+/// Autograd kernel of `aten::abs_`: records `AbsBackward0` when an input requires grad.
+pub(crate) fn abs_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::abs_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        abs_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AbsBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::abs.out`: `out=` variants do not record gradients.
+pub(crate) fn abs_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::abs.out", "abs(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    abs_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::sqrt`: records `SqrtBackward0` when an input requires grad.
 pub(crate) fn sqrt_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3306,6 +3902,41 @@ pub(crate) fn sqrt_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::sqrt_`: records `SqrtBackward0` when an input requires grad.
+pub(crate) fn sqrt_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::sqrt_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sqrt_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            SqrtBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "SqrtBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sqrt.out`: `out=` variants do not record gradients.
+pub(crate) fn sqrt_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sqrt.out", "sqrt(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sqrt_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::rsqrt`: records `RsqrtBackward0` when an input requires grad.
@@ -3333,6 +3964,41 @@ pub(crate) fn rsqrt_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::rsqrt_`: records `RsqrtBackward0` when an input requires grad.
+pub(crate) fn rsqrt_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::rsqrt_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        rsqrt_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            RsqrtBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "RsqrtBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::rsqrt.out`: `out=` variants do not record gradients.
+pub(crate) fn rsqrt_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::rsqrt.out", "rsqrt(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    rsqrt_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::reciprocal`: records `ReciprocalBackward0` when an input requires grad.
 pub(crate) fn reciprocal_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3356,6 +4022,41 @@ pub(crate) fn reciprocal_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::reciprocal_`: records `ReciprocalBackward0` when an input requires grad.
+pub(crate) fn reciprocal_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::reciprocal_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reciprocal_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            ReciprocalBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "ReciprocalBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reciprocal.out`: `out=` variants do not record gradients.
+pub(crate) fn reciprocal_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::reciprocal.out", "reciprocal(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    reciprocal_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::tan`: records `TanBackward0` when an input requires grad.
@@ -3383,6 +4084,41 @@ pub(crate) fn tan_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
     Ok(result)
 }
 
+/// Autograd kernel of `aten::tan_`: records `TanBackward0` when an input requires grad.
+pub(crate) fn tan_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::tan_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tan_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            TanBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "TanBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::tan.out`: `out=` variants do not record gradients.
+pub(crate) fn tan_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::tan.out", "tan(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    tan_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::sinh`: records `SinhBackward0` when an input requires grad.
 pub(crate) fn sinh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3405,6 +4141,46 @@ pub(crate) fn sinh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::sinh_`: records `SinhBackward0` when an input requires grad.
+pub(crate) fn sinh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::sinh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sinh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(SinhBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sinh.out`: `out=` variants do not record gradients.
+pub(crate) fn sinh_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sinh.out", "sinh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sinh_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::cosh`: records `CoshBackward0` when an input requires grad.
@@ -3431,6 +4207,46 @@ pub(crate) fn cosh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
     Ok(result)
 }
 
+/// Autograd kernel of `aten::cosh_`: records `CoshBackward0` when an input requires grad.
+pub(crate) fn cosh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::cosh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cosh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(CoshBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::cosh.out`: `out=` variants do not record gradients.
+pub(crate) fn cosh_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::cosh.out", "cosh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    cosh_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::atan`: records `AtanBackward0` when an input requires grad.
 pub(crate) fn atan_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3453,6 +4269,46 @@ pub(crate) fn atan_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::atan_`: records `AtanBackward0` when an input requires grad.
+pub(crate) fn atan_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::atan_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atan_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AtanBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::atan.out`: `out=` variants do not record gradients.
+pub(crate) fn atan_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::atan.out", "atan(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    atan_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::asinh`: records `AsinhBackward0` when an input requires grad.
@@ -3479,6 +4335,46 @@ pub(crate) fn asinh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::asinh_`: records `AsinhBackward0` when an input requires grad.
+pub(crate) fn asinh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::asinh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asinh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AsinhBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::asinh.out`: `out=` variants do not record gradients.
+pub(crate) fn asinh_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::asinh.out", "asinh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    asinh_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::erf`: records `ErfBackward0` when an input requires grad.
 pub(crate) fn erf_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3501,6 +4397,46 @@ pub(crate) fn erf_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::erf_`: records `ErfBackward0` when an input requires grad.
+pub(crate) fn erf_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::erf_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        erf_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(ErfBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::erf.out`: `out=` variants do not record gradients.
+pub(crate) fn erf_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::erf.out", "erf(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    erf_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::expm1`: records `Expm1Backward0` when an input requires grad.
@@ -3528,6 +4464,41 @@ pub(crate) fn expm1_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::expm1_`: records `Expm1Backward0` when an input requires grad.
+pub(crate) fn expm1_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::expm1_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        expm1_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            Expm1Backward0 {
+                result_: SavedVariable::for_output(&result, 0, "Expm1Backward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::expm1.out`: `out=` variants do not record gradients.
+pub(crate) fn expm1_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::expm1.out", "expm1(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    expm1_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::asin`: records `AsinBackward0` when an input requires grad.
 pub(crate) fn asin_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3550,6 +4521,46 @@ pub(crate) fn asin_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::asin_`: records `AsinBackward0` when an input requires grad.
+pub(crate) fn asin_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::asin_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asin_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AsinBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::asin.out`: `out=` variants do not record gradients.
+pub(crate) fn asin_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::asin.out", "asin(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    asin_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::acos`: records `AcosBackward0` when an input requires grad.
@@ -3576,6 +4587,46 @@ pub(crate) fn acos_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
     Ok(result)
 }
 
+/// Autograd kernel of `aten::acos_`: records `AcosBackward0` when an input requires grad.
+pub(crate) fn acos_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::acos_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acos_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AcosBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::acos.out`: `out=` variants do not record gradients.
+pub(crate) fn acos_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::acos.out", "acos(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    acos_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::atanh`: records `AtanhBackward0` when an input requires grad.
 pub(crate) fn atanh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3598,6 +4649,46 @@ pub(crate) fn atanh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::atanh_`: records `AtanhBackward0` when an input requires grad.
+pub(crate) fn atanh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::atanh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atanh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AtanhBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::atanh.out`: `out=` variants do not record gradients.
+pub(crate) fn atanh_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::atanh.out", "atanh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    atanh_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::acosh`: records `AcoshBackward0` when an input requires grad.
@@ -3624,6 +4715,46 @@ pub(crate) fn acosh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::acosh_`: records `AcoshBackward0` when an input requires grad.
+pub(crate) fn acosh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::acosh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acosh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AcoshBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::acosh.out`: `out=` variants do not record gradients.
+pub(crate) fn acosh_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::acosh.out", "acosh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    acosh_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::log1p`: records `Log1pBackward0` when an input requires grad.
 pub(crate) fn log1p_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3646,6 +4777,46 @@ pub(crate) fn log1p_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::log1p_`: records `Log1pBackward0` when an input requires grad.
+pub(crate) fn log1p_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::log1p_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log1p_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(Log1pBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::log1p.out`: `out=` variants do not record gradients.
+pub(crate) fn log1p_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::log1p.out", "log1p(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log1p_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::log2`: records `Log2Backward0` when an input requires grad.
@@ -3672,6 +4843,46 @@ pub(crate) fn log2_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
     Ok(result)
 }
 
+/// Autograd kernel of `aten::log2_`: records `Log2Backward0` when an input requires grad.
+pub(crate) fn log2_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::log2_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log2_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(Log2Backward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::log2.out`: `out=` variants do not record gradients.
+pub(crate) fn log2_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::log2.out", "log2(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log2_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::log10`: records `Log10Backward0` when an input requires grad.
 pub(crate) fn log10_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3696,6 +4907,46 @@ pub(crate) fn log10_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::log10_`: records `Log10Backward0` when an input requires grad.
+pub(crate) fn log10_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::log10_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log10_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(Log10Backward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::log10.out`: `out=` variants do not record gradients.
+pub(crate) fn log10_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::log10.out", "log10(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log10_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::ceil`: records `CeilBackward0` when an input requires grad.
 pub(crate) fn ceil_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3714,6 +4965,36 @@ pub(crate) fn ceil_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::ceil_`: records `CeilBackward0` when an input requires grad.
+pub(crate) fn ceil_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::ceil_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ceil_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(CeilBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::ceil.out`: `out=` variants do not record gradients.
+pub(crate) fn ceil_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::ceil.out", "ceil(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    ceil_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::floor`: records `FloorBackward0` when an input requires grad.
@@ -3736,6 +5017,36 @@ pub(crate) fn floor_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::floor_`: records `FloorBackward0` when an input requires grad.
+pub(crate) fn floor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::floor_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        floor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(FloorBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::floor.out`: `out=` variants do not record gradients.
+pub(crate) fn floor_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::floor.out", "floor(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    floor_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::round`: records `RoundBackward0` when an input requires grad.
 pub(crate) fn round_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3754,6 +5065,36 @@ pub(crate) fn round_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::round_`: records `RoundBackward0` when an input requires grad.
+pub(crate) fn round_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::round_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        round_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(RoundBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::round.out`: `out=` variants do not record gradients.
+pub(crate) fn round_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::round.out", "round(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    round_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::trunc`: records `TruncBackward0` when an input requires grad.
@@ -3776,6 +5117,36 @@ pub(crate) fn trunc_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::trunc_`: records `TruncBackward0` when an input requires grad.
+pub(crate) fn trunc_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::trunc_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        trunc_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(TruncBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::trunc.out`: `out=` variants do not record gradients.
+pub(crate) fn trunc_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::trunc.out", "trunc(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    trunc_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::sign`: records `SignBackward0` when an input requires grad.
 pub(crate) fn sign_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3794,6 +5165,204 @@ pub(crate) fn sign_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::sign_`: records `SignBackward0` when an input requires grad.
+pub(crate) fn sign_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::sign_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sign_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(SignBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sign.out`: `out=` variants do not record gradients.
+pub(crate) fn sign_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sign.out", "sign(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sign_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::eq.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn eq_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::eq.Tensor_out", "eq(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    eq_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::eq.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn eq_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::eq.Scalar_out", "eq(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    eq_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::ne.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn ne_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::ne.Tensor_out", "ne(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    ne_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::ne.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn ne_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::ne.Scalar_out", "ne(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    ne_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::lt.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn lt_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::lt.Tensor_out", "lt(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    lt_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::lt.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn lt_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::lt.Scalar_out", "lt(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    lt_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::le.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn le_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::le.Tensor_out", "le(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    le_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::le.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn le_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::le.Scalar_out", "le(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    le_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::gt.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn gt_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::gt.Tensor_out", "gt(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    gt_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::gt.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn gt_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::gt.Scalar_out", "gt(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    gt_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::ge.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn ge_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::ge.Tensor_out", "ge(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    ge_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::ge.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn ge_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::ge.Scalar_out", "ge(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    ge_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
 }
 
 /// Autograd kernel of `aten::maximum`: records `MaximumBackward0` when an input requires grad.
@@ -3826,6 +5395,15 @@ pub(crate) fn maximum_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::maximum.out`: `out=` variants do not record gradients.
+pub(crate) fn maximum_out_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::maximum.out", "maximum(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    maximum_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
 /// Autograd kernel of `aten::minimum`: records `MinimumBackward0` when an input requires grad.
 pub(crate) fn minimum_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -3854,6 +5432,15 @@ pub(crate) fn minimum_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tenso
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::minimum.out`: `out=` variants do not record gradients.
+pub(crate) fn minimum_out_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::minimum.out", "minimum(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    minimum_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
 }
 
 /// Autograd kernel of `aten::sum`: records `SumBackward0` when an input requires grad.
@@ -3924,6 +5511,22 @@ pub(crate) fn sum_dim_int_list_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::sum.IntList_out`: `out=` variants do not record gradients.
+pub(crate) fn sum_int_list_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sum.IntList_out", "sum(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sum_int_list_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, dtype, out)
 }
 
 /// Autograd kernel of `aten::mean`: records `MeanBackward0` when an input requires grad.
@@ -3997,6 +5600,22 @@ pub(crate) fn mean_dim_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::mean.out`: `out=` variants do not record gradients.
+pub(crate) fn mean_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::mean.out", "mean(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    mean_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, dtype, out)
 }
 
 /// Autograd kernel of `aten::max.dim`: records `MaxBackward0` when an input requires grad.
@@ -4103,6 +5722,15 @@ pub(crate) fn mm_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> 
     Ok(result)
 }
 
+/// Autograd kernel of `aten::mm.out`: `out=` variants do not record gradients.
+pub(crate) fn mm_out_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || mat2.requires_grad()) {
+        return Err(Error::autograd("aten::mm.out", "mm(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    mm_out_call(ks.below(DispatchKey::AutogradCPU), self_, mat2, out)
+}
+
 /// Autograd kernel of `aten::bmm`: records `BmmBackward0` when an input requires grad.
 pub(crate) fn bmm_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, mat2]);
@@ -4131,6 +5759,24 @@ pub(crate) fn bmm_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) ->
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::bmm.out`: `out=` variants do not record gradients.
+pub(crate) fn bmm_out_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || mat2.requires_grad()) {
+        return Err(Error::autograd("aten::bmm.out", "bmm(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bmm_out_call(ks.below(DispatchKey::AutogradCPU), self_, mat2, out)
+}
+
+/// Autograd kernel of `aten::matmul.out`: `out=` variants do not record gradients.
+pub(crate) fn matmul_out_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::matmul.out", "matmul(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    matmul_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
 }
 
 /// Autograd kernel of `aten::view`: records `ViewBackward0` when an input requires grad.
@@ -4404,7 +6050,7 @@ pub(crate) fn copy_inplace_autograd(
     };
     if let Some(()) = saved {
         let node = Node::new(CopyBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -4425,7 +6071,7 @@ pub(crate) fn fill_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, v
     };
     if let Some(()) = saved {
         let node = Node::new(FillBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -4446,7 +6092,7 @@ pub(crate) fn zero_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     };
     if let Some(()) = saved {
         let node = Node::new(ZeroBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }

@@ -17,6 +17,8 @@ pub trait TensorOps {
     fn add_full(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::add_scalar`].
     fn add_scalar(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::add_scalar_`].
+    fn add_scalar_(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::add_`].
     fn add_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::add_full_`].
@@ -25,104 +27,202 @@ pub trait TensorOps {
     fn sub(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::sub_full`].
     fn sub_full(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::sub_`].
+    fn sub_(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::sub_full_`].
+    fn sub_full_(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::sub_scalar`].
     fn sub_scalar(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::sub_scalar_`].
+    fn sub_scalar_(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::mul`].
     fn mul(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::mul_scalar`].
     fn mul_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::mul_scalar_`].
+    fn mul_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::mul_`].
     fn mul_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::div`].
     fn div(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::div_`].
+    fn div_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::div_scalar`].
     fn div_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::div_scalar_`].
+    fn div_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::neg`].
     fn neg(&self) -> Result<Tensor>;
+    /// Method form of [`ops::neg_`].
+    fn neg_(&self) -> Result<Tensor>;
     /// Method form of [`ops::exp`].
     fn exp(&self) -> Result<Tensor>;
+    /// Method form of [`ops::exp_`].
+    fn exp_(&self) -> Result<Tensor>;
     /// Method form of [`ops::log`].
     fn log(&self) -> Result<Tensor>;
+    /// Method form of [`ops::log_`].
+    fn log_(&self) -> Result<Tensor>;
     /// Method form of [`ops::sin`].
     fn sin(&self) -> Result<Tensor>;
+    /// Method form of [`ops::sin_`].
+    fn sin_(&self) -> Result<Tensor>;
     /// Method form of [`ops::cos`].
     fn cos(&self) -> Result<Tensor>;
+    /// Method form of [`ops::cos_`].
+    fn cos_(&self) -> Result<Tensor>;
     /// Method form of [`ops::relu`].
     fn relu(&self) -> Result<Tensor>;
+    /// Method form of [`ops::relu_`].
+    fn relu_(&self) -> Result<Tensor>;
     /// Method form of [`ops::sigmoid`].
     fn sigmoid(&self) -> Result<Tensor>;
+    /// Method form of [`ops::sigmoid_`].
+    fn sigmoid_(&self) -> Result<Tensor>;
     /// Method form of [`ops::tanh`].
     fn tanh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::tanh_`].
+    fn tanh_(&self) -> Result<Tensor>;
     /// Method form of [`ops::abs`].
     fn abs(&self) -> Result<Tensor>;
+    /// Method form of [`ops::abs_`].
+    fn abs_(&self) -> Result<Tensor>;
     /// Method form of [`ops::sqrt`].
     fn sqrt(&self) -> Result<Tensor>;
+    /// Method form of [`ops::sqrt_`].
+    fn sqrt_(&self) -> Result<Tensor>;
     /// Method form of [`ops::rsqrt`].
     fn rsqrt(&self) -> Result<Tensor>;
+    /// Method form of [`ops::rsqrt_`].
+    fn rsqrt_(&self) -> Result<Tensor>;
     /// Method form of [`ops::reciprocal`].
     fn reciprocal(&self) -> Result<Tensor>;
+    /// Method form of [`ops::reciprocal_`].
+    fn reciprocal_(&self) -> Result<Tensor>;
     /// Method form of [`ops::tan`].
     fn tan(&self) -> Result<Tensor>;
+    /// Method form of [`ops::tan_`].
+    fn tan_(&self) -> Result<Tensor>;
     /// Method form of [`ops::sinh`].
     fn sinh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::sinh_`].
+    fn sinh_(&self) -> Result<Tensor>;
     /// Method form of [`ops::cosh`].
     fn cosh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::cosh_`].
+    fn cosh_(&self) -> Result<Tensor>;
     /// Method form of [`ops::atan`].
     fn atan(&self) -> Result<Tensor>;
+    /// Method form of [`ops::atan_`].
+    fn atan_(&self) -> Result<Tensor>;
     /// Method form of [`ops::asinh`].
     fn asinh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::asinh_`].
+    fn asinh_(&self) -> Result<Tensor>;
     /// Method form of [`ops::erf`].
     fn erf(&self) -> Result<Tensor>;
+    /// Method form of [`ops::erf_`].
+    fn erf_(&self) -> Result<Tensor>;
     /// Method form of [`ops::expm1`].
     fn expm1(&self) -> Result<Tensor>;
+    /// Method form of [`ops::expm1_`].
+    fn expm1_(&self) -> Result<Tensor>;
     /// Method form of [`ops::asin`].
     fn asin(&self) -> Result<Tensor>;
+    /// Method form of [`ops::asin_`].
+    fn asin_(&self) -> Result<Tensor>;
     /// Method form of [`ops::acos`].
     fn acos(&self) -> Result<Tensor>;
+    /// Method form of [`ops::acos_`].
+    fn acos_(&self) -> Result<Tensor>;
     /// Method form of [`ops::atanh`].
     fn atanh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::atanh_`].
+    fn atanh_(&self) -> Result<Tensor>;
     /// Method form of [`ops::acosh`].
     fn acosh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::acosh_`].
+    fn acosh_(&self) -> Result<Tensor>;
     /// Method form of [`ops::log1p`].
     fn log1p(&self) -> Result<Tensor>;
+    /// Method form of [`ops::log1p_`].
+    fn log1p_(&self) -> Result<Tensor>;
     /// Method form of [`ops::log2`].
     fn log2(&self) -> Result<Tensor>;
+    /// Method form of [`ops::log2_`].
+    fn log2_(&self) -> Result<Tensor>;
     /// Method form of [`ops::log10`].
     fn log10(&self) -> Result<Tensor>;
+    /// Method form of [`ops::log10_`].
+    fn log10_(&self) -> Result<Tensor>;
     /// Method form of [`ops::ceil`].
     fn ceil(&self) -> Result<Tensor>;
+    /// Method form of [`ops::ceil_`].
+    fn ceil_(&self) -> Result<Tensor>;
     /// Method form of [`ops::floor`].
     fn floor(&self) -> Result<Tensor>;
+    /// Method form of [`ops::floor_`].
+    fn floor_(&self) -> Result<Tensor>;
     /// Method form of [`ops::round`].
     fn round(&self) -> Result<Tensor>;
+    /// Method form of [`ops::round_`].
+    fn round_(&self) -> Result<Tensor>;
     /// Method form of [`ops::trunc`].
     fn trunc(&self) -> Result<Tensor>;
+    /// Method form of [`ops::trunc_`].
+    fn trunc_(&self) -> Result<Tensor>;
     /// Method form of [`ops::sign`].
     fn sign(&self) -> Result<Tensor>;
+    /// Method form of [`ops::sign_`].
+    fn sign_(&self) -> Result<Tensor>;
     /// Method form of [`ops::eq`].
     fn eq(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::eq_`].
+    fn eq_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::eq_scalar`].
     fn eq_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::eq_scalar_`].
+    fn eq_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::ne`].
     fn ne(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::ne_`].
+    fn ne_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::ne_scalar`].
     fn ne_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::ne_scalar_`].
+    fn ne_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::lt`].
     fn lt(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::lt_`].
+    fn lt_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::lt_scalar`].
     fn lt_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::lt_scalar_`].
+    fn lt_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::le`].
     fn le(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::le_`].
+    fn le_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::le_scalar`].
     fn le_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::le_scalar_`].
+    fn le_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::gt`].
     fn gt(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::gt_`].
+    fn gt_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::gt_scalar`].
     fn gt_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::gt_scalar_`].
+    fn gt_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::ge`].
     fn ge(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::ge_`].
+    fn ge_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::ge_scalar`].
     fn ge_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::ge_scalar_`].
+    fn ge_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::maximum`].
     fn maximum(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::minimum`].
@@ -282,6 +382,9 @@ impl TensorOps for Tensor {
     fn add_scalar(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor> {
         ops::add_scalar(self, other, alpha)
     }
+    fn add_scalar_(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor> {
+        ops::add_scalar_(self, other, alpha)
+    }
     fn add_(&self, other: &Tensor) -> Result<Tensor> {
         ops::add_(self, other)
     }
@@ -294,8 +397,17 @@ impl TensorOps for Tensor {
     fn sub_full(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
         ops::sub_full(self, other, alpha)
     }
+    fn sub_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::sub_(self, other)
+    }
+    fn sub_full_(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
+        ops::sub_full_(self, other, alpha)
+    }
     fn sub_scalar(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor> {
         ops::sub_scalar(self, other, alpha)
+    }
+    fn sub_scalar_(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor> {
+        ops::sub_scalar_(self, other, alpha)
     }
     fn mul(&self, other: &Tensor) -> Result<Tensor> {
         ops::mul(self, other)
@@ -303,143 +415,281 @@ impl TensorOps for Tensor {
     fn mul_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::mul_scalar(self, other)
     }
+    fn mul_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::mul_scalar_(self, other)
+    }
     fn mul_(&self, other: &Tensor) -> Result<Tensor> {
         ops::mul_(self, other)
     }
     fn div(&self, other: &Tensor) -> Result<Tensor> {
         ops::div(self, other)
     }
+    fn div_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::div_(self, other)
+    }
     fn div_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::div_scalar(self, other)
+    }
+    fn div_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::div_scalar_(self, other)
     }
     fn neg(&self) -> Result<Tensor> {
         ops::neg(self)
     }
+    fn neg_(&self) -> Result<Tensor> {
+        ops::neg_(self)
+    }
     fn exp(&self) -> Result<Tensor> {
         ops::exp(self)
+    }
+    fn exp_(&self) -> Result<Tensor> {
+        ops::exp_(self)
     }
     fn log(&self) -> Result<Tensor> {
         ops::log(self)
     }
+    fn log_(&self) -> Result<Tensor> {
+        ops::log_(self)
+    }
     fn sin(&self) -> Result<Tensor> {
         ops::sin(self)
+    }
+    fn sin_(&self) -> Result<Tensor> {
+        ops::sin_(self)
     }
     fn cos(&self) -> Result<Tensor> {
         ops::cos(self)
     }
+    fn cos_(&self) -> Result<Tensor> {
+        ops::cos_(self)
+    }
     fn relu(&self) -> Result<Tensor> {
         ops::relu(self)
+    }
+    fn relu_(&self) -> Result<Tensor> {
+        ops::relu_(self)
     }
     fn sigmoid(&self) -> Result<Tensor> {
         ops::sigmoid(self)
     }
+    fn sigmoid_(&self) -> Result<Tensor> {
+        ops::sigmoid_(self)
+    }
     fn tanh(&self) -> Result<Tensor> {
         ops::tanh(self)
+    }
+    fn tanh_(&self) -> Result<Tensor> {
+        ops::tanh_(self)
     }
     fn abs(&self) -> Result<Tensor> {
         ops::abs(self)
     }
+    fn abs_(&self) -> Result<Tensor> {
+        ops::abs_(self)
+    }
     fn sqrt(&self) -> Result<Tensor> {
         ops::sqrt(self)
+    }
+    fn sqrt_(&self) -> Result<Tensor> {
+        ops::sqrt_(self)
     }
     fn rsqrt(&self) -> Result<Tensor> {
         ops::rsqrt(self)
     }
+    fn rsqrt_(&self) -> Result<Tensor> {
+        ops::rsqrt_(self)
+    }
     fn reciprocal(&self) -> Result<Tensor> {
         ops::reciprocal(self)
+    }
+    fn reciprocal_(&self) -> Result<Tensor> {
+        ops::reciprocal_(self)
     }
     fn tan(&self) -> Result<Tensor> {
         ops::tan(self)
     }
+    fn tan_(&self) -> Result<Tensor> {
+        ops::tan_(self)
+    }
     fn sinh(&self) -> Result<Tensor> {
         ops::sinh(self)
+    }
+    fn sinh_(&self) -> Result<Tensor> {
+        ops::sinh_(self)
     }
     fn cosh(&self) -> Result<Tensor> {
         ops::cosh(self)
     }
+    fn cosh_(&self) -> Result<Tensor> {
+        ops::cosh_(self)
+    }
     fn atan(&self) -> Result<Tensor> {
         ops::atan(self)
+    }
+    fn atan_(&self) -> Result<Tensor> {
+        ops::atan_(self)
     }
     fn asinh(&self) -> Result<Tensor> {
         ops::asinh(self)
     }
+    fn asinh_(&self) -> Result<Tensor> {
+        ops::asinh_(self)
+    }
     fn erf(&self) -> Result<Tensor> {
         ops::erf(self)
+    }
+    fn erf_(&self) -> Result<Tensor> {
+        ops::erf_(self)
     }
     fn expm1(&self) -> Result<Tensor> {
         ops::expm1(self)
     }
+    fn expm1_(&self) -> Result<Tensor> {
+        ops::expm1_(self)
+    }
     fn asin(&self) -> Result<Tensor> {
         ops::asin(self)
+    }
+    fn asin_(&self) -> Result<Tensor> {
+        ops::asin_(self)
     }
     fn acos(&self) -> Result<Tensor> {
         ops::acos(self)
     }
+    fn acos_(&self) -> Result<Tensor> {
+        ops::acos_(self)
+    }
     fn atanh(&self) -> Result<Tensor> {
         ops::atanh(self)
+    }
+    fn atanh_(&self) -> Result<Tensor> {
+        ops::atanh_(self)
     }
     fn acosh(&self) -> Result<Tensor> {
         ops::acosh(self)
     }
+    fn acosh_(&self) -> Result<Tensor> {
+        ops::acosh_(self)
+    }
     fn log1p(&self) -> Result<Tensor> {
         ops::log1p(self)
+    }
+    fn log1p_(&self) -> Result<Tensor> {
+        ops::log1p_(self)
     }
     fn log2(&self) -> Result<Tensor> {
         ops::log2(self)
     }
+    fn log2_(&self) -> Result<Tensor> {
+        ops::log2_(self)
+    }
     fn log10(&self) -> Result<Tensor> {
         ops::log10(self)
+    }
+    fn log10_(&self) -> Result<Tensor> {
+        ops::log10_(self)
     }
     fn ceil(&self) -> Result<Tensor> {
         ops::ceil(self)
     }
+    fn ceil_(&self) -> Result<Tensor> {
+        ops::ceil_(self)
+    }
     fn floor(&self) -> Result<Tensor> {
         ops::floor(self)
+    }
+    fn floor_(&self) -> Result<Tensor> {
+        ops::floor_(self)
     }
     fn round(&self) -> Result<Tensor> {
         ops::round(self)
     }
+    fn round_(&self) -> Result<Tensor> {
+        ops::round_(self)
+    }
     fn trunc(&self) -> Result<Tensor> {
         ops::trunc(self)
+    }
+    fn trunc_(&self) -> Result<Tensor> {
+        ops::trunc_(self)
     }
     fn sign(&self) -> Result<Tensor> {
         ops::sign(self)
     }
+    fn sign_(&self) -> Result<Tensor> {
+        ops::sign_(self)
+    }
     fn eq(&self, other: &Tensor) -> Result<Tensor> {
         ops::eq(self, other)
+    }
+    fn eq_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::eq_(self, other)
     }
     fn eq_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::eq_scalar(self, other)
     }
+    fn eq_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::eq_scalar_(self, other)
+    }
     fn ne(&self, other: &Tensor) -> Result<Tensor> {
         ops::ne(self, other)
+    }
+    fn ne_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::ne_(self, other)
     }
     fn ne_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::ne_scalar(self, other)
     }
+    fn ne_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::ne_scalar_(self, other)
+    }
     fn lt(&self, other: &Tensor) -> Result<Tensor> {
         ops::lt(self, other)
+    }
+    fn lt_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::lt_(self, other)
     }
     fn lt_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::lt_scalar(self, other)
     }
+    fn lt_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::lt_scalar_(self, other)
+    }
     fn le(&self, other: &Tensor) -> Result<Tensor> {
         ops::le(self, other)
+    }
+    fn le_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::le_(self, other)
     }
     fn le_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::le_scalar(self, other)
     }
+    fn le_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::le_scalar_(self, other)
+    }
     fn gt(&self, other: &Tensor) -> Result<Tensor> {
         ops::gt(self, other)
+    }
+    fn gt_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::gt_(self, other)
     }
     fn gt_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::gt_scalar(self, other)
     }
+    fn gt_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::gt_scalar_(self, other)
+    }
     fn ge(&self, other: &Tensor) -> Result<Tensor> {
         ops::ge(self, other)
     }
+    fn ge_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::ge_(self, other)
+    }
     fn ge_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::ge_scalar(self, other)
+    }
+    fn ge_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::ge_scalar_(self, other)
     }
     fn maximum(&self, other: &Tensor) -> Result<Tensor> {
         ops::maximum(self, other)

@@ -121,6 +121,151 @@ impl BoxedOp for AddTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::add.out
+
+/// Schema of `aten::add.out`.
+pub static ADD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::add",
+    overload: "out",
+    signature: "add.out(Tensor self, Tensor other, *, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::add.out`.
+pub type AddOutFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn add_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::add_out(self_, other, alpha, out)
+}
+
+/// Bumps the version counter of the tensors `aten::add.out` writes.
+fn add_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        add_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::add.out`.
+pub static ADD_OUT: Op<AddOutFn> = Op::new(
+    &ADD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(add_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::add_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(add_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::add.out` through the dispatcher with explicit keys.
+pub fn add_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar, out: &Tensor) -> Result<Tensor> {
+    match ADD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Scalar(alpha),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ADD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::add.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `add.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::add.out`: `add.out(Tensor self, Tensor other, *, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)`
+pub fn add_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    add_out_full(self_, other, Scalar::Int(1), out)
+}
+
+/// [`add_out`] with every argument, including keyword-only ones.
+pub fn add_out_full(self_: &Tensor, other: &Tensor, alpha: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    add_out_call(ks, self_, other, alpha.into(), out)
+}
+
+struct AddOutBoxed;
+
+impl BoxedOp for AddOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADD_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let alpha = u.scalar()?;
+        let out = u.tensor()?;
+        let r = add_out_full(&self_, &other, alpha, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::add.Scalar
 
 /// Schema of `aten::add.Scalar`.
@@ -214,6 +359,287 @@ impl BoxedOp for AddScalarBoxed {
         let other = u.scalar()?;
         let alpha = u.scalar()?;
         let r = add_scalar(&self_, other, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::add_.Scalar
+
+/// Schema of `aten::add_.Scalar`.
+pub static ADD_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::add_",
+    overload: "Scalar",
+    signature: "add_.Scalar(Tensor(a!) self, Scalar other, Scalar alpha=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::add_.Scalar`.
+pub type AddScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn add_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::add_scalar_inplace(self_, other, alpha)
+}
+
+/// Bumps the version counter of the tensors `aten::add_.Scalar` writes.
+fn add_scalar_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        add_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::add_.Scalar`.
+pub static ADD_SCALAR_INPLACE: Op<AddScalarInplaceFn> = Op::new(
+    &ADD_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(add_scalar_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::add_scalar_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(add_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::add_.Scalar` through the dispatcher with explicit keys.
+pub fn add_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
+    match ADD_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other), Value::Scalar(alpha)];
+            fallback(&ADD_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::add_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `add.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::add_.Scalar`: `add_.Scalar(Tensor(a!) self, Scalar other, Scalar alpha=1) -> Tensor(a!)`
+pub fn add_scalar_(self_: &Tensor, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    add_scalar_inplace_call(ks, self_, other.into(), alpha.into())
+}
+
+struct AddScalarInplaceBoxed;
+
+impl BoxedOp for AddScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADD_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADD_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let alpha = u.scalar()?;
+        let r = add_scalar_(&self_, other, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::add.Scalar_out
+
+/// Schema of `aten::add.Scalar_out`.
+pub static ADD_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::add",
+    overload: "Scalar_out",
+    signature: "add.Scalar_out(Tensor self, Scalar other, Scalar alpha=1, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::add.Scalar_out`.
+pub type AddScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar, &Tensor) -> Result<Tensor>;
+
+fn add_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::add_scalar_out(self_, other, alpha, out)
+}
+
+/// Bumps the version counter of the tensors `aten::add.Scalar_out` writes.
+fn add_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        add_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::add.Scalar_out`.
+pub static ADD_SCALAR_OUT: Op<AddScalarOutFn> = Op::new(
+    &ADD_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(add_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::add_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(add_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::add.Scalar_out` through the dispatcher with explicit keys.
+pub fn add_scalar_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ADD_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Scalar(alpha),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ADD_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::add.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `add.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::add.Scalar_out`: `add.Scalar_out(Tensor self, Scalar other, Scalar alpha=1, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn add_scalar_out(
+    self_: &Tensor,
+    other: impl Into<Scalar>,
+    alpha: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    add_scalar_out_call(ks, self_, other.into(), alpha.into(), out)
+}
+
+struct AddScalarOutBoxed;
+
+impl BoxedOp for AddScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADD_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADD_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let alpha = u.scalar()?;
+        let out = u.tensor()?;
+        let r = add_scalar_out(&self_, other, alpha, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -452,6 +878,285 @@ impl BoxedOp for SubTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sub_.Tensor
+
+/// Schema of `aten::sub_.Tensor`.
+pub static SUB_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sub_",
+    overload: "Tensor",
+    signature: "sub_.Tensor(Tensor(a!) self, Tensor other, *, Scalar alpha=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sub_.Tensor`.
+pub type SubTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn sub_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::sub_tensor_inplace(self_, other, alpha)
+}
+
+/// Bumps the version counter of the tensors `aten::sub_.Tensor` writes.
+fn sub_tensor_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sub_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sub_.Tensor`.
+pub static SUB_TENSOR_INPLACE: Op<SubTensorInplaceFn> = Op::new(
+    &SUB_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sub_tensor_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sub_tensor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sub_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sub_.Tensor` through the dispatcher with explicit keys.
+pub fn sub_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
+    match SUB_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Scalar(alpha),
+            ];
+            fallback(&SUB_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sub_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sub.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sub_.Tensor`: `sub_.Tensor(Tensor(a!) self, Tensor other, *, Scalar alpha=1) -> Tensor(a!)`
+pub fn sub_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    sub_full_(self_, other, Scalar::Int(1))
+}
+
+/// [`sub_`] with every argument, including keyword-only ones.
+pub fn sub_full_(self_: &Tensor, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    sub_tensor_inplace_call(ks, self_, other, alpha.into())
+}
+
+struct SubTensorInplaceBoxed;
+
+impl BoxedOp for SubTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SUB_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let alpha = u.scalar()?;
+        let r = sub_full_(&self_, &other, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sub.out
+
+/// Schema of `aten::sub.out`.
+pub static SUB_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sub",
+    overload: "out",
+    signature: "sub.out(Tensor self, Tensor other, *, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sub.out`.
+pub type SubOutFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn sub_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::sub_out(self_, other, alpha, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sub.out` writes.
+fn sub_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sub_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sub.out`.
+pub static SUB_OUT: Op<SubOutFn> = Op::new(
+    &SUB_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sub_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sub_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sub_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sub.out` through the dispatcher with explicit keys.
+pub fn sub_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar, out: &Tensor) -> Result<Tensor> {
+    match SUB_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Scalar(alpha),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SUB_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sub.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sub.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sub.out`: `sub.out(Tensor self, Tensor other, *, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)`
+pub fn sub_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    sub_out_full(self_, other, Scalar::Int(1), out)
+}
+
+/// [`sub_out`] with every argument, including keyword-only ones.
+pub fn sub_out_full(self_: &Tensor, other: &Tensor, alpha: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    sub_out_call(ks, self_, other, alpha.into(), out)
+}
+
+struct SubOutBoxed;
+
+impl BoxedOp for SubOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SUB_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let alpha = u.scalar()?;
+        let out = u.tensor()?;
+        let r = sub_out_full(&self_, &other, alpha, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sub.Scalar
 
 /// Schema of `aten::sub.Scalar`.
@@ -550,6 +1255,287 @@ impl BoxedOp for SubScalarBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sub_.Scalar
+
+/// Schema of `aten::sub_.Scalar`.
+pub static SUB_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sub_",
+    overload: "Scalar",
+    signature: "sub_.Scalar(Tensor(a!) self, Scalar other, Scalar alpha=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sub_.Scalar`.
+pub type SubScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn sub_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::sub_scalar_inplace(self_, other, alpha)
+}
+
+/// Bumps the version counter of the tensors `aten::sub_.Scalar` writes.
+fn sub_scalar_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sub_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sub_.Scalar`.
+pub static SUB_SCALAR_INPLACE: Op<SubScalarInplaceFn> = Op::new(
+    &SUB_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sub_scalar_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sub_scalar_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sub_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sub_.Scalar` through the dispatcher with explicit keys.
+pub fn sub_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
+    match SUB_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other), Value::Scalar(alpha)];
+            fallback(&SUB_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sub_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sub.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sub_.Scalar`: `sub_.Scalar(Tensor(a!) self, Scalar other, Scalar alpha=1) -> Tensor(a!)`
+pub fn sub_scalar_(self_: &Tensor, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sub_scalar_inplace_call(ks, self_, other.into(), alpha.into())
+}
+
+struct SubScalarInplaceBoxed;
+
+impl BoxedOp for SubScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SUB_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let alpha = u.scalar()?;
+        let r = sub_scalar_(&self_, other, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sub.Scalar_out
+
+/// Schema of `aten::sub.Scalar_out`.
+pub static SUB_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sub",
+    overload: "Scalar_out",
+    signature: "sub.Scalar_out(Tensor self, Scalar other, Scalar alpha=1, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sub.Scalar_out`.
+pub type SubScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar, &Tensor) -> Result<Tensor>;
+
+fn sub_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::sub_scalar_out(self_, other, alpha, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sub.Scalar_out` writes.
+fn sub_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sub_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sub.Scalar_out`.
+pub static SUB_SCALAR_OUT: Op<SubScalarOutFn> = Op::new(
+    &SUB_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sub_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sub_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sub_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sub.Scalar_out` through the dispatcher with explicit keys.
+pub fn sub_scalar_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SUB_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Scalar(alpha),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SUB_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::sub.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sub.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sub.Scalar_out`: `sub.Scalar_out(Tensor self, Scalar other, Scalar alpha=1, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn sub_scalar_out(
+    self_: &Tensor,
+    other: impl Into<Scalar>,
+    alpha: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sub_scalar_out_call(ks, self_, other.into(), alpha.into(), out)
+}
+
+struct SubScalarOutBoxed;
+
+impl BoxedOp for SubScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SUB_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let alpha = u.scalar()?;
+        let out = u.tensor()?;
+        let r = sub_scalar_out(&self_, other, alpha, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::mul.Tensor
 
 /// Schema of `aten::mul.Tensor`.
@@ -640,6 +1626,130 @@ impl BoxedOp for MulTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::mul.out
+
+/// Schema of `aten::mul.out`.
+pub static MUL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mul",
+    overload: "out",
+    signature: "mul.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::mul.out`.
+pub type MulOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn mul_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::mul_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::mul.out` writes.
+fn mul_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mul_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mul.out`.
+pub static MUL_OUT: Op<MulOutFn> = Op::new(
+    &MUL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mul_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mul_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mul_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mul.out` through the dispatcher with explicit keys.
+pub fn mul_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MUL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MUL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mul.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `mul.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::mul.out`: `mul.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn mul_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    mul_out_call(ks, self_, other, out)
+}
+
+struct MulOutBoxed;
+
+impl BoxedOp for MulOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MUL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MUL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = mul_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::mul.Scalar
 
 /// Schema of `aten::mul.Scalar`.
@@ -725,6 +1835,251 @@ impl BoxedOp for MulScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = mul_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mul_.Scalar
+
+/// Schema of `aten::mul_.Scalar`.
+pub static MUL_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mul_",
+    overload: "Scalar",
+    signature: "mul_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::mul_.Scalar`.
+pub type MulScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn mul_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::mul_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::mul_.Scalar` writes.
+fn mul_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mul_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mul_.Scalar`.
+pub static MUL_SCALAR_INPLACE: Op<MulScalarInplaceFn> = Op::new(
+    &MUL_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mul_scalar_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mul_scalar_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mul_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mul_.Scalar` through the dispatcher with explicit keys.
+pub fn mul_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match MUL_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&MUL_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mul_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `mul.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::mul_.Scalar`: `mul_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn mul_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    mul_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct MulScalarInplaceBoxed;
+
+impl BoxedOp for MulScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MUL_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MUL_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = mul_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mul.Scalar_out
+
+/// Schema of `aten::mul.Scalar_out`.
+pub static MUL_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mul",
+    overload: "Scalar_out",
+    signature: "mul.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::mul.Scalar_out`.
+pub type MulScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn mul_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::mul_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::mul.Scalar_out` writes.
+fn mul_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mul_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mul.Scalar_out`.
+pub static MUL_SCALAR_OUT: Op<MulScalarOutFn> = Op::new(
+    &MUL_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mul_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mul_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mul_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mul.Scalar_out` through the dispatcher with explicit keys.
+pub fn mul_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match MUL_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MUL_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::mul.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `mul.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::mul.Scalar_out`: `mul.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn mul_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    mul_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct MulScalarOutBoxed;
+
+impl BoxedOp for MulScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MUL_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MUL_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = mul_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -924,6 +2279,241 @@ impl BoxedOp for DivTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::div_.Tensor
+
+/// Schema of `aten::div_.Tensor`.
+pub static DIV_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div_",
+    overload: "Tensor",
+    signature: "div_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::div_.Tensor`.
+pub type DivTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn div_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::div_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::div_.Tensor` writes.
+fn div_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::div_.Tensor`.
+pub static DIV_TENSOR_INPLACE: Op<DivTensorInplaceFn> = Op::new(
+    &DIV_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(div_tensor_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_tensor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(div_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::div_.Tensor` through the dispatcher with explicit keys.
+pub fn div_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match DIV_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&DIV_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::div_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `div.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::div_.Tensor`: `div_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn div_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    div_tensor_inplace_call(ks, self_, other)
+}
+
+struct DivTensorInplaceBoxed;
+
+impl BoxedOp for DivTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = div_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::div.out
+
+/// Schema of `aten::div.out`.
+pub static DIV_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div",
+    overload: "out",
+    signature: "div.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::div.out`.
+pub type DivOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn div_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::div_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::div.out` writes.
+fn div_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::div.out`.
+pub static DIV_OUT: Op<DivOutFn> = Op::new(
+    &DIV_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(div_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(div_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::div.out` through the dispatcher with explicit keys.
+pub fn div_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match DIV_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&DIV_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::div.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `div.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::div.out`: `div.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn div_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    div_out_call(ks, self_, other, out)
+}
+
+struct DivOutBoxed;
+
+impl BoxedOp for DivOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = div_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::div.Scalar
 
 /// Schema of `aten::div.Scalar`.
@@ -1014,6 +2604,251 @@ impl BoxedOp for DivScalarBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::div_.Scalar
+
+/// Schema of `aten::div_.Scalar`.
+pub static DIV_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div_",
+    overload: "Scalar",
+    signature: "div_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::div_.Scalar`.
+pub type DivScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn div_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::div_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::div_.Scalar` writes.
+fn div_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::div_.Scalar`.
+pub static DIV_SCALAR_INPLACE: Op<DivScalarInplaceFn> = Op::new(
+    &DIV_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(div_scalar_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_scalar_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(div_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::div_.Scalar` through the dispatcher with explicit keys.
+pub fn div_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match DIV_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&DIV_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::div_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `div.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::div_.Scalar`: `div_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn div_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    div_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct DivScalarInplaceBoxed;
+
+impl BoxedOp for DivScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = div_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::div.Scalar_out
+
+/// Schema of `aten::div.Scalar_out`.
+pub static DIV_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div",
+    overload: "Scalar_out",
+    signature: "div.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::div.Scalar_out`.
+pub type DivScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn div_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::div_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::div.Scalar_out` writes.
+fn div_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::div.Scalar_out`.
+pub static DIV_SCALAR_OUT: Op<DivScalarOutFn> = Op::new(
+    &DIV_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(div_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(div_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::div.Scalar_out` through the dispatcher with explicit keys.
+pub fn div_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match DIV_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&DIV_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::div.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `div.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::div.Scalar_out`: `div.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn div_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    div_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct DivScalarOutBoxed;
+
+impl BoxedOp for DivScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = div_scalar_out(&self_, other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::neg
 
 /// Schema of `aten::neg`.
@@ -1089,6 +2924,210 @@ impl BoxedOp for NegBoxed {
         let mut u = Unboxer::new(&NEG_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = neg(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::neg_
+
+/// Schema of `aten::neg_`.
+pub static NEG_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::neg_",
+    overload: "",
+    signature: "neg_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::neg_`.
+pub type NegInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn neg_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::neg_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::neg_` writes.
+fn neg_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        neg_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::neg_`.
+pub static NEG_INPLACE: Op<NegInplaceFn> = Op::new(
+    &NEG_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(neg_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::neg_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(neg_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::neg_` through the dispatcher with explicit keys.
+pub fn neg_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match NEG_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&NEG_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::neg_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `neg`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::neg_`: `neg_(Tensor(a!) self) -> Tensor(a!)`
+pub fn neg_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    neg_inplace_call(ks, self_)
+}
+
+struct NegInplaceBoxed;
+
+impl BoxedOp for NegInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NEG_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NEG_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = neg_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::neg.out
+
+/// Schema of `aten::neg.out`.
+pub static NEG_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::neg",
+    overload: "out",
+    signature: "neg.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::neg.out`.
+pub type NegOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn neg_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::neg_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::neg.out` writes.
+fn neg_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        neg_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::neg.out`.
+pub static NEG_OUT: Op<NegOutFn> = Op::new(
+    &NEG_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(neg_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::neg_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(neg_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::neg.out` through the dispatcher with explicit keys.
+pub fn neg_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match NEG_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&NEG_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::neg.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `neg` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::neg.out`: `neg.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn neg_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    neg_out_call(ks, self_, out)
+}
+
+struct NegOutBoxed;
+
+impl BoxedOp for NegOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NEG_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NEG_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = neg_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -1174,6 +3213,210 @@ impl BoxedOp for ExpBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::exp_
+
+/// Schema of `aten::exp_`.
+pub static EXP_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::exp_",
+    overload: "",
+    signature: "exp_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::exp_`.
+pub type ExpInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn exp_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::exp_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::exp_` writes.
+fn exp_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        exp_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::exp_`.
+pub static EXP_INPLACE: Op<ExpInplaceFn> = Op::new(
+    &EXP_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(exp_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::exp_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(exp_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::exp_` through the dispatcher with explicit keys.
+pub fn exp_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match EXP_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&EXP_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::exp_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `exp`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::exp_`: `exp_(Tensor(a!) self) -> Tensor(a!)`
+pub fn exp_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    exp_inplace_call(ks, self_)
+}
+
+struct ExpInplaceBoxed;
+
+impl BoxedOp for ExpInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EXP_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXP_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = exp_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::exp.out
+
+/// Schema of `aten::exp.out`.
+pub static EXP_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::exp",
+    overload: "out",
+    signature: "exp.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::exp.out`.
+pub type ExpOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn exp_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::exp_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::exp.out` writes.
+fn exp_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        exp_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::exp.out`.
+pub static EXP_OUT: Op<ExpOutFn> = Op::new(
+    &EXP_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(exp_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::exp_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(exp_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::exp.out` through the dispatcher with explicit keys.
+pub fn exp_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match EXP_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&EXP_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::exp.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `exp` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::exp.out`: `exp.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn exp_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    exp_out_call(ks, self_, out)
+}
+
+struct ExpOutBoxed;
+
+impl BoxedOp for ExpOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EXP_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXP_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = exp_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::log
 
 /// Schema of `aten::log`.
@@ -1249,6 +3492,210 @@ impl BoxedOp for LogBoxed {
         let mut u = Unboxer::new(&LOG_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = log(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log_
+
+/// Schema of `aten::log_`.
+pub static LOG_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log_",
+    overload: "",
+    signature: "log_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log_`.
+pub type LogInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn log_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::log_` writes.
+fn log_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log_`.
+pub static LOG_INPLACE: Op<LogInplaceFn> = Op::new(
+    &LOG_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log_` through the dispatcher with explicit keys.
+pub fn log_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOG_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOG_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `log`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::log_`: `log_(Tensor(a!) self) -> Tensor(a!)`
+pub fn log_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log_inplace_call(ks, self_)
+}
+
+struct LogInplaceBoxed;
+
+impl BoxedOp for LogInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = log_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log.out
+
+/// Schema of `aten::log.out`.
+pub static LOG_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log",
+    overload: "out",
+    signature: "log.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log.out`.
+pub type LogOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn log_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::log.out` writes.
+fn log_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log.out`.
+pub static LOG_OUT: Op<LogOutFn> = Op::new(
+    &LOG_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log.out` through the dispatcher with explicit keys.
+pub fn log_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LOG_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&LOG_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::log.out`: `log.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn log_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    log_out_call(ks, self_, out)
+}
+
+struct LogOutBoxed;
+
+impl BoxedOp for LogOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = log_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -1334,6 +3781,210 @@ impl BoxedOp for SinBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sin_
+
+/// Schema of `aten::sin_`.
+pub static SIN_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sin_",
+    overload: "",
+    signature: "sin_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sin_`.
+pub type SinInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn sin_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sin_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::sin_` writes.
+fn sin_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sin_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sin_`.
+pub static SIN_INPLACE: Op<SinInplaceFn> = Op::new(
+    &SIN_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sin_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sin_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sin_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sin_` through the dispatcher with explicit keys.
+pub fn sin_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SIN_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SIN_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sin_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sin`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sin_`: `sin_(Tensor(a!) self) -> Tensor(a!)`
+pub fn sin_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sin_inplace_call(ks, self_)
+}
+
+struct SinInplaceBoxed;
+
+impl BoxedOp for SinInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIN_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIN_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sin_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sin.out
+
+/// Schema of `aten::sin.out`.
+pub static SIN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sin",
+    overload: "out",
+    signature: "sin.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sin.out`.
+pub type SinOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn sin_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sin_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sin.out` writes.
+fn sin_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sin_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sin.out`.
+pub static SIN_OUT: Op<SinOutFn> = Op::new(
+    &SIN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sin_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sin_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sin_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sin.out` through the dispatcher with explicit keys.
+pub fn sin_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match SIN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&SIN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sin.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sin` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sin.out`: `sin.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn sin_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sin_out_call(ks, self_, out)
+}
+
+struct SinOutBoxed;
+
+impl BoxedOp for SinOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = sin_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::cos
 
 /// Schema of `aten::cos`.
@@ -1409,6 +4060,210 @@ impl BoxedOp for CosBoxed {
         let mut u = Unboxer::new(&COS_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = cos(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cos_
+
+/// Schema of `aten::cos_`.
+pub static COS_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cos_",
+    overload: "",
+    signature: "cos_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::cos_`.
+pub type CosInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn cos_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::cos_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::cos_` writes.
+fn cos_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cos_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cos_`.
+pub static COS_INPLACE: Op<CosInplaceFn> = Op::new(
+    &COS_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cos_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cos_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cos_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cos_` through the dispatcher with explicit keys.
+pub fn cos_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match COS_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&COS_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cos_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `cos`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::cos_`: `cos_(Tensor(a!) self) -> Tensor(a!)`
+pub fn cos_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    cos_inplace_call(ks, self_)
+}
+
+struct CosInplaceBoxed;
+
+impl BoxedOp for CosInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COS_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COS_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = cos_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cos.out
+
+/// Schema of `aten::cos.out`.
+pub static COS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cos",
+    overload: "out",
+    signature: "cos.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::cos.out`.
+pub type CosOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn cos_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::cos_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::cos.out` writes.
+fn cos_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cos_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cos.out`.
+pub static COS_OUT: Op<CosOutFn> = Op::new(
+    &COS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cos_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cos_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cos_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cos.out` through the dispatcher with explicit keys.
+pub fn cos_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match COS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&COS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cos.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `cos` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::cos.out`: `cos.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn cos_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    cos_out_call(ks, self_, out)
+}
+
+struct CosOutBoxed;
+
+impl BoxedOp for CosOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COS_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = cos_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -1494,6 +4349,210 @@ impl BoxedOp for ReluBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::relu_
+
+/// Schema of `aten::relu_`.
+pub static RELU_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::relu_",
+    overload: "",
+    signature: "relu_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::relu_`.
+pub type ReluInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn relu_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::relu_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::relu_` writes.
+fn relu_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        relu_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::relu_`.
+pub static RELU_INPLACE: Op<ReluInplaceFn> = Op::new(
+    &RELU_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(relu_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::relu_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(relu_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::relu_` through the dispatcher with explicit keys.
+pub fn relu_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match RELU_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&RELU_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::relu_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `relu`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::relu_`: `relu_(Tensor(a!) self) -> Tensor(a!)`
+pub fn relu_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    relu_inplace_call(ks, self_)
+}
+
+struct ReluInplaceBoxed;
+
+impl BoxedOp for ReluInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RELU_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RELU_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = relu_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::relu.out
+
+/// Schema of `aten::relu.out`.
+pub static RELU_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::relu",
+    overload: "out",
+    signature: "relu.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::relu.out`.
+pub type ReluOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn relu_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::relu_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::relu.out` writes.
+fn relu_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        relu_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::relu.out`.
+pub static RELU_OUT: Op<ReluOutFn> = Op::new(
+    &RELU_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(relu_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::relu_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(relu_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::relu.out` through the dispatcher with explicit keys.
+pub fn relu_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match RELU_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&RELU_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::relu.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `relu` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::relu.out`: `relu.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn relu_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    relu_out_call(ks, self_, out)
+}
+
+struct ReluOutBoxed;
+
+impl BoxedOp for ReluOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RELU_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RELU_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = relu_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sigmoid
 
 /// Schema of `aten::sigmoid`.
@@ -1574,6 +4633,210 @@ impl BoxedOp for SigmoidBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sigmoid_
+
+/// Schema of `aten::sigmoid_`.
+pub static SIGMOID_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sigmoid_",
+    overload: "",
+    signature: "sigmoid_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sigmoid_`.
+pub type SigmoidInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn sigmoid_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sigmoid_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::sigmoid_` writes.
+fn sigmoid_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sigmoid_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sigmoid_`.
+pub static SIGMOID_INPLACE: Op<SigmoidInplaceFn> = Op::new(
+    &SIGMOID_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sigmoid_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sigmoid_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sigmoid_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sigmoid_` through the dispatcher with explicit keys.
+pub fn sigmoid_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SIGMOID_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SIGMOID_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sigmoid_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sigmoid`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sigmoid_`: `sigmoid_(Tensor(a!) self) -> Tensor(a!)`
+pub fn sigmoid_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sigmoid_inplace_call(ks, self_)
+}
+
+struct SigmoidInplaceBoxed;
+
+impl BoxedOp for SigmoidInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIGMOID_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGMOID_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sigmoid_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sigmoid.out
+
+/// Schema of `aten::sigmoid.out`.
+pub static SIGMOID_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sigmoid",
+    overload: "out",
+    signature: "sigmoid.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sigmoid.out`.
+pub type SigmoidOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn sigmoid_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sigmoid_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sigmoid.out` writes.
+fn sigmoid_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sigmoid_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sigmoid.out`.
+pub static SIGMOID_OUT: Op<SigmoidOutFn> = Op::new(
+    &SIGMOID_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sigmoid_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sigmoid_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sigmoid_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sigmoid.out` through the dispatcher with explicit keys.
+pub fn sigmoid_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match SIGMOID_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&SIGMOID_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sigmoid.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sigmoid` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sigmoid.out`: `sigmoid.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn sigmoid_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sigmoid_out_call(ks, self_, out)
+}
+
+struct SigmoidOutBoxed;
+
+impl BoxedOp for SigmoidOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIGMOID_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGMOID_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = sigmoid_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::tanh
 
 /// Schema of `aten::tanh`.
@@ -1649,6 +4912,210 @@ impl BoxedOp for TanhBoxed {
         let mut u = Unboxer::new(&TANH_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = tanh(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tanh_
+
+/// Schema of `aten::tanh_`.
+pub static TANH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tanh_",
+    overload: "",
+    signature: "tanh_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::tanh_`.
+pub type TanhInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn tanh_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::tanh_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::tanh_` writes.
+fn tanh_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tanh_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::tanh_`.
+pub static TANH_INPLACE: Op<TanhInplaceFn> = Op::new(
+    &TANH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(tanh_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tanh_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(tanh_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::tanh_` through the dispatcher with explicit keys.
+pub fn tanh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match TANH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&TANH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tanh_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `tanh`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::tanh_`: `tanh_(Tensor(a!) self) -> Tensor(a!)`
+pub fn tanh_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    tanh_inplace_call(ks, self_)
+}
+
+struct TanhInplaceBoxed;
+
+impl BoxedOp for TanhInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TANH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TANH_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = tanh_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tanh.out
+
+/// Schema of `aten::tanh.out`.
+pub static TANH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tanh",
+    overload: "out",
+    signature: "tanh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::tanh.out`.
+pub type TanhOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn tanh_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::tanh_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::tanh.out` writes.
+fn tanh_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tanh_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::tanh.out`.
+pub static TANH_OUT: Op<TanhOutFn> = Op::new(
+    &TANH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(tanh_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tanh_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(tanh_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::tanh.out` through the dispatcher with explicit keys.
+pub fn tanh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match TANH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&TANH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tanh.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `tanh` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::tanh.out`: `tanh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn tanh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    tanh_out_call(ks, self_, out)
+}
+
+struct TanhOutBoxed;
+
+impl BoxedOp for TanhOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TANH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TANH_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = tanh_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -2041,6 +5508,210 @@ impl BoxedOp for AbsBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::abs_
+
+/// Schema of `aten::abs_`.
+pub static ABS_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::abs_",
+    overload: "",
+    signature: "abs_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::abs_`.
+pub type AbsInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn abs_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::abs_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::abs_` writes.
+fn abs_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        abs_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::abs_`.
+pub static ABS_INPLACE: Op<AbsInplaceFn> = Op::new(
+    &ABS_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(abs_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::abs_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(abs_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::abs_` through the dispatcher with explicit keys.
+pub fn abs_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ABS_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ABS_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::abs_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `abs`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::abs_`: `abs_(Tensor(a!) self) -> Tensor(a!)`
+pub fn abs_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    abs_inplace_call(ks, self_)
+}
+
+struct AbsInplaceBoxed;
+
+impl BoxedOp for AbsInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ABS_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ABS_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = abs_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::abs.out
+
+/// Schema of `aten::abs.out`.
+pub static ABS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::abs",
+    overload: "out",
+    signature: "abs.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::abs.out`.
+pub type AbsOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn abs_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::abs_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::abs.out` writes.
+fn abs_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        abs_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::abs.out`.
+pub static ABS_OUT: Op<AbsOutFn> = Op::new(
+    &ABS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(abs_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::abs_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(abs_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::abs.out` through the dispatcher with explicit keys.
+pub fn abs_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ABS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ABS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::abs.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `abs` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::abs.out`: `abs.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn abs_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    abs_out_call(ks, self_, out)
+}
+
+struct AbsOutBoxed;
+
+impl BoxedOp for AbsOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ABS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ABS_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = abs_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sqrt
 
 /// Schema of `aten::sqrt`.
@@ -2116,6 +5787,210 @@ impl BoxedOp for SqrtBoxed {
         let mut u = Unboxer::new(&SQRT_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = sqrt(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sqrt_
+
+/// Schema of `aten::sqrt_`.
+pub static SQRT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sqrt_",
+    overload: "",
+    signature: "sqrt_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sqrt_`.
+pub type SqrtInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn sqrt_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sqrt_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::sqrt_` writes.
+fn sqrt_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sqrt_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sqrt_`.
+pub static SQRT_INPLACE: Op<SqrtInplaceFn> = Op::new(
+    &SQRT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sqrt_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sqrt_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sqrt_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sqrt_` through the dispatcher with explicit keys.
+pub fn sqrt_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SQRT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SQRT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sqrt_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sqrt`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sqrt_`: `sqrt_(Tensor(a!) self) -> Tensor(a!)`
+pub fn sqrt_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sqrt_inplace_call(ks, self_)
+}
+
+struct SqrtInplaceBoxed;
+
+impl BoxedOp for SqrtInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SQRT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SQRT_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sqrt_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sqrt.out
+
+/// Schema of `aten::sqrt.out`.
+pub static SQRT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sqrt",
+    overload: "out",
+    signature: "sqrt.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sqrt.out`.
+pub type SqrtOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn sqrt_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sqrt_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sqrt.out` writes.
+fn sqrt_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sqrt_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sqrt.out`.
+pub static SQRT_OUT: Op<SqrtOutFn> = Op::new(
+    &SQRT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sqrt_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sqrt_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sqrt_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sqrt.out` through the dispatcher with explicit keys.
+pub fn sqrt_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match SQRT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&SQRT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sqrt.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sqrt` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sqrt.out`: `sqrt.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn sqrt_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sqrt_out_call(ks, self_, out)
+}
+
+struct SqrtOutBoxed;
+
+impl BoxedOp for SqrtOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SQRT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SQRT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = sqrt_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -2201,6 +6076,210 @@ impl BoxedOp for RsqrtBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::rsqrt_
+
+/// Schema of `aten::rsqrt_`.
+pub static RSQRT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rsqrt_",
+    overload: "",
+    signature: "rsqrt_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::rsqrt_`.
+pub type RsqrtInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn rsqrt_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::rsqrt_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::rsqrt_` writes.
+fn rsqrt_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        rsqrt_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::rsqrt_`.
+pub static RSQRT_INPLACE: Op<RsqrtInplaceFn> = Op::new(
+    &RSQRT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(rsqrt_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::rsqrt_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(rsqrt_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::rsqrt_` through the dispatcher with explicit keys.
+pub fn rsqrt_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match RSQRT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&RSQRT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::rsqrt_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `rsqrt`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::rsqrt_`: `rsqrt_(Tensor(a!) self) -> Tensor(a!)`
+pub fn rsqrt_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    rsqrt_inplace_call(ks, self_)
+}
+
+struct RsqrtInplaceBoxed;
+
+impl BoxedOp for RsqrtInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RSQRT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RSQRT_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = rsqrt_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::rsqrt.out
+
+/// Schema of `aten::rsqrt.out`.
+pub static RSQRT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rsqrt",
+    overload: "out",
+    signature: "rsqrt.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::rsqrt.out`.
+pub type RsqrtOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn rsqrt_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::rsqrt_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::rsqrt.out` writes.
+fn rsqrt_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        rsqrt_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::rsqrt.out`.
+pub static RSQRT_OUT: Op<RsqrtOutFn> = Op::new(
+    &RSQRT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(rsqrt_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::rsqrt_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(rsqrt_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::rsqrt.out` through the dispatcher with explicit keys.
+pub fn rsqrt_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match RSQRT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&RSQRT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::rsqrt.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `rsqrt` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::rsqrt.out`: `rsqrt.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn rsqrt_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    rsqrt_out_call(ks, self_, out)
+}
+
+struct RsqrtOutBoxed;
+
+impl BoxedOp for RsqrtOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RSQRT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RSQRT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = rsqrt_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::reciprocal
 
 /// Schema of `aten::reciprocal`.
@@ -2276,6 +6355,215 @@ impl BoxedOp for ReciprocalBoxed {
         let mut u = Unboxer::new(&RECIPROCAL_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = reciprocal(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reciprocal_
+
+/// Schema of `aten::reciprocal_`.
+pub static RECIPROCAL_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reciprocal_",
+    overload: "",
+    signature: "reciprocal_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::reciprocal_`.
+pub type ReciprocalInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn reciprocal_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::reciprocal_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::reciprocal_` writes.
+fn reciprocal_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reciprocal_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::reciprocal_`.
+pub static RECIPROCAL_INPLACE: Op<ReciprocalInplaceFn> = Op::new(
+    &RECIPROCAL_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(reciprocal_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reciprocal_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(reciprocal_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::reciprocal_` through the dispatcher with explicit keys.
+pub fn reciprocal_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match RECIPROCAL_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&RECIPROCAL_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::reciprocal_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `reciprocal`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::reciprocal_`: `reciprocal_(Tensor(a!) self) -> Tensor(a!)`
+pub fn reciprocal_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    reciprocal_inplace_call(ks, self_)
+}
+
+struct ReciprocalInplaceBoxed;
+
+impl BoxedOp for ReciprocalInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RECIPROCAL_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RECIPROCAL_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = reciprocal_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reciprocal.out
+
+/// Schema of `aten::reciprocal.out`.
+pub static RECIPROCAL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reciprocal",
+    overload: "out",
+    signature: "reciprocal.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::reciprocal.out`.
+pub type ReciprocalOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn reciprocal_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::reciprocal_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::reciprocal.out` writes.
+fn reciprocal_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reciprocal_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::reciprocal.out`.
+pub static RECIPROCAL_OUT: Op<ReciprocalOutFn> = Op::new(
+    &RECIPROCAL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(reciprocal_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reciprocal_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(reciprocal_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::reciprocal.out` through the dispatcher with explicit keys.
+pub fn reciprocal_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match RECIPROCAL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&RECIPROCAL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reciprocal.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `reciprocal` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::reciprocal.out`: `reciprocal.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn reciprocal_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    reciprocal_out_call(ks, self_, out)
+}
+
+struct ReciprocalOutBoxed;
+
+impl BoxedOp for ReciprocalOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RECIPROCAL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RECIPROCAL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = reciprocal_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -2361,6 +6649,210 @@ impl BoxedOp for TanBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::tan_
+
+/// Schema of `aten::tan_`.
+pub static TAN_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tan_",
+    overload: "",
+    signature: "tan_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::tan_`.
+pub type TanInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn tan_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::tan_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::tan_` writes.
+fn tan_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tan_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::tan_`.
+pub static TAN_INPLACE: Op<TanInplaceFn> = Op::new(
+    &TAN_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(tan_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tan_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(tan_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::tan_` through the dispatcher with explicit keys.
+pub fn tan_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match TAN_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&TAN_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tan_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `tan`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::tan_`: `tan_(Tensor(a!) self) -> Tensor(a!)`
+pub fn tan_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    tan_inplace_call(ks, self_)
+}
+
+struct TanInplaceBoxed;
+
+impl BoxedOp for TanInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TAN_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAN_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = tan_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tan.out
+
+/// Schema of `aten::tan.out`.
+pub static TAN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tan",
+    overload: "out",
+    signature: "tan.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::tan.out`.
+pub type TanOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn tan_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::tan_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::tan.out` writes.
+fn tan_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tan_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::tan.out`.
+pub static TAN_OUT: Op<TanOutFn> = Op::new(
+    &TAN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(tan_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tan_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(tan_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::tan.out` through the dispatcher with explicit keys.
+pub fn tan_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match TAN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&TAN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tan.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `tan` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::tan.out`: `tan.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn tan_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    tan_out_call(ks, self_, out)
+}
+
+struct TanOutBoxed;
+
+impl BoxedOp for TanOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TAN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = tan_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sinh
 
 /// Schema of `aten::sinh`.
@@ -2436,6 +6928,210 @@ impl BoxedOp for SinhBoxed {
         let mut u = Unboxer::new(&SINH_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = sinh(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sinh_
+
+/// Schema of `aten::sinh_`.
+pub static SINH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sinh_",
+    overload: "",
+    signature: "sinh_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sinh_`.
+pub type SinhInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn sinh_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sinh_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::sinh_` writes.
+fn sinh_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sinh_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sinh_`.
+pub static SINH_INPLACE: Op<SinhInplaceFn> = Op::new(
+    &SINH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sinh_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sinh_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sinh_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sinh_` through the dispatcher with explicit keys.
+pub fn sinh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SINH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SINH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sinh_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sinh`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sinh_`: `sinh_(Tensor(a!) self) -> Tensor(a!)`
+pub fn sinh_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sinh_inplace_call(ks, self_)
+}
+
+struct SinhInplaceBoxed;
+
+impl BoxedOp for SinhInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SINH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SINH_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sinh_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sinh.out
+
+/// Schema of `aten::sinh.out`.
+pub static SINH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sinh",
+    overload: "out",
+    signature: "sinh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sinh.out`.
+pub type SinhOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn sinh_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sinh_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sinh.out` writes.
+fn sinh_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sinh_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sinh.out`.
+pub static SINH_OUT: Op<SinhOutFn> = Op::new(
+    &SINH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sinh_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sinh_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sinh_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sinh.out` through the dispatcher with explicit keys.
+pub fn sinh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match SINH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&SINH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sinh.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sinh` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sinh.out`: `sinh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn sinh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sinh_out_call(ks, self_, out)
+}
+
+struct SinhOutBoxed;
+
+impl BoxedOp for SinhOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SINH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SINH_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = sinh_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -2521,6 +7217,210 @@ impl BoxedOp for CoshBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::cosh_
+
+/// Schema of `aten::cosh_`.
+pub static COSH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cosh_",
+    overload: "",
+    signature: "cosh_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::cosh_`.
+pub type CoshInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn cosh_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::cosh_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::cosh_` writes.
+fn cosh_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cosh_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cosh_`.
+pub static COSH_INPLACE: Op<CoshInplaceFn> = Op::new(
+    &COSH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cosh_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cosh_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cosh_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cosh_` through the dispatcher with explicit keys.
+pub fn cosh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match COSH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&COSH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cosh_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `cosh`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::cosh_`: `cosh_(Tensor(a!) self) -> Tensor(a!)`
+pub fn cosh_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    cosh_inplace_call(ks, self_)
+}
+
+struct CoshInplaceBoxed;
+
+impl BoxedOp for CoshInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COSH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COSH_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = cosh_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cosh.out
+
+/// Schema of `aten::cosh.out`.
+pub static COSH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cosh",
+    overload: "out",
+    signature: "cosh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::cosh.out`.
+pub type CoshOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn cosh_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::cosh_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::cosh.out` writes.
+fn cosh_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cosh_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cosh.out`.
+pub static COSH_OUT: Op<CoshOutFn> = Op::new(
+    &COSH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cosh_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cosh_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cosh_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cosh.out` through the dispatcher with explicit keys.
+pub fn cosh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match COSH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&COSH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cosh.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `cosh` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::cosh.out`: `cosh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn cosh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    cosh_out_call(ks, self_, out)
+}
+
+struct CoshOutBoxed;
+
+impl BoxedOp for CoshOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COSH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COSH_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = cosh_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::atan
 
 /// Schema of `aten::atan`.
@@ -2596,6 +7496,210 @@ impl BoxedOp for AtanBoxed {
         let mut u = Unboxer::new(&ATAN_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = atan(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::atan_
+
+/// Schema of `aten::atan_`.
+pub static ATAN_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atan_",
+    overload: "",
+    signature: "atan_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::atan_`.
+pub type AtanInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn atan_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::atan_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::atan_` writes.
+fn atan_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atan_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::atan_`.
+pub static ATAN_INPLACE: Op<AtanInplaceFn> = Op::new(
+    &ATAN_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(atan_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atan_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(atan_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::atan_` through the dispatcher with explicit keys.
+pub fn atan_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ATAN_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ATAN_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atan_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `atan`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::atan_`: `atan_(Tensor(a!) self) -> Tensor(a!)`
+pub fn atan_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    atan_inplace_call(ks, self_)
+}
+
+struct AtanInplaceBoxed;
+
+impl BoxedOp for AtanInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATAN_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = atan_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::atan.out
+
+/// Schema of `aten::atan.out`.
+pub static ATAN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atan",
+    overload: "out",
+    signature: "atan.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::atan.out`.
+pub type AtanOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn atan_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::atan_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::atan.out` writes.
+fn atan_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atan_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::atan.out`.
+pub static ATAN_OUT: Op<AtanOutFn> = Op::new(
+    &ATAN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(atan_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atan_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(atan_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::atan.out` through the dispatcher with explicit keys.
+pub fn atan_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ATAN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ATAN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atan.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `atan` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::atan.out`: `atan.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn atan_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    atan_out_call(ks, self_, out)
+}
+
+struct AtanOutBoxed;
+
+impl BoxedOp for AtanOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATAN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = atan_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -2681,6 +7785,210 @@ impl BoxedOp for AsinhBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::asinh_
+
+/// Schema of `aten::asinh_`.
+pub static ASINH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::asinh_",
+    overload: "",
+    signature: "asinh_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::asinh_`.
+pub type AsinhInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn asinh_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::asinh_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::asinh_` writes.
+fn asinh_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asinh_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::asinh_`.
+pub static ASINH_INPLACE: Op<AsinhInplaceFn> = Op::new(
+    &ASINH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(asinh_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::asinh_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(asinh_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::asinh_` through the dispatcher with explicit keys.
+pub fn asinh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ASINH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ASINH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::asinh_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `asinh`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::asinh_`: `asinh_(Tensor(a!) self) -> Tensor(a!)`
+pub fn asinh_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    asinh_inplace_call(ks, self_)
+}
+
+struct AsinhInplaceBoxed;
+
+impl BoxedOp for AsinhInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ASINH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASINH_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = asinh_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::asinh.out
+
+/// Schema of `aten::asinh.out`.
+pub static ASINH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::asinh",
+    overload: "out",
+    signature: "asinh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::asinh.out`.
+pub type AsinhOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn asinh_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::asinh_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::asinh.out` writes.
+fn asinh_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asinh_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::asinh.out`.
+pub static ASINH_OUT: Op<AsinhOutFn> = Op::new(
+    &ASINH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(asinh_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::asinh_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(asinh_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::asinh.out` through the dispatcher with explicit keys.
+pub fn asinh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ASINH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ASINH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::asinh.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `asinh` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::asinh.out`: `asinh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn asinh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    asinh_out_call(ks, self_, out)
+}
+
+struct AsinhOutBoxed;
+
+impl BoxedOp for AsinhOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ASINH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASINH_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = asinh_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::erf
 
 /// Schema of `aten::erf`.
@@ -2756,6 +8064,210 @@ impl BoxedOp for ErfBoxed {
         let mut u = Unboxer::new(&ERF_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = erf(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::erf_
+
+/// Schema of `aten::erf_`.
+pub static ERF_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::erf_",
+    overload: "",
+    signature: "erf_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::erf_`.
+pub type ErfInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn erf_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::erf_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::erf_` writes.
+fn erf_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        erf_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::erf_`.
+pub static ERF_INPLACE: Op<ErfInplaceFn> = Op::new(
+    &ERF_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(erf_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::erf_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(erf_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::erf_` through the dispatcher with explicit keys.
+pub fn erf_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ERF_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ERF_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::erf_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `erf`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::erf_`: `erf_(Tensor(a!) self) -> Tensor(a!)`
+pub fn erf_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    erf_inplace_call(ks, self_)
+}
+
+struct ErfInplaceBoxed;
+
+impl BoxedOp for ErfInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ERF_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ERF_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = erf_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::erf.out
+
+/// Schema of `aten::erf.out`.
+pub static ERF_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::erf",
+    overload: "out",
+    signature: "erf.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::erf.out`.
+pub type ErfOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn erf_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::erf_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::erf.out` writes.
+fn erf_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        erf_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::erf.out`.
+pub static ERF_OUT: Op<ErfOutFn> = Op::new(
+    &ERF_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(erf_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::erf_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(erf_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::erf.out` through the dispatcher with explicit keys.
+pub fn erf_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ERF_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ERF_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::erf.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `erf` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::erf.out`: `erf.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn erf_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    erf_out_call(ks, self_, out)
+}
+
+struct ErfOutBoxed;
+
+impl BoxedOp for ErfOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ERF_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ERF_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = erf_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -2841,6 +8353,210 @@ impl BoxedOp for Expm1Boxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::expm1_
+
+/// Schema of `aten::expm1_`.
+pub static EXPM1_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::expm1_",
+    overload: "",
+    signature: "expm1_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::expm1_`.
+pub type Expm1InplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn expm1_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::expm1_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::expm1_` writes.
+fn expm1_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        expm1_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::expm1_`.
+pub static EXPM1_INPLACE: Op<Expm1InplaceFn> = Op::new(
+    &EXPM1_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(expm1_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::expm1_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(expm1_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::expm1_` through the dispatcher with explicit keys.
+pub fn expm1_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match EXPM1_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&EXPM1_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::expm1_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `expm1`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::expm1_`: `expm1_(Tensor(a!) self) -> Tensor(a!)`
+pub fn expm1_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    expm1_inplace_call(ks, self_)
+}
+
+struct Expm1InplaceBoxed;
+
+impl BoxedOp for Expm1InplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EXPM1_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXPM1_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = expm1_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::expm1.out
+
+/// Schema of `aten::expm1.out`.
+pub static EXPM1_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::expm1",
+    overload: "out",
+    signature: "expm1.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::expm1.out`.
+pub type Expm1OutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn expm1_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::expm1_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::expm1.out` writes.
+fn expm1_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        expm1_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::expm1.out`.
+pub static EXPM1_OUT: Op<Expm1OutFn> = Op::new(
+    &EXPM1_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(expm1_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::expm1_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(expm1_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::expm1.out` through the dispatcher with explicit keys.
+pub fn expm1_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match EXPM1_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&EXPM1_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::expm1.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `expm1` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::expm1.out`: `expm1.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn expm1_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    expm1_out_call(ks, self_, out)
+}
+
+struct Expm1OutBoxed;
+
+impl BoxedOp for Expm1OutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EXPM1_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXPM1_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = expm1_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::asin
 
 /// Schema of `aten::asin`.
@@ -2916,6 +8632,210 @@ impl BoxedOp for AsinBoxed {
         let mut u = Unboxer::new(&ASIN_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = asin(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::asin_
+
+/// Schema of `aten::asin_`.
+pub static ASIN_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::asin_",
+    overload: "",
+    signature: "asin_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::asin_`.
+pub type AsinInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn asin_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::asin_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::asin_` writes.
+fn asin_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asin_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::asin_`.
+pub static ASIN_INPLACE: Op<AsinInplaceFn> = Op::new(
+    &ASIN_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(asin_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::asin_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(asin_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::asin_` through the dispatcher with explicit keys.
+pub fn asin_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ASIN_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ASIN_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::asin_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `asin`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::asin_`: `asin_(Tensor(a!) self) -> Tensor(a!)`
+pub fn asin_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    asin_inplace_call(ks, self_)
+}
+
+struct AsinInplaceBoxed;
+
+impl BoxedOp for AsinInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ASIN_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASIN_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = asin_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::asin.out
+
+/// Schema of `aten::asin.out`.
+pub static ASIN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::asin",
+    overload: "out",
+    signature: "asin.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::asin.out`.
+pub type AsinOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn asin_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::asin_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::asin.out` writes.
+fn asin_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asin_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::asin.out`.
+pub static ASIN_OUT: Op<AsinOutFn> = Op::new(
+    &ASIN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(asin_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::asin_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(asin_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::asin.out` through the dispatcher with explicit keys.
+pub fn asin_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ASIN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ASIN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::asin.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `asin` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::asin.out`: `asin.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn asin_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    asin_out_call(ks, self_, out)
+}
+
+struct AsinOutBoxed;
+
+impl BoxedOp for AsinOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ASIN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASIN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = asin_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -3001,6 +8921,210 @@ impl BoxedOp for AcosBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::acos_
+
+/// Schema of `aten::acos_`.
+pub static ACOS_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::acos_",
+    overload: "",
+    signature: "acos_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::acos_`.
+pub type AcosInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn acos_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::acos_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::acos_` writes.
+fn acos_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acos_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::acos_`.
+pub static ACOS_INPLACE: Op<AcosInplaceFn> = Op::new(
+    &ACOS_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(acos_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::acos_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(acos_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::acos_` through the dispatcher with explicit keys.
+pub fn acos_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ACOS_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ACOS_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::acos_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `acos`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::acos_`: `acos_(Tensor(a!) self) -> Tensor(a!)`
+pub fn acos_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    acos_inplace_call(ks, self_)
+}
+
+struct AcosInplaceBoxed;
+
+impl BoxedOp for AcosInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ACOS_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOS_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = acos_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::acos.out
+
+/// Schema of `aten::acos.out`.
+pub static ACOS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::acos",
+    overload: "out",
+    signature: "acos.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::acos.out`.
+pub type AcosOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn acos_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::acos_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::acos.out` writes.
+fn acos_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acos_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::acos.out`.
+pub static ACOS_OUT: Op<AcosOutFn> = Op::new(
+    &ACOS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(acos_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::acos_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(acos_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::acos.out` through the dispatcher with explicit keys.
+pub fn acos_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ACOS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ACOS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::acos.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `acos` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::acos.out`: `acos.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn acos_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    acos_out_call(ks, self_, out)
+}
+
+struct AcosOutBoxed;
+
+impl BoxedOp for AcosOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ACOS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOS_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = acos_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::atanh
 
 /// Schema of `aten::atanh`.
@@ -3076,6 +9200,210 @@ impl BoxedOp for AtanhBoxed {
         let mut u = Unboxer::new(&ATANH_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = atanh(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::atanh_
+
+/// Schema of `aten::atanh_`.
+pub static ATANH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atanh_",
+    overload: "",
+    signature: "atanh_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::atanh_`.
+pub type AtanhInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn atanh_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::atanh_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::atanh_` writes.
+fn atanh_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atanh_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::atanh_`.
+pub static ATANH_INPLACE: Op<AtanhInplaceFn> = Op::new(
+    &ATANH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(atanh_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atanh_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(atanh_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::atanh_` through the dispatcher with explicit keys.
+pub fn atanh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ATANH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ATANH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atanh_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `atanh`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::atanh_`: `atanh_(Tensor(a!) self) -> Tensor(a!)`
+pub fn atanh_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    atanh_inplace_call(ks, self_)
+}
+
+struct AtanhInplaceBoxed;
+
+impl BoxedOp for AtanhInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATANH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATANH_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = atanh_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::atanh.out
+
+/// Schema of `aten::atanh.out`.
+pub static ATANH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atanh",
+    overload: "out",
+    signature: "atanh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::atanh.out`.
+pub type AtanhOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn atanh_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::atanh_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::atanh.out` writes.
+fn atanh_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atanh_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::atanh.out`.
+pub static ATANH_OUT: Op<AtanhOutFn> = Op::new(
+    &ATANH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(atanh_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atanh_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(atanh_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::atanh.out` through the dispatcher with explicit keys.
+pub fn atanh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ATANH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ATANH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atanh.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `atanh` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::atanh.out`: `atanh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn atanh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    atanh_out_call(ks, self_, out)
+}
+
+struct AtanhOutBoxed;
+
+impl BoxedOp for AtanhOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATANH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATANH_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = atanh_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -3161,6 +9489,210 @@ impl BoxedOp for AcoshBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::acosh_
+
+/// Schema of `aten::acosh_`.
+pub static ACOSH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::acosh_",
+    overload: "",
+    signature: "acosh_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::acosh_`.
+pub type AcoshInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn acosh_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::acosh_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::acosh_` writes.
+fn acosh_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acosh_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::acosh_`.
+pub static ACOSH_INPLACE: Op<AcoshInplaceFn> = Op::new(
+    &ACOSH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(acosh_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::acosh_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(acosh_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::acosh_` through the dispatcher with explicit keys.
+pub fn acosh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ACOSH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ACOSH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::acosh_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `acosh`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::acosh_`: `acosh_(Tensor(a!) self) -> Tensor(a!)`
+pub fn acosh_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    acosh_inplace_call(ks, self_)
+}
+
+struct AcoshInplaceBoxed;
+
+impl BoxedOp for AcoshInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ACOSH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOSH_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = acosh_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::acosh.out
+
+/// Schema of `aten::acosh.out`.
+pub static ACOSH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::acosh",
+    overload: "out",
+    signature: "acosh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::acosh.out`.
+pub type AcoshOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn acosh_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::acosh_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::acosh.out` writes.
+fn acosh_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acosh_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::acosh.out`.
+pub static ACOSH_OUT: Op<AcoshOutFn> = Op::new(
+    &ACOSH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(acosh_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::acosh_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(acosh_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::acosh.out` through the dispatcher with explicit keys.
+pub fn acosh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ACOSH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ACOSH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::acosh.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `acosh` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::acosh.out`: `acosh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn acosh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    acosh_out_call(ks, self_, out)
+}
+
+struct AcoshOutBoxed;
+
+impl BoxedOp for AcoshOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ACOSH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOSH_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = acosh_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::log1p
 
 /// Schema of `aten::log1p`.
@@ -3236,6 +9768,210 @@ impl BoxedOp for Log1pBoxed {
         let mut u = Unboxer::new(&LOG1P_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = log1p(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log1p_
+
+/// Schema of `aten::log1p_`.
+pub static LOG1P_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log1p_",
+    overload: "",
+    signature: "log1p_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log1p_`.
+pub type Log1pInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn log1p_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log1p_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::log1p_` writes.
+fn log1p_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log1p_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log1p_`.
+pub static LOG1P_INPLACE: Op<Log1pInplaceFn> = Op::new(
+    &LOG1P_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log1p_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log1p_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log1p_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log1p_` through the dispatcher with explicit keys.
+pub fn log1p_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOG1P_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOG1P_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log1p_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `log1p`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::log1p_`: `log1p_(Tensor(a!) self) -> Tensor(a!)`
+pub fn log1p_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log1p_inplace_call(ks, self_)
+}
+
+struct Log1pInplaceBoxed;
+
+impl BoxedOp for Log1pInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG1P_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG1P_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = log1p_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log1p.out
+
+/// Schema of `aten::log1p.out`.
+pub static LOG1P_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log1p",
+    overload: "out",
+    signature: "log1p.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log1p.out`.
+pub type Log1pOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn log1p_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log1p_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::log1p.out` writes.
+fn log1p_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log1p_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log1p.out`.
+pub static LOG1P_OUT: Op<Log1pOutFn> = Op::new(
+    &LOG1P_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log1p_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log1p_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log1p_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log1p.out` through the dispatcher with explicit keys.
+pub fn log1p_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LOG1P_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&LOG1P_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log1p.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log1p` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::log1p.out`: `log1p.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn log1p_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    log1p_out_call(ks, self_, out)
+}
+
+struct Log1pOutBoxed;
+
+impl BoxedOp for Log1pOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG1P_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG1P_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = log1p_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -3321,6 +10057,210 @@ impl BoxedOp for Log2Boxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::log2_
+
+/// Schema of `aten::log2_`.
+pub static LOG2_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log2_",
+    overload: "",
+    signature: "log2_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log2_`.
+pub type Log2InplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn log2_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log2_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::log2_` writes.
+fn log2_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log2_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log2_`.
+pub static LOG2_INPLACE: Op<Log2InplaceFn> = Op::new(
+    &LOG2_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log2_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log2_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log2_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log2_` through the dispatcher with explicit keys.
+pub fn log2_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOG2_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOG2_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log2_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `log2`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::log2_`: `log2_(Tensor(a!) self) -> Tensor(a!)`
+pub fn log2_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log2_inplace_call(ks, self_)
+}
+
+struct Log2InplaceBoxed;
+
+impl BoxedOp for Log2InplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG2_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG2_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = log2_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log2.out
+
+/// Schema of `aten::log2.out`.
+pub static LOG2_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log2",
+    overload: "out",
+    signature: "log2.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log2.out`.
+pub type Log2OutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn log2_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log2_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::log2.out` writes.
+fn log2_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log2_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log2.out`.
+pub static LOG2_OUT: Op<Log2OutFn> = Op::new(
+    &LOG2_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log2_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log2_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log2_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log2.out` through the dispatcher with explicit keys.
+pub fn log2_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LOG2_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&LOG2_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log2.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log2` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::log2.out`: `log2.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn log2_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    log2_out_call(ks, self_, out)
+}
+
+struct Log2OutBoxed;
+
+impl BoxedOp for Log2OutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG2_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG2_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = log2_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::log10
 
 /// Schema of `aten::log10`.
@@ -3396,6 +10336,210 @@ impl BoxedOp for Log10Boxed {
         let mut u = Unboxer::new(&LOG10_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = log10(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log10_
+
+/// Schema of `aten::log10_`.
+pub static LOG10_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log10_",
+    overload: "",
+    signature: "log10_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log10_`.
+pub type Log10InplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn log10_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log10_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::log10_` writes.
+fn log10_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log10_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log10_`.
+pub static LOG10_INPLACE: Op<Log10InplaceFn> = Op::new(
+    &LOG10_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log10_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log10_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log10_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log10_` through the dispatcher with explicit keys.
+pub fn log10_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOG10_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOG10_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log10_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `log10`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::log10_`: `log10_(Tensor(a!) self) -> Tensor(a!)`
+pub fn log10_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log10_inplace_call(ks, self_)
+}
+
+struct Log10InplaceBoxed;
+
+impl BoxedOp for Log10InplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG10_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG10_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = log10_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log10.out
+
+/// Schema of `aten::log10.out`.
+pub static LOG10_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log10",
+    overload: "out",
+    signature: "log10.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log10.out`.
+pub type Log10OutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn log10_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log10_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::log10.out` writes.
+fn log10_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log10_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log10.out`.
+pub static LOG10_OUT: Op<Log10OutFn> = Op::new(
+    &LOG10_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log10_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log10_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log10_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log10.out` through the dispatcher with explicit keys.
+pub fn log10_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LOG10_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&LOG10_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log10.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log10` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::log10.out`: `log10.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn log10_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    log10_out_call(ks, self_, out)
+}
+
+struct Log10OutBoxed;
+
+impl BoxedOp for Log10OutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG10_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG10_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = log10_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -3481,6 +10625,210 @@ impl BoxedOp for CeilBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::ceil_
+
+/// Schema of `aten::ceil_`.
+pub static CEIL_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ceil_",
+    overload: "",
+    signature: "ceil_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ceil_`.
+pub type CeilInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn ceil_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::ceil_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::ceil_` writes.
+fn ceil_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ceil_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ceil_`.
+pub static CEIL_INPLACE: Op<CeilInplaceFn> = Op::new(
+    &CEIL_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ceil_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ceil_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ceil_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ceil_` through the dispatcher with explicit keys.
+pub fn ceil_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match CEIL_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&CEIL_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ceil_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `ceil`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::ceil_`: `ceil_(Tensor(a!) self) -> Tensor(a!)`
+pub fn ceil_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    ceil_inplace_call(ks, self_)
+}
+
+struct CeilInplaceBoxed;
+
+impl BoxedOp for CeilInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CEIL_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CEIL_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = ceil_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ceil.out
+
+/// Schema of `aten::ceil.out`.
+pub static CEIL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ceil",
+    overload: "out",
+    signature: "ceil.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ceil.out`.
+pub type CeilOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn ceil_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::ceil_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::ceil.out` writes.
+fn ceil_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ceil_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ceil.out`.
+pub static CEIL_OUT: Op<CeilOutFn> = Op::new(
+    &CEIL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ceil_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ceil_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ceil_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ceil.out` through the dispatcher with explicit keys.
+pub fn ceil_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match CEIL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&CEIL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ceil.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `ceil` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::ceil.out`: `ceil.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn ceil_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    ceil_out_call(ks, self_, out)
+}
+
+struct CeilOutBoxed;
+
+impl BoxedOp for CeilOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CEIL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CEIL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = ceil_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::floor
 
 /// Schema of `aten::floor`.
@@ -3556,6 +10904,210 @@ impl BoxedOp for FloorBoxed {
         let mut u = Unboxer::new(&FLOOR_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = floor(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::floor_
+
+/// Schema of `aten::floor_`.
+pub static FLOOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::floor_",
+    overload: "",
+    signature: "floor_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::floor_`.
+pub type FloorInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn floor_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::floor_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::floor_` writes.
+fn floor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        floor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::floor_`.
+pub static FLOOR_INPLACE: Op<FloorInplaceFn> = Op::new(
+    &FLOOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(floor_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::floor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(floor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::floor_` through the dispatcher with explicit keys.
+pub fn floor_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match FLOOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&FLOOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::floor_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `floor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::floor_`: `floor_(Tensor(a!) self) -> Tensor(a!)`
+pub fn floor_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    floor_inplace_call(ks, self_)
+}
+
+struct FloorInplaceBoxed;
+
+impl BoxedOp for FloorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLOOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLOOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = floor_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::floor.out
+
+/// Schema of `aten::floor.out`.
+pub static FLOOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::floor",
+    overload: "out",
+    signature: "floor.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::floor.out`.
+pub type FloorOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn floor_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::floor_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::floor.out` writes.
+fn floor_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        floor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::floor.out`.
+pub static FLOOR_OUT: Op<FloorOutFn> = Op::new(
+    &FLOOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(floor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::floor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(floor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::floor.out` through the dispatcher with explicit keys.
+pub fn floor_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match FLOOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&FLOOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::floor.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `floor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::floor.out`: `floor.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn floor_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    floor_out_call(ks, self_, out)
+}
+
+struct FloorOutBoxed;
+
+impl BoxedOp for FloorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLOOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLOOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = floor_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -3641,6 +11193,210 @@ impl BoxedOp for RoundBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::round_
+
+/// Schema of `aten::round_`.
+pub static ROUND_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::round_",
+    overload: "",
+    signature: "round_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::round_`.
+pub type RoundInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn round_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::round_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::round_` writes.
+fn round_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        round_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::round_`.
+pub static ROUND_INPLACE: Op<RoundInplaceFn> = Op::new(
+    &ROUND_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(round_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::round_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(round_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::round_` through the dispatcher with explicit keys.
+pub fn round_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ROUND_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ROUND_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::round_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `round`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::round_`: `round_(Tensor(a!) self) -> Tensor(a!)`
+pub fn round_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    round_inplace_call(ks, self_)
+}
+
+struct RoundInplaceBoxed;
+
+impl BoxedOp for RoundInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ROUND_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROUND_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = round_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::round.out
+
+/// Schema of `aten::round.out`.
+pub static ROUND_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::round",
+    overload: "out",
+    signature: "round.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::round.out`.
+pub type RoundOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn round_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::round_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::round.out` writes.
+fn round_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        round_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::round.out`.
+pub static ROUND_OUT: Op<RoundOutFn> = Op::new(
+    &ROUND_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(round_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::round_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(round_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::round.out` through the dispatcher with explicit keys.
+pub fn round_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ROUND_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ROUND_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::round.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `round` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::round.out`: `round.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn round_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    round_out_call(ks, self_, out)
+}
+
+struct RoundOutBoxed;
+
+impl BoxedOp for RoundOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ROUND_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROUND_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = round_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::trunc
 
 /// Schema of `aten::trunc`.
@@ -3721,6 +11477,210 @@ impl BoxedOp for TruncBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::trunc_
+
+/// Schema of `aten::trunc_`.
+pub static TRUNC_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::trunc_",
+    overload: "",
+    signature: "trunc_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::trunc_`.
+pub type TruncInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn trunc_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::trunc_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::trunc_` writes.
+fn trunc_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        trunc_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::trunc_`.
+pub static TRUNC_INPLACE: Op<TruncInplaceFn> = Op::new(
+    &TRUNC_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(trunc_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::trunc_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(trunc_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::trunc_` through the dispatcher with explicit keys.
+pub fn trunc_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match TRUNC_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&TRUNC_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::trunc_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `trunc`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::trunc_`: `trunc_(Tensor(a!) self) -> Tensor(a!)`
+pub fn trunc_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    trunc_inplace_call(ks, self_)
+}
+
+struct TruncInplaceBoxed;
+
+impl BoxedOp for TruncInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRUNC_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRUNC_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = trunc_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::trunc.out
+
+/// Schema of `aten::trunc.out`.
+pub static TRUNC_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::trunc",
+    overload: "out",
+    signature: "trunc.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::trunc.out`.
+pub type TruncOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn trunc_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::trunc_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::trunc.out` writes.
+fn trunc_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        trunc_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::trunc.out`.
+pub static TRUNC_OUT: Op<TruncOutFn> = Op::new(
+    &TRUNC_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(trunc_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::trunc_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(trunc_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::trunc.out` through the dispatcher with explicit keys.
+pub fn trunc_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match TRUNC_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&TRUNC_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::trunc.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `trunc` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::trunc.out`: `trunc.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn trunc_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    trunc_out_call(ks, self_, out)
+}
+
+struct TruncOutBoxed;
+
+impl BoxedOp for TruncOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRUNC_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRUNC_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = trunc_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sign
 
 /// Schema of `aten::sign`.
@@ -3796,6 +11756,210 @@ impl BoxedOp for SignBoxed {
         let mut u = Unboxer::new(&SIGN_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = sign(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sign_
+
+/// Schema of `aten::sign_`.
+pub static SIGN_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sign_",
+    overload: "",
+    signature: "sign_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sign_`.
+pub type SignInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn sign_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sign_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::sign_` writes.
+fn sign_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sign_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sign_`.
+pub static SIGN_INPLACE: Op<SignInplaceFn> = Op::new(
+    &SIGN_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sign_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sign_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sign_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sign_` through the dispatcher with explicit keys.
+pub fn sign_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SIGN_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SIGN_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sign_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sign`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sign_`: `sign_(Tensor(a!) self) -> Tensor(a!)`
+pub fn sign_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sign_inplace_call(ks, self_)
+}
+
+struct SignInplaceBoxed;
+
+impl BoxedOp for SignInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIGN_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGN_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sign_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sign.out
+
+/// Schema of `aten::sign.out`.
+pub static SIGN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sign",
+    overload: "out",
+    signature: "sign.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sign.out`.
+pub type SignOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn sign_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sign_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sign.out` writes.
+fn sign_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sign_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sign.out`.
+pub static SIGN_OUT: Op<SignOutFn> = Op::new(
+    &SIGN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sign_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sign_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sign_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sign.out` through the dispatcher with explicit keys.
+pub fn sign_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match SIGN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&SIGN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sign.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sign` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sign.out`: `sign.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn sign_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sign_out_call(ks, self_, out)
+}
+
+struct SignOutBoxed;
+
+impl BoxedOp for SignOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIGN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = sign_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -3888,6 +12052,248 @@ impl BoxedOp for EqTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::eq_.Tensor
+
+/// Schema of `aten::eq_.Tensor`.
+pub static EQ_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::eq_",
+    overload: "Tensor",
+    signature: "eq_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::eq_.Tensor`.
+pub type EqTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn eq_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::eq_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::eq_.Tensor` writes.
+fn eq_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        eq_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::eq_.Tensor`.
+pub static EQ_TENSOR_INPLACE: Op<EqTensorInplaceFn> = Op::new(
+    &EQ_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(eq_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(eq_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::eq_.Tensor` through the dispatcher with explicit keys.
+pub fn eq_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match EQ_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&EQ_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::eq_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `eq.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::eq_.Tensor`: `eq_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn eq_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    eq_tensor_inplace_call(ks, self_, other)
+}
+
+struct EqTensorInplaceBoxed;
+
+impl BoxedOp for EqTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EQ_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = eq_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::eq.Tensor_out
+
+/// Schema of `aten::eq.Tensor_out`.
+pub static EQ_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::eq",
+    overload: "Tensor_out",
+    signature: "eq.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::eq.Tensor_out`.
+pub type EqTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn eq_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::eq_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::eq.Tensor_out` writes.
+fn eq_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        eq_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::eq.Tensor_out`.
+pub static EQ_TENSOR_OUT: Op<EqTensorOutFn> = Op::new(
+    &EQ_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(eq_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::eq_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(eq_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::eq.Tensor_out` through the dispatcher with explicit keys.
+pub fn eq_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match EQ_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&EQ_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::eq.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `eq.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::eq.Tensor_out`: `eq.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn eq_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    eq_tensor_out_call(ks, self_, other, out)
+}
+
+struct EqTensorOutBoxed;
+
+impl BoxedOp for EqTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EQ_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = eq_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::eq.Scalar
 
 /// Schema of `aten::eq.Scalar`.
@@ -3970,6 +12376,239 @@ impl BoxedOp for EqScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = eq_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::eq_.Scalar
+
+/// Schema of `aten::eq_.Scalar`.
+pub static EQ_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::eq_",
+    overload: "Scalar",
+    signature: "eq_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::eq_.Scalar`.
+pub type EqScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn eq_scalar_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    crate::generated_variants::eq_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::eq_.Scalar` writes.
+fn eq_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        eq_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::eq_.Scalar`.
+pub static EQ_SCALAR_INPLACE: Op<EqScalarInplaceFn> = Op::new(
+    &EQ_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(eq_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(eq_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::eq_.Scalar` through the dispatcher with explicit keys.
+pub fn eq_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match EQ_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&EQ_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::eq_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `eq.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::eq_.Scalar`: `eq_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn eq_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    eq_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct EqScalarInplaceBoxed;
+
+impl BoxedOp for EqScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EQ_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = eq_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::eq.Scalar_out
+
+/// Schema of `aten::eq.Scalar_out`.
+pub static EQ_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::eq",
+    overload: "Scalar_out",
+    signature: "eq.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::eq.Scalar_out`.
+pub type EqScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn eq_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::eq_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::eq.Scalar_out` writes.
+fn eq_scalar_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        eq_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::eq.Scalar_out`.
+pub static EQ_SCALAR_OUT: Op<EqScalarOutFn> = Op::new(
+    &EQ_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(eq_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::eq_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(eq_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::eq.Scalar_out` through the dispatcher with explicit keys.
+pub fn eq_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match EQ_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&EQ_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::eq.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `eq.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::eq.Scalar_out`: `eq.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn eq_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    eq_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct EqScalarOutBoxed;
+
+impl BoxedOp for EqScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EQ_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = eq_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -4062,6 +12701,248 @@ impl BoxedOp for NeTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::ne_.Tensor
+
+/// Schema of `aten::ne_.Tensor`.
+pub static NE_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ne_",
+    overload: "Tensor",
+    signature: "ne_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ne_.Tensor`.
+pub type NeTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn ne_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::ne_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::ne_.Tensor` writes.
+fn ne_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ne_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ne_.Tensor`.
+pub static NE_TENSOR_INPLACE: Op<NeTensorInplaceFn> = Op::new(
+    &NE_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ne_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ne_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ne_.Tensor` through the dispatcher with explicit keys.
+pub fn ne_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match NE_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&NE_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ne_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `ne.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::ne_.Tensor`: `ne_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn ne_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    ne_tensor_inplace_call(ks, self_, other)
+}
+
+struct NeTensorInplaceBoxed;
+
+impl BoxedOp for NeTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NE_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = ne_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ne.Tensor_out
+
+/// Schema of `aten::ne.Tensor_out`.
+pub static NE_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ne",
+    overload: "Tensor_out",
+    signature: "ne.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ne.Tensor_out`.
+pub type NeTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn ne_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::ne_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::ne.Tensor_out` writes.
+fn ne_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ne_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ne.Tensor_out`.
+pub static NE_TENSOR_OUT: Op<NeTensorOutFn> = Op::new(
+    &NE_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ne_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ne_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ne_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ne.Tensor_out` through the dispatcher with explicit keys.
+pub fn ne_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match NE_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&NE_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::ne.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `ne.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::ne.Tensor_out`: `ne.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn ne_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    ne_tensor_out_call(ks, self_, other, out)
+}
+
+struct NeTensorOutBoxed;
+
+impl BoxedOp for NeTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NE_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = ne_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::ne.Scalar
 
 /// Schema of `aten::ne.Scalar`.
@@ -4144,6 +13025,239 @@ impl BoxedOp for NeScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = ne_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ne_.Scalar
+
+/// Schema of `aten::ne_.Scalar`.
+pub static NE_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ne_",
+    overload: "Scalar",
+    signature: "ne_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ne_.Scalar`.
+pub type NeScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn ne_scalar_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    crate::generated_variants::ne_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::ne_.Scalar` writes.
+fn ne_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ne_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ne_.Scalar`.
+pub static NE_SCALAR_INPLACE: Op<NeScalarInplaceFn> = Op::new(
+    &NE_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ne_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ne_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ne_.Scalar` through the dispatcher with explicit keys.
+pub fn ne_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match NE_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&NE_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ne_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `ne.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::ne_.Scalar`: `ne_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn ne_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    ne_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct NeScalarInplaceBoxed;
+
+impl BoxedOp for NeScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NE_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = ne_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ne.Scalar_out
+
+/// Schema of `aten::ne.Scalar_out`.
+pub static NE_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ne",
+    overload: "Scalar_out",
+    signature: "ne.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ne.Scalar_out`.
+pub type NeScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn ne_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::ne_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::ne.Scalar_out` writes.
+fn ne_scalar_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ne_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ne.Scalar_out`.
+pub static NE_SCALAR_OUT: Op<NeScalarOutFn> = Op::new(
+    &NE_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ne_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ne_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ne_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ne.Scalar_out` through the dispatcher with explicit keys.
+pub fn ne_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match NE_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&NE_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::ne.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `ne.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::ne.Scalar_out`: `ne.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn ne_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    ne_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct NeScalarOutBoxed;
+
+impl BoxedOp for NeScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NE_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = ne_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -4236,6 +13350,248 @@ impl BoxedOp for LtTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::lt_.Tensor
+
+/// Schema of `aten::lt_.Tensor`.
+pub static LT_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lt_",
+    overload: "Tensor",
+    signature: "lt_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lt_.Tensor`.
+pub type LtTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn lt_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::lt_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::lt_.Tensor` writes.
+fn lt_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lt_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::lt_.Tensor`.
+pub static LT_TENSOR_INPLACE: Op<LtTensorInplaceFn> = Op::new(
+    &LT_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(lt_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(lt_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::lt_.Tensor` through the dispatcher with explicit keys.
+pub fn lt_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LT_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LT_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lt_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `lt.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::lt_.Tensor`: `lt_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn lt_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    lt_tensor_inplace_call(ks, self_, other)
+}
+
+struct LtTensorInplaceBoxed;
+
+impl BoxedOp for LtTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LT_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = lt_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lt.Tensor_out
+
+/// Schema of `aten::lt.Tensor_out`.
+pub static LT_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lt",
+    overload: "Tensor_out",
+    signature: "lt.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lt.Tensor_out`.
+pub type LtTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn lt_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::lt_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::lt.Tensor_out` writes.
+fn lt_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lt_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::lt.Tensor_out`.
+pub static LT_TENSOR_OUT: Op<LtTensorOutFn> = Op::new(
+    &LT_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(lt_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::lt_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(lt_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::lt.Tensor_out` through the dispatcher with explicit keys.
+pub fn lt_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LT_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LT_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::lt.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `lt.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::lt.Tensor_out`: `lt.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn lt_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    lt_tensor_out_call(ks, self_, other, out)
+}
+
+struct LtTensorOutBoxed;
+
+impl BoxedOp for LtTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LT_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = lt_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::lt.Scalar
 
 /// Schema of `aten::lt.Scalar`.
@@ -4318,6 +13674,239 @@ impl BoxedOp for LtScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = lt_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lt_.Scalar
+
+/// Schema of `aten::lt_.Scalar`.
+pub static LT_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lt_",
+    overload: "Scalar",
+    signature: "lt_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lt_.Scalar`.
+pub type LtScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn lt_scalar_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    crate::generated_variants::lt_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::lt_.Scalar` writes.
+fn lt_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lt_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::lt_.Scalar`.
+pub static LT_SCALAR_INPLACE: Op<LtScalarInplaceFn> = Op::new(
+    &LT_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(lt_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(lt_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::lt_.Scalar` through the dispatcher with explicit keys.
+pub fn lt_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match LT_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&LT_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lt_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `lt.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::lt_.Scalar`: `lt_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn lt_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    lt_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct LtScalarInplaceBoxed;
+
+impl BoxedOp for LtScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LT_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = lt_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lt.Scalar_out
+
+/// Schema of `aten::lt.Scalar_out`.
+pub static LT_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lt",
+    overload: "Scalar_out",
+    signature: "lt.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lt.Scalar_out`.
+pub type LtScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn lt_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::lt_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::lt.Scalar_out` writes.
+fn lt_scalar_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lt_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::lt.Scalar_out`.
+pub static LT_SCALAR_OUT: Op<LtScalarOutFn> = Op::new(
+    &LT_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(lt_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::lt_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(lt_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::lt.Scalar_out` through the dispatcher with explicit keys.
+pub fn lt_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match LT_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LT_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::lt.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `lt.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::lt.Scalar_out`: `lt.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn lt_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    lt_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct LtScalarOutBoxed;
+
+impl BoxedOp for LtScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LT_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = lt_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -4410,6 +13999,248 @@ impl BoxedOp for LeTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::le_.Tensor
+
+/// Schema of `aten::le_.Tensor`.
+pub static LE_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::le_",
+    overload: "Tensor",
+    signature: "le_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::le_.Tensor`.
+pub type LeTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn le_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::le_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::le_.Tensor` writes.
+fn le_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        le_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::le_.Tensor`.
+pub static LE_TENSOR_INPLACE: Op<LeTensorInplaceFn> = Op::new(
+    &LE_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(le_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(le_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::le_.Tensor` through the dispatcher with explicit keys.
+pub fn le_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LE_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LE_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::le_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `le.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::le_.Tensor`: `le_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn le_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    le_tensor_inplace_call(ks, self_, other)
+}
+
+struct LeTensorInplaceBoxed;
+
+impl BoxedOp for LeTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LE_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = le_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::le.Tensor_out
+
+/// Schema of `aten::le.Tensor_out`.
+pub static LE_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::le",
+    overload: "Tensor_out",
+    signature: "le.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::le.Tensor_out`.
+pub type LeTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn le_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::le_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::le.Tensor_out` writes.
+fn le_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        le_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::le.Tensor_out`.
+pub static LE_TENSOR_OUT: Op<LeTensorOutFn> = Op::new(
+    &LE_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(le_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::le_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(le_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::le.Tensor_out` through the dispatcher with explicit keys.
+pub fn le_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LE_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LE_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::le.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `le.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::le.Tensor_out`: `le.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn le_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    le_tensor_out_call(ks, self_, other, out)
+}
+
+struct LeTensorOutBoxed;
+
+impl BoxedOp for LeTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LE_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = le_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::le.Scalar
 
 /// Schema of `aten::le.Scalar`.
@@ -4492,6 +14323,239 @@ impl BoxedOp for LeScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = le_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::le_.Scalar
+
+/// Schema of `aten::le_.Scalar`.
+pub static LE_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::le_",
+    overload: "Scalar",
+    signature: "le_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::le_.Scalar`.
+pub type LeScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn le_scalar_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    crate::generated_variants::le_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::le_.Scalar` writes.
+fn le_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        le_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::le_.Scalar`.
+pub static LE_SCALAR_INPLACE: Op<LeScalarInplaceFn> = Op::new(
+    &LE_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(le_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(le_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::le_.Scalar` through the dispatcher with explicit keys.
+pub fn le_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match LE_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&LE_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::le_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `le.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::le_.Scalar`: `le_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn le_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    le_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct LeScalarInplaceBoxed;
+
+impl BoxedOp for LeScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LE_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = le_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::le.Scalar_out
+
+/// Schema of `aten::le.Scalar_out`.
+pub static LE_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::le",
+    overload: "Scalar_out",
+    signature: "le.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::le.Scalar_out`.
+pub type LeScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn le_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::le_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::le.Scalar_out` writes.
+fn le_scalar_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        le_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::le.Scalar_out`.
+pub static LE_SCALAR_OUT: Op<LeScalarOutFn> = Op::new(
+    &LE_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(le_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::le_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(le_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::le.Scalar_out` through the dispatcher with explicit keys.
+pub fn le_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match LE_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LE_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::le.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `le.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::le.Scalar_out`: `le.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn le_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    le_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct LeScalarOutBoxed;
+
+impl BoxedOp for LeScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LE_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = le_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -4584,6 +14648,248 @@ impl BoxedOp for GtTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::gt_.Tensor
+
+/// Schema of `aten::gt_.Tensor`.
+pub static GT_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gt_",
+    overload: "Tensor",
+    signature: "gt_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gt_.Tensor`.
+pub type GtTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn gt_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::gt_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::gt_.Tensor` writes.
+fn gt_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gt_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gt_.Tensor`.
+pub static GT_TENSOR_INPLACE: Op<GtTensorInplaceFn> = Op::new(
+    &GT_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gt_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gt_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gt_.Tensor` through the dispatcher with explicit keys.
+pub fn gt_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match GT_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&GT_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gt_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `gt.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::gt_.Tensor`: `gt_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn gt_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    gt_tensor_inplace_call(ks, self_, other)
+}
+
+struct GtTensorInplaceBoxed;
+
+impl BoxedOp for GtTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GT_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = gt_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gt.Tensor_out
+
+/// Schema of `aten::gt.Tensor_out`.
+pub static GT_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gt",
+    overload: "Tensor_out",
+    signature: "gt.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gt.Tensor_out`.
+pub type GtTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn gt_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::gt_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::gt.Tensor_out` writes.
+fn gt_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gt_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gt.Tensor_out`.
+pub static GT_TENSOR_OUT: Op<GtTensorOutFn> = Op::new(
+    &GT_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gt_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gt_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gt_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gt.Tensor_out` through the dispatcher with explicit keys.
+pub fn gt_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match GT_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GT_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::gt.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `gt.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::gt.Tensor_out`: `gt.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn gt_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    gt_tensor_out_call(ks, self_, other, out)
+}
+
+struct GtTensorOutBoxed;
+
+impl BoxedOp for GtTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GT_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = gt_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::gt.Scalar
 
 /// Schema of `aten::gt.Scalar`.
@@ -4666,6 +14972,239 @@ impl BoxedOp for GtScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = gt_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gt_.Scalar
+
+/// Schema of `aten::gt_.Scalar`.
+pub static GT_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gt_",
+    overload: "Scalar",
+    signature: "gt_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gt_.Scalar`.
+pub type GtScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn gt_scalar_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    crate::generated_variants::gt_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::gt_.Scalar` writes.
+fn gt_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gt_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gt_.Scalar`.
+pub static GT_SCALAR_INPLACE: Op<GtScalarInplaceFn> = Op::new(
+    &GT_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gt_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gt_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gt_.Scalar` through the dispatcher with explicit keys.
+pub fn gt_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match GT_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&GT_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gt_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `gt.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::gt_.Scalar`: `gt_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn gt_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    gt_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct GtScalarInplaceBoxed;
+
+impl BoxedOp for GtScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GT_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = gt_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gt.Scalar_out
+
+/// Schema of `aten::gt.Scalar_out`.
+pub static GT_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gt",
+    overload: "Scalar_out",
+    signature: "gt.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gt.Scalar_out`.
+pub type GtScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn gt_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::gt_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::gt.Scalar_out` writes.
+fn gt_scalar_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gt_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gt.Scalar_out`.
+pub static GT_SCALAR_OUT: Op<GtScalarOutFn> = Op::new(
+    &GT_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gt_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gt_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gt_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gt.Scalar_out` through the dispatcher with explicit keys.
+pub fn gt_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match GT_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GT_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::gt.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `gt.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::gt.Scalar_out`: `gt.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn gt_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    gt_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct GtScalarOutBoxed;
+
+impl BoxedOp for GtScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GT_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = gt_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -4758,6 +15297,248 @@ impl BoxedOp for GeTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::ge_.Tensor
+
+/// Schema of `aten::ge_.Tensor`.
+pub static GE_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ge_",
+    overload: "Tensor",
+    signature: "ge_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ge_.Tensor`.
+pub type GeTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn ge_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::ge_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::ge_.Tensor` writes.
+fn ge_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ge_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ge_.Tensor`.
+pub static GE_TENSOR_INPLACE: Op<GeTensorInplaceFn> = Op::new(
+    &GE_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ge_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ge_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ge_.Tensor` through the dispatcher with explicit keys.
+pub fn ge_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match GE_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&GE_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ge_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `ge.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::ge_.Tensor`: `ge_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn ge_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    ge_tensor_inplace_call(ks, self_, other)
+}
+
+struct GeTensorInplaceBoxed;
+
+impl BoxedOp for GeTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GE_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = ge_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ge.Tensor_out
+
+/// Schema of `aten::ge.Tensor_out`.
+pub static GE_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ge",
+    overload: "Tensor_out",
+    signature: "ge.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ge.Tensor_out`.
+pub type GeTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn ge_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::ge_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::ge.Tensor_out` writes.
+fn ge_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ge_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ge.Tensor_out`.
+pub static GE_TENSOR_OUT: Op<GeTensorOutFn> = Op::new(
+    &GE_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ge_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ge_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ge_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ge.Tensor_out` through the dispatcher with explicit keys.
+pub fn ge_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match GE_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GE_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::ge.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `ge.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::ge.Tensor_out`: `ge.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn ge_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    ge_tensor_out_call(ks, self_, other, out)
+}
+
+struct GeTensorOutBoxed;
+
+impl BoxedOp for GeTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GE_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = ge_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::ge.Scalar
 
 /// Schema of `aten::ge.Scalar`.
@@ -4840,6 +15621,239 @@ impl BoxedOp for GeScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = ge_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ge_.Scalar
+
+/// Schema of `aten::ge_.Scalar`.
+pub static GE_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ge_",
+    overload: "Scalar",
+    signature: "ge_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ge_.Scalar`.
+pub type GeScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn ge_scalar_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    crate::generated_variants::ge_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::ge_.Scalar` writes.
+fn ge_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ge_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ge_.Scalar`.
+pub static GE_SCALAR_INPLACE: Op<GeScalarInplaceFn> = Op::new(
+    &GE_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ge_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ge_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ge_.Scalar` through the dispatcher with explicit keys.
+pub fn ge_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match GE_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&GE_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ge_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `ge.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::ge_.Scalar`: `ge_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn ge_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    ge_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct GeScalarInplaceBoxed;
+
+impl BoxedOp for GeScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GE_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = ge_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ge.Scalar_out
+
+/// Schema of `aten::ge.Scalar_out`.
+pub static GE_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ge",
+    overload: "Scalar_out",
+    signature: "ge.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ge.Scalar_out`.
+pub type GeScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn ge_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::ge_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::ge.Scalar_out` writes.
+fn ge_scalar_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ge_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ge.Scalar_out`.
+pub static GE_SCALAR_OUT: Op<GeScalarOutFn> = Op::new(
+    &GE_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ge_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ge_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ge_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ge.Scalar_out` through the dispatcher with explicit keys.
+pub fn ge_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match GE_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GE_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::ge.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `ge.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::ge.Scalar_out`: `ge.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn ge_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    ge_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct GeScalarOutBoxed;
+
+impl BoxedOp for GeScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GE_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = ge_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -4935,6 +15949,130 @@ impl BoxedOp for MaximumBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::maximum.out
+
+/// Schema of `aten::maximum.out`.
+pub static MAXIMUM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::maximum",
+    overload: "out",
+    signature: "maximum.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::maximum.out`.
+pub type MaximumOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn maximum_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::maximum_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::maximum.out` writes.
+fn maximum_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        maximum_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::maximum.out`.
+pub static MAXIMUM_OUT: Op<MaximumOutFn> = Op::new(
+    &MAXIMUM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(maximum_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::maximum_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(maximum_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::maximum.out` through the dispatcher with explicit keys.
+pub fn maximum_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MAXIMUM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MAXIMUM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::maximum.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `maximum` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::maximum.out`: `maximum.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn maximum_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    maximum_out_call(ks, self_, other, out)
+}
+
+struct MaximumOutBoxed;
+
+impl BoxedOp for MaximumOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAXIMUM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAXIMUM_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = maximum_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::minimum
 
 /// Schema of `aten::minimum`.
@@ -5020,6 +16158,130 @@ impl BoxedOp for MinimumBoxed {
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = minimum(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::minimum.out
+
+/// Schema of `aten::minimum.out`.
+pub static MINIMUM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::minimum",
+    overload: "out",
+    signature: "minimum.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::minimum.out`.
+pub type MinimumOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn minimum_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::minimum_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::minimum.out` writes.
+fn minimum_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        minimum_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::minimum.out`.
+pub static MINIMUM_OUT: Op<MinimumOutFn> = Op::new(
+    &MINIMUM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(minimum_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::minimum_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(minimum_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::minimum.out` through the dispatcher with explicit keys.
+pub fn minimum_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MINIMUM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MINIMUM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::minimum.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `minimum` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::minimum.out`: `minimum.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn minimum_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    minimum_out_call(ks, self_, other, out)
+}
+
+struct MinimumOutBoxed;
+
+impl BoxedOp for MinimumOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MINIMUM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MINIMUM_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = minimum_out(&self_, &other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -5253,6 +16515,147 @@ impl BoxedOp for SumDimIntListBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sum.IntList_out
+
+/// Schema of `aten::sum.IntList_out`.
+pub static SUM_INT_LIST_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sum",
+    overload: "IntList_out",
+    signature: "sum.IntList_out(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::sum.IntList_out`.
+pub type SumIntListOutFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, Option<DType>, &Tensor) -> Result<Tensor>;
+
+fn sum_int_list_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::sum_int_list_out(self_, dim, keepdim, dtype, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sum.IntList_out` writes.
+fn sum_int_list_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sum_int_list_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, keepdim, dtype, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sum.IntList_out`.
+pub static SUM_INT_LIST_OUT: Op<SumIntListOutFn> = Op::new(
+    &SUM_INT_LIST_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sum_int_list_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sum_int_list_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sum_int_list_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sum.IntList_out` through the dispatcher with explicit keys.
+pub fn sum_int_list_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SUM_INT_LIST_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, dtype, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(keepdim),
+                dtype.map_or(Value::None, Value::DType),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SUM_INT_LIST_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::sum.IntList_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sum.dim_IntList` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sum.IntList_out`: `sum.IntList_out(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)`
+pub fn sum_dim_out(self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    sum_dim_out_full(self_, dim, keepdim, None, out)
+}
+
+/// [`sum_dim_out`] with every argument, including keyword-only ones.
+pub fn sum_dim_out_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sum_int_list_out_call(ks, self_, dim, keepdim, dtype, out)
+}
+
+struct SumIntListOutBoxed;
+
+impl BoxedOp for SumIntListOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SUM_INT_LIST_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUM_INT_LIST_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let keepdim = u.bool()?;
+        let dtype = u.opt_scalar_type()?;
+        let out = u.tensor()?;
+        let r = sum_dim_out_full(&self_, dim.as_deref(), keepdim, dtype, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::mean
 
 /// Schema of `aten::mean`.
@@ -5471,6 +16874,142 @@ impl BoxedOp for MeanDimBoxed {
         let keepdim = u.bool()?;
         let dtype = u.opt_scalar_type()?;
         let r = mean_dim_full(&self_, dim.as_deref(), keepdim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mean.out
+
+/// Schema of `aten::mean.out`.
+pub static MEAN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mean",
+    overload: "out",
+    signature: "mean.out(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::mean.out`.
+pub type MeanOutFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, Option<DType>, &Tensor) -> Result<Tensor>;
+
+fn mean_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::mean_out(self_, dim, keepdim, dtype, out)
+}
+
+/// Bumps the version counter of the tensors `aten::mean.out` writes.
+fn mean_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mean_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, keepdim, dtype, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mean.out`.
+pub static MEAN_OUT: Op<MeanOutFn> = Op::new(
+    &MEAN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mean_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mean_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mean_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mean.out` through the dispatcher with explicit keys.
+pub fn mean_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match MEAN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, dtype, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(keepdim),
+                dtype.map_or(Value::None, Value::DType),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MEAN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mean.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `mean.dim` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::mean.out`: `mean.out(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)`
+pub fn mean_dim_out(self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    mean_dim_out_full(self_, dim, keepdim, None, out)
+}
+
+/// [`mean_dim_out`] with every argument, including keyword-only ones.
+pub fn mean_dim_out_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    mean_out_call(ks, self_, dim, keepdim, dtype, out)
+}
+
+struct MeanOutBoxed;
+
+impl BoxedOp for MeanOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MEAN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MEAN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let keepdim = u.bool()?;
+        let dtype = u.opt_scalar_type()?;
+        let out = u.tensor()?;
+        let r = mean_dim_out_full(&self_, dim.as_deref(), keepdim, dtype, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -5783,6 +17322,130 @@ impl BoxedOp for MmBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::mm.out
+
+/// Schema of `aten::mm.out`.
+pub static MM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mm",
+    overload: "out",
+    signature: "mm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mat2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::mm.out`.
+pub type MmOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn mm_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mat2: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::mm_out(self_, mat2, out)
+}
+
+/// Bumps the version counter of the tensors `aten::mm.out` writes.
+fn mm_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mm_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, mat2, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mm.out`.
+pub static MM_OUT: Op<MmOutFn> = Op::new(
+    &MM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mm_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mm_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mm_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mm.out` through the dispatcher with explicit keys.
+pub fn mm_out_call(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mat2, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mat2.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mm.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `mm` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::mm.out`: `mm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn mm_out(self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mat2, out]);
+    mm_out_call(ks, self_, mat2, out)
+}
+
+struct MmOutBoxed;
+
+impl BoxedOp for MmOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MM_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mat2 = u.tensor()?;
+        let out = u.tensor()?;
+        let r = mm_out(&self_, &mat2, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::bmm
 
 /// Schema of `aten::bmm`.
@@ -5873,6 +17536,130 @@ impl BoxedOp for BmmBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::bmm.out
+
+/// Schema of `aten::bmm.out`.
+pub static BMM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bmm",
+    overload: "out",
+    signature: "bmm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mat2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::bmm.out`.
+pub type BmmOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bmm_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mat2: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::bmm_out(self_, mat2, out)
+}
+
+/// Bumps the version counter of the tensors `aten::bmm.out` writes.
+fn bmm_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bmm_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, mat2, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bmm.out`.
+pub static BMM_OUT: Op<BmmOutFn> = Op::new(
+    &BMM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bmm_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bmm_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bmm_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bmm.out` through the dispatcher with explicit keys.
+pub fn bmm_out_call(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match BMM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mat2, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mat2.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&BMM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::bmm.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `bmm` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::bmm.out`: `bmm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn bmm_out(self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mat2, out]);
+    bmm_out_call(ks, self_, mat2, out)
+}
+
+struct BmmOutBoxed;
+
+impl BoxedOp for BmmOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BMM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BMM_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mat2 = u.tensor()?;
+        let out = u.tensor()?;
+        let r = bmm_out(&self_, &mat2, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::matmul
 
 /// Schema of `aten::matmul`.
@@ -5955,6 +17742,130 @@ impl BoxedOp for MatmulBoxed {
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = matmul(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::matmul.out
+
+/// Schema of `aten::matmul.out`.
+pub static MATMUL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::matmul",
+    overload: "out",
+    signature: "matmul.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::matmul.out`.
+pub type MatmulOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn matmul_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::matmul_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::matmul.out` writes.
+fn matmul_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        matmul_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::matmul.out`.
+pub static MATMUL_OUT: Op<MatmulOutFn> = Op::new(
+    &MATMUL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(matmul_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::matmul_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(matmul_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::matmul.out` through the dispatcher with explicit keys.
+pub fn matmul_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MATMUL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MATMUL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::matmul.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `matmul` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::matmul.out`: `matmul.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn matmul_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    matmul_out_call(ks, self_, other, out)
+}
+
+struct MatmulOutBoxed;
+
+impl BoxedOp for MatmulOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MATMUL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MATMUL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = matmul_out(&self_, &other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -13405,72 +25316,179 @@ impl BoxedOp for MaskedFillTensorBoxed {
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
+    &AddOutBoxed,
     &AddScalarBoxed,
+    &AddScalarInplaceBoxed,
+    &AddScalarOutBoxed,
     &AddTensorInplaceBoxed,
     &SubTensorBoxed,
+    &SubTensorInplaceBoxed,
+    &SubOutBoxed,
     &SubScalarBoxed,
+    &SubScalarInplaceBoxed,
+    &SubScalarOutBoxed,
     &MulTensorBoxed,
+    &MulOutBoxed,
     &MulScalarBoxed,
+    &MulScalarInplaceBoxed,
+    &MulScalarOutBoxed,
     &MulTensorInplaceBoxed,
     &DivTensorBoxed,
+    &DivTensorInplaceBoxed,
+    &DivOutBoxed,
     &DivScalarBoxed,
+    &DivScalarInplaceBoxed,
+    &DivScalarOutBoxed,
     &NegBoxed,
+    &NegInplaceBoxed,
+    &NegOutBoxed,
     &ExpBoxed,
+    &ExpInplaceBoxed,
+    &ExpOutBoxed,
     &LogBoxed,
+    &LogInplaceBoxed,
+    &LogOutBoxed,
     &SinBoxed,
+    &SinInplaceBoxed,
+    &SinOutBoxed,
     &CosBoxed,
+    &CosInplaceBoxed,
+    &CosOutBoxed,
     &ReluBoxed,
+    &ReluInplaceBoxed,
+    &ReluOutBoxed,
     &SigmoidBoxed,
+    &SigmoidInplaceBoxed,
+    &SigmoidOutBoxed,
     &TanhBoxed,
+    &TanhInplaceBoxed,
+    &TanhOutBoxed,
     &ThresholdBackwardBoxed,
     &SigmoidBackwardBoxed,
     &TanhBackwardBoxed,
     &AbsBoxed,
+    &AbsInplaceBoxed,
+    &AbsOutBoxed,
     &SqrtBoxed,
+    &SqrtInplaceBoxed,
+    &SqrtOutBoxed,
     &RsqrtBoxed,
+    &RsqrtInplaceBoxed,
+    &RsqrtOutBoxed,
     &ReciprocalBoxed,
+    &ReciprocalInplaceBoxed,
+    &ReciprocalOutBoxed,
     &TanBoxed,
+    &TanInplaceBoxed,
+    &TanOutBoxed,
     &SinhBoxed,
+    &SinhInplaceBoxed,
+    &SinhOutBoxed,
     &CoshBoxed,
+    &CoshInplaceBoxed,
+    &CoshOutBoxed,
     &AtanBoxed,
+    &AtanInplaceBoxed,
+    &AtanOutBoxed,
     &AsinhBoxed,
+    &AsinhInplaceBoxed,
+    &AsinhOutBoxed,
     &ErfBoxed,
+    &ErfInplaceBoxed,
+    &ErfOutBoxed,
     &Expm1Boxed,
+    &Expm1InplaceBoxed,
+    &Expm1OutBoxed,
     &AsinBoxed,
+    &AsinInplaceBoxed,
+    &AsinOutBoxed,
     &AcosBoxed,
+    &AcosInplaceBoxed,
+    &AcosOutBoxed,
     &AtanhBoxed,
+    &AtanhInplaceBoxed,
+    &AtanhOutBoxed,
     &AcoshBoxed,
+    &AcoshInplaceBoxed,
+    &AcoshOutBoxed,
     &Log1pBoxed,
+    &Log1pInplaceBoxed,
+    &Log1pOutBoxed,
     &Log2Boxed,
+    &Log2InplaceBoxed,
+    &Log2OutBoxed,
     &Log10Boxed,
+    &Log10InplaceBoxed,
+    &Log10OutBoxed,
     &CeilBoxed,
+    &CeilInplaceBoxed,
+    &CeilOutBoxed,
     &FloorBoxed,
+    &FloorInplaceBoxed,
+    &FloorOutBoxed,
     &RoundBoxed,
+    &RoundInplaceBoxed,
+    &RoundOutBoxed,
     &TruncBoxed,
+    &TruncInplaceBoxed,
+    &TruncOutBoxed,
     &SignBoxed,
+    &SignInplaceBoxed,
+    &SignOutBoxed,
     &EqTensorBoxed,
+    &EqTensorInplaceBoxed,
+    &EqTensorOutBoxed,
     &EqScalarBoxed,
+    &EqScalarInplaceBoxed,
+    &EqScalarOutBoxed,
     &NeTensorBoxed,
+    &NeTensorInplaceBoxed,
+    &NeTensorOutBoxed,
     &NeScalarBoxed,
+    &NeScalarInplaceBoxed,
+    &NeScalarOutBoxed,
     &LtTensorBoxed,
+    &LtTensorInplaceBoxed,
+    &LtTensorOutBoxed,
     &LtScalarBoxed,
+    &LtScalarInplaceBoxed,
+    &LtScalarOutBoxed,
     &LeTensorBoxed,
+    &LeTensorInplaceBoxed,
+    &LeTensorOutBoxed,
     &LeScalarBoxed,
+    &LeScalarInplaceBoxed,
+    &LeScalarOutBoxed,
     &GtTensorBoxed,
+    &GtTensorInplaceBoxed,
+    &GtTensorOutBoxed,
     &GtScalarBoxed,
+    &GtScalarInplaceBoxed,
+    &GtScalarOutBoxed,
     &GeTensorBoxed,
+    &GeTensorInplaceBoxed,
+    &GeTensorOutBoxed,
     &GeScalarBoxed,
+    &GeScalarInplaceBoxed,
+    &GeScalarOutBoxed,
     &MaximumBoxed,
+    &MaximumOutBoxed,
     &MinimumBoxed,
+    &MinimumOutBoxed,
     &SumBoxed,
     &SumDimIntListBoxed,
+    &SumIntListOutBoxed,
     &MeanBoxed,
     &MeanDimBoxed,
+    &MeanOutBoxed,
     &MaxDimBoxed,
     &MinDimBoxed,
     &MmBoxed,
+    &MmOutBoxed,
     &BmmBoxed,
+    &BmmOutBoxed,
     &MatmulBoxed,
+    &MatmulOutBoxed,
     &ViewBoxed,
     &ReshapeBoxed,
     &TransposeIntBoxed,

@@ -23,6 +23,7 @@ pub mod composite_pointwise;
 mod grad_arith;
 mod pointwise_helpers;
 pub mod testing;
+pub mod variants;
 
 #[path = "../generated/autograd.rs"]
 #[doc(hidden)]
@@ -36,12 +37,16 @@ pub mod generated_methods;
 #[path = "../generated/ops.rs"]
 #[doc(hidden)]
 pub mod generated_ops;
+#[path = "../generated/variants.rs"]
+#[doc(hidden)]
+pub mod generated_variants;
 
 /// Generated code (from `schema/`): operators, dispatch entries, backward nodes.
 pub mod generated {
     pub use crate::generated_autograd as autograd;
     pub use crate::generated_methods as methods;
     pub use crate::generated_ops as ops;
+    pub use crate::generated_variants as variants;
 }
 
 /// Every operator as a function (`ops::add(&a, &b)`), plus by-name calls.

@@ -67,3 +67,15 @@ fn empty_is_zero_filled() {
     let like = ops::empty_like(&ops::ones(&[3]).unwrap()).unwrap();
     assert_eq!(like.to_f64_vec(), vec![0.0; 3]);
 }
+
+#[test]
+fn out_of_wrong_shape_is_refused() {
+    let a = Tensor::from_vec(vec![1.0f32, -2.0, 3.0], &[3]).unwrap();
+    let empty = Tensor::zeros_contiguous(&[0], DType::F32);
+    let e = ops::neg_out(&a, &empty).unwrap_err(); // PyTorch resizes `empty` to [3]
+    assert_eq!(e.kind(), frankentorch::ErrorKind::ShapeMismatch);
+    assert!(e.to_string().contains("does not resize out= tensors"), "{e}");
+    let out = Tensor::zeros_contiguous(&[3], DType::F64);
+    assert!(ops::neg_out(&a, &out).unwrap().is_same(&out));
+    assert_eq!(out.to_f64_vec(), vec![-1.0, 2.0, -3.0]);
+}
