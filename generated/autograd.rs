@@ -6127,6 +6127,55 @@ pub(crate) fn atan2_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor)
     Ok(result)
 }
 
+/// Autograd kernel of `aten::atan2_`: records `Atan2Backward0` when an input requires grad.
+pub(crate) fn atan2_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    check_inplace("aten::atan2_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(other, false),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atan2_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            Atan2Backward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::atan2.out`: `out=` variants do not record gradients.
+pub(crate) fn atan2_out_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::atan2.out", "atan2(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    atan2_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
 /// Autograd kernel of `aten::fmod.Tensor`: records `FmodBackward0` when an input requires grad.
 pub(crate) fn fmod_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -6157,6 +6206,60 @@ pub(crate) fn fmod_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &T
     Ok(result)
 }
 
+/// Autograd kernel of `aten::fmod_.Tensor`: records `FmodBackward0` when an input requires grad.
+pub(crate) fn fmod_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    check_inplace("aten::fmod_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(other, false),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fmod_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            FmodBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::fmod.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn fmod_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::fmod.Tensor_out", "fmod(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    fmod_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
 /// Autograd kernel of `aten::fmod.Scalar`: records `FmodBackward1` when an input requires grad.
 pub(crate) fn fmod_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -6175,6 +6278,41 @@ pub(crate) fn fmod_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Sc
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::fmod_.Scalar`: records `FmodBackward1` when an input requires grad.
+pub(crate) fn fmod_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::fmod_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fmod_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(FmodBackward1 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::fmod.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn fmod_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::fmod.Scalar_out", "fmod(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    fmod_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
 }
 
 /// Autograd kernel of `aten::remainder.Tensor`: records `RemainderBackward0` when an input requires grad.
@@ -6207,6 +6345,60 @@ pub(crate) fn remainder_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, othe
     Ok(result)
 }
 
+/// Autograd kernel of `aten::remainder_.Tensor`: records `RemainderBackward0` when an input requires grad.
+pub(crate) fn remainder_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    check_inplace("aten::remainder_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(other, false),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        remainder_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            RemainderBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::remainder.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn remainder_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::remainder.Tensor_out", "remainder(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    remainder_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
 /// Autograd kernel of `aten::remainder.Scalar`: records `RemainderBackward1` when an input requires grad.
 pub(crate) fn remainder_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -6225,6 +6417,41 @@ pub(crate) fn remainder_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, othe
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::remainder_.Scalar`: records `RemainderBackward1` when an input requires grad.
+pub(crate) fn remainder_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::remainder_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        remainder_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(RemainderBackward1 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::remainder.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn remainder_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::remainder.Scalar_out", "remainder(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    remainder_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
 }
 
 /// Autograd kernel of `aten::pow.Tensor_Tensor`: records `PowBackward0` when an input requires grad.
@@ -6258,6 +6485,20 @@ pub(crate) fn pow_tensor_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, exp
     Ok(result)
 }
 
+/// Autograd kernel of `aten::pow.Tensor_Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn pow_tensor_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    exponent: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || exponent.requires_grad()) {
+        return Err(Error::autograd("aten::pow.Tensor_Tensor_out", "pow(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    pow_tensor_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, exponent, out)
+}
+
 /// Autograd kernel of `aten::pow.Tensor_Scalar`: records `PowBackward1` when an input requires grad.
 pub(crate) fn pow_tensor_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, exponent: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -6286,6 +6527,20 @@ pub(crate) fn pow_tensor_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, exp
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::pow.Tensor_Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn pow_tensor_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    exponent: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::pow.Tensor_Scalar_out", "pow(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    pow_tensor_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, exponent, out)
 }
 
 /// Autograd kernel of `aten::pow.Scalar`: records `PowBackward2` when an input requires grad.
@@ -6317,6 +6572,20 @@ pub(crate) fn pow_scalar_autograd(ks: DispatchKeySet, self_: Scalar, exponent: &
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::pow.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn pow_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: Scalar,
+    exponent: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (exponent.requires_grad()) {
+        return Err(Error::autograd("aten::pow.Scalar_out", "pow(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    pow_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, exponent, out)
 }
 
 /// Autograd kernel of `aten::div.Tensor_mode`: records `DivBackward2` when an input requires grad.
@@ -6361,6 +6630,70 @@ pub(crate) fn div_tensor_mode_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::div_.Tensor_mode`: records `DivBackward2` when an input requires grad.
+pub(crate) fn div_tensor_mode_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    check_inplace("aten::div_.Tensor_mode", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(other, false),
+            rounding_mode.map(|s| s.to_string()),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+            self_.dtype(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_tensor_mode_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other, rounding_mode)?
+    };
+    if let Some((pre_other_, pre_rounding_mode_, pre_self_, pre_self_scalar_type)) = saved {
+        let node = Node::new(
+            DivBackward2 {
+                other_: pre_other_,
+                rounding_mode_: pre_rounding_mode_,
+                self_: pre_self_,
+                self_scalar_type: pre_self_scalar_type,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::div.out_mode`: `out=` variants do not record gradients.
+pub(crate) fn div_out_mode_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::div.out_mode", "div(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    div_out_mode_call(ks.below(DispatchKey::AutogradCPU), self_, other, rounding_mode, out)
+}
+
 /// Autograd kernel of `aten::div.Scalar_mode`: records `DivBackward3` when an input requires grad.
 pub(crate) fn div_scalar_mode_autograd(
     ks: DispatchKeySet,
@@ -6397,6 +6730,58 @@ pub(crate) fn div_scalar_mode_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::div_.Scalar_mode`: records `DivBackward3` when an input requires grad.
+pub(crate) fn div_scalar_mode_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::div_.Scalar_mode", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((other, rounding_mode.map(|s| s.to_string()), self_.dtype()))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_scalar_mode_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other, rounding_mode)?
+    };
+    if let Some((pre_other_, pre_rounding_mode_, pre_self_scalar_type)) = saved {
+        let node = Node::new(
+            DivBackward3 {
+                other_: pre_other_,
+                rounding_mode_: pre_rounding_mode_,
+                self_scalar_type: pre_self_scalar_type,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::div.Scalar_mode_out`: `out=` variants do not record gradients.
+pub(crate) fn div_scalar_mode_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::div.Scalar_mode_out", "div(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    div_scalar_mode_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, rounding_mode, out)
+}
+
 /// Autograd kernel of `aten::where.self`: records `WhereBackward0` when an input requires grad.
 pub(crate) fn where_self_autograd(
     ks: DispatchKeySet,
@@ -6429,6 +6814,21 @@ pub(crate) fn where_self_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::where.self_out`: `out=` variants do not record gradients.
+pub(crate) fn where_self_out_autograd(
+    ks: DispatchKeySet,
+    condition: &Tensor,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (condition.requires_grad() || self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::where.self_out", "where(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    where_self_out_call(ks.below(DispatchKey::AutogradCPU), condition, self_, other, out)
 }
 
 /// Autograd kernel of `aten::clamp`: records `ClampBackward0` when an input requires grad.
@@ -6465,6 +6865,68 @@ pub(crate) fn clamp_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::clamp_`: records `ClampBackward0` when an input requires grad.
+pub(crate) fn clamp_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::clamp_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            max,
+            min,
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, min, max)?
+    };
+    if let Some((pre_max_, pre_min_, pre_self_)) = saved {
+        let node = Node::new(
+            ClampBackward0 {
+                max_: pre_max_,
+                min_: pre_min_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::clamp.out`: `out=` variants do not record gradients.
+pub(crate) fn clamp_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::clamp.out", "clamp(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    clamp_out_call(ks.below(DispatchKey::AutogradCPU), self_, min, max, out)
 }
 
 /// Autograd kernel of `aten::clamp.Tensor`: records `ClampBackward1` when an input requires grad.
@@ -6511,6 +6973,236 @@ pub(crate) fn clamp_tensor_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::clamp_.Tensor`: records `ClampBackward1` when an input requires grad.
+pub(crate) fn clamp_tensor_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+) -> Result<Tensor> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.push(Some(self_));
+    diff_inputs.push(min);
+    diff_inputs.push(max);
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    check_inplace("aten::clamp_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            max.map(|t| SavedVariable::new(t, false)),
+            min.map(|t| SavedVariable::new(t, false)),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, min, max)?
+    };
+    if let Some((pre_max_, pre_min_, pre_self_)) = saved {
+        let node = Node::new(
+            ClampBackward1 {
+                max_: pre_max_,
+                min_: pre_min_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::clamp.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn clamp_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (self_.requires_grad() || min.is_some_and(|t| t.requires_grad()) || max.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::clamp.Tensor_out", "clamp(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    clamp_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, min, max, out)
+}
+
+/// Autograd kernel of `aten::isinf.out`: `out=` variants do not record gradients.
+pub(crate) fn isinf_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::isinf.out", "isinf(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    isinf_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::isnan.out`: `out=` variants do not record gradients.
+pub(crate) fn isnan_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::isnan.out", "isnan(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    isnan_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::bitwise_and.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_and_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_and.Tensor_out", "bitwise_and(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_and_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::bitwise_and.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_and_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_and.Scalar_out", "bitwise_and(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_and_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::bitwise_or.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_or_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_or.Tensor_out", "bitwise_or(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_or_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::bitwise_or.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_or_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_or.Scalar_out", "bitwise_or(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_or_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::bitwise_xor.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_xor_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_xor.Tensor_out", "bitwise_xor(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_xor_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::bitwise_xor.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_xor_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_xor.Scalar_out", "bitwise_xor(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_xor_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::bitwise_not.out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_not_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_not.out", "bitwise_not(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_not_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::logical_and.out`: `out=` variants do not record gradients.
+pub(crate) fn logical_and_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::logical_and.out", "logical_and(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    logical_and_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::logical_or.out`: `out=` variants do not record gradients.
+pub(crate) fn logical_or_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::logical_or.out", "logical_or(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    logical_or_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::logical_xor.out`: `out=` variants do not record gradients.
+pub(crate) fn logical_xor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::logical_xor.out", "logical_xor(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    logical_xor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::logical_not.out`: `out=` variants do not record gradients.
+pub(crate) fn logical_not_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::logical_not.out", "logical_not(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    logical_not_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::elu`: records `EluBackward0` when an input requires grad.
 pub(crate) fn elu_autograd(
     ks: DispatchKeySet,
@@ -6547,6 +7239,79 @@ pub(crate) fn elu_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::elu_`: records `EluBackward0` when an input requires grad.
+pub(crate) fn elu_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::elu_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            alpha,
+            input_scale,
+            scale,
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        elu_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, alpha, scale, input_scale)?
+    };
+    if let Some((pre_alpha_, pre_input_scale_, pre_scale_, pre_self_)) = saved {
+        let node = Node::new(
+            EluBackward0 {
+                alpha_: pre_alpha_,
+                input_scale_: pre_input_scale_,
+                scale_: pre_scale_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::elu.out`: `out=` variants do not record gradients.
+pub(crate) fn elu_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::elu.out", "elu(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    elu_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        alpha,
+        scale,
+        input_scale,
+        out,
+    )
 }
 
 /// Autograd kernel of `aten::elu_backward`: records `EluBackwardBackward0` when an input requires grad.
@@ -6638,6 +7403,55 @@ pub(crate) fn gelu_autograd(ks: DispatchKeySet, self_: &Tensor, approximate: &st
     Ok(result)
 }
 
+/// Autograd kernel of `aten::gelu_`: records `GeluBackward0` when an input requires grad.
+pub(crate) fn gelu_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::gelu_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            approximate.to_string(),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gelu_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, approximate)?
+    };
+    if let Some((pre_approximate_, pre_self_)) = saved {
+        let node = Node::new(
+            GeluBackward0 {
+                approximate_: pre_approximate_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::gelu.out`: `out=` variants do not record gradients.
+pub(crate) fn gelu_out_autograd(ks: DispatchKeySet, self_: &Tensor, approximate: &str, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::gelu.out", "gelu(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    gelu_out_call(ks.below(DispatchKey::AutogradCPU), self_, approximate, out)
+}
+
 /// Autograd kernel of `aten::gelu_backward`: records `GeluBackwardBackward0` when an input requires grad.
 pub(crate) fn gelu_backward_autograd(
     ks: DispatchKeySet,
@@ -6714,6 +7528,68 @@ pub(crate) fn hardtanh_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::hardtanh_`: records `HardtanhBackward0` when an input requires grad.
+pub(crate) fn hardtanh_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::hardtanh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            max_val,
+            min_val,
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardtanh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, min_val, max_val)?
+    };
+    if let Some((pre_max_val_, pre_min_val_, pre_self_)) = saved {
+        let node = Node::new(
+            HardtanhBackward0 {
+                max_val_: pre_max_val_,
+                min_val_: pre_min_val_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::hardtanh.out`: `out=` variants do not record gradients.
+pub(crate) fn hardtanh_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::hardtanh.out", "hardtanh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    hardtanh_out_call(ks.below(DispatchKey::AutogradCPU), self_, min_val, max_val, out)
+}
+
 /// Autograd kernel of `aten::hardtanh_backward`: records `HardtanhBackwardBackward0` when an input requires grad.
 pub(crate) fn hardtanh_backward_autograd(
     ks: DispatchKeySet,
@@ -6781,6 +7657,64 @@ pub(crate) fn leaky_relu_autograd(ks: DispatchKeySet, self_: &Tensor, negative_s
     Ok(result)
 }
 
+/// Autograd kernel of `aten::leaky_relu_`: records `LeakyReluBackward0` when an input requires grad.
+pub(crate) fn leaky_relu_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    negative_slope: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::leaky_relu_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            negative_slope,
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        leaky_relu_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, negative_slope)?
+    };
+    if let Some((pre_negative_slope_, pre_self_)) = saved {
+        let node = Node::new(
+            LeakyReluBackward0 {
+                negative_slope_: pre_negative_slope_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::leaky_relu.out`: `out=` variants do not record gradients.
+pub(crate) fn leaky_relu_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::leaky_relu.out", "leaky_relu(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    leaky_relu_out_call(ks.below(DispatchKey::AutogradCPU), self_, negative_slope, out)
+}
+
 /// Autograd kernel of `aten::leaky_relu_backward`: records `LeakyReluBackwardBackward0` when an input requires grad.
 pub(crate) fn leaky_relu_backward_autograd(
     ks: DispatchKeySet,
@@ -6841,4 +7775,18 @@ pub(crate) fn fill_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, value: Sc
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::fill.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn fill_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::fill.Scalar_out", "fill(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    fill_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, value, out)
 }

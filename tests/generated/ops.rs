@@ -62283,6 +62283,726 @@ fn atan2_sample_14() {
 }
 
 #[test]
+fn atan2_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "f64[4,1]:offset"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2,0]"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "f32[]"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::atan2_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::atan2_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::atan2_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2_", 14, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn atan2_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "f64[4,1]:offset"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2,0]"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "f32[]"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn atan2_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::atan2_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::atan2(&t[0], &t[1])?);
+        ops::call(
+            "aten::atan2.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::atan2.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("atan2.out", 14, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
 fn fmod_tensor_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::fmod(&t[0], &t[1])?;
@@ -62632,6 +63352,740 @@ fn fmod_tensor_sample_14() {
     check_sample("aten::fmod.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
     oracle::check("fmod.Tensor", 14, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]:positive"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "f64[3]:positive"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i8[3]:positive"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step", "u8[2,3]:positive"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step", "i8[2,3]:positive"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step", "i16[2,3]:positive"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step", "i32[2,3]:positive"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step", "i64[2,3]:positive"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step", "f16[2,3]:positive"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step", "bf16[2,3]:positive"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step", "f32[2,3]:positive"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step", "f64[2,3]:positive"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "i32[3]:range(0,2)"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "fmod_.Tensor",
+        13,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn fmod_tensor_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]"];
+    check_sample("aten::fmod_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod_.Tensor", 14, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]:positive"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "f64[3]:positive"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i8[3]:positive"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step", "u8[2,3]:positive"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step", "i8[2,3]:positive"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step", "i16[2,3]:positive"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step", "i32[2,3]:positive"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step", "i64[2,3]:positive"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step", "f16[2,3]:positive"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step", "bf16[2,3]:positive"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step", "f32[2,3]:positive"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step", "f64[2,3]:positive"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_tensor_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "i32[3]:range(0,2)"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "fmod.Tensor_out",
+        13,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn fmod_tensor_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::fmod_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod(&t[0], &t[1])?);
+        ops::call(
+            "aten::fmod.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]"];
+    check_sample("aten::fmod.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("fmod.Tensor_out", 14, &specs, &names, Some(ErrorKind::DType), &typed);
 }
 
 #[test]
@@ -63033,6 +64487,836 @@ fn fmod_scalar_sample_16() {
 }
 
 #[test]
+fn fmod_scalar_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Float(-0.75))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.75)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[5]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Int(2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "fmod_.Scalar",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn fmod_scalar_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::fmod_scalar_(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::fmod_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::fmod_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod_.Scalar", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Float(1.5))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Float(1.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Float(1.5))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Float(-0.75))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Float(-0.75), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Float(-0.75))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.75)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Float(2.5))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Float(2.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Float(2.5))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[5]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fmod_scalar_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(0))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Int(0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Int(0))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "fmod.Scalar_out",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn fmod_scalar_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::fmod_scalar_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fmod_scalar(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::fmod.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::fmod.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fmod.Scalar_out", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
 fn remainder_tensor_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::remainder(&t[0], &t[1])?;
@@ -63382,6 +65666,747 @@ fn remainder_tensor_sample_14() {
     check_sample("aten::remainder.Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
     oracle::check("remainder.Tensor", 14, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]:positive"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "f64[3]:positive"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i16[3]:positive"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset", "u8[2,3]:positive"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset", "i8[2,3]:positive"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset", "i16[2,3]:positive"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset", "i32[2,3]:positive"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset", "i64[2,3]:positive"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset", "f16[2,3]:positive"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset", "bf16[2,3]:positive"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset", "f32[2,3]:positive"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset", "f64[2,3]:positive"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "i32[3]:range(0,2)"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "remainder_.Tensor",
+        13,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn remainder_tensor_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]"];
+    check_sample("aten::remainder_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder_.Tensor", 14, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]:positive"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "f64[3]:positive"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i16[3]:positive"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset", "u8[2,3]:positive"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset", "i8[2,3]:positive"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset", "i16[2,3]:positive"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset", "i32[2,3]:positive"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset", "i64[2,3]:positive"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset", "f16[2,3]:positive"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset", "bf16[2,3]:positive"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset", "f32[2,3]:positive"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset", "f64[2,3]:positive"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("remainder.Tensor_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_tensor_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "i32[3]:range(0,2)"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "remainder.Tensor_out",
+        13,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn remainder_tensor_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::remainder_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder(&t[0], &t[1])?);
+        ops::call(
+            "aten::remainder.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]"];
+    check_sample("aten::remainder.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "remainder.Tensor_out",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
 }
 
 #[test]
@@ -63783,6 +66808,843 @@ fn remainder_scalar_sample_16() {
 }
 
 #[test]
+fn remainder_scalar_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Float(-0.75))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.75)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(-2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(-3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Int(0))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "remainder_.Scalar",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn remainder_scalar_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::remainder_scalar_(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::remainder_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::remainder_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder_.Scalar", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Float(1.5))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Float(1.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Float(1.5))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Float(-0.75))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Float(-0.75), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Float(-0.75))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.75)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(-2))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(-2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(-2))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(-3))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(-3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(-3))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("remainder.Scalar_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn remainder_scalar_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(0))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Int(0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Int(0))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "remainder.Scalar_out",
+        15,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn remainder_scalar_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::remainder_scalar_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::remainder_scalar(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::remainder.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::remainder.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "remainder.Scalar_out",
+        16,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
 fn pow_tensor_tensor_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::pow(&t[0], &t[1])?;
@@ -64125,6 +67987,388 @@ fn pow_tensor_tensor_sample_14() {
     check_sample("aten::pow.Tensor_Tensor", &specs, &typed, &boxed, checks);
     let names = ["self", "exponent"];
     oracle::check("pow.Tensor_Tensor", 14, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]:positive", "f64[4]"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t:positive", "f64[]"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "f64[3]"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]", "i64[]"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:positive", "u8[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:positive", "i8[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:positive", "i16[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:positive", "i32[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:positive", "i64[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:positive", "f16[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:positive", "bf16[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:positive", "f32[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:positive", "f64[3]:expand"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check("pow.Tensor_Tensor_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_tensor_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::pow_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow(&t[0], &t[1])?);
+        ops::call(
+            "aten::pow.Tensor_Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]"];
+    check_sample("aten::pow.Tensor_Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "exponent"];
+    oracle::check(
+        "pow.Tensor_Tensor_out",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
 }
 
 #[test]
@@ -64855,6 +69099,795 @@ fn pow_tensor_scalar_sample_30() {
 }
 
 #[test]
+fn pow_tensor_scalar_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(0.5))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Float(0.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(0.5))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t:positive"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-1.5))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Float(-1.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-1.5))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-1.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]:positive"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(3.0))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Float(3.0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(3.0))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(3.0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(0))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(0))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[5]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Bool(false))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Bool(false), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Bool(false))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(false)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(2))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Float(-2.0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Float(-2.0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Float(-2.0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Float(-2.0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Float(-2.0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Float(-2.0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Float(-2.0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Float(-2.0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 26, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Float(-2.0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 27, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Float(-2.0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Float(-2.0))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-2.0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:positive"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("pow.Tensor_Scalar_out", 28, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_29() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(-1))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(-1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(-1))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "pow.Tensor_Scalar_out",
+        29,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn pow_tensor_scalar_out_sample_30() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(256))?);
+        let r = frankentorch::testing::returns_out(ops::pow_tensor_scalar_out(&t[0], Scalar::Int(256), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_tensor_scalar(&t[0], Scalar::Int(256))?);
+        ops::call(
+            "aten::pow.Tensor_Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(256)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::pow.Tensor_Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "pow.Tensor_Scalar_out",
+        30,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
 fn pow_scalar_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::pow_scalar(Scalar::Float(2.0), &t[0])?;
@@ -65450,6 +70483,656 @@ fn pow_scalar_sample_25() {
     check_sample("aten::pow.Scalar", &specs, &typed, &boxed, checks);
     let names = ["exponent"];
     oracle::check("pow.Scalar", 25, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(2.0), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Float(2.0), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(2.0), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Float(2.0), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(1.5), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Float(1.5), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(1.5), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Float(1.5), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(1), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Int(1), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(1), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Int(1), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Int(2), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[5]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(0.5), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Float(0.5), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(0.5), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Float(0.5), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,0]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Int(2), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Int(2), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:t"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Int(2), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:t"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Int(2), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:t"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Int(2), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:t"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Int(2), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:t"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Int(2), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:t"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Int(2), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:t"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Int(2), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:t"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Int(2), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Int(2), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Int(2), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:t"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Float(3.0), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Float(3.0), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Float(3.0), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Float(3.0), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Float(3.0), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Float(3.0), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Float(3.0), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Float(3.0), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Float(3.0), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Float(3.0), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Float(3.0), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Float(3.0), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn pow_scalar_out_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Bool(true), &t[0])?);
+        let r = frankentorch::testing::returns_out(ops::pow_scalar_out(Scalar::Bool(true), &t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::pow_scalar(Scalar::Bool(true), &t[0])?);
+        ops::call(
+            "aten::pow.Scalar_out",
+            vec![Value::Bool(true), Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::pow.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["exponent"];
+    oracle::check("pow.Scalar_out", 25, &specs, &names, Some(ErrorKind::DType), &typed);
 }
 
 #[test]
@@ -66062,6 +71745,1360 @@ fn div_tensor_mode_sample_25() {
     check_sample("aten::div.Tensor_mode", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
     oracle::check("div.Tensor_mode", 25, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "f64[3]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i32[3]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4]", "i8[]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:t", "u8[2,1]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:t", "i8[2,1]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:t", "i16[2,1]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:t", "i32[2,1]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:t", "i64[2,1]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:t", "f16[2,1]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:t", "bf16[2,1]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:t", "f32[2,1]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:t", "f64[2,1]:positive"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "i32[3]:range(0,2)"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "div_.Tensor_mode",
+        23,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("round"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("round".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "f64[3]"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "div_.Tensor_mode",
+        24,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn div_tensor_mode_inplace_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_tensor_mode_(&t[0], &t[1], Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Tensor_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]"];
+    check_sample("aten::div_.Tensor_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div_.Tensor_mode", 25, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn div_out_mode_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("floor"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("trunc"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("floor"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "f64[3]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("floor"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i32[3]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("trunc"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[4]", "i8[]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("floor"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("floor"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("floor"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("floor"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("floor"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("floor"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("floor"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("floor"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("floor"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("trunc"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:t", "u8[2,1]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("trunc"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:t", "i8[2,1]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("trunc"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:t", "i16[2,1]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("trunc"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:t", "i32[2,1]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("trunc"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:t", "i64[2,1]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("trunc"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:t", "f16[2,1]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("trunc"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:t", "bf16[2,1]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("trunc"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:t", "f32[2,1]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("trunc"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:t", "f64[2,1]:positive"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_out_mode_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("floor"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("floor"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]", "i32[3]:range(0,2)"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "div.out_mode",
+        23,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn div_out_mode_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("round"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("round"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("round"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("round".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "f64[3]"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "div.out_mode",
+        24,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn div_out_mode_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(ops::div_tensor_mode_out(&t[0], &t[1], Some("trunc"), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_tensor_mode(&t[0], &t[1], Some("trunc"))?);
+        ops::call(
+            "aten::div.out_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]"];
+    check_sample("aten::div.out_mode", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("div.out_mode", 25, &specs, &names, Some(ErrorKind::DType), &typed);
 }
 
 #[test]
@@ -66693,6 +73730,1485 @@ fn div_scalar_mode_sample_26() {
 }
 
 #[test]
+fn div_scalar_mode_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Float(1.5), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Float(-0.75), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.75)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(-2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Float(2.5), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.5)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[5]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(2), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(3), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Float(3.0), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Float(3.0)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Int(0), Some("trunc"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![("rounding_mode".to_string(), Value::Str("trunc".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "div_.Scalar_mode",
+        25,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn div_scalar_mode_inplace_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::div_scalar_mode_(&t[0], Scalar::Bool(true), Some("floor"))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::div_.Scalar_mode",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("rounding_mode".to_string(), Value::Str("floor".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::div_.Scalar_mode", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div_.Scalar_mode", 26, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Float(1.5), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Float(1.5), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Float(1.5), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Float(-0.75), Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Float(-0.75), Some("trunc"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Float(-0.75), Some("trunc"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.75)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(-2), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(-2), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(-2), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Float(2.5), Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Float(2.5), Some("trunc"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Float(2.5), Some("trunc"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.5)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[5]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(2), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(2), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(2), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(2), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(2), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(2), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(2), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(2), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(2), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(2), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(2), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(3), Some("trunc"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(3), Some("trunc"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(3), Some("trunc"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(3), Some("trunc"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(3), Some("trunc"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(3), Some("trunc"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(3), Some("trunc"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(3), Some("trunc"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(3), Some("trunc"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(3), Some("trunc"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(3), Some("trunc"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Float(3.0), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Float(3.0), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Float(3.0), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(3.0)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("div.Scalar_mode_out", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn div_scalar_mode_out_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(0), Some("trunc"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Int(0), Some("trunc"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Int(0), Some("trunc"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("trunc".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "div.Scalar_mode_out",
+        25,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn div_scalar_mode_out_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Bool(true), Some("floor"))?);
+        let r = frankentorch::testing::returns_out(
+            ops::div_scalar_mode_out(&t[0], Scalar::Bool(true), Some("floor"), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::div_scalar_mode(&t[0], Scalar::Bool(true), Some("floor"))?);
+        ops::call(
+            "aten::div.Scalar_mode_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![
+                ("rounding_mode".to_string(), Value::Str("floor".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::div.Scalar_mode_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "div.Scalar_mode_out",
+        26,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
 fn where_self_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::where_self(&t[0], &t[1], &t[2])?;
@@ -67179,6 +75695,535 @@ fn where_self_sample_17() {
 }
 
 #[test]
+fn where_self_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3,4]", "f64[3,4]", "f64[4]"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4,1]", "f64[4,3]:t", "f64[]"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[]", "f64[2,3]:step", "f64[2,3]"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[0,3]", "f64[3]", "f64[1]"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "i32[3]", "f32[]"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:t", "f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]", "f64[3]", "f64[3]"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn where_self_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "f64[3]", "f64[3]"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check("where.self_out", 16, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn where_self_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        let r = frankentorch::testing::returns_out(ops::where_self_out(&t[0], &t[1], &t[2], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::where_self(&t[0], &t[1], &t[2])?);
+        ops::call(
+            "aten::where.self_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "f64[4]", "f64[3]"];
+    check_sample("aten::where.self_out", &specs, &typed, &boxed, checks);
+    let names = ["condition", "self", "other"];
+    oracle::check(
+        "where.self_out",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
 fn clamp_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::clamp(&t[0], Some(Scalar::Float(-0.5)), Some(Scalar::Float(0.5)))?;
@@ -67627,6 +76672,1020 @@ fn clamp_sample_19() {
     check_sample("aten::clamp", &specs, &typed, &boxed, checks);
     let names = ["self"];
     oracle::check("clamp", 19, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Float(-0.5)), Some(Scalar::Float(0.5)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.5), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Float(0.25)), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.25)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(-3)), Some(Scalar::Int(-1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3), Value::Int(-1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Float(1.0)), Some(Scalar::Float(-1.0)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.0), Value::Float(-1.0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(0)), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::clamp_", vec![Value::Tensor(t[0].clone()), Value::Int(0)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Float(-1.5)), Some(Scalar::Int(2)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-1.5), Value::Int(2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[5]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(300)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(300)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], None, None)?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::clamp_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 17, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Int(300)), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(300)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 18, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn clamp_inplace_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_(&t[0], Some(Scalar::Bool(true)), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::clamp_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp_", 19, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn clamp_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out =
+            frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Float(-0.5)), Some(Scalar::Float(0.5)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Float(-0.5)), Some(Scalar::Float(0.5)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out =
+            frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Float(-0.5)), Some(Scalar::Float(0.5)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.5), Value::Float(0.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Float(0.25)), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_out(&t[0], Some(Scalar::Float(0.25)), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Float(0.25)), None)?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.25)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-3)), Some(Scalar::Int(-1)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Int(-3)), Some(Scalar::Int(-1)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-3)), Some(Scalar::Int(-1)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-3), Value::Int(-1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out =
+            frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Float(1.0)), Some(Scalar::Float(-1.0)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Float(1.0)), Some(Scalar::Float(-1.0)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out =
+            frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Float(1.0)), Some(Scalar::Float(-1.0)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.0), Value::Float(-1.0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(0)), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_out(&t[0], Some(Scalar::Int(0)), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(0)), None)?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Float(-1.5)), Some(Scalar::Int(2)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Float(-1.5)), Some(Scalar::Int(2)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Float(-1.5)), Some(Scalar::Int(2)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-1.5), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[5]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(300)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(300)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(300)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(300)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        let r = frankentorch::testing::returns_out(
+            ops::clamp_out(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(-1)), Some(Scalar::Int(1)))?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], None, None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_out(&t[0], None, None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], None, None)?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "clamp.out",
+        17,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn clamp_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(300)), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_out(&t[0], Some(Scalar::Int(300)), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Int(300)), None)?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(300)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "clamp.out",
+        18,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn clamp_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Bool(true)), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_out(&t[0], Some(Scalar::Bool(true)), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp(&t[0], Some(Scalar::Bool(true)), None)?);
+        ops::call(
+            "aten::clamp.out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::clamp.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("clamp.out", 19, &specs, &names, Some(ErrorKind::DType), &typed);
 }
 
 #[test]
@@ -68323,6 +78382,1454 @@ fn clamp_tensor_sample_28() {
 }
 
 #[test]
+fn clamp_tensor_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), Some(&t[2]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]", "f64[3,1]"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min", "max"];
+    oracle::check("clamp_.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp_.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step", "f64[2,3]:offset"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp_.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), Some(&t[2]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2]", "f64[]"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min", "max"];
+    oracle::check("clamp_.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), Some(&t[2]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "f64[3]", "f64[3]"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min", "max"];
+    oracle::check("clamp_.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "f32[1]"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp_.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp_.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp_.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp_.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp_.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp_.Tensor", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp_.Tensor", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp_.Tensor", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp_.Tensor", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp_.Tensor", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp_.Tensor", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]:t"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp_.Tensor", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[2,3]:t"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp_.Tensor", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[2,3]:t"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp_.Tensor", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[2,3]:t"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp_.Tensor", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[2,3]:t"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp_.Tensor", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[2,3]:t"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp_.Tensor", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:t"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp_.Tensor", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:t"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp_.Tensor", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:t"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp_.Tensor", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], None, Some(&t[1]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:t"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp_.Tensor", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], None, None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::clamp_.Tensor", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "clamp_.Tensor",
+        26,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), None)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "f64[2]"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check(
+        "clamp_.Tensor",
+        27,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn clamp_tensor_inplace_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::clamp_tensor_(&t[0], Some(&t[1]), Some(&t[2]))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::clamp_.Tensor",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]", "bool[3]"];
+    check_sample("aten::clamp_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "min", "max"];
+    oracle::check("clamp_.Tensor", 28, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), Some(&t[2]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), Some(&t[2]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), Some(&t[2]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]", "f64[3,1]"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min", "max"];
+    oracle::check("clamp.Tensor_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "f64[]"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], None, Some(&t[1]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step", "f64[2,3]:offset"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), Some(&t[2]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), Some(&t[2]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), Some(&t[2]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]", "f64[2]", "f64[]"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min", "max"];
+    oracle::check("clamp.Tensor_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), Some(&t[2]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), Some(&t[2]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), Some(&t[2]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,3]", "f64[3]", "f64[3]"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min", "max"];
+    oracle::check("clamp.Tensor_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "f32[1]"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check("clamp.Tensor_out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], None, Some(&t[1]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[2,3]:t"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor_out", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], None, Some(&t[1]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[2,3]:t"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor_out", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], None, Some(&t[1]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[2,3]:t"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor_out", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], None, Some(&t[1]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[2,3]:t"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor_out", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], None, Some(&t[1]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[2,3]:t"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor_out", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], None, Some(&t[1]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[2,3]:t"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor_out", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], None, Some(&t[1]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[2,3]:t"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor_out", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], None, Some(&t[1]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[2,3]:t"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor_out", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], None, Some(&t[1]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[2,3]:t"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor_out", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], None, Some(&t[1]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, Some(&t[1]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::None, Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[2,3]:t"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "max"];
+    oracle::check("clamp.Tensor_out", 25, &specs, &names, None, &typed);
+}
+
+#[test]
+fn clamp_tensor_out_sample_26() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], None, None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], None, None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "clamp.Tensor_out",
+        26,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn clamp_tensor_out_sample_27() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), None, &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), None)?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]", "f64[2]"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min"];
+    oracle::check(
+        "clamp.Tensor_out",
+        27,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn clamp_tensor_out_sample_28() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), Some(&t[2]))?);
+        let r = frankentorch::testing::returns_out(ops::clamp_tensor_out(&t[0], Some(&t[1]), Some(&t[2]), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::clamp_tensor(&t[0], Some(&t[1]), Some(&t[2]))?);
+        ops::call(
+            "aten::clamp.Tensor_out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Tensor(t[1].clone()),
+                Value::Tensor(t[2].clone()),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]", "bool[3]", "bool[3]"];
+    check_sample("aten::clamp.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "min", "max"];
+    oracle::check("clamp.Tensor_out", 28, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
 fn isinf_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::isinf(&t[0])?;
@@ -68575,6 +80082,356 @@ fn isinf_sample_13() {
 }
 
 #[test]
+fn isinf_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:step"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isinf_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isinf_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isinf(&t[0])?);
+        ops::call(
+            "aten::isinf.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::isinf.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isinf.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
 fn isnan_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::isnan(&t[0])?;
@@ -68824,6 +80681,356 @@ fn isnan_sample_13() {
     check_sample("aten::isnan", &specs, &typed, &boxed, checks);
     let names = ["self"];
     oracle::check("isnan", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn isnan_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::isnan_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::isnan(&t[0])?);
+        ops::call(
+            "aten::isnan.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::isnan.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("isnan.out", 13, &specs, &names, None, &typed);
 }
 
 #[test]
@@ -69110,6 +81317,610 @@ fn bitwise_and_tensor_sample_11() {
 }
 
 #[test]
+fn bitwise_and_tensor_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[4]"];
+    check_sample("aten::bitwise_and_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and_.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t", "i16[]"];
+    check_sample("aten::bitwise_and_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and_.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step", "i8[2,3]"];
+    check_sample("aten::bitwise_and_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and_.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,3]", "i64[3]"];
+    check_sample("aten::bitwise_and_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and_.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::bitwise_and_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and_.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::bitwise_and_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and_.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::bitwise_and_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and_.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::bitwise_and_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and_.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::bitwise_and_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and_.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::bitwise_and_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and_.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "i64[3]"];
+    check_sample("aten::bitwise_and_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_and_.Tensor",
+        10,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn bitwise_and_tensor_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[4]"];
+    check_sample("aten::bitwise_and_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_and_.Tensor",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn bitwise_and_tensor_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_and.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[4]"];
+    check_sample("aten::bitwise_and.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_and.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t", "i16[]"];
+    check_sample("aten::bitwise_and.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_and.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step", "i8[2,3]"];
+    check_sample("aten::bitwise_and.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_and.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,3]", "i64[3]"];
+    check_sample("aten::bitwise_and.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_and.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::bitwise_and.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_and.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::bitwise_and.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_and.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::bitwise_and.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_and.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::bitwise_and.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_and.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::bitwise_and.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_and.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::bitwise_and.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_and.Tensor_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_tensor_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_and.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "i64[3]"];
+    check_sample("aten::bitwise_and.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_and.Tensor_out",
+        10,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn bitwise_and_tensor_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_and.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[4]"];
+    check_sample("aten::bitwise_and.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_and.Tensor_out",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
 fn bitwise_and_scalar_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::bitwise_and_scalar(&t[0], Scalar::Int(5))?;
@@ -69383,6 +82194,596 @@ fn bitwise_and_scalar_sample_11() {
     check_sample("aten::bitwise_and.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
     oracle::check("bitwise_and.Scalar", 11, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar_(&t[0], Scalar::Int(5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::bitwise_and_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and_.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar_(&t[0], Scalar::Int(-2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::bitwise_and_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and_.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar_(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::bitwise_and_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and_.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar_(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[]"];
+    check_sample("aten::bitwise_and_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and_.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::bitwise_and_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and_.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::bitwise_and_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and_.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::bitwise_and_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and_.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::bitwise_and_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and_.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::bitwise_and_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and_.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::bitwise_and_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and_.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[0,2]"];
+    check_sample("aten::bitwise_and_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and_.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_and_scalar_(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_and_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::bitwise_and_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "bitwise_and_.Scalar",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn bitwise_and_scalar_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(5))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_scalar_out(&t[0], Scalar::Int(5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(5))?);
+        ops::call(
+            "aten::bitwise_and.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::bitwise_and.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(-2))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_scalar_out(&t[0], Scalar::Int(-2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(-2))?);
+        ops::call(
+            "aten::bitwise_and.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::bitwise_and.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_scalar_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::bitwise_and.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::bitwise_and.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::bitwise_and.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[]"];
+    check_sample("aten::bitwise_and.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_and.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::bitwise_and.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_and.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::bitwise_and.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_and.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::bitwise_and.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_and.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::bitwise_and.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_and.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::bitwise_and.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_and.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::bitwise_and.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_scalar_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::bitwise_and.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[0,2]"];
+    check_sample("aten::bitwise_and.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_and.Scalar_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_and_scalar_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Float(1.5))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_and_scalar_out(&t[0], Scalar::Float(1.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_and_scalar(&t[0], Scalar::Float(1.5))?);
+        ops::call(
+            "aten::bitwise_and.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::bitwise_and.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "bitwise_and.Scalar_out",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
 }
 
 #[test]
@@ -69669,6 +83070,603 @@ fn bitwise_or_tensor_sample_11() {
 }
 
 #[test]
+fn bitwise_or_tensor_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[4]"];
+    check_sample("aten::bitwise_or_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or_.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t", "i16[]"];
+    check_sample("aten::bitwise_or_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or_.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step", "i8[2,3]"];
+    check_sample("aten::bitwise_or_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or_.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,3]", "i64[3]"];
+    check_sample("aten::bitwise_or_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or_.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::bitwise_or_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or_.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::bitwise_or_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or_.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::bitwise_or_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or_.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::bitwise_or_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or_.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::bitwise_or_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or_.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::bitwise_or_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or_.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "i64[3]"];
+    check_sample("aten::bitwise_or_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or_.Tensor", 10, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[4]"];
+    check_sample("aten::bitwise_or_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_or_.Tensor",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn bitwise_or_tensor_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_or.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[4]"];
+    check_sample("aten::bitwise_or.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_or.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t", "i16[]"];
+    check_sample("aten::bitwise_or.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_or.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step", "i8[2,3]"];
+    check_sample("aten::bitwise_or.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_or.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,3]", "i64[3]"];
+    check_sample("aten::bitwise_or.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_or.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::bitwise_or.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_or.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::bitwise_or.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_or.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::bitwise_or.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_or.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::bitwise_or.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_or.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::bitwise_or.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_or.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::bitwise_or.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_or.Tensor_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_tensor_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_or.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "i64[3]"];
+    check_sample("aten::bitwise_or.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_or.Tensor_out",
+        10,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn bitwise_or_tensor_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_or.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[4]"];
+    check_sample("aten::bitwise_or.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_or.Tensor_out",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
 fn bitwise_or_scalar_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::bitwise_or_scalar(&t[0], Scalar::Int(5))?;
@@ -69942,6 +83940,589 @@ fn bitwise_or_scalar_sample_11() {
     check_sample("aten::bitwise_or.Scalar", &specs, &typed, &boxed, checks);
     let names = ["self"];
     oracle::check("bitwise_or.Scalar", 11, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar_(&t[0], Scalar::Int(5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::bitwise_or_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or_.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar_(&t[0], Scalar::Int(-2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::bitwise_or_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or_.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar_(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::bitwise_or_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or_.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar_(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[]"];
+    check_sample("aten::bitwise_or_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or_.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::bitwise_or_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or_.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::bitwise_or_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or_.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::bitwise_or_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or_.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::bitwise_or_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or_.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::bitwise_or_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or_.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::bitwise_or_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or_.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[0,2]"];
+    check_sample("aten::bitwise_or_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or_.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_or_scalar_(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_or_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::bitwise_or_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or_.Scalar", 11, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(5))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_scalar_out(&t[0], Scalar::Int(5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(5))?);
+        ops::call(
+            "aten::bitwise_or.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::bitwise_or.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(-2))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_scalar_out(&t[0], Scalar::Int(-2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(-2))?);
+        ops::call(
+            "aten::bitwise_or.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::bitwise_or.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_scalar_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::bitwise_or.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::bitwise_or.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::bitwise_or.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[]"];
+    check_sample("aten::bitwise_or.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_or.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::bitwise_or.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_or.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::bitwise_or.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_or.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::bitwise_or.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_or.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::bitwise_or.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_or.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::bitwise_or.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_or.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::bitwise_or.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_scalar_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::bitwise_or.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[0,2]"];
+    check_sample("aten::bitwise_or.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_or.Scalar_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_or_scalar_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Float(1.5))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_or_scalar_out(&t[0], Scalar::Float(1.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_or_scalar(&t[0], Scalar::Float(1.5))?);
+        ops::call(
+            "aten::bitwise_or.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::bitwise_or.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "bitwise_or.Scalar_out",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
 }
 
 #[test]
@@ -70228,6 +84809,610 @@ fn bitwise_xor_tensor_sample_11() {
 }
 
 #[test]
+fn bitwise_xor_tensor_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[4]"];
+    check_sample("aten::bitwise_xor_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor_.Tensor", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t", "i16[]"];
+    check_sample("aten::bitwise_xor_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor_.Tensor", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step", "i8[2,3]"];
+    check_sample("aten::bitwise_xor_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor_.Tensor", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,3]", "i64[3]"];
+    check_sample("aten::bitwise_xor_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor_.Tensor", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::bitwise_xor_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor_.Tensor", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::bitwise_xor_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor_.Tensor", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::bitwise_xor_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor_.Tensor", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::bitwise_xor_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor_.Tensor", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::bitwise_xor_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor_.Tensor", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::bitwise_xor_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor_.Tensor", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "i64[3]"];
+    check_sample("aten::bitwise_xor_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_xor_.Tensor",
+        10,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn bitwise_xor_tensor_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Tensor",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[4]"];
+    check_sample("aten::bitwise_xor_.Tensor", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_xor_.Tensor",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn bitwise_xor_tensor_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_xor.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]", "i64[4]"];
+    check_sample("aten::bitwise_xor.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_xor.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t", "i16[]"];
+    check_sample("aten::bitwise_xor.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_xor.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step", "i8[2,3]"];
+    check_sample("aten::bitwise_xor.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_xor.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[0,3]", "i64[3]"];
+    check_sample("aten::bitwise_xor.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_xor.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::bitwise_xor.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_xor.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::bitwise_xor.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_xor.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::bitwise_xor.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_xor.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::bitwise_xor.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_xor.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::bitwise_xor.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_xor.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::bitwise_xor.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("bitwise_xor.Tensor_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_tensor_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_xor.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "i64[3]"];
+    check_sample("aten::bitwise_xor.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_xor.Tensor_out",
+        10,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn bitwise_xor_tensor_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::bitwise_xor.Tensor_out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]", "i64[4]"];
+    check_sample("aten::bitwise_xor.Tensor_out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "bitwise_xor.Tensor_out",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
 fn bitwise_xor_scalar_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::bitwise_xor_scalar(&t[0], Scalar::Int(5))?;
@@ -70504,6 +85689,596 @@ fn bitwise_xor_scalar_sample_11() {
 }
 
 #[test]
+fn bitwise_xor_scalar_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar_(&t[0], Scalar::Int(5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::bitwise_xor_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor_.Scalar", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar_(&t[0], Scalar::Int(-2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::bitwise_xor_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor_.Scalar", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar_(&t[0], Scalar::Bool(true))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::bitwise_xor_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor_.Scalar", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar_(&t[0], Scalar::Int(3))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[]"];
+    check_sample("aten::bitwise_xor_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor_.Scalar", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::bitwise_xor_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor_.Scalar", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::bitwise_xor_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor_.Scalar", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::bitwise_xor_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor_.Scalar", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::bitwise_xor_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor_.Scalar", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::bitwise_xor_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor_.Scalar", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar_(&t[0], Scalar::Int(6))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::bitwise_xor_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor_.Scalar", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar_(&t[0], Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[0,2]"];
+    check_sample("aten::bitwise_xor_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor_.Scalar", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_xor_scalar_(&t[0], Scalar::Float(1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::bitwise_xor_.Scalar",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::bitwise_xor_.Scalar", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "bitwise_xor_.Scalar",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
+fn bitwise_xor_scalar_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(5))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_scalar_out(&t[0], Scalar::Int(5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(5))?);
+        ops::call(
+            "aten::bitwise_xor.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::bitwise_xor.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(-2))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_scalar_out(&t[0], Scalar::Int(-2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(-2))?);
+        ops::call(
+            "aten::bitwise_xor.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::bitwise_xor.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_scalar_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::bitwise_xor.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[4]"];
+    check_sample("aten::bitwise_xor.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(3))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_scalar_out(&t[0], Scalar::Int(3), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(3))?);
+        ops::call(
+            "aten::bitwise_xor.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(3)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[]"];
+    check_sample("aten::bitwise_xor.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_xor.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::bitwise_xor.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_xor.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::bitwise_xor.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_xor.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::bitwise_xor.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_xor.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::bitwise_xor.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_xor.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::bitwise_xor.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_scalar_out(&t[0], Scalar::Int(6), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(6))?);
+        ops::call(
+            "aten::bitwise_xor.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(6)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::bitwise_xor.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_scalar_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::bitwise_xor.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[0,2]"];
+    check_sample("aten::bitwise_xor.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_xor.Scalar_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_xor_scalar_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Float(1.5))?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_xor_scalar_out(&t[0], Scalar::Float(1.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_xor_scalar(&t[0], Scalar::Float(1.5))?);
+        ops::call(
+            "aten::bitwise_xor.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::bitwise_xor.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "bitwise_xor.Scalar_out",
+        11,
+        &specs,
+        &names,
+        Some(ErrorKind::DType),
+        &typed,
+    );
+}
+
+#[test]
 fn bitwise_not_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::bitwise_not(&t[0])?;
@@ -70710,6 +86485,490 @@ fn bitwise_not_sample_10() {
     check_sample("aten::bitwise_not", &specs, &typed, &boxed, checks);
     let names = ["self"];
     oracle::check("bitwise_not", 10, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn bitwise_not_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::bitwise_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::bitwise_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[]"];
+    check_sample("aten::bitwise_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[0,2]"];
+    check_sample("aten::bitwise_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:step"];
+    check_sample("aten::bitwise_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step"];
+    check_sample("aten::bitwise_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step"];
+    check_sample("aten::bitwise_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step"];
+    check_sample("aten::bitwise_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step"];
+    check_sample("aten::bitwise_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step"];
+    check_sample("aten::bitwise_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::bitwise_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::bitwise_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::bitwise_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not_", 10, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn bitwise_not_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        ops::call(
+            "aten::bitwise_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3,4]"];
+    check_sample("aten::bitwise_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        ops::call(
+            "aten::bitwise_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[4,3]:t"];
+    check_sample("aten::bitwise_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        ops::call(
+            "aten::bitwise_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[]"];
+    check_sample("aten::bitwise_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        ops::call(
+            "aten::bitwise_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[0,2]"];
+    check_sample("aten::bitwise_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        ops::call(
+            "aten::bitwise_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:step"];
+    check_sample("aten::bitwise_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        ops::call(
+            "aten::bitwise_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:step"];
+    check_sample("aten::bitwise_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        ops::call(
+            "aten::bitwise_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:step"];
+    check_sample("aten::bitwise_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        ops::call(
+            "aten::bitwise_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:step"];
+    check_sample("aten::bitwise_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        ops::call(
+            "aten::bitwise_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:step"];
+    check_sample("aten::bitwise_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        ops::call(
+            "aten::bitwise_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:step"];
+    check_sample("aten::bitwise_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn bitwise_not_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::bitwise_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::bitwise_not(&t[0])?);
+        ops::call(
+            "aten::bitwise_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::bitwise_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("bitwise_not.out", 10, &specs, &names, Some(ErrorKind::DType), &typed);
 }
 
 #[test]
@@ -71065,6 +87324,740 @@ fn logical_and_sample_14() {
 }
 
 #[test]
+fn logical_and_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "i64[4,1]"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[]", "u8[2,0]"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]", "bool[5]:step"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and_", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_and_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_and_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::logical_and_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "logical_and_",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn logical_and_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "i64[4,1]"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[]", "u8[2,0]"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]", "bool[5]:step"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_and.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_and_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_and_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_and(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_and.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::logical_and.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "logical_and.out",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
 fn logical_or_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::logical_or(&t[0], &t[1])?;
@@ -71407,6 +88400,740 @@ fn logical_or_sample_14() {
     check_sample("aten::logical_or", &specs, &typed, &boxed, checks);
     let names = ["self", "other"];
     oracle::check("logical_or", 14, &specs, &names, Some(ErrorKind::ShapeMismatch), &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "i64[4,1]"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[]", "u8[2,0]"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]", "bool[5]:step"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or_", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_or_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_or_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::logical_or_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "logical_or_",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn logical_or_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "i64[4,1]"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[]", "u8[2,0]"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]", "bool[5]:step"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_or.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_or_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_or_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_or(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_or.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::logical_or.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "logical_or.out",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
 }
 
 #[test]
@@ -71762,6 +89489,740 @@ fn logical_xor_sample_14() {
 }
 
 #[test]
+fn logical_xor_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "i64[4,1]"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[]", "u8[2,0]"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]", "bool[5]:step"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor_", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_xor_(&t[0], &t[1])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::logical_xor_",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::logical_xor_", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "logical_xor_",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
+fn logical_xor_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]", "f64[4]"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t", "i64[4,1]"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[]", "u8[2,0]"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[5]", "bool[5]:step"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]", "bool[3]:expand"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]", "u8[3]:expand"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]", "i8[3]:expand"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]", "i16[3]:expand"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]", "i32[3]:expand"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]", "i64[3]:expand"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]", "f16[3]:expand"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]", "bf16[3]:expand"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]", "f32[3]:expand"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]", "f64[3]:expand"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check("logical_xor.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_xor_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        let r = frankentorch::testing::returns_out(ops::logical_xor_out(&t[0], &t[1], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_xor(&t[0], &t[1])?);
+        ops::call(
+            "aten::logical_xor.out",
+            vec![Value::Tensor(t[0].clone()), Value::Tensor(t[1].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]", "f32[4]"];
+    check_sample("aten::logical_xor.out", &specs, &typed, &boxed, checks);
+    let names = ["self", "other"];
+    oracle::check(
+        "logical_xor.out",
+        14,
+        &specs,
+        &names,
+        Some(ErrorKind::ShapeMismatch),
+        &typed,
+    );
+}
+
+#[test]
 fn logical_not_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::logical_not(&t[0])?;
@@ -72028,6 +90489,622 @@ fn logical_not_sample_13() {
 }
 
 #[test]
+fn logical_not_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]:t"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[0,2]"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::logical_not_(&t[0])?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::logical_not_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::logical_not_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not_", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[4,3]:t"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[0,2]"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]:offset"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn logical_not_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        let r = frankentorch::testing::returns_out(ops::logical_not_out(&t[0], &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::logical_not(&t[0])?);
+        ops::call(
+            "aten::logical_not.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::logical_not.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("logical_not.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
 fn elu_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::elu(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1))?;
@@ -72206,6 +91283,456 @@ fn elu_sample_8() {
     check_sample("aten::elu", &specs, &typed, &boxed, checks);
     let names = ["self"];
     oracle::check("elu", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn elu_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::elu_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::elu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_(&t[0], Scalar::Float(1.5), Scalar::Float(2.0), Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu_",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Float(1.5),
+                Value::Float(2.0),
+                Value::Float(0.5),
+            ],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::elu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_(&t[0], Scalar::Float(0.5), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::elu_",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::elu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::elu_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::elu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::elu_", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::elu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::elu_", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::elu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::elu_", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::elu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::elu_", vec![Value::Tensor(t[0].clone()), Value::Int(2)], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::elu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::elu_(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::elu_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::elu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu_", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn elu_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(
+            ops::elu_out(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1))?);
+        ops::call(
+            "aten::elu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::elu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::elu(
+            &t[0],
+            Scalar::Float(1.5),
+            Scalar::Float(2.0),
+            Scalar::Float(0.5),
+        )?);
+        let r = frankentorch::testing::returns_out(
+            ops::elu_out(&t[0], Scalar::Float(1.5), Scalar::Float(2.0), Scalar::Float(0.5), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::elu(
+            &t[0],
+            Scalar::Float(1.5),
+            Scalar::Float(2.0),
+            Scalar::Float(0.5),
+        )?);
+        ops::call(
+            "aten::elu.out",
+            vec![
+                Value::Tensor(t[0].clone()),
+                Value::Float(1.5),
+                Value::Float(2.0),
+                Value::Float(0.5),
+            ],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::elu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out =
+            frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Float(0.5), Scalar::Int(1), Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(
+            ops::elu_out(&t[0], Scalar::Float(0.5), Scalar::Int(1), Scalar::Int(1), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out =
+            frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Float(0.5), Scalar::Int(1), Scalar::Int(1))?);
+        ops::call(
+            "aten::elu.out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::elu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(
+            ops::elu_out(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1))?);
+        ops::call(
+            "aten::elu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::elu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(
+            ops::elu_out(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?);
+        ops::call(
+            "aten::elu.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::elu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(
+            ops::elu_out(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?);
+        ops::call(
+            "aten::elu.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::elu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(
+            ops::elu_out(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?);
+        ops::call(
+            "aten::elu.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::elu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(
+            ops::elu_out(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(2), Scalar::Int(1), Scalar::Int(1))?);
+        ops::call(
+            "aten::elu.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::elu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn elu_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(
+            ops::elu_out(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::elu(&t[0], Scalar::Int(1), Scalar::Int(1), Scalar::Int(1))?);
+        ops::call(
+            "aten::elu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::elu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("elu.out", 8, &specs, &names, Some(ErrorKind::DType), &typed);
 }
 
 #[test]
@@ -72810,6 +92337,664 @@ fn gelu_sample_13() {
 }
 
 #[test]
+fn gelu_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "tanh")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("tanh".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "erf")?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::gelu_",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("approximate".to_string(), Value::Str("erf".to_string()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 12, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn gelu_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::gelu_full_(&t[0], "none")?;
+        Ok(vec![r])
+    };
+    let boxed =
+        |t: &[Tensor]| -> Result<Vec<Value>> { ops::call("aten::gelu_", vec![Value::Tensor(t[0].clone())], vec![]) };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::gelu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu_", 13, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn gelu_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "none", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "tanh")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "tanh", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "tanh")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![
+                ("approximate".to_string(), Value::Str("tanh".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "none", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "tanh")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "tanh", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "tanh")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![
+                ("approximate".to_string(), Value::Str("tanh".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "none", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "none", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "none", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "none", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "tanh")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "tanh", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "tanh")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![
+                ("approximate".to_string(), Value::Str("tanh".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "tanh")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "tanh", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "tanh")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![
+                ("approximate".to_string(), Value::Str("tanh".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "tanh")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "tanh", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "tanh")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![
+                ("approximate".to_string(), Value::Str("tanh".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "tanh")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "tanh", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "tanh")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![
+                ("approximate".to_string(), Value::Str("tanh".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn gelu_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "erf")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "erf", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "erf")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![
+                ("approximate".to_string(), Value::Str("erf".to_string())),
+                ("out".to_string(), Value::Tensor(out.clone())),
+            ],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 12, &specs, &names, Some(ErrorKind::InvalidArgument), &typed);
+}
+
+#[test]
+fn gelu_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        let r = frankentorch::testing::returns_out(ops::gelu_out_full(&t[0], "none", &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::gelu_full(&t[0], "none")?);
+        ops::call(
+            "aten::gelu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::gelu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("gelu.out", 13, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
 fn gelu_backward_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::gelu_backward_full(&t[0], &t[1], "none")?;
@@ -73401,6 +93586,697 @@ fn hardtanh_sample_14() {
 }
 
 #[test]
+fn hardtanh_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::hardtanh_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Float(-0.5), Scalar::Float(0.75))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh_",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.5), Value::Float(0.75)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Int(0), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh_",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::hardtanh_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Float(1.5), Scalar::Float(2.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::hardtanh_",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5), Value::Float(2.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::hardtanh_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::hardtanh_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::hardtanh_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::hardtanh_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::hardtanh_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::hardtanh_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::hardtanh_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::hardtanh_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::hardtanh_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_inplace_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::hardtanh_(&t[0], Scalar::Int(-1), Scalar::Int(1))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::hardtanh_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::hardtanh_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh_", 14, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::hardtanh_out(&t[0], Scalar::Int(-1), Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Float(-0.5), Scalar::Float(0.75))?);
+        let r = frankentorch::testing::returns_out(
+            ops::hardtanh_out(&t[0], Scalar::Float(-0.5), Scalar::Float(0.75), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Float(-0.5), Scalar::Float(0.75))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-0.5), Value::Float(0.75)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(0), Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::hardtanh_out(&t[0], Scalar::Int(0), Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(0), Scalar::Int(1))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::hardtanh_out(&t[0], Scalar::Int(-1), Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Float(1.5), Scalar::Float(2.5))?);
+        let r = frankentorch::testing::returns_out(
+            ops::hardtanh_out(&t[0], Scalar::Float(1.5), Scalar::Float(2.5), &out),
+            &out,
+        )?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Float(1.5), Scalar::Float(2.5))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.5), Value::Float(2.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[5]"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::hardtanh_out(&t[0], Scalar::Int(-1), Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]:offset"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::hardtanh_out(&t[0], Scalar::Int(-1), Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]:offset"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::hardtanh_out(&t[0], Scalar::Int(-1), Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]:offset"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::hardtanh_out(&t[0], Scalar::Int(-1), Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]:offset"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::hardtanh_out(&t[0], Scalar::Int(-1), Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]:offset"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::hardtanh_out(&t[0], Scalar::Int(-1), Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:offset"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::hardtanh_out(&t[0], Scalar::Int(-1), Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:offset"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::hardtanh_out(&t[0], Scalar::Int(-1), Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:offset"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::hardtanh_out(&t[0], Scalar::Int(-1), Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:offset"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn hardtanh_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        let r =
+            frankentorch::testing::returns_out(ops::hardtanh_out(&t[0], Scalar::Int(-1), Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::hardtanh(&t[0], Scalar::Int(-1), Scalar::Int(1))?);
+        ops::call(
+            "aten::hardtanh.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::hardtanh.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("hardtanh.out", 14, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
 fn hardtanh_backward_sample_0() {
     let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
         let r = ops::hardtanh_backward(&t[0], &t[1], Scalar::Int(-1), Scalar::Int(1))?;
@@ -73845,6 +94721,426 @@ fn leaky_relu_sample_8() {
     check_sample("aten::leaky_relu", &specs, &typed, &boxed, checks);
     let names = ["self"];
     oracle::check("leaky_relu", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn leaky_relu_inplace_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_(&t[0], Scalar::Float(0.01))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::leaky_relu_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::leaky_relu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu_", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_inplace_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_(&t[0], Scalar::Float(0.2))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.2)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::leaky_relu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu_", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_inplace_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_(&t[0], Scalar::Float(-1.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-1.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::leaky_relu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu_", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_inplace_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_(&t[0], Scalar::Float(0.01))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::leaky_relu_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::leaky_relu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu_", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_inplace_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::leaky_relu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu_", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_inplace_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::leaky_relu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu_", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_inplace_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::leaky_relu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu_", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_inplace_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_(&t[0], Scalar::Float(0.5))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call(
+            "aten::leaky_relu_",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::leaky_relu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu_", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_inplace_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let r = ops::leaky_relu_(&t[0], Scalar::Float(0.01))?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        ops::call("aten::leaky_relu_", vec![Value::Tensor(t[0].clone())], vec![])
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::leaky_relu_", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu_", 8, &specs, &names, Some(ErrorKind::DType), &typed);
+}
+
+#[test]
+fn leaky_relu_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.01))?);
+        let r = frankentorch::testing::returns_out(ops::leaky_relu_out(&t[0], Scalar::Float(0.01), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.01))?);
+        ops::call(
+            "aten::leaky_relu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::leaky_relu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu.out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.2))?);
+        let r = frankentorch::testing::returns_out(ops::leaky_relu_out(&t[0], Scalar::Float(0.2), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.2))?);
+        ops::call(
+            "aten::leaky_relu.out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.2)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::leaky_relu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu.out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(-1.5))?);
+        let r = frankentorch::testing::returns_out(ops::leaky_relu_out(&t[0], Scalar::Float(-1.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(-1.5))?);
+        ops::call(
+            "aten::leaky_relu.out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(-1.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[]"];
+    check_sample("aten::leaky_relu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu.out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.01))?);
+        let r = frankentorch::testing::returns_out(ops::leaky_relu_out(&t[0], Scalar::Float(0.01), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.01))?);
+        ops::call(
+            "aten::leaky_relu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::leaky_relu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu.out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.5))?);
+        let r = frankentorch::testing::returns_out(ops::leaky_relu_out(&t[0], Scalar::Float(0.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.5))?);
+        ops::call(
+            "aten::leaky_relu.out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]:step"];
+    check_sample("aten::leaky_relu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu.out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.5))?);
+        let r = frankentorch::testing::returns_out(ops::leaky_relu_out(&t[0], Scalar::Float(0.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.5))?);
+        ops::call(
+            "aten::leaky_relu.out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]:step"];
+    check_sample("aten::leaky_relu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu.out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.5))?);
+        let r = frankentorch::testing::returns_out(ops::leaky_relu_out(&t[0], Scalar::Float(0.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.5))?);
+        ops::call(
+            "aten::leaky_relu.out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]:step"];
+    check_sample("aten::leaky_relu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu.out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.5))?);
+        let r = frankentorch::testing::returns_out(ops::leaky_relu_out(&t[0], Scalar::Float(0.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.5))?);
+        ops::call(
+            "aten::leaky_relu.out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::leaky_relu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu.out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn leaky_relu_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.01))?);
+        let r = frankentorch::testing::returns_out(ops::leaky_relu_out(&t[0], Scalar::Float(0.01), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::leaky_relu(&t[0], Scalar::Float(0.01))?);
+        ops::call(
+            "aten::leaky_relu.out",
+            vec![Value::Tensor(t[0].clone())],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::leaky_relu.out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("leaky_relu.out", 8, &specs, &names, Some(ErrorKind::DType), &typed);
 }
 
 #[test]
@@ -74703,6 +95999,663 @@ fn fill_scalar_sample_25() {
     let names = ["self"];
     oracle::check(
         "fill.Scalar",
+        25,
+        &specs,
+        &names,
+        Some(ErrorKind::InvalidArgument),
+        &typed,
+    );
+}
+
+#[test]
+fn fill_scalar_out_sample_0() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Float(2.5))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Float(2.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Float(2.5))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(2.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3,4]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 0, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_1() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(-1))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Int(-1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(-1))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(-1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[4,3]:t"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 1, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_2() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Float(0.5))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Float(0.5), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Float(0.5))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(0.5)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]:step"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 2, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_3() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(7))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Int(7), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(7))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(7)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 3, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_4() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Float(1.0))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Float(1.0), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Float(1.0))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Float(1.0)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[0,2]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 4, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_5() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[2,3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 5, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_6() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[2,3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 6, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_7() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[2,3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 7, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_8() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[2,3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 8, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_9() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[2,3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 9, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_10() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[2,3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 10, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_11() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[2,3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 11, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_12() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[2,3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 12, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_13() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[2,3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 13, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_14() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Int(1), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(1))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(1)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[2,3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 14, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_15() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bool[3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 15, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_16() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["u8[3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 16, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_17() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 17, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_18() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i16[3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 18, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_19() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i32[3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 19, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_20() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i64[3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 20, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_21() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f16[3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 21, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_22() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["bf16[3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 22, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_23() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f32[3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 23, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_24() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Bool(true), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Bool(true))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Bool(true)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["f64[3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check("fill.Scalar_out", 24, &specs, &names, None, &typed);
+}
+
+#[test]
+fn fill_scalar_out_sample_25() {
+    let typed = |t: &[Tensor]| -> Result<Vec<Tensor>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(300))?);
+        let r = frankentorch::testing::returns_out(ops::fill_out(&t[0], Scalar::Int(300), &out), &out)?;
+        Ok(vec![r])
+    };
+    let boxed = |t: &[Tensor]| -> Result<Vec<Value>> {
+        let out = frankentorch::testing::out_like(&ops::fill(&t[0], Scalar::Int(300))?);
+        ops::call(
+            "aten::fill.Scalar_out",
+            vec![Value::Tensor(t[0].clone()), Value::Int(300)],
+            vec![("out".to_string(), Value::Tensor(out.clone()))],
+        )
+    };
+    let checks = SampleChecks {
+        gradcheck: false,
+        gradgradcheck: false,
+    };
+    let specs = ["i8[3]"];
+    check_sample("aten::fill.Scalar_out", &specs, &typed, &boxed, checks);
+    let names = ["self"];
+    oracle::check(
+        "fill.Scalar_out",
         25,
         &specs,
         &names,
