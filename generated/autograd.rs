@@ -3474,6 +3474,825 @@ impl BackwardFn for TopkBackward0 {
     }
 }
 
+/// Backward of `aten::atan2`.
+pub struct Atan2Backward0 {
+    other_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for Atan2Backward0 {
+    fn name(&self) -> String {
+        "Atan2Backward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_other = ctx.needs(1);
+        let other = self.other_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::mul(
+                &(crate::ops::mul(&grad, &other)?),
+                &(crate::ops::reciprocal(
+                    &(crate::ops::add_full(
+                        &(crate::ops::mul(&self_, &self_)?),
+                        &(crate::ops::mul(&other, &other)?),
+                        Scalar::Int(1),
+                    )?),
+                )?),
+            )?);
+        }
+        if needs_other {
+            out[1] = Some(crate::ops::mul(
+                &(crate::ops::mul(&grad, &(crate::ops::neg(&self_)?))?),
+                &(crate::ops::reciprocal(
+                    &(crate::ops::add_full(
+                        &(crate::ops::mul(&self_, &self_)?),
+                        &(crate::ops::mul(&other, &other)?),
+                        Scalar::Int(1),
+                    )?),
+                )?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.other_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::fmod.Tensor`.
+pub struct FmodBackward0 {
+    other_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for FmodBackward0 {
+    fn name(&self) -> String {
+        "FmodBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_other = ctx.needs(1);
+        let other = self.other_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(grad.clone());
+        }
+        if needs_other {
+            out[1] = Some(crate::ops::mul(
+                &(crate::ops::neg(&grad)?),
+                &(crate::autograd_helpers::div_trunc(&self_, &other)?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.other_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::fmod.Scalar`.
+pub struct FmodBackward1 {}
+
+impl BackwardFn for FmodBackward1 {
+    fn name(&self) -> String {
+        "FmodBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(grad.clone());
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::remainder.Tensor`.
+pub struct RemainderBackward0 {
+    other_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for RemainderBackward0 {
+    fn name(&self) -> String {
+        "RemainderBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_other = ctx.needs(1);
+        let other = self.other_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(grad.clone());
+        }
+        if needs_other {
+            out[1] = Some(crate::ops::mul(
+                &(crate::ops::neg(&grad)?),
+                &(crate::autograd_helpers::div_floor(&self_, &other)?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.other_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::remainder.Scalar`.
+pub struct RemainderBackward1 {}
+
+impl BackwardFn for RemainderBackward1 {
+    fn name(&self) -> String {
+        "RemainderBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(grad.clone());
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::pow.Tensor_Tensor`.
+pub struct PowBackward0 {
+    exponent_: SavedVariable,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for PowBackward0 {
+    fn name(&self) -> String {
+        "PowBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_exponent = ctx.needs(1);
+        let exponent = self.exponent_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::pow_backward_self(&grad, &self_, &exponent)?);
+        }
+        if needs_exponent {
+            out[1] = Some(crate::autograd_helpers::pow_backward_exponent(
+                &grad, &self_, &exponent, &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.exponent_.release();
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::pow.Tensor_Scalar`.
+pub struct PowBackward1 {
+    exponent_: Scalar,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for PowBackward1 {
+    fn name(&self) -> String {
+        "PowBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::pow_backward(&grad, &self_, self.exponent_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::pow.Scalar`.
+pub struct PowBackward2 {
+    exponent_: SavedVariable,
+    self_: Scalar,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for PowBackward2 {
+    fn name(&self) -> String {
+        "PowBackward2".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_exponent = ctx.needs(0);
+        let exponent = self.exponent_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_exponent {
+            out[0] = Some(crate::autograd_helpers::pow_scalar_backward_exponent(
+                &grad, self.self_, &exponent, &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.exponent_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::div.Tensor_mode`.
+pub struct DivBackward2 {
+    other_: SavedVariable,
+    rounding_mode_: Option<String>,
+    self_: SavedVariable,
+    self_scalar_type: DType,
+}
+
+impl BackwardFn for DivBackward2 {
+    fn name(&self) -> String {
+        "DivBackward2".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_other = ctx.needs(1);
+        let other = self.other_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::div_mode_self_backward(
+                &grad,
+                &other,
+                self.self_scalar_type,
+                self.rounding_mode_.as_deref(),
+            )?);
+        }
+        if needs_other {
+            out[1] = Some(crate::autograd_helpers::div_mode_other_backward(
+                &grad,
+                &self_,
+                &other,
+                self.rounding_mode_.as_deref(),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.other_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::div.Scalar_mode`.
+pub struct DivBackward3 {
+    other_: Scalar,
+    rounding_mode_: Option<String>,
+    self_scalar_type: DType,
+}
+
+impl BackwardFn for DivBackward3 {
+    fn name(&self) -> String {
+        "DivBackward3".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::div_mode_scalar_self_backward(
+                &grad,
+                self.other_,
+                self.self_scalar_type,
+                self.rounding_mode_.as_deref(),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::where.self`.
+pub struct WhereBackward0 {
+    condition_: SavedVariable,
+}
+
+impl BackwardFn for WhereBackward0 {
+    fn name(&self) -> String {
+        "WhereBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_other = ctx.needs(1);
+        let condition = self.condition_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::where_grad(&condition, &grad, true)?);
+        }
+        if needs_other {
+            out[1] = Some(crate::autograd_helpers::where_grad(&condition, &grad, false)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.condition_.release();
+    }
+}
+
+/// Backward of `aten::clamp`.
+pub struct ClampBackward0 {
+    max_: Option<Scalar>,
+    min_: Option<Scalar>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ClampBackward0 {
+    fn name(&self) -> String {
+        "ClampBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::clamp_backward(
+                &grad, &self_, self.min_, self.max_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::clamp.Tensor`.
+pub struct ClampBackward1 {
+    max_: Option<SavedVariable>,
+    min_: Option<SavedVariable>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ClampBackward1 {
+    fn name(&self) -> String {
+        "ClampBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_min = ctx.needs(1);
+        let needs_max = ctx.needs(2);
+        let max = match &self.max_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let min = match &self.min_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::clamp_tensor_backward_self(
+                &grad,
+                &self_,
+                min.as_ref(),
+                max.as_ref(),
+            )?);
+        }
+        if needs_min {
+            out[1] = Some(crate::autograd_helpers::clamp_tensor_backward_min(
+                &grad,
+                &self_,
+                min.as_ref(),
+                max.as_ref(),
+            )?);
+        }
+        if needs_max {
+            out[2] = Some(crate::autograd_helpers::clamp_tensor_backward_max(
+                &grad,
+                &self_,
+                min.as_ref(),
+                max.as_ref(),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        if let Some(s) = &self.max_ {
+            s.release();
+        }
+        if let Some(s) = &self.min_ {
+            s.release();
+        }
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::elu`.
+pub struct EluBackward0 {
+    alpha_: Scalar,
+    input_scale_: Scalar,
+    scale_: Scalar,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for EluBackward0 {
+    fn name(&self) -> String {
+        "EluBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::elu_backward(
+                &grad,
+                self.alpha_,
+                self.scale_,
+                self.input_scale_,
+                false,
+                &self_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::elu_backward`.
+pub struct EluBackwardBackward0 {
+    alpha_: Scalar,
+    grad_output_: SavedVariable,
+    input_scale_: Scalar,
+    is_result_: bool,
+    scale_: Scalar,
+    self_or_result_: SavedVariable,
+}
+
+impl BackwardFn for EluBackwardBackward0 {
+    fn name(&self) -> String {
+        "EluBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_or_result = ctx.needs(1);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let self_or_result = self.self_or_result_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::elu_backward(
+                &grad,
+                self.alpha_,
+                self.scale_,
+                self.input_scale_,
+                self.is_result_,
+                &self_or_result,
+            )?);
+        }
+        if needs_self_or_result {
+            out[1] = Some(crate::autograd_helpers::elu_double_backward(
+                &grad,
+                &grad_output,
+                self.alpha_,
+                self.scale_,
+                self.input_scale_,
+                self.is_result_,
+                &self_or_result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.self_or_result_.release();
+    }
+}
+
+/// Backward of `aten::gelu`.
+pub struct GeluBackward0 {
+    approximate_: String,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for GeluBackward0 {
+    fn name(&self) -> String {
+        "GeluBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::gelu_backward_full(&grad, &self_, &self.approximate_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::gelu_backward`.
+pub struct GeluBackwardBackward0 {
+    approximate_: String,
+    grad_output_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for GeluBackwardBackward0 {
+    fn name(&self) -> String {
+        "GeluBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::gelu_backward_full(&grad, &self_, &self.approximate_)?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::autograd_helpers::gelu_double_backward(
+                &grad,
+                &grad_output,
+                &self_,
+                &self.approximate_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::hardtanh`.
+pub struct HardtanhBackward0 {
+    max_val_: Scalar,
+    min_val_: Scalar,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for HardtanhBackward0 {
+    fn name(&self) -> String {
+        "HardtanhBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::hardtanh_backward(
+                &grad,
+                &self_,
+                self.min_val_,
+                self.max_val_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::hardtanh_backward`.
+pub struct HardtanhBackwardBackward0 {
+    max_val_: Scalar,
+    min_val_: Scalar,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for HardtanhBackwardBackward0 {
+    fn name(&self) -> String {
+        "HardtanhBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::hardtanh_backward(
+                &grad,
+                &self_,
+                self.min_val_,
+                self.max_val_,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::leaky_relu`.
+pub struct LeakyReluBackward0 {
+    negative_slope_: Scalar,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for LeakyReluBackward0 {
+    fn name(&self) -> String {
+        "LeakyReluBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::leaky_relu_backward(
+                &grad,
+                &self_,
+                self.negative_slope_,
+                false,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::leaky_relu_backward`.
+pub struct LeakyReluBackwardBackward0 {
+    negative_slope_: Scalar,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for LeakyReluBackwardBackward0 {
+    fn name(&self) -> String {
+        "LeakyReluBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::leaky_relu_backward(
+                &grad,
+                &self_,
+                self.negative_slope_,
+                false,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::fill.Scalar`.
+pub struct FillBackward1 {}
+
+impl BackwardFn for FillBackward1 {
+    fn name(&self) -> String {
+        "FillBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -8859,4 +9678,1698 @@ pub(crate) fn topk_autograd(
         set_history(&result.0, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::atan2`: records `Atan2Backward0` when an input requires grad.
+pub(crate) fn atan2_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(other, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atan2_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            Atan2Backward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::atan2_`: records `Atan2Backward0` when an input requires grad.
+pub(crate) fn atan2_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    check_inplace("aten::atan2_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(other, false),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atan2_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            Atan2Backward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::atan2.out`: `out=` variants do not record gradients.
+pub(crate) fn atan2_out_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::atan2.out", "atan2(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    atan2_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::fmod.Tensor`: records `FmodBackward0` when an input requires grad.
+pub(crate) fn fmod_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(other, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fmod_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            FmodBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::fmod_.Tensor`: records `FmodBackward0` when an input requires grad.
+pub(crate) fn fmod_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    check_inplace("aten::fmod_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(other, false),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fmod_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            FmodBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::fmod.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn fmod_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::fmod.Tensor_out", "fmod(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    fmod_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::fmod.Scalar`: records `FmodBackward1` when an input requires grad.
+pub(crate) fn fmod_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fmod_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(FmodBackward1 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::fmod_.Scalar`: records `FmodBackward1` when an input requires grad.
+pub(crate) fn fmod_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::fmod_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fmod_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(FmodBackward1 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::fmod.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn fmod_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::fmod.Scalar_out", "fmod(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    fmod_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::remainder.Tensor`: records `RemainderBackward0` when an input requires grad.
+pub(crate) fn remainder_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(other, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        remainder_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            RemainderBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::remainder_.Tensor`: records `RemainderBackward0` when an input requires grad.
+pub(crate) fn remainder_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    check_inplace("aten::remainder_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(other, false),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        remainder_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            RemainderBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::remainder.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn remainder_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::remainder.Tensor_out", "remainder(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    remainder_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::remainder.Scalar`: records `RemainderBackward1` when an input requires grad.
+pub(crate) fn remainder_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        remainder_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(RemainderBackward1 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::remainder_.Scalar`: records `RemainderBackward1` when an input requires grad.
+pub(crate) fn remainder_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::remainder_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        remainder_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(RemainderBackward1 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::remainder.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn remainder_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::remainder.Scalar_out", "remainder(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    remainder_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::pow.Tensor_Tensor`: records `PowBackward0` when an input requires grad.
+pub(crate) fn pow_tensor_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, exponent: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, exponent]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, exponent])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(exponent, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pow_tensor_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, exponent)?
+    };
+    if let Some((pre_exponent_, pre_self_)) = saved {
+        let node = Node::new(
+            PowBackward0 {
+                exponent_: pre_exponent_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "PowBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::pow.Tensor_Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn pow_tensor_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    exponent: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || exponent.requires_grad()) {
+        return Err(Error::autograd("aten::pow.Tensor_Tensor_out", "pow(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    pow_tensor_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, exponent, out)
+}
+
+/// Autograd kernel of `aten::pow.Tensor_Scalar`: records `PowBackward1` when an input requires grad.
+pub(crate) fn pow_tensor_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, exponent: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((exponent, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pow_tensor_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, exponent)?
+    };
+    if let Some((pre_exponent_, pre_self_)) = saved {
+        let node = Node::new(
+            PowBackward1 {
+                exponent_: pre_exponent_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::pow.Tensor_Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn pow_tensor_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    exponent: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::pow.Tensor_Scalar_out", "pow(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    pow_tensor_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, exponent, out)
+}
+
+/// Autograd kernel of `aten::pow.Scalar`: records `PowBackward2` when an input requires grad.
+pub(crate) fn pow_scalar_autograd(ks: DispatchKeySet, self_: Scalar, exponent: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[exponent]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[exponent])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(exponent, false), self_))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pow_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, exponent)?
+    };
+    if let Some((pre_exponent_, pre_self_)) = saved {
+        let node = Node::new(
+            PowBackward2 {
+                exponent_: pre_exponent_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "PowBackward2"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::pow.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn pow_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: Scalar,
+    exponent: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (exponent.requires_grad()) {
+        return Err(Error::autograd("aten::pow.Scalar_out", "pow(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    pow_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, exponent, out)
+}
+
+/// Autograd kernel of `aten::div.Tensor_mode`: records `DivBackward2` when an input requires grad.
+pub(crate) fn div_tensor_mode_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(other, false),
+            rounding_mode.map(|s| s.to_string()),
+            SavedVariable::new(self_, false),
+            self_.dtype(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_tensor_mode_call(ks.below(DispatchKey::AutogradCPU), self_, other, rounding_mode)?
+    };
+    if let Some((pre_other_, pre_rounding_mode_, pre_self_, pre_self_scalar_type)) = saved {
+        let node = Node::new(
+            DivBackward2 {
+                other_: pre_other_,
+                rounding_mode_: pre_rounding_mode_,
+                self_: pre_self_,
+                self_scalar_type: pre_self_scalar_type,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::div_.Tensor_mode`: records `DivBackward2` when an input requires grad.
+pub(crate) fn div_tensor_mode_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    check_inplace("aten::div_.Tensor_mode", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(other, false),
+            rounding_mode.map(|s| s.to_string()),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+            self_.dtype(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_tensor_mode_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other, rounding_mode)?
+    };
+    if let Some((pre_other_, pre_rounding_mode_, pre_self_, pre_self_scalar_type)) = saved {
+        let node = Node::new(
+            DivBackward2 {
+                other_: pre_other_,
+                rounding_mode_: pre_rounding_mode_,
+                self_: pre_self_,
+                self_scalar_type: pre_self_scalar_type,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::div.out_mode`: `out=` variants do not record gradients.
+pub(crate) fn div_out_mode_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::div.out_mode", "div(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    div_out_mode_call(ks.below(DispatchKey::AutogradCPU), self_, other, rounding_mode, out)
+}
+
+/// Autograd kernel of `aten::div.Scalar_mode`: records `DivBackward3` when an input requires grad.
+pub(crate) fn div_scalar_mode_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((other, rounding_mode.map(|s| s.to_string()), self_.dtype()))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_scalar_mode_call(ks.below(DispatchKey::AutogradCPU), self_, other, rounding_mode)?
+    };
+    if let Some((pre_other_, pre_rounding_mode_, pre_self_scalar_type)) = saved {
+        let node = Node::new(
+            DivBackward3 {
+                other_: pre_other_,
+                rounding_mode_: pre_rounding_mode_,
+                self_scalar_type: pre_self_scalar_type,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::div_.Scalar_mode`: records `DivBackward3` when an input requires grad.
+pub(crate) fn div_scalar_mode_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::div_.Scalar_mode", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((other, rounding_mode.map(|s| s.to_string()), self_.dtype()))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_scalar_mode_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other, rounding_mode)?
+    };
+    if let Some((pre_other_, pre_rounding_mode_, pre_self_scalar_type)) = saved {
+        let node = Node::new(
+            DivBackward3 {
+                other_: pre_other_,
+                rounding_mode_: pre_rounding_mode_,
+                self_scalar_type: pre_self_scalar_type,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::div.Scalar_mode_out`: `out=` variants do not record gradients.
+pub(crate) fn div_scalar_mode_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::div.Scalar_mode_out", "div(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    div_scalar_mode_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, rounding_mode, out)
+}
+
+/// Autograd kernel of `aten::where.self`: records `WhereBackward0` when an input requires grad.
+pub(crate) fn where_self_autograd(
+    ks: DispatchKeySet,
+    condition: &Tensor,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(condition, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        where_self_call(ks.below(DispatchKey::AutogradCPU), condition, self_, other)?
+    };
+    if let Some((pre_condition_,)) = saved {
+        let node = Node::new(
+            WhereBackward0 {
+                condition_: pre_condition_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::where.self_out`: `out=` variants do not record gradients.
+pub(crate) fn where_self_out_autograd(
+    ks: DispatchKeySet,
+    condition: &Tensor,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (condition.requires_grad() || self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::where.self_out", "where(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    where_self_out_call(ks.below(DispatchKey::AutogradCPU), condition, self_, other, out)
+}
+
+/// Autograd kernel of `aten::clamp`: records `ClampBackward0` when an input requires grad.
+pub(crate) fn clamp_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((max, min, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_call(ks.below(DispatchKey::AutogradCPU), self_, min, max)?
+    };
+    if let Some((pre_max_, pre_min_, pre_self_)) = saved {
+        let node = Node::new(
+            ClampBackward0 {
+                max_: pre_max_,
+                min_: pre_min_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::clamp_`: records `ClampBackward0` when an input requires grad.
+pub(crate) fn clamp_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::clamp_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            max,
+            min,
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, min, max)?
+    };
+    if let Some((pre_max_, pre_min_, pre_self_)) = saved {
+        let node = Node::new(
+            ClampBackward0 {
+                max_: pre_max_,
+                min_: pre_min_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::clamp.out`: `out=` variants do not record gradients.
+pub(crate) fn clamp_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::clamp.out", "clamp(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    clamp_out_call(ks.below(DispatchKey::AutogradCPU), self_, min, max, out)
+}
+
+/// Autograd kernel of `aten::clamp.Tensor`: records `ClampBackward1` when an input requires grad.
+pub(crate) fn clamp_tensor_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+) -> Result<Tensor> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.push(Some(self_));
+    diff_inputs.push(min);
+    diff_inputs.push(max);
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            max.map(|t| SavedVariable::new(t, false)),
+            min.map(|t| SavedVariable::new(t, false)),
+            SavedVariable::new(self_, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, min, max)?
+    };
+    if let Some((pre_max_, pre_min_, pre_self_)) = saved {
+        let node = Node::new(
+            ClampBackward1 {
+                max_: pre_max_,
+                min_: pre_min_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::clamp_.Tensor`: records `ClampBackward1` when an input requires grad.
+pub(crate) fn clamp_tensor_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+) -> Result<Tensor> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.push(Some(self_));
+    diff_inputs.push(min);
+    diff_inputs.push(max);
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    check_inplace("aten::clamp_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            max.map(|t| SavedVariable::new(t, false)),
+            min.map(|t| SavedVariable::new(t, false)),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, min, max)?
+    };
+    if let Some((pre_max_, pre_min_, pre_self_)) = saved {
+        let node = Node::new(
+            ClampBackward1 {
+                max_: pre_max_,
+                min_: pre_min_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::clamp.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn clamp_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (self_.requires_grad() || min.is_some_and(|t| t.requires_grad()) || max.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::clamp.Tensor_out", "clamp(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    clamp_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, min, max, out)
+}
+
+/// Autograd kernel of `aten::isinf.out`: `out=` variants do not record gradients.
+pub(crate) fn isinf_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::isinf.out", "isinf(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    isinf_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::isnan.out`: `out=` variants do not record gradients.
+pub(crate) fn isnan_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::isnan.out", "isnan(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    isnan_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::bitwise_and.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_and_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_and.Tensor_out", "bitwise_and(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_and_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::bitwise_and.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_and_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_and.Scalar_out", "bitwise_and(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_and_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::bitwise_or.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_or_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_or.Tensor_out", "bitwise_or(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_or_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::bitwise_or.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_or_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_or.Scalar_out", "bitwise_or(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_or_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::bitwise_xor.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_xor_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_xor.Tensor_out", "bitwise_xor(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_xor_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::bitwise_xor.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_xor_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_xor.Scalar_out", "bitwise_xor(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_xor_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::bitwise_not.out`: `out=` variants do not record gradients.
+pub(crate) fn bitwise_not_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::bitwise_not.out", "bitwise_not(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bitwise_not_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::logical_and.out`: `out=` variants do not record gradients.
+pub(crate) fn logical_and_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::logical_and.out", "logical_and(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    logical_and_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::logical_or.out`: `out=` variants do not record gradients.
+pub(crate) fn logical_or_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::logical_or.out", "logical_or(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    logical_or_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::logical_xor.out`: `out=` variants do not record gradients.
+pub(crate) fn logical_xor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::logical_xor.out", "logical_xor(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    logical_xor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::logical_not.out`: `out=` variants do not record gradients.
+pub(crate) fn logical_not_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::logical_not.out", "logical_not(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    logical_not_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::elu`: records `EluBackward0` when an input requires grad.
+pub(crate) fn elu_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((alpha, input_scale, scale, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        elu_call(ks.below(DispatchKey::AutogradCPU), self_, alpha, scale, input_scale)?
+    };
+    if let Some((pre_alpha_, pre_input_scale_, pre_scale_, pre_self_)) = saved {
+        let node = Node::new(
+            EluBackward0 {
+                alpha_: pre_alpha_,
+                input_scale_: pre_input_scale_,
+                scale_: pre_scale_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::elu_`: records `EluBackward0` when an input requires grad.
+pub(crate) fn elu_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::elu_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            alpha,
+            input_scale,
+            scale,
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        elu_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, alpha, scale, input_scale)?
+    };
+    if let Some((pre_alpha_, pre_input_scale_, pre_scale_, pre_self_)) = saved {
+        let node = Node::new(
+            EluBackward0 {
+                alpha_: pre_alpha_,
+                input_scale_: pre_input_scale_,
+                scale_: pre_scale_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::elu.out`: `out=` variants do not record gradients.
+pub(crate) fn elu_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::elu.out", "elu(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    elu_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        alpha,
+        scale,
+        input_scale,
+        out,
+    )
+}
+
+/// Autograd kernel of `aten::elu_backward`: records `EluBackwardBackward0` when an input requires grad.
+pub(crate) fn elu_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_or_result]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_or_result])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            alpha,
+            SavedVariable::new(grad_output, false),
+            input_scale,
+            is_result,
+            scale,
+            SavedVariable::new(self_or_result, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        elu_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            alpha,
+            scale,
+            input_scale,
+            is_result,
+            self_or_result,
+        )?
+    };
+    if let Some((pre_alpha_, pre_grad_output_, pre_input_scale_, pre_is_result_, pre_scale_, pre_self_or_result_)) =
+        saved
+    {
+        let node = Node::new(
+            EluBackwardBackward0 {
+                alpha_: pre_alpha_,
+                grad_output_: pre_grad_output_,
+                input_scale_: pre_input_scale_,
+                is_result_: pre_is_result_,
+                scale_: pre_scale_,
+                self_or_result_: pre_self_or_result_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::gelu`: records `GeluBackward0` when an input requires grad.
+pub(crate) fn gelu_autograd(ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((approximate.to_string(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gelu_call(ks.below(DispatchKey::AutogradCPU), self_, approximate)?
+    };
+    if let Some((pre_approximate_, pre_self_)) = saved {
+        let node = Node::new(
+            GeluBackward0 {
+                approximate_: pre_approximate_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::gelu_`: records `GeluBackward0` when an input requires grad.
+pub(crate) fn gelu_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::gelu_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            approximate.to_string(),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gelu_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, approximate)?
+    };
+    if let Some((pre_approximate_, pre_self_)) = saved {
+        let node = Node::new(
+            GeluBackward0 {
+                approximate_: pre_approximate_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::gelu.out`: `out=` variants do not record gradients.
+pub(crate) fn gelu_out_autograd(ks: DispatchKeySet, self_: &Tensor, approximate: &str, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::gelu.out", "gelu(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    gelu_out_call(ks.below(DispatchKey::AutogradCPU), self_, approximate, out)
+}
+
+/// Autograd kernel of `aten::gelu_backward`: records `GeluBackwardBackward0` when an input requires grad.
+pub(crate) fn gelu_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            approximate.to_string(),
+            SavedVariable::new(grad_output, false),
+            SavedVariable::new(self_, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gelu_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, approximate)?
+    };
+    if let Some((pre_approximate_, pre_grad_output_, pre_self_)) = saved {
+        let node = Node::new(
+            GeluBackwardBackward0 {
+                approximate_: pre_approximate_,
+                grad_output_: pre_grad_output_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::hardtanh`: records `HardtanhBackward0` when an input requires grad.
+pub(crate) fn hardtanh_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((max_val, min_val, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardtanh_call(ks.below(DispatchKey::AutogradCPU), self_, min_val, max_val)?
+    };
+    if let Some((pre_max_val_, pre_min_val_, pre_self_)) = saved {
+        let node = Node::new(
+            HardtanhBackward0 {
+                max_val_: pre_max_val_,
+                min_val_: pre_min_val_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::hardtanh_`: records `HardtanhBackward0` when an input requires grad.
+pub(crate) fn hardtanh_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::hardtanh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            max_val,
+            min_val,
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardtanh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, min_val, max_val)?
+    };
+    if let Some((pre_max_val_, pre_min_val_, pre_self_)) = saved {
+        let node = Node::new(
+            HardtanhBackward0 {
+                max_val_: pre_max_val_,
+                min_val_: pre_min_val_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::hardtanh.out`: `out=` variants do not record gradients.
+pub(crate) fn hardtanh_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::hardtanh.out", "hardtanh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    hardtanh_out_call(ks.below(DispatchKey::AutogradCPU), self_, min_val, max_val, out)
+}
+
+/// Autograd kernel of `aten::hardtanh_backward`: records `HardtanhBackwardBackward0` when an input requires grad.
+pub(crate) fn hardtanh_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((max_val, min_val, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardtanh_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, min_val, max_val)?
+    };
+    if let Some((pre_max_val_, pre_min_val_, pre_self_)) = saved {
+        let node = Node::new(
+            HardtanhBackwardBackward0 {
+                max_val_: pre_max_val_,
+                min_val_: pre_min_val_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::leaky_relu`: records `LeakyReluBackward0` when an input requires grad.
+pub(crate) fn leaky_relu_autograd(ks: DispatchKeySet, self_: &Tensor, negative_slope: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((negative_slope, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        leaky_relu_call(ks.below(DispatchKey::AutogradCPU), self_, negative_slope)?
+    };
+    if let Some((pre_negative_slope_, pre_self_)) = saved {
+        let node = Node::new(
+            LeakyReluBackward0 {
+                negative_slope_: pre_negative_slope_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::leaky_relu_`: records `LeakyReluBackward0` when an input requires grad.
+pub(crate) fn leaky_relu_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    negative_slope: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::leaky_relu_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            negative_slope,
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        leaky_relu_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, negative_slope)?
+    };
+    if let Some((pre_negative_slope_, pre_self_)) = saved {
+        let node = Node::new(
+            LeakyReluBackward0 {
+                negative_slope_: pre_negative_slope_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::leaky_relu.out`: `out=` variants do not record gradients.
+pub(crate) fn leaky_relu_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::leaky_relu.out", "leaky_relu(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    leaky_relu_out_call(ks.below(DispatchKey::AutogradCPU), self_, negative_slope, out)
+}
+
+/// Autograd kernel of `aten::leaky_relu_backward`: records `LeakyReluBackwardBackward0` when an input requires grad.
+pub(crate) fn leaky_relu_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((negative_slope, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        leaky_relu_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            negative_slope,
+            self_is_result,
+        )?
+    };
+    if let Some((pre_negative_slope_, pre_self_)) = saved {
+        let node = Node::new(
+            LeakyReluBackwardBackward0 {
+                negative_slope_: pre_negative_slope_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::fill.Scalar`: records `FillBackward1` when an input requires grad.
+pub(crate) fn fill_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, value: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fill_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, value)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(FillBackward1 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::fill.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn fill_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::fill.Scalar_out", "fill(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    fill_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, value, out)
 }

@@ -443,6 +443,144 @@ pub trait TensorOps {
     fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor>;
     /// Method form of [`ops::argsort`].
     fn argsort(&self, dim: i64, descending: bool) -> Result<Tensor>;
+    /// Method form of [`ops::atan2`].
+    fn atan2(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::atan2_`].
+    fn atan2_(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::fmod`].
+    fn fmod(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::fmod_`].
+    fn fmod_(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::fmod_scalar`].
+    fn fmod_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::fmod_scalar_`].
+    fn fmod_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::remainder`].
+    fn remainder(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::remainder_`].
+    fn remainder_(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::remainder_scalar`].
+    fn remainder_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::remainder_scalar_`].
+    fn remainder_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::pow`].
+    fn pow(&self, exponent: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::pow_tensor_scalar`].
+    fn pow_tensor_scalar(&self, exponent: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::div_tensor_mode`].
+    fn div_tensor_mode(&self, other: &Tensor, rounding_mode: Option<&str>) -> Result<Tensor>;
+    /// Method form of [`ops::div_tensor_mode_`].
+    fn div_tensor_mode_(&self, other: &Tensor, rounding_mode: Option<&str>) -> Result<Tensor>;
+    /// Method form of [`ops::div_scalar_mode`].
+    fn div_scalar_mode(&self, other: impl Into<Scalar>, rounding_mode: Option<&str>) -> Result<Tensor>;
+    /// Method form of [`ops::div_scalar_mode_`].
+    fn div_scalar_mode_(&self, other: impl Into<Scalar>, rounding_mode: Option<&str>) -> Result<Tensor>;
+    /// Method form of [`ops::clamp`].
+    fn clamp(&self, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::clamp_`].
+    fn clamp_(&self, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::clamp_tensor`].
+    fn clamp_tensor(&self, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor>;
+    /// Method form of [`ops::clamp_tensor_`].
+    fn clamp_tensor_(&self, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor>;
+    /// Method form of [`ops::isinf`].
+    fn isinf(&self) -> Result<Tensor>;
+    /// Method form of [`ops::isnan`].
+    fn isnan(&self) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_and`].
+    fn bitwise_and(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_and_`].
+    fn bitwise_and_(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_and_scalar`].
+    fn bitwise_and_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_and_scalar_`].
+    fn bitwise_and_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_or`].
+    fn bitwise_or(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_or_`].
+    fn bitwise_or_(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_or_scalar`].
+    fn bitwise_or_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_or_scalar_`].
+    fn bitwise_or_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_xor`].
+    fn bitwise_xor(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_xor_`].
+    fn bitwise_xor_(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_xor_scalar`].
+    fn bitwise_xor_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_xor_scalar_`].
+    fn bitwise_xor_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_not`].
+    fn bitwise_not(&self) -> Result<Tensor>;
+    /// Method form of [`ops::bitwise_not_`].
+    fn bitwise_not_(&self) -> Result<Tensor>;
+    /// Method form of [`ops::logical_and`].
+    fn logical_and(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::logical_and_`].
+    fn logical_and_(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::logical_or`].
+    fn logical_or(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::logical_or_`].
+    fn logical_or_(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::logical_xor`].
+    fn logical_xor(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::logical_xor_`].
+    fn logical_xor_(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::logical_not`].
+    fn logical_not(&self) -> Result<Tensor>;
+    /// Method form of [`ops::logical_not_`].
+    fn logical_not_(&self) -> Result<Tensor>;
+    /// Method form of [`ops::elu`].
+    fn elu(&self, alpha: impl Into<Scalar>, scale: impl Into<Scalar>, input_scale: impl Into<Scalar>)
+        -> Result<Tensor>;
+    /// Method form of [`ops::elu_`].
+    fn elu_(
+        &self,
+        alpha: impl Into<Scalar>,
+        scale: impl Into<Scalar>,
+        input_scale: impl Into<Scalar>,
+    ) -> Result<Tensor>;
+    /// Method form of [`ops::gelu`].
+    fn gelu(&self) -> Result<Tensor>;
+    /// Method form of [`ops::gelu_full`].
+    fn gelu_full(&self, approximate: &str) -> Result<Tensor>;
+    /// Method form of [`ops::gelu_`].
+    fn gelu_(&self) -> Result<Tensor>;
+    /// Method form of [`ops::gelu_full_`].
+    fn gelu_full_(&self, approximate: &str) -> Result<Tensor>;
+    /// Method form of [`ops::hardtanh`].
+    fn hardtanh(&self, min_val: impl Into<Scalar>, max_val: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::hardtanh_`].
+    fn hardtanh_(&self, min_val: impl Into<Scalar>, max_val: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::leaky_relu`].
+    fn leaky_relu(&self, negative_slope: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::leaky_relu_`].
+    fn leaky_relu_(&self, negative_slope: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::fill`].
+    fn fill(&self, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::clamp_min`].
+    fn clamp_min(&self, min: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::clamp_max`].
+    fn clamp_max(&self, max: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::floor_divide`].
+    fn floor_divide(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::lerp`].
+    fn lerp(&self, end: &Tensor, weight: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::lerp_tensor`].
+    fn lerp_tensor(&self, end: &Tensor, weight: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::addcmul`].
+    fn addcmul(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::addcmul_full`].
+    fn addcmul_full(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::addcdiv`].
+    fn addcdiv(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::addcdiv_full`].
+    fn addcdiv_full(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::masked_fill`].
+    fn masked_fill(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::masked_fill_tensor`].
+    fn masked_fill_tensor(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -1086,5 +1224,213 @@ impl TensorOps for Tensor {
     }
     fn argsort(&self, dim: i64, descending: bool) -> Result<Tensor> {
         ops::argsort(self, dim, descending)
+    }
+    fn atan2(&self, other: &Tensor) -> Result<Tensor> {
+        ops::atan2(self, other)
+    }
+    fn atan2_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::atan2_(self, other)
+    }
+    fn fmod(&self, other: &Tensor) -> Result<Tensor> {
+        ops::fmod(self, other)
+    }
+    fn fmod_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::fmod_(self, other)
+    }
+    fn fmod_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::fmod_scalar(self, other)
+    }
+    fn fmod_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::fmod_scalar_(self, other)
+    }
+    fn remainder(&self, other: &Tensor) -> Result<Tensor> {
+        ops::remainder(self, other)
+    }
+    fn remainder_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::remainder_(self, other)
+    }
+    fn remainder_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::remainder_scalar(self, other)
+    }
+    fn remainder_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::remainder_scalar_(self, other)
+    }
+    fn pow(&self, exponent: &Tensor) -> Result<Tensor> {
+        ops::pow(self, exponent)
+    }
+    fn pow_tensor_scalar(&self, exponent: impl Into<Scalar>) -> Result<Tensor> {
+        ops::pow_tensor_scalar(self, exponent)
+    }
+    fn div_tensor_mode(&self, other: &Tensor, rounding_mode: Option<&str>) -> Result<Tensor> {
+        ops::div_tensor_mode(self, other, rounding_mode)
+    }
+    fn div_tensor_mode_(&self, other: &Tensor, rounding_mode: Option<&str>) -> Result<Tensor> {
+        ops::div_tensor_mode_(self, other, rounding_mode)
+    }
+    fn div_scalar_mode(&self, other: impl Into<Scalar>, rounding_mode: Option<&str>) -> Result<Tensor> {
+        ops::div_scalar_mode(self, other, rounding_mode)
+    }
+    fn div_scalar_mode_(&self, other: impl Into<Scalar>, rounding_mode: Option<&str>) -> Result<Tensor> {
+        ops::div_scalar_mode_(self, other, rounding_mode)
+    }
+    fn clamp(&self, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor> {
+        ops::clamp(self, min, max)
+    }
+    fn clamp_(&self, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor> {
+        ops::clamp_(self, min, max)
+    }
+    fn clamp_tensor(&self, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
+        ops::clamp_tensor(self, min, max)
+    }
+    fn clamp_tensor_(&self, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
+        ops::clamp_tensor_(self, min, max)
+    }
+    fn isinf(&self) -> Result<Tensor> {
+        ops::isinf(self)
+    }
+    fn isnan(&self) -> Result<Tensor> {
+        ops::isnan(self)
+    }
+    fn bitwise_and(&self, other: &Tensor) -> Result<Tensor> {
+        ops::bitwise_and(self, other)
+    }
+    fn bitwise_and_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::bitwise_and_(self, other)
+    }
+    fn bitwise_and_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::bitwise_and_scalar(self, other)
+    }
+    fn bitwise_and_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::bitwise_and_scalar_(self, other)
+    }
+    fn bitwise_or(&self, other: &Tensor) -> Result<Tensor> {
+        ops::bitwise_or(self, other)
+    }
+    fn bitwise_or_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::bitwise_or_(self, other)
+    }
+    fn bitwise_or_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::bitwise_or_scalar(self, other)
+    }
+    fn bitwise_or_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::bitwise_or_scalar_(self, other)
+    }
+    fn bitwise_xor(&self, other: &Tensor) -> Result<Tensor> {
+        ops::bitwise_xor(self, other)
+    }
+    fn bitwise_xor_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::bitwise_xor_(self, other)
+    }
+    fn bitwise_xor_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::bitwise_xor_scalar(self, other)
+    }
+    fn bitwise_xor_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::bitwise_xor_scalar_(self, other)
+    }
+    fn bitwise_not(&self) -> Result<Tensor> {
+        ops::bitwise_not(self)
+    }
+    fn bitwise_not_(&self) -> Result<Tensor> {
+        ops::bitwise_not_(self)
+    }
+    fn logical_and(&self, other: &Tensor) -> Result<Tensor> {
+        ops::logical_and(self, other)
+    }
+    fn logical_and_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::logical_and_(self, other)
+    }
+    fn logical_or(&self, other: &Tensor) -> Result<Tensor> {
+        ops::logical_or(self, other)
+    }
+    fn logical_or_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::logical_or_(self, other)
+    }
+    fn logical_xor(&self, other: &Tensor) -> Result<Tensor> {
+        ops::logical_xor(self, other)
+    }
+    fn logical_xor_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::logical_xor_(self, other)
+    }
+    fn logical_not(&self) -> Result<Tensor> {
+        ops::logical_not(self)
+    }
+    fn logical_not_(&self) -> Result<Tensor> {
+        ops::logical_not_(self)
+    }
+    fn elu(
+        &self,
+        alpha: impl Into<Scalar>,
+        scale: impl Into<Scalar>,
+        input_scale: impl Into<Scalar>,
+    ) -> Result<Tensor> {
+        ops::elu(self, alpha, scale, input_scale)
+    }
+    fn elu_(
+        &self,
+        alpha: impl Into<Scalar>,
+        scale: impl Into<Scalar>,
+        input_scale: impl Into<Scalar>,
+    ) -> Result<Tensor> {
+        ops::elu_(self, alpha, scale, input_scale)
+    }
+    fn gelu(&self) -> Result<Tensor> {
+        ops::gelu(self)
+    }
+    fn gelu_full(&self, approximate: &str) -> Result<Tensor> {
+        ops::gelu_full(self, approximate)
+    }
+    fn gelu_(&self) -> Result<Tensor> {
+        ops::gelu_(self)
+    }
+    fn gelu_full_(&self, approximate: &str) -> Result<Tensor> {
+        ops::gelu_full_(self, approximate)
+    }
+    fn hardtanh(&self, min_val: impl Into<Scalar>, max_val: impl Into<Scalar>) -> Result<Tensor> {
+        ops::hardtanh(self, min_val, max_val)
+    }
+    fn hardtanh_(&self, min_val: impl Into<Scalar>, max_val: impl Into<Scalar>) -> Result<Tensor> {
+        ops::hardtanh_(self, min_val, max_val)
+    }
+    fn leaky_relu(&self, negative_slope: impl Into<Scalar>) -> Result<Tensor> {
+        ops::leaky_relu(self, negative_slope)
+    }
+    fn leaky_relu_(&self, negative_slope: impl Into<Scalar>) -> Result<Tensor> {
+        ops::leaky_relu_(self, negative_slope)
+    }
+    fn fill(&self, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::fill(self, value)
+    }
+    fn clamp_min(&self, min: impl Into<Scalar>) -> Result<Tensor> {
+        ops::clamp_min(self, min)
+    }
+    fn clamp_max(&self, max: impl Into<Scalar>) -> Result<Tensor> {
+        ops::clamp_max(self, max)
+    }
+    fn floor_divide(&self, other: &Tensor) -> Result<Tensor> {
+        ops::floor_divide(self, other)
+    }
+    fn lerp(&self, end: &Tensor, weight: impl Into<Scalar>) -> Result<Tensor> {
+        ops::lerp(self, end, weight)
+    }
+    fn lerp_tensor(&self, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
+        ops::lerp_tensor(self, end, weight)
+    }
+    fn addcmul(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
+        ops::addcmul(self, tensor1, tensor2)
+    }
+    fn addcmul_full(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::addcmul_full(self, tensor1, tensor2, value)
+    }
+    fn addcdiv(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
+        ops::addcdiv(self, tensor1, tensor2)
+    }
+    fn addcdiv_full(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::addcdiv_full(self, tensor1, tensor2, value)
+    }
+    fn masked_fill(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::masked_fill(self, mask, value)
+    }
+    fn masked_fill_tensor(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+        ops::masked_fill_tensor(self, mask, value)
     }
 }

@@ -30922,6 +30922,11743 @@ impl BoxedOp for ArgsortBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::atan2
+
+/// Schema of `aten::atan2`.
+pub static ATAN2_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atan2",
+    overload: "",
+    signature: "atan2(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::atan2`.
+pub type Atan2Fn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn atan2_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::pointwise::atan2(self_, other)
+}
+
+/// Dispatch entry of `aten::atan2`.
+pub static ATAN2: Op<Atan2Fn> = Op::new(
+    &ATAN2_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(atan2_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atan2_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::atan2` through the dispatcher with explicit keys.
+pub fn atan2_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match ATAN2.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&ATAN2_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atan2", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The angle of the point `(other, self)` elementwise, broadcasting; integral and bool operands give float32.
+///
+/// `aten::atan2`: `atan2(Tensor self, Tensor other) -> Tensor`
+pub fn atan2(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    atan2_call(ks, self_, other)
+}
+
+struct Atan2Boxed;
+
+impl BoxedOp for Atan2Boxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATAN2_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN2_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = atan2(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::atan2_
+
+/// Schema of `aten::atan2_`.
+pub static ATAN2_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atan2_",
+    overload: "",
+    signature: "atan2_(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::atan2_`.
+pub type Atan2InplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn atan2_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::atan2_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::atan2_` writes.
+fn atan2_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atan2_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::atan2_`.
+pub static ATAN2_INPLACE: Op<Atan2InplaceFn> = Op::new(
+    &ATAN2_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(atan2_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atan2_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(atan2_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::atan2_` through the dispatcher with explicit keys.
+pub fn atan2_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match ATAN2_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&ATAN2_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atan2_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `atan2`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::atan2_`: `atan2_(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn atan2_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    atan2_inplace_call(ks, self_, other)
+}
+
+struct Atan2InplaceBoxed;
+
+impl BoxedOp for Atan2InplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATAN2_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN2_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = atan2_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::atan2.out
+
+/// Schema of `aten::atan2.out`.
+pub static ATAN2_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atan2",
+    overload: "out",
+    signature: "atan2.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::atan2.out`.
+pub type Atan2OutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn atan2_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::atan2_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::atan2.out` writes.
+fn atan2_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atan2_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::atan2.out`.
+pub static ATAN2_OUT: Op<Atan2OutFn> = Op::new(
+    &ATAN2_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(atan2_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atan2_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(atan2_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::atan2.out` through the dispatcher with explicit keys.
+pub fn atan2_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ATAN2_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ATAN2_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atan2.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `atan2` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::atan2.out`: `atan2.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn atan2_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    atan2_out_call(ks, self_, other, out)
+}
+
+struct Atan2OutBoxed;
+
+impl BoxedOp for Atan2OutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATAN2_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN2_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = atan2_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::fmod.Tensor
+
+/// Schema of `aten::fmod.Tensor`.
+pub static FMOD_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::fmod",
+    overload: "Tensor",
+    signature: "fmod.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::fmod.Tensor`.
+pub type FmodTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn fmod_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::pointwise::fmod_tensor(self_, other)
+}
+
+/// Dispatch entry of `aten::fmod.Tensor`.
+pub static FMOD_TENSOR: Op<FmodTensorFn> = Op::new(
+    &FMOD_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(fmod_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::fmod_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::fmod.Tensor` through the dispatcher with explicit keys.
+pub fn fmod_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match FMOD_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&FMOD_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::fmod.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// C's `fmod`: the remainder of truncating division, with the sign of `self`; integer division by zero is an error.
+///
+/// `aten::fmod.Tensor`: `fmod.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn fmod(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    fmod_tensor_call(ks, self_, other)
+}
+
+struct FmodTensorBoxed;
+
+impl BoxedOp for FmodTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FMOD_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = fmod(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::fmod_.Tensor
+
+/// Schema of `aten::fmod_.Tensor`.
+pub static FMOD_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::fmod_",
+    overload: "Tensor",
+    signature: "fmod_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::fmod_.Tensor`.
+pub type FmodTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn fmod_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::fmod_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::fmod_.Tensor` writes.
+fn fmod_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fmod_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::fmod_.Tensor`.
+pub static FMOD_TENSOR_INPLACE: Op<FmodTensorInplaceFn> = Op::new(
+    &FMOD_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(fmod_tensor_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::fmod_tensor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(fmod_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::fmod_.Tensor` through the dispatcher with explicit keys.
+pub fn fmod_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match FMOD_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&FMOD_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::fmod_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `fmod.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::fmod_.Tensor`: `fmod_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn fmod_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    fmod_tensor_inplace_call(ks, self_, other)
+}
+
+struct FmodTensorInplaceBoxed;
+
+impl BoxedOp for FmodTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FMOD_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = fmod_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::fmod.Tensor_out
+
+/// Schema of `aten::fmod.Tensor_out`.
+pub static FMOD_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::fmod",
+    overload: "Tensor_out",
+    signature: "fmod.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::fmod.Tensor_out`.
+pub type FmodTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn fmod_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::fmod_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::fmod.Tensor_out` writes.
+fn fmod_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fmod_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::fmod.Tensor_out`.
+pub static FMOD_TENSOR_OUT: Op<FmodTensorOutFn> = Op::new(
+    &FMOD_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(fmod_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::fmod_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(fmod_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::fmod.Tensor_out` through the dispatcher with explicit keys.
+pub fn fmod_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match FMOD_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&FMOD_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::fmod.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `fmod.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::fmod.Tensor_out`: `fmod.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn fmod_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    fmod_tensor_out_call(ks, self_, other, out)
+}
+
+struct FmodTensorOutBoxed;
+
+impl BoxedOp for FmodTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FMOD_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = fmod_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::fmod.Scalar
+
+/// Schema of `aten::fmod.Scalar`.
+pub static FMOD_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::fmod",
+    overload: "Scalar",
+    signature: "fmod.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::fmod.Scalar`.
+pub type FmodScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn fmod_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::pointwise::fmod_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::fmod.Scalar`.
+pub static FMOD_SCALAR: Op<FmodScalarFn> = Op::new(
+    &FMOD_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(fmod_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::fmod_scalar_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::fmod.Scalar` through the dispatcher with explicit keys.
+pub fn fmod_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match FMOD_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&FMOD_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::fmod.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `fmod` by a number.
+///
+/// `aten::fmod.Scalar`: `fmod.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn fmod_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    fmod_scalar_call(ks, self_, other.into())
+}
+
+struct FmodScalarBoxed;
+
+impl BoxedOp for FmodScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FMOD_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = fmod_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::fmod_.Scalar
+
+/// Schema of `aten::fmod_.Scalar`.
+pub static FMOD_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::fmod_",
+    overload: "Scalar",
+    signature: "fmod_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::fmod_.Scalar`.
+pub type FmodScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn fmod_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::fmod_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::fmod_.Scalar` writes.
+fn fmod_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fmod_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::fmod_.Scalar`.
+pub static FMOD_SCALAR_INPLACE: Op<FmodScalarInplaceFn> = Op::new(
+    &FMOD_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(fmod_scalar_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::fmod_scalar_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(fmod_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::fmod_.Scalar` through the dispatcher with explicit keys.
+pub fn fmod_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match FMOD_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&FMOD_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::fmod_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `fmod.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::fmod_.Scalar`: `fmod_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn fmod_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    fmod_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct FmodScalarInplaceBoxed;
+
+impl BoxedOp for FmodScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FMOD_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = fmod_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::fmod.Scalar_out
+
+/// Schema of `aten::fmod.Scalar_out`.
+pub static FMOD_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::fmod",
+    overload: "Scalar_out",
+    signature: "fmod.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::fmod.Scalar_out`.
+pub type FmodScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn fmod_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::fmod_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::fmod.Scalar_out` writes.
+fn fmod_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fmod_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::fmod.Scalar_out`.
+pub static FMOD_SCALAR_OUT: Op<FmodScalarOutFn> = Op::new(
+    &FMOD_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(fmod_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::fmod_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(fmod_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::fmod.Scalar_out` through the dispatcher with explicit keys.
+pub fn fmod_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match FMOD_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&FMOD_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::fmod.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `fmod.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::fmod.Scalar_out`: `fmod.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn fmod_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    fmod_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct FmodScalarOutBoxed;
+
+impl BoxedOp for FmodScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FMOD_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = fmod_scalar_out(&self_, other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::remainder.Tensor
+
+/// Schema of `aten::remainder.Tensor`.
+pub static REMAINDER_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::remainder",
+    overload: "Tensor",
+    signature: "remainder.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::remainder.Tensor`.
+pub type RemainderTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn remainder_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::pointwise::remainder_tensor(self_, other)
+}
+
+/// Dispatch entry of `aten::remainder.Tensor`.
+pub static REMAINDER_TENSOR: Op<RemainderTensorFn> = Op::new(
+    &REMAINDER_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(remainder_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::remainder_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::remainder.Tensor` through the dispatcher with explicit keys.
+pub fn remainder_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match REMAINDER_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&REMAINDER_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::remainder.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Python's `%`: the remainder of floor division, with the sign of `other`; integer division by zero is an error.
+///
+/// `aten::remainder.Tensor`: `remainder.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn remainder(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    remainder_tensor_call(ks, self_, other)
+}
+
+struct RemainderTensorBoxed;
+
+impl BoxedOp for RemainderTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REMAINDER_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = remainder(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::remainder_.Tensor
+
+/// Schema of `aten::remainder_.Tensor`.
+pub static REMAINDER_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::remainder_",
+    overload: "Tensor",
+    signature: "remainder_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::remainder_.Tensor`.
+pub type RemainderTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn remainder_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::remainder_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::remainder_.Tensor` writes.
+fn remainder_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        remainder_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::remainder_.Tensor`.
+pub static REMAINDER_TENSOR_INPLACE: Op<RemainderTensorInplaceFn> = Op::new(
+    &REMAINDER_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(remainder_tensor_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::remainder_tensor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(remainder_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::remainder_.Tensor` through the dispatcher with explicit keys.
+pub fn remainder_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match REMAINDER_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&REMAINDER_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::remainder_.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `remainder.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::remainder_.Tensor`: `remainder_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn remainder_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    remainder_tensor_inplace_call(ks, self_, other)
+}
+
+struct RemainderTensorInplaceBoxed;
+
+impl BoxedOp for RemainderTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REMAINDER_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = remainder_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::remainder.Tensor_out
+
+/// Schema of `aten::remainder.Tensor_out`.
+pub static REMAINDER_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::remainder",
+    overload: "Tensor_out",
+    signature: "remainder.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::remainder.Tensor_out`.
+pub type RemainderTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn remainder_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::remainder_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::remainder.Tensor_out` writes.
+fn remainder_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        remainder_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::remainder.Tensor_out`.
+pub static REMAINDER_TENSOR_OUT: Op<RemainderTensorOutFn> = Op::new(
+    &REMAINDER_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(remainder_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::remainder_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(remainder_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::remainder.Tensor_out` through the dispatcher with explicit keys.
+pub fn remainder_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match REMAINDER_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&REMAINDER_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::remainder.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `remainder.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::remainder.Tensor_out`: `remainder.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn remainder_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    remainder_tensor_out_call(ks, self_, other, out)
+}
+
+struct RemainderTensorOutBoxed;
+
+impl BoxedOp for RemainderTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REMAINDER_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = remainder_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::remainder.Scalar
+
+/// Schema of `aten::remainder.Scalar`.
+pub static REMAINDER_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::remainder",
+    overload: "Scalar",
+    signature: "remainder.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::remainder.Scalar`.
+pub type RemainderScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn remainder_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::pointwise::remainder_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::remainder.Scalar`.
+pub static REMAINDER_SCALAR: Op<RemainderScalarFn> = Op::new(
+    &REMAINDER_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(remainder_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::remainder_scalar_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::remainder.Scalar` through the dispatcher with explicit keys.
+pub fn remainder_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match REMAINDER_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&REMAINDER_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::remainder.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Python's `%` by a number.
+///
+/// `aten::remainder.Scalar`: `remainder.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn remainder_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    remainder_scalar_call(ks, self_, other.into())
+}
+
+struct RemainderScalarBoxed;
+
+impl BoxedOp for RemainderScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REMAINDER_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = remainder_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::remainder_.Scalar
+
+/// Schema of `aten::remainder_.Scalar`.
+pub static REMAINDER_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::remainder_",
+    overload: "Scalar",
+    signature: "remainder_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::remainder_.Scalar`.
+pub type RemainderScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn remainder_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::remainder_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::remainder_.Scalar` writes.
+fn remainder_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        remainder_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::remainder_.Scalar`.
+pub static REMAINDER_SCALAR_INPLACE: Op<RemainderScalarInplaceFn> = Op::new(
+    &REMAINDER_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(remainder_scalar_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::remainder_scalar_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(remainder_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::remainder_.Scalar` through the dispatcher with explicit keys.
+pub fn remainder_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match REMAINDER_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&REMAINDER_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::remainder_.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `remainder.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::remainder_.Scalar`: `remainder_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn remainder_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    remainder_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct RemainderScalarInplaceBoxed;
+
+impl BoxedOp for RemainderScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REMAINDER_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = remainder_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::remainder.Scalar_out
+
+/// Schema of `aten::remainder.Scalar_out`.
+pub static REMAINDER_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::remainder",
+    overload: "Scalar_out",
+    signature: "remainder.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::remainder.Scalar_out`.
+pub type RemainderScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn remainder_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::remainder_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::remainder.Scalar_out` writes.
+fn remainder_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        remainder_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::remainder.Scalar_out`.
+pub static REMAINDER_SCALAR_OUT: Op<RemainderScalarOutFn> = Op::new(
+    &REMAINDER_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(remainder_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::remainder_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(remainder_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::remainder.Scalar_out` through the dispatcher with explicit keys.
+pub fn remainder_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match REMAINDER_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&REMAINDER_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::remainder.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `remainder.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::remainder.Scalar_out`: `remainder.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn remainder_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    remainder_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct RemainderScalarOutBoxed;
+
+impl BoxedOp for RemainderScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REMAINDER_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = remainder_scalar_out(&self_, other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pow.Tensor_Tensor
+
+/// Schema of `aten::pow.Tensor_Tensor`.
+pub static POW_TENSOR_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pow",
+    overload: "Tensor_Tensor",
+    signature: "pow.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "exponent",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::pow.Tensor_Tensor`.
+pub type PowTensorTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn pow_tensor_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, exponent: &Tensor) -> Result<Tensor> {
+    ft_kernels::pow::pow(self_, exponent)
+}
+
+/// Dispatch entry of `aten::pow.Tensor_Tensor`.
+pub static POW_TENSOR_TENSOR: Op<PowTensorTensorFn> = Op::new(
+    &POW_TENSOR_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(pow_tensor_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pow_tensor_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::pow.Tensor_Tensor` through the dispatcher with explicit keys.
+pub fn pow_tensor_tensor_call(ks: DispatchKeySet, self_: &Tensor, exponent: &Tensor) -> Result<Tensor> {
+    match POW_TENSOR_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, exponent),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(exponent.clone())];
+            fallback(&POW_TENSOR_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::pow.Tensor_Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self ** exponent` elementwise, broadcasting; integers wrap and a negative integer power truncates toward zero.
+///
+/// `aten::pow.Tensor_Tensor`: `pow.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor`
+pub fn pow(self_: &Tensor, exponent: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, exponent]);
+    pow_tensor_tensor_call(ks, self_, exponent)
+}
+
+struct PowTensorTensorBoxed;
+
+impl BoxedOp for PowTensorTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &POW_TENSOR_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_TENSOR_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let exponent = u.tensor()?;
+        let r = pow(&self_, &exponent)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pow.Tensor_Tensor_out
+
+/// Schema of `aten::pow.Tensor_Tensor_out`.
+pub static POW_TENSOR_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pow",
+    overload: "Tensor_Tensor_out",
+    signature: "pow.Tensor_Tensor_out(Tensor self, Tensor exponent, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "exponent",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::pow.Tensor_Tensor_out`.
+pub type PowTensorTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn pow_tensor_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    exponent: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::pow_tensor_tensor_out(self_, exponent, out)
+}
+
+/// Bumps the version counter of the tensors `aten::pow.Tensor_Tensor_out` writes.
+fn pow_tensor_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    exponent: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pow_tensor_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, exponent, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::pow.Tensor_Tensor_out`.
+pub static POW_TENSOR_TENSOR_OUT: Op<PowTensorTensorOutFn> = Op::new(
+    &POW_TENSOR_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(pow_tensor_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pow_tensor_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(pow_tensor_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::pow.Tensor_Tensor_out` through the dispatcher with explicit keys.
+pub fn pow_tensor_tensor_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    exponent: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match POW_TENSOR_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, exponent, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(exponent.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&POW_TENSOR_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::pow.Tensor_Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `pow.Tensor_Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::pow.Tensor_Tensor_out`: `pow.Tensor_Tensor_out(Tensor self, Tensor exponent, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn pow_out(self_: &Tensor, exponent: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, exponent, out]);
+    pow_tensor_tensor_out_call(ks, self_, exponent, out)
+}
+
+struct PowTensorTensorOutBoxed;
+
+impl BoxedOp for PowTensorTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &POW_TENSOR_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_TENSOR_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let exponent = u.tensor()?;
+        let out = u.tensor()?;
+        let r = pow_out(&self_, &exponent, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pow.Tensor_Scalar
+
+/// Schema of `aten::pow.Tensor_Scalar`.
+pub static POW_TENSOR_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pow",
+    overload: "Tensor_Scalar",
+    signature: "pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "exponent",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::pow.Tensor_Scalar`.
+pub type PowTensorScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn pow_tensor_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, exponent: Scalar) -> Result<Tensor> {
+    ft_kernels::pow::pow_tensor_scalar(self_, exponent)
+}
+
+/// Dispatch entry of `aten::pow.Tensor_Scalar`.
+pub static POW_TENSOR_SCALAR: Op<PowTensorScalarFn> = Op::new(
+    &POW_TENSOR_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(pow_tensor_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pow_tensor_scalar_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::pow.Tensor_Scalar` through the dispatcher with explicit keys.
+pub fn pow_tensor_scalar_call(ks: DispatchKeySet, self_: &Tensor, exponent: Scalar) -> Result<Tensor> {
+    match POW_TENSOR_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, exponent),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(exponent)];
+            fallback(&POW_TENSOR_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::pow.Tensor_Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self ** exponent` for a number exponent; an integral tensor to a negative integer power is an error.
+///
+/// `aten::pow.Tensor_Scalar`: `pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor`
+pub fn pow_tensor_scalar(self_: &Tensor, exponent: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    pow_tensor_scalar_call(ks, self_, exponent.into())
+}
+
+struct PowTensorScalarBoxed;
+
+impl BoxedOp for PowTensorScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &POW_TENSOR_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_TENSOR_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let exponent = u.scalar()?;
+        let r = pow_tensor_scalar(&self_, exponent)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pow.Tensor_Scalar_out
+
+/// Schema of `aten::pow.Tensor_Scalar_out`.
+pub static POW_TENSOR_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pow",
+    overload: "Tensor_Scalar_out",
+    signature: "pow.Tensor_Scalar_out(Tensor self, Scalar exponent, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "exponent",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::pow.Tensor_Scalar_out`.
+pub type PowTensorScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn pow_tensor_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    exponent: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::pow_tensor_scalar_out(self_, exponent, out)
+}
+
+/// Bumps the version counter of the tensors `aten::pow.Tensor_Scalar_out` writes.
+fn pow_tensor_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    exponent: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pow_tensor_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, exponent, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::pow.Tensor_Scalar_out`.
+pub static POW_TENSOR_SCALAR_OUT: Op<PowTensorScalarOutFn> = Op::new(
+    &POW_TENSOR_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(pow_tensor_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pow_tensor_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(pow_tensor_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::pow.Tensor_Scalar_out` through the dispatcher with explicit keys.
+pub fn pow_tensor_scalar_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    exponent: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match POW_TENSOR_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, exponent, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(exponent),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&POW_TENSOR_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::pow.Tensor_Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `pow.Tensor_Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::pow.Tensor_Scalar_out`: `pow.Tensor_Scalar_out(Tensor self, Scalar exponent, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn pow_tensor_scalar_out(self_: &Tensor, exponent: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    pow_tensor_scalar_out_call(ks, self_, exponent.into(), out)
+}
+
+struct PowTensorScalarOutBoxed;
+
+impl BoxedOp for PowTensorScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &POW_TENSOR_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_TENSOR_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let exponent = u.scalar()?;
+        let out = u.tensor()?;
+        let r = pow_tensor_scalar_out(&self_, exponent, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pow.Scalar
+
+/// Schema of `aten::pow.Scalar`.
+pub static POW_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pow",
+    overload: "Scalar",
+    signature: "pow.Scalar(Scalar self, Tensor exponent) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "exponent",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::pow.Scalar`.
+pub type PowScalarFn = fn(DispatchKeySet, Scalar, &Tensor) -> Result<Tensor>;
+
+fn pow_scalar_cpu(_ks: DispatchKeySet, self_: Scalar, exponent: &Tensor) -> Result<Tensor> {
+    ft_kernels::pow::pow_scalar(self_, exponent)
+}
+
+/// Dispatch entry of `aten::pow.Scalar`.
+pub static POW_SCALAR: Op<PowScalarFn> = Op::new(
+    &POW_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(pow_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pow_scalar_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::pow.Scalar` through the dispatcher with explicit keys.
+pub fn pow_scalar_call(ks: DispatchKeySet, self_: Scalar, exponent: &Tensor) -> Result<Tensor> {
+    match POW_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, exponent),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Scalar(self_), Value::Tensor(exponent.clone())];
+            fallback(&POW_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::pow.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self ** exponent` for a number base; the result is contiguous.
+///
+/// `aten::pow.Scalar`: `pow.Scalar(Scalar self, Tensor exponent) -> Tensor`
+pub fn pow_scalar(self_: impl Into<Scalar>, exponent: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[exponent]);
+    pow_scalar_call(ks, self_.into(), exponent)
+}
+
+struct PowScalarBoxed;
+
+impl BoxedOp for PowScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &POW_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_SCALAR_SCHEMA, stack);
+        let self_ = u.scalar()?;
+        let exponent = u.tensor()?;
+        let r = pow_scalar(self_, &exponent)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pow.Scalar_out
+
+/// Schema of `aten::pow.Scalar_out`.
+pub static POW_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pow",
+    overload: "Scalar_out",
+    signature: "pow.Scalar_out(Scalar self, Tensor exponent, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "exponent",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::pow.Scalar_out`.
+pub type PowScalarOutFn = fn(DispatchKeySet, Scalar, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn pow_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: Scalar,
+    exponent: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::pow_scalar_out(self_, exponent, out)
+}
+
+/// Bumps the version counter of the tensors `aten::pow.Scalar_out` writes.
+fn pow_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: Scalar,
+    exponent: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pow_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, exponent, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::pow.Scalar_out`.
+pub static POW_SCALAR_OUT: Op<PowScalarOutFn> = Op::new(
+    &POW_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(pow_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pow_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(pow_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::pow.Scalar_out` through the dispatcher with explicit keys.
+pub fn pow_scalar_out_call(ks: DispatchKeySet, self_: Scalar, exponent: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match POW_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, exponent, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Scalar(self_),
+                Value::Tensor(exponent.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&POW_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::pow.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `pow.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::pow.Scalar_out`: `pow.Scalar_out(Scalar self, Tensor exponent, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn pow_scalar_out(self_: impl Into<Scalar>, exponent: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[exponent, out]);
+    pow_scalar_out_call(ks, self_.into(), exponent, out)
+}
+
+struct PowScalarOutBoxed;
+
+impl BoxedOp for PowScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &POW_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.scalar()?;
+        let exponent = u.tensor()?;
+        let out = u.tensor()?;
+        let r = pow_scalar_out(self_, &exponent, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::div.Tensor_mode
+
+/// Schema of `aten::div.Tensor_mode`.
+pub static DIV_TENSOR_MODE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div",
+    overload: "Tensor_mode",
+    signature: "div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "rounding_mode",
+            ty: ArgType::OptStr,
+            default: None,
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::div.Tensor_mode`.
+pub type DivTensorModeFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&str>) -> Result<Tensor>;
+
+fn div_tensor_mode_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    ft_kernels::pointwise::div_tensor_mode(self_, other, rounding_mode)
+}
+
+/// Dispatch entry of `aten::div.Tensor_mode`.
+pub static DIV_TENSOR_MODE: Op<DivTensorModeFn> = Op::new(
+    &DIV_TENSOR_MODE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(div_tensor_mode_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_tensor_mode_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::div.Tensor_mode` through the dispatcher with explicit keys.
+pub fn div_tensor_mode_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    match DIV_TENSOR_MODE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, rounding_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                rounding_mode.map_or(Value::None, |s| Value::Str(s.to_string())),
+            ];
+            fallback(&DIV_TENSOR_MODE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::div.Tensor_mode",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self / other` rounded toward zero (`"trunc"`), down (`"floor"`) or not at all (`None`, true division).
+///
+/// `aten::div.Tensor_mode`: `div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor`
+pub fn div_tensor_mode(self_: &Tensor, other: &Tensor, rounding_mode: Option<&str>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    div_tensor_mode_call(ks, self_, other, rounding_mode)
+}
+
+struct DivTensorModeBoxed;
+
+impl BoxedOp for DivTensorModeBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_TENSOR_MODE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_TENSOR_MODE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let rounding_mode = u.opt_str()?;
+        let r = div_tensor_mode(&self_, &other, rounding_mode.as_deref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::div_.Tensor_mode
+
+/// Schema of `aten::div_.Tensor_mode`.
+pub static DIV_TENSOR_MODE_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div_",
+    overload: "Tensor_mode",
+    signature: "div_.Tensor_mode(Tensor(a!) self, Tensor other, *, str? rounding_mode) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "rounding_mode",
+            ty: ArgType::OptStr,
+            default: None,
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::div_.Tensor_mode`.
+pub type DivTensorModeInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&str>) -> Result<Tensor>;
+
+fn div_tensor_mode_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    crate::generated_variants::div_tensor_mode_inplace(self_, other, rounding_mode)
+}
+
+/// Bumps the version counter of the tensors `aten::div_.Tensor_mode` writes.
+fn div_tensor_mode_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_tensor_mode_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, rounding_mode)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::div_.Tensor_mode`.
+pub static DIV_TENSOR_MODE_INPLACE: Op<DivTensorModeInplaceFn> = Op::new(
+    &DIV_TENSOR_MODE_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(div_tensor_mode_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_tensor_mode_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(div_tensor_mode_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::div_.Tensor_mode` through the dispatcher with explicit keys.
+pub fn div_tensor_mode_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    match DIV_TENSOR_MODE_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, rounding_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                rounding_mode.map_or(Value::None, |s| Value::Str(s.to_string())),
+            ];
+            fallback(&DIV_TENSOR_MODE_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::div_.Tensor_mode",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `div.Tensor_mode`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::div_.Tensor_mode`: `div_.Tensor_mode(Tensor(a!) self, Tensor other, *, str? rounding_mode) -> Tensor(a!)`
+pub fn div_tensor_mode_(self_: &Tensor, other: &Tensor, rounding_mode: Option<&str>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    div_tensor_mode_inplace_call(ks, self_, other, rounding_mode)
+}
+
+struct DivTensorModeInplaceBoxed;
+
+impl BoxedOp for DivTensorModeInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_TENSOR_MODE_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_TENSOR_MODE_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let rounding_mode = u.opt_str()?;
+        let r = div_tensor_mode_(&self_, &other, rounding_mode.as_deref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::div.out_mode
+
+/// Schema of `aten::div.out_mode`.
+pub static DIV_OUT_MODE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div",
+    overload: "out_mode",
+    signature: "div.out_mode(Tensor self, Tensor other, *, str? rounding_mode, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "rounding_mode",
+            ty: ArgType::OptStr,
+            default: None,
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::div.out_mode`.
+pub type DivOutModeFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&str>, &Tensor) -> Result<Tensor>;
+
+fn div_out_mode_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::div_out_mode(self_, other, rounding_mode, out)
+}
+
+/// Bumps the version counter of the tensors `aten::div.out_mode` writes.
+fn div_out_mode_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_out_mode_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, rounding_mode, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::div.out_mode`.
+pub static DIV_OUT_MODE: Op<DivOutModeFn> = Op::new(
+    &DIV_OUT_MODE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(div_out_mode_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_out_mode_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(div_out_mode_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::div.out_mode` through the dispatcher with explicit keys.
+pub fn div_out_mode_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match DIV_OUT_MODE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, rounding_mode, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                rounding_mode.map_or(Value::None, |s| Value::Str(s.to_string())),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&DIV_OUT_MODE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::div.out_mode", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `div.Tensor_mode` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::div.out_mode`: `div.out_mode(Tensor self, Tensor other, *, str? rounding_mode, Tensor(a!) out) -> Tensor(a!)`
+pub fn div_tensor_mode_out(
+    self_: &Tensor,
+    other: &Tensor,
+    rounding_mode: Option<&str>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    div_out_mode_call(ks, self_, other, rounding_mode, out)
+}
+
+struct DivOutModeBoxed;
+
+impl BoxedOp for DivOutModeBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_OUT_MODE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_OUT_MODE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let rounding_mode = u.opt_str()?;
+        let out = u.tensor()?;
+        let r = div_tensor_mode_out(&self_, &other, rounding_mode.as_deref(), &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::div.Scalar_mode
+
+/// Schema of `aten::div.Scalar_mode`.
+pub static DIV_SCALAR_MODE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div",
+    overload: "Scalar_mode",
+    signature: "div.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "rounding_mode",
+            ty: ArgType::OptStr,
+            default: None,
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::div.Scalar_mode`.
+pub type DivScalarModeFn = fn(DispatchKeySet, &Tensor, Scalar, Option<&str>) -> Result<Tensor>;
+
+fn div_scalar_mode_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    ft_kernels::pointwise::div_scalar_mode(self_, other, rounding_mode)
+}
+
+/// Dispatch entry of `aten::div.Scalar_mode`.
+pub static DIV_SCALAR_MODE: Op<DivScalarModeFn> = Op::new(
+    &DIV_SCALAR_MODE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(div_scalar_mode_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_scalar_mode_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::div.Scalar_mode` through the dispatcher with explicit keys.
+pub fn div_scalar_mode_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    match DIV_SCALAR_MODE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, rounding_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                rounding_mode.map_or(Value::None, |s| Value::Str(s.to_string())),
+            ];
+            fallback(&DIV_SCALAR_MODE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::div.Scalar_mode",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `div` with a rounding mode by a number.
+///
+/// `aten::div.Scalar_mode`: `div.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor`
+pub fn div_scalar_mode(self_: &Tensor, other: impl Into<Scalar>, rounding_mode: Option<&str>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    div_scalar_mode_call(ks, self_, other.into(), rounding_mode)
+}
+
+struct DivScalarModeBoxed;
+
+impl BoxedOp for DivScalarModeBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_SCALAR_MODE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_MODE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let rounding_mode = u.opt_str()?;
+        let r = div_scalar_mode(&self_, other, rounding_mode.as_deref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::div_.Scalar_mode
+
+/// Schema of `aten::div_.Scalar_mode`.
+pub static DIV_SCALAR_MODE_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div_",
+    overload: "Scalar_mode",
+    signature: "div_.Scalar_mode(Tensor(a!) self, Scalar other, *, str? rounding_mode) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "rounding_mode",
+            ty: ArgType::OptStr,
+            default: None,
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::div_.Scalar_mode`.
+pub type DivScalarModeInplaceFn = fn(DispatchKeySet, &Tensor, Scalar, Option<&str>) -> Result<Tensor>;
+
+fn div_scalar_mode_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    crate::generated_variants::div_scalar_mode_inplace(self_, other, rounding_mode)
+}
+
+/// Bumps the version counter of the tensors `aten::div_.Scalar_mode` writes.
+fn div_scalar_mode_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_scalar_mode_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, rounding_mode)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::div_.Scalar_mode`.
+pub static DIV_SCALAR_MODE_INPLACE: Op<DivScalarModeInplaceFn> = Op::new(
+    &DIV_SCALAR_MODE_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(div_scalar_mode_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_scalar_mode_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(div_scalar_mode_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::div_.Scalar_mode` through the dispatcher with explicit keys.
+pub fn div_scalar_mode_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+) -> Result<Tensor> {
+    match DIV_SCALAR_MODE_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, rounding_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                rounding_mode.map_or(Value::None, |s| Value::Str(s.to_string())),
+            ];
+            fallback(&DIV_SCALAR_MODE_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::div_.Scalar_mode",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `div.Scalar_mode`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::div_.Scalar_mode`: `div_.Scalar_mode(Tensor(a!) self, Scalar other, *, str? rounding_mode) -> Tensor(a!)`
+pub fn div_scalar_mode_(self_: &Tensor, other: impl Into<Scalar>, rounding_mode: Option<&str>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    div_scalar_mode_inplace_call(ks, self_, other.into(), rounding_mode)
+}
+
+struct DivScalarModeInplaceBoxed;
+
+impl BoxedOp for DivScalarModeInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_SCALAR_MODE_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_MODE_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let rounding_mode = u.opt_str()?;
+        let r = div_scalar_mode_(&self_, other, rounding_mode.as_deref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::div.Scalar_mode_out
+
+/// Schema of `aten::div.Scalar_mode_out`.
+pub static DIV_SCALAR_MODE_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div",
+    overload: "Scalar_mode_out",
+    signature: "div.Scalar_mode_out(Tensor self, Scalar other, *, str? rounding_mode, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "rounding_mode",
+            ty: ArgType::OptStr,
+            default: None,
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::div.Scalar_mode_out`.
+pub type DivScalarModeOutFn = fn(DispatchKeySet, &Tensor, Scalar, Option<&str>, &Tensor) -> Result<Tensor>;
+
+fn div_scalar_mode_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::div_scalar_mode_out(self_, other, rounding_mode, out)
+}
+
+/// Bumps the version counter of the tensors `aten::div.Scalar_mode_out` writes.
+fn div_scalar_mode_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_scalar_mode_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, rounding_mode, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::div.Scalar_mode_out`.
+pub static DIV_SCALAR_MODE_OUT: Op<DivScalarModeOutFn> = Op::new(
+    &DIV_SCALAR_MODE_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(div_scalar_mode_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_scalar_mode_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(div_scalar_mode_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::div.Scalar_mode_out` through the dispatcher with explicit keys.
+pub fn div_scalar_mode_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    rounding_mode: Option<&str>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match DIV_SCALAR_MODE_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, rounding_mode, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                rounding_mode.map_or(Value::None, |s| Value::Str(s.to_string())),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&DIV_SCALAR_MODE_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::div.Scalar_mode_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `div.Scalar_mode` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::div.Scalar_mode_out`: `div.Scalar_mode_out(Tensor self, Scalar other, *, str? rounding_mode, Tensor(a!) out) -> Tensor(a!)`
+pub fn div_scalar_mode_out(
+    self_: &Tensor,
+    other: impl Into<Scalar>,
+    rounding_mode: Option<&str>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    div_scalar_mode_out_call(ks, self_, other.into(), rounding_mode, out)
+}
+
+struct DivScalarModeOutBoxed;
+
+impl BoxedOp for DivScalarModeOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_SCALAR_MODE_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_MODE_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let rounding_mode = u.opt_str()?;
+        let out = u.tensor()?;
+        let r = div_scalar_mode_out(&self_, other, rounding_mode.as_deref(), &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::where.self
+
+/// Schema of `aten::where.self`.
+pub static WHERE_SELF_SCHEMA: OpSchema = OpSchema {
+    name: "aten::where",
+    overload: "self",
+    signature: "where.self(Tensor condition, Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "condition",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::where.self`.
+pub type WhereSelfFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn where_self_cpu(_ks: DispatchKeySet, condition: &Tensor, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::ternary::where_self(condition, self_, other)
+}
+
+/// Dispatch entry of `aten::where.self`.
+pub static WHERE_SELF: Op<WhereSelfFn> = Op::new(
+    &WHERE_SELF_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(where_self_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::where_self_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::where.self` through the dispatcher with explicit keys.
+pub fn where_self_call(ks: DispatchKeySet, condition: &Tensor, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match WHERE_SELF.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, condition, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(condition.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+            ];
+            fallback(&WHERE_SELF_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::where.self", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `condition ? self : other` elementwise, broadcasting all three; the dtype is the promotion of `self` and `other`.
+///
+/// `aten::where.self`: `where.self(Tensor condition, Tensor self, Tensor other) -> Tensor`
+pub fn where_self(condition: &Tensor, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[condition, self_, other]);
+    where_self_call(ks, condition, self_, other)
+}
+
+struct WhereSelfBoxed;
+
+impl BoxedOp for WhereSelfBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &WHERE_SELF_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&WHERE_SELF_SCHEMA, stack);
+        let condition = u.tensor()?;
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = where_self(&condition, &self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::where.self_out
+
+/// Schema of `aten::where.self_out`.
+pub static WHERE_SELF_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::where",
+    overload: "self_out",
+    signature: "where.self_out(Tensor condition, Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "condition",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::where.self_out`.
+pub type WhereSelfOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn where_self_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    condition: &Tensor,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::where_self_out(condition, self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::where.self_out` writes.
+fn where_self_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    condition: &Tensor,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        where_self_out_call(ks.below(DispatchKey::ADInplaceOrView), condition, self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::where.self_out`.
+pub static WHERE_SELF_OUT: Op<WhereSelfOutFn> = Op::new(
+    &WHERE_SELF_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(where_self_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::where_self_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(where_self_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::where.self_out` through the dispatcher with explicit keys.
+pub fn where_self_out_call(
+    ks: DispatchKeySet,
+    condition: &Tensor,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match WHERE_SELF_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, condition, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(condition.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&WHERE_SELF_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::where.self_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `where.self` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::where.self_out`: `where.self_out(Tensor condition, Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn where_self_out(condition: &Tensor, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[condition, self_, other, out]);
+    where_self_out_call(ks, condition, self_, other, out)
+}
+
+struct WhereSelfOutBoxed;
+
+impl BoxedOp for WhereSelfOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &WHERE_SELF_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&WHERE_SELF_OUT_SCHEMA, stack);
+        let condition = u.tensor()?;
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = where_self_out(&condition, &self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clamp
+
+/// Schema of `aten::clamp`.
+pub static CLAMP_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp",
+    overload: "",
+    signature: "clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min",
+            ty: ArgType::OptScalar,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max",
+            ty: ArgType::OptScalar,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp`.
+pub type ClampFn = fn(DispatchKeySet, &Tensor, Option<Scalar>, Option<Scalar>) -> Result<Tensor>;
+
+fn clamp_cpu(_ks: DispatchKeySet, self_: &Tensor, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor> {
+    ft_kernels::ternary::clamp(self_, min, max)
+}
+
+/// Dispatch entry of `aten::clamp`.
+pub static CLAMP: Op<ClampFn> = Op::new(
+    &CLAMP_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(clamp_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::clamp_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::clamp` through the dispatcher with explicit keys.
+pub fn clamp_call(ks: DispatchKeySet, self_: &Tensor, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor> {
+    match CLAMP.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min, max),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                min.map_or(Value::None, Value::Scalar),
+                max.map_or(Value::None, Value::Scalar),
+            ];
+            fallback(&CLAMP_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::clamp", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Limits each element to `[min, max]` (either bound may be omitted, not both); with `min > max` every element is `max`.
+///
+/// `aten::clamp`: `clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor`
+pub fn clamp(self_: &Tensor, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    clamp_call(ks, self_, min, max)
+}
+
+struct ClampBoxed;
+
+impl BoxedOp for ClampBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min = u.opt_scalar()?;
+        let max = u.opt_scalar()?;
+        let r = clamp(&self_, min, max)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clamp_
+
+/// Schema of `aten::clamp_`.
+pub static CLAMP_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp_",
+    overload: "",
+    signature: "clamp_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "min",
+            ty: ArgType::OptScalar,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max",
+            ty: ArgType::OptScalar,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp_`.
+pub type ClampInplaceFn = fn(DispatchKeySet, &Tensor, Option<Scalar>, Option<Scalar>) -> Result<Tensor>;
+
+fn clamp_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+) -> Result<Tensor> {
+    crate::generated_variants::clamp_inplace(self_, min, max)
+}
+
+/// Bumps the version counter of the tensors `aten::clamp_` writes.
+fn clamp_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, min, max)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::clamp_`.
+pub static CLAMP_INPLACE: Op<ClampInplaceFn> = Op::new(
+    &CLAMP_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(clamp_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::clamp_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(clamp_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::clamp_` through the dispatcher with explicit keys.
+pub fn clamp_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+) -> Result<Tensor> {
+    match CLAMP_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min, max),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                min.map_or(Value::None, Value::Scalar),
+                max.map_or(Value::None, Value::Scalar),
+            ];
+            fallback(&CLAMP_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::clamp_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `clamp`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::clamp_`: `clamp_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)`
+pub fn clamp_(self_: &Tensor, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    clamp_inplace_call(ks, self_, min, max)
+}
+
+struct ClampInplaceBoxed;
+
+impl BoxedOp for ClampInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min = u.opt_scalar()?;
+        let max = u.opt_scalar()?;
+        let r = clamp_(&self_, min, max)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clamp.out
+
+/// Schema of `aten::clamp.out`.
+pub static CLAMP_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp",
+    overload: "out",
+    signature: "clamp.out(Tensor self, Scalar? min=None, Scalar? max=None, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min",
+            ty: ArgType::OptScalar,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max",
+            ty: ArgType::OptScalar,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp.out`.
+pub type ClampOutFn = fn(DispatchKeySet, &Tensor, Option<Scalar>, Option<Scalar>, &Tensor) -> Result<Tensor>;
+
+fn clamp_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::clamp_out(self_, min, max, out)
+}
+
+/// Bumps the version counter of the tensors `aten::clamp.out` writes.
+fn clamp_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, min, max, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::clamp.out`.
+pub static CLAMP_OUT: Op<ClampOutFn> = Op::new(
+    &CLAMP_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(clamp_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::clamp_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(clamp_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::clamp.out` through the dispatcher with explicit keys.
+pub fn clamp_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match CLAMP_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min, max, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                min.map_or(Value::None, Value::Scalar),
+                max.map_or(Value::None, Value::Scalar),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CLAMP_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::clamp.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `clamp` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::clamp.out`: `clamp.out(Tensor self, Scalar? min=None, Scalar? max=None, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn clamp_out(self_: &Tensor, min: Option<Scalar>, max: Option<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    clamp_out_call(ks, self_, min, max, out)
+}
+
+struct ClampOutBoxed;
+
+impl BoxedOp for ClampOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min = u.opt_scalar()?;
+        let max = u.opt_scalar()?;
+        let out = u.tensor()?;
+        let r = clamp_out(&self_, min, max, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clamp.Tensor
+
+/// Schema of `aten::clamp.Tensor`.
+pub static CLAMP_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp",
+    overload: "Tensor",
+    signature: "clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp.Tensor`.
+pub type ClampTensorFn = fn(DispatchKeySet, &Tensor, Option<&Tensor>, Option<&Tensor>) -> Result<Tensor>;
+
+fn clamp_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
+    ft_kernels::ternary::clamp_tensor(self_, min, max)
+}
+
+/// Dispatch entry of `aten::clamp.Tensor`.
+pub static CLAMP_TENSOR: Op<ClampTensorFn> = Op::new(
+    &CLAMP_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(clamp_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::clamp_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::clamp.Tensor` through the dispatcher with explicit keys.
+pub fn clamp_tensor_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+) -> Result<Tensor> {
+    match CLAMP_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min, max),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                min.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                max.map_or(Value::None, |t| Value::Tensor(t.clone())),
+            ];
+            fallback(&CLAMP_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::clamp.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Limits each element to `[min, max]` given as tensors, broadcasting all three (either bound may be omitted, not both); NaN anywhere gives NaN.
+///
+/// `aten::clamp.Tensor`: `clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor`
+pub fn clamp_tensor(self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(self_);
+        ts.extend(min);
+        ts.extend(max);
+        dispatch::keyset_of(&ts)
+    };
+    clamp_tensor_call(ks, self_, min, max)
+}
+
+struct ClampTensorBoxed;
+
+impl BoxedOp for ClampTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min = u.opt_tensor()?;
+        let max = u.opt_tensor()?;
+        let r = clamp_tensor(&self_, min.as_ref(), max.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clamp_.Tensor
+
+/// Schema of `aten::clamp_.Tensor`.
+pub static CLAMP_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp_",
+    overload: "Tensor",
+    signature: "clamp_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "min",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp_.Tensor`.
+pub type ClampTensorInplaceFn = fn(DispatchKeySet, &Tensor, Option<&Tensor>, Option<&Tensor>) -> Result<Tensor>;
+
+fn clamp_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+) -> Result<Tensor> {
+    crate::generated_variants::clamp_tensor_inplace(self_, min, max)
+}
+
+/// Bumps the version counter of the tensors `aten::clamp_.Tensor` writes.
+fn clamp_tensor_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, min, max)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::clamp_.Tensor`.
+pub static CLAMP_TENSOR_INPLACE: Op<ClampTensorInplaceFn> = Op::new(
+    &CLAMP_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(clamp_tensor_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::clamp_tensor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(clamp_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::clamp_.Tensor` through the dispatcher with explicit keys.
+pub fn clamp_tensor_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+) -> Result<Tensor> {
+    match CLAMP_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min, max),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                min.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                max.map_or(Value::None, |t| Value::Tensor(t.clone())),
+            ];
+            fallback(&CLAMP_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::clamp_.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `clamp.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::clamp_.Tensor`: `clamp_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)`
+pub fn clamp_tensor_(self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(self_);
+        ts.extend(min);
+        ts.extend(max);
+        dispatch::keyset_of(&ts)
+    };
+    clamp_tensor_inplace_call(ks, self_, min, max)
+}
+
+struct ClampTensorInplaceBoxed;
+
+impl BoxedOp for ClampTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min = u.opt_tensor()?;
+        let max = u.opt_tensor()?;
+        let r = clamp_tensor_(&self_, min.as_ref(), max.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clamp.Tensor_out
+
+/// Schema of `aten::clamp.Tensor_out`.
+pub static CLAMP_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp",
+    overload: "Tensor_out",
+    signature: "clamp.Tensor_out(Tensor self, Tensor? min=None, Tensor? max=None, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp.Tensor_out`.
+pub type ClampTensorOutFn = fn(DispatchKeySet, &Tensor, Option<&Tensor>, Option<&Tensor>, &Tensor) -> Result<Tensor>;
+
+fn clamp_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::clamp_tensor_out(self_, min, max, out)
+}
+
+/// Bumps the version counter of the tensors `aten::clamp.Tensor_out` writes.
+fn clamp_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, min, max, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::clamp.Tensor_out`.
+pub static CLAMP_TENSOR_OUT: Op<ClampTensorOutFn> = Op::new(
+    &CLAMP_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(clamp_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::clamp_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(clamp_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::clamp.Tensor_out` through the dispatcher with explicit keys.
+pub fn clamp_tensor_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Option<&Tensor>,
+    max: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match CLAMP_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min, max, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                min.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                max.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CLAMP_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::clamp.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `clamp.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::clamp.Tensor_out`: `clamp.Tensor_out(Tensor self, Tensor? min=None, Tensor? max=None, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn clamp_tensor_out(self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>, out: &Tensor) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(self_);
+        ts.extend(min);
+        ts.extend(max);
+        ts.push(out);
+        dispatch::keyset_of(&ts)
+    };
+    clamp_tensor_out_call(ks, self_, min, max, out)
+}
+
+struct ClampTensorOutBoxed;
+
+impl BoxedOp for ClampTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min = u.opt_tensor()?;
+        let max = u.opt_tensor()?;
+        let out = u.tensor()?;
+        let r = clamp_tensor_out(&self_, min.as_ref(), max.as_ref(), &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::isinf
+
+/// Schema of `aten::isinf`.
+pub static ISINF_SCHEMA: OpSchema = OpSchema {
+    name: "aten::isinf",
+    overload: "",
+    signature: "isinf(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::isinf`.
+pub type IsinfFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn isinf_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::pointwise::isinf(self_)
+}
+
+/// Dispatch entry of `aten::isinf`.
+pub static ISINF: Op<IsinfFn> = Op::new(
+    &ISINF_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(isinf_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::isinf` through the dispatcher with explicit keys.
+pub fn isinf_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ISINF.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ISINF_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::isinf", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// True where `self` is infinite (always false for integral and bool tensors).
+///
+/// `aten::isinf`: `isinf(Tensor self) -> Tensor`
+pub fn isinf(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    isinf_call(ks, self_)
+}
+
+struct IsinfBoxed;
+
+impl BoxedOp for IsinfBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ISINF_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ISINF_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = isinf(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::isinf.out
+
+/// Schema of `aten::isinf.out`.
+pub static ISINF_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::isinf",
+    overload: "out",
+    signature: "isinf.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::isinf.out`.
+pub type IsinfOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn isinf_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::isinf_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::isinf.out` writes.
+fn isinf_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        isinf_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::isinf.out`.
+pub static ISINF_OUT: Op<IsinfOutFn> = Op::new(
+    &ISINF_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(isinf_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::isinf_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(isinf_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::isinf.out` through the dispatcher with explicit keys.
+pub fn isinf_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ISINF_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ISINF_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::isinf.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `isinf` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::isinf.out`: `isinf.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn isinf_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    isinf_out_call(ks, self_, out)
+}
+
+struct IsinfOutBoxed;
+
+impl BoxedOp for IsinfOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ISINF_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ISINF_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = isinf_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::isnan
+
+/// Schema of `aten::isnan`.
+pub static ISNAN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::isnan",
+    overload: "",
+    signature: "isnan(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::isnan`.
+pub type IsnanFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn isnan_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::pointwise::isnan(self_)
+}
+
+/// Dispatch entry of `aten::isnan`.
+pub static ISNAN: Op<IsnanFn> = Op::new(
+    &ISNAN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(isnan_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::isnan` through the dispatcher with explicit keys.
+pub fn isnan_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ISNAN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ISNAN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::isnan", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// True where `self` is NaN (always false for integral and bool tensors).
+///
+/// `aten::isnan`: `isnan(Tensor self) -> Tensor`
+pub fn isnan(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    isnan_call(ks, self_)
+}
+
+struct IsnanBoxed;
+
+impl BoxedOp for IsnanBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ISNAN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ISNAN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = isnan(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::isnan.out
+
+/// Schema of `aten::isnan.out`.
+pub static ISNAN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::isnan",
+    overload: "out",
+    signature: "isnan.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::isnan.out`.
+pub type IsnanOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn isnan_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::isnan_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::isnan.out` writes.
+fn isnan_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        isnan_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::isnan.out`.
+pub static ISNAN_OUT: Op<IsnanOutFn> = Op::new(
+    &ISNAN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(isnan_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::isnan_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(isnan_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::isnan.out` through the dispatcher with explicit keys.
+pub fn isnan_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ISNAN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ISNAN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::isnan.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `isnan` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::isnan.out`: `isnan.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn isnan_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    isnan_out_call(ks, self_, out)
+}
+
+struct IsnanOutBoxed;
+
+impl BoxedOp for IsnanOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ISNAN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ISNAN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = isnan_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_and.Tensor
+
+/// Schema of `aten::bitwise_and.Tensor`.
+pub static BITWISE_AND_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_and",
+    overload: "Tensor",
+    signature: "bitwise_and.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::bitwise_and.Tensor`.
+pub type BitwiseAndTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bitwise_and_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_and(self_, other)
+}
+
+/// Dispatch entry of `aten::bitwise_and.Tensor`.
+pub static BITWISE_AND_TENSOR: Op<BitwiseAndTensorFn> = Op::new(
+    &BITWISE_AND_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_and_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_and.Tensor` through the dispatcher with explicit keys.
+pub fn bitwise_and_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match BITWISE_AND_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&BITWISE_AND_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_and.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise and of integers (logical on bool), broadcasting and promoting; floats are an error.
+///
+/// `aten::bitwise_and.Tensor`: `bitwise_and.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn bitwise_and(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    bitwise_and_tensor_call(ks, self_, other)
+}
+
+struct BitwiseAndTensorBoxed;
+
+impl BoxedOp for BitwiseAndTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_AND_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = bitwise_and(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_and_.Tensor
+
+/// Schema of `aten::bitwise_and_.Tensor`.
+pub static BITWISE_AND_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_and_",
+    overload: "Tensor",
+    signature: "bitwise_and_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::bitwise_and_.Tensor`.
+pub type BitwiseAndTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bitwise_and_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::bitwise_and_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_and_.Tensor` writes.
+fn bitwise_and_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_and_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_and_.Tensor`.
+pub static BITWISE_AND_TENSOR_INPLACE: Op<BitwiseAndTensorInplaceFn> = Op::new(
+    &BITWISE_AND_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_and_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_and_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_and_.Tensor` through the dispatcher with explicit keys.
+pub fn bitwise_and_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match BITWISE_AND_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&BITWISE_AND_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_and_.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `bitwise_and.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::bitwise_and_.Tensor`: `bitwise_and_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn bitwise_and_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    bitwise_and_tensor_inplace_call(ks, self_, other)
+}
+
+struct BitwiseAndTensorInplaceBoxed;
+
+impl BoxedOp for BitwiseAndTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_AND_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = bitwise_and_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_and.Tensor_out
+
+/// Schema of `aten::bitwise_and.Tensor_out`.
+pub static BITWISE_AND_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_and",
+    overload: "Tensor_out",
+    signature: "bitwise_and.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::bitwise_and.Tensor_out`.
+pub type BitwiseAndTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bitwise_and_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::bitwise_and_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_and.Tensor_out` writes.
+fn bitwise_and_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_and_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_and.Tensor_out`.
+pub static BITWISE_AND_TENSOR_OUT: Op<BitwiseAndTensorOutFn> = Op::new(
+    &BITWISE_AND_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_and_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bitwise_and_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_and_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_and.Tensor_out` through the dispatcher with explicit keys.
+pub fn bitwise_and_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match BITWISE_AND_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&BITWISE_AND_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_and.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `bitwise_and.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::bitwise_and.Tensor_out`: `bitwise_and.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn bitwise_and_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    bitwise_and_tensor_out_call(ks, self_, other, out)
+}
+
+struct BitwiseAndTensorOutBoxed;
+
+impl BoxedOp for BitwiseAndTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_AND_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = bitwise_and_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_and.Scalar
+
+/// Schema of `aten::bitwise_and.Scalar`.
+pub static BITWISE_AND_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_and",
+    overload: "Scalar",
+    signature: "bitwise_and.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_and.Scalar`.
+pub type BitwiseAndScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn bitwise_and_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_and_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::bitwise_and.Scalar`.
+pub static BITWISE_AND_SCALAR: Op<BitwiseAndScalarFn> = Op::new(
+    &BITWISE_AND_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_and_scalar_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_and.Scalar` through the dispatcher with explicit keys.
+pub fn bitwise_and_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match BITWISE_AND_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&BITWISE_AND_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_and.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise and with a number.
+///
+/// `aten::bitwise_and.Scalar`: `bitwise_and.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn bitwise_and_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bitwise_and_scalar_call(ks, self_, other.into())
+}
+
+struct BitwiseAndScalarBoxed;
+
+impl BoxedOp for BitwiseAndScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_AND_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = bitwise_and_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_and_.Scalar
+
+/// Schema of `aten::bitwise_and_.Scalar`.
+pub static BITWISE_AND_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_and_",
+    overload: "Scalar",
+    signature: "bitwise_and_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_and_.Scalar`.
+pub type BitwiseAndScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn bitwise_and_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::bitwise_and_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_and_.Scalar` writes.
+fn bitwise_and_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_and_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_and_.Scalar`.
+pub static BITWISE_AND_SCALAR_INPLACE: Op<BitwiseAndScalarInplaceFn> = Op::new(
+    &BITWISE_AND_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_and_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_and_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_and_.Scalar` through the dispatcher with explicit keys.
+pub fn bitwise_and_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match BITWISE_AND_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&BITWISE_AND_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_and_.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `bitwise_and.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::bitwise_and_.Scalar`: `bitwise_and_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn bitwise_and_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bitwise_and_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct BitwiseAndScalarInplaceBoxed;
+
+impl BoxedOp for BitwiseAndScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_AND_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = bitwise_and_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_and.Scalar_out
+
+/// Schema of `aten::bitwise_and.Scalar_out`.
+pub static BITWISE_AND_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_and",
+    overload: "Scalar_out",
+    signature: "bitwise_and.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_and.Scalar_out`.
+pub type BitwiseAndScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn bitwise_and_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::bitwise_and_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_and.Scalar_out` writes.
+fn bitwise_and_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_and_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_and.Scalar_out`.
+pub static BITWISE_AND_SCALAR_OUT: Op<BitwiseAndScalarOutFn> = Op::new(
+    &BITWISE_AND_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_and_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bitwise_and_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_and_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_and.Scalar_out` through the dispatcher with explicit keys.
+pub fn bitwise_and_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match BITWISE_AND_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&BITWISE_AND_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_and.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `bitwise_and.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::bitwise_and.Scalar_out`: `bitwise_and.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn bitwise_and_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    bitwise_and_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct BitwiseAndScalarOutBoxed;
+
+impl BoxedOp for BitwiseAndScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_AND_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = bitwise_and_scalar_out(&self_, other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_or.Tensor
+
+/// Schema of `aten::bitwise_or.Tensor`.
+pub static BITWISE_OR_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_or",
+    overload: "Tensor",
+    signature: "bitwise_or.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::bitwise_or.Tensor`.
+pub type BitwiseOrTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bitwise_or_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_or(self_, other)
+}
+
+/// Dispatch entry of `aten::bitwise_or.Tensor`.
+pub static BITWISE_OR_TENSOR: Op<BitwiseOrTensorFn> = Op::new(
+    &BITWISE_OR_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_or_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_or.Tensor` through the dispatcher with explicit keys.
+pub fn bitwise_or_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match BITWISE_OR_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&BITWISE_OR_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_or.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise or of integers (logical on bool), broadcasting and promoting; floats are an error.
+///
+/// `aten::bitwise_or.Tensor`: `bitwise_or.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn bitwise_or(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    bitwise_or_tensor_call(ks, self_, other)
+}
+
+struct BitwiseOrTensorBoxed;
+
+impl BoxedOp for BitwiseOrTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_OR_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = bitwise_or(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_or_.Tensor
+
+/// Schema of `aten::bitwise_or_.Tensor`.
+pub static BITWISE_OR_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_or_",
+    overload: "Tensor",
+    signature: "bitwise_or_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::bitwise_or_.Tensor`.
+pub type BitwiseOrTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bitwise_or_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::bitwise_or_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_or_.Tensor` writes.
+fn bitwise_or_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_or_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_or_.Tensor`.
+pub static BITWISE_OR_TENSOR_INPLACE: Op<BitwiseOrTensorInplaceFn> = Op::new(
+    &BITWISE_OR_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_or_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_or_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_or_.Tensor` through the dispatcher with explicit keys.
+pub fn bitwise_or_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match BITWISE_OR_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&BITWISE_OR_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_or_.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `bitwise_or.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::bitwise_or_.Tensor`: `bitwise_or_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn bitwise_or_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    bitwise_or_tensor_inplace_call(ks, self_, other)
+}
+
+struct BitwiseOrTensorInplaceBoxed;
+
+impl BoxedOp for BitwiseOrTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_OR_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = bitwise_or_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_or.Tensor_out
+
+/// Schema of `aten::bitwise_or.Tensor_out`.
+pub static BITWISE_OR_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_or",
+    overload: "Tensor_out",
+    signature: "bitwise_or.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::bitwise_or.Tensor_out`.
+pub type BitwiseOrTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bitwise_or_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::bitwise_or_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_or.Tensor_out` writes.
+fn bitwise_or_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_or_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_or.Tensor_out`.
+pub static BITWISE_OR_TENSOR_OUT: Op<BitwiseOrTensorOutFn> = Op::new(
+    &BITWISE_OR_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_or_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bitwise_or_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_or_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_or.Tensor_out` through the dispatcher with explicit keys.
+pub fn bitwise_or_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match BITWISE_OR_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&BITWISE_OR_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_or.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `bitwise_or.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::bitwise_or.Tensor_out`: `bitwise_or.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn bitwise_or_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    bitwise_or_tensor_out_call(ks, self_, other, out)
+}
+
+struct BitwiseOrTensorOutBoxed;
+
+impl BoxedOp for BitwiseOrTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_OR_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = bitwise_or_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_or.Scalar
+
+/// Schema of `aten::bitwise_or.Scalar`.
+pub static BITWISE_OR_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_or",
+    overload: "Scalar",
+    signature: "bitwise_or.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_or.Scalar`.
+pub type BitwiseOrScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn bitwise_or_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_or_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::bitwise_or.Scalar`.
+pub static BITWISE_OR_SCALAR: Op<BitwiseOrScalarFn> = Op::new(
+    &BITWISE_OR_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_or_scalar_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_or.Scalar` through the dispatcher with explicit keys.
+pub fn bitwise_or_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match BITWISE_OR_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&BITWISE_OR_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_or.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise or with a number.
+///
+/// `aten::bitwise_or.Scalar`: `bitwise_or.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn bitwise_or_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bitwise_or_scalar_call(ks, self_, other.into())
+}
+
+struct BitwiseOrScalarBoxed;
+
+impl BoxedOp for BitwiseOrScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_OR_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = bitwise_or_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_or_.Scalar
+
+/// Schema of `aten::bitwise_or_.Scalar`.
+pub static BITWISE_OR_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_or_",
+    overload: "Scalar",
+    signature: "bitwise_or_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_or_.Scalar`.
+pub type BitwiseOrScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn bitwise_or_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::bitwise_or_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_or_.Scalar` writes.
+fn bitwise_or_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_or_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_or_.Scalar`.
+pub static BITWISE_OR_SCALAR_INPLACE: Op<BitwiseOrScalarInplaceFn> = Op::new(
+    &BITWISE_OR_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_or_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_or_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_or_.Scalar` through the dispatcher with explicit keys.
+pub fn bitwise_or_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match BITWISE_OR_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&BITWISE_OR_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_or_.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `bitwise_or.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::bitwise_or_.Scalar`: `bitwise_or_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn bitwise_or_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bitwise_or_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct BitwiseOrScalarInplaceBoxed;
+
+impl BoxedOp for BitwiseOrScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_OR_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = bitwise_or_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_or.Scalar_out
+
+/// Schema of `aten::bitwise_or.Scalar_out`.
+pub static BITWISE_OR_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_or",
+    overload: "Scalar_out",
+    signature: "bitwise_or.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_or.Scalar_out`.
+pub type BitwiseOrScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn bitwise_or_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::bitwise_or_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_or.Scalar_out` writes.
+fn bitwise_or_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_or_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_or.Scalar_out`.
+pub static BITWISE_OR_SCALAR_OUT: Op<BitwiseOrScalarOutFn> = Op::new(
+    &BITWISE_OR_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_or_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bitwise_or_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_or_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_or.Scalar_out` through the dispatcher with explicit keys.
+pub fn bitwise_or_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match BITWISE_OR_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&BITWISE_OR_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_or.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `bitwise_or.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::bitwise_or.Scalar_out`: `bitwise_or.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn bitwise_or_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    bitwise_or_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct BitwiseOrScalarOutBoxed;
+
+impl BoxedOp for BitwiseOrScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_OR_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = bitwise_or_scalar_out(&self_, other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_xor.Tensor
+
+/// Schema of `aten::bitwise_xor.Tensor`.
+pub static BITWISE_XOR_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_xor",
+    overload: "Tensor",
+    signature: "bitwise_xor.Tensor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::bitwise_xor.Tensor`.
+pub type BitwiseXorTensorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bitwise_xor_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_xor(self_, other)
+}
+
+/// Dispatch entry of `aten::bitwise_xor.Tensor`.
+pub static BITWISE_XOR_TENSOR: Op<BitwiseXorTensorFn> = Op::new(
+    &BITWISE_XOR_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_xor_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_xor.Tensor` through the dispatcher with explicit keys.
+pub fn bitwise_xor_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match BITWISE_XOR_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&BITWISE_XOR_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_xor.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise xor of integers (logical on bool), broadcasting and promoting; floats are an error.
+///
+/// `aten::bitwise_xor.Tensor`: `bitwise_xor.Tensor(Tensor self, Tensor other) -> Tensor`
+pub fn bitwise_xor(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    bitwise_xor_tensor_call(ks, self_, other)
+}
+
+struct BitwiseXorTensorBoxed;
+
+impl BoxedOp for BitwiseXorTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_XOR_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = bitwise_xor(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_xor_.Tensor
+
+/// Schema of `aten::bitwise_xor_.Tensor`.
+pub static BITWISE_XOR_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_xor_",
+    overload: "Tensor",
+    signature: "bitwise_xor_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::bitwise_xor_.Tensor`.
+pub type BitwiseXorTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bitwise_xor_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::bitwise_xor_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_xor_.Tensor` writes.
+fn bitwise_xor_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_xor_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_xor_.Tensor`.
+pub static BITWISE_XOR_TENSOR_INPLACE: Op<BitwiseXorTensorInplaceFn> = Op::new(
+    &BITWISE_XOR_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_xor_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_xor_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_xor_.Tensor` through the dispatcher with explicit keys.
+pub fn bitwise_xor_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match BITWISE_XOR_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&BITWISE_XOR_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_xor_.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `bitwise_xor.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::bitwise_xor_.Tensor`: `bitwise_xor_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn bitwise_xor_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    bitwise_xor_tensor_inplace_call(ks, self_, other)
+}
+
+struct BitwiseXorTensorInplaceBoxed;
+
+impl BoxedOp for BitwiseXorTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_XOR_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = bitwise_xor_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_xor.Tensor_out
+
+/// Schema of `aten::bitwise_xor.Tensor_out`.
+pub static BITWISE_XOR_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_xor",
+    overload: "Tensor_out",
+    signature: "bitwise_xor.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::bitwise_xor.Tensor_out`.
+pub type BitwiseXorTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bitwise_xor_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::bitwise_xor_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_xor.Tensor_out` writes.
+fn bitwise_xor_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_xor_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_xor.Tensor_out`.
+pub static BITWISE_XOR_TENSOR_OUT: Op<BitwiseXorTensorOutFn> = Op::new(
+    &BITWISE_XOR_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_xor_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bitwise_xor_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_xor_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_xor.Tensor_out` through the dispatcher with explicit keys.
+pub fn bitwise_xor_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match BITWISE_XOR_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&BITWISE_XOR_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_xor.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `bitwise_xor.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::bitwise_xor.Tensor_out`: `bitwise_xor.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn bitwise_xor_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    bitwise_xor_tensor_out_call(ks, self_, other, out)
+}
+
+struct BitwiseXorTensorOutBoxed;
+
+impl BoxedOp for BitwiseXorTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_XOR_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = bitwise_xor_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_xor.Scalar
+
+/// Schema of `aten::bitwise_xor.Scalar`.
+pub static BITWISE_XOR_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_xor",
+    overload: "Scalar",
+    signature: "bitwise_xor.Scalar(Tensor self, Scalar other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_xor.Scalar`.
+pub type BitwiseXorScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn bitwise_xor_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_xor_scalar(self_, other)
+}
+
+/// Dispatch entry of `aten::bitwise_xor.Scalar`.
+pub static BITWISE_XOR_SCALAR: Op<BitwiseXorScalarFn> = Op::new(
+    &BITWISE_XOR_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_xor_scalar_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_xor.Scalar` through the dispatcher with explicit keys.
+pub fn bitwise_xor_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match BITWISE_XOR_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&BITWISE_XOR_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_xor.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise xor with a number.
+///
+/// `aten::bitwise_xor.Scalar`: `bitwise_xor.Scalar(Tensor self, Scalar other) -> Tensor`
+pub fn bitwise_xor_scalar(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bitwise_xor_scalar_call(ks, self_, other.into())
+}
+
+struct BitwiseXorScalarBoxed;
+
+impl BoxedOp for BitwiseXorScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_XOR_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = bitwise_xor_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_xor_.Scalar
+
+/// Schema of `aten::bitwise_xor_.Scalar`.
+pub static BITWISE_XOR_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_xor_",
+    overload: "Scalar",
+    signature: "bitwise_xor_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_xor_.Scalar`.
+pub type BitwiseXorScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn bitwise_xor_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::bitwise_xor_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_xor_.Scalar` writes.
+fn bitwise_xor_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_xor_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_xor_.Scalar`.
+pub static BITWISE_XOR_SCALAR_INPLACE: Op<BitwiseXorScalarInplaceFn> = Op::new(
+    &BITWISE_XOR_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_xor_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_xor_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_xor_.Scalar` through the dispatcher with explicit keys.
+pub fn bitwise_xor_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match BITWISE_XOR_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&BITWISE_XOR_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_xor_.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `bitwise_xor.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::bitwise_xor_.Scalar`: `bitwise_xor_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn bitwise_xor_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bitwise_xor_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct BitwiseXorScalarInplaceBoxed;
+
+impl BoxedOp for BitwiseXorScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_XOR_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = bitwise_xor_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_xor.Scalar_out
+
+/// Schema of `aten::bitwise_xor.Scalar_out`.
+pub static BITWISE_XOR_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_xor",
+    overload: "Scalar_out",
+    signature: "bitwise_xor.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_xor.Scalar_out`.
+pub type BitwiseXorScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn bitwise_xor_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::bitwise_xor_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_xor.Scalar_out` writes.
+fn bitwise_xor_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_xor_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_xor.Scalar_out`.
+pub static BITWISE_XOR_SCALAR_OUT: Op<BitwiseXorScalarOutFn> = Op::new(
+    &BITWISE_XOR_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_xor_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bitwise_xor_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_xor_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_xor.Scalar_out` through the dispatcher with explicit keys.
+pub fn bitwise_xor_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match BITWISE_XOR_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&BITWISE_XOR_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_xor.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `bitwise_xor.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::bitwise_xor.Scalar_out`: `bitwise_xor.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn bitwise_xor_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    bitwise_xor_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct BitwiseXorScalarOutBoxed;
+
+impl BoxedOp for BitwiseXorScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_XOR_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = bitwise_xor_scalar_out(&self_, other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_not
+
+/// Schema of `aten::bitwise_not`.
+pub static BITWISE_NOT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_not",
+    overload: "",
+    signature: "bitwise_not(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_not`.
+pub type BitwiseNotFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn bitwise_not_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::bitwise_not(self_)
+}
+
+/// Dispatch entry of `aten::bitwise_not`.
+pub static BITWISE_NOT: Op<BitwiseNotFn> = Op::new(
+    &BITWISE_NOT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bitwise_not_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bitwise_not` through the dispatcher with explicit keys.
+pub fn bitwise_not_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match BITWISE_NOT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&BITWISE_NOT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::bitwise_not", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Bitwise not of integers (logical not on bool); floats are an error.
+///
+/// `aten::bitwise_not`: `bitwise_not(Tensor self) -> Tensor`
+pub fn bitwise_not(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bitwise_not_call(ks, self_)
+}
+
+struct BitwiseNotBoxed;
+
+impl BoxedOp for BitwiseNotBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_NOT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_NOT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = bitwise_not(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_not_
+
+/// Schema of `aten::bitwise_not_`.
+pub static BITWISE_NOT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_not_",
+    overload: "",
+    signature: "bitwise_not_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_not_`.
+pub type BitwiseNotInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn bitwise_not_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::bitwise_not_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_not_` writes.
+fn bitwise_not_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_not_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_not_`.
+pub static BITWISE_NOT_INPLACE: Op<BitwiseNotInplaceFn> = Op::new(
+    &BITWISE_NOT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_not_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_not_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_not_` through the dispatcher with explicit keys.
+pub fn bitwise_not_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match BITWISE_NOT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&BITWISE_NOT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::bitwise_not_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `bitwise_not`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::bitwise_not_`: `bitwise_not_(Tensor(a!) self) -> Tensor(a!)`
+pub fn bitwise_not_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bitwise_not_inplace_call(ks, self_)
+}
+
+struct BitwiseNotInplaceBoxed;
+
+impl BoxedOp for BitwiseNotInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_NOT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_NOT_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = bitwise_not_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bitwise_not.out
+
+/// Schema of `aten::bitwise_not.out`.
+pub static BITWISE_NOT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bitwise_not",
+    overload: "out",
+    signature: "bitwise_not.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::bitwise_not.out`.
+pub type BitwiseNotOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bitwise_not_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::bitwise_not_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::bitwise_not.out` writes.
+fn bitwise_not_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bitwise_not_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bitwise_not.out`.
+pub static BITWISE_NOT_OUT: Op<BitwiseNotOutFn> = Op::new(
+    &BITWISE_NOT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bitwise_not_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bitwise_not_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bitwise_not_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bitwise_not.out` through the dispatcher with explicit keys.
+pub fn bitwise_not_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match BITWISE_NOT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&BITWISE_NOT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bitwise_not.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `bitwise_not` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::bitwise_not.out`: `bitwise_not.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn bitwise_not_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    bitwise_not_out_call(ks, self_, out)
+}
+
+struct BitwiseNotOutBoxed;
+
+impl BoxedOp for BitwiseNotOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BITWISE_NOT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_NOT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = bitwise_not_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_and
+
+/// Schema of `aten::logical_and`.
+pub static LOGICAL_AND_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_and",
+    overload: "",
+    signature: "logical_and(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_and`.
+pub type LogicalAndFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn logical_and_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::logical_and(self_, other)
+}
+
+/// Dispatch entry of `aten::logical_and`.
+pub static LOGICAL_AND: Op<LogicalAndFn> = Op::new(
+    &LOGICAL_AND_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(logical_and_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::logical_and` through the dispatcher with explicit keys.
+pub fn logical_and_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LOGICAL_AND.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LOGICAL_AND_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logical_and", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Logical and of `self != 0` and `other != 0`, broadcasting; the result is bool.
+///
+/// `aten::logical_and`: `logical_and(Tensor self, Tensor other) -> Tensor`
+pub fn logical_and(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    logical_and_call(ks, self_, other)
+}
+
+struct LogicalAndBoxed;
+
+impl BoxedOp for LogicalAndBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_AND_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_AND_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = logical_and(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_and_
+
+/// Schema of `aten::logical_and_`.
+pub static LOGICAL_AND_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_and_",
+    overload: "",
+    signature: "logical_and_(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_and_`.
+pub type LogicalAndInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn logical_and_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::logical_and_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::logical_and_` writes.
+fn logical_and_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        logical_and_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::logical_and_`.
+pub static LOGICAL_AND_INPLACE: Op<LogicalAndInplaceFn> = Op::new(
+    &LOGICAL_AND_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(logical_and_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(logical_and_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::logical_and_` through the dispatcher with explicit keys.
+pub fn logical_and_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LOGICAL_AND_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LOGICAL_AND_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logical_and_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `logical_and`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::logical_and_`: `logical_and_(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn logical_and_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    logical_and_inplace_call(ks, self_, other)
+}
+
+struct LogicalAndInplaceBoxed;
+
+impl BoxedOp for LogicalAndInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_AND_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_AND_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = logical_and_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_and.out
+
+/// Schema of `aten::logical_and.out`.
+pub static LOGICAL_AND_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_and",
+    overload: "out",
+    signature: "logical_and.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_and.out`.
+pub type LogicalAndOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn logical_and_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::logical_and_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::logical_and.out` writes.
+fn logical_and_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        logical_and_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::logical_and.out`.
+pub static LOGICAL_AND_OUT: Op<LogicalAndOutFn> = Op::new(
+    &LOGICAL_AND_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(logical_and_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::logical_and_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(logical_and_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::logical_and.out` through the dispatcher with explicit keys.
+pub fn logical_and_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LOGICAL_AND_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LOGICAL_AND_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::logical_and.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `logical_and` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::logical_and.out`: `logical_and.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn logical_and_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    logical_and_out_call(ks, self_, other, out)
+}
+
+struct LogicalAndOutBoxed;
+
+impl BoxedOp for LogicalAndOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_AND_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_AND_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = logical_and_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_or
+
+/// Schema of `aten::logical_or`.
+pub static LOGICAL_OR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_or",
+    overload: "",
+    signature: "logical_or(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_or`.
+pub type LogicalOrFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn logical_or_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::logical_or(self_, other)
+}
+
+/// Dispatch entry of `aten::logical_or`.
+pub static LOGICAL_OR: Op<LogicalOrFn> = Op::new(
+    &LOGICAL_OR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(logical_or_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::logical_or` through the dispatcher with explicit keys.
+pub fn logical_or_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LOGICAL_OR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LOGICAL_OR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logical_or", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Logical or of `self != 0` and `other != 0`, broadcasting; the result is bool.
+///
+/// `aten::logical_or`: `logical_or(Tensor self, Tensor other) -> Tensor`
+pub fn logical_or(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    logical_or_call(ks, self_, other)
+}
+
+struct LogicalOrBoxed;
+
+impl BoxedOp for LogicalOrBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_OR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_OR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = logical_or(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_or_
+
+/// Schema of `aten::logical_or_`.
+pub static LOGICAL_OR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_or_",
+    overload: "",
+    signature: "logical_or_(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_or_`.
+pub type LogicalOrInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn logical_or_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::logical_or_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::logical_or_` writes.
+fn logical_or_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        logical_or_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::logical_or_`.
+pub static LOGICAL_OR_INPLACE: Op<LogicalOrInplaceFn> = Op::new(
+    &LOGICAL_OR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(logical_or_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(logical_or_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::logical_or_` through the dispatcher with explicit keys.
+pub fn logical_or_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LOGICAL_OR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LOGICAL_OR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logical_or_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `logical_or`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::logical_or_`: `logical_or_(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn logical_or_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    logical_or_inplace_call(ks, self_, other)
+}
+
+struct LogicalOrInplaceBoxed;
+
+impl BoxedOp for LogicalOrInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_OR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_OR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = logical_or_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_or.out
+
+/// Schema of `aten::logical_or.out`.
+pub static LOGICAL_OR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_or",
+    overload: "out",
+    signature: "logical_or.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_or.out`.
+pub type LogicalOrOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn logical_or_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::logical_or_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::logical_or.out` writes.
+fn logical_or_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        logical_or_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::logical_or.out`.
+pub static LOGICAL_OR_OUT: Op<LogicalOrOutFn> = Op::new(
+    &LOGICAL_OR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(logical_or_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::logical_or_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(logical_or_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::logical_or.out` through the dispatcher with explicit keys.
+pub fn logical_or_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LOGICAL_OR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LOGICAL_OR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::logical_or.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `logical_or` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::logical_or.out`: `logical_or.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn logical_or_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    logical_or_out_call(ks, self_, other, out)
+}
+
+struct LogicalOrOutBoxed;
+
+impl BoxedOp for LogicalOrOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_OR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_OR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = logical_or_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_xor
+
+/// Schema of `aten::logical_xor`.
+pub static LOGICAL_XOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_xor",
+    overload: "",
+    signature: "logical_xor(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_xor`.
+pub type LogicalXorFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn logical_xor_cpu(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::logical_xor(self_, other)
+}
+
+/// Dispatch entry of `aten::logical_xor`.
+pub static LOGICAL_XOR: Op<LogicalXorFn> = Op::new(
+    &LOGICAL_XOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(logical_xor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::logical_xor` through the dispatcher with explicit keys.
+pub fn logical_xor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LOGICAL_XOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LOGICAL_XOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logical_xor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Logical exclusive or of `self != 0` and `other != 0`, broadcasting; the result is bool.
+///
+/// `aten::logical_xor`: `logical_xor(Tensor self, Tensor other) -> Tensor`
+pub fn logical_xor(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    logical_xor_call(ks, self_, other)
+}
+
+struct LogicalXorBoxed;
+
+impl BoxedOp for LogicalXorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_XOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_XOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = logical_xor(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_xor_
+
+/// Schema of `aten::logical_xor_`.
+pub static LOGICAL_XOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_xor_",
+    overload: "",
+    signature: "logical_xor_(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_xor_`.
+pub type LogicalXorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn logical_xor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::logical_xor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::logical_xor_` writes.
+fn logical_xor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        logical_xor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::logical_xor_`.
+pub static LOGICAL_XOR_INPLACE: Op<LogicalXorInplaceFn> = Op::new(
+    &LOGICAL_XOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(logical_xor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(logical_xor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::logical_xor_` through the dispatcher with explicit keys.
+pub fn logical_xor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LOGICAL_XOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LOGICAL_XOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logical_xor_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `logical_xor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::logical_xor_`: `logical_xor_(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn logical_xor_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    logical_xor_inplace_call(ks, self_, other)
+}
+
+struct LogicalXorInplaceBoxed;
+
+impl BoxedOp for LogicalXorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_XOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_XOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = logical_xor_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_xor.out
+
+/// Schema of `aten::logical_xor.out`.
+pub static LOGICAL_XOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_xor",
+    overload: "out",
+    signature: "logical_xor.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_xor.out`.
+pub type LogicalXorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn logical_xor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::logical_xor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::logical_xor.out` writes.
+fn logical_xor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        logical_xor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::logical_xor.out`.
+pub static LOGICAL_XOR_OUT: Op<LogicalXorOutFn> = Op::new(
+    &LOGICAL_XOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(logical_xor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::logical_xor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(logical_xor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::logical_xor.out` through the dispatcher with explicit keys.
+pub fn logical_xor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LOGICAL_XOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LOGICAL_XOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::logical_xor.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `logical_xor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::logical_xor.out`: `logical_xor.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn logical_xor_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    logical_xor_out_call(ks, self_, other, out)
+}
+
+struct LogicalXorOutBoxed;
+
+impl BoxedOp for LogicalXorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_XOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_XOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = logical_xor_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_not
+
+/// Schema of `aten::logical_not`.
+pub static LOGICAL_NOT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_not",
+    overload: "",
+    signature: "logical_not(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_not`.
+pub type LogicalNotFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn logical_not_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::bitwise::logical_not(self_)
+}
+
+/// Dispatch entry of `aten::logical_not`.
+pub static LOGICAL_NOT: Op<LogicalNotFn> = Op::new(
+    &LOGICAL_NOT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(logical_not_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::logical_not` through the dispatcher with explicit keys.
+pub fn logical_not_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOGICAL_NOT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOGICAL_NOT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logical_not", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// True where `self` is zero; the result is bool.
+///
+/// `aten::logical_not`: `logical_not(Tensor self) -> Tensor`
+pub fn logical_not(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    logical_not_call(ks, self_)
+}
+
+struct LogicalNotBoxed;
+
+impl BoxedOp for LogicalNotBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_NOT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_NOT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = logical_not(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_not_
+
+/// Schema of `aten::logical_not_`.
+pub static LOGICAL_NOT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_not_",
+    overload: "",
+    signature: "logical_not_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_not_`.
+pub type LogicalNotInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn logical_not_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::logical_not_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::logical_not_` writes.
+fn logical_not_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        logical_not_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::logical_not_`.
+pub static LOGICAL_NOT_INPLACE: Op<LogicalNotInplaceFn> = Op::new(
+    &LOGICAL_NOT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(logical_not_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(logical_not_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::logical_not_` through the dispatcher with explicit keys.
+pub fn logical_not_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOGICAL_NOT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOGICAL_NOT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logical_not_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `logical_not`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::logical_not_`: `logical_not_(Tensor(a!) self) -> Tensor(a!)`
+pub fn logical_not_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    logical_not_inplace_call(ks, self_)
+}
+
+struct LogicalNotInplaceBoxed;
+
+impl BoxedOp for LogicalNotInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_NOT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_NOT_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = logical_not_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logical_not.out
+
+/// Schema of `aten::logical_not.out`.
+pub static LOGICAL_NOT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logical_not",
+    overload: "out",
+    signature: "logical_not.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::logical_not.out`.
+pub type LogicalNotOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn logical_not_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::logical_not_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::logical_not.out` writes.
+fn logical_not_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        logical_not_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::logical_not.out`.
+pub static LOGICAL_NOT_OUT: Op<LogicalNotOutFn> = Op::new(
+    &LOGICAL_NOT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(logical_not_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::logical_not_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(logical_not_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::logical_not.out` through the dispatcher with explicit keys.
+pub fn logical_not_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LOGICAL_NOT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&LOGICAL_NOT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::logical_not.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `logical_not` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::logical_not.out`: `logical_not.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn logical_not_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    logical_not_out_call(ks, self_, out)
+}
+
+struct LogicalNotOutBoxed;
+
+impl BoxedOp for LogicalNotOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGICAL_NOT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_NOT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = logical_not_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::elu
+
+/// Schema of `aten::elu`.
+pub static ELU_SCHEMA: OpSchema = OpSchema {
+    name: "aten::elu",
+    overload: "",
+    signature: "elu(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "scale",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input_scale",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::elu`.
+pub type EluFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar, Scalar) -> Result<Tensor>;
+
+fn elu_cpu(_ks: DispatchKeySet, self_: &Tensor, alpha: Scalar, scale: Scalar, input_scale: Scalar) -> Result<Tensor> {
+    ft_kernels::activation::elu(self_, alpha, scale, input_scale)
+}
+
+/// Dispatch entry of `aten::elu`.
+pub static ELU: Op<EluFn> = Op::new(
+    &ELU_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(elu_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::elu_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::elu` through the dispatcher with explicit keys.
+pub fn elu_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+) -> Result<Tensor> {
+    match ELU.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, alpha, scale, input_scale),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(alpha),
+                Value::Scalar(scale),
+                Value::Scalar(input_scale),
+            ];
+            fallback(&ELU_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::elu", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// ELU: `scale * x` for positive `x`, else `alpha * scale * (exp(x * input_scale) - 1)`.
+///
+/// `aten::elu`: `elu(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> Tensor`
+pub fn elu(
+    self_: &Tensor,
+    alpha: impl Into<Scalar>,
+    scale: impl Into<Scalar>,
+    input_scale: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    elu_call(ks, self_, alpha.into(), scale.into(), input_scale.into())
+}
+
+struct EluBoxed;
+
+impl BoxedOp for EluBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ELU_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ELU_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let alpha = u.scalar()?;
+        let scale = u.scalar()?;
+        let input_scale = u.scalar()?;
+        let r = elu(&self_, alpha, scale, input_scale)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::elu_
+
+/// Schema of `aten::elu_`.
+pub static ELU_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::elu_",
+    overload: "",
+    signature: "elu_(Tensor(a!) self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "scale",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input_scale",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::elu_`.
+pub type EluInplaceFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar, Scalar) -> Result<Tensor>;
+
+fn elu_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::elu_inplace(self_, alpha, scale, input_scale)
+}
+
+/// Bumps the version counter of the tensors `aten::elu_` writes.
+fn elu_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        elu_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, alpha, scale, input_scale)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::elu_`.
+pub static ELU_INPLACE: Op<EluInplaceFn> = Op::new(
+    &ELU_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(elu_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::elu_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(elu_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::elu_` through the dispatcher with explicit keys.
+pub fn elu_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+) -> Result<Tensor> {
+    match ELU_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, alpha, scale, input_scale),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(alpha),
+                Value::Scalar(scale),
+                Value::Scalar(input_scale),
+            ];
+            fallback(&ELU_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::elu_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `elu`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::elu_`: `elu_(Tensor(a!) self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> Tensor(a!)`
+pub fn elu_(
+    self_: &Tensor,
+    alpha: impl Into<Scalar>,
+    scale: impl Into<Scalar>,
+    input_scale: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    elu_inplace_call(ks, self_, alpha.into(), scale.into(), input_scale.into())
+}
+
+struct EluInplaceBoxed;
+
+impl BoxedOp for EluInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ELU_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ELU_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let alpha = u.scalar()?;
+        let scale = u.scalar()?;
+        let input_scale = u.scalar()?;
+        let r = elu_(&self_, alpha, scale, input_scale)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::elu.out
+
+/// Schema of `aten::elu.out`.
+pub static ELU_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::elu",
+    overload: "out",
+    signature:
+        "elu.out(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "scale",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input_scale",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::elu.out`.
+pub type EluOutFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar, Scalar, &Tensor) -> Result<Tensor>;
+
+fn elu_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::elu_out(self_, alpha, scale, input_scale, out)
+}
+
+/// Bumps the version counter of the tensors `aten::elu.out` writes.
+fn elu_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        elu_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            alpha,
+            scale,
+            input_scale,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::elu.out`.
+pub static ELU_OUT: Op<EluOutFn> = Op::new(
+    &ELU_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(elu_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::elu_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(elu_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::elu.out` through the dispatcher with explicit keys.
+pub fn elu_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ELU_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, alpha, scale, input_scale, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(alpha),
+                Value::Scalar(scale),
+                Value::Scalar(input_scale),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ELU_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::elu.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `elu` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::elu.out`: `elu.out(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn elu_out(
+    self_: &Tensor,
+    alpha: impl Into<Scalar>,
+    scale: impl Into<Scalar>,
+    input_scale: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    elu_out_call(ks, self_, alpha.into(), scale.into(), input_scale.into(), out)
+}
+
+struct EluOutBoxed;
+
+impl BoxedOp for EluOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ELU_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ELU_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let alpha = u.scalar()?;
+        let scale = u.scalar()?;
+        let input_scale = u.scalar()?;
+        let out = u.tensor()?;
+        let r = elu_out(&self_, alpha, scale, input_scale, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::elu_backward
+
+/// Schema of `aten::elu_backward`.
+pub static ELU_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::elu_backward",
+    overload: "",
+    signature: "elu_backward(Tensor grad_output, Scalar alpha, Scalar scale, Scalar input_scale, bool is_result, Tensor self_or_result) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "alpha", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scale", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_scale", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "is_result", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self_or_result", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::elu_backward`.
+pub type EluBackwardFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar, Scalar, bool, &Tensor) -> Result<Tensor>;
+
+fn elu_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::activation::elu_backward(grad_output, alpha, scale, input_scale, is_result, self_or_result)
+}
+
+/// Dispatch entry of `aten::elu_backward`.
+pub static ELU_BACKWARD: Op<EluBackwardFn> = Op::new(
+    &ELU_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(elu_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::elu_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::elu_backward` through the dispatcher with explicit keys.
+pub fn elu_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+) -> Result<Tensor> {
+    match ELU_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, alpha, scale, input_scale, is_result, self_or_result),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Scalar(alpha),
+                Value::Scalar(scale),
+                Value::Scalar(input_scale),
+                Value::Bool(is_result),
+                Value::Tensor(self_or_result.clone()),
+            ];
+            fallback(&ELU_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::elu_backward", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// ELU's gradient from its input (`is_result = false`) or its output (`is_result = true`, which needs `alpha >= 0`).
+///
+/// `aten::elu_backward`: `elu_backward(Tensor grad_output, Scalar alpha, Scalar scale, Scalar input_scale, bool is_result, Tensor self_or_result) -> Tensor`
+pub fn elu_backward(
+    grad_output: &Tensor,
+    alpha: impl Into<Scalar>,
+    scale: impl Into<Scalar>,
+    input_scale: impl Into<Scalar>,
+    is_result: bool,
+    self_or_result: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_or_result]);
+    elu_backward_call(
+        ks,
+        grad_output,
+        alpha.into(),
+        scale.into(),
+        input_scale.into(),
+        is_result,
+        self_or_result,
+    )
+}
+
+struct EluBackwardBoxed;
+
+impl BoxedOp for EluBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ELU_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ELU_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let alpha = u.scalar()?;
+        let scale = u.scalar()?;
+        let input_scale = u.scalar()?;
+        let is_result = u.bool()?;
+        let self_or_result = u.tensor()?;
+        let r = elu_backward(&grad_output, alpha, scale, input_scale, is_result, &self_or_result)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gelu
+
+/// Schema of `aten::gelu`.
+pub static GELU_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gelu",
+    overload: "",
+    signature: "gelu(Tensor self, *, str approximate='none') -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "approximate",
+            ty: ArgType::Str,
+            default: Some(DefaultValue::Str("none")),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::gelu`.
+pub type GeluFn = fn(DispatchKeySet, &Tensor, &str) -> Result<Tensor>;
+
+fn gelu_cpu(_ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    ft_kernels::activation::gelu(self_, approximate)
+}
+
+/// Dispatch entry of `aten::gelu`.
+pub static GELU: Op<GeluFn> = Op::new(
+    &GELU_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(gelu_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gelu_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::gelu` through the dispatcher with explicit keys.
+pub fn gelu_call(ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    match GELU.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, approximate),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Str(approximate.to_string())];
+            fallback(&GELU_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gelu", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// GELU: `x * Phi(x)` (`approximate = "none"`) or its tanh approximation (`"tanh"`).
+///
+/// `aten::gelu`: `gelu(Tensor self, *, str approximate='none') -> Tensor`
+pub fn gelu(self_: &Tensor) -> Result<Tensor> {
+    gelu_full(self_, "none")
+}
+
+/// [`gelu`] with every argument, including keyword-only ones.
+pub fn gelu_full(self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    gelu_call(ks, self_, approximate)
+}
+
+struct GeluBoxed;
+
+impl BoxedOp for GeluBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GELU_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GELU_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let approximate = u.str()?;
+        let r = gelu_full(&self_, &approximate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gelu_
+
+/// Schema of `aten::gelu_`.
+pub static GELU_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gelu_",
+    overload: "",
+    signature: "gelu_(Tensor(a!) self, *, str approximate='none') -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "approximate",
+            ty: ArgType::Str,
+            default: Some(DefaultValue::Str("none")),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gelu_`.
+pub type GeluInplaceFn = fn(DispatchKeySet, &Tensor, &str) -> Result<Tensor>;
+
+fn gelu_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    crate::generated_variants::gelu_inplace(self_, approximate)
+}
+
+/// Bumps the version counter of the tensors `aten::gelu_` writes.
+fn gelu_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gelu_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, approximate)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gelu_`.
+pub static GELU_INPLACE: Op<GeluInplaceFn> = Op::new(
+    &GELU_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gelu_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gelu_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gelu_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gelu_` through the dispatcher with explicit keys.
+pub fn gelu_inplace_call(ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    match GELU_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, approximate),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Str(approximate.to_string())];
+            fallback(&GELU_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gelu_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `gelu`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::gelu_`: `gelu_(Tensor(a!) self, *, str approximate='none') -> Tensor(a!)`
+pub fn gelu_(self_: &Tensor) -> Result<Tensor> {
+    gelu_full_(self_, "none")
+}
+
+/// [`gelu_`] with every argument, including keyword-only ones.
+pub fn gelu_full_(self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    gelu_inplace_call(ks, self_, approximate)
+}
+
+struct GeluInplaceBoxed;
+
+impl BoxedOp for GeluInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GELU_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GELU_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let approximate = u.str()?;
+        let r = gelu_full_(&self_, &approximate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gelu.out
+
+/// Schema of `aten::gelu.out`.
+pub static GELU_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gelu",
+    overload: "out",
+    signature: "gelu.out(Tensor self, *, str approximate='none', Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "approximate",
+            ty: ArgType::Str,
+            default: Some(DefaultValue::Str("none")),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gelu.out`.
+pub type GeluOutFn = fn(DispatchKeySet, &Tensor, &str, &Tensor) -> Result<Tensor>;
+
+fn gelu_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    approximate: &str,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::gelu_out(self_, approximate, out)
+}
+
+/// Bumps the version counter of the tensors `aten::gelu.out` writes.
+fn gelu_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, approximate: &str, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gelu_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, approximate, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gelu.out`.
+pub static GELU_OUT: Op<GeluOutFn> = Op::new(
+    &GELU_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gelu_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gelu_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gelu_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gelu.out` through the dispatcher with explicit keys.
+pub fn gelu_out_call(ks: DispatchKeySet, self_: &Tensor, approximate: &str, out: &Tensor) -> Result<Tensor> {
+    match GELU_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, approximate, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Str(approximate.to_string()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GELU_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gelu.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `gelu` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::gelu.out`: `gelu.out(Tensor self, *, str approximate='none', Tensor(a!) out) -> Tensor(a!)`
+pub fn gelu_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    gelu_out_full(self_, "none", out)
+}
+
+/// [`gelu_out`] with every argument, including keyword-only ones.
+pub fn gelu_out_full(self_: &Tensor, approximate: &str, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    gelu_out_call(ks, self_, approximate, out)
+}
+
+struct GeluOutBoxed;
+
+impl BoxedOp for GeluOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GELU_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GELU_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let approximate = u.str()?;
+        let out = u.tensor()?;
+        let r = gelu_out_full(&self_, &approximate, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gelu_backward
+
+/// Schema of `aten::gelu_backward`.
+pub static GELU_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gelu_backward",
+    overload: "",
+    signature: "gelu_backward(Tensor grad_output, Tensor self, *, str approximate='none') -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "approximate",
+            ty: ArgType::Str,
+            default: Some(DefaultValue::Str("none")),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gelu_backward`.
+pub type GeluBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &str) -> Result<Tensor>;
+
+fn gelu_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    ft_kernels::activation::gelu_backward(grad_output, self_, approximate)
+}
+
+/// Dispatch entry of `aten::gelu_backward`.
+pub static GELU_BACKWARD: Op<GeluBackwardFn> = Op::new(
+    &GELU_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(gelu_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gelu_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::gelu_backward` through the dispatcher with explicit keys.
+pub fn gelu_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+) -> Result<Tensor> {
+    match GELU_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, approximate),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Str(approximate.to_string()),
+            ];
+            fallback(&GELU_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::gelu_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// GELU's gradient `grad_output * gelu'(self)`.
+///
+/// `aten::gelu_backward`: `gelu_backward(Tensor grad_output, Tensor self, *, str approximate='none') -> Tensor`
+pub fn gelu_backward(grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    gelu_backward_full(grad_output, self_, "none")
+}
+
+/// [`gelu_backward`] with every argument, including keyword-only ones.
+pub fn gelu_backward_full(grad_output: &Tensor, self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    gelu_backward_call(ks, grad_output, self_, approximate)
+}
+
+struct GeluBackwardBoxed;
+
+impl BoxedOp for GeluBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GELU_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GELU_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let approximate = u.str()?;
+        let r = gelu_backward_full(&grad_output, &self_, &approximate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardtanh
+
+/// Schema of `aten::hardtanh`.
+pub static HARDTANH_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardtanh",
+    overload: "",
+    signature: "hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min_val",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(-1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max_val",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::hardtanh`.
+pub type HardtanhFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn hardtanh_cpu(_ks: DispatchKeySet, self_: &Tensor, min_val: Scalar, max_val: Scalar) -> Result<Tensor> {
+    ft_kernels::activation::hardtanh(self_, min_val, max_val)
+}
+
+/// Dispatch entry of `aten::hardtanh`.
+pub static HARDTANH: Op<HardtanhFn> = Op::new(
+    &HARDTANH_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(hardtanh_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardtanh_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::hardtanh` through the dispatcher with explicit keys.
+pub fn hardtanh_call(ks: DispatchKeySet, self_: &Tensor, min_val: Scalar, max_val: Scalar) -> Result<Tensor> {
+    match HARDTANH.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min_val, max_val),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(min_val),
+                Value::Scalar(max_val),
+            ];
+            fallback(&HARDTANH_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::hardtanh", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `clamp(self, min_val, max_val)`; integral tensors truncate the bounds and keep their dtype.
+///
+/// `aten::hardtanh`: `hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1) -> Tensor`
+pub fn hardtanh(self_: &Tensor, min_val: impl Into<Scalar>, max_val: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    hardtanh_call(ks, self_, min_val.into(), max_val.into())
+}
+
+struct HardtanhBoxed;
+
+impl BoxedOp for HardtanhBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDTANH_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDTANH_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min_val = u.scalar()?;
+        let max_val = u.scalar()?;
+        let r = hardtanh(&self_, min_val, max_val)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardtanh_
+
+/// Schema of `aten::hardtanh_`.
+pub static HARDTANH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardtanh_",
+    overload: "",
+    signature: "hardtanh_(Tensor(a!) self, Scalar min_val=-1, Scalar max_val=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "min_val",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(-1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max_val",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::hardtanh_`.
+pub type HardtanhInplaceFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn hardtanh_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::hardtanh_inplace(self_, min_val, max_val)
+}
+
+/// Bumps the version counter of the tensors `aten::hardtanh_` writes.
+fn hardtanh_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardtanh_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, min_val, max_val)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::hardtanh_`.
+pub static HARDTANH_INPLACE: Op<HardtanhInplaceFn> = Op::new(
+    &HARDTANH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(hardtanh_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardtanh_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(hardtanh_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::hardtanh_` through the dispatcher with explicit keys.
+pub fn hardtanh_inplace_call(ks: DispatchKeySet, self_: &Tensor, min_val: Scalar, max_val: Scalar) -> Result<Tensor> {
+    match HARDTANH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min_val, max_val),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(min_val),
+                Value::Scalar(max_val),
+            ];
+            fallback(&HARDTANH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::hardtanh_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `hardtanh`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::hardtanh_`: `hardtanh_(Tensor(a!) self, Scalar min_val=-1, Scalar max_val=1) -> Tensor(a!)`
+pub fn hardtanh_(self_: &Tensor, min_val: impl Into<Scalar>, max_val: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    hardtanh_inplace_call(ks, self_, min_val.into(), max_val.into())
+}
+
+struct HardtanhInplaceBoxed;
+
+impl BoxedOp for HardtanhInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDTANH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDTANH_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min_val = u.scalar()?;
+        let max_val = u.scalar()?;
+        let r = hardtanh_(&self_, min_val, max_val)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardtanh.out
+
+/// Schema of `aten::hardtanh.out`.
+pub static HARDTANH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardtanh",
+    overload: "out",
+    signature: "hardtanh.out(Tensor self, Scalar min_val=-1, Scalar max_val=1, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min_val",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(-1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max_val",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::hardtanh.out`.
+pub type HardtanhOutFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar, &Tensor) -> Result<Tensor>;
+
+fn hardtanh_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::hardtanh_out(self_, min_val, max_val, out)
+}
+
+/// Bumps the version counter of the tensors `aten::hardtanh.out` writes.
+fn hardtanh_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardtanh_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, min_val, max_val, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::hardtanh.out`.
+pub static HARDTANH_OUT: Op<HardtanhOutFn> = Op::new(
+    &HARDTANH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(hardtanh_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardtanh_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(hardtanh_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::hardtanh.out` through the dispatcher with explicit keys.
+pub fn hardtanh_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match HARDTANH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min_val, max_val, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(min_val),
+                Value::Scalar(max_val),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&HARDTANH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::hardtanh.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `hardtanh` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::hardtanh.out`: `hardtanh.out(Tensor self, Scalar min_val=-1, Scalar max_val=1, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn hardtanh_out(
+    self_: &Tensor,
+    min_val: impl Into<Scalar>,
+    max_val: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    hardtanh_out_call(ks, self_, min_val.into(), max_val.into(), out)
+}
+
+struct HardtanhOutBoxed;
+
+impl BoxedOp for HardtanhOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDTANH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDTANH_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min_val = u.scalar()?;
+        let max_val = u.scalar()?;
+        let out = u.tensor()?;
+        let r = hardtanh_out(&self_, min_val, max_val, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardtanh_backward
+
+/// Schema of `aten::hardtanh_backward`.
+pub static HARDTANH_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardtanh_backward",
+    overload: "",
+    signature: "hardtanh_backward(Tensor grad_output, Tensor self, Scalar min_val, Scalar max_val) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min_val",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max_val",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::hardtanh_backward`.
+pub type HardtanhBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn hardtanh_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+) -> Result<Tensor> {
+    ft_kernels::activation::hardtanh_backward(grad_output, self_, min_val, max_val)
+}
+
+/// Dispatch entry of `aten::hardtanh_backward`.
+pub static HARDTANH_BACKWARD: Op<HardtanhBackwardFn> = Op::new(
+    &HARDTANH_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(hardtanh_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardtanh_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::hardtanh_backward` through the dispatcher with explicit keys.
+pub fn hardtanh_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+) -> Result<Tensor> {
+    match HARDTANH_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, min_val, max_val),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Scalar(min_val),
+                Value::Scalar(max_val),
+            ];
+            fallback(&HARDTANH_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::hardtanh_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Hardtanh's gradient: `grad_output` where `min_val < self < max_val`, else 0.
+///
+/// `aten::hardtanh_backward`: `hardtanh_backward(Tensor grad_output, Tensor self, Scalar min_val, Scalar max_val) -> Tensor`
+pub fn hardtanh_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: impl Into<Scalar>,
+    max_val: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    hardtanh_backward_call(ks, grad_output, self_, min_val.into(), max_val.into())
+}
+
+struct HardtanhBackwardBoxed;
+
+impl BoxedOp for HardtanhBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDTANH_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDTANH_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let min_val = u.scalar()?;
+        let max_val = u.scalar()?;
+        let r = hardtanh_backward(&grad_output, &self_, min_val, max_val)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::leaky_relu
+
+/// Schema of `aten::leaky_relu`.
+pub static LEAKY_RELU_SCHEMA: OpSchema = OpSchema {
+    name: "aten::leaky_relu",
+    overload: "",
+    signature: "leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "negative_slope",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Float(0.01))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "pointwise"],
+};
+
+/// Typed kernel signature of `aten::leaky_relu`.
+pub type LeakyReluFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn leaky_relu_cpu(_ks: DispatchKeySet, self_: &Tensor, negative_slope: Scalar) -> Result<Tensor> {
+    ft_kernels::activation::leaky_relu(self_, negative_slope)
+}
+
+/// Dispatch entry of `aten::leaky_relu`.
+pub static LEAKY_RELU: Op<LeakyReluFn> = Op::new(
+    &LEAKY_RELU_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(leaky_relu_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::leaky_relu_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::leaky_relu` through the dispatcher with explicit keys.
+pub fn leaky_relu_call(ks: DispatchKeySet, self_: &Tensor, negative_slope: Scalar) -> Result<Tensor> {
+    match LEAKY_RELU.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, negative_slope),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(negative_slope)];
+            fallback(&LEAKY_RELU_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::leaky_relu", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Leaky ReLU: `x` for positive `x`, else `negative_slope * x`.
+///
+/// `aten::leaky_relu`: `leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor`
+pub fn leaky_relu(self_: &Tensor, negative_slope: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    leaky_relu_call(ks, self_, negative_slope.into())
+}
+
+struct LeakyReluBoxed;
+
+impl BoxedOp for LeakyReluBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LEAKY_RELU_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LEAKY_RELU_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let negative_slope = u.scalar()?;
+        let r = leaky_relu(&self_, negative_slope)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::leaky_relu_
+
+/// Schema of `aten::leaky_relu_`.
+pub static LEAKY_RELU_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::leaky_relu_",
+    overload: "",
+    signature: "leaky_relu_(Tensor(a!) self, Scalar negative_slope=0.01) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "negative_slope",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Float(0.01))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::leaky_relu_`.
+pub type LeakyReluInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn leaky_relu_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    negative_slope: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::leaky_relu_inplace(self_, negative_slope)
+}
+
+/// Bumps the version counter of the tensors `aten::leaky_relu_` writes.
+fn leaky_relu_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, negative_slope: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        leaky_relu_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, negative_slope)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::leaky_relu_`.
+pub static LEAKY_RELU_INPLACE: Op<LeakyReluInplaceFn> = Op::new(
+    &LEAKY_RELU_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(leaky_relu_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::leaky_relu_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(leaky_relu_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::leaky_relu_` through the dispatcher with explicit keys.
+pub fn leaky_relu_inplace_call(ks: DispatchKeySet, self_: &Tensor, negative_slope: Scalar) -> Result<Tensor> {
+    match LEAKY_RELU_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, negative_slope),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(negative_slope)];
+            fallback(&LEAKY_RELU_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::leaky_relu_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `leaky_relu`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::leaky_relu_`: `leaky_relu_(Tensor(a!) self, Scalar negative_slope=0.01) -> Tensor(a!)`
+pub fn leaky_relu_(self_: &Tensor, negative_slope: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    leaky_relu_inplace_call(ks, self_, negative_slope.into())
+}
+
+struct LeakyReluInplaceBoxed;
+
+impl BoxedOp for LeakyReluInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LEAKY_RELU_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LEAKY_RELU_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let negative_slope = u.scalar()?;
+        let r = leaky_relu_(&self_, negative_slope)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::leaky_relu.out
+
+/// Schema of `aten::leaky_relu.out`.
+pub static LEAKY_RELU_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::leaky_relu",
+    overload: "out",
+    signature: "leaky_relu.out(Tensor self, Scalar negative_slope=0.01, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "negative_slope",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Float(0.01))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::leaky_relu.out`.
+pub type LeakyReluOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn leaky_relu_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::leaky_relu_out(self_, negative_slope, out)
+}
+
+/// Bumps the version counter of the tensors `aten::leaky_relu.out` writes.
+fn leaky_relu_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        leaky_relu_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, negative_slope, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::leaky_relu.out`.
+pub static LEAKY_RELU_OUT: Op<LeakyReluOutFn> = Op::new(
+    &LEAKY_RELU_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(leaky_relu_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::leaky_relu_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(leaky_relu_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::leaky_relu.out` through the dispatcher with explicit keys.
+pub fn leaky_relu_out_call(ks: DispatchKeySet, self_: &Tensor, negative_slope: Scalar, out: &Tensor) -> Result<Tensor> {
+    match LEAKY_RELU_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, negative_slope, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(negative_slope),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LEAKY_RELU_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::leaky_relu.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `leaky_relu` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::leaky_relu.out`: `leaky_relu.out(Tensor self, Scalar negative_slope=0.01, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn leaky_relu_out(self_: &Tensor, negative_slope: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    leaky_relu_out_call(ks, self_, negative_slope.into(), out)
+}
+
+struct LeakyReluOutBoxed;
+
+impl BoxedOp for LeakyReluOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LEAKY_RELU_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LEAKY_RELU_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let negative_slope = u.scalar()?;
+        let out = u.tensor()?;
+        let r = leaky_relu_out(&self_, negative_slope, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::leaky_relu_backward
+
+/// Schema of `aten::leaky_relu_backward`.
+pub static LEAKY_RELU_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::leaky_relu_backward",
+    overload: "",
+    signature:
+        "leaky_relu_backward(Tensor grad_output, Tensor self, Scalar negative_slope, bool self_is_result) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "negative_slope",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self_is_result",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::leaky_relu_backward`.
+pub type LeakyReluBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, bool) -> Result<Tensor>;
+
+fn leaky_relu_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+) -> Result<Tensor> {
+    ft_kernels::activation::leaky_relu_backward(grad_output, self_, negative_slope, self_is_result)
+}
+
+/// Dispatch entry of `aten::leaky_relu_backward`.
+pub static LEAKY_RELU_BACKWARD: Op<LeakyReluBackwardFn> = Op::new(
+    &LEAKY_RELU_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(leaky_relu_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::leaky_relu_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::leaky_relu_backward` through the dispatcher with explicit keys.
+pub fn leaky_relu_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+) -> Result<Tensor> {
+    match LEAKY_RELU_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, negative_slope, self_is_result),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Scalar(negative_slope),
+                Value::Bool(self_is_result),
+            ];
+            fallback(&LEAKY_RELU_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::leaky_relu_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Leaky ReLU's gradient: `grad_output` where `self > 0`, else `grad_output * negative_slope`.
+///
+/// `aten::leaky_relu_backward`: `leaky_relu_backward(Tensor grad_output, Tensor self, Scalar negative_slope, bool self_is_result) -> Tensor`
+pub fn leaky_relu_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: impl Into<Scalar>,
+    self_is_result: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    leaky_relu_backward_call(ks, grad_output, self_, negative_slope.into(), self_is_result)
+}
+
+struct LeakyReluBackwardBoxed;
+
+impl BoxedOp for LeakyReluBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LEAKY_RELU_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LEAKY_RELU_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let negative_slope = u.scalar()?;
+        let self_is_result = u.bool()?;
+        let r = leaky_relu_backward(&grad_output, &self_, negative_slope, self_is_result)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::fill.Scalar
+
+/// Schema of `aten::fill.Scalar`.
+pub static FILL_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::fill",
+    overload: "Scalar",
+    signature: "fill.Scalar(Tensor self, Scalar value) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::fill.Scalar`.
+pub type FillScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn fill_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, value: Scalar) -> Result<Tensor> {
+    ft_kernels::fill::fill_scalar(self_, value)
+}
+
+/// Dispatch entry of `aten::fill.Scalar`.
+pub static FILL_SCALAR: Op<FillScalarFn> = Op::new(
+    &FILL_SCALAR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(fill_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::fill_scalar_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::fill.Scalar` through the dispatcher with explicit keys.
+pub fn fill_scalar_call(ks: DispatchKeySet, self_: &Tensor, value: Scalar) -> Result<Tensor> {
+    match FILL_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(value)];
+            fallback(&FILL_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::fill.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A new tensor shaped and laid out like `self`, every element `value` (converted to `self`'s dtype).
+///
+/// `aten::fill.Scalar`: `fill.Scalar(Tensor self, Scalar value) -> Tensor`
+pub fn fill(self_: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    fill_scalar_call(ks, self_, value.into())
+}
+
+struct FillScalarBoxed;
+
+impl BoxedOp for FillScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FILL_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FILL_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let value = u.scalar()?;
+        let r = fill(&self_, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::fill.Scalar_out
+
+/// Schema of `aten::fill.Scalar_out`.
+pub static FILL_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::fill",
+    overload: "Scalar_out",
+    signature: "fill.Scalar_out(Tensor self, Scalar value, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::fill.Scalar_out`.
+pub type FillScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn fill_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::fill_scalar_out(self_, value, out)
+}
+
+/// Bumps the version counter of the tensors `aten::fill.Scalar_out` writes.
+fn fill_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        fill_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, value, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::fill.Scalar_out`.
+pub static FILL_SCALAR_OUT: Op<FillScalarOutFn> = Op::new(
+    &FILL_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(fill_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::fill_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(fill_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::fill.Scalar_out` through the dispatcher with explicit keys.
+pub fn fill_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, value: Scalar, out: &Tensor) -> Result<Tensor> {
+    match FILL_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, value, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(value),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&FILL_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::fill.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `fill.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::fill.Scalar_out`: `fill.Scalar_out(Tensor self, Scalar value, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn fill_out(self_: &Tensor, value: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    fill_scalar_out_call(ks, self_, value.into(), out)
+}
+
+struct FillScalarOutBoxed;
+
+impl BoxedOp for FillScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FILL_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FILL_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let value = u.scalar()?;
+        let out = u.tensor()?;
+        let r = fill_out(&self_, value, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::full_like
+
+/// Schema of `aten::full_like`.
+pub static FULL_LIKE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::full_like",
+    overload: "",
+    signature: "full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "fill_value", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::full_like`.
+pub type FullLikeFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Scalar,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
+
+fn full_like_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    fill_value: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    ft_kernels::factory::full_like(self_, fill_value, dtype, layout, device, pin_memory, memory_format)
+}
+
+/// Dispatch entry of `aten::full_like`.
+pub static FULL_LIKE: Op<FullLikeFn> = Op::new(
+    &FULL_LIKE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(full_like_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::full_like` through the dispatcher with explicit keys.
+pub fn full_like_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    fill_value: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    match FULL_LIKE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, fill_value, dtype, layout, device, pin_memory, memory_format),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(fill_value),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
+            fallback(&FULL_LIKE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::full_like", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A tensor shaped like `self` filled with `fill_value` (dtype defaults to `self`'s, not the value's).
+///
+/// `aten::full_like`: `full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`
+pub fn full_like(self_: &Tensor, fill_value: impl Into<Scalar>) -> Result<Tensor> {
+    full_like_full(self_, fill_value.into(), None, None, None, None, None)
+}
+
+/// [`full_like`] with every argument, including keyword-only ones.
+pub fn full_like_full(
+    self_: &Tensor,
+    fill_value: impl Into<Scalar>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    full_like_call(
+        ks,
+        self_,
+        fill_value.into(),
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        memory_format,
+    )
+}
+
+struct FullLikeBoxed;
+
+impl BoxedOp for FullLikeBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FULL_LIKE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FULL_LIKE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let fill_value = u.scalar()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let memory_format = u.opt_memory_format()?;
+        let r = full_like_full(&self_, fill_value, dtype, layout, device, pin_memory, memory_format)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scalar_tensor
+
+/// Schema of `aten::scalar_tensor`.
+pub static SCALAR_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scalar_tensor",
+    overload: "",
+    signature: "scalar_tensor(Scalar s, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "s", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scalar_tensor`.
+pub type ScalarTensorFn =
+    fn(DispatchKeySet, Scalar, Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+
+fn scalar_tensor_cpu(
+    _ks: DispatchKeySet,
+    s: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::fill::scalar_tensor(s, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::scalar_tensor`.
+pub static SCALAR_TENSOR: Op<ScalarTensorFn> = Op::new(
+    &SCALAR_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scalar_tensor_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::scalar_tensor` through the dispatcher with explicit keys.
+pub fn scalar_tensor_call(
+    ks: DispatchKeySet,
+    s: Scalar,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match SCALAR_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, s, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Scalar(s),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&SCALAR_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scalar_tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A 0-dim tensor holding `s`, of `dtype` (default float32, whatever the number's kind).
+///
+/// `aten::scalar_tensor`: `scalar_tensor(Scalar s, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn scalar_tensor(s: impl Into<Scalar>) -> Result<Tensor> {
+    scalar_tensor_full(s.into(), None, None, None, None)
+}
+
+/// [`scalar_tensor`] with every argument, including keyword-only ones.
+pub fn scalar_tensor_full(
+    s: impl Into<Scalar>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    scalar_tensor_call(ks, s.into(), dtype, layout, device, pin_memory)
+}
+
+struct ScalarTensorBoxed;
+
+impl BoxedOp for ScalarTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCALAR_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCALAR_TENSOR_SCHEMA, stack);
+        let s = u.scalar()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = scalar_tensor_full(s, dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::empty_strided
+
+/// Schema of `aten::empty_strided`.
+pub static EMPTY_STRIDED_SCHEMA: OpSchema = OpSchema {
+    name: "aten::empty_strided",
+    overload: "",
+    signature: "empty_strided(SymInt[] size, SymInt[] stride, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core", "uninitialized_output"],
+};
+
+/// Typed kernel signature of `aten::empty_strided`.
+pub type EmptyStridedFn =
+    fn(DispatchKeySet, &[i64], &[i64], Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+
+fn empty_strided_cpu(
+    _ks: DispatchKeySet,
+    size: &[i64],
+    stride: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::fill::empty_strided(size, stride, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::empty_strided`.
+pub static EMPTY_STRIDED: Op<EmptyStridedFn> = Op::new(
+    &EMPTY_STRIDED_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(empty_strided_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::empty_strided` through the dispatcher with explicit keys.
+pub fn empty_strided_call(
+    ks: DispatchKeySet,
+    size: &[i64],
+    stride: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match EMPTY_STRIDED.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, size, stride, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::IntList(size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&EMPTY_STRIDED_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::empty_strided",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A new tensor with the given sizes and strides (default dtype float32); zero-filled here, uninitialised in PyTorch.
+///
+/// `aten::empty_strided`: `empty_strided(SymInt[] size, SymInt[] stride, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn empty_strided(size: &[i64], stride: &[i64]) -> Result<Tensor> {
+    empty_strided_full(size, stride, None, None, None, None)
+}
+
+/// [`empty_strided`] with every argument, including keyword-only ones.
+pub fn empty_strided_full(
+    size: &[i64],
+    stride: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    empty_strided_call(ks, size, stride, dtype, layout, device, pin_memory)
+}
+
+struct EmptyStridedBoxed;
+
+impl BoxedOp for EmptyStridedBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EMPTY_STRIDED_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMPTY_STRIDED_SCHEMA, stack);
+        let size = u.int_list()?;
+        let stride = u.int_list()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = empty_strided_full(&size, &stride, dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clamp_min
+
+/// Schema of `aten::clamp_min`.
+pub static CLAMP_MIN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp_min",
+    overload: "",
+    signature: "clamp_min(Tensor self, Scalar min) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp_min`.
+pub type ClampMinFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn clamp_min_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, min: Scalar) -> Result<Tensor> {
+    crate::composite_pointwise::clamp_min(self_, min)
+}
+
+/// Dispatch entry of `aten::clamp_min`.
+pub static CLAMP_MIN: Op<ClampMinFn> = Op::new(
+    &CLAMP_MIN_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(clamp_min_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::clamp_min` through the dispatcher with explicit keys.
+pub fn clamp_min_call(ks: DispatchKeySet, self_: &Tensor, min: Scalar) -> Result<Tensor> {
+    match CLAMP_MIN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(min)];
+            fallback(&CLAMP_MIN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::clamp_min", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `clamp(self, min, None)`.
+///
+/// `aten::clamp_min`: `clamp_min(Tensor self, Scalar min) -> Tensor`
+pub fn clamp_min(self_: &Tensor, min: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    clamp_min_call(ks, self_, min.into())
+}
+
+struct ClampMinBoxed;
+
+impl BoxedOp for ClampMinBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_MIN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MIN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min = u.scalar()?;
+        let r = clamp_min(&self_, min)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clamp_max
+
+/// Schema of `aten::clamp_max`.
+pub static CLAMP_MAX_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp_max",
+    overload: "",
+    signature: "clamp_max(Tensor self, Scalar max) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp_max`.
+pub type ClampMaxFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn clamp_max_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, max: Scalar) -> Result<Tensor> {
+    crate::composite_pointwise::clamp_max(self_, max)
+}
+
+/// Dispatch entry of `aten::clamp_max`.
+pub static CLAMP_MAX: Op<ClampMaxFn> = Op::new(
+    &CLAMP_MAX_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(clamp_max_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::clamp_max` through the dispatcher with explicit keys.
+pub fn clamp_max_call(ks: DispatchKeySet, self_: &Tensor, max: Scalar) -> Result<Tensor> {
+    match CLAMP_MAX.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, max),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(max)];
+            fallback(&CLAMP_MAX_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::clamp_max", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `clamp(self, None, max)`.
+///
+/// `aten::clamp_max`: `clamp_max(Tensor self, Scalar max) -> Tensor`
+pub fn clamp_max(self_: &Tensor, max: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    clamp_max_call(ks, self_, max.into())
+}
+
+struct ClampMaxBoxed;
+
+impl BoxedOp for ClampMaxBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_MAX_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MAX_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let max = u.scalar()?;
+        let r = clamp_max(&self_, max)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::floor_divide
+
+/// Schema of `aten::floor_divide`.
+pub static FLOOR_DIVIDE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::floor_divide",
+    overload: "",
+    signature: "floor_divide(Tensor self, Tensor other) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::floor_divide`.
+pub type FloorDivideFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn floor_divide_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    crate::composite_pointwise::floor_divide(self_, other)
+}
+
+/// Dispatch entry of `aten::floor_divide`.
+pub static FLOOR_DIVIDE: Op<FloorDivideFn> = Op::new(
+    &FLOOR_DIVIDE_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(floor_divide_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::floor_divide` through the dispatcher with explicit keys.
+pub fn floor_divide_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match FLOOR_DIVIDE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&FLOOR_DIVIDE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::floor_divide", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `div(self, other, rounding_mode="floor")`.
+///
+/// `aten::floor_divide`: `floor_divide(Tensor self, Tensor other) -> Tensor`
+pub fn floor_divide(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    floor_divide_call(ks, self_, other)
+}
+
+struct FloorDivideBoxed;
+
+impl BoxedOp for FloorDivideBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLOOR_DIVIDE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLOOR_DIVIDE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = floor_divide(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lerp.Scalar
+
+/// Schema of `aten::lerp.Scalar`.
+pub static LERP_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lerp",
+    overload: "Scalar",
+    signature: "lerp.Scalar(Tensor self, Tensor end, Scalar weight) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "end",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lerp.Scalar`.
+pub type LerpScalarFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn lerp_scalar_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: Scalar,
+) -> Result<Tensor> {
+    crate::composite_pointwise::lerp_scalar(self_, end, weight)
+}
+
+/// Dispatch entry of `aten::lerp.Scalar`.
+pub static LERP_SCALAR: Op<LerpScalarFn> = Op::new(
+    &LERP_SCALAR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(lerp_scalar_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::lerp.Scalar` through the dispatcher with explicit keys.
+pub fn lerp_scalar_call(ks: DispatchKeySet, self_: &Tensor, end: &Tensor, weight: Scalar) -> Result<Tensor> {
+    match LERP_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, end, weight),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(end.clone()),
+                Value::Scalar(weight),
+            ];
+            fallback(&LERP_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lerp.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self + weight * (end - self)` (evaluated from `end` when `|weight| >= 0.5`), broadcasting; `end` must have `self`'s floating dtype.
+///
+/// `aten::lerp.Scalar`: `lerp.Scalar(Tensor self, Tensor end, Scalar weight) -> Tensor`
+pub fn lerp(self_: &Tensor, end: &Tensor, weight: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, end]);
+    lerp_scalar_call(ks, self_, end, weight.into())
+}
+
+struct LerpScalarBoxed;
+
+impl BoxedOp for LerpScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LERP_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LERP_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let end = u.tensor()?;
+        let weight = u.scalar()?;
+        let r = lerp(&self_, &end, weight)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lerp.Tensor
+
+/// Schema of `aten::lerp.Tensor`.
+pub static LERP_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lerp",
+    overload: "Tensor",
+    signature: "lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "end",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lerp.Tensor`.
+pub type LerpTensorFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn lerp_tensor_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: &Tensor,
+) -> Result<Tensor> {
+    crate::composite_pointwise::lerp_tensor(self_, end, weight)
+}
+
+/// Dispatch entry of `aten::lerp.Tensor`.
+pub static LERP_TENSOR: Op<LerpTensorFn> = Op::new(
+    &LERP_TENSOR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(lerp_tensor_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::lerp.Tensor` through the dispatcher with explicit keys.
+pub fn lerp_tensor_call(ks: DispatchKeySet, self_: &Tensor, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    match LERP_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, end, weight),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(end.clone()),
+                Value::Tensor(weight.clone()),
+            ];
+            fallback(&LERP_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lerp.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Elementwise `lerp` with a tensor weight, broadcasting all three; `end` and a weight with dims must have `self`'s floating dtype.
+///
+/// `aten::lerp.Tensor`: `lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor`
+pub fn lerp_tensor(self_: &Tensor, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, end, weight]);
+    lerp_tensor_call(ks, self_, end, weight)
+}
+
+struct LerpTensorBoxed;
+
+impl BoxedOp for LerpTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LERP_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LERP_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let end = u.tensor()?;
+        let weight = u.tensor()?;
+        let r = lerp_tensor(&self_, &end, &weight)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::addcmul
+
+/// Schema of `aten::addcmul`.
+pub static ADDCMUL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::addcmul",
+    overload: "",
+    signature: "addcmul(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::addcmul`.
+pub type AddcmulFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn addcmul_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    crate::composite_pointwise::addcmul(self_, tensor1, tensor2, value)
+}
+
+/// Dispatch entry of `aten::addcmul`.
+pub static ADDCMUL: Op<AddcmulFn> = Op::new(
+    &ADDCMUL_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(addcmul_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::addcmul` through the dispatcher with explicit keys.
+pub fn addcmul_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    match ADDCMUL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, tensor1, tensor2, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(tensor1.clone()),
+                Value::Tensor(tensor2.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&ADDCMUL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::addcmul", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self + value * tensor1 * tensor2`, broadcasting and promoting (with integers `value` is truncated).
+///
+/// `aten::addcmul`: `addcmul(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor`
+pub fn addcmul(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
+    addcmul_full(self_, tensor1, tensor2, Scalar::Int(1))
+}
+
+/// [`addcmul`] with every argument, including keyword-only ones.
+pub fn addcmul_full(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, tensor1, tensor2]);
+    addcmul_call(ks, self_, tensor1, tensor2, value.into())
+}
+
+struct AddcmulBoxed;
+
+impl BoxedOp for AddcmulBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADDCMUL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCMUL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let tensor1 = u.tensor()?;
+        let tensor2 = u.tensor()?;
+        let value = u.scalar()?;
+        let r = addcmul_full(&self_, &tensor1, &tensor2, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::addcdiv
+
+/// Schema of `aten::addcdiv`.
+pub static ADDCDIV_SCHEMA: OpSchema = OpSchema {
+    name: "aten::addcdiv",
+    overload: "",
+    signature: "addcdiv(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::addcdiv`.
+pub type AddcdivFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn addcdiv_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    crate::composite_pointwise::addcdiv(self_, tensor1, tensor2, value)
+}
+
+/// Dispatch entry of `aten::addcdiv`.
+pub static ADDCDIV: Op<AddcdivFn> = Op::new(
+    &ADDCDIV_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(addcdiv_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::addcdiv` through the dispatcher with explicit keys.
+pub fn addcdiv_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    match ADDCDIV.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, tensor1, tensor2, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(tensor1.clone()),
+                Value::Tensor(tensor2.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&ADDCDIV_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::addcdiv", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self + value * tensor1 / tensor2`, broadcasting and promoting; two integral `tensor1`/`tensor2` are an error.
+///
+/// `aten::addcdiv`: `addcdiv(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor`
+pub fn addcdiv(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
+    addcdiv_full(self_, tensor1, tensor2, Scalar::Int(1))
+}
+
+/// [`addcdiv`] with every argument, including keyword-only ones.
+pub fn addcdiv_full(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, tensor1, tensor2]);
+    addcdiv_call(ks, self_, tensor1, tensor2, value.into())
+}
+
+struct AddcdivBoxed;
+
+impl BoxedOp for AddcdivBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADDCDIV_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCDIV_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let tensor1 = u.tensor()?;
+        let tensor2 = u.tensor()?;
+        let value = u.scalar()?;
+        let r = addcdiv_full(&self_, &tensor1, &tensor2, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_fill.Scalar
+
+/// Schema of `aten::masked_fill.Scalar`.
+pub static MASKED_FILL_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_fill",
+    overload: "Scalar",
+    signature: "masked_fill.Scalar(Tensor self, Tensor mask, Scalar value) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::masked_fill.Scalar`.
+pub type MaskedFillScalarFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn masked_fill_scalar_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    crate::composite_pointwise::masked_fill_scalar(self_, mask, value)
+}
+
+/// Dispatch entry of `aten::masked_fill.Scalar`.
+pub static MASKED_FILL_SCALAR: Op<MaskedFillScalarFn> = Op::new(
+    &MASKED_FILL_SCALAR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(masked_fill_scalar_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::masked_fill.Scalar` through the dispatcher with explicit keys.
+pub fn masked_fill_scalar_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor, value: Scalar) -> Result<Tensor> {
+    match MASKED_FILL_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&MASKED_FILL_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_fill.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self` with `value` where the bool `mask` is true, broadcasting both; contiguous, in `self`'s dtype.
+///
+/// `aten::masked_fill.Scalar`: `masked_fill.Scalar(Tensor self, Tensor mask, Scalar value) -> Tensor`
+pub fn masked_fill(self_: &Tensor, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask]);
+    masked_fill_scalar_call(ks, self_, mask, value.into())
+}
+
+struct MaskedFillScalarBoxed;
+
+impl BoxedOp for MaskedFillScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_FILL_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let value = u.scalar()?;
+        let r = masked_fill(&self_, &mask, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_fill.Tensor
+
+/// Schema of `aten::masked_fill.Tensor`.
+pub static MASKED_FILL_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_fill",
+    overload: "Tensor",
+    signature: "masked_fill.Tensor(Tensor self, Tensor mask, Tensor value) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_fill.Tensor`.
+pub type MaskedFillTensorFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_fill_tensor_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: &Tensor,
+) -> Result<Tensor> {
+    crate::composite_pointwise::masked_fill_tensor(self_, mask, value)
+}
+
+/// Dispatch entry of `aten::masked_fill.Tensor`.
+pub static MASKED_FILL_TENSOR: Op<MaskedFillTensorFn> = Op::new(
+    &MASKED_FILL_TENSOR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(masked_fill_tensor_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::masked_fill.Tensor` through the dispatcher with explicit keys.
+pub fn masked_fill_tensor_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+    match MASKED_FILL_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(value.clone()),
+            ];
+            fallback(&MASKED_FILL_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_fill.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `masked_fill` with a 0-dim tensor `value`, cast to `self`'s dtype (it receives the sum of the masked gradient).
+///
+/// `aten::masked_fill.Tensor`: `masked_fill.Tensor(Tensor self, Tensor mask, Tensor value) -> Tensor`
+pub fn masked_fill_tensor(self_: &Tensor, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, value]);
+    masked_fill_tensor_call(ks, self_, mask, value)
+}
+
+struct MaskedFillTensorBoxed;
+
+impl BoxedOp for MaskedFillTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_FILL_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let value = u.tensor()?;
+        let r = masked_fill_tensor(&self_, &mask, &value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -31214,4 +42951,106 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &MeshgridIndexingBoxed,
     &WhereBoxed,
     &ArgsortBoxed,
+    &Atan2Boxed,
+    &Atan2InplaceBoxed,
+    &Atan2OutBoxed,
+    &FmodTensorBoxed,
+    &FmodTensorInplaceBoxed,
+    &FmodTensorOutBoxed,
+    &FmodScalarBoxed,
+    &FmodScalarInplaceBoxed,
+    &FmodScalarOutBoxed,
+    &RemainderTensorBoxed,
+    &RemainderTensorInplaceBoxed,
+    &RemainderTensorOutBoxed,
+    &RemainderScalarBoxed,
+    &RemainderScalarInplaceBoxed,
+    &RemainderScalarOutBoxed,
+    &PowTensorTensorBoxed,
+    &PowTensorTensorOutBoxed,
+    &PowTensorScalarBoxed,
+    &PowTensorScalarOutBoxed,
+    &PowScalarBoxed,
+    &PowScalarOutBoxed,
+    &DivTensorModeBoxed,
+    &DivTensorModeInplaceBoxed,
+    &DivOutModeBoxed,
+    &DivScalarModeBoxed,
+    &DivScalarModeInplaceBoxed,
+    &DivScalarModeOutBoxed,
+    &WhereSelfBoxed,
+    &WhereSelfOutBoxed,
+    &ClampBoxed,
+    &ClampInplaceBoxed,
+    &ClampOutBoxed,
+    &ClampTensorBoxed,
+    &ClampTensorInplaceBoxed,
+    &ClampTensorOutBoxed,
+    &IsinfBoxed,
+    &IsinfOutBoxed,
+    &IsnanBoxed,
+    &IsnanOutBoxed,
+    &BitwiseAndTensorBoxed,
+    &BitwiseAndTensorInplaceBoxed,
+    &BitwiseAndTensorOutBoxed,
+    &BitwiseAndScalarBoxed,
+    &BitwiseAndScalarInplaceBoxed,
+    &BitwiseAndScalarOutBoxed,
+    &BitwiseOrTensorBoxed,
+    &BitwiseOrTensorInplaceBoxed,
+    &BitwiseOrTensorOutBoxed,
+    &BitwiseOrScalarBoxed,
+    &BitwiseOrScalarInplaceBoxed,
+    &BitwiseOrScalarOutBoxed,
+    &BitwiseXorTensorBoxed,
+    &BitwiseXorTensorInplaceBoxed,
+    &BitwiseXorTensorOutBoxed,
+    &BitwiseXorScalarBoxed,
+    &BitwiseXorScalarInplaceBoxed,
+    &BitwiseXorScalarOutBoxed,
+    &BitwiseNotBoxed,
+    &BitwiseNotInplaceBoxed,
+    &BitwiseNotOutBoxed,
+    &LogicalAndBoxed,
+    &LogicalAndInplaceBoxed,
+    &LogicalAndOutBoxed,
+    &LogicalOrBoxed,
+    &LogicalOrInplaceBoxed,
+    &LogicalOrOutBoxed,
+    &LogicalXorBoxed,
+    &LogicalXorInplaceBoxed,
+    &LogicalXorOutBoxed,
+    &LogicalNotBoxed,
+    &LogicalNotInplaceBoxed,
+    &LogicalNotOutBoxed,
+    &EluBoxed,
+    &EluInplaceBoxed,
+    &EluOutBoxed,
+    &EluBackwardBoxed,
+    &GeluBoxed,
+    &GeluInplaceBoxed,
+    &GeluOutBoxed,
+    &GeluBackwardBoxed,
+    &HardtanhBoxed,
+    &HardtanhInplaceBoxed,
+    &HardtanhOutBoxed,
+    &HardtanhBackwardBoxed,
+    &LeakyReluBoxed,
+    &LeakyReluInplaceBoxed,
+    &LeakyReluOutBoxed,
+    &LeakyReluBackwardBoxed,
+    &FillScalarBoxed,
+    &FillScalarOutBoxed,
+    &FullLikeBoxed,
+    &ScalarTensorBoxed,
+    &EmptyStridedBoxed,
+    &ClampMinBoxed,
+    &ClampMaxBoxed,
+    &FloorDivideBoxed,
+    &LerpScalarBoxed,
+    &LerpTensorBoxed,
+    &AddcmulBoxed,
+    &AddcdivBoxed,
+    &MaskedFillScalarBoxed,
+    &MaskedFillTensorBoxed,
 ];

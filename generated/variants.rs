@@ -772,3 +772,333 @@ pub fn cat_out(tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::cat(tensors, dim)?;
     crate::variants::write_out("aten::cat.out", out, &[], &result)
 }
+
+/// Kernel of `aten::atan2_`: `aten::atan2`, then written into `self_`.
+pub fn atan2_inplace(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::atan2(self_, other)?;
+    crate::variants::write_inplace("aten::atan2_", self_, &[self_, other], &result)
+}
+
+/// Kernel of `aten::atan2.out`: `aten::atan2`, then written into `out`.
+pub fn atan2_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::atan2(self_, other)?;
+    crate::variants::write_out("aten::atan2.out", out, &[self_, other], &result)
+}
+
+/// Kernel of `aten::fmod_.Tensor`: `aten::fmod.Tensor`, then written into `self_`.
+pub fn fmod_tensor_inplace(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::fmod(self_, other)?;
+    crate::variants::write_inplace("aten::fmod_.Tensor", self_, &[self_, other], &result)
+}
+
+/// Kernel of `aten::fmod.Tensor_out`: `aten::fmod.Tensor`, then written into `out`.
+pub fn fmod_tensor_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::fmod(self_, other)?;
+    crate::variants::write_out("aten::fmod.Tensor_out", out, &[self_, other], &result)
+}
+
+/// Kernel of `aten::fmod_.Scalar`: `aten::fmod.Scalar`, then written into `self_`.
+pub fn fmod_scalar_inplace(self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = crate::ops::fmod_scalar(self_, other)?;
+    crate::variants::write_inplace("aten::fmod_.Scalar", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::fmod.Scalar_out`: `aten::fmod.Scalar`, then written into `out`.
+pub fn fmod_scalar_out(self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::fmod_scalar(self_, other)?;
+    crate::variants::write_out("aten::fmod.Scalar_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::remainder_.Tensor`: `aten::remainder.Tensor`, then written into `self_`.
+pub fn remainder_tensor_inplace(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::remainder(self_, other)?;
+    crate::variants::write_inplace("aten::remainder_.Tensor", self_, &[self_, other], &result)
+}
+
+/// Kernel of `aten::remainder.Tensor_out`: `aten::remainder.Tensor`, then written into `out`.
+pub fn remainder_tensor_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::remainder(self_, other)?;
+    crate::variants::write_out("aten::remainder.Tensor_out", out, &[self_, other], &result)
+}
+
+/// Kernel of `aten::remainder_.Scalar`: `aten::remainder.Scalar`, then written into `self_`.
+pub fn remainder_scalar_inplace(self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = crate::ops::remainder_scalar(self_, other)?;
+    crate::variants::write_inplace("aten::remainder_.Scalar", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::remainder.Scalar_out`: `aten::remainder.Scalar`, then written into `out`.
+pub fn remainder_scalar_out(self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::remainder_scalar(self_, other)?;
+    crate::variants::write_out("aten::remainder.Scalar_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::pow.Tensor_Tensor_out`: `aten::pow.Tensor_Tensor`, then written into `out`.
+pub fn pow_tensor_tensor_out(self_: &Tensor, exponent: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::pow(self_, exponent)?;
+    crate::variants::write_out("aten::pow.Tensor_Tensor_out", out, &[self_, exponent], &result)
+}
+
+/// Kernel of `aten::pow.Tensor_Scalar_out`: `aten::pow.Tensor_Scalar`, then written into `out`.
+pub fn pow_tensor_scalar_out(self_: &Tensor, exponent: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::pow_tensor_scalar(self_, exponent)?;
+    crate::variants::write_out("aten::pow.Tensor_Scalar_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::pow.Scalar_out`: `aten::pow.Scalar`, then written into `out`.
+pub fn pow_scalar_out(self_: Scalar, exponent: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::pow_scalar(self_, exponent)?;
+    crate::variants::write_out("aten::pow.Scalar_out", out, &[exponent], &result)
+}
+
+/// Kernel of `aten::div_.Tensor_mode`: `aten::div.Tensor_mode`, then written into `self_`.
+pub fn div_tensor_mode_inplace(self_: &Tensor, other: &Tensor, rounding_mode: Option<&str>) -> Result<Tensor> {
+    let result = crate::ops::div_tensor_mode(self_, other, rounding_mode)?;
+    crate::variants::write_inplace("aten::div_.Tensor_mode", self_, &[self_, other], &result)
+}
+
+/// Kernel of `aten::div.out_mode`: `aten::div.Tensor_mode`, then written into `out`.
+pub fn div_out_mode(self_: &Tensor, other: &Tensor, rounding_mode: Option<&str>, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::div_tensor_mode(self_, other, rounding_mode)?;
+    crate::variants::write_out("aten::div.out_mode", out, &[self_, other], &result)
+}
+
+/// Kernel of `aten::div_.Scalar_mode`: `aten::div.Scalar_mode`, then written into `self_`.
+pub fn div_scalar_mode_inplace(self_: &Tensor, other: Scalar, rounding_mode: Option<&str>) -> Result<Tensor> {
+    let result = crate::ops::div_scalar_mode(self_, other, rounding_mode)?;
+    crate::variants::write_inplace("aten::div_.Scalar_mode", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::div.Scalar_mode_out`: `aten::div.Scalar_mode`, then written into `out`.
+pub fn div_scalar_mode_out(self_: &Tensor, other: Scalar, rounding_mode: Option<&str>, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::div_scalar_mode(self_, other, rounding_mode)?;
+    crate::variants::write_out("aten::div.Scalar_mode_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::where.self_out`: `aten::where.self`, then written into `out`.
+pub fn where_self_out(condition: &Tensor, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::where_self(condition, self_, other)?;
+    crate::variants::write_out("aten::where.self_out", out, &[condition, self_, other], &result)
+}
+
+/// Kernel of `aten::clamp_`: `aten::clamp`, then written into `self_`.
+pub fn clamp_inplace(self_: &Tensor, min: Option<Scalar>, max: Option<Scalar>) -> Result<Tensor> {
+    let result = crate::ops::clamp(self_, min, max)?;
+    crate::variants::write_inplace("aten::clamp_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::clamp.out`: `aten::clamp`, then written into `out`.
+pub fn clamp_out(self_: &Tensor, min: Option<Scalar>, max: Option<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::clamp(self_, min, max)?;
+    crate::variants::write_out("aten::clamp.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::clamp_.Tensor`: `aten::clamp.Tensor`, then written into `self_`.
+pub fn clamp_tensor_inplace(self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
+    let result = crate::ops::clamp_tensor(self_, min, max)?;
+    crate::variants::write_inplace("aten::clamp_.Tensor", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::clamp.Tensor_out`: `aten::clamp.Tensor`, then written into `out`.
+pub fn clamp_tensor_out(self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::clamp_tensor(self_, min, max)?;
+    crate::variants::write_out("aten::clamp.Tensor_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::isinf.out`: `aten::isinf`, then written into `out`.
+pub fn isinf_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::isinf(self_)?;
+    crate::variants::write_out("aten::isinf.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::isnan.out`: `aten::isnan`, then written into `out`.
+pub fn isnan_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::isnan(self_)?;
+    crate::variants::write_out("aten::isnan.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::bitwise_and_.Tensor`: `aten::bitwise_and.Tensor`, then written into `self_`.
+pub fn bitwise_and_tensor_inplace(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::bitwise_and(self_, other)?;
+    crate::variants::write_inplace("aten::bitwise_and_.Tensor", self_, &[self_, other], &result)
+}
+
+/// Kernel of `aten::bitwise_and.Tensor_out`: `aten::bitwise_and.Tensor`, then written into `out`.
+pub fn bitwise_and_tensor_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::bitwise_and(self_, other)?;
+    crate::variants::write_out("aten::bitwise_and.Tensor_out", out, &[self_, other], &result)
+}
+
+/// Kernel of `aten::bitwise_and_.Scalar`: `aten::bitwise_and.Scalar`, then written into `self_`.
+pub fn bitwise_and_scalar_inplace(self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = crate::ops::bitwise_and_scalar(self_, other)?;
+    crate::variants::write_inplace("aten::bitwise_and_.Scalar", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::bitwise_and.Scalar_out`: `aten::bitwise_and.Scalar`, then written into `out`.
+pub fn bitwise_and_scalar_out(self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::bitwise_and_scalar(self_, other)?;
+    crate::variants::write_out("aten::bitwise_and.Scalar_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::bitwise_or_.Tensor`: `aten::bitwise_or.Tensor`, then written into `self_`.
+pub fn bitwise_or_tensor_inplace(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::bitwise_or(self_, other)?;
+    crate::variants::write_inplace("aten::bitwise_or_.Tensor", self_, &[self_, other], &result)
+}
+
+/// Kernel of `aten::bitwise_or.Tensor_out`: `aten::bitwise_or.Tensor`, then written into `out`.
+pub fn bitwise_or_tensor_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::bitwise_or(self_, other)?;
+    crate::variants::write_out("aten::bitwise_or.Tensor_out", out, &[self_, other], &result)
+}
+
+/// Kernel of `aten::bitwise_or_.Scalar`: `aten::bitwise_or.Scalar`, then written into `self_`.
+pub fn bitwise_or_scalar_inplace(self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = crate::ops::bitwise_or_scalar(self_, other)?;
+    crate::variants::write_inplace("aten::bitwise_or_.Scalar", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::bitwise_or.Scalar_out`: `aten::bitwise_or.Scalar`, then written into `out`.
+pub fn bitwise_or_scalar_out(self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::bitwise_or_scalar(self_, other)?;
+    crate::variants::write_out("aten::bitwise_or.Scalar_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::bitwise_xor_.Tensor`: `aten::bitwise_xor.Tensor`, then written into `self_`.
+pub fn bitwise_xor_tensor_inplace(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::bitwise_xor(self_, other)?;
+    crate::variants::write_inplace("aten::bitwise_xor_.Tensor", self_, &[self_, other], &result)
+}
+
+/// Kernel of `aten::bitwise_xor.Tensor_out`: `aten::bitwise_xor.Tensor`, then written into `out`.
+pub fn bitwise_xor_tensor_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::bitwise_xor(self_, other)?;
+    crate::variants::write_out("aten::bitwise_xor.Tensor_out", out, &[self_, other], &result)
+}
+
+/// Kernel of `aten::bitwise_xor_.Scalar`: `aten::bitwise_xor.Scalar`, then written into `self_`.
+pub fn bitwise_xor_scalar_inplace(self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = crate::ops::bitwise_xor_scalar(self_, other)?;
+    crate::variants::write_inplace("aten::bitwise_xor_.Scalar", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::bitwise_xor.Scalar_out`: `aten::bitwise_xor.Scalar`, then written into `out`.
+pub fn bitwise_xor_scalar_out(self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::bitwise_xor_scalar(self_, other)?;
+    crate::variants::write_out("aten::bitwise_xor.Scalar_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::bitwise_not_`: `aten::bitwise_not`, then written into `self_`.
+pub fn bitwise_not_inplace(self_: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::bitwise_not(self_)?;
+    crate::variants::write_inplace("aten::bitwise_not_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::bitwise_not.out`: `aten::bitwise_not`, then written into `out`.
+pub fn bitwise_not_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::bitwise_not(self_)?;
+    crate::variants::write_out("aten::bitwise_not.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::logical_and_`: `aten::logical_and`, then written into `self_`.
+pub fn logical_and_inplace(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::logical_and(self_, other)?;
+    crate::variants::write_inplace("aten::logical_and_", self_, &[self_, other], &result)
+}
+
+/// Kernel of `aten::logical_and.out`: `aten::logical_and`, then written into `out`.
+pub fn logical_and_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::logical_and(self_, other)?;
+    crate::variants::write_out("aten::logical_and.out", out, &[self_, other], &result)
+}
+
+/// Kernel of `aten::logical_or_`: `aten::logical_or`, then written into `self_`.
+pub fn logical_or_inplace(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::logical_or(self_, other)?;
+    crate::variants::write_inplace("aten::logical_or_", self_, &[self_, other], &result)
+}
+
+/// Kernel of `aten::logical_or.out`: `aten::logical_or`, then written into `out`.
+pub fn logical_or_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::logical_or(self_, other)?;
+    crate::variants::write_out("aten::logical_or.out", out, &[self_, other], &result)
+}
+
+/// Kernel of `aten::logical_xor_`: `aten::logical_xor`, then written into `self_`.
+pub fn logical_xor_inplace(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::logical_xor(self_, other)?;
+    crate::variants::write_inplace("aten::logical_xor_", self_, &[self_, other], &result)
+}
+
+/// Kernel of `aten::logical_xor.out`: `aten::logical_xor`, then written into `out`.
+pub fn logical_xor_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::logical_xor(self_, other)?;
+    crate::variants::write_out("aten::logical_xor.out", out, &[self_, other], &result)
+}
+
+/// Kernel of `aten::logical_not_`: `aten::logical_not`, then written into `self_`.
+pub fn logical_not_inplace(self_: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::logical_not(self_)?;
+    crate::variants::write_inplace("aten::logical_not_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::logical_not.out`: `aten::logical_not`, then written into `out`.
+pub fn logical_not_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::logical_not(self_)?;
+    crate::variants::write_out("aten::logical_not.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::elu_`: `aten::elu`, then written into `self_`.
+pub fn elu_inplace(self_: &Tensor, alpha: Scalar, scale: Scalar, input_scale: Scalar) -> Result<Tensor> {
+    let result = crate::ops::elu(self_, alpha, scale, input_scale)?;
+    crate::variants::write_inplace("aten::elu_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::elu.out`: `aten::elu`, then written into `out`.
+pub fn elu_out(self_: &Tensor, alpha: Scalar, scale: Scalar, input_scale: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::elu(self_, alpha, scale, input_scale)?;
+    crate::variants::write_out("aten::elu.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::gelu_`: `aten::gelu`, then written into `self_`.
+pub fn gelu_inplace(self_: &Tensor, approximate: &str) -> Result<Tensor> {
+    let result = crate::ops::gelu_full(self_, approximate)?;
+    crate::variants::write_inplace("aten::gelu_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::gelu.out`: `aten::gelu`, then written into `out`.
+pub fn gelu_out(self_: &Tensor, approximate: &str, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::gelu_full(self_, approximate)?;
+    crate::variants::write_out("aten::gelu.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::hardtanh_`: `aten::hardtanh`, then written into `self_`.
+pub fn hardtanh_inplace(self_: &Tensor, min_val: Scalar, max_val: Scalar) -> Result<Tensor> {
+    let result = crate::ops::hardtanh(self_, min_val, max_val)?;
+    crate::variants::write_inplace("aten::hardtanh_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::hardtanh.out`: `aten::hardtanh`, then written into `out`.
+pub fn hardtanh_out(self_: &Tensor, min_val: Scalar, max_val: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::hardtanh(self_, min_val, max_val)?;
+    crate::variants::write_out("aten::hardtanh.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::leaky_relu_`: `aten::leaky_relu`, then written into `self_`.
+pub fn leaky_relu_inplace(self_: &Tensor, negative_slope: Scalar) -> Result<Tensor> {
+    let result = crate::ops::leaky_relu(self_, negative_slope)?;
+    crate::variants::write_inplace("aten::leaky_relu_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::leaky_relu.out`: `aten::leaky_relu`, then written into `out`.
+pub fn leaky_relu_out(self_: &Tensor, negative_slope: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::leaky_relu(self_, negative_slope)?;
+    crate::variants::write_out("aten::leaky_relu.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::fill.Scalar_out`: `aten::fill.Scalar`, then written into `out`.
+pub fn fill_scalar_out(self_: &Tensor, value: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::fill(self_, value)?;
+    crate::variants::write_out("aten::fill.Scalar_out", out, &[self_], &result)
+}

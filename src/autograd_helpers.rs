@@ -971,3 +971,5 @@ pub fn cat_tensors_backward(grad: &Tensor, tensors: &[Tensor], dim: i64) -> Resu
 pub fn values_backward(grad: &Tensor, dim: i64, indices: &Tensor, sizes: &[i64]) -> Result<Tensor> {
     ops::scatter(&zeros_of(sizes, grad)?, dim, indices, grad)
 }
+
+pub use crate::pointwise_helpers::*;

@@ -21,12 +21,17 @@ mod boxed;
 pub mod composite;
 pub mod composite_index;
 pub mod composite_reduce;
+pub mod composite_pointwise;
 mod grad_arith;
+mod pointwise_helpers;
 pub mod testing;
 pub mod variants;
 
 #[path = "../generated/autograd.rs"]
 #[doc(hidden)]
+// Codegen builds `diff_inputs` by pushes; an op whose inputs are all
+// tensors or optional tensors (`clamp.Tensor`) trips this lint.
+#[allow(clippy::vec_init_then_push)]
 pub mod generated_autograd;
 #[path = "../generated/methods.rs"]
 #[doc(hidden)]

@@ -1077,6 +1077,50 @@ pub fn map2<A: Element, B: Element, O: Element>(
     Ok(())
 }
 
+/// `out[i] = f(a[i], b[i], c[i])` with the inputs broadcast to `out`'s
+/// shape (the ternary loop of `where` and `clamp`). `out` may share memory
+/// with any input.
+///
+/// ```
+/// use ft_kernels::iter::map3;
+/// use ft_runtime::{Tensor, DType};
+/// let c = Tensor::from_vec(vec![true, false], &[2]).unwrap();
+/// let a = Tensor::from_vec(vec![1i32, 2], &[2]).unwrap();
+/// let b = Tensor::from_vec(vec![9i32], &[]).unwrap();
+/// let out = Tensor::zeros_contiguous(&[2], DType::I32);
+/// map3(&out, &c, &a, &b, |c: bool, x: i32, y: i32| if c { x } else { y }).unwrap();
+/// assert_eq!(out.to_vec::<i32>().unwrap(), vec![1, 9]);
+/// ```
+pub fn map3<A: Element, B: Element, C: Element, O: Element>(
+    out: &Tensor,
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    f: impl Fn(A, B, C) -> O,
+) -> Result<()> {
+    check_elem::<O>("output", out)?;
+    check_elem::<A>("first input", a)?;
+    check_elem::<B>("second input", b)?;
+    check_elem::<C>("third input", c)?;
+    let plan = Plan::new(out.sizes(), [out, a, b, c])?;
+    let access = StorageAccess::lock(&[a.storage(), b.storage(), c.storage()], &[out.storage()]);
+    let po = access.base_ptr_mut(out.storage()) as *mut O;
+    let pa = access.base_ptr(a.storage()) as *const A;
+    let pb = access.base_ptr(b.storage()) as *const B;
+    let pc = access.base_ptr(c.storage()) as *const C;
+    plan.for_each_run(|off, n, st| {
+        // SAFETY: as in `map1`: locks held, offsets in bounds, raw pointers only.
+        unsafe {
+            let (o, a, b, c) = (po.add(off[0]), pa.add(off[1]), pb.add(off[2]), pc.add(off[3]));
+            for i in 0..n {
+                let v = f(load(a.add(i * st[1])), load(b.add(i * st[2])), load(c.add(i * st[3])));
+                o.add(i * st[0]).write(v);
+            }
+        }
+    });
+    Ok(())
+}
+
 /// Copies `src` (broadcast to `dst`'s shape) into `dst`, converting with
 /// [`cast`]. Performs no overlap or shape policy checks (see `copy_`).
 ///

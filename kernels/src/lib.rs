@@ -7,21 +7,27 @@
 //! do that around them.
 
 pub mod advanced;
+pub mod activation;
 pub mod binary;
+pub mod bitwise;
 pub mod compare;
 pub mod copy;
 pub mod factory;
 pub mod fold;
 pub mod index;
+pub mod fill;
 pub mod iter;
 pub mod join;
 pub mod lanes;
 pub mod linalg;
+pub mod pointwise;
+pub mod pow;
 pub mod reduce;
 pub mod reductions;
 pub mod scan;
 pub mod select_dim;
 pub mod shape_ops;
 pub mod sort;
+pub mod ternary;
 pub mod unary;
 pub mod view;
