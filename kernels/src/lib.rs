@@ -6,16 +6,16 @@
 //! bump version counters: the generated Autograd and ADInplaceOrView kernels
 //! do that around them.
 
-pub mod advanced;
 pub mod activation;
+pub mod advanced;
 pub mod binary;
 pub mod bitwise;
 pub mod compare;
 pub mod copy;
 pub mod factory;
+pub mod fill;
 pub mod fold;
 pub mod index;
-pub mod fill;
 pub mod iter;
 pub mod join;
 pub mod lanes;
