@@ -7702,6 +7702,21 @@ pub(crate) fn amax_autograd(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], kee
     Ok(result)
 }
 
+/// Autograd kernel of `aten::amax.out`: `out=` variants do not record gradients.
+pub(crate) fn amax_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::amax.out", "amax(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    amax_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, out)
+}
+
 /// Autograd kernel of `aten::amin`: records `AminBackward0` when an input requires grad.
 pub(crate) fn amin_autograd(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -7734,6 +7749,21 @@ pub(crate) fn amin_autograd(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], kee
     Ok(result)
 }
 
+/// Autograd kernel of `aten::amin.out`: `out=` variants do not record gradients.
+pub(crate) fn amin_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::amin.out", "amin(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    amin_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, out)
+}
+
 /// Autograd kernel of `aten::max`: records `MaxBackward1` when an input requires grad.
 pub(crate) fn max_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -7762,6 +7792,15 @@ pub(crate) fn max_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::max.unary_out`: `out=` variants do not record gradients.
+pub(crate) fn max_unary_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::max.unary_out", "max(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    max_unary_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::min`: records `MinBackward1` when an input requires grad.
@@ -7794,6 +7833,108 @@ pub(crate) fn min_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
     Ok(result)
 }
 
+/// Autograd kernel of `aten::min.unary_out`: `out=` variants do not record gradients.
+pub(crate) fn min_unary_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::min.unary_out", "min(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    min_unary_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::any.all_out`: `out=` variants do not record gradients.
+pub(crate) fn any_all_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::any.all_out", "any(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    any_all_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::any.out`: `out=` variants do not record gradients.
+pub(crate) fn any_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::any.out", "any(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    any_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, out)
+}
+
+/// Autograd kernel of `aten::any.dims_out`: `out=` variants do not record gradients.
+pub(crate) fn any_dims_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::any.dims_out", "any(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    any_dims_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, out)
+}
+
+/// Autograd kernel of `aten::all.all_out`: `out=` variants do not record gradients.
+pub(crate) fn all_all_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::all.all_out", "all(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    all_all_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::all.out`: `out=` variants do not record gradients.
+pub(crate) fn all_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::all.out", "all(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    all_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, out)
+}
+
+/// Autograd kernel of `aten::argmax.out`: `out=` variants do not record gradients.
+pub(crate) fn argmax_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<i64>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::argmax.out", "argmax(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    argmax_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, out)
+}
+
+/// Autograd kernel of `aten::argmin.out`: `out=` variants do not record gradients.
+pub(crate) fn argmin_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<i64>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::argmin.out", "argmin(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    argmin_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, out)
+}
+
 /// Autograd kernel of `aten::prod`: records `ProdBackward0` when an input requires grad.
 pub(crate) fn prod_autograd(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -7822,6 +7963,20 @@ pub(crate) fn prod_autograd(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DT
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::prod.out`: `out=` variants do not record gradients.
+pub(crate) fn prod_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::prod.out", "prod(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    prod_out_call(ks.below(DispatchKey::AutogradCPU), self_, dtype, out)
 }
 
 /// Autograd kernel of `aten::prod.dim_int`: records `ProdBackward1` when an input requires grad.
@@ -7860,6 +8015,22 @@ pub(crate) fn prod_dim_int_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::prod.int_out`: `out=` variants do not record gradients.
+pub(crate) fn prod_int_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::prod.int_out", "prod(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    prod_int_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, dtype, out)
 }
 
 /// Autograd kernel of `aten::var.correction`: records `VarBackward0` when an input requires grad.
@@ -7905,6 +8076,22 @@ pub(crate) fn var_correction_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::var.correction_out`: `out=` variants do not record gradients.
+pub(crate) fn var_correction_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::var.correction_out", "var(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    var_correction_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, correction, keepdim, out)
+}
+
 /// Autograd kernel of `aten::var.dim`: records `VarBackward1` when an input requires grad.
 pub(crate) fn var_dim_autograd(
     ks: DispatchKeySet,
@@ -7948,6 +8135,22 @@ pub(crate) fn var_dim_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::var.out`: `out=` variants do not record gradients.
+pub(crate) fn var_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    unbiased: bool,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::var.out", "var(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    var_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, unbiased, keepdim, out)
+}
+
 /// Autograd kernel of `aten::cumsum`: records `CumsumBackward0` when an input requires grad.
 pub(crate) fn cumsum_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -7966,6 +8169,21 @@ pub(crate) fn cumsum_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtyp
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::cumsum.out`: `out=` variants do not record gradients.
+pub(crate) fn cumsum_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::cumsum.out", "cumsum(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    cumsum_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, dtype, out)
 }
 
 /// Autograd kernel of `aten::cumprod`: records `CumprodBackward0` when an input requires grad.
@@ -7999,6 +8217,21 @@ pub(crate) fn cumprod_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, dty
     Ok(result)
 }
 
+/// Autograd kernel of `aten::cumprod.out`: `out=` variants do not record gradients.
+pub(crate) fn cumprod_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::cumprod.out", "cumprod(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    cumprod_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, dtype, out)
+}
+
 /// Autograd kernel of `aten::_softmax`: records `SoftmaxBackward0` when an input requires grad.
 pub(crate) fn softmax_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -8028,6 +8261,21 @@ pub(crate) fn softmax_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, hal
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::_softmax.out`: `out=` variants do not record gradients.
+pub(crate) fn softmax_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    half_to_float: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::_softmax.out", "_softmax(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    softmax_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, half_to_float, out)
 }
 
 /// Autograd kernel of `aten::_log_softmax`: records `LogSoftmaxBackward0` when an input requires grad.
@@ -8064,6 +8312,21 @@ pub(crate) fn log_softmax_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::_log_softmax.out`: `out=` variants do not record gradients.
+pub(crate) fn log_softmax_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    half_to_float: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::_log_softmax.out", "_log_softmax(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log_softmax_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, half_to_float, out)
 }
 
 /// Autograd kernel of `aten::_softmax_backward_data`: records `SoftmaxBackwardDataBackward0` when an input requires grad.
@@ -8160,6 +8423,29 @@ pub(crate) fn log_softmax_backward_data_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::_log_softmax_backward_data.out`: `out=` variants do not record gradients.
+pub(crate) fn log_softmax_backward_data_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || output.requires_grad()) {
+        return Err(Error::autograd("aten::_log_softmax_backward_data.out", "_log_softmax_backward_data(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log_softmax_backward_data_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        output,
+        dim,
+        input_dtype,
+        out,
+    )
 }
 
 /// Autograd kernel of `aten::alias`: records `AliasBackward0` when an input requires grad.
@@ -8395,6 +8681,29 @@ pub(crate) fn select_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::select_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn select_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad()) {
+        return Err(Error::autograd("aten::select_backward.out", "select_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    select_backward_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        input_sizes,
+        dim,
+        index,
+        out,
+    )
+}
+
 /// Autograd kernel of `aten::slice_backward`: records `SliceBackwardBackward0` when an input requires grad.
 pub(crate) fn slice_backward_autograd(
     ks: DispatchKeySet,
@@ -8443,6 +8752,33 @@ pub(crate) fn slice_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::slice_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn slice_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad()) {
+        return Err(Error::autograd("aten::slice_backward.out", "slice_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    slice_backward_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        input_sizes,
+        dim,
+        start,
+        end,
+        step,
+        out,
+    )
+}
+
 /// Autograd kernel of `aten::diagonal_backward`: records `DiagonalBackwardBackward0` when an input requires grad.
 pub(crate) fn diagonal_backward_autograd(
     ks: DispatchKeySet,
@@ -8488,6 +8824,31 @@ pub(crate) fn diagonal_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::diagonal_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn diagonal_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad()) {
+        return Err(Error::autograd("aten::diagonal_backward.out", "diagonal_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    diagonal_backward_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        input_sizes,
+        offset,
+        dim1,
+        dim2,
+        out,
+    )
+}
+
 /// Autograd kernel of `aten::select_scatter`: records `SelectScatterBackward0` when an input requires grad.
 pub(crate) fn select_scatter_autograd(
     ks: DispatchKeySet,
@@ -8523,6 +8884,22 @@ pub(crate) fn select_scatter_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::select_scatter.out`: `out=` variants do not record gradients.
+pub(crate) fn select_scatter_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::select_scatter.out", "select_scatter(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    select_scatter_out_call(ks.below(DispatchKey::AutogradCPU), self_, src, dim, index, out)
 }
 
 /// Autograd kernel of `aten::slice_scatter`: records `SliceScatterBackward0` when an input requires grad.
@@ -8566,6 +8943,33 @@ pub(crate) fn slice_scatter_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::slice_scatter.out`: `out=` variants do not record gradients.
+pub(crate) fn slice_scatter_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::slice_scatter.out", "slice_scatter(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    slice_scatter_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        src,
+        dim,
+        start,
+        end,
+        step,
+        out,
+    )
+}
+
 /// Autograd kernel of `aten::diagonal_scatter`: records `DiagonalScatterBackward0` when an input requires grad.
 pub(crate) fn diagonal_scatter_autograd(
     ks: DispatchKeySet,
@@ -8603,6 +9007,23 @@ pub(crate) fn diagonal_scatter_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::diagonal_scatter.out`: `out=` variants do not record gradients.
+pub(crate) fn diagonal_scatter_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::diagonal_scatter.out", "diagonal_scatter(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    diagonal_scatter_out_call(ks.below(DispatchKey::AutogradCPU), self_, src, offset, dim1, dim2, out)
 }
 
 /// Autograd kernel of `aten::as_strided_scatter`: records `AsStridedScatterBackward0` when an input requires grad.
@@ -8658,6 +9079,31 @@ pub(crate) fn as_strided_scatter_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::as_strided_scatter.out`: `out=` variants do not record gradients.
+pub(crate) fn as_strided_scatter_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::as_strided_scatter.out", "as_strided_scatter(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    as_strided_scatter_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        src,
+        size,
+        stride,
+        storage_offset,
+        out,
+    )
+}
+
 /// Autograd kernel of `aten::flip`: records `FlipBackward0` when an input requires grad.
 pub(crate) fn flip_autograd(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -8676,6 +9122,15 @@ pub(crate) fn flip_autograd(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) ->
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::flip.out`: `out=` variants do not record gradients.
+pub(crate) fn flip_out_autograd(ks: DispatchKeySet, self_: &Tensor, dims: &[i64], out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::flip.out", "flip(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    flip_out_call(ks.below(DispatchKey::AutogradCPU), self_, dims, out)
 }
 
 /// Autograd kernel of `aten::repeat`: records `RepeatBackward0` when an input requires grad.
@@ -8708,6 +9163,15 @@ pub(crate) fn repeat_autograd(ks: DispatchKeySet, self_: &Tensor, repeats: &[i64
     Ok(result)
 }
 
+/// Autograd kernel of `aten::repeat.out`: `out=` variants do not record gradients.
+pub(crate) fn repeat_out_autograd(ks: DispatchKeySet, self_: &Tensor, repeats: &[i64], out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::repeat.out", "repeat(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    repeat_out_call(ks.below(DispatchKey::AutogradCPU), self_, repeats, out)
+}
+
 /// Autograd kernel of `aten::constant_pad_nd`: records `ConstantPadNdBackward0` when an input requires grad.
 pub(crate) fn constant_pad_nd_autograd(
     ks: DispatchKeySet,
@@ -8731,6 +9195,21 @@ pub(crate) fn constant_pad_nd_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::constant_pad_nd.out`: `out=` variants do not record gradients.
+pub(crate) fn constant_pad_nd_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    pad: &[i64],
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::constant_pad_nd.out", "constant_pad_nd(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    constant_pad_nd_out_call(ks.below(DispatchKey::AutogradCPU), self_, pad, value, out)
 }
 
 /// Autograd kernel of `aten::tril`: records `TrilBackward0` when an input requires grad.
@@ -8758,6 +9237,41 @@ pub(crate) fn tril_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -
     Ok(result)
 }
 
+/// Autograd kernel of `aten::tril_`: records `TrilBackward0` when an input requires grad.
+pub(crate) fn tril_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::tril_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((diagonal,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tril_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, diagonal)?
+    };
+    if let Some((pre_diagonal_,)) = saved {
+        let node = Node::new(
+            TrilBackward0 {
+                diagonal_: pre_diagonal_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::tril.out`: `out=` variants do not record gradients.
+pub(crate) fn tril_out_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::tril.out", "tril(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    tril_out_call(ks.below(DispatchKey::AutogradCPU), self_, diagonal, out)
+}
+
 /// Autograd kernel of `aten::triu`: records `TriuBackward0` when an input requires grad.
 pub(crate) fn triu_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -8781,6 +9295,41 @@ pub(crate) fn triu_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::triu_`: records `TriuBackward0` when an input requires grad.
+pub(crate) fn triu_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::triu_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((diagonal,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        triu_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, diagonal)?
+    };
+    if let Some((pre_diagonal_,)) = saved {
+        let node = Node::new(
+            TriuBackward0 {
+                diagonal_: pre_diagonal_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::triu.out`: `out=` variants do not record gradients.
+pub(crate) fn triu_out_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::triu.out", "triu(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    triu_out_call(ks.below(DispatchKey::AutogradCPU), self_, diagonal, out)
 }
 
 /// Autograd kernel of `aten::index_select`: records `IndexSelectBackward0` when an input requires grad.

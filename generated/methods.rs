@@ -345,8 +345,12 @@ pub trait TensorOps {
     fn repeat(&self, repeats: &[i64]) -> Result<Tensor>;
     /// Method form of [`ops::tril`].
     fn tril(&self, diagonal: i64) -> Result<Tensor>;
+    /// Method form of [`ops::tril_`].
+    fn tril_(&self, diagonal: i64) -> Result<Tensor>;
     /// Method form of [`ops::triu`].
     fn triu(&self, diagonal: i64) -> Result<Tensor>;
+    /// Method form of [`ops::triu_`].
+    fn triu_(&self, diagonal: i64) -> Result<Tensor>;
     /// Method form of [`ops::softmax`].
     fn softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
     /// Method form of [`ops::log_softmax`].
@@ -1085,8 +1089,14 @@ impl TensorOps for Tensor {
     fn tril(&self, diagonal: i64) -> Result<Tensor> {
         ops::tril(self, diagonal)
     }
+    fn tril_(&self, diagonal: i64) -> Result<Tensor> {
+        ops::tril_(self, diagonal)
+    }
     fn triu(&self, diagonal: i64) -> Result<Tensor> {
         ops::triu(self, diagonal)
+    }
+    fn triu_(&self, diagonal: i64) -> Result<Tensor> {
+        ops::triu_(self, diagonal)
     }
     fn softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
         ops::softmax(self, dim, dtype)

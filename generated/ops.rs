@@ -20688,6 +20688,146 @@ impl BoxedOp for AmaxBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::amax.out
+
+/// Schema of `aten::amax.out`.
+pub static AMAX_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::amax",
+    overload: "out",
+    signature: "amax.out(Tensor self, int[1] dim=[], bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: Some(DefaultValue::IntList(&[])),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::amax.out`.
+pub type AmaxOutFn = fn(DispatchKeySet, &Tensor, &[i64], bool, &Tensor) -> Result<Tensor>;
+
+fn amax_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::amax_out(self_, dim, keepdim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::amax.out` writes.
+fn amax_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        amax_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, keepdim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::amax.out`.
+pub static AMAX_OUT: Op<AmaxOutFn> = Op::new(
+    &AMAX_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(amax_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::amax_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(amax_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::amax.out` through the dispatcher with explicit keys.
+pub fn amax_out_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    match AMAX_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&AMAX_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::amax.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `amax` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::amax.out`: `amax.out(Tensor self, int[1] dim=[], bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn amax_out(self_: &Tensor, dim: &[i64], keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    amax_out_call(ks, self_, dim, keepdim, out)
+}
+
+struct AmaxOutBoxed;
+
+impl BoxedOp for AmaxOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AMAX_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AMAX_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let out = u.tensor()?;
+        let r = amax_out(&self_, &dim, keepdim, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::amin
 
 /// Schema of `aten::amin`.
@@ -20790,6 +20930,146 @@ impl BoxedOp for AminBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::amin.out
+
+/// Schema of `aten::amin.out`.
+pub static AMIN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::amin",
+    overload: "out",
+    signature: "amin.out(Tensor self, int[1] dim=[], bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: Some(DefaultValue::IntList(&[])),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::amin.out`.
+pub type AminOutFn = fn(DispatchKeySet, &Tensor, &[i64], bool, &Tensor) -> Result<Tensor>;
+
+fn amin_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::amin_out(self_, dim, keepdim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::amin.out` writes.
+fn amin_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        amin_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, keepdim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::amin.out`.
+pub static AMIN_OUT: Op<AminOutFn> = Op::new(
+    &AMIN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(amin_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::amin_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(amin_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::amin.out` through the dispatcher with explicit keys.
+pub fn amin_out_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    match AMIN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&AMIN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::amin.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `amin` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::amin.out`: `amin.out(Tensor self, int[1] dim=[], bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn amin_out(self_: &Tensor, dim: &[i64], keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    amin_out_call(ks, self_, dim, keepdim, out)
+}
+
+struct AminOutBoxed;
+
+impl BoxedOp for AminOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AMIN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AMIN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let out = u.tensor()?;
+        let r = amin_out(&self_, &dim, keepdim, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::max
 
 /// Schema of `aten::max`.
@@ -20865,6 +21145,118 @@ impl BoxedOp for MaxBoxed {
         let mut u = Unboxer::new(&MAX_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = max(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max.unary_out
+
+/// Schema of `aten::max.unary_out`.
+pub static MAX_UNARY_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max",
+    overload: "unary_out",
+    signature: "max.unary_out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::max.unary_out`.
+pub type MaxUnaryOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn max_unary_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::max_unary_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::max.unary_out` writes.
+fn max_unary_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_unary_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::max.unary_out`.
+pub static MAX_UNARY_OUT: Op<MaxUnaryOutFn> = Op::new(
+    &MAX_UNARY_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(max_unary_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_unary_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(max_unary_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::max.unary_out` through the dispatcher with explicit keys.
+pub fn max_unary_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MAX_UNARY_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&MAX_UNARY_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max.unary_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `max` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::max.unary_out`: `max.unary_out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn max_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    max_unary_out_call(ks, self_, out)
+}
+
+struct MaxUnaryOutBoxed;
+
+impl BoxedOp for MaxUnaryOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_UNARY_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_UNARY_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = max_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -20950,6 +21342,118 @@ impl BoxedOp for MinBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::min.unary_out
+
+/// Schema of `aten::min.unary_out`.
+pub static MIN_UNARY_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::min",
+    overload: "unary_out",
+    signature: "min.unary_out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::min.unary_out`.
+pub type MinUnaryOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn min_unary_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::min_unary_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::min.unary_out` writes.
+fn min_unary_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        min_unary_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::min.unary_out`.
+pub static MIN_UNARY_OUT: Op<MinUnaryOutFn> = Op::new(
+    &MIN_UNARY_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(min_unary_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::min_unary_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(min_unary_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::min.unary_out` through the dispatcher with explicit keys.
+pub fn min_unary_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MIN_UNARY_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&MIN_UNARY_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::min.unary_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `min` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::min.unary_out`: `min.unary_out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn min_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    min_unary_out_call(ks, self_, out)
+}
+
+struct MinUnaryOutBoxed;
+
+impl BoxedOp for MinUnaryOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MIN_UNARY_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MIN_UNARY_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = min_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::any
 
 /// Schema of `aten::any`.
@@ -21022,6 +21526,113 @@ impl BoxedOp for AnyBoxed {
         let mut u = Unboxer::new(&ANY_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = any(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::any.all_out
+
+/// Schema of `aten::any.all_out`.
+pub static ANY_ALL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::any",
+    overload: "all_out",
+    signature: "any.all_out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::any.all_out`.
+pub type AnyAllOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn any_all_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::any_all_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::any.all_out` writes.
+fn any_all_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        any_all_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::any.all_out`.
+pub static ANY_ALL_OUT: Op<AnyAllOutFn> = Op::new(
+    &ANY_ALL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(any_all_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::any_all_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(any_all_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::any.all_out` through the dispatcher with explicit keys.
+pub fn any_all_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ANY_ALL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ANY_ALL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::any.all_out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `any` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::any.all_out`: `any.all_out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn any_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    any_all_out_call(ks, self_, out)
+}
+
+struct AnyAllOutBoxed;
+
+impl BoxedOp for AnyAllOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ANY_ALL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_ALL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = any_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -21117,6 +21728,146 @@ impl BoxedOp for AnyDimBoxed {
         let dim = u.int()?;
         let keepdim = u.bool()?;
         let r = any_dim(&self_, dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::any.out
+
+/// Schema of `aten::any.out`.
+pub static ANY_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::any",
+    overload: "out",
+    signature: "any.out(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::any.out`.
+pub type AnyOutFn = fn(DispatchKeySet, &Tensor, i64, bool, &Tensor) -> Result<Tensor>;
+
+fn any_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::any_out(self_, dim, keepdim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::any.out` writes.
+fn any_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        any_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, keepdim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::any.out`.
+pub static ANY_OUT: Op<AnyOutFn> = Op::new(
+    &ANY_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(any_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::any_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(any_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::any.out` through the dispatcher with explicit keys.
+pub fn any_out_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    match ANY_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(keepdim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ANY_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::any.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `any.dim` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::any.out`: `any.out(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn any_dim_out(self_: &Tensor, dim: i64, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    any_out_call(ks, self_, dim, keepdim, out)
+}
+
+struct AnyOutBoxed;
+
+impl BoxedOp for AnyOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ANY_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let keepdim = u.bool()?;
+        let out = u.tensor()?;
+        let r = any_dim_out(&self_, dim, keepdim, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -21221,6 +21972,152 @@ impl BoxedOp for AnyDimsBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::any.dims_out
+
+/// Schema of `aten::any.dims_out`.
+pub static ANY_DIMS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::any",
+    overload: "dims_out",
+    signature: "any.dims_out(Tensor self, int[]? dim=None, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptIntList(0),
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::any.dims_out`.
+pub type AnyDimsOutFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, &Tensor) -> Result<Tensor>;
+
+fn any_dims_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::any_dims_out(self_, dim, keepdim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::any.dims_out` writes.
+fn any_dims_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        any_dims_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, keepdim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::any.dims_out`.
+pub static ANY_DIMS_OUT: Op<AnyDimsOutFn> = Op::new(
+    &ANY_DIMS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(any_dims_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::any_dims_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(any_dims_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::any.dims_out` through the dispatcher with explicit keys.
+pub fn any_dims_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ANY_DIMS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(keepdim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ANY_DIMS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::any.dims_out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `any.dims` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::any.dims_out`: `any.dims_out(Tensor self, int[]? dim=None, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn any_dims_out(self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    any_dims_out_call(ks, self_, dim, keepdim, out)
+}
+
+struct AnyDimsOutBoxed;
+
+impl BoxedOp for AnyDimsOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ANY_DIMS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_DIMS_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let keepdim = u.bool()?;
+        let out = u.tensor()?;
+        let r = any_dims_out(&self_, dim.as_deref(), keepdim, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::all
 
 /// Schema of `aten::all`.
@@ -21293,6 +22190,113 @@ impl BoxedOp for AllBoxed {
         let mut u = Unboxer::new(&ALL_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = all(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::all.all_out
+
+/// Schema of `aten::all.all_out`.
+pub static ALL_ALL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::all",
+    overload: "all_out",
+    signature: "all.all_out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::all.all_out`.
+pub type AllAllOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn all_all_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::all_all_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::all.all_out` writes.
+fn all_all_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        all_all_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::all.all_out`.
+pub static ALL_ALL_OUT: Op<AllAllOutFn> = Op::new(
+    &ALL_ALL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(all_all_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::all_all_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(all_all_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::all.all_out` through the dispatcher with explicit keys.
+pub fn all_all_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ALL_ALL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ALL_ALL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::all.all_out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `all` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::all.all_out`: `all.all_out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn all_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    all_all_out_call(ks, self_, out)
+}
+
+struct AllAllOutBoxed;
+
+impl BoxedOp for AllAllOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ALL_ALL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALL_ALL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = all_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -21388,6 +22392,146 @@ impl BoxedOp for AllDimBoxed {
         let dim = u.int()?;
         let keepdim = u.bool()?;
         let r = all_dim(&self_, dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::all.out
+
+/// Schema of `aten::all.out`.
+pub static ALL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::all",
+    overload: "out",
+    signature: "all.out(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::all.out`.
+pub type AllOutFn = fn(DispatchKeySet, &Tensor, i64, bool, &Tensor) -> Result<Tensor>;
+
+fn all_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::all_out(self_, dim, keepdim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::all.out` writes.
+fn all_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        all_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, keepdim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::all.out`.
+pub static ALL_OUT: Op<AllOutFn> = Op::new(
+    &ALL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(all_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::all_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(all_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::all.out` through the dispatcher with explicit keys.
+pub fn all_out_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    match ALL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(keepdim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ALL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::all.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `all.dim` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::all.out`: `all.out(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn all_dim_out(self_: &Tensor, dim: i64, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    all_out_call(ks, self_, dim, keepdim, out)
+}
+
+struct AllOutBoxed;
+
+impl BoxedOp for AllOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ALL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let keepdim = u.bool()?;
+        let out = u.tensor()?;
+        let r = all_dim_out(&self_, dim, keepdim, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -21492,6 +22636,152 @@ impl BoxedOp for ArgmaxBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::argmax.out
+
+/// Schema of `aten::argmax.out`.
+pub static ARGMAX_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::argmax",
+    overload: "out",
+    signature: "argmax.out(Tensor self, int? dim=None, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::argmax.out`.
+pub type ArgmaxOutFn = fn(DispatchKeySet, &Tensor, Option<i64>, bool, &Tensor) -> Result<Tensor>;
+
+fn argmax_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<i64>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::argmax_out(self_, dim, keepdim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::argmax.out` writes.
+fn argmax_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<i64>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        argmax_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, keepdim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::argmax.out`.
+pub static ARGMAX_OUT: Op<ArgmaxOutFn> = Op::new(
+    &ARGMAX_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(argmax_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::argmax_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(argmax_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::argmax.out` through the dispatcher with explicit keys.
+pub fn argmax_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<i64>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ARGMAX_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, Value::Int),
+                Value::Bool(keepdim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ARGMAX_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::argmax.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `argmax` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::argmax.out`: `argmax.out(Tensor self, int? dim=None, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn argmax_out(self_: &Tensor, dim: Option<i64>, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    argmax_out_call(ks, self_, dim, keepdim, out)
+}
+
+struct ArgmaxOutBoxed;
+
+impl BoxedOp for ArgmaxOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ARGMAX_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGMAX_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int()?;
+        let keepdim = u.bool()?;
+        let out = u.tensor()?;
+        let r = argmax_out(&self_, dim, keepdim, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::argmin
 
 /// Schema of `aten::argmin`.
@@ -21591,6 +22881,152 @@ impl BoxedOp for ArgminBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::argmin.out
+
+/// Schema of `aten::argmin.out`.
+pub static ARGMIN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::argmin",
+    overload: "out",
+    signature: "argmin.out(Tensor self, int? dim=None, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::argmin.out`.
+pub type ArgminOutFn = fn(DispatchKeySet, &Tensor, Option<i64>, bool, &Tensor) -> Result<Tensor>;
+
+fn argmin_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<i64>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::argmin_out(self_, dim, keepdim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::argmin.out` writes.
+fn argmin_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<i64>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        argmin_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, keepdim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::argmin.out`.
+pub static ARGMIN_OUT: Op<ArgminOutFn> = Op::new(
+    &ARGMIN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(argmin_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::argmin_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(argmin_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::argmin.out` through the dispatcher with explicit keys.
+pub fn argmin_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<i64>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ARGMIN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, Value::Int),
+                Value::Bool(keepdim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ARGMIN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::argmin.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `argmin` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::argmin.out`: `argmin.out(Tensor self, int? dim=None, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn argmin_out(self_: &Tensor, dim: Option<i64>, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    argmin_out_call(ks, self_, dim, keepdim, out)
+}
+
+struct ArgminOutBoxed;
+
+impl BoxedOp for ArgminOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ARGMIN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGMIN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int()?;
+        let keepdim = u.bool()?;
+        let out = u.tensor()?;
+        let r = argmin_out(&self_, dim, keepdim, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::prod
 
 /// Schema of `aten::prod`.
@@ -21681,6 +23117,140 @@ impl BoxedOp for ProdBoxed {
         let self_ = u.tensor()?;
         let dtype = u.opt_scalar_type()?;
         let r = prod_full(&self_, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::prod.out
+
+/// Schema of `aten::prod.out`.
+pub static PROD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::prod",
+    overload: "out",
+    signature: "prod.out(Tensor self, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::prod.out`.
+pub type ProdOutFn = fn(DispatchKeySet, &Tensor, Option<DType>, &Tensor) -> Result<Tensor>;
+
+fn prod_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::prod_out(self_, dtype, out)
+}
+
+/// Bumps the version counter of the tensors `aten::prod.out` writes.
+fn prod_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        prod_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dtype, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::prod.out`.
+pub static PROD_OUT: Op<ProdOutFn> = Op::new(
+    &PROD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(prod_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::prod_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(prod_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::prod.out` through the dispatcher with explicit keys.
+pub fn prod_out_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    match PROD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dtype, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dtype.map_or(Value::None, Value::DType),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&PROD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::prod.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `prod` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::prod.out`: `prod.out(Tensor self, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)`
+pub fn prod_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    prod_out_full(self_, None, out)
+}
+
+/// [`prod_out`] with every argument, including keyword-only ones.
+pub fn prod_out_full(self_: &Tensor, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    prod_out_call(ks, self_, dtype, out)
+}
+
+struct ProdOutBoxed;
+
+impl BoxedOp for ProdOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PROD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PROD_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dtype = u.opt_scalar_type()?;
+        let out = u.tensor()?;
+        let r = prod_out_full(&self_, dtype, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -21809,6 +23379,142 @@ impl BoxedOp for ProdDimIntBoxed {
         let keepdim = u.bool()?;
         let dtype = u.opt_scalar_type()?;
         let r = prod_dim_int_full(&self_, dim, keepdim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::prod.int_out
+
+/// Schema of `aten::prod.int_out`.
+pub static PROD_INT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::prod",
+    overload: "int_out",
+    signature: "prod.int_out(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::prod.int_out`.
+pub type ProdIntOutFn = fn(DispatchKeySet, &Tensor, i64, bool, Option<DType>, &Tensor) -> Result<Tensor>;
+
+fn prod_int_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::prod_int_out(self_, dim, keepdim, dtype, out)
+}
+
+/// Bumps the version counter of the tensors `aten::prod.int_out` writes.
+fn prod_int_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        prod_int_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, keepdim, dtype, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::prod.int_out`.
+pub static PROD_INT_OUT: Op<ProdIntOutFn> = Op::new(
+    &PROD_INT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(prod_int_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::prod_int_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(prod_int_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::prod.int_out` through the dispatcher with explicit keys.
+pub fn prod_int_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match PROD_INT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, dtype, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(keepdim),
+                dtype.map_or(Value::None, Value::DType),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&PROD_INT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::prod.int_out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `prod.dim_int` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::prod.int_out`: `prod.int_out(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)`
+pub fn prod_dim_int_out(self_: &Tensor, dim: i64, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    prod_dim_int_out_full(self_, dim, keepdim, None, out)
+}
+
+/// [`prod_dim_int_out`] with every argument, including keyword-only ones.
+pub fn prod_dim_int_out_full(
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    prod_int_out_call(ks, self_, dim, keepdim, dtype, out)
+}
+
+struct ProdIntOutBoxed;
+
+impl BoxedOp for ProdIntOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PROD_INT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PROD_INT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let keepdim = u.bool()?;
+        let dtype = u.opt_scalar_type()?;
+        let out = u.tensor()?;
+        let r = prod_dim_int_out_full(&self_, dim, keepdim, dtype, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -21948,6 +23654,155 @@ impl BoxedOp for VarCorrectionBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::var.correction_out
+
+/// Schema of `aten::var.correction_out`.
+pub static VAR_CORRECTION_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::var",
+    overload: "correction_out",
+    signature: "var.correction_out(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "correction", ty: ArgType::OptScalar, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::var.correction_out`.
+pub type VarCorrectionOutFn =
+    fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool, &Tensor) -> Result<Tensor>;
+
+fn var_correction_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::var_correction_out(self_, dim, correction, keepdim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::var.correction_out` writes.
+fn var_correction_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        var_correction_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            correction,
+            keepdim,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::var.correction_out`.
+pub static VAR_CORRECTION_OUT: Op<VarCorrectionOutFn> = Op::new(
+    &VAR_CORRECTION_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(var_correction_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::var_correction_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(var_correction_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::var.correction_out` through the dispatcher with explicit keys.
+pub fn var_correction_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match VAR_CORRECTION_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&VAR_CORRECTION_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::var.correction_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `var.correction` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::var.correction_out`: `var.correction_out(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, Tensor(a!) out) -> Tensor(a!)`
+pub fn var_out(self_: &Tensor, dim: Option<&[i64]>, out: &Tensor) -> Result<Tensor> {
+    var_out_full(self_, dim, None, false, out)
+}
+
+/// [`var_out`] with every argument, including keyword-only ones.
+pub fn var_out_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    var_correction_out_call(ks, self_, dim, correction, keepdim, out)
+}
+
+struct VarCorrectionOutBoxed;
+
+impl BoxedOp for VarCorrectionOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &VAR_CORRECTION_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_CORRECTION_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let out = u.tensor()?;
+        let r = var_out_full(&self_, dim.as_deref(), correction, keepdim, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::var.dim
 
 /// Schema of `aten::var.dim`.
@@ -22071,6 +23926,172 @@ impl BoxedOp for VarDimBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::var.out
+
+/// Schema of `aten::var.out`.
+pub static VAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::var",
+    overload: "out",
+    signature:
+        "var.out(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptIntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "unbiased",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(true)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::var.out`.
+pub type VarOutFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, bool, &Tensor) -> Result<Tensor>;
+
+fn var_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    unbiased: bool,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::var_out(self_, dim, unbiased, keepdim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::var.out` writes.
+fn var_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    unbiased: bool,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        var_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            unbiased,
+            keepdim,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::var.out`.
+pub static VAR_OUT: Op<VarOutFn> = Op::new(
+    &VAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(var_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::var_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(var_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::var.out` through the dispatcher with explicit keys.
+pub fn var_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    unbiased: bool,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match VAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, unbiased, keepdim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(unbiased),
+                Value::Bool(keepdim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&VAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::var.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `var.dim` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::var.out`: `var.out(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn var_dim_out(self_: &Tensor, dim: Option<&[i64]>, unbiased: bool, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    var_out_call(ks, self_, dim, unbiased, keepdim, out)
+}
+
+struct VarOutBoxed;
+
+impl BoxedOp for VarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &VAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let unbiased = u.bool()?;
+        let keepdim = u.bool()?;
+        let out = u.tensor()?;
+        let r = var_dim_out(&self_, dim.as_deref(), unbiased, keepdim, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::cumsum
 
 /// Schema of `aten::cumsum`.
@@ -22173,6 +24194,157 @@ impl BoxedOp for CumsumBoxed {
         let dim = u.int()?;
         let dtype = u.opt_scalar_type()?;
         let r = cumsum_full(&self_, dim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cumsum.out
+
+/// Schema of `aten::cumsum.out`.
+pub static CUMSUM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cumsum",
+    overload: "out",
+    signature: "cumsum.out(Tensor self, int dim, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::cumsum.out`.
+pub type CumsumOutFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>, &Tensor) -> Result<Tensor>;
+
+fn cumsum_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::cumsum_out(self_, dim, dtype, out)
+}
+
+/// Bumps the version counter of the tensors `aten::cumsum.out` writes.
+fn cumsum_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cumsum_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, dtype, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cumsum.out`.
+pub static CUMSUM_OUT: Op<CumsumOutFn> = Op::new(
+    &CUMSUM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cumsum_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cumsum_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cumsum_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cumsum.out` through the dispatcher with explicit keys.
+pub fn cumsum_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match CUMSUM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CUMSUM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cumsum.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `cumsum` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::cumsum.out`: `cumsum.out(Tensor self, int dim, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)`
+pub fn cumsum_out(self_: &Tensor, dim: i64, out: &Tensor) -> Result<Tensor> {
+    cumsum_out_full(self_, dim, None, out)
+}
+
+/// [`cumsum_out`] with every argument, including keyword-only ones.
+pub fn cumsum_out_full(self_: &Tensor, dim: i64, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    cumsum_out_call(ks, self_, dim, dtype, out)
+}
+
+struct CumsumOutBoxed;
+
+impl BoxedOp for CumsumOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CUMSUM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMSUM_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let out = u.tensor()?;
+        let r = cumsum_out_full(&self_, dim, dtype, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -22285,6 +24457,157 @@ impl BoxedOp for CumprodBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::cumprod.out
+
+/// Schema of `aten::cumprod.out`.
+pub static CUMPROD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cumprod",
+    overload: "out",
+    signature: "cumprod.out(Tensor self, int dim, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::cumprod.out`.
+pub type CumprodOutFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>, &Tensor) -> Result<Tensor>;
+
+fn cumprod_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::cumprod_out(self_, dim, dtype, out)
+}
+
+/// Bumps the version counter of the tensors `aten::cumprod.out` writes.
+fn cumprod_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cumprod_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, dtype, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cumprod.out`.
+pub static CUMPROD_OUT: Op<CumprodOutFn> = Op::new(
+    &CUMPROD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cumprod_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cumprod_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cumprod_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cumprod.out` through the dispatcher with explicit keys.
+pub fn cumprod_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match CUMPROD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CUMPROD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cumprod.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `cumprod` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::cumprod.out`: `cumprod.out(Tensor self, int dim, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)`
+pub fn cumprod_out(self_: &Tensor, dim: i64, out: &Tensor) -> Result<Tensor> {
+    cumprod_out_full(self_, dim, None, out)
+}
+
+/// [`cumprod_out`] with every argument, including keyword-only ones.
+pub fn cumprod_out_full(self_: &Tensor, dim: i64, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    cumprod_out_call(ks, self_, dim, dtype, out)
+}
+
+struct CumprodOutBoxed;
+
+impl BoxedOp for CumprodOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CUMPROD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMPROD_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let out = u.tensor()?;
+        let r = cumprod_out_full(&self_, dim, dtype, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::_softmax
 
 /// Schema of `aten::_softmax`.
@@ -22387,6 +24710,152 @@ impl BoxedOp for SoftmaxBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::_softmax.out
+
+/// Schema of `aten::_softmax.out`.
+pub static SOFTMAX_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_softmax",
+    overload: "out",
+    signature: "_softmax.out(Tensor self, int dim, bool half_to_float, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "half_to_float",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_softmax.out`.
+pub type SoftmaxOutFn = fn(DispatchKeySet, &Tensor, i64, bool, &Tensor) -> Result<Tensor>;
+
+fn softmax_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    half_to_float: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::softmax_out(self_, dim, half_to_float, out)
+}
+
+/// Bumps the version counter of the tensors `aten::_softmax.out` writes.
+fn softmax_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    half_to_float: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        softmax_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, half_to_float, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_softmax.out`.
+pub static SOFTMAX_OUT: Op<SoftmaxOutFn> = Op::new(
+    &SOFTMAX_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(softmax_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::softmax_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(softmax_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_softmax.out` through the dispatcher with explicit keys.
+pub fn softmax_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    half_to_float: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SOFTMAX_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, half_to_float, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(half_to_float),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SOFTMAX_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::_softmax.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `_softmax` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_softmax.out`: `_softmax.out(Tensor self, int dim, bool half_to_float, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn _softmax_out(self_: &Tensor, dim: i64, half_to_float: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    softmax_out_call(ks, self_, dim, half_to_float, out)
+}
+
+struct SoftmaxOutBoxed;
+
+impl BoxedOp for SoftmaxOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTMAX_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let half_to_float = u.bool()?;
+        let out = u.tensor()?;
+        let r = _softmax_out(&self_, dim, half_to_float, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::_log_softmax
 
 /// Schema of `aten::_log_softmax`.
@@ -22484,6 +24953,157 @@ impl BoxedOp for LogSoftmaxBoxed {
         let dim = u.int()?;
         let half_to_float = u.bool()?;
         let r = _log_softmax(&self_, dim, half_to_float)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_log_softmax.out
+
+/// Schema of `aten::_log_softmax.out`.
+pub static LOG_SOFTMAX_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_log_softmax",
+    overload: "out",
+    signature: "_log_softmax.out(Tensor self, int dim, bool half_to_float, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "half_to_float",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_log_softmax.out`.
+pub type LogSoftmaxOutFn = fn(DispatchKeySet, &Tensor, i64, bool, &Tensor) -> Result<Tensor>;
+
+fn log_softmax_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    half_to_float: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::log_softmax_out(self_, dim, half_to_float, out)
+}
+
+/// Bumps the version counter of the tensors `aten::_log_softmax.out` writes.
+fn log_softmax_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    half_to_float: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_softmax_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, half_to_float, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_log_softmax.out`.
+pub static LOG_SOFTMAX_OUT: Op<LogSoftmaxOutFn> = Op::new(
+    &LOG_SOFTMAX_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log_softmax_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_softmax_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log_softmax_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_log_softmax.out` through the dispatcher with explicit keys.
+pub fn log_softmax_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    half_to_float: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match LOG_SOFTMAX_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, half_to_float, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(half_to_float),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LOG_SOFTMAX_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_log_softmax.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `_log_softmax` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_log_softmax.out`: `_log_softmax.out(Tensor self, int dim, bool half_to_float, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn _log_softmax_out(self_: &Tensor, dim: i64, half_to_float: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    log_softmax_out_call(ks, self_, dim, half_to_float, out)
+}
+
+struct LogSoftmaxOutBoxed;
+
+impl BoxedOp for LogSoftmaxOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SOFTMAX_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let half_to_float = u.bool()?;
+        let out = u.tensor()?;
+        let r = _log_softmax_out(&self_, dim, half_to_float, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -22749,6 +25369,149 @@ impl BoxedOp for LogSoftmaxBackwardDataBoxed {
         let dim = u.int()?;
         let input_dtype = u.scalar_type()?;
         let r = _log_softmax_backward_data(&grad_output, &output, dim, input_dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_log_softmax_backward_data.out
+
+/// Schema of `aten::_log_softmax_backward_data.out`.
+pub static LOG_SOFTMAX_BACKWARD_DATA_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_log_softmax_backward_data",
+    overload: "out",
+    signature: "_log_softmax_backward_data.out(Tensor grad_output, Tensor output, int dim, ScalarType input_dtype, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_dtype", ty: ArgType::ScalarType, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_log_softmax_backward_data.out`.
+pub type LogSoftmaxBackwardDataOutFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, DType, &Tensor) -> Result<Tensor>;
+
+fn log_softmax_backward_data_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::log_softmax_backward_data_out(grad_output, output, dim, input_dtype, out)
+}
+
+/// Bumps the version counter of the tensors `aten::_log_softmax_backward_data.out` writes.
+fn log_softmax_backward_data_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_softmax_backward_data_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            output,
+            dim,
+            input_dtype,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_log_softmax_backward_data.out`.
+pub static LOG_SOFTMAX_BACKWARD_DATA_OUT: Op<LogSoftmaxBackwardDataOutFn> = Op::new(
+    &LOG_SOFTMAX_BACKWARD_DATA_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log_softmax_backward_data_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_softmax_backward_data_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log_softmax_backward_data_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_log_softmax_backward_data.out` through the dispatcher with explicit keys.
+pub fn log_softmax_backward_data_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match LOG_SOFTMAX_BACKWARD_DATA_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, output, dim, input_dtype, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(output.clone()),
+                Value::Int(dim),
+                Value::DType(input_dtype),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LOG_SOFTMAX_BACKWARD_DATA_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_log_softmax_backward_data.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `_log_softmax_backward_data` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_log_softmax_backward_data.out`: `_log_softmax_backward_data.out(Tensor grad_output, Tensor output, int dim, ScalarType input_dtype, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn _log_softmax_backward_data_out(
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, output, out]);
+    log_softmax_backward_data_out_call(ks, grad_output, output, dim, input_dtype, out)
+}
+
+struct LogSoftmaxBackwardDataOutBoxed;
+
+impl BoxedOp for LogSoftmaxBackwardDataOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SOFTMAX_BACKWARD_DATA_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_BACKWARD_DATA_OUT_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let output = u.tensor()?;
+        let dim = u.int()?;
+        let input_dtype = u.scalar_type()?;
+        let out = u.tensor()?;
+        let r = _log_softmax_backward_data_out(&grad_output, &output, dim, input_dtype, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -23543,6 +26306,149 @@ impl BoxedOp for SelectBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::select_backward.out
+
+/// Schema of `aten::select_backward.out`.
+pub static SELECT_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::select_backward",
+    overload: "out",
+    signature: "select_backward.out(Tensor grad_output, SymInt[] input_sizes, int dim, SymInt index, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_sizes", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "index", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::select_backward.out`.
+pub type SelectBackwardOutFn = fn(DispatchKeySet, &Tensor, &[i64], i64, i64, &Tensor) -> Result<Tensor>;
+
+fn select_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::select_backward_out(grad_output, input_sizes, dim, index, out)
+}
+
+/// Bumps the version counter of the tensors `aten::select_backward.out` writes.
+fn select_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        select_backward_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            input_sizes,
+            dim,
+            index,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::select_backward.out`.
+pub static SELECT_BACKWARD_OUT: Op<SelectBackwardOutFn> = Op::new(
+    &SELECT_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(select_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::select_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(select_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::select_backward.out` through the dispatcher with explicit keys.
+pub fn select_backward_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SELECT_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, input_sizes, dim, index, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(input_sizes.to_vec()),
+                Value::Int(dim),
+                Value::Int(index),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SELECT_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::select_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `select_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::select_backward.out`: `select_backward.out(Tensor grad_output, SymInt[] input_sizes, int dim, SymInt index, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn select_backward_out(
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, out]);
+    select_backward_out_call(ks, grad_output, input_sizes, dim, index, out)
+}
+
+struct SelectBackwardOutBoxed;
+
+impl BoxedOp for SelectBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SELECT_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELECT_BACKWARD_OUT_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let input_sizes = u.int_list()?;
+        let dim = u.int()?;
+        let index = u.int()?;
+        let out = u.tensor()?;
+        let r = select_backward_out(&grad_output, &input_sizes, dim, index, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::slice_backward
 
 /// Schema of `aten::slice_backward`.
@@ -23656,6 +26562,165 @@ impl BoxedOp for SliceBackwardBoxed {
         let end = u.int()?;
         let step = u.int()?;
         let r = slice_backward(&grad_output, &input_sizes, dim, start, end, step)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::slice_backward.out
+
+/// Schema of `aten::slice_backward.out`.
+pub static SLICE_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::slice_backward",
+    overload: "out",
+    signature: "slice_backward.out(Tensor grad_output, SymInt[] input_sizes, int dim, SymInt start, SymInt end, SymInt step, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_sizes", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "start", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "end", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "step", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::slice_backward.out`.
+pub type SliceBackwardOutFn = fn(DispatchKeySet, &Tensor, &[i64], i64, i64, i64, i64, &Tensor) -> Result<Tensor>;
+
+fn slice_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::slice_backward_out(grad_output, input_sizes, dim, start, end, step, out)
+}
+
+/// Bumps the version counter of the tensors `aten::slice_backward.out` writes.
+fn slice_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        slice_backward_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            input_sizes,
+            dim,
+            start,
+            end,
+            step,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::slice_backward.out`.
+pub static SLICE_BACKWARD_OUT: Op<SliceBackwardOutFn> = Op::new(
+    &SLICE_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(slice_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::slice_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(slice_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::slice_backward.out` through the dispatcher with explicit keys.
+pub fn slice_backward_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SLICE_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, input_sizes, dim, start, end, step, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(input_sizes.to_vec()),
+                Value::Int(dim),
+                Value::Int(start),
+                Value::Int(end),
+                Value::Int(step),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SLICE_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::slice_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `slice_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::slice_backward.out`: `slice_backward.out(Tensor grad_output, SymInt[] input_sizes, int dim, SymInt start, SymInt end, SymInt step, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn slice_backward_out(
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, out]);
+    slice_backward_out_call(ks, grad_output, input_sizes, dim, start, end, step, out)
+}
+
+struct SliceBackwardOutBoxed;
+
+impl BoxedOp for SliceBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SLICE_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SLICE_BACKWARD_OUT_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let input_sizes = u.int_list()?;
+        let dim = u.int()?;
+        let start = u.int()?;
+        let end = u.int()?;
+        let step = u.int()?;
+        let out = u.tensor()?;
+        let r = slice_backward_out(&grad_output, &input_sizes, dim, start, end, step, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -23806,6 +26871,157 @@ impl BoxedOp for DiagonalBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::diagonal_backward.out
+
+/// Schema of `aten::diagonal_backward.out`.
+pub static DIAGONAL_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::diagonal_backward",
+    overload: "out",
+    signature: "diagonal_backward.out(Tensor grad_output, SymInt[] input_sizes, int offset, int dim1, int dim2, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_sizes", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "offset", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim1", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim2", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::diagonal_backward.out`.
+pub type DiagonalBackwardOutFn = fn(DispatchKeySet, &Tensor, &[i64], i64, i64, i64, &Tensor) -> Result<Tensor>;
+
+fn diagonal_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::diagonal_backward_out(grad_output, input_sizes, offset, dim1, dim2, out)
+}
+
+/// Bumps the version counter of the tensors `aten::diagonal_backward.out` writes.
+fn diagonal_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        diagonal_backward_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            input_sizes,
+            offset,
+            dim1,
+            dim2,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::diagonal_backward.out`.
+pub static DIAGONAL_BACKWARD_OUT: Op<DiagonalBackwardOutFn> = Op::new(
+    &DIAGONAL_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(diagonal_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::diagonal_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(diagonal_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::diagonal_backward.out` through the dispatcher with explicit keys.
+pub fn diagonal_backward_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match DIAGONAL_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, input_sizes, offset, dim1, dim2, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(input_sizes.to_vec()),
+                Value::Int(offset),
+                Value::Int(dim1),
+                Value::Int(dim2),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&DIAGONAL_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::diagonal_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `diagonal_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::diagonal_backward.out`: `diagonal_backward.out(Tensor grad_output, SymInt[] input_sizes, int offset, int dim1, int dim2, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn diagonal_backward_out(
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, out]);
+    diagonal_backward_out_call(ks, grad_output, input_sizes, offset, dim1, dim2, out)
+}
+
+struct DiagonalBackwardOutBoxed;
+
+impl BoxedOp for DiagonalBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIAGONAL_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAGONAL_BACKWARD_OUT_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let input_sizes = u.int_list()?;
+        let offset = u.int()?;
+        let dim1 = u.int()?;
+        let dim2 = u.int()?;
+        let out = u.tensor()?;
+        let r = diagonal_backward_out(&grad_output, &input_sizes, offset, dim1, dim2, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::select_scatter
 
 /// Schema of `aten::select_scatter`.
@@ -23917,6 +27133,169 @@ impl BoxedOp for SelectScatterBoxed {
         let dim = u.int()?;
         let index = u.int()?;
         let r = select_scatter(&self_, &src, dim, index)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::select_scatter.out
+
+/// Schema of `aten::select_scatter.out`.
+pub static SELECT_SCATTER_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::select_scatter",
+    overload: "out",
+    signature: "select_scatter.out(Tensor self, Tensor src, int dim, SymInt index, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::select_scatter.out`.
+pub type SelectScatterOutFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, i64, &Tensor) -> Result<Tensor>;
+
+fn select_scatter_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::select_scatter_out(self_, src, dim, index, out)
+}
+
+/// Bumps the version counter of the tensors `aten::select_scatter.out` writes.
+fn select_scatter_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        select_scatter_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, src, dim, index, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::select_scatter.out`.
+pub static SELECT_SCATTER_OUT: Op<SelectScatterOutFn> = Op::new(
+    &SELECT_SCATTER_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(select_scatter_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::select_scatter_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(select_scatter_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::select_scatter.out` through the dispatcher with explicit keys.
+pub fn select_scatter_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SELECT_SCATTER_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, dim, index, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::Int(dim),
+                Value::Int(index),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SELECT_SCATTER_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::select_scatter.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `select_scatter` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::select_scatter.out`: `select_scatter.out(Tensor self, Tensor src, int dim, SymInt index, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn select_scatter_out(self_: &Tensor, src: &Tensor, dim: i64, index: i64, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src, out]);
+    select_scatter_out_call(ks, self_, src, dim, index, out)
+}
+
+struct SelectScatterOutBoxed;
+
+impl BoxedOp for SelectScatterOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SELECT_SCATTER_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELECT_SCATTER_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.int()?;
+        let out = u.tensor()?;
+        let r = select_scatter_out(&self_, &src, dim, index, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -24035,6 +27414,166 @@ impl BoxedOp for SliceScatterBoxed {
         let end = u.opt_int()?;
         let step = u.int()?;
         let r = slice_scatter(&self_, &src, dim, start, end, step)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::slice_scatter.out
+
+/// Schema of `aten::slice_scatter.out`.
+pub static SLICE_SCATTER_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::slice_scatter",
+    overload: "out",
+    signature: "slice_scatter.out(Tensor self, Tensor src, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: Some(DefaultValue::Int(0)), kwarg_only: false, is_write: false },
+        Arg { name: "start", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "end", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "step", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::slice_scatter.out`.
+pub type SliceScatterOutFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, i64, Option<i64>, Option<i64>, i64, &Tensor) -> Result<Tensor>;
+
+fn slice_scatter_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::slice_scatter_out(self_, src, dim, start, end, step, out)
+}
+
+/// Bumps the version counter of the tensors `aten::slice_scatter.out` writes.
+fn slice_scatter_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        slice_scatter_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            src,
+            dim,
+            start,
+            end,
+            step,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::slice_scatter.out`.
+pub static SLICE_SCATTER_OUT: Op<SliceScatterOutFn> = Op::new(
+    &SLICE_SCATTER_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(slice_scatter_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::slice_scatter_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(slice_scatter_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::slice_scatter.out` through the dispatcher with explicit keys.
+pub fn slice_scatter_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SLICE_SCATTER_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, dim, start, end, step, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::Int(dim),
+                start.map_or(Value::None, Value::Int),
+                end.map_or(Value::None, Value::Int),
+                Value::Int(step),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SLICE_SCATTER_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::slice_scatter.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `slice_scatter` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::slice_scatter.out`: `slice_scatter.out(Tensor self, Tensor src, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn slice_scatter_out(
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src, out]);
+    slice_scatter_out_call(ks, self_, src, dim, start, end, step, out)
+}
+
+struct SliceScatterOutBoxed;
+
+impl BoxedOp for SliceScatterOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SLICE_SCATTER_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SLICE_SCATTER_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let dim = u.int()?;
+        let start = u.opt_int()?;
+        let end = u.opt_int()?;
+        let step = u.int()?;
+        let out = u.tensor()?;
+        let r = slice_scatter_out(&self_, &src, dim, start, end, step, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -24179,6 +27718,157 @@ impl BoxedOp for DiagonalScatterBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::diagonal_scatter.out
+
+/// Schema of `aten::diagonal_scatter.out`.
+pub static DIAGONAL_SCATTER_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::diagonal_scatter",
+    overload: "out",
+    signature: "diagonal_scatter.out(Tensor self, Tensor src, int offset=0, int dim1=0, int dim2=1, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "offset", ty: ArgType::Int, default: Some(DefaultValue::Int(0)), kwarg_only: false, is_write: false },
+        Arg { name: "dim1", ty: ArgType::Int, default: Some(DefaultValue::Int(0)), kwarg_only: false, is_write: false },
+        Arg { name: "dim2", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::diagonal_scatter.out`.
+pub type DiagonalScatterOutFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, i64, i64, &Tensor) -> Result<Tensor>;
+
+fn diagonal_scatter_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::diagonal_scatter_out(self_, src, offset, dim1, dim2, out)
+}
+
+/// Bumps the version counter of the tensors `aten::diagonal_scatter.out` writes.
+fn diagonal_scatter_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        diagonal_scatter_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            src,
+            offset,
+            dim1,
+            dim2,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::diagonal_scatter.out`.
+pub static DIAGONAL_SCATTER_OUT: Op<DiagonalScatterOutFn> = Op::new(
+    &DIAGONAL_SCATTER_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(diagonal_scatter_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::diagonal_scatter_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(diagonal_scatter_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::diagonal_scatter.out` through the dispatcher with explicit keys.
+pub fn diagonal_scatter_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match DIAGONAL_SCATTER_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, offset, dim1, dim2, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::Int(offset),
+                Value::Int(dim1),
+                Value::Int(dim2),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&DIAGONAL_SCATTER_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::diagonal_scatter.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `diagonal_scatter` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::diagonal_scatter.out`: `diagonal_scatter.out(Tensor self, Tensor src, int offset=0, int dim1=0, int dim2=1, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn diagonal_scatter_out(
+    self_: &Tensor,
+    src: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src, out]);
+    diagonal_scatter_out_call(ks, self_, src, offset, dim1, dim2, out)
+}
+
+struct DiagonalScatterOutBoxed;
+
+impl BoxedOp for DiagonalScatterOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIAGONAL_SCATTER_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAGONAL_SCATTER_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let offset = u.int()?;
+        let dim1 = u.int()?;
+        let dim2 = u.int()?;
+        let out = u.tensor()?;
+        let r = diagonal_scatter_out(&self_, &src, offset, dim1, dim2, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::as_strided_scatter
 
 /// Schema of `aten::as_strided_scatter`.
@@ -24291,6 +27981,158 @@ impl BoxedOp for AsStridedScatterBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::as_strided_scatter.out
+
+/// Schema of `aten::as_strided_scatter.out`.
+pub static AS_STRIDED_SCATTER_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::as_strided_scatter",
+    overload: "out",
+    signature: "as_strided_scatter.out(Tensor self, Tensor src, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "storage_offset", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::as_strided_scatter.out`.
+pub type AsStridedScatterOutFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], Option<i64>, &Tensor) -> Result<Tensor>;
+
+fn as_strided_scatter_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::as_strided_scatter_out(self_, src, size, stride, storage_offset, out)
+}
+
+/// Bumps the version counter of the tensors `aten::as_strided_scatter.out` writes.
+fn as_strided_scatter_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        as_strided_scatter_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            src,
+            size,
+            stride,
+            storage_offset,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::as_strided_scatter.out`.
+pub static AS_STRIDED_SCATTER_OUT: Op<AsStridedScatterOutFn> = Op::new(
+    &AS_STRIDED_SCATTER_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(as_strided_scatter_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::as_strided_scatter_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(as_strided_scatter_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::as_strided_scatter.out` through the dispatcher with explicit keys.
+pub fn as_strided_scatter_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match AS_STRIDED_SCATTER_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, size, stride, storage_offset, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::IntList(size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                storage_offset.map_or(Value::None, Value::Int),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&AS_STRIDED_SCATTER_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::as_strided_scatter.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `as_strided_scatter` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::as_strided_scatter.out`: `as_strided_scatter.out(Tensor self, Tensor src, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn as_strided_scatter_out(
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src, out]);
+    as_strided_scatter_out_call(ks, self_, src, size, stride, storage_offset, out)
+}
+
+struct AsStridedScatterOutBoxed;
+
+impl BoxedOp for AsStridedScatterOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AS_STRIDED_SCATTER_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AS_STRIDED_SCATTER_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let size = u.int_list()?;
+        let stride = u.int_list()?;
+        let storage_offset = u.opt_int()?;
+        let out = u.tensor()?;
+        let r = as_strided_scatter_out(&self_, &src, &size, &stride, storage_offset, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::flip
 
 /// Schema of `aten::flip`.
@@ -24381,6 +28223,130 @@ impl BoxedOp for FlipBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::flip.out
+
+/// Schema of `aten::flip.out`.
+pub static FLIP_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::flip",
+    overload: "out",
+    signature: "flip.out(Tensor self, int[] dims, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dims",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::flip.out`.
+pub type FlipOutFn = fn(DispatchKeySet, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn flip_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dims: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::flip_out(self_, dims, out)
+}
+
+/// Bumps the version counter of the tensors `aten::flip.out` writes.
+fn flip_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, dims: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        flip_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dims, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::flip.out`.
+pub static FLIP_OUT: Op<FlipOutFn> = Op::new(
+    &FLIP_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(flip_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::flip_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(flip_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::flip.out` through the dispatcher with explicit keys.
+pub fn flip_out_call(ks: DispatchKeySet, self_: &Tensor, dims: &[i64], out: &Tensor) -> Result<Tensor> {
+    match FLIP_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dims, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(dims.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&FLIP_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::flip.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `flip` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::flip.out`: `flip.out(Tensor self, int[] dims, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn flip_out(self_: &Tensor, dims: &[i64], out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    flip_out_call(ks, self_, dims, out)
+}
+
+struct FlipOutBoxed;
+
+impl BoxedOp for FlipOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLIP_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLIP_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dims = u.int_list()?;
+        let out = u.tensor()?;
+        let r = flip_out(&self_, &dims, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::repeat
 
 /// Schema of `aten::repeat`.
@@ -24466,6 +28432,130 @@ impl BoxedOp for RepeatBoxed {
         let self_ = u.tensor()?;
         let repeats = u.int_list()?;
         let r = repeat(&self_, &repeats)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::repeat.out
+
+/// Schema of `aten::repeat.out`.
+pub static REPEAT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::repeat",
+    overload: "out",
+    signature: "repeat.out(Tensor self, SymInt[] repeats, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "repeats",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::repeat.out`.
+pub type RepeatOutFn = fn(DispatchKeySet, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn repeat_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    repeats: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::repeat_out(self_, repeats, out)
+}
+
+/// Bumps the version counter of the tensors `aten::repeat.out` writes.
+fn repeat_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, repeats: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        repeat_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, repeats, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::repeat.out`.
+pub static REPEAT_OUT: Op<RepeatOutFn> = Op::new(
+    &REPEAT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(repeat_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::repeat_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(repeat_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::repeat.out` through the dispatcher with explicit keys.
+pub fn repeat_out_call(ks: DispatchKeySet, self_: &Tensor, repeats: &[i64], out: &Tensor) -> Result<Tensor> {
+    match REPEAT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, repeats, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(repeats.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&REPEAT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::repeat.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `repeat` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::repeat.out`: `repeat.out(Tensor self, SymInt[] repeats, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn repeat_out(self_: &Tensor, repeats: &[i64], out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    repeat_out_call(ks, self_, repeats, out)
+}
+
+struct RepeatOutBoxed;
+
+impl BoxedOp for RepeatOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPEAT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPEAT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let repeats = u.int_list()?;
+        let out = u.tensor()?;
+        let r = repeat_out(&self_, &repeats, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -24578,6 +28668,157 @@ impl BoxedOp for ConstantPadNdBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::constant_pad_nd.out
+
+/// Schema of `aten::constant_pad_nd.out`.
+pub static CONSTANT_PAD_ND_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::constant_pad_nd",
+    overload: "out",
+    signature: "constant_pad_nd.out(Tensor self, SymInt[] pad, Scalar value=0, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "pad",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(0))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::constant_pad_nd.out`.
+pub type ConstantPadNdOutFn = fn(DispatchKeySet, &Tensor, &[i64], Scalar, &Tensor) -> Result<Tensor>;
+
+fn constant_pad_nd_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    pad: &[i64],
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::constant_pad_nd_out(self_, pad, value, out)
+}
+
+/// Bumps the version counter of the tensors `aten::constant_pad_nd.out` writes.
+fn constant_pad_nd_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    pad: &[i64],
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        constant_pad_nd_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, pad, value, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::constant_pad_nd.out`.
+pub static CONSTANT_PAD_ND_OUT: Op<ConstantPadNdOutFn> = Op::new(
+    &CONSTANT_PAD_ND_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(constant_pad_nd_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::constant_pad_nd_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(constant_pad_nd_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::constant_pad_nd.out` through the dispatcher with explicit keys.
+pub fn constant_pad_nd_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    pad: &[i64],
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match CONSTANT_PAD_ND_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, pad, value, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(pad.to_vec()),
+                Value::Scalar(value),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CONSTANT_PAD_ND_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::constant_pad_nd.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `constant_pad_nd` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::constant_pad_nd.out`: `constant_pad_nd.out(Tensor self, SymInt[] pad, Scalar value=0, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn constant_pad_nd_out(self_: &Tensor, pad: &[i64], value: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    constant_pad_nd_out_call(ks, self_, pad, value.into(), out)
+}
+
+struct ConstantPadNdOutBoxed;
+
+impl BoxedOp for ConstantPadNdOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONSTANT_PAD_ND_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONSTANT_PAD_ND_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let pad = u.int_list()?;
+        let value = u.scalar()?;
+        let out = u.tensor()?;
+        let r = constant_pad_nd_out(&self_, &pad, value, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::tril
 
 /// Schema of `aten::tril`.
@@ -24668,6 +28909,237 @@ impl BoxedOp for TrilBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::tril_
+
+/// Schema of `aten::tril_`.
+pub static TRIL_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tril_",
+    overload: "",
+    signature: "tril_(Tensor(a!) self, int diagonal=0) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "diagonal",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::tril_`.
+pub type TrilInplaceFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
+
+fn tril_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    crate::generated_variants::tril_inplace(self_, diagonal)
+}
+
+/// Bumps the version counter of the tensors `aten::tril_` writes.
+fn tril_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tril_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, diagonal)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::tril_`.
+pub static TRIL_INPLACE: Op<TrilInplaceFn> = Op::new(
+    &TRIL_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(tril_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tril_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(tril_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::tril_` through the dispatcher with explicit keys.
+pub fn tril_inplace_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    match TRIL_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, diagonal),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(diagonal)];
+            fallback(&TRIL_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tril_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `tril`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::tril_`: `tril_(Tensor(a!) self, int diagonal=0) -> Tensor(a!)`
+pub fn tril_(self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    tril_inplace_call(ks, self_, diagonal)
+}
+
+struct TrilInplaceBoxed;
+
+impl BoxedOp for TrilInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRIL_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIL_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let diagonal = u.int()?;
+        let r = tril_(&self_, diagonal)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tril.out
+
+/// Schema of `aten::tril.out`.
+pub static TRIL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tril",
+    overload: "out",
+    signature: "tril.out(Tensor self, int diagonal=0, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "diagonal",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::tril.out`.
+pub type TrilOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor) -> Result<Tensor>;
+
+fn tril_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    diagonal: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::tril_out(self_, diagonal, out)
+}
+
+/// Bumps the version counter of the tensors `aten::tril.out` writes.
+fn tril_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tril_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, diagonal, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::tril.out`.
+pub static TRIL_OUT: Op<TrilOutFn> = Op::new(
+    &TRIL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(tril_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tril_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(tril_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::tril.out` through the dispatcher with explicit keys.
+pub fn tril_out_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    match TRIL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, diagonal, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(diagonal),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&TRIL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tril.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `tril` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::tril.out`: `tril.out(Tensor self, int diagonal=0, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn tril_out(self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    tril_out_call(ks, self_, diagonal, out)
+}
+
+struct TrilOutBoxed;
+
+impl BoxedOp for TrilOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRIL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let diagonal = u.int()?;
+        let out = u.tensor()?;
+        let r = tril_out(&self_, diagonal, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::triu
 
 /// Schema of `aten::triu`.
@@ -24753,6 +29225,237 @@ impl BoxedOp for TriuBoxed {
         let self_ = u.tensor()?;
         let diagonal = u.int()?;
         let r = triu(&self_, diagonal)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::triu_
+
+/// Schema of `aten::triu_`.
+pub static TRIU_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::triu_",
+    overload: "",
+    signature: "triu_(Tensor(a!) self, int diagonal=0) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "diagonal",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::triu_`.
+pub type TriuInplaceFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
+
+fn triu_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    crate::generated_variants::triu_inplace(self_, diagonal)
+}
+
+/// Bumps the version counter of the tensors `aten::triu_` writes.
+fn triu_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        triu_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, diagonal)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::triu_`.
+pub static TRIU_INPLACE: Op<TriuInplaceFn> = Op::new(
+    &TRIU_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(triu_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::triu_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(triu_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::triu_` through the dispatcher with explicit keys.
+pub fn triu_inplace_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    match TRIU_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, diagonal),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(diagonal)];
+            fallback(&TRIU_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::triu_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `triu`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::triu_`: `triu_(Tensor(a!) self, int diagonal=0) -> Tensor(a!)`
+pub fn triu_(self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    triu_inplace_call(ks, self_, diagonal)
+}
+
+struct TriuInplaceBoxed;
+
+impl BoxedOp for TriuInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRIU_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIU_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let diagonal = u.int()?;
+        let r = triu_(&self_, diagonal)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::triu.out
+
+/// Schema of `aten::triu.out`.
+pub static TRIU_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::triu",
+    overload: "out",
+    signature: "triu.out(Tensor self, int diagonal=0, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "diagonal",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::triu.out`.
+pub type TriuOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor) -> Result<Tensor>;
+
+fn triu_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    diagonal: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::triu_out(self_, diagonal, out)
+}
+
+/// Bumps the version counter of the tensors `aten::triu.out` writes.
+fn triu_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        triu_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, diagonal, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::triu.out`.
+pub static TRIU_OUT: Op<TriuOutFn> = Op::new(
+    &TRIU_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(triu_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::triu_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(triu_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::triu.out` through the dispatcher with explicit keys.
+pub fn triu_out_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    match TRIU_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, diagonal, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(diagonal),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&TRIU_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::triu.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `triu` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::triu.out`: `triu.out(Tensor self, int diagonal=0, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn triu_out(self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    triu_out_call(ks, self_, diagonal, out)
+}
+
+struct TriuOutBoxed;
+
+impl BoxedOp for TriuOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRIU_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIU_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let diagonal = u.int()?;
+        let out = u.tensor()?;
+        let r = triu_out(&self_, diagonal, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -42861,26 +47564,46 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &OnesLikeBoxed,
     &EmptyLikeBoxed,
     &AmaxBoxed,
+    &AmaxOutBoxed,
     &AminBoxed,
+    &AminOutBoxed,
     &MaxBoxed,
+    &MaxUnaryOutBoxed,
     &MinBoxed,
+    &MinUnaryOutBoxed,
     &AnyBoxed,
+    &AnyAllOutBoxed,
     &AnyDimBoxed,
+    &AnyOutBoxed,
     &AnyDimsBoxed,
+    &AnyDimsOutBoxed,
     &AllBoxed,
+    &AllAllOutBoxed,
     &AllDimBoxed,
+    &AllOutBoxed,
     &ArgmaxBoxed,
+    &ArgmaxOutBoxed,
     &ArgminBoxed,
+    &ArgminOutBoxed,
     &ProdBoxed,
+    &ProdOutBoxed,
     &ProdDimIntBoxed,
+    &ProdIntOutBoxed,
     &VarCorrectionBoxed,
+    &VarCorrectionOutBoxed,
     &VarDimBoxed,
+    &VarOutBoxed,
     &CumsumBoxed,
+    &CumsumOutBoxed,
     &CumprodBoxed,
+    &CumprodOutBoxed,
     &SoftmaxBoxed,
+    &SoftmaxOutBoxed,
     &LogSoftmaxBoxed,
+    &LogSoftmaxOutBoxed,
     &SoftmaxBackwardDataBoxed,
     &LogSoftmaxBackwardDataBoxed,
+    &LogSoftmaxBackwardDataOutBoxed,
     &AliasBoxed,
     &AsStridedBoxed,
     &DiagonalBoxed,
@@ -42888,17 +47611,31 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &SliceTensorBoxed,
     &SqueezeDimsBoxed,
     &SelectBackwardBoxed,
+    &SelectBackwardOutBoxed,
     &SliceBackwardBoxed,
+    &SliceBackwardOutBoxed,
     &DiagonalBackwardBoxed,
+    &DiagonalBackwardOutBoxed,
     &SelectScatterBoxed,
+    &SelectScatterOutBoxed,
     &SliceScatterBoxed,
+    &SliceScatterOutBoxed,
     &DiagonalScatterBoxed,
+    &DiagonalScatterOutBoxed,
     &AsStridedScatterBoxed,
+    &AsStridedScatterOutBoxed,
     &FlipBoxed,
+    &FlipOutBoxed,
     &RepeatBoxed,
+    &RepeatOutBoxed,
     &ConstantPadNdBoxed,
+    &ConstantPadNdOutBoxed,
     &TrilBoxed,
+    &TrilInplaceBoxed,
+    &TrilOutBoxed,
     &TriuBoxed,
+    &TriuInplaceBoxed,
+    &TriuOutBoxed,
     &SoftmaxIntBoxed,
     &LogSoftmaxIntBoxed,
     &LogsumexpBoxed,

@@ -663,6 +663,270 @@ pub fn matmul_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor
     crate::variants::write_out("aten::matmul.out", out, &[self_, other], &result)
 }
 
+/// Kernel of `aten::amax.out`: `aten::amax`, then written into `out`.
+pub fn amax_out(self_: &Tensor, dim: &[i64], keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::amax(self_, dim, keepdim)?;
+    crate::variants::write_out("aten::amax.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::amin.out`: `aten::amin`, then written into `out`.
+pub fn amin_out(self_: &Tensor, dim: &[i64], keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::amin(self_, dim, keepdim)?;
+    crate::variants::write_out("aten::amin.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::max.unary_out`: `aten::max`, then written into `out`.
+pub fn max_unary_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::max(self_)?;
+    crate::variants::write_out("aten::max.unary_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::min.unary_out`: `aten::min`, then written into `out`.
+pub fn min_unary_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::min(self_)?;
+    crate::variants::write_out("aten::min.unary_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::any.all_out`: `aten::any`, then written into `out`.
+pub fn any_all_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::any(self_)?;
+    crate::variants::write_out("aten::any.all_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::any.out`: `aten::any.dim`, then written into `out`.
+pub fn any_out(self_: &Tensor, dim: i64, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::any_dim(self_, dim, keepdim)?;
+    crate::variants::write_out("aten::any.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::any.dims_out`: `aten::any.dims`, then written into `out`.
+pub fn any_dims_out(self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::any_dims(self_, dim, keepdim)?;
+    crate::variants::write_out("aten::any.dims_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::all.all_out`: `aten::all`, then written into `out`.
+pub fn all_all_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::all(self_)?;
+    crate::variants::write_out("aten::all.all_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::all.out`: `aten::all.dim`, then written into `out`.
+pub fn all_out(self_: &Tensor, dim: i64, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::all_dim(self_, dim, keepdim)?;
+    crate::variants::write_out("aten::all.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::argmax.out`: `aten::argmax`, then written into `out`.
+pub fn argmax_out(self_: &Tensor, dim: Option<i64>, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::argmax(self_, dim, keepdim)?;
+    crate::variants::write_out("aten::argmax.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::argmin.out`: `aten::argmin`, then written into `out`.
+pub fn argmin_out(self_: &Tensor, dim: Option<i64>, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::argmin(self_, dim, keepdim)?;
+    crate::variants::write_out("aten::argmin.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::prod.out`: `aten::prod`, then written into `out`.
+pub fn prod_out(self_: &Tensor, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::prod_full(self_, dtype)?;
+    crate::variants::write_out("aten::prod.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::prod.int_out`: `aten::prod.dim_int`, then written into `out`.
+pub fn prod_int_out(self_: &Tensor, dim: i64, keepdim: bool, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::prod_dim_int_full(self_, dim, keepdim, dtype)?;
+    crate::variants::write_out("aten::prod.int_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::var.correction_out`: `aten::var.correction`, then written into `out`.
+pub fn var_correction_out(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::var_full(self_, dim, correction, keepdim)?;
+    crate::variants::write_out("aten::var.correction_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::var.out`: `aten::var.dim`, then written into `out`.
+pub fn var_out(self_: &Tensor, dim: Option<&[i64]>, unbiased: bool, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::var_dim(self_, dim, unbiased, keepdim)?;
+    crate::variants::write_out("aten::var.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::cumsum.out`: `aten::cumsum`, then written into `out`.
+pub fn cumsum_out(self_: &Tensor, dim: i64, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::cumsum_full(self_, dim, dtype)?;
+    crate::variants::write_out("aten::cumsum.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::cumprod.out`: `aten::cumprod`, then written into `out`.
+pub fn cumprod_out(self_: &Tensor, dim: i64, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::cumprod_full(self_, dim, dtype)?;
+    crate::variants::write_out("aten::cumprod.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::_softmax.out`: `aten::_softmax`, then written into `out`.
+pub fn softmax_out(self_: &Tensor, dim: i64, half_to_float: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::_softmax(self_, dim, half_to_float)?;
+    crate::variants::write_out("aten::_softmax.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::_log_softmax.out`: `aten::_log_softmax`, then written into `out`.
+pub fn log_softmax_out(self_: &Tensor, dim: i64, half_to_float: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::_log_softmax(self_, dim, half_to_float)?;
+    crate::variants::write_out("aten::_log_softmax.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::_log_softmax_backward_data.out`: `aten::_log_softmax_backward_data`, then written into `out`.
+pub fn log_softmax_backward_data_out(
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::_log_softmax_backward_data(grad_output, output, dim, input_dtype)?;
+    crate::variants::write_out(
+        "aten::_log_softmax_backward_data.out",
+        out,
+        &[grad_output, output],
+        &result,
+    )
+}
+
+/// Kernel of `aten::select_backward.out`: `aten::select_backward`, then written into `out`.
+pub fn select_backward_out(
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::select_backward(grad_output, input_sizes, dim, index)?;
+    crate::variants::write_out("aten::select_backward.out", out, &[grad_output], &result)
+}
+
+/// Kernel of `aten::slice_backward.out`: `aten::slice_backward`, then written into `out`.
+pub fn slice_backward_out(
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::slice_backward(grad_output, input_sizes, dim, start, end, step)?;
+    crate::variants::write_out("aten::slice_backward.out", out, &[grad_output], &result)
+}
+
+/// Kernel of `aten::diagonal_backward.out`: `aten::diagonal_backward`, then written into `out`.
+pub fn diagonal_backward_out(
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::diagonal_backward(grad_output, input_sizes, offset, dim1, dim2)?;
+    crate::variants::write_out("aten::diagonal_backward.out", out, &[grad_output], &result)
+}
+
+/// Kernel of `aten::select_scatter.out`: `aten::select_scatter`, then written into `out`.
+pub fn select_scatter_out(self_: &Tensor, src: &Tensor, dim: i64, index: i64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::select_scatter(self_, src, dim, index)?;
+    crate::variants::write_out("aten::select_scatter.out", out, &[self_, src], &result)
+}
+
+/// Kernel of `aten::slice_scatter.out`: `aten::slice_scatter`, then written into `out`.
+pub fn slice_scatter_out(
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::slice_scatter(self_, src, dim, start, end, step)?;
+    crate::variants::write_out("aten::slice_scatter.out", out, &[self_, src], &result)
+}
+
+/// Kernel of `aten::diagonal_scatter.out`: `aten::diagonal_scatter`, then written into `out`.
+pub fn diagonal_scatter_out(
+    self_: &Tensor,
+    src: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::diagonal_scatter(self_, src, offset, dim1, dim2)?;
+    crate::variants::write_out("aten::diagonal_scatter.out", out, &[self_, src], &result)
+}
+
+/// Kernel of `aten::as_strided_scatter.out`: `aten::as_strided_scatter`, then written into `out`.
+pub fn as_strided_scatter_out(
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::as_strided_scatter(self_, src, size, stride, storage_offset)?;
+    crate::variants::write_out("aten::as_strided_scatter.out", out, &[self_, src], &result)
+}
+
+/// Kernel of `aten::flip.out`: `aten::flip`, then written into `out`.
+pub fn flip_out(self_: &Tensor, dims: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::flip(self_, dims)?;
+    crate::variants::write_out("aten::flip.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::repeat.out`: `aten::repeat`, then written into `out`.
+pub fn repeat_out(self_: &Tensor, repeats: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::repeat(self_, repeats)?;
+    crate::variants::write_out("aten::repeat.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::constant_pad_nd.out`: `aten::constant_pad_nd`, then written into `out`.
+pub fn constant_pad_nd_out(self_: &Tensor, pad: &[i64], value: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::constant_pad_nd(self_, pad, value)?;
+    crate::variants::write_out("aten::constant_pad_nd.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::tril_`: `aten::tril`, then written into `self_`.
+pub fn tril_inplace(self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let result = crate::ops::tril(self_, diagonal)?;
+    crate::variants::write_inplace("aten::tril_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::tril.out`: `aten::tril`, then written into `out`.
+pub fn tril_out(self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::tril(self_, diagonal)?;
+    crate::variants::write_out("aten::tril.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::triu_`: `aten::triu`, then written into `self_`.
+pub fn triu_inplace(self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let result = crate::ops::triu(self_, diagonal)?;
+    crate::variants::write_inplace("aten::triu_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::triu.out`: `aten::triu`, then written into `out`.
+pub fn triu_out(self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::triu(self_, diagonal)?;
+    crate::variants::write_out("aten::triu.out", out, &[self_], &result)
+}
+
 /// Kernel of `aten::index_select.out`: `aten::index_select`, then written into `out`.
 pub fn index_select_out(self_: &Tensor, dim: i64, index: &Tensor, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::index_select(self_, dim, index)?;
