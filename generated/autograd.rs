@@ -2353,6 +2353,42 @@ impl BackwardFn for SortBackward0 {
     }
 }
 
+/// Backward of `aten::sort.stable`.
+pub struct SortBackward1 {
+    dim_: i64,
+    self_sizes: Vec<i64>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for SortBackward1 {
+    fn name(&self) -> String {
+        "SortBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::values_backward(
+                &grad,
+                self.dim_,
+                &result1,
+                &self.self_sizes,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result1_.release();
+    }
+}
+
 /// Backward of `aten::topk`.
 pub struct TopkBackward0 {
     dim_: i64,
@@ -6614,6 +6650,43 @@ pub(crate) fn sort_autograd(
     if let Some((pre_dim_, pre_self_sizes)) = saved {
         let node = Node::new(
             SortBackward0 {
+                dim_: pre_dim_,
+                self_sizes: pre_self_sizes,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sort.stable`: records `SortBackward1` when an input requires grad.
+pub(crate) fn sort_stable_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: Option<bool>,
+    dim: i64,
+    descending: bool,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sort_stable_call(ks.below(DispatchKey::AutogradCPU), self_, stable, dim, descending)?
+    };
+    if let Some((pre_dim_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            SortBackward1 {
                 dim_: pre_dim_,
                 self_sizes: pre_self_sizes,
                 result1_: SavedVariable::new(&result.1, false),

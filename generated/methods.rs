@@ -343,6 +343,10 @@ pub trait TensorOps {
     fn split_with_sizes(&self, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>>;
     /// Method form of [`ops::sort`].
     fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)>;
+    /// Method form of [`ops::sort_stable`].
+    fn sort_stable(&self, stable: Option<bool>) -> Result<(Tensor, Tensor)>;
+    /// Method form of [`ops::sort_stable_full`].
+    fn sort_stable_full(&self, stable: Option<bool>, dim: i64, descending: bool) -> Result<(Tensor, Tensor)>;
     /// Method form of [`ops::topk`].
     fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)>;
     /// Method form of [`ops::split`].
@@ -361,6 +365,10 @@ pub trait TensorOps {
     fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor>;
     /// Method form of [`ops::argsort`].
     fn argsort(&self, dim: i64, descending: bool) -> Result<Tensor>;
+    /// Method form of [`ops::argsort_stable`].
+    fn argsort_stable(&self, stable: bool) -> Result<Tensor>;
+    /// Method form of [`ops::argsort_stable_full`].
+    fn argsort_stable_full(&self, stable: bool, dim: i64, descending: bool) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -855,6 +863,12 @@ impl TensorOps for Tensor {
     fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
         ops::sort(self, dim, descending)
     }
+    fn sort_stable(&self, stable: Option<bool>) -> Result<(Tensor, Tensor)> {
+        ops::sort_stable(self, stable)
+    }
+    fn sort_stable_full(&self, stable: Option<bool>, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+        ops::sort_stable_full(self, stable, dim, descending)
+    }
     fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)> {
         ops::topk(self, k, dim, largest, sorted)
     }
@@ -881,5 +895,11 @@ impl TensorOps for Tensor {
     }
     fn argsort(&self, dim: i64, descending: bool) -> Result<Tensor> {
         ops::argsort(self, dim, descending)
+    }
+    fn argsort_stable(&self, stable: bool) -> Result<Tensor> {
+        ops::argsort_stable(self, stable)
+    }
+    fn argsort_stable_full(&self, stable: bool, dim: i64, descending: bool) -> Result<Tensor> {
+        ops::argsort_stable_full(self, stable, dim, descending)
     }
 }

@@ -388,3 +388,17 @@ pub fn argsort(self_: &Tensor, dim: i64, descending: bool) -> Result<Tensor> {
         .map_err(|e| e.with_op("aten::argsort"))?
         .1)
 }
+
+/// `aten::argsort.stable`: [`argsort`] (the sort is always stable).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let x = Tensor::from_vec(vec![2i64, 1, 2], &[3]).unwrap();
+/// assert_eq!(ops::argsort_stable(&x, true).unwrap().to_vec::<i64>().unwrap(), vec![1, 0, 2]);
+/// ```
+pub fn argsort_stable(self_: &Tensor, stable: bool, dim: i64, descending: bool) -> Result<Tensor> {
+    let _ = stable;
+    Ok(ops::sort(self_, dim, descending)
+        .map_err(|e| e.with_op("aten::argsort.stable"))?
+        .1)
+}

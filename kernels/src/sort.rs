@@ -96,6 +96,20 @@ pub fn sort(self_: &Tensor, dim: i64, descending: bool) -> Result<(Tensor, Tenso
     store(OP, values, indices, self_.sizes(), &preserve_strides(self_))
 }
 
+/// `aten::sort.stable`: [`sort`]; this kernel is always stable, so the
+/// `stable` flag (which only allows PyTorch to reorder ties) changes nothing.
+///
+/// ```
+/// use ft_kernels::sort::sort_stable;
+/// use ft_runtime::Tensor;
+/// let x = Tensor::from_vec(vec![1u8, 0, 1], &[3]).unwrap();
+/// assert_eq!(sort_stable(&x, Some(true), 0, false).unwrap().1.to_vec::<i64>().unwrap(), vec![1, 0, 2]);
+/// ```
+pub fn sort_stable(self_: &Tensor, stable: Option<bool>, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+    let _ = stable;
+    sort(self_, dim, descending).map_err(|e| e.with_op("aten::sort.stable"))
+}
+
 /// `aten::topk`: `(values, indices)` of the `k` largest (or, with
 /// `largest = false`, smallest) elements of each lane along `dim`, in order
 /// (NaN counts as the largest value). Results are contiguous. Values always
