@@ -361,6 +361,10 @@ pub trait TensorOps {
     fn index_add(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::index_add_full`].
     fn index_add_full(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::index_add_`].
+    fn index_add_(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::index_add_full_`].
+    fn index_add_full_(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::take_along_dim`].
     fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor>;
     /// Method form of [`ops::argsort`].
@@ -889,6 +893,12 @@ impl TensorOps for Tensor {
     }
     fn index_add_full(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
         ops::index_add_full(self, dim, index, source, alpha)
+    }
+    fn index_add_(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+        ops::index_add_(self, dim, index, source)
+    }
+    fn index_add_full_(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
+        ops::index_add_full_(self, dim, index, source, alpha)
     }
     fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor> {
         ops::take_along_dim(self, indices, dim)

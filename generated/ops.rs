@@ -25008,7 +25008,7 @@ pub static INDEX_ADD_SCHEMA: OpSchema = OpSchema {
 /// Typed kernel signature of `aten::index_add`.
 pub type IndexAddFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
 
-fn index_add_composite_implicit_autograd(
+fn index_add_composite_explicit_autograd(
     _ks: DispatchKeySet,
     self_: &Tensor,
     dim: i64,
@@ -25022,10 +25022,16 @@ fn index_add_composite_implicit_autograd(
 /// Dispatch entry of `aten::index_add`.
 pub static INDEX_ADD: Op<IndexAddFn> = Op::new(
     &INDEX_ADD_SCHEMA,
-    &[(
-        KernelKey::CompositeImplicitAutograd,
-        Kernel::Fn(index_add_composite_implicit_autograd),
-    )],
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(index_add_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_add_autograd),
+        ),
+    ],
 );
 
 /// Calls `aten::index_add` through the dispatcher with explicit keys.
@@ -25091,6 +25097,175 @@ impl BoxedOp for IndexAddBoxed {
         let source = u.tensor()?;
         let alpha = u.scalar()?;
         let r = index_add_full(&self_, dim, &index, &source, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_add_
+
+/// Schema of `aten::index_add_`.
+pub static INDEX_ADD_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_add_",
+    overload: "",
+    signature: "index_add_(Tensor(a!) self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::index_add_`.
+pub type IndexAddInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn index_add_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::index_add_inplace(self_, dim, index, source, alpha)
+}
+
+/// Bumps the version counter of the tensors `aten::index_add_` writes.
+fn index_add_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_add_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, source, alpha)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::index_add_`.
+pub static INDEX_ADD_INPLACE: Op<IndexAddInplaceFn> = Op::new(
+    &INDEX_ADD_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(index_add_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_add_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(index_add_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::index_add_` through the dispatcher with explicit keys.
+pub fn index_add_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    match INDEX_ADD_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, source, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(source.clone()),
+                Value::Scalar(alpha),
+            ];
+            fallback(&INDEX_ADD_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_add_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `index_add`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::index_add_`: `index_add_(Tensor(a!) self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor(a!)`
+pub fn index_add_(self_: &Tensor, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+    index_add_full_(self_, dim, index, source, Scalar::Int(1))
+}
+
+/// [`index_add_`] with every argument, including keyword-only ones.
+pub fn index_add_full_(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, source]);
+    index_add_inplace_call(ks, self_, dim, index, source, alpha.into())
+}
+
+struct IndexAddInplaceBoxed;
+
+impl BoxedOp for IndexAddInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_ADD_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_ADD_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let source = u.tensor()?;
+        let alpha = u.scalar()?;
+        let r = index_add_full_(&self_, dim, &index, &source, alpha)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -25929,6 +26104,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &UnbindIntBoxed,
     &MaskedSelectBoxed,
     &IndexAddBoxed,
+    &IndexAddInplaceBoxed,
     &TakeAlongDimBoxed,
     &MeshgridBoxed,
     &MeshgridIndexingBoxed,

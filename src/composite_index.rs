@@ -1,7 +1,9 @@
-//! CompositeImplicitAutograd kernels of the indexing family: operators
-//! built from `cat`, `split_with_sizes`, `index.Tensor`, `gather`,
-//! `scatter_add`, `nonzero`, `sort` and views, so autograd flows through
-//! the operators they call.
+//! Composite kernels of the indexing family: operators built from `cat`,
+//! `split_with_sizes`, `index.Tensor`, `gather`, `scatter_add`, `nonzero`,
+//! `sort` and views. All are CompositeImplicitAutograd (autograd flows
+//! through the operators they call) except `index_add`, which is
+//! CompositeExplicitAutograd with its own formula so that `index_add_` can
+//! be generated from it.
 
 use crate::ops;
 use crate::{DType, Error, Result, Scalar, Tensor};
