@@ -211,13 +211,18 @@ pub fn index_add(self_: &Tensor, dim: i64, index: &Tensor, source: &Tensor, alph
             "source tensor shape must match self tensor shape, excluding the specified dimension",
         ));
     }
-    let mut along = vec![1i64; source.dim()];
-    if let Some(a) = along.get_mut(d) {
-        *a = index.numel() as i64;
-    }
-    let expanded = ops::expand(&ops::reshape(index, &along)?, &sizes_i64(source))?;
     let scaled = crate::autograd_helpers::maybe_multiply(source, alpha)?;
-    ops::scatter_add(self_, dim, &expanded, &scaled).map_err(|e| e.with_op(OP))
+    // An accumulating index_put along `dim` into a contiguous copy
+    // (float16/bfloat16 round after every addition there, as PyTorch's index_add does).
+    let (base, values) = if self_.dim() == 0 {
+        (ops::reshape(self_, &[1])?, ops::reshape(&scaled, &[1])?)
+    } else {
+        (ops::contiguous(self_)?, scaled)
+    };
+    let mut indices: Vec<Option<Tensor>> = vec![None; d];
+    indices.push(Some(ops::reshape(index, &[-1])?));
+    let r = ops::index_put(&base, &indices, &values, true).map_err(|e| e.with_op(OP))?;
+    ops::reshape(&r, &sizes_i64(self_))
 }
 
 /// Sizes with a 0-dim tensor read as `[1]`.
