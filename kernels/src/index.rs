@@ -11,7 +11,7 @@
 //! [`ErrorKind::IndexOutOfRange`]: ft_runtime::ErrorKind::IndexOutOfRange
 
 use crate::iter::{Arith, OpMath};
-use crate::lanes::{for_each_lane, index_values, nonempty_sizes, Dense};
+use crate::lanes::{filled_vec, for_each_lane, index_values, nonempty_sizes, Dense};
 use ft_runtime::shape::{self, DimVec};
 use ft_runtime::{dispatch_dtype, DType, Element, Error, Result, Scalar, Tensor};
 
@@ -87,7 +87,7 @@ pub fn index_select(self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> 
     };
     dispatch_dtype!(self_.dtype(), T => {
         let src = Dense::<T>::read(self_)?;
-        let mut out = Dense::from_vec(vec![T::default(); shape::numel(&out_sizes)], &out_sizes);
+        let mut out = Dense::from_vec(filled_vec(OP, shape::numel(&out_sizes), T::default())?, &out_sizes);
         let (ss, os) = (src.strides[d], out.strides[d]);
         for_each_lane(&out_sizes, d, [&src.strides, &out.strides], |[sb, ob]| {
             for (k, &i) in idx.iter().enumerate() {
@@ -138,7 +138,7 @@ pub fn gather(self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool) -> Re
     }
     dispatch_dtype!(self_.dtype(), T => {
         let src = Dense::<T>::read(self_)?;
-        let mut out = Dense::from_vec(vec![T::default(); idx.data.len()], &idx.sizes);
+        let mut out = Dense::from_vec(filled_vec(OP, idx.data.len(), T::default())?, &idx.sizes);
         let (is, ss, os, n) = (idx.strides[d], src.strides[d], out.strides[d], idx.sizes[d]);
         let mut status = Ok(());
         for_each_lane(&idx.sizes, d, [&idx.strides, &src.strides, &out.strides], |[ib, sb, ob]| {
