@@ -1901,6 +1901,1091 @@ impl BackwardFn for MinBackward0 {
     }
 }
 
+/// Backward of `aten::amax`.
+pub struct AmaxBackward0 {
+    dim_: Vec<i64>,
+    keepdim_: bool,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for AmaxBackward0 {
+    fn name(&self) -> String {
+        "AmaxBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::amax_amin_backward(
+                &grad,
+                &self_,
+                &result,
+                &self.dim_,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::amin`.
+pub struct AminBackward0 {
+    dim_: Vec<i64>,
+    keepdim_: bool,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for AminBackward0 {
+    fn name(&self) -> String {
+        "AminBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::amax_amin_backward(
+                &grad,
+                &self_,
+                &result,
+                &self.dim_,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::max`.
+pub struct MaxBackward1 {
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for MaxBackward1 {
+    fn name(&self) -> String {
+        "MaxBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::evenly_distribute_backward(
+                &grad, &self_, &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::min`.
+pub struct MinBackward1 {
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for MinBackward1 {
+    fn name(&self) -> String {
+        "MinBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::evenly_distribute_backward(
+                &grad, &self_, &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::prod`.
+pub struct ProdBackward0 {
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for ProdBackward0 {
+    fn name(&self) -> String {
+        "ProdBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::prod_backward(&grad, &self_, &result)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::prod.dim_int`.
+pub struct ProdBackward1 {
+    dim_: i64,
+    keepdim_: bool,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for ProdBackward1 {
+    fn name(&self) -> String {
+        "ProdBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::prod_dim_backward(
+                &grad,
+                &self_,
+                &result,
+                self.dim_,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::var.correction`.
+pub struct VarBackward0 {
+    correction_: Option<Scalar>,
+    dim_: Option<Vec<i64>>,
+    keepdim_: bool,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for VarBackward0 {
+    fn name(&self) -> String {
+        "VarBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::var_backward(
+                &grad,
+                &self_,
+                self.dim_.as_deref(),
+                self.correction_,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::var.dim`.
+pub struct VarBackward1 {
+    dim_: Option<Vec<i64>>,
+    keepdim_: bool,
+    self_: SavedVariable,
+    unbiased_: bool,
+}
+
+impl BackwardFn for VarBackward1 {
+    fn name(&self) -> String {
+        "VarBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::var_unbiased_backward(
+                &grad,
+                &self_,
+                self.dim_.as_deref(),
+                self.unbiased_,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::cumsum`.
+pub struct CumsumBackward0 {
+    dim_: i64,
+}
+
+impl BackwardFn for CumsumBackward0 {
+    fn name(&self) -> String {
+        "CumsumBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::reverse_cumsum(&grad, self.dim_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::cumprod`.
+pub struct CumprodBackward0 {
+    dim_: i64,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for CumprodBackward0 {
+    fn name(&self) -> String {
+        "CumprodBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::cumprod_backward(
+                &grad, &self_, self.dim_, &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::_softmax`.
+pub struct SoftmaxBackward0 {
+    dim_: i64,
+    self_scalar_type: DType,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for SoftmaxBackward0 {
+    fn name(&self) -> String {
+        "SoftmaxBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::_softmax_backward_data(
+                &grad,
+                &result,
+                self.dim_,
+                self.self_scalar_type,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::_log_softmax`.
+pub struct LogSoftmaxBackward0 {
+    dim_: i64,
+    self_scalar_type: DType,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for LogSoftmaxBackward0 {
+    fn name(&self) -> String {
+        "LogSoftmaxBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::_log_softmax_backward_data(
+                &grad,
+                &result,
+                self.dim_,
+                self.self_scalar_type,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::_softmax_backward_data`.
+pub struct SoftmaxBackwardDataBackward0 {
+    dim_: i64,
+    grad_output_: SavedVariable,
+    input_dtype_: DType,
+    output_: SavedVariable,
+}
+
+impl BackwardFn for SoftmaxBackwardDataBackward0 {
+    fn name(&self) -> String {
+        "SoftmaxBackwardDataBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_output = ctx.needs(1);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let output = self.output_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::_softmax_backward_data(
+                &grad,
+                &output,
+                self.dim_,
+                self.input_dtype_,
+            )?);
+        }
+        if needs_output {
+            out[1] = Some(crate::autograd_helpers::softmax_double_backward(
+                &grad,
+                &grad_output,
+                self.dim_,
+                &output,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.output_.release();
+    }
+}
+
+/// Backward of `aten::_log_softmax_backward_data`.
+pub struct LogSoftmaxBackwardDataBackward0 {
+    dim_: i64,
+    grad_output_: SavedVariable,
+    output_: SavedVariable,
+}
+
+impl BackwardFn for LogSoftmaxBackwardDataBackward0 {
+    fn name(&self) -> String {
+        "LogSoftmaxBackwardDataBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_output = ctx.needs(1);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let output = self.output_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::log_softmax_backward_data_grad(
+                &grad, &output, self.dim_,
+            )?);
+        }
+        if needs_output {
+            out[1] = Some(crate::autograd_helpers::log_softmax_double_backward(
+                &grad,
+                &grad_output,
+                self.dim_,
+                &output,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.output_.release();
+    }
+}
+
+/// Backward of `aten::alias`.
+pub struct AliasBackward0 {}
+
+impl BackwardFn for AliasBackward0 {
+    fn name(&self) -> String {
+        "AliasBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(grad.clone());
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::as_strided`.
+pub struct AsStridedBackward0 {
+    self_: SavedVariable,
+    size_: Vec<i64>,
+    storage_offset_: Option<i64>,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for AsStridedBackward0 {
+    fn name(&self) -> String {
+        "AsStridedBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::as_strided_backward(
+                &grad,
+                &self_,
+                &self.size_,
+                &self.stride_,
+                self.storage_offset_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::diagonal`.
+pub struct DiagonalBackward0 {
+    dim1_: i64,
+    dim2_: i64,
+    offset_: i64,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for DiagonalBackward0 {
+    fn name(&self) -> String {
+        "DiagonalBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::diagonal_backward(
+                &grad,
+                &self.self_sizes,
+                self.offset_,
+                self.dim1_,
+                self.dim2_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::select.int`.
+pub struct SelectBackward0 {
+    dim_: i64,
+    index_: i64,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for SelectBackward0 {
+    fn name(&self) -> String {
+        "SelectBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::select_backward(
+                &grad,
+                &self.self_sizes,
+                self.dim_,
+                self.index_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::slice.Tensor`.
+pub struct SliceBackward0 {
+    dim_: i64,
+    end_: Option<i64>,
+    self_sizes: Vec<i64>,
+    start_: Option<i64>,
+    step_: i64,
+}
+
+impl BackwardFn for SliceBackward0 {
+    fn name(&self) -> String {
+        "SliceBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::slice_backward_wrapper(
+                &grad,
+                &self.self_sizes,
+                self.dim_,
+                self.start_,
+                self.end_,
+                self.step_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::squeeze.dims`.
+pub struct SqueezeBackward2 {
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for SqueezeBackward2 {
+    fn name(&self) -> String {
+        "SqueezeBackward2".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::unsqueeze_to(&grad, &self.self_sizes)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::select_backward`.
+pub struct SelectBackwardBackward0 {
+    dim_: i64,
+    index_: i64,
+}
+
+impl BackwardFn for SelectBackwardBackward0 {
+    fn name(&self) -> String {
+        "SelectBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        if needs_grad_output {
+            out[0] = Some(crate::ops::select(&grad, self.dim_, self.index_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::slice_backward`.
+pub struct SliceBackwardBackward0 {
+    dim_: i64,
+    end_: i64,
+    start_: i64,
+    step_: i64,
+}
+
+impl BackwardFn for SliceBackwardBackward0 {
+    fn name(&self) -> String {
+        "SliceBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        if needs_grad_output {
+            out[0] = Some(crate::ops::slice(
+                &grad,
+                self.dim_,
+                Some(self.start_),
+                Some(self.end_),
+                self.step_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::diagonal_backward`.
+pub struct DiagonalBackwardBackward0 {
+    dim1_: i64,
+    dim2_: i64,
+    offset_: i64,
+}
+
+impl BackwardFn for DiagonalBackwardBackward0 {
+    fn name(&self) -> String {
+        "DiagonalBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        if needs_grad_output {
+            out[0] = Some(crate::ops::diagonal(&grad, self.offset_, self.dim1_, self.dim2_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::select_scatter`.
+pub struct SelectScatterBackward0 {
+    dim_: i64,
+    index_: i64,
+    src_: SavedVariable,
+}
+
+impl BackwardFn for SelectScatterBackward0 {
+    fn name(&self) -> String {
+        "SelectScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let src = self.src_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::select_scatter(
+                &grad,
+                &(crate::ops::zeros_like_full(&src, None, None, None, None, None)?),
+                self.dim_,
+                self.index_,
+            )?);
+        }
+        if needs_src {
+            out[1] = Some(crate::ops::select(&grad, self.dim_, self.index_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.src_.release();
+    }
+}
+
+/// Backward of `aten::slice_scatter`.
+pub struct SliceScatterBackward0 {
+    dim_: i64,
+    end_: Option<i64>,
+    src_: SavedVariable,
+    start_: Option<i64>,
+    step_: i64,
+}
+
+impl BackwardFn for SliceScatterBackward0 {
+    fn name(&self) -> String {
+        "SliceScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let src = self.src_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::slice_scatter(
+                &grad,
+                &(crate::ops::zeros_like_full(&src, None, None, None, None, None)?),
+                self.dim_,
+                self.start_,
+                self.end_,
+                self.step_,
+            )?);
+        }
+        if needs_src {
+            out[1] = Some(crate::ops::slice(&grad, self.dim_, self.start_, self.end_, self.step_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.src_.release();
+    }
+}
+
+/// Backward of `aten::diagonal_scatter`.
+pub struct DiagonalScatterBackward0 {
+    dim1_: i64,
+    dim2_: i64,
+    offset_: i64,
+    src_: SavedVariable,
+}
+
+impl BackwardFn for DiagonalScatterBackward0 {
+    fn name(&self) -> String {
+        "DiagonalScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let src = self.src_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::diagonal_scatter(
+                &grad,
+                &(crate::ops::zeros_like_full(&src, None, None, None, None, None)?),
+                self.offset_,
+                self.dim1_,
+                self.dim2_,
+            )?);
+        }
+        if needs_src {
+            out[1] = Some(crate::ops::diagonal(&grad, self.offset_, self.dim1_, self.dim2_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.src_.release();
+    }
+}
+
+/// Backward of `aten::as_strided_scatter`.
+pub struct AsStridedScatterBackward0 {
+    self_: SavedVariable,
+    size_: Vec<i64>,
+    src_: SavedVariable,
+    storage_offset_: Option<i64>,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for AsStridedScatterBackward0 {
+    fn name(&self) -> String {
+        "AsStridedScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let src = self.src_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::as_strided_scatter_self_backward(
+                &grad,
+                &self_,
+                &src,
+                &self.size_,
+                &self.stride_,
+                self.storage_offset_,
+            )?);
+        }
+        if needs_src {
+            out[1] = Some(crate::autograd_helpers::as_strided_scatter_src_backward(
+                &grad,
+                &self_,
+                &self.size_,
+                &self.stride_,
+                self.storage_offset_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.src_.release();
+    }
+}
+
+/// Backward of `aten::flip`.
+pub struct FlipBackward0 {
+    dims_: Vec<i64>,
+}
+
+impl BackwardFn for FlipBackward0 {
+    fn name(&self) -> String {
+        "FlipBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::flip(&grad, &self.dims_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::repeat`.
+pub struct RepeatBackward0 {
+    repeats_: Vec<i64>,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for RepeatBackward0 {
+    fn name(&self) -> String {
+        "RepeatBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::repeat_backward(
+                &grad,
+                &self.repeats_,
+                &self.self_sizes,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::constant_pad_nd`.
+pub struct ConstantPadNdBackward0 {
+    pad_: Vec<i64>,
+}
+
+impl BackwardFn for ConstantPadNdBackward0 {
+    fn name(&self) -> String {
+        "ConstantPadNdBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::constant_pad_nd_backward(&grad, &self.pad_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::tril`.
+pub struct TrilBackward0 {
+    diagonal_: i64,
+}
+
+impl BackwardFn for TrilBackward0 {
+    fn name(&self) -> String {
+        "TrilBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::tril(&grad, self.diagonal_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::triu`.
+pub struct TriuBackward0 {
+    diagonal_: i64,
+}
+
+impl BackwardFn for TriuBackward0 {
+    fn name(&self) -> String {
+        "TriuBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::triu(&grad, self.diagonal_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
 /// Backward of `aten::index_select`.
 pub struct IndexSelectBackward0 {
     dim_: i64,
@@ -5835,6 +6920,1119 @@ pub(crate) fn zero_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     if let Some(()) = saved {
         let node = Node::new(ZeroBackward0 {}, next_edges);
         rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::amax`: records `AmaxBackward0` when an input requires grad.
+pub(crate) fn amax_autograd(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim.to_vec(), keepdim, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        amax_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim)?
+    };
+    if let Some((pre_dim_, pre_keepdim_, pre_self_)) = saved {
+        let node = Node::new(
+            AmaxBackward0 {
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "AmaxBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::amin`: records `AminBackward0` when an input requires grad.
+pub(crate) fn amin_autograd(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim.to_vec(), keepdim, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        amin_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim)?
+    };
+    if let Some((pre_dim_, pre_keepdim_, pre_self_)) = saved {
+        let node = Node::new(
+            AminBackward0 {
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "AminBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::max`: records `MaxBackward1` when an input requires grad.
+pub(crate) fn max_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(
+            MaxBackward1 {
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "MaxBackward1"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::min`: records `MinBackward1` when an input requires grad.
+pub(crate) fn min_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        min_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(
+            MinBackward1 {
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "MinBackward1"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::prod`: records `ProdBackward0` when an input requires grad.
+pub(crate) fn prod_autograd(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        prod_call(ks.below(DispatchKey::AutogradCPU), self_, dtype)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(
+            ProdBackward0 {
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "ProdBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::prod.dim_int`: records `ProdBackward1` when an input requires grad.
+pub(crate) fn prod_dim_int_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, keepdim, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        prod_dim_int_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, dtype)?
+    };
+    if let Some((pre_dim_, pre_keepdim_, pre_self_)) = saved {
+        let node = Node::new(
+            ProdBackward1 {
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "ProdBackward1"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::var.correction`: records `VarBackward0` when an input requires grad.
+pub(crate) fn var_correction_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            correction,
+            dim.map(|v| v.to_vec()),
+            keepdim,
+            SavedVariable::new(self_, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        var_correction_call(ks.below(DispatchKey::AutogradCPU), self_, dim, correction, keepdim)?
+    };
+    if let Some((pre_correction_, pre_dim_, pre_keepdim_, pre_self_)) = saved {
+        let node = Node::new(
+            VarBackward0 {
+                correction_: pre_correction_,
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::var.dim`: records `VarBackward1` when an input requires grad.
+pub(crate) fn var_dim_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    unbiased: bool,
+    keepdim: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim.map(|v| v.to_vec()),
+            keepdim,
+            SavedVariable::new(self_, false),
+            unbiased,
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        var_dim_call(ks.below(DispatchKey::AutogradCPU), self_, dim, unbiased, keepdim)?
+    };
+    if let Some((pre_dim_, pre_keepdim_, pre_self_, pre_unbiased_)) = saved {
+        let node = Node::new(
+            VarBackward1 {
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_: pre_self_,
+                unbiased_: pre_unbiased_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::cumsum`: records `CumsumBackward0` when an input requires grad.
+pub(crate) fn cumsum_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((dim,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cumsum_call(ks.below(DispatchKey::AutogradCPU), self_, dim, dtype)?
+    };
+    if let Some((pre_dim_,)) = saved {
+        let node = Node::new(CumsumBackward0 { dim_: pre_dim_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::cumprod`: records `CumprodBackward0` when an input requires grad.
+pub(crate) fn cumprod_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cumprod_call(ks.below(DispatchKey::AutogradCPU), self_, dim, dtype)?
+    };
+    if let Some((pre_dim_, pre_self_)) = saved {
+        let node = Node::new(
+            CumprodBackward0 {
+                dim_: pre_dim_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "CumprodBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_softmax`: records `SoftmaxBackward0` when an input requires grad.
+pub(crate) fn softmax_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, self_.dtype()))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        softmax_call(ks.below(DispatchKey::AutogradCPU), self_, dim, half_to_float)?
+    };
+    if let Some((pre_dim_, pre_self_scalar_type)) = saved {
+        let node = Node::new(
+            SoftmaxBackward0 {
+                dim_: pre_dim_,
+                self_scalar_type: pre_self_scalar_type,
+                result_: SavedVariable::for_output(&result, 0, "SoftmaxBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_log_softmax`: records `LogSoftmaxBackward0` when an input requires grad.
+pub(crate) fn log_softmax_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    half_to_float: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, self_.dtype()))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_softmax_call(ks.below(DispatchKey::AutogradCPU), self_, dim, half_to_float)?
+    };
+    if let Some((pre_dim_, pre_self_scalar_type)) = saved {
+        let node = Node::new(
+            LogSoftmaxBackward0 {
+                dim_: pre_dim_,
+                self_scalar_type: pre_self_scalar_type,
+                result_: SavedVariable::for_output(&result, 0, "LogSoftmaxBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_softmax_backward_data`: records `SoftmaxBackwardDataBackward0` when an input requires grad.
+pub(crate) fn softmax_backward_data_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            SavedVariable::new(grad_output, false),
+            input_dtype,
+            SavedVariable::new(output, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        softmax_backward_data_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            output,
+            dim,
+            input_dtype,
+        )?
+    };
+    if let Some((pre_dim_, pre_grad_output_, pre_input_dtype_, pre_output_)) = saved {
+        let node = Node::new(
+            SoftmaxBackwardDataBackward0 {
+                dim_: pre_dim_,
+                grad_output_: pre_grad_output_,
+                input_dtype_: pre_input_dtype_,
+                output_: pre_output_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_log_softmax_backward_data`: records `LogSoftmaxBackwardDataBackward0` when an input requires grad.
+pub(crate) fn log_softmax_backward_data_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            SavedVariable::new(grad_output, false),
+            SavedVariable::new(output, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_softmax_backward_data_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            output,
+            dim,
+            input_dtype,
+        )?
+    };
+    if let Some((pre_dim_, pre_grad_output_, pre_output_)) = saved {
+        let node = Node::new(
+            LogSoftmaxBackwardDataBackward0 {
+                dim_: pre_dim_,
+                grad_output_: pre_grad_output_,
+                output_: pre_output_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::alias`: records `AliasBackward0` when an input requires grad.
+pub(crate) fn alias_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        alias_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(AliasBackward0 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::as_strided`: records `AsStridedBackward0` when an input requires grad.
+pub(crate) fn as_strided_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(self_, false),
+            size.to_vec(),
+            storage_offset,
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        as_strided_call(ks.below(DispatchKey::AutogradCPU), self_, size, stride, storage_offset)?
+    };
+    if let Some((pre_self_, pre_size_, pre_storage_offset_, pre_stride_)) = saved {
+        let node = Node::new(
+            AsStridedBackward0 {
+                self_: pre_self_,
+                size_: pre_size_,
+                storage_offset_: pre_storage_offset_,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::diagonal`: records `DiagonalBackward0` when an input requires grad.
+pub(crate) fn diagonal_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim1, dim2, offset, crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        diagonal_call(ks.below(DispatchKey::AutogradCPU), self_, offset, dim1, dim2)?
+    };
+    if let Some((pre_dim1_, pre_dim2_, pre_offset_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            DiagonalBackward0 {
+                dim1_: pre_dim1_,
+                dim2_: pre_dim2_,
+                offset_: pre_offset_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::select.int`: records `SelectBackward0` when an input requires grad.
+pub(crate) fn select_int_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, index, crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        select_int_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index)?
+    };
+    if let Some((pre_dim_, pre_index_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            SelectBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::slice.Tensor`: records `SliceBackward0` when an input requires grad.
+pub(crate) fn slice_tensor_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, end, crate::autograd_helpers::sizes_of(self_), start, step))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        slice_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, dim, start, end, step)?
+    };
+    if let Some((pre_dim_, pre_end_, pre_self_sizes, pre_start_, pre_step_)) = saved {
+        let node = Node::new(
+            SliceBackward0 {
+                dim_: pre_dim_,
+                end_: pre_end_,
+                self_sizes: pre_self_sizes,
+                start_: pre_start_,
+                step_: pre_step_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::squeeze.dims`: records `SqueezeBackward2` when an input requires grad.
+pub(crate) fn squeeze_dims_autograd(ks: DispatchKeySet, self_: &Tensor, dim: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((crate::autograd_helpers::sizes_of(self_),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        squeeze_dims_call(ks.below(DispatchKey::AutogradCPU), self_, dim)?
+    };
+    if let Some((pre_self_sizes,)) = saved {
+        let node = Node::new(
+            SqueezeBackward2 {
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::select_backward`: records `SelectBackwardBackward0` when an input requires grad.
+pub(crate) fn select_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    index: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((dim, index)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        select_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, input_sizes, dim, index)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            SelectBackwardBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::slice_backward`: records `SliceBackwardBackward0` when an input requires grad.
+pub(crate) fn slice_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, end, start, step))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        slice_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            input_sizes,
+            dim,
+            start,
+            end,
+            step,
+        )?
+    };
+    if let Some((pre_dim_, pre_end_, pre_start_, pre_step_)) = saved {
+        let node = Node::new(
+            SliceBackwardBackward0 {
+                dim_: pre_dim_,
+                end_: pre_end_,
+                start_: pre_start_,
+                step_: pre_step_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::diagonal_backward`: records `DiagonalBackwardBackward0` when an input requires grad.
+pub(crate) fn diagonal_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim1, dim2, offset))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        diagonal_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            input_sizes,
+            offset,
+            dim1,
+            dim2,
+        )?
+    };
+    if let Some((pre_dim1_, pre_dim2_, pre_offset_)) = saved {
+        let node = Node::new(
+            DiagonalBackwardBackward0 {
+                dim1_: pre_dim1_,
+                dim2_: pre_dim2_,
+                offset_: pre_offset_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::select_scatter`: records `SelectScatterBackward0` when an input requires grad.
+pub(crate) fn select_scatter_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    index: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, index, SavedVariable::new(src, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        select_scatter_call(ks.below(DispatchKey::AutogradCPU), self_, src, dim, index)?
+    };
+    if let Some((pre_dim_, pre_index_, pre_src_)) = saved {
+        let node = Node::new(
+            SelectScatterBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+                src_: pre_src_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::slice_scatter`: records `SliceScatterBackward0` when an input requires grad.
+pub(crate) fn slice_scatter_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, end, SavedVariable::new(src, false), start, step))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        slice_scatter_call(ks.below(DispatchKey::AutogradCPU), self_, src, dim, start, end, step)?
+    };
+    if let Some((pre_dim_, pre_end_, pre_src_, pre_start_, pre_step_)) = saved {
+        let node = Node::new(
+            SliceScatterBackward0 {
+                dim_: pre_dim_,
+                end_: pre_end_,
+                src_: pre_src_,
+                start_: pre_start_,
+                step_: pre_step_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::diagonal_scatter`: records `DiagonalScatterBackward0` when an input requires grad.
+pub(crate) fn diagonal_scatter_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim1, dim2, offset, SavedVariable::new(src, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        diagonal_scatter_call(ks.below(DispatchKey::AutogradCPU), self_, src, offset, dim1, dim2)?
+    };
+    if let Some((pre_dim1_, pre_dim2_, pre_offset_, pre_src_)) = saved {
+        let node = Node::new(
+            DiagonalScatterBackward0 {
+                dim1_: pre_dim1_,
+                dim2_: pre_dim2_,
+                offset_: pre_offset_,
+                src_: pre_src_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::as_strided_scatter`: records `AsStridedScatterBackward0` when an input requires grad.
+pub(crate) fn as_strided_scatter_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(self_, false),
+            size.to_vec(),
+            SavedVariable::new(src, false),
+            storage_offset,
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        as_strided_scatter_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            src,
+            size,
+            stride,
+            storage_offset,
+        )?
+    };
+    if let Some((pre_self_, pre_size_, pre_src_, pre_storage_offset_, pre_stride_)) = saved {
+        let node = Node::new(
+            AsStridedScatterBackward0 {
+                self_: pre_self_,
+                size_: pre_size_,
+                src_: pre_src_,
+                storage_offset_: pre_storage_offset_,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::flip`: records `FlipBackward0` when an input requires grad.
+pub(crate) fn flip_autograd(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((dims.to_vec(),)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        flip_call(ks.below(DispatchKey::AutogradCPU), self_, dims)?
+    };
+    if let Some((pre_dims_,)) = saved {
+        let node = Node::new(FlipBackward0 { dims_: pre_dims_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::repeat`: records `RepeatBackward0` when an input requires grad.
+pub(crate) fn repeat_autograd(ks: DispatchKeySet, self_: &Tensor, repeats: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((repeats.to_vec(), crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        repeat_call(ks.below(DispatchKey::AutogradCPU), self_, repeats)?
+    };
+    if let Some((pre_repeats_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            RepeatBackward0 {
+                repeats_: pre_repeats_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::constant_pad_nd`: records `ConstantPadNdBackward0` when an input requires grad.
+pub(crate) fn constant_pad_nd_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    pad: &[i64],
+    value: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((pad.to_vec(),)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        constant_pad_nd_call(ks.below(DispatchKey::AutogradCPU), self_, pad, value)?
+    };
+    if let Some((pre_pad_,)) = saved {
+        let node = Node::new(ConstantPadNdBackward0 { pad_: pre_pad_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::tril`: records `TrilBackward0` when an input requires grad.
+pub(crate) fn tril_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((diagonal,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tril_call(ks.below(DispatchKey::AutogradCPU), self_, diagonal)?
+    };
+    if let Some((pre_diagonal_,)) = saved {
+        let node = Node::new(
+            TrilBackward0 {
+                diagonal_: pre_diagonal_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::triu`: records `TriuBackward0` when an input requires grad.
+pub(crate) fn triu_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((diagonal,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        triu_call(ks.below(DispatchKey::AutogradCPU), self_, diagonal)?
+    };
+    if let Some((pre_diagonal_,)) = saved {
+        let node = Node::new(
+            TriuBackward0 {
+                diagonal_: pre_diagonal_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
     }
     Ok(result)
 }

@@ -287,6 +287,88 @@ pub trait TensorOps {
     fn fill_(&self, value: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::zero_`].
     fn zero_(&self) -> Result<Tensor>;
+    /// Method form of [`ops::amax`].
+    fn amax(&self, dim: &[i64], keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::amin`].
+    fn amin(&self, dim: &[i64], keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::max`].
+    fn max(&self) -> Result<Tensor>;
+    /// Method form of [`ops::min`].
+    fn min(&self) -> Result<Tensor>;
+    /// Method form of [`ops::any`].
+    fn any(&self) -> Result<Tensor>;
+    /// Method form of [`ops::any_dim`].
+    fn any_dim(&self, dim: i64, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::any_dims`].
+    fn any_dims(&self, dim: Option<&[i64]>, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::all`].
+    fn all(&self) -> Result<Tensor>;
+    /// Method form of [`ops::all_dim`].
+    fn all_dim(&self, dim: i64, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::argmax`].
+    fn argmax(&self, dim: Option<i64>, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::argmin`].
+    fn argmin(&self, dim: Option<i64>, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::prod`].
+    fn prod(&self) -> Result<Tensor>;
+    /// Method form of [`ops::prod_full`].
+    fn prod_full(&self, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::prod_dim_int`].
+    fn prod_dim(&self, dim: i64, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::prod_dim_int_full`].
+    fn prod_dim_full(&self, dim: i64, keepdim: bool, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::var`].
+    fn var(&self, dim: Option<&[i64]>) -> Result<Tensor>;
+    /// Method form of [`ops::var_full`].
+    fn var_full(&self, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::var_dim`].
+    fn var_dim(&self, dim: Option<&[i64]>, unbiased: bool, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::cumsum`].
+    fn cumsum(&self, dim: i64) -> Result<Tensor>;
+    /// Method form of [`ops::cumsum_full`].
+    fn cumsum_full(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::cumprod`].
+    fn cumprod(&self, dim: i64) -> Result<Tensor>;
+    /// Method form of [`ops::cumprod_full`].
+    fn cumprod_full(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::as_strided`].
+    fn as_strided(&self, size: &[i64], stride: &[i64], storage_offset: Option<i64>) -> Result<Tensor>;
+    /// Method form of [`ops::diagonal`].
+    fn diagonal(&self, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor>;
+    /// Method form of [`ops::select`].
+    fn select(&self, dim: i64, index: i64) -> Result<Tensor>;
+    /// Method form of [`ops::squeeze_dims`].
+    fn squeeze_dims(&self, dim: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::flip`].
+    fn flip(&self, dims: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::repeat`].
+    fn repeat(&self, repeats: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::tril`].
+    fn tril(&self, diagonal: i64) -> Result<Tensor>;
+    /// Method form of [`ops::triu`].
+    fn triu(&self, diagonal: i64) -> Result<Tensor>;
+    /// Method form of [`ops::softmax`].
+    fn softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::log_softmax`].
+    fn log_softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::logsumexp`].
+    fn logsumexp(&self, dim: &[i64], keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::std`].
+    fn std(&self, dim: Option<&[i64]>) -> Result<Tensor>;
+    /// Method form of [`ops::std_full`].
+    fn std_full(&self, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::norm`].
+    fn norm(&self, p: Option<Scalar>, dim: &[i64], keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::norm_scalar`].
+    fn norm_scalar(&self, p: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::roll`].
+    fn roll(&self, shifts: &[i64], dims: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::tile`].
+    fn tile(&self, dims: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::flatten`].
+    fn flatten(&self, start_dim: i64, end_dim: i64) -> Result<Tensor>;
+    /// Method form of [`ops::unflatten`].
+    fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor>;
     /// Method form of [`ops::index_select`].
     fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::gather`].
@@ -789,6 +871,129 @@ impl TensorOps for Tensor {
     }
     fn zero_(&self) -> Result<Tensor> {
         ops::zero_(self)
+    }
+    fn amax(&self, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+        ops::amax(self, dim, keepdim)
+    }
+    fn amin(&self, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+        ops::amin(self, dim, keepdim)
+    }
+    fn max(&self) -> Result<Tensor> {
+        ops::max(self)
+    }
+    fn min(&self) -> Result<Tensor> {
+        ops::min(self)
+    }
+    fn any(&self) -> Result<Tensor> {
+        ops::any(self)
+    }
+    fn any_dim(&self, dim: i64, keepdim: bool) -> Result<Tensor> {
+        ops::any_dim(self, dim, keepdim)
+    }
+    fn any_dims(&self, dim: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        ops::any_dims(self, dim, keepdim)
+    }
+    fn all(&self) -> Result<Tensor> {
+        ops::all(self)
+    }
+    fn all_dim(&self, dim: i64, keepdim: bool) -> Result<Tensor> {
+        ops::all_dim(self, dim, keepdim)
+    }
+    fn argmax(&self, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+        ops::argmax(self, dim, keepdim)
+    }
+    fn argmin(&self, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+        ops::argmin(self, dim, keepdim)
+    }
+    fn prod(&self) -> Result<Tensor> {
+        ops::prod(self)
+    }
+    fn prod_full(&self, dtype: Option<DType>) -> Result<Tensor> {
+        ops::prod_full(self, dtype)
+    }
+    fn prod_dim(&self, dim: i64, keepdim: bool) -> Result<Tensor> {
+        ops::prod_dim_int(self, dim, keepdim)
+    }
+    fn prod_dim_full(&self, dim: i64, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        ops::prod_dim_int_full(self, dim, keepdim, dtype)
+    }
+    fn var(&self, dim: Option<&[i64]>) -> Result<Tensor> {
+        ops::var(self, dim)
+    }
+    fn var_full(&self, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor> {
+        ops::var_full(self, dim, correction, keepdim)
+    }
+    fn var_dim(&self, dim: Option<&[i64]>, unbiased: bool, keepdim: bool) -> Result<Tensor> {
+        ops::var_dim(self, dim, unbiased, keepdim)
+    }
+    fn cumsum(&self, dim: i64) -> Result<Tensor> {
+        ops::cumsum(self, dim)
+    }
+    fn cumsum_full(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        ops::cumsum_full(self, dim, dtype)
+    }
+    fn cumprod(&self, dim: i64) -> Result<Tensor> {
+        ops::cumprod(self, dim)
+    }
+    fn cumprod_full(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        ops::cumprod_full(self, dim, dtype)
+    }
+    fn as_strided(&self, size: &[i64], stride: &[i64], storage_offset: Option<i64>) -> Result<Tensor> {
+        ops::as_strided(self, size, stride, storage_offset)
+    }
+    fn diagonal(&self, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor> {
+        ops::diagonal(self, offset, dim1, dim2)
+    }
+    fn select(&self, dim: i64, index: i64) -> Result<Tensor> {
+        ops::select(self, dim, index)
+    }
+    fn squeeze_dims(&self, dim: &[i64]) -> Result<Tensor> {
+        ops::squeeze_dims(self, dim)
+    }
+    fn flip(&self, dims: &[i64]) -> Result<Tensor> {
+        ops::flip(self, dims)
+    }
+    fn repeat(&self, repeats: &[i64]) -> Result<Tensor> {
+        ops::repeat(self, repeats)
+    }
+    fn tril(&self, diagonal: i64) -> Result<Tensor> {
+        ops::tril(self, diagonal)
+    }
+    fn triu(&self, diagonal: i64) -> Result<Tensor> {
+        ops::triu(self, diagonal)
+    }
+    fn softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        ops::softmax(self, dim, dtype)
+    }
+    fn log_softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        ops::log_softmax(self, dim, dtype)
+    }
+    fn logsumexp(&self, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+        ops::logsumexp(self, dim, keepdim)
+    }
+    fn std(&self, dim: Option<&[i64]>) -> Result<Tensor> {
+        ops::std(self, dim)
+    }
+    fn std_full(&self, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor> {
+        ops::std_full(self, dim, correction, keepdim)
+    }
+    fn norm(&self, p: Option<Scalar>, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+        ops::norm(self, p, dim, keepdim)
+    }
+    fn norm_scalar(&self, p: impl Into<Scalar>) -> Result<Tensor> {
+        ops::norm_scalar(self, p)
+    }
+    fn roll(&self, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+        ops::roll(self, shifts, dims)
+    }
+    fn tile(&self, dims: &[i64]) -> Result<Tensor> {
+        ops::tile(self, dims)
+    }
+    fn flatten(&self, start_dim: i64, end_dim: i64) -> Result<Tensor> {
+        ops::flatten(self, start_dim, end_dim)
+    }
+    fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor> {
+        ops::unflatten(self, dim, sizes)
     }
     fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
         ops::index_select(self, dim, index)

@@ -20586,6 +20586,5473 @@ impl BoxedOp for EmptyLikeBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::amax
+
+/// Schema of `aten::amax`.
+pub static AMAX_SCHEMA: OpSchema = OpSchema {
+    name: "aten::amax",
+    overload: "",
+    signature: "amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: Some(DefaultValue::IntList(&[])),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::amax`.
+pub type AmaxFn = fn(DispatchKeySet, &Tensor, &[i64], bool) -> Result<Tensor>;
+
+fn amax_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::amax(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::amax`.
+pub static AMAX: Op<AmaxFn> = Op::new(
+    &AMAX_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(amax_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::amax_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::amax` through the dispatcher with explicit keys.
+pub fn amax_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    match AMAX.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+            ];
+            fallback(&AMAX_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::amax", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Maximum over `dim` (empty: all dims); NaN propagates; the gradient is split evenly among ties.
+///
+/// `aten::amax`: `amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor`
+pub fn amax(self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    amax_call(ks, self_, dim, keepdim)
+}
+
+struct AmaxBoxed;
+
+impl BoxedOp for AmaxBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AMAX_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AMAX_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let r = amax(&self_, &dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::amin
+
+/// Schema of `aten::amin`.
+pub static AMIN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::amin",
+    overload: "",
+    signature: "amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: Some(DefaultValue::IntList(&[])),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::amin`.
+pub type AminFn = fn(DispatchKeySet, &Tensor, &[i64], bool) -> Result<Tensor>;
+
+fn amin_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::amin(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::amin`.
+pub static AMIN: Op<AminFn> = Op::new(
+    &AMIN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(amin_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::amin_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::amin` through the dispatcher with explicit keys.
+pub fn amin_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    match AMIN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+            ];
+            fallback(&AMIN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::amin", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Minimum over `dim` (empty: all dims); NaN propagates; the gradient is split evenly among ties.
+///
+/// `aten::amin`: `amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor`
+pub fn amin(self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    amin_call(ks, self_, dim, keepdim)
+}
+
+struct AminBoxed;
+
+impl BoxedOp for AminBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AMIN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AMIN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let r = amin(&self_, &dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max
+
+/// Schema of `aten::max`.
+pub static MAX_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max",
+    overload: "",
+    signature: "max(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::max`.
+pub type MaxFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn max_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::reductions::max(self_)
+}
+
+/// Dispatch entry of `aten::max`.
+pub static MAX: Op<MaxFn> = Op::new(
+    &MAX_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(max_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::max` through the dispatcher with explicit keys.
+pub fn max_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match MAX.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&MAX_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::max", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The maximum of all elements as a 0-dim tensor; NaN propagates; the gradient is split evenly among ties.
+///
+/// `aten::max`: `max(Tensor self) -> Tensor`
+pub fn max(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    max_call(ks, self_)
+}
+
+struct MaxBoxed;
+
+impl BoxedOp for MaxBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = max(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::min
+
+/// Schema of `aten::min`.
+pub static MIN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::min",
+    overload: "",
+    signature: "min(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::min`.
+pub type MinFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn min_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::reductions::min(self_)
+}
+
+/// Dispatch entry of `aten::min`.
+pub static MIN: Op<MinFn> = Op::new(
+    &MIN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(min_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::min_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::min` through the dispatcher with explicit keys.
+pub fn min_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match MIN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&MIN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::min", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The minimum of all elements as a 0-dim tensor; NaN propagates; the gradient is split evenly among ties.
+///
+/// `aten::min`: `min(Tensor self) -> Tensor`
+pub fn min(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    min_call(ks, self_)
+}
+
+struct MinBoxed;
+
+impl BoxedOp for MinBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MIN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MIN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = min(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::any
+
+/// Schema of `aten::any`.
+pub static ANY_SCHEMA: OpSchema = OpSchema {
+    name: "aten::any",
+    overload: "",
+    signature: "any(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::any`.
+pub type AnyFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn any_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::reductions::any(self_)
+}
+
+/// Dispatch entry of `aten::any`.
+pub static ANY: Op<AnyFn> = Op::new(
+    &ANY_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(any_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::any` through the dispatcher with explicit keys.
+pub fn any_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ANY.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ANY_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::any", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether any element is nonzero (uint8 for uint8 input, else bool).
+///
+/// `aten::any`: `any(Tensor self) -> Tensor`
+pub fn any(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    any_call(ks, self_)
+}
+
+struct AnyBoxed;
+
+impl BoxedOp for AnyBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ANY_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = any(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::any.dim
+
+/// Schema of `aten::any.dim`.
+pub static ANY_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::any",
+    overload: "dim",
+    signature: "any.dim(Tensor self, int dim, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::any.dim`.
+pub type AnyDimFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<Tensor>;
+
+fn any_dim_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::any_dim(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::any.dim`.
+pub static ANY_DIM: Op<AnyDimFn> = Op::new(
+    &ANY_DIM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(any_dim_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::any.dim` through the dispatcher with explicit keys.
+pub fn any_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    match ANY_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Bool(keepdim)];
+            fallback(&ANY_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::any.dim", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.any`.
+///
+/// `aten::any.dim`: `any.dim(Tensor self, int dim, bool keepdim=False) -> Tensor`
+pub fn any_dim(self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    any_dim_call(ks, self_, dim, keepdim)
+}
+
+struct AnyDimBoxed;
+
+impl BoxedOp for AnyDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ANY_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let keepdim = u.bool()?;
+        let r = any_dim(&self_, dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::any.dims
+
+/// Schema of `aten::any.dims`.
+pub static ANY_DIMS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::any",
+    overload: "dims",
+    signature: "any.dims(Tensor self, int[]? dim=None, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptIntList(0),
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::any.dims`.
+pub type AnyDimsFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool) -> Result<Tensor>;
+
+fn any_dims_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::any_dims(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::any.dims`.
+pub static ANY_DIMS: Op<AnyDimsFn> = Op::new(
+    &ANY_DIMS_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(any_dims_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::any.dims` through the dispatcher with explicit keys.
+pub fn any_dims_call(ks: DispatchKeySet, self_: &Tensor, dim: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+    match ANY_DIMS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(keepdim),
+            ];
+            fallback(&ANY_DIMS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::any.dims", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.any`.
+///
+/// `aten::any.dims`: `any.dims(Tensor self, int[]? dim=None, bool keepdim=False) -> Tensor`
+pub fn any_dims(self_: &Tensor, dim: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    any_dims_call(ks, self_, dim, keepdim)
+}
+
+struct AnyDimsBoxed;
+
+impl BoxedOp for AnyDimsBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ANY_DIMS_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_DIMS_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let keepdim = u.bool()?;
+        let r = any_dims(&self_, dim.as_deref(), keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::all
+
+/// Schema of `aten::all`.
+pub static ALL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::all",
+    overload: "",
+    signature: "all(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::all`.
+pub type AllFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn all_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::reductions::all(self_)
+}
+
+/// Dispatch entry of `aten::all`.
+pub static ALL: Op<AllFn> = Op::new(
+    &ALL_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(all_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::all` through the dispatcher with explicit keys.
+pub fn all_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ALL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ALL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::all", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether every element is nonzero (uint8 for uint8 input, else bool).
+///
+/// `aten::all`: `all(Tensor self) -> Tensor`
+pub fn all(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    all_call(ks, self_)
+}
+
+struct AllBoxed;
+
+impl BoxedOp for AllBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ALL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = all(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::all.dim
+
+/// Schema of `aten::all.dim`.
+pub static ALL_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::all",
+    overload: "dim",
+    signature: "all.dim(Tensor self, int dim, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::all.dim`.
+pub type AllDimFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<Tensor>;
+
+fn all_dim_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::all_dim(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::all.dim`.
+pub static ALL_DIM: Op<AllDimFn> = Op::new(
+    &ALL_DIM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(all_dim_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::all.dim` through the dispatcher with explicit keys.
+pub fn all_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    match ALL_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Bool(keepdim)];
+            fallback(&ALL_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::all.dim", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.all`.
+///
+/// `aten::all.dim`: `all.dim(Tensor self, int dim, bool keepdim=False) -> Tensor`
+pub fn all_dim(self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    all_dim_call(ks, self_, dim, keepdim)
+}
+
+struct AllDimBoxed;
+
+impl BoxedOp for AllDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ALL_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALL_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let keepdim = u.bool()?;
+        let r = all_dim(&self_, dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::argmax
+
+/// Schema of `aten::argmax`.
+pub static ARGMAX_SCHEMA: OpSchema = OpSchema {
+    name: "aten::argmax",
+    overload: "",
+    signature: "argmax(Tensor self, int? dim=None, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::argmax`.
+pub type ArgmaxFn = fn(DispatchKeySet, &Tensor, Option<i64>, bool) -> Result<Tensor>;
+
+fn argmax_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::argmax(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::argmax`.
+pub static ARGMAX: Op<ArgmaxFn> = Op::new(
+    &ARGMAX_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(argmax_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::argmax` through the dispatcher with explicit keys.
+pub fn argmax_call(ks: DispatchKeySet, self_: &Tensor, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+    match ARGMAX.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, Value::Int),
+                Value::Bool(keepdim),
+            ];
+            fallback(&ARGMAX_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::argmax", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Index of the first maximum along `dim` (None: of the flattened input); NaN counts as the maximum.
+///
+/// `aten::argmax`: `argmax(Tensor self, int? dim=None, bool keepdim=False) -> Tensor`
+pub fn argmax(self_: &Tensor, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    argmax_call(ks, self_, dim, keepdim)
+}
+
+struct ArgmaxBoxed;
+
+impl BoxedOp for ArgmaxBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ARGMAX_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGMAX_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int()?;
+        let keepdim = u.bool()?;
+        let r = argmax(&self_, dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::argmin
+
+/// Schema of `aten::argmin`.
+pub static ARGMIN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::argmin",
+    overload: "",
+    signature: "argmin(Tensor self, int? dim=None, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::argmin`.
+pub type ArgminFn = fn(DispatchKeySet, &Tensor, Option<i64>, bool) -> Result<Tensor>;
+
+fn argmin_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::argmin(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::argmin`.
+pub static ARGMIN: Op<ArgminFn> = Op::new(
+    &ARGMIN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(argmin_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::argmin` through the dispatcher with explicit keys.
+pub fn argmin_call(ks: DispatchKeySet, self_: &Tensor, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+    match ARGMIN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, Value::Int),
+                Value::Bool(keepdim),
+            ];
+            fallback(&ARGMIN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::argmin", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Index of the first minimum along `dim` (None: of the flattened input); NaN counts as the minimum.
+///
+/// `aten::argmin`: `argmin(Tensor self, int? dim=None, bool keepdim=False) -> Tensor`
+pub fn argmin(self_: &Tensor, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    argmin_call(ks, self_, dim, keepdim)
+}
+
+struct ArgminBoxed;
+
+impl BoxedOp for ArgminBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ARGMIN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGMIN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int()?;
+        let keepdim = u.bool()?;
+        let r = argmin(&self_, dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::prod
+
+/// Schema of `aten::prod`.
+pub static PROD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::prod",
+    overload: "",
+    signature: "prod(Tensor self, *, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::prod`.
+pub type ProdFn = fn(DispatchKeySet, &Tensor, Option<DType>) -> Result<Tensor>;
+
+fn prod_cpu(_ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
+    ft_kernels::reductions::prod(self_, dtype)
+}
+
+/// Dispatch entry of `aten::prod`.
+pub static PROD: Op<ProdFn> = Op::new(
+    &PROD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(prod_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::prod_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::prod` through the dispatcher with explicit keys.
+pub fn prod_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
+    match PROD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), dtype.map_or(Value::None, Value::DType)];
+            fallback(&PROD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::prod", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Product of all elements; bool and integer inputs multiply in int64 unless `dtype` is given.
+///
+/// `aten::prod`: `prod(Tensor self, *, ScalarType? dtype=None) -> Tensor`
+pub fn prod(self_: &Tensor) -> Result<Tensor> {
+    prod_full(self_, None)
+}
+
+/// [`prod`] with every argument, including keyword-only ones.
+pub fn prod_full(self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    prod_call(ks, self_, dtype)
+}
+
+struct ProdBoxed;
+
+impl BoxedOp for ProdBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PROD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PROD_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = prod_full(&self_, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::prod.dim_int
+
+/// Schema of `aten::prod.dim_int`.
+pub static PROD_DIM_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::prod",
+    overload: "dim_int",
+    signature: "prod.dim_int(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::prod.dim_int`.
+pub type ProdDimIntFn = fn(DispatchKeySet, &Tensor, i64, bool, Option<DType>) -> Result<Tensor>;
+
+fn prod_dim_int_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    ft_kernels::reductions::prod_dim_int(self_, dim, keepdim, dtype)
+}
+
+/// Dispatch entry of `aten::prod.dim_int`.
+pub static PROD_DIM_INT: Op<ProdDimIntFn> = Op::new(
+    &PROD_DIM_INT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(prod_dim_int_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::prod_dim_int_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::prod.dim_int` through the dispatcher with explicit keys.
+pub fn prod_dim_int_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    match PROD_DIM_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(keepdim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&PROD_DIM_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::prod.dim_int", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Product along `dim`; bool and integer inputs multiply in int64 unless `dtype` is given.
+///
+/// `aten::prod.dim_int`: `prod.dim_int(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor`
+pub fn prod_dim_int(self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    prod_dim_int_full(self_, dim, keepdim, None)
+}
+
+/// [`prod_dim_int`] with every argument, including keyword-only ones.
+pub fn prod_dim_int_full(self_: &Tensor, dim: i64, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    prod_dim_int_call(ks, self_, dim, keepdim, dtype)
+}
+
+struct ProdDimIntBoxed;
+
+impl BoxedOp for ProdDimIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PROD_DIM_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PROD_DIM_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let keepdim = u.bool()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = prod_dim_int_full(&self_, dim, keepdim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::var.correction
+
+/// Schema of `aten::var.correction`.
+pub static VAR_CORRECTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::var",
+    overload: "correction",
+    signature:
+        "var.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptIntList(1),
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "correction",
+            ty: ArgType::OptScalar,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::var.correction`.
+pub type VarCorrectionFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool) -> Result<Tensor>;
+
+fn var_correction_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    ft_kernels::reductions::var_correction(self_, dim, correction, keepdim)
+}
+
+/// Dispatch entry of `aten::var.correction`.
+pub static VAR_CORRECTION: Op<VarCorrectionFn> = Op::new(
+    &VAR_CORRECTION_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(var_correction_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::var_correction_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::var.correction` through the dispatcher with explicit keys.
+pub fn var_correction_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    match VAR_CORRECTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+            ];
+            fallback(&VAR_CORRECTION_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::var.correction",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Variance over `dim` (None or empty: all dims), dividing by `N - correction` (default 1) clamped at 0.
+///
+/// `aten::var.correction`: `var.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> Tensor`
+pub fn var(self_: &Tensor, dim: Option<&[i64]>) -> Result<Tensor> {
+    var_full(self_, dim, None, false)
+}
+
+/// [`var`] with every argument, including keyword-only ones.
+pub fn var_full(self_: &Tensor, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    var_correction_call(ks, self_, dim, correction, keepdim)
+}
+
+struct VarCorrectionBoxed;
+
+impl BoxedOp for VarCorrectionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &VAR_CORRECTION_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_CORRECTION_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let r = var_full(&self_, dim.as_deref(), correction, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::var.dim
+
+/// Schema of `aten::var.dim`.
+pub static VAR_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::var",
+    overload: "dim",
+    signature: "var.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptIntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "unbiased",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(true)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::var.dim`.
+pub type VarDimFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, bool) -> Result<Tensor>;
+
+fn var_dim_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    unbiased: bool,
+    keepdim: bool,
+) -> Result<Tensor> {
+    ft_kernels::reductions::var_dim(self_, dim, unbiased, keepdim)
+}
+
+/// Dispatch entry of `aten::var.dim`.
+pub static VAR_DIM: Op<VarDimFn> = Op::new(
+    &VAR_DIM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(var_dim_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::var_dim_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::var.dim` through the dispatcher with explicit keys.
+pub fn var_dim_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    unbiased: bool,
+    keepdim: bool,
+) -> Result<Tensor> {
+    match VAR_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, unbiased, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(unbiased),
+                Value::Bool(keepdim),
+            ];
+            fallback(&VAR_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::var.dim", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.var`.
+///
+/// `aten::var.dim`: `var.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor`
+pub fn var_dim(self_: &Tensor, dim: Option<&[i64]>, unbiased: bool, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    var_dim_call(ks, self_, dim, unbiased, keepdim)
+}
+
+struct VarDimBoxed;
+
+impl BoxedOp for VarDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &VAR_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let unbiased = u.bool()?;
+        let keepdim = u.bool()?;
+        let r = var_dim(&self_, dim.as_deref(), unbiased, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cumsum
+
+/// Schema of `aten::cumsum`.
+pub static CUMSUM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cumsum",
+    overload: "",
+    signature: "cumsum(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::cumsum`.
+pub type CumsumFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>) -> Result<Tensor>;
+
+fn cumsum_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    ft_kernels::scan::cumsum(self_, dim, dtype)
+}
+
+/// Dispatch entry of `aten::cumsum`.
+pub static CUMSUM: Op<CumsumFn> = Op::new(
+    &CUMSUM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(cumsum_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cumsum_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::cumsum` through the dispatcher with explicit keys.
+pub fn cumsum_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    match CUMSUM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&CUMSUM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cumsum", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Running sums along `dim`; bool and integer inputs sum in int64 unless `dtype` is given.
+///
+/// `aten::cumsum`: `cumsum(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor`
+pub fn cumsum(self_: &Tensor, dim: i64) -> Result<Tensor> {
+    cumsum_full(self_, dim, None)
+}
+
+/// [`cumsum`] with every argument, including keyword-only ones.
+pub fn cumsum_full(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    cumsum_call(ks, self_, dim, dtype)
+}
+
+struct CumsumBoxed;
+
+impl BoxedOp for CumsumBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CUMSUM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMSUM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = cumsum_full(&self_, dim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cumprod
+
+/// Schema of `aten::cumprod`.
+pub static CUMPROD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cumprod",
+    overload: "",
+    signature: "cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::cumprod`.
+pub type CumprodFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>) -> Result<Tensor>;
+
+fn cumprod_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    ft_kernels::scan::cumprod(self_, dim, dtype)
+}
+
+/// Dispatch entry of `aten::cumprod`.
+pub static CUMPROD: Op<CumprodFn> = Op::new(
+    &CUMPROD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(cumprod_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cumprod_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::cumprod` through the dispatcher with explicit keys.
+pub fn cumprod_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    match CUMPROD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&CUMPROD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cumprod", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Running products along `dim`; bool and integer inputs multiply in int64 unless `dtype` is given.
+///
+/// `aten::cumprod`: `cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor`
+pub fn cumprod(self_: &Tensor, dim: i64) -> Result<Tensor> {
+    cumprod_full(self_, dim, None)
+}
+
+/// [`cumprod`] with every argument, including keyword-only ones.
+pub fn cumprod_full(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    cumprod_call(ks, self_, dim, dtype)
+}
+
+struct CumprodBoxed;
+
+impl BoxedOp for CumprodBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CUMPROD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMPROD_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = cumprod_full(&self_, dim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_softmax
+
+/// Schema of `aten::_softmax`.
+pub static SOFTMAX_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_softmax",
+    overload: "",
+    signature: "_softmax(Tensor self, int dim, bool half_to_float) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "half_to_float",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_softmax`.
+pub type SoftmaxFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<Tensor>;
+
+fn softmax_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    ft_kernels::scan::softmax(self_, dim, half_to_float)
+}
+
+/// Dispatch entry of `aten::_softmax`.
+pub static SOFTMAX: Op<SoftmaxFn> = Op::new(
+    &SOFTMAX_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(softmax_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::softmax_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_softmax` through the dispatcher with explicit keys.
+pub fn softmax_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    match SOFTMAX.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, half_to_float),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(half_to_float),
+            ];
+            fallback(&SOFTMAX_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::_softmax", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Softmax along `dim`; `half_to_float` is an error on CPU, as in PyTorch.
+///
+/// `aten::_softmax`: `_softmax(Tensor self, int dim, bool half_to_float) -> Tensor`
+pub fn _softmax(self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    softmax_call(ks, self_, dim, half_to_float)
+}
+
+struct SoftmaxBoxed;
+
+impl BoxedOp for SoftmaxBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTMAX_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let half_to_float = u.bool()?;
+        let r = _softmax(&self_, dim, half_to_float)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_log_softmax
+
+/// Schema of `aten::_log_softmax`.
+pub static LOG_SOFTMAX_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_log_softmax",
+    overload: "",
+    signature: "_log_softmax(Tensor self, int dim, bool half_to_float) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "half_to_float",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_log_softmax`.
+pub type LogSoftmaxFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<Tensor>;
+
+fn log_softmax_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    ft_kernels::scan::log_softmax(self_, dim, half_to_float)
+}
+
+/// Dispatch entry of `aten::_log_softmax`.
+pub static LOG_SOFTMAX: Op<LogSoftmaxFn> = Op::new(
+    &LOG_SOFTMAX_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(log_softmax_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_softmax_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_log_softmax` through the dispatcher with explicit keys.
+pub fn log_softmax_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    match LOG_SOFTMAX.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, half_to_float),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(half_to_float),
+            ];
+            fallback(&LOG_SOFTMAX_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::_log_softmax", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Log-softmax along `dim`; `half_to_float` is an error on CPU, as in PyTorch.
+///
+/// `aten::_log_softmax`: `_log_softmax(Tensor self, int dim, bool half_to_float) -> Tensor`
+pub fn _log_softmax(self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log_softmax_call(ks, self_, dim, half_to_float)
+}
+
+struct LogSoftmaxBoxed;
+
+impl BoxedOp for LogSoftmaxBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SOFTMAX_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let half_to_float = u.bool()?;
+        let r = _log_softmax(&self_, dim, half_to_float)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_softmax_backward_data
+
+/// Schema of `aten::_softmax_backward_data`.
+pub static SOFTMAX_BACKWARD_DATA_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_softmax_backward_data",
+    overload: "",
+    signature: "_softmax_backward_data(Tensor grad_output, Tensor output, int dim, ScalarType input_dtype) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input_dtype",
+            ty: ArgType::ScalarType,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_softmax_backward_data`.
+pub type SoftmaxBackwardDataFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, DType) -> Result<Tensor>;
+
+fn softmax_backward_data_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    ft_kernels::scan::softmax_backward_data(grad_output, output, dim, input_dtype)
+}
+
+/// Dispatch entry of `aten::_softmax_backward_data`.
+pub static SOFTMAX_BACKWARD_DATA: Op<SoftmaxBackwardDataFn> = Op::new(
+    &SOFTMAX_BACKWARD_DATA_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(softmax_backward_data_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::softmax_backward_data_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_softmax_backward_data` through the dispatcher with explicit keys.
+pub fn softmax_backward_data_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    match SOFTMAX_BACKWARD_DATA.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, output, dim, input_dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(output.clone()),
+                Value::Int(dim),
+                Value::DType(input_dtype),
+            ];
+            fallback(&SOFTMAX_BACKWARD_DATA_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_softmax_backward_data",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `_softmax` from its output: `output * (grad_output - sum(grad_output * output, dim))`.
+///
+/// `aten::_softmax_backward_data`: `_softmax_backward_data(Tensor grad_output, Tensor output, int dim, ScalarType input_dtype) -> Tensor`
+pub fn _softmax_backward_data(grad_output: &Tensor, output: &Tensor, dim: i64, input_dtype: DType) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, output]);
+    softmax_backward_data_call(ks, grad_output, output, dim, input_dtype)
+}
+
+struct SoftmaxBackwardDataBoxed;
+
+impl BoxedOp for SoftmaxBackwardDataBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTMAX_BACKWARD_DATA_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_BACKWARD_DATA_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let output = u.tensor()?;
+        let dim = u.int()?;
+        let input_dtype = u.scalar_type()?;
+        let r = _softmax_backward_data(&grad_output, &output, dim, input_dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_log_softmax_backward_data
+
+/// Schema of `aten::_log_softmax_backward_data`.
+pub static LOG_SOFTMAX_BACKWARD_DATA_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_log_softmax_backward_data",
+    overload: "",
+    signature:
+        "_log_softmax_backward_data(Tensor grad_output, Tensor output, int dim, ScalarType input_dtype) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input_dtype",
+            ty: ArgType::ScalarType,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_log_softmax_backward_data`.
+pub type LogSoftmaxBackwardDataFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, DType) -> Result<Tensor>;
+
+fn log_softmax_backward_data_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    ft_kernels::scan::log_softmax_backward_data(grad_output, output, dim, input_dtype)
+}
+
+/// Dispatch entry of `aten::_log_softmax_backward_data`.
+pub static LOG_SOFTMAX_BACKWARD_DATA: Op<LogSoftmaxBackwardDataFn> = Op::new(
+    &LOG_SOFTMAX_BACKWARD_DATA_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(log_softmax_backward_data_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_softmax_backward_data_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_log_softmax_backward_data` through the dispatcher with explicit keys.
+pub fn log_softmax_backward_data_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    match LOG_SOFTMAX_BACKWARD_DATA.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, output, dim, input_dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(output.clone()),
+                Value::Int(dim),
+                Value::DType(input_dtype),
+            ];
+            fallback(&LOG_SOFTMAX_BACKWARD_DATA_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_log_softmax_backward_data",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `_log_softmax` from its output: `grad_output - exp(output) * sum(grad_output, dim)`.
+///
+/// `aten::_log_softmax_backward_data`: `_log_softmax_backward_data(Tensor grad_output, Tensor output, int dim, ScalarType input_dtype) -> Tensor`
+pub fn _log_softmax_backward_data(
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, output]);
+    log_softmax_backward_data_call(ks, grad_output, output, dim, input_dtype)
+}
+
+struct LogSoftmaxBackwardDataBoxed;
+
+impl BoxedOp for LogSoftmaxBackwardDataBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SOFTMAX_BACKWARD_DATA_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_BACKWARD_DATA_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let output = u.tensor()?;
+        let dim = u.int()?;
+        let input_dtype = u.scalar_type()?;
+        let r = _log_softmax_backward_data(&grad_output, &output, dim, input_dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::alias
+
+/// Schema of `aten::alias`.
+pub static ALIAS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::alias",
+    overload: "",
+    signature: "alias(Tensor(a) self) -> Tensor(a)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "view"],
+};
+
+/// Typed kernel signature of `aten::alias`.
+pub type AliasFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn alias_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::view::alias(self_)
+}
+
+/// Dispatch entry of `aten::alias`.
+pub static ALIAS: Op<AliasFn> = Op::new(
+    &ALIAS_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(alias_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::alias_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::alias` through the dispatcher with explicit keys.
+pub fn alias_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ALIAS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ALIAS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::alias", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A new view of `self` with the same sizes, strides and storage offset.
+///
+/// `aten::alias`: `alias(Tensor(a) self) -> Tensor(a)`
+pub fn alias(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    alias_call(ks, self_)
+}
+
+struct AliasBoxed;
+
+impl BoxedOp for AliasBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ALIAS_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALIAS_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = alias(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::as_strided
+
+/// Schema of `aten::as_strided`.
+pub static AS_STRIDED_SCHEMA: OpSchema = OpSchema {
+    name: "aten::as_strided",
+    overload: "",
+    signature: "as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "size",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "stride",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "storage_offset",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "view"],
+};
+
+/// Typed kernel signature of `aten::as_strided`.
+pub type AsStridedFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], Option<i64>) -> Result<Tensor>;
+
+fn as_strided_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::view::as_strided(self_, size, stride, storage_offset)
+}
+
+/// Dispatch entry of `aten::as_strided`.
+pub static AS_STRIDED: Op<AsStridedFn> = Op::new(
+    &AS_STRIDED_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(as_strided_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::as_strided_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::as_strided` through the dispatcher with explicit keys.
+pub fn as_strided_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    match AS_STRIDED.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, size, stride, storage_offset),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                storage_offset.map_or(Value::None, Value::Int),
+            ];
+            fallback(&AS_STRIDED_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::as_strided", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A view with explicit sizes, strides and storage offset (None keeps the input's); its gradient supports non-overlapping inputs and outputs whose overlap is only stride-0 dims.
+///
+/// `aten::as_strided`: `as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor(a)`
+pub fn as_strided(self_: &Tensor, size: &[i64], stride: &[i64], storage_offset: Option<i64>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    as_strided_call(ks, self_, size, stride, storage_offset)
+}
+
+struct AsStridedBoxed;
+
+impl BoxedOp for AsStridedBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AS_STRIDED_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AS_STRIDED_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let size = u.int_list()?;
+        let stride = u.int_list()?;
+        let storage_offset = u.opt_int()?;
+        let r = as_strided(&self_, &size, &stride, storage_offset)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::diagonal
+
+/// Schema of `aten::diagonal`.
+pub static DIAGONAL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::diagonal",
+    overload: "",
+    signature: "diagonal(Tensor(a) self, int offset=0, int dim1=0, int dim2=1) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "offset",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim1",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim2",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "view"],
+};
+
+/// Typed kernel signature of `aten::diagonal`.
+pub type DiagonalFn = fn(DispatchKeySet, &Tensor, i64, i64, i64) -> Result<Tensor>;
+
+fn diagonal_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    ft_kernels::view::diagonal(self_, offset, dim1, dim2)
+}
+
+/// Dispatch entry of `aten::diagonal`.
+pub static DIAGONAL: Op<DiagonalFn> = Op::new(
+    &DIAGONAL_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(diagonal_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::diagonal_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::diagonal` through the dispatcher with explicit keys.
+pub fn diagonal_call(ks: DispatchKeySet, self_: &Tensor, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor> {
+    match DIAGONAL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, offset, dim1, dim2),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(offset),
+                Value::Int(dim1),
+                Value::Int(dim2),
+            ];
+            fallback(&DIAGONAL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::diagonal", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The diagonal `offset` of the planes spanned by `dim1` and `dim2` (removed; the diagonal becomes the last dim).
+///
+/// `aten::diagonal`: `diagonal(Tensor(a) self, int offset=0, int dim1=0, int dim2=1) -> Tensor(a)`
+pub fn diagonal(self_: &Tensor, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    diagonal_call(ks, self_, offset, dim1, dim2)
+}
+
+struct DiagonalBoxed;
+
+impl BoxedOp for DiagonalBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIAGONAL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAGONAL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let offset = u.int()?;
+        let dim1 = u.int()?;
+        let dim2 = u.int()?;
+        let r = diagonal(&self_, offset, dim1, dim2)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::select.int
+
+/// Schema of `aten::select.int`.
+pub static SELECT_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::select",
+    overload: "int",
+    signature: "select.int(Tensor(a) self, int dim, SymInt index) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "view"],
+};
+
+/// Typed kernel signature of `aten::select.int`.
+pub type SelectIntFn = fn(DispatchKeySet, &Tensor, i64, i64) -> Result<Tensor>;
+
+fn select_int_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    ft_kernels::view::select(self_, dim, index)
+}
+
+/// Dispatch entry of `aten::select.int`.
+pub static SELECT_INT: Op<SelectIntFn> = Op::new(
+    &SELECT_INT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(select_int_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::select_int_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::select.int` through the dispatcher with explicit keys.
+pub fn select_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    match SELECT_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Int(index)];
+            fallback(&SELECT_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::select.int", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The slice at `index` along `dim` (which is removed); negative indices count from the end.
+///
+/// `aten::select.int`: `select.int(Tensor(a) self, int dim, SymInt index) -> Tensor(a)`
+pub fn select(self_: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    select_int_call(ks, self_, dim, index)
+}
+
+struct SelectIntBoxed;
+
+impl BoxedOp for SelectIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SELECT_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELECT_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.int()?;
+        let r = select(&self_, dim, index)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::slice.Tensor
+
+/// Schema of `aten::slice.Tensor`.
+pub static SLICE_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::slice",
+    overload: "Tensor",
+    signature:
+        "slice.Tensor(Tensor(a) self, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "start",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "end",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "step",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "view"],
+};
+
+/// Typed kernel signature of `aten::slice.Tensor`.
+pub type SliceTensorFn = fn(DispatchKeySet, &Tensor, i64, Option<i64>, Option<i64>, i64) -> Result<Tensor>;
+
+fn slice_tensor_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    ft_kernels::view::slice(self_, dim, start, end, step)
+}
+
+/// Dispatch entry of `aten::slice.Tensor`.
+pub static SLICE_TENSOR: Op<SliceTensorFn> = Op::new(
+    &SLICE_TENSOR_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(slice_tensor_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::slice_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::slice.Tensor` through the dispatcher with explicit keys.
+pub fn slice_tensor_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    match SLICE_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, start, end, step),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                start.map_or(Value::None, Value::Int),
+                end.map_or(Value::None, Value::Int),
+                Value::Int(step),
+            ];
+            fallback(&SLICE_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::slice.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Elements `start, start + step, ...` before `end` along `dim` (negative bounds count from the end; bounds clamp).
+///
+/// `aten::slice.Tensor`: `slice.Tensor(Tensor(a) self, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor(a)`
+pub fn slice(self_: &Tensor, dim: i64, start: Option<i64>, end: Option<i64>, step: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    slice_tensor_call(ks, self_, dim, start, end, step)
+}
+
+struct SliceTensorBoxed;
+
+impl BoxedOp for SliceTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SLICE_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SLICE_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let start = u.opt_int()?;
+        let end = u.opt_int()?;
+        let step = u.int()?;
+        let r = slice(&self_, dim, start, end, step)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::squeeze.dims
+
+/// Schema of `aten::squeeze.dims`.
+pub static SQUEEZE_DIMS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::squeeze",
+    overload: "dims",
+    signature: "squeeze.dims(Tensor(a) self, int[] dim) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "view"],
+};
+
+/// Typed kernel signature of `aten::squeeze.dims`.
+pub type SqueezeDimsFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn squeeze_dims_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dim: &[i64]) -> Result<Tensor> {
+    ft_kernels::view::squeeze_dims(self_, dim)
+}
+
+/// Dispatch entry of `aten::squeeze.dims`.
+pub static SQUEEZE_DIMS: Op<SqueezeDimsFn> = Op::new(
+    &SQUEEZE_DIMS_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(squeeze_dims_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::squeeze_dims_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::squeeze.dims` through the dispatcher with explicit keys.
+pub fn squeeze_dims_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64]) -> Result<Tensor> {
+    match SQUEEZE_DIMS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(dim.to_vec())];
+            fallback(&SQUEEZE_DIMS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::squeeze.dims", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Removes each listed dim whose size is 1 (others are kept).
+///
+/// `aten::squeeze.dims`: `squeeze.dims(Tensor(a) self, int[] dim) -> Tensor(a)`
+pub fn squeeze_dims(self_: &Tensor, dim: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    squeeze_dims_call(ks, self_, dim)
+}
+
+struct SqueezeDimsBoxed;
+
+impl BoxedOp for SqueezeDimsBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SQUEEZE_DIMS_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SQUEEZE_DIMS_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int_list()?;
+        let r = squeeze_dims(&self_, &dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::select_backward
+
+/// Schema of `aten::select_backward`.
+pub static SELECT_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::select_backward",
+    overload: "",
+    signature: "select_backward(Tensor grad_output, SymInt[] input_sizes, int dim, SymInt index) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input_sizes",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::select_backward`.
+pub type SelectBackwardFn = fn(DispatchKeySet, &Tensor, &[i64], i64, i64) -> Result<Tensor>;
+
+fn select_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    index: i64,
+) -> Result<Tensor> {
+    ft_kernels::shape_ops::select_backward(grad_output, input_sizes, dim, index)
+}
+
+/// Dispatch entry of `aten::select_backward`.
+pub static SELECT_BACKWARD: Op<SelectBackwardFn> = Op::new(
+    &SELECT_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(select_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::select_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::select_backward` through the dispatcher with explicit keys.
+pub fn select_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    index: i64,
+) -> Result<Tensor> {
+    match SELECT_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, input_sizes, dim, index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(input_sizes.to_vec()),
+                Value::Int(dim),
+                Value::Int(index),
+            ];
+            fallback(&SELECT_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::select_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `select`: zeros of `input_sizes` with `grad_output` at `index` along `dim`.
+///
+/// `aten::select_backward`: `select_backward(Tensor grad_output, SymInt[] input_sizes, int dim, SymInt index) -> Tensor`
+pub fn select_backward(grad_output: &Tensor, input_sizes: &[i64], dim: i64, index: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output]);
+    select_backward_call(ks, grad_output, input_sizes, dim, index)
+}
+
+struct SelectBackwardBoxed;
+
+impl BoxedOp for SelectBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SELECT_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELECT_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let input_sizes = u.int_list()?;
+        let dim = u.int()?;
+        let index = u.int()?;
+        let r = select_backward(&grad_output, &input_sizes, dim, index)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::slice_backward
+
+/// Schema of `aten::slice_backward`.
+pub static SLICE_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::slice_backward",
+    overload: "",
+    signature: "slice_backward(Tensor grad_output, SymInt[] input_sizes, int dim, SymInt start, SymInt end, SymInt step) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_sizes", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "start", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "end", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "step", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::slice_backward`.
+pub type SliceBackwardFn = fn(DispatchKeySet, &Tensor, &[i64], i64, i64, i64, i64) -> Result<Tensor>;
+
+fn slice_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<Tensor> {
+    ft_kernels::shape_ops::slice_backward(grad_output, input_sizes, dim, start, end, step)
+}
+
+/// Dispatch entry of `aten::slice_backward`.
+pub static SLICE_BACKWARD: Op<SliceBackwardFn> = Op::new(
+    &SLICE_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(slice_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::slice_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::slice_backward` through the dispatcher with explicit keys.
+pub fn slice_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<Tensor> {
+    match SLICE_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, input_sizes, dim, start, end, step),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(input_sizes.to_vec()),
+                Value::Int(dim),
+                Value::Int(start),
+                Value::Int(end),
+                Value::Int(step),
+            ];
+            fallback(&SLICE_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::slice_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `slice`: zeros of `input_sizes` with `grad_output` in `slice(dim, start, end, step)`.
+///
+/// `aten::slice_backward`: `slice_backward(Tensor grad_output, SymInt[] input_sizes, int dim, SymInt start, SymInt end, SymInt step) -> Tensor`
+pub fn slice_backward(
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output]);
+    slice_backward_call(ks, grad_output, input_sizes, dim, start, end, step)
+}
+
+struct SliceBackwardBoxed;
+
+impl BoxedOp for SliceBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SLICE_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SLICE_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let input_sizes = u.int_list()?;
+        let dim = u.int()?;
+        let start = u.int()?;
+        let end = u.int()?;
+        let step = u.int()?;
+        let r = slice_backward(&grad_output, &input_sizes, dim, start, end, step)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::diagonal_backward
+
+/// Schema of `aten::diagonal_backward`.
+pub static DIAGONAL_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::diagonal_backward",
+    overload: "",
+    signature: "diagonal_backward(Tensor grad_output, SymInt[] input_sizes, int offset, int dim1, int dim2) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input_sizes",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "offset",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim1",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim2",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::diagonal_backward`.
+pub type DiagonalBackwardFn = fn(DispatchKeySet, &Tensor, &[i64], i64, i64, i64) -> Result<Tensor>;
+
+fn diagonal_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    ft_kernels::shape_ops::diagonal_backward(grad_output, input_sizes, offset, dim1, dim2)
+}
+
+/// Dispatch entry of `aten::diagonal_backward`.
+pub static DIAGONAL_BACKWARD: Op<DiagonalBackwardFn> = Op::new(
+    &DIAGONAL_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(diagonal_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::diagonal_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::diagonal_backward` through the dispatcher with explicit keys.
+pub fn diagonal_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    match DIAGONAL_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, input_sizes, offset, dim1, dim2),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(input_sizes.to_vec()),
+                Value::Int(offset),
+                Value::Int(dim1),
+                Value::Int(dim2),
+            ];
+            fallback(&DIAGONAL_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::diagonal_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `diagonal`: zeros of `input_sizes` with `grad_output` on the diagonal.
+///
+/// `aten::diagonal_backward`: `diagonal_backward(Tensor grad_output, SymInt[] input_sizes, int offset, int dim1, int dim2) -> Tensor`
+pub fn diagonal_backward(
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output]);
+    diagonal_backward_call(ks, grad_output, input_sizes, offset, dim1, dim2)
+}
+
+struct DiagonalBackwardBoxed;
+
+impl BoxedOp for DiagonalBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIAGONAL_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAGONAL_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let input_sizes = u.int_list()?;
+        let offset = u.int()?;
+        let dim1 = u.int()?;
+        let dim2 = u.int()?;
+        let r = diagonal_backward(&grad_output, &input_sizes, offset, dim1, dim2)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::select_scatter
+
+/// Schema of `aten::select_scatter`.
+pub static SELECT_SCATTER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::select_scatter",
+    overload: "",
+    signature: "select_scatter(Tensor self, Tensor src, int dim, SymInt index) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::select_scatter`.
+pub type SelectScatterFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, i64) -> Result<Tensor>;
+
+fn select_scatter_cpu(_ks: DispatchKeySet, self_: &Tensor, src: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    ft_kernels::shape_ops::select_scatter(self_, src, dim, index)
+}
+
+/// Dispatch entry of `aten::select_scatter`.
+pub static SELECT_SCATTER: Op<SelectScatterFn> = Op::new(
+    &SELECT_SCATTER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(select_scatter_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::select_scatter_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::select_scatter` through the dispatcher with explicit keys.
+pub fn select_scatter_call(ks: DispatchKeySet, self_: &Tensor, src: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    match SELECT_SCATTER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, dim, index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::Int(dim),
+                Value::Int(index),
+            ];
+            fallback(&SELECT_SCATTER_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::select_scatter",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` whose slice at `index` along `dim` is `src`.
+///
+/// `aten::select_scatter`: `select_scatter(Tensor self, Tensor src, int dim, SymInt index) -> Tensor`
+pub fn select_scatter(self_: &Tensor, src: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src]);
+    select_scatter_call(ks, self_, src, dim, index)
+}
+
+struct SelectScatterBoxed;
+
+impl BoxedOp for SelectScatterBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SELECT_SCATTER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELECT_SCATTER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.int()?;
+        let r = select_scatter(&self_, &src, dim, index)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::slice_scatter
+
+/// Schema of `aten::slice_scatter`.
+pub static SLICE_SCATTER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::slice_scatter",
+    overload: "",
+    signature: "slice_scatter(Tensor self, Tensor src, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: Some(DefaultValue::Int(0)), kwarg_only: false, is_write: false },
+        Arg { name: "start", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "end", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "step", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::slice_scatter`.
+pub type SliceScatterFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, Option<i64>, Option<i64>, i64) -> Result<Tensor>;
+
+fn slice_scatter_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    ft_kernels::shape_ops::slice_scatter(self_, src, dim, start, end, step)
+}
+
+/// Dispatch entry of `aten::slice_scatter`.
+pub static SLICE_SCATTER: Op<SliceScatterFn> = Op::new(
+    &SLICE_SCATTER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(slice_scatter_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::slice_scatter_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::slice_scatter` through the dispatcher with explicit keys.
+pub fn slice_scatter_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    match SLICE_SCATTER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, dim, start, end, step),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::Int(dim),
+                start.map_or(Value::None, Value::Int),
+                end.map_or(Value::None, Value::Int),
+                Value::Int(step),
+            ];
+            fallback(&SLICE_SCATTER_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::slice_scatter",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` whose `slice(dim, start, end, step)` is `src`.
+///
+/// `aten::slice_scatter`: `slice_scatter(Tensor self, Tensor src, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor`
+pub fn slice_scatter(
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src]);
+    slice_scatter_call(ks, self_, src, dim, start, end, step)
+}
+
+struct SliceScatterBoxed;
+
+impl BoxedOp for SliceScatterBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SLICE_SCATTER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SLICE_SCATTER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let dim = u.int()?;
+        let start = u.opt_int()?;
+        let end = u.opt_int()?;
+        let step = u.int()?;
+        let r = slice_scatter(&self_, &src, dim, start, end, step)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::diagonal_scatter
+
+/// Schema of `aten::diagonal_scatter`.
+pub static DIAGONAL_SCATTER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::diagonal_scatter",
+    overload: "",
+    signature: "diagonal_scatter(Tensor self, Tensor src, int offset=0, int dim1=0, int dim2=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "offset",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim1",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim2",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::diagonal_scatter`.
+pub type DiagonalScatterFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, i64, i64) -> Result<Tensor>;
+
+fn diagonal_scatter_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    ft_kernels::shape_ops::diagonal_scatter(self_, src, offset, dim1, dim2)
+}
+
+/// Dispatch entry of `aten::diagonal_scatter`.
+pub static DIAGONAL_SCATTER: Op<DiagonalScatterFn> = Op::new(
+    &DIAGONAL_SCATTER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(diagonal_scatter_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::diagonal_scatter_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::diagonal_scatter` through the dispatcher with explicit keys.
+pub fn diagonal_scatter_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    match DIAGONAL_SCATTER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, offset, dim1, dim2),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::Int(offset),
+                Value::Int(dim1),
+                Value::Int(dim2),
+            ];
+            fallback(&DIAGONAL_SCATTER_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::diagonal_scatter",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` whose `diagonal(offset, dim1, dim2)` is `src`.
+///
+/// `aten::diagonal_scatter`: `diagonal_scatter(Tensor self, Tensor src, int offset=0, int dim1=0, int dim2=1) -> Tensor`
+pub fn diagonal_scatter(self_: &Tensor, src: &Tensor, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src]);
+    diagonal_scatter_call(ks, self_, src, offset, dim1, dim2)
+}
+
+struct DiagonalScatterBoxed;
+
+impl BoxedOp for DiagonalScatterBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIAGONAL_SCATTER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAGONAL_SCATTER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let offset = u.int()?;
+        let dim1 = u.int()?;
+        let dim2 = u.int()?;
+        let r = diagonal_scatter(&self_, &src, offset, dim1, dim2)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::as_strided_scatter
+
+/// Schema of `aten::as_strided_scatter`.
+pub static AS_STRIDED_SCATTER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::as_strided_scatter",
+    overload: "",
+    signature: "as_strided_scatter(Tensor self, Tensor src, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "storage_offset", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::as_strided_scatter`.
+pub type AsStridedScatterFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], Option<i64>) -> Result<Tensor>;
+
+fn as_strided_scatter_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::shape_ops::as_strided_scatter(self_, src, size, stride, storage_offset)
+}
+
+/// Dispatch entry of `aten::as_strided_scatter`.
+pub static AS_STRIDED_SCATTER: Op<AsStridedScatterFn> = Op::new(
+    &AS_STRIDED_SCATTER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(as_strided_scatter_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::as_strided_scatter_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::as_strided_scatter` through the dispatcher with explicit keys.
+pub fn as_strided_scatter_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    match AS_STRIDED_SCATTER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, size, stride, storage_offset),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::IntList(size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                storage_offset.map_or(Value::None, Value::Int),
+            ];
+            fallback(&AS_STRIDED_SCATTER_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::as_strided_scatter",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` whose `as_strided(size, stride, storage_offset)` is `src`; its gradient supports contiguous `self` and non-overlapping views.
+///
+/// `aten::as_strided_scatter`: `as_strided_scatter(Tensor self, Tensor src, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor`
+pub fn as_strided_scatter(
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src]);
+    as_strided_scatter_call(ks, self_, src, size, stride, storage_offset)
+}
+
+struct AsStridedScatterBoxed;
+
+impl BoxedOp for AsStridedScatterBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AS_STRIDED_SCATTER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AS_STRIDED_SCATTER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let size = u.int_list()?;
+        let stride = u.int_list()?;
+        let storage_offset = u.opt_int()?;
+        let r = as_strided_scatter(&self_, &src, &size, &stride, storage_offset)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::flip
+
+/// Schema of `aten::flip`.
+pub static FLIP_SCHEMA: OpSchema = OpSchema {
+    name: "aten::flip",
+    overload: "",
+    signature: "flip(Tensor self, int[] dims) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dims",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::flip`.
+pub type FlipFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn flip_cpu(_ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    ft_kernels::shape_ops::flip(self_, dims)
+}
+
+/// Dispatch entry of `aten::flip`.
+pub static FLIP: Op<FlipFn> = Op::new(
+    &FLIP_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(flip_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::flip_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::flip` through the dispatcher with explicit keys.
+pub fn flip_call(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    match FLIP.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dims),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(dims.to_vec())];
+            fallback(&FLIP_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::flip", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Reverses the order of elements along each of `dims` (the result is laid out like `self`).
+///
+/// `aten::flip`: `flip(Tensor self, int[] dims) -> Tensor`
+pub fn flip(self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    flip_call(ks, self_, dims)
+}
+
+struct FlipBoxed;
+
+impl BoxedOp for FlipBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLIP_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLIP_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dims = u.int_list()?;
+        let r = flip(&self_, &dims)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::repeat
+
+/// Schema of `aten::repeat`.
+pub static REPEAT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::repeat",
+    overload: "",
+    signature: "repeat(Tensor self, SymInt[] repeats) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "repeats",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::repeat`.
+pub type RepeatFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn repeat_cpu(_ks: DispatchKeySet, self_: &Tensor, repeats: &[i64]) -> Result<Tensor> {
+    ft_kernels::shape_ops::repeat(self_, repeats)
+}
+
+/// Dispatch entry of `aten::repeat`.
+pub static REPEAT: Op<RepeatFn> = Op::new(
+    &REPEAT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(repeat_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::repeat_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::repeat` through the dispatcher with explicit keys.
+pub fn repeat_call(ks: DispatchKeySet, self_: &Tensor, repeats: &[i64]) -> Result<Tensor> {
+    match REPEAT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, repeats),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(repeats.to_vec())];
+            fallback(&REPEAT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::repeat", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Tiles `self` `repeats[d]` times along each dim; extra leading repeats add dims.
+///
+/// `aten::repeat`: `repeat(Tensor self, SymInt[] repeats) -> Tensor`
+pub fn repeat(self_: &Tensor, repeats: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    repeat_call(ks, self_, repeats)
+}
+
+struct RepeatBoxed;
+
+impl BoxedOp for RepeatBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPEAT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPEAT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let repeats = u.int_list()?;
+        let r = repeat(&self_, &repeats)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::constant_pad_nd
+
+/// Schema of `aten::constant_pad_nd`.
+pub static CONSTANT_PAD_ND_SCHEMA: OpSchema = OpSchema {
+    name: "aten::constant_pad_nd",
+    overload: "",
+    signature: "constant_pad_nd(Tensor self, SymInt[] pad, Scalar value=0) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "pad",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(0))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::constant_pad_nd`.
+pub type ConstantPadNdFn = fn(DispatchKeySet, &Tensor, &[i64], Scalar) -> Result<Tensor>;
+
+fn constant_pad_nd_cpu(_ks: DispatchKeySet, self_: &Tensor, pad: &[i64], value: Scalar) -> Result<Tensor> {
+    ft_kernels::shape_ops::constant_pad_nd(self_, pad, value)
+}
+
+/// Dispatch entry of `aten::constant_pad_nd`.
+pub static CONSTANT_PAD_ND: Op<ConstantPadNdFn> = Op::new(
+    &CONSTANT_PAD_ND_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(constant_pad_nd_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::constant_pad_nd_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::constant_pad_nd` through the dispatcher with explicit keys.
+pub fn constant_pad_nd_call(ks: DispatchKeySet, self_: &Tensor, pad: &[i64], value: Scalar) -> Result<Tensor> {
+    match CONSTANT_PAD_ND.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, pad, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(pad.to_vec()),
+                Value::Scalar(value),
+            ];
+            fallback(&CONSTANT_PAD_ND_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::constant_pad_nd",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads with `value`; `pad` lists (before, after) pairs from the last dim backwards; negative pads crop.
+///
+/// `aten::constant_pad_nd`: `constant_pad_nd(Tensor self, SymInt[] pad, Scalar value=0) -> Tensor`
+pub fn constant_pad_nd(self_: &Tensor, pad: &[i64], value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    constant_pad_nd_call(ks, self_, pad, value.into())
+}
+
+struct ConstantPadNdBoxed;
+
+impl BoxedOp for ConstantPadNdBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONSTANT_PAD_ND_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONSTANT_PAD_ND_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let pad = u.int_list()?;
+        let value = u.scalar()?;
+        let r = constant_pad_nd(&self_, &pad, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tril
+
+/// Schema of `aten::tril`.
+pub static TRIL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tril",
+    overload: "",
+    signature: "tril(Tensor self, int diagonal=0) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "diagonal",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::tril`.
+pub type TrilFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
+
+fn tril_cpu(_ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    ft_kernels::shape_ops::tril(self_, diagonal)
+}
+
+/// Dispatch entry of `aten::tril`.
+pub static TRIL: Op<TrilFn> = Op::new(
+    &TRIL_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(tril_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tril_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::tril` through the dispatcher with explicit keys.
+pub fn tril_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    match TRIL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, diagonal),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(diagonal)];
+            fallback(&TRIL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tril", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The lower triangle of the last two dims (`col - row <= diagonal`), zeros elsewhere.
+///
+/// `aten::tril`: `tril(Tensor self, int diagonal=0) -> Tensor`
+pub fn tril(self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    tril_call(ks, self_, diagonal)
+}
+
+struct TrilBoxed;
+
+impl BoxedOp for TrilBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRIL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let diagonal = u.int()?;
+        let r = tril(&self_, diagonal)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::triu
+
+/// Schema of `aten::triu`.
+pub static TRIU_SCHEMA: OpSchema = OpSchema {
+    name: "aten::triu",
+    overload: "",
+    signature: "triu(Tensor self, int diagonal=0) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "diagonal",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::triu`.
+pub type TriuFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
+
+fn triu_cpu(_ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    ft_kernels::shape_ops::triu(self_, diagonal)
+}
+
+/// Dispatch entry of `aten::triu`.
+pub static TRIU: Op<TriuFn> = Op::new(
+    &TRIU_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(triu_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::triu_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::triu` through the dispatcher with explicit keys.
+pub fn triu_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    match TRIU.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, diagonal),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(diagonal)];
+            fallback(&TRIU_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::triu", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The upper triangle of the last two dims (`col - row >= diagonal`), zeros elsewhere.
+///
+/// `aten::triu`: `triu(Tensor self, int diagonal=0) -> Tensor`
+pub fn triu(self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    triu_call(ks, self_, diagonal)
+}
+
+struct TriuBoxed;
+
+impl BoxedOp for TriuBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRIU_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIU_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let diagonal = u.int()?;
+        let r = triu(&self_, diagonal)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::softmax.int
+
+/// Schema of `aten::softmax.int`.
+pub static SOFTMAX_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::softmax",
+    overload: "int",
+    signature: "softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::softmax.int`.
+pub type SoftmaxIntFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>) -> Result<Tensor>;
+
+fn softmax_int_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    crate::composite_reduce::softmax(self_, dim, dtype)
+}
+
+/// Dispatch entry of `aten::softmax.int`.
+pub static SOFTMAX_INT: Op<SoftmaxIntFn> = Op::new(
+    &SOFTMAX_INT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(softmax_int_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::softmax.int` through the dispatcher with explicit keys.
+pub fn softmax_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    match SOFTMAX_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&SOFTMAX_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::softmax.int", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Softmax along `dim`, after converting to `dtype` if given.
+///
+/// `aten::softmax.int`: `softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor`
+pub fn softmax(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    softmax_int_call(ks, self_, dim, dtype)
+}
+
+struct SoftmaxIntBoxed;
+
+impl BoxedOp for SoftmaxIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTMAX_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = softmax(&self_, dim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log_softmax.int
+
+/// Schema of `aten::log_softmax.int`.
+pub static LOG_SOFTMAX_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log_softmax",
+    overload: "int",
+    signature: "log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::log_softmax.int`.
+pub type LogSoftmaxIntFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>) -> Result<Tensor>;
+
+fn log_softmax_int_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    crate::composite_reduce::log_softmax(self_, dim, dtype)
+}
+
+/// Dispatch entry of `aten::log_softmax.int`.
+pub static LOG_SOFTMAX_INT: Op<LogSoftmaxIntFn> = Op::new(
+    &LOG_SOFTMAX_INT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(log_softmax_int_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::log_softmax.int` through the dispatcher with explicit keys.
+pub fn log_softmax_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    match LOG_SOFTMAX_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&LOG_SOFTMAX_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::log_softmax.int",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Log-softmax along `dim`, after converting to `dtype` if given.
+///
+/// `aten::log_softmax.int`: `log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor`
+pub fn log_softmax(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log_softmax_int_call(ks, self_, dim, dtype)
+}
+
+struct LogSoftmaxIntBoxed;
+
+impl BoxedOp for LogSoftmaxIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SOFTMAX_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = log_softmax(&self_, dim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logsumexp
+
+/// Schema of `aten::logsumexp`.
+pub static LOGSUMEXP_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logsumexp",
+    overload: "",
+    signature: "logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::logsumexp`.
+pub type LogsumexpFn = fn(DispatchKeySet, &Tensor, &[i64], bool) -> Result<Tensor>;
+
+fn logsumexp_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    crate::composite_reduce::logsumexp(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::logsumexp`.
+pub static LOGSUMEXP: Op<LogsumexpFn> = Op::new(
+    &LOGSUMEXP_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(logsumexp_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::logsumexp` through the dispatcher with explicit keys.
+pub fn logsumexp_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    match LOGSUMEXP.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+            ];
+            fallback(&LOGSUMEXP_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logsumexp", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log(sum(exp(self), dim))` computed stably; bool and integer inputs give float32.
+///
+/// `aten::logsumexp`: `logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor`
+pub fn logsumexp(self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    logsumexp_call(ks, self_, dim, keepdim)
+}
+
+struct LogsumexpBoxed;
+
+impl BoxedOp for LogsumexpBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGSUMEXP_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGSUMEXP_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let r = logsumexp(&self_, &dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::std.correction
+
+/// Schema of `aten::std.correction`.
+pub static STD_CORRECTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::std",
+    overload: "correction",
+    signature:
+        "std.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptIntList(1),
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "correction",
+            ty: ArgType::OptScalar,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::std.correction`.
+pub type StdCorrectionFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool) -> Result<Tensor>;
+
+fn std_correction_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    crate::composite_reduce::std(self_, dim, correction, keepdim)
+}
+
+/// Dispatch entry of `aten::std.correction`.
+pub static STD_CORRECTION: Op<StdCorrectionFn> = Op::new(
+    &STD_CORRECTION_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(std_correction_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::std.correction` through the dispatcher with explicit keys.
+pub fn std_correction_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    match STD_CORRECTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+            ];
+            fallback(&STD_CORRECTION_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::std.correction",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Standard deviation: the square root of `var.correction`.
+///
+/// `aten::std.correction`: `std.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> Tensor`
+pub fn std(self_: &Tensor, dim: Option<&[i64]>) -> Result<Tensor> {
+    std_full(self_, dim, None, false)
+}
+
+/// [`std`] with every argument, including keyword-only ones.
+pub fn std_full(self_: &Tensor, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    std_correction_call(ks, self_, dim, correction, keepdim)
+}
+
+struct StdCorrectionBoxed;
+
+impl BoxedOp for StdCorrectionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &STD_CORRECTION_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STD_CORRECTION_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let r = std_full(&self_, dim.as_deref(), correction, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::var_mean.correction
+
+/// Schema of `aten::var_mean.correction`.
+pub static VAR_MEAN_CORRECTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::var_mean",
+    overload: "correction",
+    signature: "var_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "correction", ty: ArgType::OptScalar, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::var_mean.correction`.
+pub type VarMeanCorrectionFn =
+    fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool) -> Result<(Tensor, Tensor)>;
+
+fn var_mean_correction_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    crate::composite_reduce::var_mean(self_, dim, correction, keepdim)
+}
+
+/// Dispatch entry of `aten::var_mean.correction`.
+pub static VAR_MEAN_CORRECTION: Op<VarMeanCorrectionFn> = Op::new(
+    &VAR_MEAN_CORRECTION_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(var_mean_correction_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::var_mean.correction` through the dispatcher with explicit keys.
+pub fn var_mean_correction_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    match VAR_MEAN_CORRECTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+            ];
+            fallback(&VAR_MEAN_CORRECTION_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::var_mean.correction",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `var.correction` and the mean over the same dims.
+///
+/// `aten::var_mean.correction`: `var_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)`
+pub fn var_mean(self_: &Tensor, dim: Option<&[i64]>) -> Result<(Tensor, Tensor)> {
+    var_mean_full(self_, dim, None, false)
+}
+
+/// [`var_mean`] with every argument, including keyword-only ones.
+pub fn var_mean_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    var_mean_correction_call(ks, self_, dim, correction, keepdim)
+}
+
+struct VarMeanCorrectionBoxed;
+
+impl BoxedOp for VarMeanCorrectionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &VAR_MEAN_CORRECTION_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_MEAN_CORRECTION_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let r = var_mean_full(&self_, dim.as_deref(), correction, keepdim)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::std_mean.correction
+
+/// Schema of `aten::std_mean.correction`.
+pub static STD_MEAN_CORRECTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::std_mean",
+    overload: "correction",
+    signature: "std_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "correction", ty: ArgType::OptScalar, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::std_mean.correction`.
+pub type StdMeanCorrectionFn =
+    fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool) -> Result<(Tensor, Tensor)>;
+
+fn std_mean_correction_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    crate::composite_reduce::std_mean(self_, dim, correction, keepdim)
+}
+
+/// Dispatch entry of `aten::std_mean.correction`.
+pub static STD_MEAN_CORRECTION: Op<StdMeanCorrectionFn> = Op::new(
+    &STD_MEAN_CORRECTION_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(std_mean_correction_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::std_mean.correction` through the dispatcher with explicit keys.
+pub fn std_mean_correction_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    match STD_MEAN_CORRECTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+            ];
+            fallback(&STD_MEAN_CORRECTION_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::std_mean.correction",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `std.correction` and the mean over the same dims.
+///
+/// `aten::std_mean.correction`: `std_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)`
+pub fn std_mean(self_: &Tensor, dim: Option<&[i64]>) -> Result<(Tensor, Tensor)> {
+    std_mean_full(self_, dim, None, false)
+}
+
+/// [`std_mean`] with every argument, including keyword-only ones.
+pub fn std_mean_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    std_mean_correction_call(ks, self_, dim, correction, keepdim)
+}
+
+struct StdMeanCorrectionBoxed;
+
+impl BoxedOp for StdMeanCorrectionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &STD_MEAN_CORRECTION_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STD_MEAN_CORRECTION_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let r = std_mean_full(&self_, dim.as_deref(), correction, keepdim)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::norm.ScalarOpt_dim
+
+/// Schema of `aten::norm.ScalarOpt_dim`.
+pub static NORM_SCALAR_OPT_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::norm",
+    overload: "ScalarOpt_dim",
+    signature: "norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::OptScalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::norm.ScalarOpt_dim`.
+pub type NormScalarOptDimFn = fn(DispatchKeySet, &Tensor, Option<Scalar>, &[i64], bool) -> Result<Tensor>;
+
+fn norm_scalar_opt_dim_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: Option<Scalar>,
+    dim: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    crate::composite_reduce::norm(self_, p, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::norm.ScalarOpt_dim`.
+pub static NORM_SCALAR_OPT_DIM: Op<NormScalarOptDimFn> = Op::new(
+    &NORM_SCALAR_OPT_DIM_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(norm_scalar_opt_dim_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::norm.ScalarOpt_dim` through the dispatcher with explicit keys.
+pub fn norm_scalar_opt_dim_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: Option<Scalar>,
+    dim: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    match NORM_SCALAR_OPT_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                p.map_or(Value::None, Value::Scalar),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+            ];
+            fallback(&NORM_SCALAR_OPT_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::norm.ScalarOpt_dim",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The vector `p`-norm (default 2) over `dim` (empty: all dims).
+///
+/// `aten::norm.ScalarOpt_dim`: `norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, bool keepdim=False) -> Tensor`
+pub fn norm(self_: &Tensor, p: Option<Scalar>, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    norm_scalar_opt_dim_call(ks, self_, p, dim, keepdim)
+}
+
+struct NormScalarOptDimBoxed;
+
+impl BoxedOp for NormScalarOptDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NORM_SCALAR_OPT_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORM_SCALAR_OPT_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let p = u.opt_scalar()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let r = norm(&self_, p, &dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::norm.Scalar
+
+/// Schema of `aten::norm.Scalar`.
+pub static NORM_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::norm",
+    overload: "Scalar",
+    signature: "norm.Scalar(Tensor self, Scalar p=2) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(2))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::norm.Scalar`.
+pub type NormScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn norm_scalar_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, p: Scalar) -> Result<Tensor> {
+    crate::composite_reduce::norm_scalar(self_, p)
+}
+
+/// Dispatch entry of `aten::norm.Scalar`.
+pub static NORM_SCALAR: Op<NormScalarFn> = Op::new(
+    &NORM_SCALAR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(norm_scalar_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::norm.Scalar` through the dispatcher with explicit keys.
+pub fn norm_scalar_call(ks: DispatchKeySet, self_: &Tensor, p: Scalar) -> Result<Tensor> {
+    match NORM_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(p)];
+            fallback(&NORM_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::norm.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The vector `p`-norm (default 2) of all elements.
+///
+/// `aten::norm.Scalar`: `norm.Scalar(Tensor self, Scalar p=2) -> Tensor`
+pub fn norm_scalar(self_: &Tensor, p: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    norm_scalar_call(ks, self_, p.into())
+}
+
+struct NormScalarBoxed;
+
+impl BoxedOp for NormScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NORM_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORM_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let p = u.scalar()?;
+        let r = norm_scalar(&self_, p)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::roll
+
+/// Schema of `aten::roll`.
+pub static ROLL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::roll",
+    overload: "",
+    signature: "roll(Tensor self, SymInt[1] shifts, int[1] dims=[]) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "shifts",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dims",
+            ty: ArgType::IntList(1),
+            default: Some(DefaultValue::IntList(&[])),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::roll`.
+pub type RollFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64]) -> Result<Tensor>;
+
+fn roll_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    shifts: &[i64],
+    dims: &[i64],
+) -> Result<Tensor> {
+    crate::composite_reduce::roll(self_, shifts, dims)
+}
+
+/// Dispatch entry of `aten::roll`.
+pub static ROLL: Op<RollFn> = Op::new(
+    &ROLL_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(roll_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::roll` through the dispatcher with explicit keys.
+pub fn roll_call(ks: DispatchKeySet, self_: &Tensor, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+    match ROLL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, shifts, dims),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(shifts.to_vec()),
+                Value::IntList(dims.to_vec()),
+            ];
+            fallback(&ROLL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::roll", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Shifts elements along `dims` by `shifts`, wrapping around; without `dims`, rolls the flattened tensor.
+///
+/// `aten::roll`: `roll(Tensor self, SymInt[1] shifts, int[1] dims=[]) -> Tensor`
+pub fn roll(self_: &Tensor, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    roll_call(ks, self_, shifts, dims)
+}
+
+struct RollBoxed;
+
+impl BoxedOp for RollBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ROLL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROLL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let shifts = u.int_list()?;
+        let dims = u.int_list()?;
+        let r = roll(&self_, &shifts, &dims)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tile
+
+/// Schema of `aten::tile`.
+pub static TILE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tile",
+    overload: "",
+    signature: "tile(Tensor self, SymInt[] dims) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dims",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::tile`.
+pub type TileFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn tile_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    crate::composite_reduce::tile(self_, dims)
+}
+
+/// Dispatch entry of `aten::tile`.
+pub static TILE: Op<TileFn> = Op::new(
+    &TILE_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(tile_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::tile` through the dispatcher with explicit keys.
+pub fn tile_call(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    match TILE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dims),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(dims.to_vec())];
+            fallback(&TILE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tile", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `repeat` with `dims` padded with leading 1s to the input's rank.
+///
+/// `aten::tile`: `tile(Tensor self, SymInt[] dims) -> Tensor`
+pub fn tile(self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    tile_call(ks, self_, dims)
+}
+
+struct TileBoxed;
+
+impl BoxedOp for TileBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TILE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TILE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dims = u.int_list()?;
+        let r = tile(&self_, &dims)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::flatten.using_ints
+
+/// Schema of `aten::flatten.using_ints`.
+pub static FLATTEN_USING_INTS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::flatten",
+    overload: "using_ints",
+    signature: "flatten.using_ints(Tensor(a) self, int start_dim=0, int end_dim=-1) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "start_dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "end_dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::flatten.using_ints`.
+pub type FlattenUsingIntsFn = fn(DispatchKeySet, &Tensor, i64, i64) -> Result<Tensor>;
+
+fn flatten_using_ints_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    start_dim: i64,
+    end_dim: i64,
+) -> Result<Tensor> {
+    crate::composite_reduce::flatten(self_, start_dim, end_dim)
+}
+
+/// Dispatch entry of `aten::flatten.using_ints`.
+pub static FLATTEN_USING_INTS: Op<FlattenUsingIntsFn> = Op::new(
+    &FLATTEN_USING_INTS_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(flatten_using_ints_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::flatten.using_ints` through the dispatcher with explicit keys.
+pub fn flatten_using_ints_call(ks: DispatchKeySet, self_: &Tensor, start_dim: i64, end_dim: i64) -> Result<Tensor> {
+    match FLATTEN_USING_INTS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, start_dim, end_dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(start_dim), Value::Int(end_dim)];
+            fallback(&FLATTEN_USING_INTS_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::flatten.using_ints",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Merges dims `start_dim..=end_dim` into one (a view when strides allow); a 0-dim input becomes 1-D.
+///
+/// `aten::flatten.using_ints`: `flatten.using_ints(Tensor(a) self, int start_dim=0, int end_dim=-1) -> Tensor(a)`
+pub fn flatten(self_: &Tensor, start_dim: i64, end_dim: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    flatten_using_ints_call(ks, self_, start_dim, end_dim)
+}
+
+struct FlattenUsingIntsBoxed;
+
+impl BoxedOp for FlattenUsingIntsBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLATTEN_USING_INTS_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLATTEN_USING_INTS_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let start_dim = u.int()?;
+        let end_dim = u.int()?;
+        let r = flatten(&self_, start_dim, end_dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::unflatten.int
+
+/// Schema of `aten::unflatten.int`.
+pub static UNFLATTEN_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::unflatten",
+    overload: "int",
+    signature: "unflatten.int(Tensor(a) self, int dim, SymInt[] sizes) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "sizes",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::unflatten.int`.
+pub type UnflattenIntFn = fn(DispatchKeySet, &Tensor, i64, &[i64]) -> Result<Tensor>;
+
+fn unflatten_int_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    sizes: &[i64],
+) -> Result<Tensor> {
+    crate::composite_reduce::unflatten(self_, dim, sizes)
+}
+
+/// Dispatch entry of `aten::unflatten.int`.
+pub static UNFLATTEN_INT: Op<UnflattenIntFn> = Op::new(
+    &UNFLATTEN_INT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(unflatten_int_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::unflatten.int` through the dispatcher with explicit keys.
+pub fn unflatten_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, sizes: &[i64]) -> Result<Tensor> {
+    match UNFLATTEN_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, sizes),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::IntList(sizes.to_vec()),
+            ];
+            fallback(&UNFLATTEN_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::unflatten.int",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Splits `dim` into `sizes` (one entry may be -1).
+///
+/// `aten::unflatten.int`: `unflatten.int(Tensor(a) self, int dim, SymInt[] sizes) -> Tensor(a)`
+pub fn unflatten(self_: &Tensor, dim: i64, sizes: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    unflatten_int_call(ks, self_, dim, sizes)
+}
+
+struct UnflattenIntBoxed;
+
+impl BoxedOp for UnflattenIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UNFLATTEN_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UNFLATTEN_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let sizes = u.int_list()?;
+        let r = unflatten(&self_, dim, &sizes)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::index_select
 
 /// Schema of `aten::index_select`.
@@ -26068,6 +31535,57 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ZerosLikeBoxed,
     &OnesLikeBoxed,
     &EmptyLikeBoxed,
+    &AmaxBoxed,
+    &AminBoxed,
+    &MaxBoxed,
+    &MinBoxed,
+    &AnyBoxed,
+    &AnyDimBoxed,
+    &AnyDimsBoxed,
+    &AllBoxed,
+    &AllDimBoxed,
+    &ArgmaxBoxed,
+    &ArgminBoxed,
+    &ProdBoxed,
+    &ProdDimIntBoxed,
+    &VarCorrectionBoxed,
+    &VarDimBoxed,
+    &CumsumBoxed,
+    &CumprodBoxed,
+    &SoftmaxBoxed,
+    &LogSoftmaxBoxed,
+    &SoftmaxBackwardDataBoxed,
+    &LogSoftmaxBackwardDataBoxed,
+    &AliasBoxed,
+    &AsStridedBoxed,
+    &DiagonalBoxed,
+    &SelectIntBoxed,
+    &SliceTensorBoxed,
+    &SqueezeDimsBoxed,
+    &SelectBackwardBoxed,
+    &SliceBackwardBoxed,
+    &DiagonalBackwardBoxed,
+    &SelectScatterBoxed,
+    &SliceScatterBoxed,
+    &DiagonalScatterBoxed,
+    &AsStridedScatterBoxed,
+    &FlipBoxed,
+    &RepeatBoxed,
+    &ConstantPadNdBoxed,
+    &TrilBoxed,
+    &TriuBoxed,
+    &SoftmaxIntBoxed,
+    &LogSoftmaxIntBoxed,
+    &LogsumexpBoxed,
+    &StdCorrectionBoxed,
+    &VarMeanCorrectionBoxed,
+    &StdMeanCorrectionBoxed,
+    &NormScalarOptDimBoxed,
+    &NormScalarBoxed,
+    &RollBoxed,
+    &TileBoxed,
+    &FlattenUsingIntsBoxed,
+    &UnflattenIntBoxed,
     &IndexSelectBoxed,
     &IndexSelectOutBoxed,
     &GatherBoxed,

@@ -276,6 +276,422 @@ pub fn log10_backward(grad: &Tensor, self_: &Tensor) -> Result<Tensor> {
     ops::div(grad, &ops::mul_scalar(self_, std::f64::consts::LN_10)?)
 }
 
+// ---- reduce-view family ----
+
+/// Wrapped, sorted reduced dims of a `ndim`-dim input (`None` or empty: all).
+fn reduced_dims(op: &str, dims: Option<&[i64]>, ndim: usize) -> Result<Vec<usize>> {
+    let mut d = match dims {
+        Some(d) if !d.is_empty() => ft_runtime::shape::wrap_dims(op, d, ndim)?,
+        _ => (0..ndim).collect(),
+    };
+    d.retain(|&x| x < ndim);
+    d.sort_unstable();
+    Ok(d)
+}
+
+/// Re-inserts the reduced dims of a `keepdim = false` reduction as size 1,
+/// so `t` broadcasts against the input again.
+fn restore_reduced_dims(t: &Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
+    let mut r = t.clone();
+    if !keepdim {
+        for &d in dims {
+            r = ops::unsqueeze(&r, d as i64)?;
+        }
+    }
+    Ok(r)
+}
+
+/// Gradient of `max()`/`min()`: `grad` split evenly among the elements equal
+/// to the result (the NaN elements when the result is NaN).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let x = Tensor::from_vec(vec![1.0f64, 3.0, 3.0], &[3]).unwrap();
+/// let v = ops::max(&x).unwrap();
+/// let g = Tensor::from_vec(vec![1.0f64], &[]).unwrap();
+/// let r = frankentorch::autograd_helpers::evenly_distribute_backward(&g, &x, &v).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, 0.5, 0.5]);
+/// ```
+pub fn evenly_distribute_backward(grad: &Tensor, input: &Tensor, value: &Tensor) -> Result<Tensor> {
+    let is_nan = value.to_f64_vec().first().is_some_and(|v| v.is_nan());
+    let mask = if is_nan {
+        ops::ne(input, input)?
+    } else {
+        ops::eq(input, value)?
+    };
+    let mask = to_dtype(&mask, grad.dtype())?;
+    let count = ops::sum(&mask)?;
+    ops::mul(&ops::div(grad, &count)?, &mask)
+}
+
+/// Gradient of `amax`/`amin`: `grad` split evenly among the elements equal
+/// to the extremum of their reduced slice.
+pub fn amax_amin_backward(
+    grad: &Tensor,
+    self_: &Tensor,
+    result: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    let dims = reduced_dims("amax_amin_backward", Some(dim), self_.dim())?;
+    let g = restore_reduced_dims(grad, &dims, keepdim)?;
+    let r = restore_reduced_dims(result, &dims, keepdim)?;
+    let mask = to_dtype(&ops::eq(self_, &r)?, grad.dtype())?;
+    let di: Vec<i64> = dims.iter().map(|&d| d as i64).collect();
+    let count = ops::sum_dim(&mask, Some(&di), true)?;
+    ops::mul(&ops::div(&g, &count)?, &mask)
+}
+
+/// Whether any element of `t` is zero.
+fn has_zero(t: &Tensor) -> bool {
+    t.to_f64_vec().contains(&0.0)
+}
+
+/// For each element along the last dim, the product of all the others
+/// (exclusive products from both sides, so zeros are handled exactly).
+fn product_of_others_last(x: &Tensor) -> Result<Tensor> {
+    let left = ops::cumprod(&ops::constant_pad_nd(x, &[1, -1], 1)?, -1)?;
+    let shifted = ops::constant_pad_nd(x, &[-1, 1], 1)?;
+    let right = ops::flip(&ops::cumprod(&ops::flip(&shifted, &[-1])?, -1)?, &[-1])?;
+    ops::mul(&left, &right)
+}
+
+/// Gradient of `prod()`: `grad * result / self` without zeros; otherwise the
+/// product of the other elements (PyTorch's zero-safe `prod_backward`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let x = Tensor::from_vec(vec![2.0f64, 0.0, 3.0], &[3]).unwrap();
+/// let g = Tensor::from_vec(vec![1.0f64], &[]).unwrap();
+/// let r = frankentorch::autograd_helpers::prod_backward(&g, &x, &ops::prod(&x).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, 6.0, 0.0]);
+/// ```
+pub fn prod_backward(grad: &Tensor, self_: &Tensor, result: &Tensor) -> Result<Tensor> {
+    let sizes = sizes_of(self_);
+    if self_.numel() == 0 {
+        return ops::expand(grad, &sizes);
+    }
+    if !has_zero(self_) {
+        return ops::div(&ops::mul(&ops::expand(grad, &sizes)?, result)?, self_);
+    }
+    let flat = ops::reshape(self_, &[-1])?;
+    let others = ops::reshape(&product_of_others_last(&flat)?, &sizes)?;
+    ops::mul(grad, &others)
+}
+
+/// Gradient of `prod.dim_int`, zero-safe like [`prod_backward`].
+pub fn prod_dim_backward(grad: &Tensor, self_: &Tensor, result: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    if self_.dim() == 0 {
+        return Ok(grad.clone());
+    }
+    let d = ft_runtime::shape::wrap_dim("prod_backward", dim, self_.dim())?;
+    let g = restore_reduced_dims(grad, &[d], keepdim)?;
+    if self_.numel() == 0 {
+        return ops::expand(&g, &sizes_of(self_));
+    }
+    if !has_zero(self_) {
+        let r = restore_reduced_dims(result, &[d], keepdim)?;
+        return ops::div(&ops::mul(&g, &r)?, self_);
+    }
+    let last = self_.dim() as i64 - 1;
+    let moved = ops::transpose(self_, d as i64, last)?;
+    let others = ops::transpose(&product_of_others_last(&moved)?, d as i64, last)?;
+    ops::mul(&g, &others)
+}
+
+/// Gradient of `var.correction`: `2 / (N - correction) * grad * (self - mean)`.
+pub fn var_backward(
+    grad: &Tensor,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    let c = correction.map_or(1.0, |s| s.to_f64());
+    let dims = reduced_dims("var_backward", dim, self_.dim())?;
+    let n: usize = dims.iter().map(|&d| self_.sizes()[d]).product();
+    let g = restore_reduced_dims(grad, &dims, keepdim)?;
+    let di: Vec<i64> = dims.iter().map(|&d| d as i64).collect();
+    let centered = ops::sub(self_, &ops::mean_dim(self_, Some(&di), true)?)?;
+    ops::mul(&ops::mul_scalar(&g, 2.0 / (n as f64 - c))?, &centered)
+}
+
+/// Gradient of `var.dim`: [`var_backward`] with correction 1 (unbiased) or 0.
+pub fn var_unbiased_backward(
+    grad: &Tensor,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    unbiased: bool,
+    keepdim: bool,
+) -> Result<Tensor> {
+    var_backward(grad, self_, dim, Some(Scalar::Int(i64::from(unbiased))), keepdim)
+}
+
+/// Gradient of `cumsum`: sums from the end, `flip(cumsum(flip(grad)))`.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap();
+/// let r = frankentorch::autograd_helpers::reverse_cumsum(&g, 0).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![6.0, 5.0, 3.0]);
+/// ```
+pub fn reverse_cumsum(grad: &Tensor, dim: i64) -> Result<Tensor> {
+    if grad.dim() == 0 {
+        return Ok(grad.clone());
+    }
+    ops::flip(&ops::cumsum(&ops::flip(grad, &[dim])?, dim)?, &[dim])
+}
+
+/// Gradient of `cumprod`: `reverse_cumsum(grad * result) / self` without
+/// zeros; otherwise, exactly, `sum_{j >= k} grad_j * prod_{i <= j, i != k} self_i`.
+pub fn cumprod_backward(grad: &Tensor, self_: &Tensor, dim: i64, result: &Tensor) -> Result<Tensor> {
+    if self_.dim() == 0 || self_.numel() == 0 {
+        return Ok(grad.clone());
+    }
+    if !has_zero(self_) {
+        return ops::div(&reverse_cumsum(&ops::mul(grad, result)?, dim)?, self_);
+    }
+    let d = ft_runtime::shape::wrap_dim("cumprod_backward", dim, self_.dim())? as i64;
+    let last = self_.dim() as i64 - 1;
+    let x = ops::transpose(self_, d, last)?;
+    let g = ops::transpose(grad, d, last)?;
+    let n = x.sizes()[x.dim() - 1] as i64;
+    let idx = ops::arange(n)?;
+    let eye = to_dtype(&ops::eq(&ops::unsqueeze(&idx, 1)?, &idx)?, self_.dtype())?;
+    // xk[.., k, i] = x_i, with x_k replaced by 1.
+    let xk = ops::add(
+        &ops::mul(&ops::unsqueeze(&x, -2)?, &ops::add_scalar(&ops::neg(&eye)?, 1, 1)?)?,
+        &eye,
+    )?;
+    // p[.., k, j] = prod_{i <= j, i != k} x_i, kept for j >= k.
+    let p = ops::mul(&ops::cumprod(&xk, -1)?, &ops::triu(&ops::ones_like(&eye)?, 0)?)?;
+    let gi = ops::sum_dim(&ops::mul(&ops::unsqueeze(&g, -2)?, &p)?, Some(&[-1]), false)?;
+    ops::transpose(&gi, d, last)
+}
+
+/// Gradient of `_softmax_backward_data` with respect to `output`:
+/// `grad_output * grad - sum(output * grad_output) * grad - grad_output * sum(output * grad)`
+/// (PyTorch's order of operations, which matters for float16/bfloat16).
+pub fn softmax_double_backward(grad: &Tensor, grad_output: &Tensor, dim: i64, output: &Tensor) -> Result<Tensor> {
+    let s1 = ops::sum_dim(&ops::mul(output, grad_output)?, Some(&[dim]), true)?;
+    let s2 = ops::sum_dim(&ops::mul(output, grad)?, Some(&[dim]), true)?;
+    let t = ops::sub(&ops::mul(grad_output, grad)?, &ops::mul(&s1, grad)?)?;
+    ops::sub(&t, &ops::mul(grad_output, &s2)?)
+}
+
+/// Gradient of `_log_softmax_backward_data` with respect to `grad_output`:
+/// `grad - sum(grad * exp(output), dim)`.
+pub fn log_softmax_backward_data_grad(grad: &Tensor, output: &Tensor, dim: i64) -> Result<Tensor> {
+    let s = ops::sum_dim(&ops::mul(grad, &ops::exp(output)?)?, Some(&[dim]), true)?;
+    ops::sub(grad, &s)
+}
+
+/// Gradient of `_log_softmax_backward_data` with respect to `output`:
+/// `-grad * exp(output) * sum(grad_output, dim)`.
+pub fn log_softmax_double_backward(grad: &Tensor, grad_output: &Tensor, dim: i64, output: &Tensor) -> Result<Tensor> {
+    let s = ops::sum_dim(grad_output, Some(&[dim]), true)?;
+    ops::neg(&ops::mul(&ops::mul(grad, &ops::exp(output)?)?, &s)?)
+}
+
+/// Sizes, strides and storage offset of a strided view.
+struct Geometry {
+    sizes: Vec<i64>,
+    strides: Vec<i64>,
+    offset: i64,
+}
+
+impl Geometry {
+    /// One past the largest storage offset reached (the offset itself when empty).
+    fn extent(&self) -> i64 {
+        if self.sizes.contains(&0) {
+            return self.offset;
+        }
+        self.offset
+            + self
+                .sizes
+                .iter()
+                .zip(&self.strides)
+                .map(|(s, st)| (s - 1) * st)
+                .sum::<i64>()
+            + 1
+    }
+
+    /// Whether no two elements share a storage position.
+    fn non_overlapping(&self) -> bool {
+        let mut dims: Vec<(i64, i64)> = self
+            .sizes
+            .iter()
+            .zip(&self.strides)
+            .filter(|(&s, _)| s > 1)
+            .map(|(&s, &st)| (st, s))
+            .collect();
+        if self.sizes.contains(&0) {
+            return true;
+        }
+        dims.sort_unstable();
+        let mut reach = 0i64;
+        for (st, s) in dims {
+            if st <= reach {
+                return false;
+            }
+            reach += (s - 1) * st;
+        }
+        true
+    }
+}
+
+fn not_supported_overlap(op: &str, what: &str) -> Error {
+    Error::not_supported(
+        op,
+        format!("the derivative of {op} is only implemented for non-overlapping {what} geometry"),
+    )
+}
+
+/// Gradient of `as_strided`: scatters `grad` into a zero buffer standing
+/// for the input's storage at the output's positions, then reads it at the
+/// input's positions. The input must not overlap itself; output overlap is
+/// supported for stride-0 (expanded) dims, whose gradient is summed first.
+pub fn as_strided_backward(
+    grad: &Tensor,
+    self_: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    const OP: &str = "aten::as_strided";
+    let input = Geometry {
+        sizes: sizes_of(self_),
+        strides: self_.strides().iter().map(|&s| s as i64).collect(),
+        offset: self_.storage_offset() as i64,
+    };
+    if !input.non_overlapping() {
+        return Err(not_supported_overlap(OP, "input"));
+    }
+    let expanded: Vec<i64> = (0..size.len())
+        .filter(|&d| stride[d] == 0 && size[d] > 1)
+        .map(|d| d as i64)
+        .collect();
+    let g = if expanded.is_empty() {
+        grad.clone()
+    } else {
+        ops::sum_dim(grad, Some(&expanded), true)?
+    };
+    let output = Geometry {
+        sizes: sizes_of(&g),
+        strides: stride.to_vec(),
+        offset: storage_offset.unwrap_or(input.offset),
+    };
+    if !output.non_overlapping() {
+        return Err(not_supported_overlap(OP, "output"));
+    }
+    let n = input.extent().max(output.extent());
+    let buf = ops::zeros_full(&[n], Some(grad.dtype()), None, None, None)?;
+    let filled = ops::as_strided_scatter(&buf, &g, &output.sizes, &output.strides, Some(output.offset))?;
+    ops::as_strided(&filled, &input.sizes, &input.strides, Some(input.offset))
+}
+
+/// The checks shared by the `as_strided_scatter` gradients: a contiguous
+/// `self` (so the result's layout is known) and a non-overlapping view.
+fn check_scatter_geometry(self_: &Tensor, size: &[i64], stride: &[i64]) -> Result<()> {
+    const OP: &str = "aten::as_strided_scatter";
+    let view = Geometry {
+        sizes: size.to_vec(),
+        strides: stride.to_vec(),
+        offset: 0,
+    };
+    if !self_.is_contiguous() {
+        return Err(not_supported_overlap(OP, "contiguous self"));
+    }
+    if !view.non_overlapping() {
+        return Err(not_supported_overlap(OP, "view"));
+    }
+    Ok(())
+}
+
+/// Gradient of `as_strided_scatter` for `self`: `grad` with the scattered view zeroed.
+pub fn as_strided_scatter_self_backward(
+    grad: &Tensor,
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    check_scatter_geometry(self_, size, stride)?;
+    let g = ops::clone_full(grad, Some(crate::MemoryFormat::Contiguous))?;
+    ops::as_strided_scatter(
+        &g,
+        &ops::zeros_like(src)?,
+        size,
+        stride,
+        Some(storage_offset.unwrap_or(0)),
+    )
+}
+
+/// Gradient of `as_strided_scatter` for `src`: `grad` read through the scattered view.
+pub fn as_strided_scatter_src_backward(
+    grad: &Tensor,
+    self_: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    check_scatter_geometry(self_, size, stride)?;
+    let g = ops::clone_full(grad, Some(crate::MemoryFormat::Contiguous))?;
+    ops::as_strided(&g, size, stride, Some(storage_offset.unwrap_or(0)))
+}
+
+/// Gradient of `slice.Tensor`: `slice_backward` with absent bounds filled in.
+pub fn slice_backward_wrapper(
+    grad: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    ops::slice_backward(
+        grad,
+        input_sizes,
+        dim,
+        start.unwrap_or(0),
+        end.unwrap_or(i64::MAX),
+        step,
+    )
+}
+
+/// Gradient of `repeat`: views the gradient as (repeat, size) pairs per dim
+/// and sums the repeat dims away.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[4]).unwrap();
+/// let r = frankentorch::autograd_helpers::repeat_backward(&g, &[2], &[2]).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![4.0, 6.0]);
+/// ```
+pub fn repeat_backward(grad: &Tensor, repeats: &[i64], input_sizes: &[i64]) -> Result<Tensor> {
+    let lead = repeats.len() - input_sizes.len();
+    let mut split = Vec::with_capacity(2 * repeats.len());
+    let mut sum_dims = Vec::with_capacity(repeats.len());
+    for (i, &r) in repeats.iter().enumerate() {
+        let s = if i < lead { 1 } else { input_sizes[i - lead] };
+        sum_dims.push(split.len() as i64);
+        split.push(r);
+        split.push(s);
+    }
+    if split.is_empty() {
+        return Ok(grad.clone());
+    }
+    let summed = ops::sum_dim(&ops::reshape(grad, &split)?, Some(&sum_dims), false)?;
+    ops::reshape(&summed, input_sizes)
+}
+
+/// Gradient of `constant_pad_nd`: pads the gradient with the negated pads (cropping it back).
+pub fn constant_pad_nd_backward(grad: &Tensor, pad: &[i64]) -> Result<Tensor> {
+    let neg: Vec<i64> = pad.iter().map(|&p| -p).collect();
+    ops::constant_pad_nd(grad, &neg, 0)
+}
+
 // ---- index family ----
 
 /// A zero tensor of `sizes` with `like`'s dtype.

@@ -20,6 +20,7 @@ pub mod autograd_helpers;
 mod boxed;
 pub mod composite;
 pub mod composite_index;
+pub mod composite_reduce;
 mod grad_arith;
 pub mod testing;
 pub mod variants;

@@ -3360,6 +3360,3168 @@ fn squeeze_dim_sample_12_aliases_its_input() {
 }
 
 #[test]
+fn alias_sample_0_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn alias_sample_1_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]:t", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn alias_sample_2_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn alias_sample_3_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]:offset", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn alias_sample_4_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3]", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn alias_sample_5_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn alias_sample_6_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn alias_sample_7_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn alias_sample_8_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn alias_sample_9_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn alias_sample_10_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn alias_sample_11_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn alias_sample_12_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn alias_sample_13_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]", 0)];
+    let r = ops::alias(&t[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_0_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[3,4]", 0)];
+    let r = ops::as_strided(&t[0], &[2, 2], &[1, 2], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_1_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
+    let r = ops::as_strided(&t[0], &[2, 3], &[4, 1], Some(1)).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_2_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[3,4]:t", 0)];
+    let r = ops::as_strided(&t[0], &[4], &[3], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_3_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]:offset", 0)];
+    let r = ops::as_strided(&t[0], &[3, 2], &[0, 1], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_4_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[4,3]:step", 0)];
+    let r = ops::as_strided(&t[0], &[2, 2], &[6, 2], Some(2)).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_5_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0)];
+    let r = ops::as_strided(&t[0], &[], &[], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_6_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[5]", 0)];
+    let r = ops::as_strided(&t[0], &[0, 2], &[1, 1], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_7_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3]", 0)];
+    let r = ops::as_strided(&t[0], &[2], &[3], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_8_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]", 0)];
+    let r = ops::as_strided(&t[0], &[2], &[3], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_9_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]", 0)];
+    let r = ops::as_strided(&t[0], &[2], &[3], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_10_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]", 0)];
+    let r = ops::as_strided(&t[0], &[2], &[3], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_11_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]", 0)];
+    let r = ops::as_strided(&t[0], &[2], &[3], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_12_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]", 0)];
+    let r = ops::as_strided(&t[0], &[2], &[3], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_13_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]", 0)];
+    let r = ops::as_strided(&t[0], &[2], &[3], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_14_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]", 0)];
+    let r = ops::as_strided(&t[0], &[2], &[3], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_15_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]", 0)];
+    let r = ops::as_strided(&t[0], &[2], &[3], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn as_strided_sample_16_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]", 0)];
+    let r = ops::as_strided(&t[0], &[2], &[3], None).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_0_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[3,4]", 0)];
+    let r = ops::diagonal(&t[0], 0, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_1_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
+    let r = ops::diagonal(&t[0], 1, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_2_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]:t", 0)];
+    let r = ops::diagonal(&t[0], -2, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_3_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3,4]", 0)];
+    let r = ops::diagonal(&t[0], 1, -1, 0).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_4_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
+    let r = ops::diagonal(&t[0], 5, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_5_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[0,3]", 0)];
+    let r = ops::diagonal(&t[0], 0, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_6_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[3,3]:step", 0)];
+    let r = ops::diagonal(&t[0], -1, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_7_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[3,3]:step", 0)];
+    let r = ops::diagonal(&t[0], -1, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_8_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[3,3]:step", 0)];
+    let r = ops::diagonal(&t[0], -1, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_9_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[3,3]:step", 0)];
+    let r = ops::diagonal(&t[0], -1, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_10_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[3,3]:step", 0)];
+    let r = ops::diagonal(&t[0], -1, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_11_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[3,3]:step", 0)];
+    let r = ops::diagonal(&t[0], -1, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_12_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[3,3]:step", 0)];
+    let r = ops::diagonal(&t[0], -1, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_13_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[3,3]:step", 0)];
+    let r = ops::diagonal(&t[0], -1, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_14_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[3,3]:step", 0)];
+    let r = ops::diagonal(&t[0], -1, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn diagonal_sample_15_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,3]:step", 0)];
+    let r = ops::diagonal(&t[0], -1, 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_0_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
+    let r = ops::select(&t[0], 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_1_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]:t", 0)];
+    let r = ops::select(&t[0], 1, -1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_2_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3,4]:offset", 0)];
+    let r = ops::select(&t[0], -1, 2).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_3_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[3]", 0)];
+    let r = ops::select(&t[0], 0, 0).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_4_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,0]", 0)];
+    let r = ops::select(&t[0], 0, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_5_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[3,2]", 0)];
+    let r = ops::select(&t[0], 1, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_6_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[3,2]", 0)];
+    let r = ops::select(&t[0], 1, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_7_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[3,2]", 0)];
+    let r = ops::select(&t[0], 1, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_8_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[3,2]", 0)];
+    let r = ops::select(&t[0], 1, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_9_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[3,2]", 0)];
+    let r = ops::select(&t[0], 1, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_10_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[3,2]", 0)];
+    let r = ops::select(&t[0], 1, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_11_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[3,2]", 0)];
+    let r = ops::select(&t[0], 1, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_12_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[3,2]", 0)];
+    let r = ops::select(&t[0], 1, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_13_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[3,2]", 0)];
+    let r = ops::select(&t[0], 1, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn select_int_sample_14_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,2]", 0)];
+    let r = ops::select(&t[0], 1, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_0_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[5,4]", 0)];
+    let r = ops::slice(&t[0], 0, Some(1), Some(4), 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_1_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[5,4]:t", 0)];
+    let r = ops::slice(&t[0], 1, Some(-4), Some(5), 2).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_2_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[5,4]", 0)];
+    let r = ops::slice(&t[0], -1, Some(0), Some(-1), 3).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_3_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[5,4]", 0)];
+    let r = ops::slice(&t[0], 0, Some(10), Some(20), 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_4_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[5,4]", 0)];
+    let r = ops::slice(&t[0], 0, Some(3), Some(1), 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_5_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[5]", 0)];
+    let r = ops::slice(&t[0], 0, None, None, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_6_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[0,3]", 0)];
+    let r = ops::slice(&t[0], 1, Some(1), None, 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_7_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[4,3]:step", 0)];
+    let r = ops::slice(&t[0], 1, Some(1), Some(3), 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_8_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[4,3]:step", 0)];
+    let r = ops::slice(&t[0], 1, Some(1), Some(3), 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_9_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[4,3]:step", 0)];
+    let r = ops::slice(&t[0], 1, Some(1), Some(3), 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_10_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[4,3]:step", 0)];
+    let r = ops::slice(&t[0], 1, Some(1), Some(3), 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_11_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[4,3]:step", 0)];
+    let r = ops::slice(&t[0], 1, Some(1), Some(3), 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_12_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[4,3]:step", 0)];
+    let r = ops::slice(&t[0], 1, Some(1), Some(3), 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_13_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[4,3]:step", 0)];
+    let r = ops::slice(&t[0], 1, Some(1), Some(3), 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_14_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[4,3]:step", 0)];
+    let r = ops::slice(&t[0], 1, Some(1), Some(3), 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_15_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[4,3]:step", 0)];
+    let r = ops::slice(&t[0], 1, Some(1), Some(3), 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn slice_tensor_sample_16_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[4,3]:step", 0)];
+    let r = ops::slice(&t[0], 1, Some(1), Some(3), 1).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_0_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,1,4,1]", 0)];
+    let r = ops::squeeze_dims(&t[0], &[1, -1]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_1_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[1,3]:t", 0)];
+    let r = ops::squeeze_dims(&t[0], &[0, 1]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_2_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0)];
+    let r = ops::squeeze_dims(&t[0], &[0]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_3_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[1,0]", 0)];
+    let r = ops::squeeze_dims(&t[0], &[]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_4_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,1]", 0)];
+    let r = ops::squeeze_dims(&t[0], &[1]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_5_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,1]", 0)];
+    let r = ops::squeeze_dims(&t[0], &[1]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_6_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,1]", 0)];
+    let r = ops::squeeze_dims(&t[0], &[1]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_7_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,1]", 0)];
+    let r = ops::squeeze_dims(&t[0], &[1]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_8_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,1]", 0)];
+    let r = ops::squeeze_dims(&t[0], &[1]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_9_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,1]", 0)];
+    let r = ops::squeeze_dims(&t[0], &[1]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_10_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,1]", 0)];
+    let r = ops::squeeze_dims(&t[0], &[1]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_11_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,1]", 0)];
+    let r = ops::squeeze_dims(&t[0], &[1]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_12_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,1]", 0)];
+    let r = ops::squeeze_dims(&t[0], &[1]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
+fn squeeze_dims_sample_13_aliases_its_input() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,1]", 0)];
+    let r = ops::squeeze_dims(&t[0], &[1]).unwrap();
+    let base = t[0].base().cloned().unwrap_or_else(|| t[0].clone());
+    assert!(r.storage().is_same(t[0].storage()), "a view shares its input's storage");
+    assert!(
+        r.version_counter().is_same(t[0].version_counter()),
+        "a view shares its input's version counter"
+    );
+    assert!(
+        r.base().is_some_and(|b| b.is_same(&base)),
+        "a view's base is its input's root base"
+    );
+    let before = t[0].version();
+    if r.numel() > 0 && r.strides().iter().zip(r.sizes()).all(|(&st, &sz)| st > 0 || sz <= 1) {
+        let _no_grad = tls::no_grad();
+        let total = |x: &Tensor| x.to_f64_vec().iter().sum::<f64>();
+        ops::fill_(&r, 0).unwrap();
+        let zeros = total(&t[0]);
+        ops::fill_(&r, 1).unwrap();
+        assert_eq!(
+            t[0].version(),
+            before + 2,
+            "writing through a view bumps the base's version"
+        );
+        assert_eq!(
+            total(&t[0]) - zeros,
+            r.numel() as f64,
+            "writes through the view land in its input"
+        );
+    }
+}
+
+#[test]
 fn add_scalar_inplace_sample_0_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
     let alias = ops::unsqueeze(&t[0], 0).unwrap();
