@@ -3402,6 +3402,43 @@ impl BackwardFn for SplitWithSizesBackward0 {
     fn release_variables(&self) {}
 }
 
+/// Backward of `aten::index_add`.
+pub struct IndexAddBackward0 {
+    alpha_: Scalar,
+    dim_: i64,
+    index_: SavedVariable,
+}
+
+impl BackwardFn for IndexAddBackward0 {
+    fn name(&self) -> String {
+        "IndexAddBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_source = ctx.needs(1);
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(grad.clone());
+        }
+        if needs_source {
+            out[1] = Some(crate::autograd_helpers::maybe_multiply(
+                &(crate::ops::index_select(&grad, self.dim_, &index)?),
+                self.alpha_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
 /// Backward of `aten::sort`.
 pub struct SortBackward0 {
     dim_: i64,
@@ -3412,6 +3449,42 @@ pub struct SortBackward0 {
 impl BackwardFn for SortBackward0 {
     fn name(&self) -> String {
         "SortBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::values_backward(
+                &grad,
+                self.dim_,
+                &result1,
+                &self.self_sizes,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result1_.release();
+    }
+}
+
+/// Backward of `aten::sort.stable`.
+pub struct SortBackward1 {
+    dim_: i64,
+    self_sizes: Vec<i64>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for SortBackward1 {
+    fn name(&self) -> String {
+        "SortBackward1".to_string()
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -10191,6 +10264,43 @@ pub(crate) fn sort_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::sort.stable`: records `SortBackward1` when an input requires grad.
+pub(crate) fn sort_stable_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: Option<bool>,
+    dim: i64,
+    descending: bool,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sort_stable_call(ks.below(DispatchKey::AutogradCPU), self_, stable, dim, descending)?
+    };
+    if let Some((pre_dim_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            SortBackward1 {
+                dim_: pre_dim_,
+                self_sizes: pre_self_sizes,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
 /// Autograd kernel of `aten::topk`: records `TopkBackward0` when an input requires grad.
 pub(crate) fn topk_autograd(
     ks: DispatchKeySet,
@@ -10225,6 +10335,83 @@ pub(crate) fn topk_autograd(
             next_edges,
         );
         set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::index_add`: records `IndexAddBackward0` when an input requires grad.
+pub(crate) fn index_add_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, source]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, source])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((alpha, dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_add_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, source, alpha)?
+    };
+    if let Some((pre_alpha_, pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            IndexAddBackward0 {
+                alpha_: pre_alpha_,
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::index_add_`: records `IndexAddBackward0` when an input requires grad.
+pub(crate) fn index_add_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, source]);
+    check_inplace("aten::index_add_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, source])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((alpha, dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_add_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, source, alpha)?
+    };
+    if let Some((pre_alpha_, pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            IndexAddBackward0 {
+                alpha_: pre_alpha_,
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }

@@ -429,6 +429,10 @@ pub trait TensorOps {
     fn split_with_sizes(&self, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>>;
     /// Method form of [`ops::sort`].
     fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)>;
+    /// Method form of [`ops::sort_stable`].
+    fn sort_stable(&self, stable: Option<bool>) -> Result<(Tensor, Tensor)>;
+    /// Method form of [`ops::sort_stable_full`].
+    fn sort_stable_full(&self, stable: Option<bool>, dim: i64, descending: bool) -> Result<(Tensor, Tensor)>;
     /// Method form of [`ops::topk`].
     fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)>;
     /// Method form of [`ops::split`].
@@ -443,6 +447,10 @@ pub trait TensorOps {
     fn index_add(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::index_add_full`].
     fn index_add_full(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::index_add_`].
+    fn index_add_(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::index_add_full_`].
+    fn index_add_full_(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::take_along_dim`].
     fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor>;
     /// Method form of [`ops::argsort`].
@@ -585,6 +593,10 @@ pub trait TensorOps {
     fn masked_fill(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::masked_fill_tensor`].
     fn masked_fill_tensor(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::argsort_stable`].
+    fn argsort_stable(&self, stable: bool) -> Result<Tensor>;
+    /// Method form of [`ops::argsort_stable_full`].
+    fn argsort_stable_full(&self, stable: bool, dim: i64, descending: bool) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -1208,6 +1220,12 @@ impl TensorOps for Tensor {
     fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
         ops::sort(self, dim, descending)
     }
+    fn sort_stable(&self, stable: Option<bool>) -> Result<(Tensor, Tensor)> {
+        ops::sort_stable(self, stable)
+    }
+    fn sort_stable_full(&self, stable: Option<bool>, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+        ops::sort_stable_full(self, stable, dim, descending)
+    }
     fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)> {
         ops::topk(self, k, dim, largest, sorted)
     }
@@ -1228,6 +1246,12 @@ impl TensorOps for Tensor {
     }
     fn index_add_full(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
         ops::index_add_full(self, dim, index, source, alpha)
+    }
+    fn index_add_(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+        ops::index_add_(self, dim, index, source)
+    }
+    fn index_add_full_(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
+        ops::index_add_full_(self, dim, index, source, alpha)
     }
     fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor> {
         ops::take_along_dim(self, indices, dim)
@@ -1442,5 +1466,11 @@ impl TensorOps for Tensor {
     }
     fn masked_fill_tensor(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
         ops::masked_fill_tensor(self, mask, value)
+    }
+    fn argsort_stable(&self, stable: bool) -> Result<Tensor> {
+        ops::argsort_stable(self, stable)
+    }
+    fn argsort_stable_full(&self, stable: bool, dim: i64, descending: bool) -> Result<Tensor> {
+        ops::argsort_stable_full(self, stable, dim, descending)
     }
 }

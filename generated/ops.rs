@@ -34440,6 +34440,113 @@ impl BoxedOp for SortBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sort.stable
+
+/// Schema of `aten::sort.stable`.
+pub static SORT_STABLE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sort",
+    overload: "stable",
+    signature: "sort.stable(Tensor self, *, bool? stable, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stable", ty: ArgType::OptBool, default: None, kwarg_only: true, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: Some(DefaultValue::Int(-1)), kwarg_only: true, is_write: false },
+        Arg { name: "descending", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "values", ty: ArgType::Tensor }, Ret { name: "indices", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::sort.stable`.
+pub type SortStableFn = fn(DispatchKeySet, &Tensor, Option<bool>, i64, bool) -> Result<(Tensor, Tensor)>;
+
+fn sort_stable_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: Option<bool>,
+    dim: i64,
+    descending: bool,
+) -> Result<(Tensor, Tensor)> {
+    ft_kernels::sort::sort_stable(self_, stable, dim, descending)
+}
+
+/// Dispatch entry of `aten::sort.stable`.
+pub static SORT_STABLE: Op<SortStableFn> = Op::new(
+    &SORT_STABLE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sort_stable_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sort_stable_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::sort.stable` through the dispatcher with explicit keys.
+pub fn sort_stable_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: Option<bool>,
+    dim: i64,
+    descending: bool,
+) -> Result<(Tensor, Tensor)> {
+    match SORT_STABLE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, stable, dim, descending),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                stable.map_or(Value::None, Value::Bool),
+                Value::Int(dim),
+                Value::Bool(descending),
+            ];
+            fallback(&SORT_STABLE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sort.stable", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `sort` with an explicit stability request (the sort is always stable).
+///
+/// `aten::sort.stable`: `sort.stable(Tensor self, *, bool? stable, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)`
+pub fn sort_stable(self_: &Tensor, stable: Option<bool>) -> Result<(Tensor, Tensor)> {
+    sort_stable_full(self_, stable, -1, false)
+}
+
+/// [`sort_stable`] with every argument, including keyword-only ones.
+pub fn sort_stable_full(self_: &Tensor, stable: Option<bool>, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sort_stable_call(ks, self_, stable, dim, descending)
+}
+
+struct SortStableBoxed;
+
+impl BoxedOp for SortStableBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SORT_STABLE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SORT_STABLE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let stable = u.opt_bool()?;
+        let dim = u.int()?;
+        let descending = u.bool()?;
+        let r = sort_stable_full(&self_, stable, dim, descending)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::topk
 
 /// Schema of `aten::topk`.
@@ -35071,7 +35178,7 @@ pub static INDEX_ADD_SCHEMA: OpSchema = OpSchema {
 /// Typed kernel signature of `aten::index_add`.
 pub type IndexAddFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
 
-fn index_add_composite_implicit_autograd(
+fn index_add_composite_explicit_autograd(
     _ks: DispatchKeySet,
     self_: &Tensor,
     dim: i64,
@@ -35085,10 +35192,16 @@ fn index_add_composite_implicit_autograd(
 /// Dispatch entry of `aten::index_add`.
 pub static INDEX_ADD: Op<IndexAddFn> = Op::new(
     &INDEX_ADD_SCHEMA,
-    &[(
-        KernelKey::CompositeImplicitAutograd,
-        Kernel::Fn(index_add_composite_implicit_autograd),
-    )],
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(index_add_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_add_autograd),
+        ),
+    ],
 );
 
 /// Calls `aten::index_add` through the dispatcher with explicit keys.
@@ -35154,6 +35267,175 @@ impl BoxedOp for IndexAddBoxed {
         let source = u.tensor()?;
         let alpha = u.scalar()?;
         let r = index_add_full(&self_, dim, &index, &source, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_add_
+
+/// Schema of `aten::index_add_`.
+pub static INDEX_ADD_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_add_",
+    overload: "",
+    signature: "index_add_(Tensor(a!) self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::index_add_`.
+pub type IndexAddInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn index_add_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::index_add_inplace(self_, dim, index, source, alpha)
+}
+
+/// Bumps the version counter of the tensors `aten::index_add_` writes.
+fn index_add_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_add_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, source, alpha)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::index_add_`.
+pub static INDEX_ADD_INPLACE: Op<IndexAddInplaceFn> = Op::new(
+    &INDEX_ADD_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(index_add_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_add_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(index_add_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::index_add_` through the dispatcher with explicit keys.
+pub fn index_add_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    match INDEX_ADD_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, source, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(source.clone()),
+                Value::Scalar(alpha),
+            ];
+            fallback(&INDEX_ADD_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_add_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `index_add`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::index_add_`: `index_add_(Tensor(a!) self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor(a!)`
+pub fn index_add_(self_: &Tensor, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+    index_add_full_(self_, dim, index, source, Scalar::Int(1))
+}
+
+/// [`index_add_`] with every argument, including keyword-only ones.
+pub fn index_add_full_(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, source]);
+    index_add_inplace_call(ks, self_, dim, index, source, alpha.into())
+}
+
+struct IndexAddInplaceBoxed;
+
+impl BoxedOp for IndexAddInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_ADD_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_ADD_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let source = u.tensor()?;
+        let alpha = u.scalar()?;
+        let r = index_add_full_(&self_, dim, &index, &source, alpha)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -47362,6 +47644,136 @@ impl BoxedOp for MaskedFillTensorBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::argsort.stable
+
+/// Schema of `aten::argsort.stable`.
+pub static ARGSORT_STABLE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::argsort",
+    overload: "stable",
+    signature: "argsort.stable(Tensor self, *, bool stable, int dim=-1, bool descending=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "stable",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-1)),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "descending",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::argsort.stable`.
+pub type ArgsortStableFn = fn(DispatchKeySet, &Tensor, bool, i64, bool) -> Result<Tensor>;
+
+fn argsort_stable_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: bool,
+    dim: i64,
+    descending: bool,
+) -> Result<Tensor> {
+    crate::composite_index::argsort_stable(self_, stable, dim, descending)
+}
+
+/// Dispatch entry of `aten::argsort.stable`.
+pub static ARGSORT_STABLE: Op<ArgsortStableFn> = Op::new(
+    &ARGSORT_STABLE_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(argsort_stable_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::argsort.stable` through the dispatcher with explicit keys.
+pub fn argsort_stable_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: bool,
+    dim: i64,
+    descending: bool,
+) -> Result<Tensor> {
+    match ARGSORT_STABLE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, stable, dim, descending),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Bool(stable),
+                Value::Int(dim),
+                Value::Bool(descending),
+            ];
+            fallback(&ARGSORT_STABLE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::argsort.stable",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `argsort` with an explicit stability request (the sort is always stable).
+///
+/// `aten::argsort.stable`: `argsort.stable(Tensor self, *, bool stable, int dim=-1, bool descending=False) -> Tensor`
+pub fn argsort_stable(self_: &Tensor, stable: bool) -> Result<Tensor> {
+    argsort_stable_full(self_, stable, -1, false)
+}
+
+/// [`argsort_stable`] with every argument, including keyword-only ones.
+pub fn argsort_stable_full(self_: &Tensor, stable: bool, dim: i64, descending: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    argsort_stable_call(ks, self_, stable, dim, descending)
+}
+
+struct ArgsortStableBoxed;
+
+impl BoxedOp for ArgsortStableBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ARGSORT_STABLE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGSORT_STABLE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let stable = u.bool()?;
+        let dim = u.int()?;
+        let descending = u.bool()?;
+        let r = argsort_stable_full(&self_, stable, dim, descending)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -47676,6 +48088,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &CatOutBoxed,
     &SplitWithSizesBoxed,
     &SortBoxed,
+    &SortStableBoxed,
     &TopkBoxed,
     &StackBoxed,
     &SplitTensorBoxed,
@@ -47683,6 +48096,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &UnbindIntBoxed,
     &MaskedSelectBoxed,
     &IndexAddBoxed,
+    &IndexAddInplaceBoxed,
     &TakeAlongDimBoxed,
     &MeshgridBoxed,
     &MeshgridIndexingBoxed,
@@ -47790,4 +48204,5 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddcdivBoxed,
     &MaskedFillScalarBoxed,
     &MaskedFillTensorBoxed,
+    &ArgsortStableBoxed,
 ];

@@ -1037,6 +1037,12 @@ pub fn cat_out(tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
     crate::variants::write_out("aten::cat.out", out, &[], &result)
 }
 
+/// Kernel of `aten::index_add_`: `aten::index_add`, then written into `self_`.
+pub fn index_add_inplace(self_: &Tensor, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<Tensor> {
+    let result = crate::ops::index_add_full(self_, dim, index, source, alpha)?;
+    crate::variants::write_inplace("aten::index_add_", self_, &[self_, index, source], &result)
+}
+
 /// Kernel of `aten::atan2_`: `aten::atan2`, then written into `self_`.
 pub fn atan2_inplace(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     let result = crate::ops::atan2(self_, other)?;

@@ -1,7 +1,9 @@
-//! CompositeImplicitAutograd kernels of the indexing family: operators
-//! built from `cat`, `split_with_sizes`, `index.Tensor`, `gather`,
-//! `scatter_add`, `nonzero`, `sort` and views, so autograd flows through
-//! the operators they call.
+//! Composite kernels of the indexing family: operators built from `cat`,
+//! `split_with_sizes`, `index.Tensor`, `gather`, `scatter_add`, `nonzero`,
+//! `sort` and views. All are CompositeImplicitAutograd (autograd flows
+//! through the operators they call) except `index_add`, which is
+//! CompositeExplicitAutograd with its own formula so that `index_add_` can
+//! be generated from it.
 
 use crate::ops;
 use crate::{DType, Error, Result, Scalar, Tensor};
@@ -209,13 +211,18 @@ pub fn index_add(self_: &Tensor, dim: i64, index: &Tensor, source: &Tensor, alph
             "source tensor shape must match self tensor shape, excluding the specified dimension",
         ));
     }
-    let mut along = vec![1i64; source.dim()];
-    if let Some(a) = along.get_mut(d) {
-        *a = index.numel() as i64;
-    }
-    let expanded = ops::expand(&ops::reshape(index, &along)?, &sizes_i64(source))?;
     let scaled = crate::autograd_helpers::maybe_multiply(source, alpha)?;
-    ops::scatter_add(self_, dim, &expanded, &scaled).map_err(|e| e.with_op(OP))
+    // An accumulating index_put along `dim` into a contiguous copy
+    // (float16/bfloat16 round after every addition there, as PyTorch's index_add does).
+    let (base, values) = if self_.dim() == 0 {
+        (ops::reshape(self_, &[1])?, ops::reshape(&scaled, &[1])?)
+    } else {
+        (ops::contiguous(self_)?, scaled)
+    };
+    let mut indices: Vec<Option<Tensor>> = vec![None; d];
+    indices.push(Some(ops::reshape(index, &[-1])?));
+    let r = ops::index_put(&base, &indices, &values, true).map_err(|e| e.with_op(OP))?;
+    ops::reshape(&r, &sizes_i64(self_))
 }
 
 /// Sizes with a 0-dim tensor read as `[1]`.
@@ -386,5 +393,19 @@ pub fn where_condition(condition: &Tensor) -> Result<Vec<Tensor>> {
 pub fn argsort(self_: &Tensor, dim: i64, descending: bool) -> Result<Tensor> {
     Ok(ops::sort(self_, dim, descending)
         .map_err(|e| e.with_op("aten::argsort"))?
+        .1)
+}
+
+/// `aten::argsort.stable`: [`argsort`] (the sort is always stable).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let x = Tensor::from_vec(vec![2i64, 1, 2], &[3]).unwrap();
+/// assert_eq!(ops::argsort_stable(&x, true).unwrap().to_vec::<i64>().unwrap(), vec![1, 0, 2]);
+/// ```
+pub fn argsort_stable(self_: &Tensor, stable: bool, dim: i64, descending: bool) -> Result<Tensor> {
+    let _ = stable;
+    Ok(ops::sort(self_, dim, descending)
+        .map_err(|e| e.with_op("aten::argsort.stable"))?
         .1)
 }

@@ -17,7 +17,7 @@
 //! `self[.., i_1[b], .., i_k[b], ..]` for its position `b` in `B`.
 
 use crate::iter::{cast_copy, empty_strided, layout_perm, preserve_strides, OpMath};
-use crate::lanes::for_each_offsets;
+use crate::lanes::{filled_vec, for_each_offsets, read_vec};
 use ft_runtime::shape::{self, DimVec};
 use ft_runtime::{dispatch_dtype, DType, Element, Error, Result, Tensor};
 
@@ -191,7 +191,7 @@ fn resolve(op: &str, self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Resol
     let dense = shape::contiguous_strides(sizes);
     let b = &layout.index_sizes;
     let nb = shape::numel(b);
-    let mut offsets = vec![0usize; nb];
+    let mut offsets = filled_vec(op, nb, 0usize)?;
     for &d in &layout.indexed {
         let e = entries[d].as_ref().expect("indexed dims have an index");
         let st = shape::expand_strides(op, &e.sizes, &shape::contiguous_strides(&e.sizes), b)?;
@@ -281,8 +281,8 @@ pub fn index(self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
     let sizes = r.layout.result_sizes.clone();
     let out_dense = shape::contiguous_strides(&sizes);
     let flat = dispatch_dtype!(self_.dtype(), T => {
-        let src = self_.to_vec::<T>()?;
-        let mut out = vec![T::default(); shape::numel(&sizes)];
+        let src = read_vec::<T>(self_)?;
+        let mut out = filled_vec(OP, shape::numel(&sizes), T::default())?;
         for_each_offsets(&sizes, [&r.self_strides, &r.b_strides, &out_dense], |[s, b, o]| {
             out[o] = src[s + r.offsets[b]];
         });
@@ -339,8 +339,8 @@ pub fn index_put(self_: &Tensor, indices: &[Option<Tensor>], values: &Tensor, ac
             )
         })?;
     let flat = dispatch_dtype!(self_.dtype(), T => {
-        let mut dst = self_.to_vec::<T>()?;
-        let vals = values.to_vec::<T>()?;
+        let mut dst = read_vec::<T>(self_)?;
+        let vals = read_vec::<T>(values)?;
         put_typed(&mut dst, &vals, &r, &v_strides, accumulate);
         Tensor::from_vec(dst, self_.sizes())?
     });
@@ -369,7 +369,8 @@ fn put_typed<T: OpMath>(dst: &mut [T], vals: &[T], r: &Resolved, v_strides: &[us
 /// Row-major coordinates of the non-zero elements of `t` (`t.dim()` per element).
 fn nonzero_coords(t: &Tensor) -> Result<Vec<i64>> {
     let nd = t.dim();
-    let flags: Vec<bool> = dispatch_dtype!(t.dtype(), T => t.to_vec::<T>()?.into_iter().map(|v| v.to_bool()).collect());
+    let flags: Vec<bool> =
+        dispatch_dtype!(t.dtype(), T => read_vec::<T>(t)?.into_iter().map(|v| v.to_bool()).collect());
     let mut coords = Vec::new();
     let strides = shape::contiguous_strides(t.sizes());
     for (j, _) in flags.iter().enumerate().filter(|(_, &f)| f) {
@@ -450,9 +451,9 @@ pub fn masked_scatter(self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<
     let flags = mask.to_vec::<bool>()?;
     let out_dense = shape::contiguous_strides(&sizes);
     dispatch_dtype!(self_.dtype(), T => {
-        let base = self_.to_vec::<T>()?;
-        let src = source.to_vec::<T>()?;
-        let mut out = vec![T::default(); shape::numel(&sizes)];
+        let base = read_vec::<T>(self_)?;
+        let src = read_vec::<T>(source)?;
+        let mut out = filled_vec(OP, shape::numel(&sizes), T::default())?;
         let mut next = 0usize;
         for_each_offsets(&sizes, [&self_st, &mask_st, &out_dense], |[s, m, o]| {
             out[o] = if flags[m] {
@@ -535,6 +536,20 @@ mod tests {
         assert_eq!(nonzero(&m).unwrap().to_vec::<i64>().unwrap(), vec![0, 0, 0, 2, 1, 2]);
         let bad = Tensor::from_vec(vec![true; 3], &[3]).unwrap();
         assert_eq!(index(&x, &[Some(bad)]).unwrap_err().kind(), ErrorKind::IndexOutOfRange);
+    }
+
+    #[test]
+    fn huge_broadcast_results_are_errors() {
+        // [2^20, 1] and [1, 2^20] index tensors broadcast to 2^40 positions.
+        let n = 1usize << 20;
+        let col = Tensor::zeros_contiguous(&[1], DType::I64)
+            .as_view(&[n, 1], &[0, 0], 0)
+            .unwrap();
+        let row = Tensor::zeros_contiguous(&[1], DType::I64)
+            .as_view(&[1, n], &[0, 0], 0)
+            .unwrap();
+        let x = arange(4, &[2, 2]);
+        assert!(index(&x, &[Some(col), Some(row)]).is_err());
     }
 
     #[test]

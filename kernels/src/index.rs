@@ -11,7 +11,7 @@
 //! [`ErrorKind::IndexOutOfRange`]: ft_runtime::ErrorKind::IndexOutOfRange
 
 use crate::iter::{Arith, OpMath};
-use crate::lanes::{for_each_lane, index_values, nonempty_sizes, Dense};
+use crate::lanes::{filled_vec, for_each_lane, index_values, nonempty_sizes, Dense};
 use ft_runtime::shape::{self, DimVec};
 use ft_runtime::{dispatch_dtype, DType, Element, Error, Result, Scalar, Tensor};
 
@@ -87,7 +87,7 @@ pub fn index_select(self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> 
     };
     dispatch_dtype!(self_.dtype(), T => {
         let src = Dense::<T>::read(self_)?;
-        let mut out = Dense::from_vec(vec![T::default(); shape::numel(&out_sizes)], &out_sizes);
+        let mut out = Dense::from_vec(filled_vec(OP, shape::numel(&out_sizes), T::default())?, &out_sizes);
         let (ss, os) = (src.strides[d], out.strides[d]);
         for_each_lane(&out_sizes, d, [&src.strides, &out.strides], |[sb, ob]| {
             for (k, &i) in idx.iter().enumerate() {
@@ -138,7 +138,7 @@ pub fn gather(self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool) -> Re
     }
     dispatch_dtype!(self_.dtype(), T => {
         let src = Dense::<T>::read(self_)?;
-        let mut out = Dense::from_vec(vec![T::default(); idx.data.len()], &idx.sizes);
+        let mut out = Dense::from_vec(filled_vec(OP, idx.data.len(), T::default())?, &idx.sizes);
         let (is, ss, os, n) = (idx.strides[d], src.strides[d], out.strides[d], idx.sizes[d]);
         let mut status = Ok(());
         for_each_lane(&idx.sizes, d, [&idx.strides, &src.strides, &out.strides], |[ib, sb, ob]| {
@@ -327,9 +327,10 @@ fn scatter_impl(
 /// How a scatter accumulates float16/bfloat16 values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rounding {
-    /// Round to the element type after every combination (`scatter_add`).
+    /// Round to the element type after every combination (overwrites).
     EachStep,
-    /// Accumulate in float32 and round once at the end (`scatter_reduce`).
+    /// Accumulate in float32 and round once at the end (`scatter_add`,
+    /// `scatter_reduce`).
     Once,
 }
 
@@ -461,8 +462,8 @@ pub fn scatter_value(self_: &Tensor, dim: i64, index: &Tensor, value: Scalar) ->
 
 /// `aten::scatter_add`: a copy of `self_` with `src` elements added at the
 /// positions `index` gives along `dim` (duplicates accumulate; bool adds are
-/// logical or; float16/bfloat16 round after each addition, as PyTorch's CPU
-/// kernel does, where `scatter_reduce` accumulates in float32).
+/// logical or; float16/bfloat16 accumulate in float32 and round once, as
+/// PyTorch's CPU kernel does).
 ///
 /// ```
 /// use ft_kernels::index::scatter_add;
@@ -481,7 +482,7 @@ pub fn scatter_add(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Re
         Source::Tensor(src),
         Reduce::Sum,
         true,
-        Rounding::EachStep,
+        Rounding::Once,
     )
 }
 
@@ -589,6 +590,17 @@ mod tests {
         let s = t64(&[2., 3., 4.], &[3]);
         let r = scatter_reduce(&x, 0, &i, &s, "prod", false).unwrap();
         assert_eq!(r.to_vec::<f64>().unwrap(), vec![10., 24.]);
+    }
+
+    #[test]
+    fn scatter_add_accumulates_half_in_float() {
+        use ft_runtime::half::f16;
+        let x = Tensor::from_vec(vec![f16::ZERO], &[1]).unwrap();
+        let src = Tensor::from_vec(vec![f16::from_f32(0.1); 2000], &[2000]).unwrap();
+        let i = i64t(&[0; 2000], &[2000]);
+        // PyTorch gives 200 (float accumulation); rounding every step gives 230.125.
+        let r = scatter_add(&x, 0, &i, &src).unwrap().to_vec::<f16>().unwrap();
+        assert_eq!(r[0].to_f32(), 200.0);
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub struct Dense<T> {
 impl<T: Element> Dense<T> {
     /// Reads `t` (any layout) into a row-major buffer; `T` must match its dtype.
     pub fn read(t: &Tensor) -> Result<Dense<T>> {
-        Ok(Dense::from_vec(t.to_vec::<T>()?, &nonempty_sizes(t.sizes())))
+        Ok(Dense::from_vec(read_vec::<T>(t)?, &nonempty_sizes(t.sizes())))
     }
 
     /// Wraps row-major `data` of shape `sizes` (0-dim read as `[1]`).
@@ -51,6 +51,54 @@ impl<T: Element> Dense<T> {
     pub fn into_tensor(self, sizes: &[usize]) -> Result<Tensor> {
         Tensor::from_vec(self.data, sizes)
     }
+}
+
+/// Fails (instead of aborting) when `n` elements of `T` cannot be allocated.
+fn check_alloc<T>(op: &str, n: usize) -> Result<()> {
+    let mut probe: Vec<T> = Vec::new();
+    probe.try_reserve_exact(n).map_err(|_| {
+        Error::invalid(
+            op,
+            format!(
+                "DefaultCPUAllocator: not enough memory: you tried to allocate {} bytes.",
+                n.saturating_mul(std::mem::size_of::<T>())
+            ),
+        )
+    })
+}
+
+/// Buffers of at least this many elements are probed with a fallible
+/// allocation first (see [`check_alloc`]).
+const PROBE_ELEMS: usize = 1 << 26;
+
+/// `n` copies of `value`, or an error when that much memory is not available.
+///
+/// ```
+/// use ft_kernels::lanes::filled_vec;
+/// assert_eq!(filled_vec("op", 3, 7i64).unwrap(), vec![7, 7, 7]);
+/// assert!(filled_vec("op", usize::MAX / 2, 0u8).is_err());
+/// ```
+pub fn filled_vec<T: Clone>(op: &str, n: usize, value: T) -> Result<Vec<T>> {
+    if n >= PROBE_ELEMS {
+        check_alloc::<T>(op, n)?;
+    }
+    Ok(vec![value; n])
+}
+
+/// `t`'s elements in row-major order (`T` must match its dtype), or an error
+/// when an expanded `t` is too large to materialize.
+///
+/// ```
+/// use ft_kernels::lanes::read_vec;
+/// use ft_runtime::Tensor;
+/// let t = Tensor::from_vec(vec![1u8, 2], &[2]).unwrap();
+/// assert_eq!(read_vec::<u8>(&t).unwrap(), vec![1, 2]);
+/// ```
+pub fn read_vec<T: Element>(t: &Tensor) -> Result<Vec<T>> {
+    if t.numel() >= PROBE_ELEMS {
+        check_alloc::<T>("to_vec", t.numel())?;
+    }
+    t.to_vec::<T>()
 }
 
 /// `sizes`, or `[1]` for a 0-dim shape.

@@ -5,7 +5,7 @@
 //! ascending puts NaNs last, descending first) and `-0.0 == 0.0`.
 
 use crate::iter::{cast_copy, empty_strided, preserve_strides};
-use crate::lanes::{for_each_lane, nonempty_sizes, Dense};
+use crate::lanes::{filled_vec, for_each_lane, nonempty_sizes, Dense};
 use ft_runtime::shape::{self, DimVec};
 use ft_runtime::{dispatch_dtype, DType, Element, Error, Result, Tensor};
 use std::cmp::Ordering;
@@ -41,12 +41,20 @@ fn lane_order<T: Element>(lane: &[T], descending: bool) -> Vec<usize> {
 
 /// Orders every lane of `src` along `dim` and keeps the first `k` of each:
 /// row-major values and int64 indices of shape `src.sizes` with `dim` set to `k`.
-fn ordered_lanes<T: Element>(src: &Dense<T>, dim: usize, k: usize, descending: bool) -> (Vec<T>, Vec<i64>, DimVec) {
+fn ordered_lanes<T: Element>(
+    src: &Dense<T>,
+    dim: usize,
+    k: usize,
+    descending: bool,
+) -> Result<(Vec<T>, Vec<i64>, DimVec)> {
     let mut sizes = src.sizes.clone();
     sizes[dim] = k;
     let out_strides = shape::contiguous_strides(&sizes);
     let n = shape::numel(&sizes);
-    let (mut values, mut indices) = (vec![T::default(); n], vec![0i64; n]);
+    let (mut values, mut indices) = (
+        filled_vec("aten::sort", n, T::default())?,
+        filled_vec("aten::sort", n, 0i64)?,
+    );
     let (len, ss, os) = (src.sizes[dim], src.strides[dim], out_strides[dim]);
     let mut lane = Vec::with_capacity(len);
     for_each_lane(&src.sizes, dim, [&src.strides, &out_strides], |[sb, ob]| {
@@ -57,7 +65,7 @@ fn ordered_lanes<T: Element>(src: &Dense<T>, dim: usize, k: usize, descending: b
             indices[ob + r * os] = i as i64;
         }
     });
-    (values, indices, sizes)
+    Ok((values, indices, sizes))
 }
 
 /// `values`/`indices` as tensors of `sizes` laid out with `strides`.
@@ -90,10 +98,24 @@ pub fn sort(self_: &Tensor, dim: i64, descending: bool) -> Result<(Tensor, Tenso
     let (values, indices) = dispatch_dtype!(self_.dtype(), T => {
         let src = Dense::<T>::read(self_)?;
         let len = src.sizes[d];
-        let (v, i, _) = ordered_lanes(&src, d, len, descending);
+        let (v, i, _) = ordered_lanes(&src, d, len, descending)?;
         (Tensor::from_vec(v, self_.sizes())?, Tensor::from_vec(i, self_.sizes())?)
     });
     store(OP, values, indices, self_.sizes(), &preserve_strides(self_))
+}
+
+/// `aten::sort.stable`: [`sort`]; this kernel is always stable, so the
+/// `stable` flag (which only allows PyTorch to reorder ties) changes nothing.
+///
+/// ```
+/// use ft_kernels::sort::sort_stable;
+/// use ft_runtime::Tensor;
+/// let x = Tensor::from_vec(vec![1u8, 0, 1], &[3]).unwrap();
+/// assert_eq!(sort_stable(&x, Some(true), 0, false).unwrap().1.to_vec::<i64>().unwrap(), vec![1, 0, 2]);
+/// ```
+pub fn sort_stable(self_: &Tensor, stable: Option<bool>, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+    let _ = stable;
+    sort(self_, dim, descending).map_err(|e| e.with_op("aten::sort.stable"))
 }
 
 /// `aten::topk`: `(values, indices)` of the `k` largest (or, with
@@ -130,7 +152,7 @@ pub fn topk(self_: &Tensor, k: i64, dim: i64, largest: bool, sorted: bool) -> Re
     }
     dispatch_dtype!(self_.dtype(), T => {
         let src = Dense::<T>::read(self_)?;
-        let (v, i, sizes) = ordered_lanes(&src, d, k, largest);
+        let (v, i, sizes) = ordered_lanes(&src, d, k, largest)?;
         Ok((Tensor::from_vec(v, &sizes)?, Tensor::from_vec(i, &sizes)?))
     })
 }

@@ -25562,6 +25562,366 @@ fn masked_scatter_inplace_sample_14_bumps_version_once() {
 }
 
 #[test]
+fn index_add_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[5,3]", 0),
+        sample_tensor("i64[4]:range(0,5)", 1),
+        sample_tensor("f64[4,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 0, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,5]:t", 0),
+        sample_tensor("i32[7]:range(0,5)", 1),
+        sample_tensor("f64[3,7]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], -1, &t[1], &t[2], Scalar::Float(2.5)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[2,4,3]", 0),
+        sample_tensor("i64[2]:range(0,4)", 1),
+        sample_tensor("f64[2,2,3]:step", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 1, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[]", 0),
+        sample_tensor("i64[1]:range(0,1)", 1),
+        sample_tensor("f64[]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 0, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,2]", 0),
+        sample_tensor("i64[0]", 1),
+        sample_tensor("f64[0,2]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 0, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bool[4,3]", 0),
+        sample_tensor("i64[5]:range(0,4)", 1),
+        sample_tensor("bool[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 0, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("u8[4,3]", 0),
+        sample_tensor("i64[5]:range(0,4)", 1),
+        sample_tensor("u8[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 0, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i8[4,3]", 0),
+        sample_tensor("i64[5]:range(0,4)", 1),
+        sample_tensor("i8[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 0, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i16[4,3]", 0),
+        sample_tensor("i64[5]:range(0,4)", 1),
+        sample_tensor("i16[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 0, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i32[4,3]", 0),
+        sample_tensor("i64[5]:range(0,4)", 1),
+        sample_tensor("i32[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 0, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i64[4,3]", 0),
+        sample_tensor("i64[5]:range(0,4)", 1),
+        sample_tensor("i64[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 0, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f16[4,3]", 0),
+        sample_tensor("i64[5]:range(0,4)", 1),
+        sample_tensor("f16[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 0, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bf16[4,3]", 0),
+        sample_tensor("i64[5]:range(0,4)", 1),
+        sample_tensor("bf16[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 0, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f32[4,3]", 0),
+        sample_tensor("i64[5]:range(0,4)", 1),
+        sample_tensor("f32[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 0, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn index_add_inplace_sample_14_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[4,3]", 0),
+        sample_tensor("i64[5]:range(0,4)", 1),
+        sample_tensor("f64[5,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::index_add_full_(&t[0], 0, &t[1], &t[2], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
 fn atan2_inplace_sample_0_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0), sample_tensor("f64[4]", 1)];
     let alias = ops::unsqueeze(&t[0], 0).unwrap();
