@@ -1751,6 +1751,597 @@ impl BackwardFn for MinimumBackward0 {
     }
 }
 
+/// Backward of `aten::reflection_pad1d`.
+pub struct ReflectionPad1dBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReflectionPad1dBackward0 {
+    fn name(&self) -> String {
+        "ReflectionPad1dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::reflection_pad1d_backward(&grad, &self_, &self.padding_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::reflection_pad1d_backward`.
+pub struct ReflectionPad1dBackwardBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReflectionPad1dBackwardBackward0 {
+    fn name(&self) -> String {
+        "ReflectionPad1dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::reflection_pad1d(&grad, &self.padding_)?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::reflection_pad2d`.
+pub struct ReflectionPad2dBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReflectionPad2dBackward0 {
+    fn name(&self) -> String {
+        "ReflectionPad2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::reflection_pad2d_backward(&grad, &self_, &self.padding_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::reflection_pad2d_backward`.
+pub struct ReflectionPad2dBackwardBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReflectionPad2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "ReflectionPad2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::reflection_pad2d(&grad, &self.padding_)?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::reflection_pad3d`.
+pub struct ReflectionPad3dBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReflectionPad3dBackward0 {
+    fn name(&self) -> String {
+        "ReflectionPad3dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::reflection_pad3d_backward(&grad, &self_, &self.padding_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::reflection_pad3d_backward`.
+pub struct ReflectionPad3dBackwardBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReflectionPad3dBackwardBackward0 {
+    fn name(&self) -> String {
+        "ReflectionPad3dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::reflection_pad3d(&grad, &self.padding_)?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::replication_pad2d`.
+pub struct ReplicationPad2dBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReplicationPad2dBackward0 {
+    fn name(&self) -> String {
+        "ReplicationPad2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::replication_pad2d_backward(&grad, &self_, &self.padding_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::replication_pad2d_backward`.
+pub struct ReplicationPad2dBackwardBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReplicationPad2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "ReplicationPad2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::replication_pad2d(&grad, &self.padding_)?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::replication_pad3d`.
+pub struct ReplicationPad3dBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReplicationPad3dBackward0 {
+    fn name(&self) -> String {
+        "ReplicationPad3dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::replication_pad3d_backward(&grad, &self_, &self.padding_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::replication_pad3d_backward`.
+pub struct ReplicationPad3dBackwardBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReplicationPad3dBackwardBackward0 {
+    fn name(&self) -> String {
+        "ReplicationPad3dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::replication_pad3d(&grad, &self.padding_)?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::avg_pool2d`.
+pub struct AvgPool2dBackward0 {
+    ceil_mode_: bool,
+    count_include_pad_: bool,
+    divisor_override_: Option<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for AvgPool2dBackward0 {
+    fn name(&self) -> String {
+        "AvgPool2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::avg_pool2d_backward(
+                &grad,
+                &self_,
+                &self.kernel_size_,
+                &self.stride_,
+                &self.padding_,
+                self.ceil_mode_,
+                self.count_include_pad_,
+                self.divisor_override_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::avg_pool2d_backward`.
+pub struct AvgPool2dBackwardBackward0 {
+    ceil_mode_: bool,
+    count_include_pad_: bool,
+    divisor_override_: Option<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for AvgPool2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "AvgPool2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::avg_pool2d(
+                &grad,
+                &self.kernel_size_,
+                &self.stride_,
+                &self.padding_,
+                self.ceil_mode_,
+                self.count_include_pad_,
+                self.divisor_override_,
+            )?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::avg_pool3d`.
+pub struct AvgPool3dBackward0 {
+    ceil_mode_: bool,
+    count_include_pad_: bool,
+    divisor_override_: Option<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for AvgPool3dBackward0 {
+    fn name(&self) -> String {
+        "AvgPool3dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::avg_pool3d_backward(
+                &grad,
+                &self_,
+                &self.kernel_size_,
+                &self.stride_,
+                &self.padding_,
+                self.ceil_mode_,
+                self.count_include_pad_,
+                self.divisor_override_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::avg_pool3d_backward`.
+pub struct AvgPool3dBackwardBackward0 {
+    ceil_mode_: bool,
+    count_include_pad_: bool,
+    divisor_override_: Option<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for AvgPool3dBackwardBackward0 {
+    fn name(&self) -> String {
+        "AvgPool3dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::avg_pool3d(
+                &grad,
+                &self.kernel_size_,
+                &self.stride_,
+                &self.padding_,
+                self.ceil_mode_,
+                self.count_include_pad_,
+                self.divisor_override_,
+            )?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::_adaptive_avg_pool2d`.
+pub struct AdaptiveAvgPool2dBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AdaptiveAvgPool2dBackward0 {
+    fn name(&self) -> String {
+        "AdaptiveAvgPool2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::_adaptive_avg_pool2d_backward(&grad, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::_adaptive_avg_pool2d_backward`.
+pub struct AdaptiveAvgPool2dBackwardBackward0 {
+    grad_output_sizes: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AdaptiveAvgPool2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "AdaptiveAvgPool2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::adaptive_avg_pool_double_backward(
+                &grad,
+                &self.grad_output_sizes,
+                2i64,
+            )?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::_adaptive_avg_pool3d`.
+pub struct AdaptiveAvgPool3dBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AdaptiveAvgPool3dBackward0 {
+    fn name(&self) -> String {
+        "AdaptiveAvgPool3dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::ops::_adaptive_avg_pool3d_backward(&grad, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::_adaptive_avg_pool3d_backward`.
+pub struct AdaptiveAvgPool3dBackwardBackward0 {
+    grad_output_sizes: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AdaptiveAvgPool3dBackwardBackward0 {
+    fn name(&self) -> String {
+        "AdaptiveAvgPool3dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if ctx.needs(0) {
+            out[0] = Some(crate::autograd_helpers::adaptive_avg_pool_double_backward(
+                &grad,
+                &self.grad_output_sizes,
+                3i64,
+            )?);
+        }
+        if ctx.needs(1) {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -3404,6 +3995,737 @@ pub(crate) fn zero_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     if let Some(()) = saved {
         let node = Node::new(ZeroBackward0 {}, next_edges);
         rebase_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad1d`: records `ReflectionPad1dBackward0` when an input requires grad.
+pub(crate) fn reflection_pad1d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad1d_call(ks.below(DispatchKey::AutogradCPU), self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReflectionPad1dBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad1d_backward`: records `ReflectionPad1dBackwardBackward0` when an input requires grad.
+pub(crate) fn reflection_pad1d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad1d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReflectionPad1dBackwardBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad2d`: records `ReflectionPad2dBackward0` when an input requires grad.
+pub(crate) fn reflection_pad2d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad2d_call(ks.below(DispatchKey::AutogradCPU), self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReflectionPad2dBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad2d_backward`: records `ReflectionPad2dBackwardBackward0` when an input requires grad.
+pub(crate) fn reflection_pad2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad2d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReflectionPad2dBackwardBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad3d`: records `ReflectionPad3dBackward0` when an input requires grad.
+pub(crate) fn reflection_pad3d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad3d_call(ks.below(DispatchKey::AutogradCPU), self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReflectionPad3dBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad3d_backward`: records `ReflectionPad3dBackwardBackward0` when an input requires grad.
+pub(crate) fn reflection_pad3d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad3d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReflectionPad3dBackwardBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad2d`: records `ReplicationPad2dBackward0` when an input requires grad.
+pub(crate) fn replication_pad2d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad2d_call(ks.below(DispatchKey::AutogradCPU), self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReplicationPad2dBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad2d_backward`: records `ReplicationPad2dBackwardBackward0` when an input requires grad.
+pub(crate) fn replication_pad2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad2d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReplicationPad2dBackwardBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad3d`: records `ReplicationPad3dBackward0` when an input requires grad.
+pub(crate) fn replication_pad3d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad3d_call(ks.below(DispatchKey::AutogradCPU), self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReplicationPad3dBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad3d_backward`: records `ReplicationPad3dBackwardBackward0` when an input requires grad.
+pub(crate) fn replication_pad3d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad3d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReplicationPad3dBackwardBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::avg_pool2d`: records `AvgPool2dBackward0` when an input requires grad.
+pub(crate) fn avg_pool2d_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            SavedVariable::new(self_, false),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        avg_pool2d_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?
+    };
+    if let Some((
+        pre_ceil_mode_,
+        pre_count_include_pad_,
+        pre_divisor_override_,
+        pre_kernel_size_,
+        pre_padding_,
+        pre_self_,
+        pre_stride_,
+    )) = saved
+    {
+        let node = Node::new(
+            AvgPool2dBackward0 {
+                ceil_mode_: pre_ceil_mode_,
+                count_include_pad_: pre_count_include_pad_,
+                divisor_override_: pre_divisor_override_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_: pre_self_,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::avg_pool2d_backward`: records `AvgPool2dBackwardBackward0` when an input requires grad.
+pub(crate) fn avg_pool2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            SavedVariable::new(self_, false),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        avg_pool2d_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?
+    };
+    if let Some((
+        pre_ceil_mode_,
+        pre_count_include_pad_,
+        pre_divisor_override_,
+        pre_kernel_size_,
+        pre_padding_,
+        pre_self_,
+        pre_stride_,
+    )) = saved
+    {
+        let node = Node::new(
+            AvgPool2dBackwardBackward0 {
+                ceil_mode_: pre_ceil_mode_,
+                count_include_pad_: pre_count_include_pad_,
+                divisor_override_: pre_divisor_override_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_: pre_self_,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::avg_pool3d`: records `AvgPool3dBackward0` when an input requires grad.
+pub(crate) fn avg_pool3d_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            SavedVariable::new(self_, false),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        avg_pool3d_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?
+    };
+    if let Some((
+        pre_ceil_mode_,
+        pre_count_include_pad_,
+        pre_divisor_override_,
+        pre_kernel_size_,
+        pre_padding_,
+        pre_self_,
+        pre_stride_,
+    )) = saved
+    {
+        let node = Node::new(
+            AvgPool3dBackward0 {
+                ceil_mode_: pre_ceil_mode_,
+                count_include_pad_: pre_count_include_pad_,
+                divisor_override_: pre_divisor_override_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_: pre_self_,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::avg_pool3d_backward`: records `AvgPool3dBackwardBackward0` when an input requires grad.
+pub(crate) fn avg_pool3d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            SavedVariable::new(self_, false),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        avg_pool3d_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?
+    };
+    if let Some((
+        pre_ceil_mode_,
+        pre_count_include_pad_,
+        pre_divisor_override_,
+        pre_kernel_size_,
+        pre_padding_,
+        pre_self_,
+        pre_stride_,
+    )) = saved
+    {
+        let node = Node::new(
+            AvgPool3dBackwardBackward0 {
+                ceil_mode_: pre_ceil_mode_,
+                count_include_pad_: pre_count_include_pad_,
+                divisor_override_: pre_divisor_override_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_: pre_self_,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_adaptive_avg_pool2d`: records `AdaptiveAvgPool2dBackward0` when an input requires grad.
+pub(crate) fn adaptive_avg_pool2d_autograd(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_avg_pool2d_call(ks.below(DispatchKey::AutogradCPU), self_, output_size)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AdaptiveAvgPool2dBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_adaptive_avg_pool2d_backward`: records `AdaptiveAvgPool2dBackwardBackward0` when an input requires grad.
+pub(crate) fn adaptive_avg_pool2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            crate::autograd_helpers::sizes_of(grad_output),
+            SavedVariable::new(self_, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_avg_pool2d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_)?
+    };
+    if let Some((pre_grad_output_sizes, pre_self_)) = saved {
+        let node = Node::new(
+            AdaptiveAvgPool2dBackwardBackward0 {
+                grad_output_sizes: pre_grad_output_sizes,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_adaptive_avg_pool3d`: records `AdaptiveAvgPool3dBackward0` when an input requires grad.
+pub(crate) fn adaptive_avg_pool3d_autograd(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_avg_pool3d_call(ks.below(DispatchKey::AutogradCPU), self_, output_size)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AdaptiveAvgPool3dBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_adaptive_avg_pool3d_backward`: records `AdaptiveAvgPool3dBackwardBackward0` when an input requires grad.
+pub(crate) fn adaptive_avg_pool3d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            crate::autograd_helpers::sizes_of(grad_output),
+            SavedVariable::new(self_, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_avg_pool3d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_)?
+    };
+    if let Some((pre_grad_output_sizes, pre_self_)) = saved {
+        let node = Node::new(
+            AdaptiveAvgPool3dBackwardBackward0 {
+                grad_output_sizes: pre_grad_output_sizes,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
     }
     Ok(result)
 }

@@ -8454,6 +8454,2111 @@ impl BoxedOp for EmptyLikeBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::reflection_pad1d
+
+/// Schema of `aten::reflection_pad1d`.
+pub static REFLECTION_PAD1D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad1d",
+    overload: "",
+    signature: "reflection_pad1d(Tensor self, SymInt[2] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::reflection_pad1d`.
+pub type ReflectionPad1dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn reflection_pad1d_cpu(_ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pad::reflection_pad1d(self_, padding)
+}
+
+/// Dispatch entry of `aten::reflection_pad1d`.
+pub static REFLECTION_PAD1D: Op<ReflectionPad1dFn> = Op::new(
+    &REFLECTION_PAD1D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(reflection_pad1d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad1d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad1d` through the dispatcher with explicit keys.
+pub fn reflection_pad1d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    match REFLECTION_PAD1D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(padding.to_vec())];
+            fallback(&REFLECTION_PAD1D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad1d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads the last dim by reflecting the input around its edges (the edge is not repeated); `padding` is (left, right).
+///
+/// `aten::reflection_pad1d`: `reflection_pad1d(Tensor self, SymInt[2] padding) -> Tensor`
+pub fn reflection_pad1d(self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    reflection_pad1d_call(ks, self_, padding)
+}
+
+struct ReflectionPad1dBoxed;
+
+impl BoxedOp for ReflectionPad1dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD1D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD1D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = reflection_pad1d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reflection_pad1d_backward
+
+/// Schema of `aten::reflection_pad1d_backward`.
+pub static REFLECTION_PAD1D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad1d_backward",
+    overload: "",
+    signature: "reflection_pad1d_backward(Tensor grad_output, Tensor self, SymInt[2] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::reflection_pad1d_backward`.
+pub type ReflectionPad1dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn reflection_pad1d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::pad::reflection_pad1d_backward(grad_output, self_, padding)
+}
+
+/// Dispatch entry of `aten::reflection_pad1d_backward`.
+pub static REFLECTION_PAD1D_BACKWARD: Op<ReflectionPad1dBackwardFn> = Op::new(
+    &REFLECTION_PAD1D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(reflection_pad1d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad1d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad1d_backward` through the dispatcher with explicit keys.
+pub fn reflection_pad1d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    match REFLECTION_PAD1D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+            ];
+            fallback(&REFLECTION_PAD1D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad1d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `reflection_pad1d` with respect to `self`: `grad_output` summed back onto the positions it was copied from.
+///
+/// `aten::reflection_pad1d_backward`: `reflection_pad1d_backward(Tensor grad_output, Tensor self, SymInt[2] padding) -> Tensor`
+pub fn reflection_pad1d_backward(grad_output: &Tensor, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    reflection_pad1d_backward_call(ks, grad_output, self_, padding)
+}
+
+struct ReflectionPad1dBackwardBoxed;
+
+impl BoxedOp for ReflectionPad1dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD1D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD1D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = reflection_pad1d_backward(&grad_output, &self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reflection_pad2d
+
+/// Schema of `aten::reflection_pad2d`.
+pub static REFLECTION_PAD2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad2d",
+    overload: "",
+    signature: "reflection_pad2d(Tensor self, SymInt[4] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(4),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::reflection_pad2d`.
+pub type ReflectionPad2dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn reflection_pad2d_cpu(_ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pad::reflection_pad2d(self_, padding)
+}
+
+/// Dispatch entry of `aten::reflection_pad2d`.
+pub static REFLECTION_PAD2D: Op<ReflectionPad2dFn> = Op::new(
+    &REFLECTION_PAD2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(reflection_pad2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad2d` through the dispatcher with explicit keys.
+pub fn reflection_pad2d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    match REFLECTION_PAD2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(padding.to_vec())];
+            fallback(&REFLECTION_PAD2D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad2d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads the last two dims by reflection; `padding` is (left, right, top, bottom).
+///
+/// `aten::reflection_pad2d`: `reflection_pad2d(Tensor self, SymInt[4] padding) -> Tensor`
+pub fn reflection_pad2d(self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    reflection_pad2d_call(ks, self_, padding)
+}
+
+struct ReflectionPad2dBoxed;
+
+impl BoxedOp for ReflectionPad2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD2D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD2D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = reflection_pad2d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reflection_pad2d_backward
+
+/// Schema of `aten::reflection_pad2d_backward`.
+pub static REFLECTION_PAD2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad2d_backward",
+    overload: "",
+    signature: "reflection_pad2d_backward(Tensor grad_output, Tensor self, SymInt[4] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(4),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::reflection_pad2d_backward`.
+pub type ReflectionPad2dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn reflection_pad2d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::pad::reflection_pad2d_backward(grad_output, self_, padding)
+}
+
+/// Dispatch entry of `aten::reflection_pad2d_backward`.
+pub static REFLECTION_PAD2D_BACKWARD: Op<ReflectionPad2dBackwardFn> = Op::new(
+    &REFLECTION_PAD2D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(reflection_pad2d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad2d_backward` through the dispatcher with explicit keys.
+pub fn reflection_pad2d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    match REFLECTION_PAD2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+            ];
+            fallback(&REFLECTION_PAD2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `reflection_pad2d` with respect to `self`.
+///
+/// `aten::reflection_pad2d_backward`: `reflection_pad2d_backward(Tensor grad_output, Tensor self, SymInt[4] padding) -> Tensor`
+pub fn reflection_pad2d_backward(grad_output: &Tensor, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    reflection_pad2d_backward_call(ks, grad_output, self_, padding)
+}
+
+struct ReflectionPad2dBackwardBoxed;
+
+impl BoxedOp for ReflectionPad2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD2D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = reflection_pad2d_backward(&grad_output, &self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reflection_pad3d
+
+/// Schema of `aten::reflection_pad3d`.
+pub static REFLECTION_PAD3D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad3d",
+    overload: "",
+    signature: "reflection_pad3d(Tensor self, SymInt[6] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(6),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::reflection_pad3d`.
+pub type ReflectionPad3dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn reflection_pad3d_cpu(_ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pad::reflection_pad3d(self_, padding)
+}
+
+/// Dispatch entry of `aten::reflection_pad3d`.
+pub static REFLECTION_PAD3D: Op<ReflectionPad3dFn> = Op::new(
+    &REFLECTION_PAD3D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(reflection_pad3d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad3d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad3d` through the dispatcher with explicit keys.
+pub fn reflection_pad3d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    match REFLECTION_PAD3D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(padding.to_vec())];
+            fallback(&REFLECTION_PAD3D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad3d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads the last three dims by reflection; `padding` is (left, right, top, bottom, front, back).
+///
+/// `aten::reflection_pad3d`: `reflection_pad3d(Tensor self, SymInt[6] padding) -> Tensor`
+pub fn reflection_pad3d(self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    reflection_pad3d_call(ks, self_, padding)
+}
+
+struct ReflectionPad3dBoxed;
+
+impl BoxedOp for ReflectionPad3dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD3D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD3D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = reflection_pad3d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reflection_pad3d_backward
+
+/// Schema of `aten::reflection_pad3d_backward`.
+pub static REFLECTION_PAD3D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad3d_backward",
+    overload: "",
+    signature: "reflection_pad3d_backward(Tensor grad_output, Tensor self, SymInt[6] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(6),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::reflection_pad3d_backward`.
+pub type ReflectionPad3dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn reflection_pad3d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::pad::reflection_pad3d_backward(grad_output, self_, padding)
+}
+
+/// Dispatch entry of `aten::reflection_pad3d_backward`.
+pub static REFLECTION_PAD3D_BACKWARD: Op<ReflectionPad3dBackwardFn> = Op::new(
+    &REFLECTION_PAD3D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(reflection_pad3d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad3d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad3d_backward` through the dispatcher with explicit keys.
+pub fn reflection_pad3d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    match REFLECTION_PAD3D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+            ];
+            fallback(&REFLECTION_PAD3D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad3d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `reflection_pad3d` with respect to `self`.
+///
+/// `aten::reflection_pad3d_backward`: `reflection_pad3d_backward(Tensor grad_output, Tensor self, SymInt[6] padding) -> Tensor`
+pub fn reflection_pad3d_backward(grad_output: &Tensor, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    reflection_pad3d_backward_call(ks, grad_output, self_, padding)
+}
+
+struct ReflectionPad3dBackwardBoxed;
+
+impl BoxedOp for ReflectionPad3dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD3D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD3D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = reflection_pad3d_backward(&grad_output, &self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad2d
+
+/// Schema of `aten::replication_pad2d`.
+pub static REPLICATION_PAD2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad2d",
+    overload: "",
+    signature: "replication_pad2d(Tensor self, SymInt[4] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(4),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::replication_pad2d`.
+pub type ReplicationPad2dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn replication_pad2d_cpu(_ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pad::replication_pad2d(self_, padding)
+}
+
+/// Dispatch entry of `aten::replication_pad2d`.
+pub static REPLICATION_PAD2D: Op<ReplicationPad2dFn> = Op::new(
+    &REPLICATION_PAD2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(replication_pad2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad2d` through the dispatcher with explicit keys.
+pub fn replication_pad2d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    match REPLICATION_PAD2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(padding.to_vec())];
+            fallback(&REPLICATION_PAD2D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad2d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads the last two dims by repeating the edge elements; `padding` is (left, right, top, bottom).
+///
+/// `aten::replication_pad2d`: `replication_pad2d(Tensor self, SymInt[4] padding) -> Tensor`
+pub fn replication_pad2d(self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    replication_pad2d_call(ks, self_, padding)
+}
+
+struct ReplicationPad2dBoxed;
+
+impl BoxedOp for ReplicationPad2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD2D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD2D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = replication_pad2d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad2d_backward
+
+/// Schema of `aten::replication_pad2d_backward`.
+pub static REPLICATION_PAD2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad2d_backward",
+    overload: "",
+    signature: "replication_pad2d_backward(Tensor grad_output, Tensor self, SymInt[4] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(4),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::replication_pad2d_backward`.
+pub type ReplicationPad2dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn replication_pad2d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::pad::replication_pad2d_backward(grad_output, self_, padding)
+}
+
+/// Dispatch entry of `aten::replication_pad2d_backward`.
+pub static REPLICATION_PAD2D_BACKWARD: Op<ReplicationPad2dBackwardFn> = Op::new(
+    &REPLICATION_PAD2D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(replication_pad2d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad2d_backward` through the dispatcher with explicit keys.
+pub fn replication_pad2d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    match REPLICATION_PAD2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+            ];
+            fallback(&REPLICATION_PAD2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `replication_pad2d` with respect to `self`: edge elements collect the gradient of every copy.
+///
+/// `aten::replication_pad2d_backward`: `replication_pad2d_backward(Tensor grad_output, Tensor self, SymInt[4] padding) -> Tensor`
+pub fn replication_pad2d_backward(grad_output: &Tensor, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    replication_pad2d_backward_call(ks, grad_output, self_, padding)
+}
+
+struct ReplicationPad2dBackwardBoxed;
+
+impl BoxedOp for ReplicationPad2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD2D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = replication_pad2d_backward(&grad_output, &self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad3d
+
+/// Schema of `aten::replication_pad3d`.
+pub static REPLICATION_PAD3D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad3d",
+    overload: "",
+    signature: "replication_pad3d(Tensor self, SymInt[6] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(6),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::replication_pad3d`.
+pub type ReplicationPad3dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn replication_pad3d_cpu(_ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pad::replication_pad3d(self_, padding)
+}
+
+/// Dispatch entry of `aten::replication_pad3d`.
+pub static REPLICATION_PAD3D: Op<ReplicationPad3dFn> = Op::new(
+    &REPLICATION_PAD3D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(replication_pad3d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad3d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad3d` through the dispatcher with explicit keys.
+pub fn replication_pad3d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    match REPLICATION_PAD3D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(padding.to_vec())];
+            fallback(&REPLICATION_PAD3D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad3d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads the last three dims by repeating the edge elements; `padding` is (left, right, top, bottom, front, back).
+///
+/// `aten::replication_pad3d`: `replication_pad3d(Tensor self, SymInt[6] padding) -> Tensor`
+pub fn replication_pad3d(self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    replication_pad3d_call(ks, self_, padding)
+}
+
+struct ReplicationPad3dBoxed;
+
+impl BoxedOp for ReplicationPad3dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD3D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD3D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = replication_pad3d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad3d_backward
+
+/// Schema of `aten::replication_pad3d_backward`.
+pub static REPLICATION_PAD3D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad3d_backward",
+    overload: "",
+    signature: "replication_pad3d_backward(Tensor grad_output, Tensor self, SymInt[6] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(6),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::replication_pad3d_backward`.
+pub type ReplicationPad3dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn replication_pad3d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::pad::replication_pad3d_backward(grad_output, self_, padding)
+}
+
+/// Dispatch entry of `aten::replication_pad3d_backward`.
+pub static REPLICATION_PAD3D_BACKWARD: Op<ReplicationPad3dBackwardFn> = Op::new(
+    &REPLICATION_PAD3D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(replication_pad3d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad3d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad3d_backward` through the dispatcher with explicit keys.
+pub fn replication_pad3d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    match REPLICATION_PAD3D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+            ];
+            fallback(&REPLICATION_PAD3D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad3d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `replication_pad3d` with respect to `self`.
+///
+/// `aten::replication_pad3d_backward`: `replication_pad3d_backward(Tensor grad_output, Tensor self, SymInt[6] padding) -> Tensor`
+pub fn replication_pad3d_backward(grad_output: &Tensor, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    replication_pad3d_backward_call(ks, grad_output, self_, padding)
+}
+
+struct ReplicationPad3dBackwardBoxed;
+
+impl BoxedOp for ReplicationPad3dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD3D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD3D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = replication_pad3d_backward(&grad_output, &self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::avg_pool2d
+
+/// Schema of `aten::avg_pool2d`.
+pub static AVG_POOL2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool2d",
+    overload: "",
+    signature: "avg_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+        Arg { name: "divisor_override", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::avg_pool2d`.
+pub type AvgPool2dFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], bool, bool, Option<i64>) -> Result<Tensor>;
+
+fn avg_pool2d_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::pool::avg_pool2d(
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+/// Dispatch entry of `aten::avg_pool2d`.
+pub static AVG_POOL2D: Op<AvgPool2dFn> = Op::new(
+    &AVG_POOL2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(avg_pool2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::avg_pool2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::avg_pool2d` through the dispatcher with explicit keys.
+pub fn avg_pool2d_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    match AVG_POOL2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+                divisor_override.map_or(Value::None, Value::Int),
+            ];
+            fallback(&AVG_POOL2D_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::avg_pool2d", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Mean of each `kernel_size` window of the last two dims, moved by `stride` (default: the kernel size) over the input zero-padded by `padding`.
+///
+/// `aten::avg_pool2d`: `avg_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor`
+pub fn avg_pool2d(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    avg_pool2d_call(
+        ks,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+struct AvgPool2dBoxed;
+
+impl BoxedOp for AvgPool2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL2D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL2D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let divisor_override = u.opt_int()?;
+        let r = avg_pool2d(
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::avg_pool2d_backward
+
+/// Schema of `aten::avg_pool2d_backward`.
+pub static AVG_POOL2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool2d_backward",
+    overload: "",
+    signature: "avg_pool2d_backward(Tensor grad_output, Tensor self, int[2] kernel_size, int[2] stride, int[2] padding, bool ceil_mode, bool count_include_pad, int? divisor_override) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "divisor_override", ty: ArgType::OptInt, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::avg_pool2d_backward`.
+pub type AvgPool2dBackwardFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], &[i64], bool, bool, Option<i64>) -> Result<Tensor>;
+
+fn avg_pool2d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::pool::avg_pool2d_backward(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+/// Dispatch entry of `aten::avg_pool2d_backward`.
+pub static AVG_POOL2D_BACKWARD: Op<AvgPool2dBackwardFn> = Op::new(
+    &AVG_POOL2D_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(avg_pool2d_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::avg_pool2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::avg_pool2d_backward` through the dispatcher with explicit keys.
+pub fn avg_pool2d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    match AVG_POOL2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+                divisor_override.map_or(Value::None, Value::Int),
+            ];
+            fallback(&AVG_POOL2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::avg_pool2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `avg_pool2d` with respect to `self`: each output gradient divided by its window's divisor, added to the window.
+///
+/// `aten::avg_pool2d_backward`: `avg_pool2d_backward(Tensor grad_output, Tensor self, int[2] kernel_size, int[2] stride, int[2] padding, bool ceil_mode, bool count_include_pad, int? divisor_override) -> Tensor`
+pub fn avg_pool2d_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    avg_pool2d_backward_call(
+        ks,
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+struct AvgPool2dBackwardBoxed;
+
+impl BoxedOp for AvgPool2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL2D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let divisor_override = u.opt_int()?;
+        let r = avg_pool2d_backward(
+            &grad_output,
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::avg_pool3d
+
+/// Schema of `aten::avg_pool3d`.
+pub static AVG_POOL3D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool3d",
+    overload: "",
+    signature: "avg_pool3d(Tensor self, int[3] kernel_size, int[3] stride=[], int[3] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[0, 0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+        Arg { name: "divisor_override", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::avg_pool3d`.
+pub type AvgPool3dFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], bool, bool, Option<i64>) -> Result<Tensor>;
+
+fn avg_pool3d_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::pool::avg_pool3d(
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+/// Dispatch entry of `aten::avg_pool3d`.
+pub static AVG_POOL3D: Op<AvgPool3dFn> = Op::new(
+    &AVG_POOL3D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(avg_pool3d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::avg_pool3d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::avg_pool3d` through the dispatcher with explicit keys.
+pub fn avg_pool3d_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    match AVG_POOL3D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+                divisor_override.map_or(Value::None, Value::Int),
+            ];
+            fallback(&AVG_POOL3D_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::avg_pool3d", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Mean of each `kernel_size` window of the last three dims (see `avg_pool2d`).
+///
+/// `aten::avg_pool3d`: `avg_pool3d(Tensor self, int[3] kernel_size, int[3] stride=[], int[3] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor`
+pub fn avg_pool3d(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    avg_pool3d_call(
+        ks,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+struct AvgPool3dBoxed;
+
+impl BoxedOp for AvgPool3dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL3D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL3D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let divisor_override = u.opt_int()?;
+        let r = avg_pool3d(
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::avg_pool3d_backward
+
+/// Schema of `aten::avg_pool3d_backward`.
+pub static AVG_POOL3D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool3d_backward",
+    overload: "",
+    signature: "avg_pool3d_backward(Tensor grad_output, Tensor self, int[3] kernel_size, int[3] stride, int[3] padding, bool ceil_mode, bool count_include_pad, int? divisor_override) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "divisor_override", ty: ArgType::OptInt, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::avg_pool3d_backward`.
+pub type AvgPool3dBackwardFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], &[i64], bool, bool, Option<i64>) -> Result<Tensor>;
+
+fn avg_pool3d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::pool::avg_pool3d_backward(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+/// Dispatch entry of `aten::avg_pool3d_backward`.
+pub static AVG_POOL3D_BACKWARD: Op<AvgPool3dBackwardFn> = Op::new(
+    &AVG_POOL3D_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(avg_pool3d_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::avg_pool3d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::avg_pool3d_backward` through the dispatcher with explicit keys.
+pub fn avg_pool3d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    match AVG_POOL3D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+                divisor_override.map_or(Value::None, Value::Int),
+            ];
+            fallback(&AVG_POOL3D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::avg_pool3d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `avg_pool3d` with respect to `self`.
+///
+/// `aten::avg_pool3d_backward`: `avg_pool3d_backward(Tensor grad_output, Tensor self, int[3] kernel_size, int[3] stride, int[3] padding, bool ceil_mode, bool count_include_pad, int? divisor_override) -> Tensor`
+pub fn avg_pool3d_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    avg_pool3d_backward_call(
+        ks,
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+struct AvgPool3dBackwardBoxed;
+
+impl BoxedOp for AvgPool3dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL3D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL3D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let divisor_override = u.opt_int()?;
+        let r = avg_pool3d_backward(
+            &grad_output,
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_adaptive_avg_pool2d
+
+/// Schema of `aten::_adaptive_avg_pool2d`.
+pub static ADAPTIVE_AVG_POOL2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_adaptive_avg_pool2d",
+    overload: "",
+    signature: "_adaptive_avg_pool2d(Tensor self, SymInt[2] output_size) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output_size",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_adaptive_avg_pool2d`.
+pub type AdaptiveAvgPool2dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn adaptive_avg_pool2d_cpu(_ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pool::_adaptive_avg_pool2d(self_, output_size)
+}
+
+/// Dispatch entry of `aten::_adaptive_avg_pool2d`.
+pub static ADAPTIVE_AVG_POOL2D: Op<AdaptiveAvgPool2dFn> = Op::new(
+    &ADAPTIVE_AVG_POOL2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(adaptive_avg_pool2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_avg_pool2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_adaptive_avg_pool2d` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool2d_call(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(output_size.to_vec())];
+            fallback(&ADAPTIVE_AVG_POOL2D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_adaptive_avg_pool2d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Averages the last two dims down (or up) to `output_size`: output `o` of `m` pools inputs `floor(o*n/m)..ceil((o+1)*n/m)`.
+///
+/// `aten::_adaptive_avg_pool2d`: `_adaptive_avg_pool2d(Tensor self, SymInt[2] output_size) -> Tensor`
+pub fn _adaptive_avg_pool2d(self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    adaptive_avg_pool2d_call(ks, self_, output_size)
+}
+
+struct AdaptiveAvgPool2dBoxed;
+
+impl BoxedOp for AdaptiveAvgPool2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL2D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL2D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let r = _adaptive_avg_pool2d(&self_, &output_size)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_adaptive_avg_pool2d_backward
+
+/// Schema of `aten::_adaptive_avg_pool2d_backward`.
+pub static ADAPTIVE_AVG_POOL2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_adaptive_avg_pool2d_backward",
+    overload: "",
+    signature: "_adaptive_avg_pool2d_backward(Tensor grad_output, Tensor self) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_adaptive_avg_pool2d_backward`.
+pub type AdaptiveAvgPool2dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn adaptive_avg_pool2d_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::nn::pool::_adaptive_avg_pool2d_backward(grad_output, self_)
+}
+
+/// Dispatch entry of `aten::_adaptive_avg_pool2d_backward`.
+pub static ADAPTIVE_AVG_POOL2D_BACKWARD: Op<AdaptiveAvgPool2dBackwardFn> = Op::new(
+    &ADAPTIVE_AVG_POOL2D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(adaptive_avg_pool2d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_avg_pool2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_adaptive_avg_pool2d_backward` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool2d_backward_call(ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(grad_output.clone()), Value::Tensor(self_.clone())];
+            fallback(&ADAPTIVE_AVG_POOL2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_adaptive_avg_pool2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `_adaptive_avg_pool2d` with respect to `self` (the output size is `grad_output`'s).
+///
+/// `aten::_adaptive_avg_pool2d_backward`: `_adaptive_avg_pool2d_backward(Tensor grad_output, Tensor self) -> Tensor`
+pub fn _adaptive_avg_pool2d_backward(grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    adaptive_avg_pool2d_backward_call(ks, grad_output, self_)
+}
+
+struct AdaptiveAvgPool2dBackwardBoxed;
+
+impl BoxedOp for AdaptiveAvgPool2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL2D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let r = _adaptive_avg_pool2d_backward(&grad_output, &self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_adaptive_avg_pool3d
+
+/// Schema of `aten::_adaptive_avg_pool3d`.
+pub static ADAPTIVE_AVG_POOL3D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_adaptive_avg_pool3d",
+    overload: "",
+    signature: "_adaptive_avg_pool3d(Tensor self, SymInt[3] output_size) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output_size",
+            ty: ArgType::IntList(3),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_adaptive_avg_pool3d`.
+pub type AdaptiveAvgPool3dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn adaptive_avg_pool3d_cpu(_ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pool::_adaptive_avg_pool3d(self_, output_size)
+}
+
+/// Dispatch entry of `aten::_adaptive_avg_pool3d`.
+pub static ADAPTIVE_AVG_POOL3D: Op<AdaptiveAvgPool3dFn> = Op::new(
+    &ADAPTIVE_AVG_POOL3D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(adaptive_avg_pool3d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_avg_pool3d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_adaptive_avg_pool3d` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool3d_call(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL3D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(output_size.to_vec())];
+            fallback(&ADAPTIVE_AVG_POOL3D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_adaptive_avg_pool3d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Averages the last three dims to `output_size` (see `_adaptive_avg_pool2d`).
+///
+/// `aten::_adaptive_avg_pool3d`: `_adaptive_avg_pool3d(Tensor self, SymInt[3] output_size) -> Tensor`
+pub fn _adaptive_avg_pool3d(self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    adaptive_avg_pool3d_call(ks, self_, output_size)
+}
+
+struct AdaptiveAvgPool3dBoxed;
+
+impl BoxedOp for AdaptiveAvgPool3dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL3D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL3D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let r = _adaptive_avg_pool3d(&self_, &output_size)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_adaptive_avg_pool3d_backward
+
+/// Schema of `aten::_adaptive_avg_pool3d_backward`.
+pub static ADAPTIVE_AVG_POOL3D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_adaptive_avg_pool3d_backward",
+    overload: "",
+    signature: "_adaptive_avg_pool3d_backward(Tensor grad_output, Tensor self) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_adaptive_avg_pool3d_backward`.
+pub type AdaptiveAvgPool3dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn adaptive_avg_pool3d_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::nn::pool::_adaptive_avg_pool3d_backward(grad_output, self_)
+}
+
+/// Dispatch entry of `aten::_adaptive_avg_pool3d_backward`.
+pub static ADAPTIVE_AVG_POOL3D_BACKWARD: Op<AdaptiveAvgPool3dBackwardFn> = Op::new(
+    &ADAPTIVE_AVG_POOL3D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(adaptive_avg_pool3d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_avg_pool3d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_adaptive_avg_pool3d_backward` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool3d_backward_call(ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL3D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(grad_output.clone()), Value::Tensor(self_.clone())];
+            fallback(&ADAPTIVE_AVG_POOL3D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_adaptive_avg_pool3d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `_adaptive_avg_pool3d` with respect to `self`.
+///
+/// `aten::_adaptive_avg_pool3d_backward`: `_adaptive_avg_pool3d_backward(Tensor grad_output, Tensor self) -> Tensor`
+pub fn _adaptive_avg_pool3d_backward(grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    adaptive_avg_pool3d_backward_call(ks, grad_output, self_)
+}
+
+struct AdaptiveAvgPool3dBackwardBoxed;
+
+impl BoxedOp for AdaptiveAvgPool3dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL3D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL3D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let r = _adaptive_avg_pool3d_backward(&grad_output, &self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -8546,4 +10651,22 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ZerosLikeBoxed,
     &OnesLikeBoxed,
     &EmptyLikeBoxed,
+    &ReflectionPad1dBoxed,
+    &ReflectionPad1dBackwardBoxed,
+    &ReflectionPad2dBoxed,
+    &ReflectionPad2dBackwardBoxed,
+    &ReflectionPad3dBoxed,
+    &ReflectionPad3dBackwardBoxed,
+    &ReplicationPad2dBoxed,
+    &ReplicationPad2dBackwardBoxed,
+    &ReplicationPad3dBoxed,
+    &ReplicationPad3dBackwardBoxed,
+    &AvgPool2dBoxed,
+    &AvgPool2dBackwardBoxed,
+    &AvgPool3dBoxed,
+    &AvgPool3dBackwardBoxed,
+    &AdaptiveAvgPool2dBoxed,
+    &AdaptiveAvgPool2dBackwardBoxed,
+    &AdaptiveAvgPool3dBoxed,
+    &AdaptiveAvgPool3dBackwardBoxed,
 ];

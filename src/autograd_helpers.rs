@@ -219,3 +219,32 @@ pub fn log2_backward(grad: &Tensor, self_: &Tensor) -> Result<Tensor> {
 pub fn log10_backward(grad: &Tensor, self_: &Tensor) -> Result<Tensor> {
     ops::div(grad, &ops::mul_scalar(self_, std::f64::consts::LN_10)?)
 }
+
+/// The gradient of `_adaptive_avg_pool{k}d_backward` with respect to its
+/// `grad_output` (of sizes `sizes`): `grad` adaptively pooled to the last `k`
+/// of those sizes (the backward op is linear in `grad_output`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[1, 2, 2]).unwrap();
+/// let r = frankentorch::autograd_helpers::adaptive_avg_pool_double_backward(&g, &[1, 1, 1], 2).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![2.5]);
+/// ```
+pub fn adaptive_avg_pool_double_backward(grad: &Tensor, sizes: &[i64], k: i64) -> Result<Tensor> {
+    let op = "adaptive_avg_pool_double_backward";
+    if k < 0 || sizes.len() < k as usize {
+        return Err(Error::invalid(
+            op,
+            format!("cannot take the last {k} of sizes {sizes:?}"),
+        ));
+    }
+    let out = &sizes[sizes.len() - k as usize..];
+    match k {
+        2 => ops::_adaptive_avg_pool2d(grad, out),
+        3 => ops::_adaptive_avg_pool3d(grad, out),
+        _ => Err(Error::invalid(
+            op,
+            format!("adaptive pooling has 2 or 3 spatial dims, not {k}"),
+        )),
+    }
+}

@@ -88,7 +88,11 @@ fn sample_arg(
                     boxed.push(format!("t[{k}].clone()"));
                 }
             }
-            let variant = if a.ty.elem_optional { "OptTensorList" } else { "TensorList" };
+            let variant = if a.ty.elem_optional {
+                "OptTensorList"
+            } else {
+                "TensorList"
+            };
             (
                 format!("&[{}]", typed.join(", ")),
                 format!("Value::{variant}(vec![{}])", boxed.join(", ")),
@@ -189,7 +193,9 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
         }
         // Finite differences need float64: every floating input must be f64.
         let float64 = specs.iter().any(|s| s.starts_with("f64"))
-            && !specs.iter().any(|s| ["f32", "f16", "bf16"].iter().any(|d| s.starts_with(d)));
+            && !specs
+                .iter()
+                .any(|s| ["f32", "f16", "bf16"].iter().any(|d| s.starts_with(d)));
         let differentiable = op.autograd != AutogradMode::Fallthrough && !op.is_inplace() && expanded.error.is_none();
         out.push(TestView {
             name: format!("{}_sample_{i}", op.key),

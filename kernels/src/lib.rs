@@ -12,6 +12,7 @@ pub mod copy;
 pub mod factory;
 pub mod iter;
 pub mod linalg;
+pub mod nn;
 pub mod reduce;
 pub mod unary;
 pub mod view;
