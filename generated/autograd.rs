@@ -13,8 +13,8 @@
 
 use crate::ops::*;
 use ft_runtime::autograd::{
-    check_inplace, collect_next_edges, compute_requires_grad, rebase_history, set_history, BackwardCtx, BackwardFn,
-    Grads, Node, SavedVariable,
+    check_inplace, collect_next_edges, collect_next_edges_opt, compute_requires_grad, rebase_history, set_history,
+    BackwardCtx, BackwardFn, Grads, Node, SavedVariable,
 };
 use ft_runtime::dispatch::{DispatchKey, DispatchKeySet};
 use ft_runtime::{tls, DType, Device, Error, Layout, MemoryFormat, Result, Scalar, Tensor};
@@ -34,10 +34,12 @@ impl BackwardFn for AddBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        let needs_other = ctx.needs(1);
+        if needs_self_ {
             out[0] = Some(grad.clone());
         }
-        if ctx.needs(1) {
+        if needs_other {
             out[1] = Some(crate::autograd_helpers::maybe_multiply(&grad, self.alpha_)?);
         }
         Ok(out)
@@ -59,7 +61,8 @@ impl BackwardFn for AddBackward1 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(grad.clone());
         }
         Ok(out)
@@ -83,10 +86,12 @@ impl BackwardFn for SubBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        let needs_other = ctx.needs(1);
+        if needs_self_ {
             out[0] = Some(grad.clone());
         }
-        if ctx.needs(1) {
+        if needs_other {
             out[1] = Some(crate::autograd_helpers::maybe_multiply(
                 &(crate::ops::neg(&grad)?),
                 self.alpha_,
@@ -111,7 +116,8 @@ impl BackwardFn for SubBackward1 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(grad.clone());
         }
         Ok(out)
@@ -136,12 +142,14 @@ impl BackwardFn for MulBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
+        let needs_other = ctx.needs(1);
         let other = self.other_.unpack(Some(ctx.node))?;
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(&grad, &other)?);
         }
-        if ctx.needs(1) {
+        if needs_other {
             out[1] = Some(crate::ops::mul(&grad, &self_)?);
         }
         Ok(out)
@@ -168,7 +176,8 @@ impl BackwardFn for MulBackward1 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::mul_scalar(&grad, self.other_)?);
         }
         Ok(out)
@@ -193,12 +202,14 @@ impl BackwardFn for DivBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
+        let needs_other = ctx.needs(1);
         let other = self.other_.unpack(Some(ctx.node))?;
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::div(&grad, &other)?);
         }
-        if ctx.needs(1) {
+        if needs_other {
             out[1] = Some(crate::ops::mul(
                 &(crate::ops::neg(&grad)?),
                 &(crate::ops::div(&(crate::ops::div(&self_, &other)?), &other)?),
@@ -228,7 +239,8 @@ impl BackwardFn for DivBackward1 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::div_scalar(&grad, self.other_)?);
         }
         Ok(out)
@@ -250,7 +262,8 @@ impl BackwardFn for NegBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::neg(&grad)?);
         }
         Ok(out)
@@ -274,8 +287,9 @@ impl BackwardFn for ExpBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let result = self.result_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(&grad, &result)?);
         }
         Ok(out)
@@ -301,8 +315,9 @@ impl BackwardFn for LogBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::div(&grad, &self_)?);
         }
         Ok(out)
@@ -328,8 +343,9 @@ impl BackwardFn for SinBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(&grad, &(crate::ops::cos(&self_)?))?);
         }
         Ok(out)
@@ -355,8 +371,9 @@ impl BackwardFn for CosBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(
                 &(crate::ops::neg(&grad)?),
                 &(crate::ops::sin(&self_)?),
@@ -385,8 +402,9 @@ impl BackwardFn for ReluBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let result = self.result_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::threshold_backward(&grad, &result, Scalar::Int(0i64))?);
         }
         Ok(out)
@@ -412,8 +430,9 @@ impl BackwardFn for SigmoidBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let result = self.result_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::sigmoid_backward(&grad, &result)?);
         }
         Ok(out)
@@ -439,8 +458,9 @@ impl BackwardFn for TanhBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let result = self.result_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::tanh_backward(&grad, &result)?);
         }
         Ok(out)
@@ -467,11 +487,13 @@ impl BackwardFn for ThresholdBackwardBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_grad_output {
             out[0] = Some(crate::ops::threshold_backward(&grad, &self_, self.threshold_)?);
         }
-        if ctx.needs(1) {
+        if needs_self_ {
             out[1] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
         }
         Ok(out)
@@ -498,12 +520,14 @@ impl BackwardFn for SigmoidBackwardBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_grad_output = ctx.needs(0);
+        let needs_output = ctx.needs(1);
         let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
         let output = self.output_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_grad_output {
             out[0] = Some(crate::ops::sigmoid_backward(&grad, &output)?);
         }
-        if ctx.needs(1) {
+        if needs_output {
             out[1] = Some(crate::ops::mul(
                 &(crate::ops::mul(&grad, &grad_output)?),
                 &(crate::ops::neg(
@@ -540,12 +564,14 @@ impl BackwardFn for TanhBackwardBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_grad_output = ctx.needs(0);
+        let needs_output = ctx.needs(1);
         let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
         let output = self.output_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_grad_output {
             out[0] = Some(crate::ops::tanh_backward(&grad, &output)?);
         }
-        if ctx.needs(1) {
+        if needs_output {
             out[1] = Some(crate::ops::mul(
                 &(crate::ops::mul(&(crate::ops::mul_scalar(&output, Scalar::Int(-2i64))?), &grad)?),
                 &grad_output,
@@ -575,7 +601,8 @@ impl BackwardFn for SumBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::expand_full(&grad, &self.self_sizes, false)?);
         }
         Ok(out)
@@ -601,7 +628,8 @@ impl BackwardFn for SumBackward1 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::autograd_helpers::sum_backward(
                 &grad,
                 &self.self_sizes,
@@ -631,7 +659,8 @@ impl BackwardFn for MeanBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::div_scalar(
                 &(crate::ops::expand_full(&grad, &self.self_sizes, false)?),
                 Scalar::Int(self.self_numel),
@@ -661,7 +690,8 @@ impl BackwardFn for MeanBackward1 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::autograd_helpers::mean_backward(
                 &grad,
                 &self.self_sizes,
@@ -692,12 +722,14 @@ impl BackwardFn for MmBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
+        let needs_mat2 = ctx.needs(1);
         let mat2 = self.mat2_.unpack(Some(ctx.node))?;
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mm(&grad, &(crate::ops::t(&mat2)?))?);
         }
-        if ctx.needs(1) {
+        if needs_mat2 {
             out[1] = Some(crate::ops::mm(&(crate::ops::t(&self_)?), &grad)?);
         }
         Ok(out)
@@ -725,12 +757,14 @@ impl BackwardFn for BmmBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
+        let needs_mat2 = ctx.needs(1);
         let mat2 = self.mat2_.unpack(Some(ctx.node))?;
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::bmm(&grad, &(crate::ops::transpose(&mat2, 1i64, 2i64)?))?);
         }
-        if ctx.needs(1) {
+        if needs_mat2 {
             out[1] = Some(crate::ops::bmm(&(crate::ops::transpose(&self_, 1i64, 2i64)?), &grad)?);
         }
         Ok(out)
@@ -757,7 +791,8 @@ impl BackwardFn for ViewBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::reshape(&grad, &self.self_sizes)?);
         }
         Ok(out)
@@ -782,7 +817,8 @@ impl BackwardFn for TransposeBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::transpose(&grad, self.dim0_, self.dim1_)?);
         }
         Ok(out)
@@ -806,7 +842,8 @@ impl BackwardFn for PermuteBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::autograd_helpers::permute_backwards(&grad, &self.dims_)?);
         }
         Ok(out)
@@ -830,7 +867,8 @@ impl BackwardFn for ExpandBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::autograd_helpers::sum_to(&grad, &self.self_sizes)?);
         }
         Ok(out)
@@ -854,7 +892,8 @@ impl BackwardFn for UnsqueezeBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::squeeze_dim(&grad, self.dim_)?);
         }
         Ok(out)
@@ -878,7 +917,8 @@ impl BackwardFn for SqueezeBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::autograd_helpers::unsqueeze_to(&grad, &self.self_sizes)?);
         }
         Ok(out)
@@ -903,7 +943,8 @@ impl BackwardFn for SqueezeBackward1 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::autograd_helpers::unsqueeze_to_dim(
                 &grad,
                 self.dim_,
@@ -929,7 +970,8 @@ impl BackwardFn for CloneBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(grad.clone());
         }
         Ok(out)
@@ -953,7 +995,8 @@ impl BackwardFn for ToCopyBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::autograd_helpers::to_dtype(&grad, self.self_scalar_type)?);
         }
         Ok(out)
@@ -975,10 +1018,12 @@ impl BackwardFn for CopyBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        if needs_self_ {
             out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
         }
-        if ctx.needs(1) {
+        if needs_src {
             out[1] = Some(grad.clone());
         }
         Ok(out)
@@ -1000,7 +1045,8 @@ impl BackwardFn for FillBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
         }
         Ok(out)
@@ -1022,7 +1068,8 @@ impl BackwardFn for ZeroBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
         }
         Ok(out)
@@ -1046,8 +1093,9 @@ impl BackwardFn for AbsBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(&grad, &(crate::ops::sign(&self_)?))?);
         }
         Ok(out)
@@ -1073,8 +1121,9 @@ impl BackwardFn for SqrtBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let result = self.result_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::div(
                 &grad,
                 &(crate::ops::mul_scalar(&result, Scalar::Int(2i64))?),
@@ -1103,8 +1152,9 @@ impl BackwardFn for RsqrtBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let result = self.result_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(
                 &(crate::ops::mul_scalar(&grad, Scalar::Float(-0.5f64))?),
                 &(crate::autograd_helpers::pow3(&result)?),
@@ -1133,8 +1183,9 @@ impl BackwardFn for ReciprocalBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let result = self.result_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(
                 &(crate::ops::neg(&grad)?),
                 &(crate::ops::mul(&result, &result)?),
@@ -1163,8 +1214,9 @@ impl BackwardFn for TanBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let result = self.result_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(
                 &grad,
                 &(crate::ops::add_scalar(&(crate::ops::mul(&result, &result)?), Scalar::Int(1i64), Scalar::Int(1))?),
@@ -1193,8 +1245,9 @@ impl BackwardFn for SinhBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(&grad, &(crate::ops::cosh(&self_)?))?);
         }
         Ok(out)
@@ -1220,8 +1273,9 @@ impl BackwardFn for CoshBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(&grad, &(crate::ops::sinh(&self_)?))?);
         }
         Ok(out)
@@ -1247,8 +1301,9 @@ impl BackwardFn for AsinBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(
                 &grad,
                 &(crate::ops::rsqrt(
@@ -1285,8 +1340,9 @@ impl BackwardFn for AcosBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(
                 &(crate::ops::neg(&grad)?),
                 &(crate::ops::rsqrt(
@@ -1323,8 +1379,9 @@ impl BackwardFn for AtanBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::div(
                 &grad,
                 &(crate::ops::add_scalar(&(crate::ops::mul(&self_, &self_)?), Scalar::Int(1i64), Scalar::Int(1))?),
@@ -1353,8 +1410,9 @@ impl BackwardFn for AsinhBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(
                 &grad,
                 &(crate::ops::rsqrt(
@@ -1385,8 +1443,9 @@ impl BackwardFn for AcoshBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(
                 &grad,
                 &(crate::ops::rsqrt(
@@ -1417,8 +1476,9 @@ impl BackwardFn for AtanhBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::div(
                 &grad,
                 &(crate::ops::neg(
@@ -1449,8 +1509,9 @@ impl BackwardFn for ErfBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::autograd_helpers::erf_backward(&grad, &self_)?);
         }
         Ok(out)
@@ -1476,8 +1537,9 @@ impl BackwardFn for Expm1Backward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let result = self.result_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::mul(
                 &grad,
                 &(crate::ops::add_scalar(&result, Scalar::Int(1i64), Scalar::Int(1))?),
@@ -1506,8 +1568,9 @@ impl BackwardFn for Log1pBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::div(
                 &grad,
                 &(crate::ops::add_scalar(&self_, Scalar::Int(1i64), Scalar::Int(1))?),
@@ -1536,8 +1599,9 @@ impl BackwardFn for Log2Backward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::autograd_helpers::log2_backward(&grad, &self_)?);
         }
         Ok(out)
@@ -1563,8 +1627,9 @@ impl BackwardFn for Log10Backward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::autograd_helpers::log10_backward(&grad, &self_)?);
         }
         Ok(out)
@@ -1588,7 +1653,8 @@ impl BackwardFn for CeilBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
         }
         Ok(out)
@@ -1610,7 +1676,8 @@ impl BackwardFn for FloorBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
         }
         Ok(out)
@@ -1632,7 +1699,8 @@ impl BackwardFn for RoundBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
         }
         Ok(out)
@@ -1654,7 +1722,8 @@ impl BackwardFn for TruncBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
         }
         Ok(out)
@@ -1676,7 +1745,8 @@ impl BackwardFn for SignBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        if ctx.needs(0) {
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
             out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
         }
         Ok(out)
@@ -1701,12 +1771,14 @@ impl BackwardFn for MaximumBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
+        let needs_other = ctx.needs(1);
         let other = self.other_.unpack(Some(ctx.node))?;
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::autograd_helpers::max_split_backward(&grad, &self_, &other)?);
         }
-        if ctx.needs(1) {
+        if needs_other {
             out[1] = Some(crate::autograd_helpers::max_split_backward(&grad, &other, &self_)?);
         }
         Ok(out)
@@ -1734,12 +1806,14 @@ impl BackwardFn for MinimumBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
+        let needs_other = ctx.needs(1);
         let other = self.other_.unpack(Some(ctx.node))?;
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::autograd_helpers::max_split_backward(&grad, &other, &self_)?);
         }
-        if ctx.needs(1) {
+        if needs_other {
             out[1] = Some(crate::autograd_helpers::max_split_backward(&grad, &self_, &other)?);
         }
         Ok(out)
@@ -1748,6 +1822,82 @@ impl BackwardFn for MinimumBackward0 {
     fn release_variables(&self) {
         self.other_.release();
         self.self_.release();
+    }
+}
+
+/// Backward of `aten::max.dim`.
+pub struct MaxBackward0 {
+    dim_: i64,
+    keepdim_: bool,
+    self_sizes: Vec<i64>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for MaxBackward0 {
+    fn name(&self) -> String {
+        "MaxBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::value_selecting_reduction_backward(
+                &grad,
+                self.dim_,
+                &result1,
+                &self.self_sizes,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result1_.release();
+    }
+}
+
+/// Backward of `aten::min.dim`.
+pub struct MinBackward0 {
+    dim_: i64,
+    keepdim_: bool,
+    self_sizes: Vec<i64>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for MinBackward0 {
+    fn name(&self) -> String {
+        "MinBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::value_selecting_reduction_backward(
+                &grad,
+                self.dim_,
+                &result1,
+                &self.self_sizes,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result1_.release();
     }
 }
 
@@ -1767,8 +1917,9 @@ impl BackwardFn for ReflectionPad1dBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::reflection_pad1d_backward(&grad, &self_, &self.padding_)?);
         }
         Ok(out)
@@ -1795,11 +1946,13 @@ impl BackwardFn for ReflectionPad1dBackwardBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_grad_output {
             out[0] = Some(crate::ops::reflection_pad1d(&grad, &self.padding_)?);
         }
-        if ctx.needs(1) {
+        if needs_self_ {
             out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
         }
         Ok(out)
@@ -1826,8 +1979,9 @@ impl BackwardFn for ReflectionPad2dBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::reflection_pad2d_backward(&grad, &self_, &self.padding_)?);
         }
         Ok(out)
@@ -1854,11 +2008,13 @@ impl BackwardFn for ReflectionPad2dBackwardBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_grad_output {
             out[0] = Some(crate::ops::reflection_pad2d(&grad, &self.padding_)?);
         }
-        if ctx.needs(1) {
+        if needs_self_ {
             out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
         }
         Ok(out)
@@ -1885,8 +2041,9 @@ impl BackwardFn for ReflectionPad3dBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::reflection_pad3d_backward(&grad, &self_, &self.padding_)?);
         }
         Ok(out)
@@ -1913,11 +2070,13 @@ impl BackwardFn for ReflectionPad3dBackwardBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_grad_output {
             out[0] = Some(crate::ops::reflection_pad3d(&grad, &self.padding_)?);
         }
-        if ctx.needs(1) {
+        if needs_self_ {
             out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
         }
         Ok(out)
@@ -1944,8 +2103,9 @@ impl BackwardFn for ReplicationPad2dBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::replication_pad2d_backward(&grad, &self_, &self.padding_)?);
         }
         Ok(out)
@@ -1972,11 +2132,13 @@ impl BackwardFn for ReplicationPad2dBackwardBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_grad_output {
             out[0] = Some(crate::ops::replication_pad2d(&grad, &self.padding_)?);
         }
-        if ctx.needs(1) {
+        if needs_self_ {
             out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
         }
         Ok(out)
@@ -2003,8 +2165,9 @@ impl BackwardFn for ReplicationPad3dBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::replication_pad3d_backward(&grad, &self_, &self.padding_)?);
         }
         Ok(out)
@@ -2031,11 +2194,13 @@ impl BackwardFn for ReplicationPad3dBackwardBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_grad_output {
             out[0] = Some(crate::ops::replication_pad3d(&grad, &self.padding_)?);
         }
-        if ctx.needs(1) {
+        if needs_self_ {
             out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
         }
         Ok(out)
@@ -2067,8 +2232,9 @@ impl BackwardFn for AvgPool2dBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::avg_pool2d_backward(
                 &grad,
                 &self_,
@@ -2109,8 +2275,10 @@ impl BackwardFn for AvgPool2dBackwardBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_grad_output {
             out[0] = Some(crate::ops::avg_pool2d(
                 &grad,
                 &self.kernel_size_,
@@ -2121,7 +2289,7 @@ impl BackwardFn for AvgPool2dBackwardBackward0 {
                 self.divisor_override_,
             )?);
         }
-        if ctx.needs(1) {
+        if needs_self_ {
             out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
         }
         Ok(out)
@@ -2153,8 +2321,9 @@ impl BackwardFn for AvgPool3dBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::avg_pool3d_backward(
                 &grad,
                 &self_,
@@ -2195,8 +2364,10 @@ impl BackwardFn for AvgPool3dBackwardBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_grad_output {
             out[0] = Some(crate::ops::avg_pool3d(
                 &grad,
                 &self.kernel_size_,
@@ -2207,7 +2378,7 @@ impl BackwardFn for AvgPool3dBackwardBackward0 {
                 self.divisor_override_,
             )?);
         }
-        if ctx.needs(1) {
+        if needs_self_ {
             out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
         }
         Ok(out)
@@ -2233,8 +2404,9 @@ impl BackwardFn for AdaptiveAvgPool2dBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::_adaptive_avg_pool2d_backward(&grad, &self_)?);
         }
         Ok(out)
@@ -2261,15 +2433,17 @@ impl BackwardFn for AdaptiveAvgPool2dBackwardBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_grad_output {
             out[0] = Some(crate::autograd_helpers::adaptive_avg_pool_double_backward(
                 &grad,
                 &self.grad_output_sizes,
                 2i64,
             )?);
         }
-        if ctx.needs(1) {
+        if needs_self_ {
             out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
         }
         Ok(out)
@@ -2295,8 +2469,9 @@ impl BackwardFn for AdaptiveAvgPool3dBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_self_ = ctx.needs(0);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_self_ {
             out[0] = Some(crate::ops::_adaptive_avg_pool3d_backward(&grad, &self_)?);
         }
         Ok(out)
@@ -2323,15 +2498,17 @@ impl BackwardFn for AdaptiveAvgPool3dBackwardBackward0 {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
         let self_ = self.self_.unpack(Some(ctx.node))?;
-        if ctx.needs(0) {
+        if needs_grad_output {
             out[0] = Some(crate::autograd_helpers::adaptive_avg_pool_double_backward(
                 &grad,
                 &self.grad_output_sizes,
                 3i64,
             )?);
         }
-        if ctx.needs(1) {
+        if needs_self_ {
             out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
         }
         Ok(out)
@@ -3617,6 +3794,80 @@ pub(crate) fn mean_dim_autograd(
             next_edges,
         );
         set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::max.dim`: records `MaxBackward0` when an input requires grad.
+pub(crate) fn max_dim_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, keepdim, crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_dim_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim)?
+    };
+    if let Some((pre_dim_, pre_keepdim_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            MaxBackward0 {
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_sizes: pre_self_sizes,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::min.dim`: records `MinBackward0` when an input requires grad.
+pub(crate) fn min_dim_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, keepdim, crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        min_dim_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim)?
+    };
+    if let Some((pre_dim_, pre_keepdim_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            MinBackward0 {
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_sizes: pre_self_sizes,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
     }
     Ok(result)
 }

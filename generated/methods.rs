@@ -143,6 +143,10 @@ pub trait TensorOps {
     fn mean_dim(&self, dim: Option<&[i64]>, keepdim: bool) -> Result<Tensor>;
     /// Method form of [`ops::mean_dim_full`].
     fn mean_dim_full(&self, dim: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::max_dim`].
+    fn max_dim(&self, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)>;
+    /// Method form of [`ops::min_dim`].
+    fn min_dim(&self, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)>;
     /// Method form of [`ops::mm`].
     fn mm(&self, mat2: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::bmm`].
@@ -383,6 +387,12 @@ impl TensorOps for Tensor {
     }
     fn mean_dim_full(&self, dim: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
         ops::mean_dim_full(self, dim, keepdim, dtype)
+    }
+    fn max_dim(&self, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        ops::max_dim(self, dim, keepdim)
+    }
+    fn min_dim(&self, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        ops::min_dim(self, dim, keepdim)
     }
     fn mm(&self, mat2: &Tensor) -> Result<Tensor> {
         ops::mm(self, mat2)

@@ -5476,6 +5476,226 @@ impl BoxedOp for MeanDimBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::max.dim
+
+/// Schema of `aten::max.dim`.
+pub static MAX_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max",
+    overload: "dim",
+    signature: "max.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[
+        Ret {
+            name: "values",
+            ty: ArgType::Tensor,
+        },
+        Ret {
+            name: "indices",
+            ty: ArgType::Tensor,
+        },
+    ],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::max.dim`.
+pub type MaxDimFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<(Tensor, Tensor)>;
+
+fn max_dim_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+    ft_kernels::select_dim::max_dim(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::max.dim`.
+pub static MAX_DIM: Op<MaxDimFn> = Op::new(
+    &MAX_DIM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(max_dim_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_dim_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::max.dim` through the dispatcher with explicit keys.
+pub fn max_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+    match MAX_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Bool(keepdim)];
+            fallback(&MAX_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::max.dim", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// The largest element along `dim` and its index (the first one among equals; NaN wins).
+///
+/// `aten::max.dim`: `max.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)`
+pub fn max_dim(self_: &Tensor, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    max_dim_call(ks, self_, dim, keepdim)
+}
+
+struct MaxDimBoxed;
+
+impl BoxedOp for MaxDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let keepdim = u.bool()?;
+        let r = max_dim(&self_, dim, keepdim)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::min.dim
+
+/// Schema of `aten::min.dim`.
+pub static MIN_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::min",
+    overload: "dim",
+    signature: "min.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[
+        Ret {
+            name: "values",
+            ty: ArgType::Tensor,
+        },
+        Ret {
+            name: "indices",
+            ty: ArgType::Tensor,
+        },
+    ],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::min.dim`.
+pub type MinDimFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<(Tensor, Tensor)>;
+
+fn min_dim_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+    ft_kernels::select_dim::min_dim(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::min.dim`.
+pub static MIN_DIM: Op<MinDimFn> = Op::new(
+    &MIN_DIM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(min_dim_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::min_dim_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::min.dim` through the dispatcher with explicit keys.
+pub fn min_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+    match MIN_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Bool(keepdim)];
+            fallback(&MIN_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::min.dim", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// The smallest element along `dim` and its index (the first one among equals; NaN wins).
+///
+/// `aten::min.dim`: `min.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)`
+pub fn min_dim(self_: &Tensor, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    min_dim_call(ks, self_, dim, keepdim)
+}
+
+struct MinDimBoxed;
+
+impl BoxedOp for MinDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MIN_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MIN_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let keepdim = u.bool()?;
+        let r = min_dim(&self_, dim, keepdim)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::mm
 
 /// Schema of `aten::mm`.
@@ -10623,6 +10843,8 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &SumDimIntListBoxed,
     &MeanBoxed,
     &MeanDimBoxed,
+    &MaxDimBoxed,
+    &MinDimBoxed,
     &MmBoxed,
     &BmmBoxed,
     &MatmulBoxed,

@@ -15,6 +15,62 @@ pub fn sizes_of(t: &Tensor) -> Vec<i64> {
     t.sizes().iter().map(|&s| s as i64).collect()
 }
 
+/// Gradient `i` of a multi-output node, or zeros shaped like forward output
+/// `i` when no gradient reached it (PyTorch materializes undefined gradients
+/// the same way before calling formulas that read them).
+pub fn grad_or_zeros(
+    ctx: &ft_runtime::autograd::BackwardCtx<'_>,
+    grads: &[Option<Tensor>],
+    i: usize,
+) -> Result<Tensor> {
+    if let Some(Some(g)) = grads.get(i) {
+        return Ok(g.clone());
+    }
+    let meta = ctx.node.input_meta(i).ok_or_else(|| {
+        Error::autograd(
+            "autograd",
+            format!("{} has no output {i} to take a gradient for", ctx.node.name()),
+        )
+    })?;
+    let sizes: Vec<i64> = meta.sizes.iter().map(|&s| s as i64).collect();
+    ops::zeros_full(&sizes, Some(meta.dtype), None, Some(meta.device), None)
+}
+
+/// Gradient of a reduction that picked one element per slice along `dim`
+/// (`max.dim`, `min.dim`, `sort`-like ops): `grad` goes to the position
+/// `indices` names, zeros elsewhere. Built as a one-hot mask times `grad`, so
+/// it is differentiable in `grad`.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap();
+/// let i = Tensor::from_vec(vec![2i64, 0], &[2]).unwrap();
+/// let r = frankentorch::autograd_helpers::value_selecting_reduction_backward(&g, 1, &i, &[2, 3], false).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, 0.0, 1.0, 2.0, 0.0, 0.0]);
+/// ```
+pub fn value_selecting_reduction_backward(
+    grad: &Tensor,
+    dim: i64,
+    indices: &Tensor,
+    sizes: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    if sizes.is_empty() {
+        return Ok(grad.clone());
+    }
+    let d = ft_runtime::shape::wrap_dim("value_selecting_reduction_backward", dim, sizes.len())?;
+    let (g, idx) = if keepdim {
+        (grad.clone(), indices.clone())
+    } else {
+        (ops::unsqueeze(grad, d as i64)?, ops::unsqueeze(indices, d as i64)?)
+    };
+    let mut along = vec![1i64; sizes.len()];
+    along[d] = sizes[d];
+    let positions = ops::view(&ops::arange(sizes[d])?, &along)?;
+    let one_hot = to_dtype(&ops::eq(&positions, &idx)?, grad.dtype())?;
+    ops::mul(&one_hot, &g)
+}
+
 /// `grad * alpha`, skipping the multiply when `alpha == 1`.
 pub fn maybe_multiply(grad: &Tensor, alpha: Scalar) -> Result<Tensor> {
     if alpha.equals(1.0) {

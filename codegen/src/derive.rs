@@ -6,8 +6,8 @@
 use crate::files::DerivativeEntry;
 use crate::formula::Expr;
 use crate::model::{
-    derivative_for, derivs_err, node_base_name, parse_formula, AutogradMode, FieldModel, HelperModel, NodeModel,
-    OpModel, SchemaError,
+    derivative_for, derivs_err, node_base_name, parse_formula, AutogradMode, FieldModel, FormulaModel, HelperModel,
+    InputKind, InputModel, NodeModel, OpModel, SchemaError,
 };
 use crate::signature::{BaseType, Signature, Type};
 use crate::types::default_expr;
@@ -34,6 +34,12 @@ enum Ty {
     BoolList,
     /// An optional tensor input that is not differentiated (`Tensor? weight`).
     OptTensor,
+    /// `Tensor[]` (an input list, `grads`, or a list-returning call).
+    TensorList,
+    /// `Tensor?[]`.
+    OptTensorList,
+    /// The tuple returned by a call to an op with several outputs.
+    TensorTuple(u8),
 }
 
 struct Code {
@@ -67,9 +73,24 @@ struct Ctx<'a> {
     uses_result: bool,
     called: BTreeSet<String>,
     helper_differentiable: bool,
+    /// Output gradients read (`grad` is 0).
+    grads_used: BTreeSet<usize>,
+    /// `grads` (all output gradients) is read.
+    all_grads: bool,
+    /// Forward outputs read by formulas.
+    results_used: BTreeSet<usize>,
+    /// `grad_input_mask` of the formula being translated.
+    mask: String,
 }
 
 fn ty_of_arg(t: &Type) -> Option<Ty> {
+    if t.base == BaseType::Tensor && t.list.is_some() && !t.is_optional() {
+        return Some(if t.elem_optional {
+            Ty::OptTensorList
+        } else {
+            Ty::TensorList
+        });
+    }
     Some(match (t.base, t.list, t.is_optional()) {
         (BaseType::Tensor, None, false) => Ty::Tensor,
         (BaseType::Scalar, None, false) => Ty::Scalar,
@@ -94,6 +115,12 @@ fn ty_of_arg(t: &Type) -> Option<Ty> {
 
 fn field_of(name: &str) -> String {
     format!("{}_", crate::types::rust_ident(name).trim_end_matches('_'))
+}
+
+/// An optional input used where a tensor is required: present whenever its
+/// gradient is needed, so absence is an internal error, not a panic.
+fn unwrap_present(c: &str) -> String {
+    format!("{c}.ok_or_else(|| Error::autograd(\"autograd\", \"a formula needs an optional input that is absent\"))?")
 }
 
 /// Converts an argument of kind `have` to the parameter type `want`, or None.
@@ -129,6 +156,9 @@ fn convert(arg: &Code, want: &Type) -> Option<String> {
         (BaseType::Str, None, true, Ty::OptStr) => format!("{c}.as_deref()"),
         (BaseType::Bool, Some(_), false, Ty::BoolList) => format!("&{c}"),
         (BaseType::Tensor, None, true, Ty::OptTensor) => c.clone(),
+        (BaseType::Tensor, None, false, Ty::OptTensor) => unwrap_present(c),
+        (BaseType::Tensor, Some(_), false, Ty::TensorList) if !want.elem_optional => borrowed,
+        (BaseType::Tensor, Some(_), false, Ty::OptTensorList) if want.elem_optional => borrowed,
         _ => return None,
     })
 }
@@ -143,23 +173,26 @@ impl Ctx<'_> {
     }
 
     fn name(&mut self, n: &str) -> Result<Code, SchemaError> {
+        let place = |code: String, ty: Ty| Code { code, ty, place: true };
         match n {
             "grad" => {
-                return Ok(Code {
-                    code: "grad".into(),
-                    ty: Ty::Tensor,
-                    place: true,
-                })
+                self.grads_used.insert(0);
+                return Ok(place("grad".into(), Ty::Tensor));
             }
-            "result" => {
-                self.uses_result = true;
-                return Ok(Code {
-                    code: "result".into(),
-                    ty: Ty::Tensor,
-                    place: true,
-                });
+            "grads" => {
+                self.all_grads = true;
+                return Ok(place("grads_all".into(), Ty::TensorList));
             }
+            "grad_input_mask" => return Ok(code(self.mask.clone(), Ty::BoolList)),
             _ => {}
+        }
+        if let Some(i) = self.result_index(n)? {
+            if self.sig.returns[i].ty.list.is_some() {
+                return Err(self.fail(format!("formulas cannot read the list output `{n}` yet")));
+            }
+            self.uses_result = true;
+            self.results_used.insert(i);
+            return Ok(place(result_var(i, self.sig.returns.len()), Ty::Tensor));
         }
         let ty = self
             .arg_type(n)
@@ -171,6 +204,14 @@ impl Ctx<'_> {
         if kind == Ty::OptTensor {
             u.full = true;
             return Ok(code(format!("{}.as_ref()", crate::types::rust_ident(n)), Ty::OptTensor));
+        }
+        if matches!(kind, Ty::TensorList | Ty::OptTensorList) {
+            u.full = true;
+            return Ok(Code {
+                code: crate::types::rust_ident(n),
+                ty: kind,
+                place: true,
+            });
         }
         if kind == Ty::Tensor {
             u.full = true;
@@ -191,6 +232,26 @@ impl Ctx<'_> {
                 },
             })
         }
+    }
+
+    /// The forward output a name refers to: `result` for a single output,
+    /// `resultN` or the declared return name otherwise.
+    fn result_index(&self, n: &str) -> Result<Option<usize>, SchemaError> {
+        let rets = &self.sig.returns;
+        if self.arg_type(n).is_some() {
+            return Ok(None);
+        }
+        if n == "result" {
+            return if rets.len() == 1 {
+                Ok(Some(0))
+            } else {
+                Err(self.fail("`result` is ambiguous for an op with several outputs; use result0, result1, ... or the return names"))
+            };
+        }
+        if let Some(i) = n.strip_prefix("result").and_then(|d| d.parse::<usize>().ok()) {
+            return Ok((i < rets.len()).then_some(i));
+        }
+        Ok(rets.iter().position(|r| r.name == n))
     }
 
     fn meta_method(&mut self, recv: &Expr, m: &str) -> Result<Option<Code>, SchemaError> {
@@ -278,7 +339,12 @@ impl Ctx<'_> {
             } else if !diff {
                 self.helper_differentiable = false;
             }
-            return Ok(code(format!("{path}({})?", rendered.join(", ")), Ty::Tensor));
+            let ty = match sig.returns.as_slice() {
+                [one] if one.ty.list.is_some() => Ty::TensorList,
+                [_] => Ty::Tensor,
+                many => Ty::TensorTuple(many.len() as u8),
+            };
+            return Ok(code(format!("{path}({})?", rendered.join(", ")), ty));
         }
         Err(self.fail(format!("no overload of `{name}` accepts arguments of kinds {kinds:?}")))
     }
@@ -298,8 +364,13 @@ impl Ctx<'_> {
             Expr::Float(f) => Ok(code(format!("{f:?}f64"), Ty::Float)),
             Expr::Bool(b) => Ok(code(b.to_string(), Ty::Bool)),
             Expr::Grads(0) => self.name("grad"),
-            Expr::Grads(_) => {
-                Err(self.fail("grads[i] for i > 0 needs multi-output support, which is not implemented yet"))
+            Expr::Grads(i) => {
+                self.grads_used.insert(*i);
+                Ok(Code {
+                    code: format!("grad_{i}"),
+                    ty: Ty::Tensor,
+                    place: true,
+                })
             }
             Expr::Neg(x) => {
                 let x = self.tr(x)?;
@@ -331,7 +402,11 @@ impl Ctx<'_> {
     }
 
     fn binary(&mut self, op: char, a: &Expr, b: &Expr) -> Result<Code, SchemaError> {
-        let (ca, cb) = (self.tr(a)?, self.tr(b)?);
+        let present = |c: Code| match c.ty {
+            Ty::OptTensor => code(unwrap_present(&c.code), Ty::Tensor),
+            _ => c,
+        };
+        let (ca, cb) = (present(self.tr(a)?), present(self.tr(b)?));
         let name = match op {
             '+' => "add",
             '-' => "sub",
@@ -425,20 +500,12 @@ fn build_node(
     helpers: &BTreeMap<String, HelperModel>,
 ) -> Result<(NodeModel, BTreeSet<String>), SchemaError> {
     let q = &entry.of;
-    if op.sig.returns.len() != 1 || op.sig.returns[0].ty.list.is_some() {
-        return Err(derivs_err(
-            q,
-            "formulas for ops with several or list outputs are not supported yet",
-        ));
-    }
-    let mut formulas_text: BTreeMap<String, String> = BTreeMap::new();
+    let mut groups: Vec<(Vec<String>, String)> = Vec::new();
     for (k, v) in &entry.formulas {
         let text = v
             .as_str()
             .ok_or_else(|| derivs_err(q, format!("formula for `{k}` must be a string")))?;
-        for input in k.split(',').map(str::trim) {
-            formulas_text.insert(input.to_string(), text.to_string());
-        }
+        groups.push((k.split(',').map(|n| n.trim().to_string()).collect(), text.to_string()));
     }
     let mut ctx = Ctx {
         entry: q,
@@ -449,41 +516,24 @@ fn build_node(
         uses_result: false,
         called: BTreeSet::new(),
         helper_differentiable: true,
+        grads_used: BTreeSet::new(),
+        all_grads: false,
+        results_used: BTreeSet::new(),
+        mask: String::new(),
     };
-    for k in formulas_text.keys().chain(entry.non_differentiable.iter()) {
-        match ctx.arg_type(k) {
-            Some(t) if t.base == BaseType::Tensor && t.list.is_none() && !t.is_optional() => {}
-            Some(_) => return Err(derivs_err(q, format!("`{k}` is not a differentiable Tensor input"))),
-            None => return Err(derivs_err(q, format!("formula for unknown input `{k}`"))),
-        }
-    }
-    let mut inputs = Vec::new();
+    let inputs = differentiable_inputs(op, entry, &groups)?;
+    let slot_of = |n: &str| inputs.iter().position(|i| i.name == n);
     let mut formulas = Vec::new();
-    for a in &op.sig.args {
-        if a.ty.base != BaseType::Tensor {
-            continue;
-        }
-        if entry.non_differentiable.contains(&a.name) {
-            continue;
-        }
-        let text = formulas_text.get(&a.name).ok_or_else(|| {
-            derivs_err(
-                q,
-                format!(
-                    "input `{}` has no formula; add one or list it in non_differentiable",
-                    a.name
-                ),
-            )
-        })?;
-        if a.ty.list.is_some() || a.ty.is_optional() {
-            return Err(derivs_err(
-                q,
-                format!(
-                    "differentiable input `{}` must be a plain Tensor (lists and optionals are not supported yet)",
-                    a.name
-                ),
-            ));
-        }
+    for (targets, text) in &groups {
+        let idx: Vec<usize> = targets.iter().filter_map(|t| slot_of(t)).collect();
+        ctx.mask = format!(
+            "[{}]",
+            targets
+                .iter()
+                .map(|t| format!("needs_{}", crate::types::rust_ident(t)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         let rust = if let Some(rest) = text.trim().strip_prefix("not_implemented(") {
             let what = rest.trim_end_matches(')').trim_matches('"');
             format!(
@@ -492,8 +542,16 @@ fn build_node(
         } else {
             let expr = parse_formula(q, text)?;
             let c = ctx.tr(&expr)?;
-            if c.ty != Ty::Tensor {
-                return Err(derivs_err(q, format!("formula `{text}` does not produce a tensor")));
+            let want = match (targets.len(), inputs[idx[0]].kind) {
+                (1, InputKind::List) => Ty::TensorList,
+                (1, _) => Ty::Tensor,
+                (n, _) => Ty::TensorTuple(n as u8),
+            };
+            if c.ty != want {
+                return Err(derivs_err(
+                    q,
+                    format!("formula `{text}` gives {:?} but its inputs need {want:?}", c.ty),
+                ));
             }
             if c.place {
                 format!("{}.clone()", c.code)
@@ -501,10 +559,10 @@ fn build_node(
                 c.code
             }
         };
-        inputs.push(a.name.clone());
-        formulas.push(rust);
+        formulas.push(FormulaModel { targets: idx, rust });
     }
-    let (fields, prelude, release) = saved_fields(&ctx, name);
+    formulas.sort_by_key(|f| f.targets.iter().min().copied());
+    let (fields, prelude, release) = saved_fields(&ctx, name, &inputs, &entry.output_differentiability);
     let node = NodeModel {
         name: name.to_string(),
         of: q.clone(),
@@ -512,6 +570,8 @@ fn build_node(
         prelude,
         formulas,
         inputs,
+        grads_used: ctx.grads_used.iter().copied().collect(),
+        all_grads: ctx.all_grads,
         release,
         twice_differentiable: ctx.helper_differentiable,
         num_outputs: op.sig.returns.len(),
@@ -520,19 +580,140 @@ fn build_node(
             .clone()
             .unwrap_or_else(|| vec![true; op.sig.returns.len()]),
     };
+    if node.output_differentiability.len() != node.num_outputs {
+        return Err(derivs_err(q, "output_differentiability needs one entry per output"));
+    }
     Ok((node, ctx.called))
+}
+
+/// The op's differentiable tensor inputs, checking that every one has
+/// exactly one formula and that formulas only name differentiable inputs.
+fn differentiable_inputs(
+    op: &OpModel,
+    entry: &DerivativeEntry,
+    groups: &[(Vec<String>, String)],
+) -> Result<Vec<InputModel>, SchemaError> {
+    let q = &entry.of;
+    let arg = |n: &str| op.sig.args.iter().find(|a| a.name == n);
+    let named: Vec<&String> = groups.iter().flat_map(|(t, _)| t).collect();
+    for k in named.iter().copied().chain(entry.non_differentiable.iter()) {
+        match arg(k) {
+            Some(a) if a.ty.base == BaseType::Tensor => {}
+            Some(_) => return Err(derivs_err(q, format!("`{k}` is not a Tensor input"))),
+            None => return Err(derivs_err(q, format!("formula for unknown input `{k}`"))),
+        }
+        if named.iter().filter(|n| **n == k).count() > 1 {
+            return Err(derivs_err(q, format!("input `{k}` has more than one formula")));
+        }
+    }
+    let mut inputs = Vec::new();
+    for a in op.sig.args.iter().filter(|a| a.ty.base == BaseType::Tensor) {
+        if entry.non_differentiable.contains(&a.name) {
+            continue;
+        }
+        if !named.contains(&&a.name) {
+            return Err(derivs_err(
+                q,
+                format!(
+                    "input `{}` has no formula; add one or list it in non_differentiable",
+                    a.name
+                ),
+            ));
+        }
+        let kind = match (a.ty.list.is_some(), a.ty.elem_optional, a.ty.is_optional()) {
+            (false, _, false) => InputKind::Plain,
+            (false, _, true) => InputKind::Optional,
+            (true, false, false) => InputKind::List,
+            _ => {
+                return Err(derivs_err(
+                    q,
+                    format!(
+                        "input `{}` (Tensor?[] or optional list) cannot be differentiable",
+                        a.name
+                    ),
+                ))
+            }
+        };
+        inputs.push(InputModel {
+            name: a.name.clone(),
+            ident: crate::types::rust_ident(&a.name),
+            kind,
+        });
+    }
+    for (targets, _) in groups {
+        if targets.len() > 1
+            && targets
+                .iter()
+                .any(|t| inputs.iter().any(|i| &i.name == t && i.kind == InputKind::List))
+        {
+            return Err(derivs_err(q, "a list input needs a formula of its own"));
+        }
+    }
+    Ok(inputs)
+}
+
+/// The kernel variable holding forward output `i` of `n`.
+fn result_var(i: usize, n: usize) -> String {
+    if n == 1 {
+        "result".into()
+    } else {
+        format!("result{i}")
+    }
 }
 
 /// Saved fields: `init` is a template over the autograd kernel's variables,
 /// with `{inplace_self}` standing for the pre-op copy of self in in-place ops.
-fn saved_fields(ctx: &Ctx<'_>, node_name: &str) -> (Vec<FieldModel>, Vec<String>, Vec<String>) {
+fn saved_fields(
+    ctx: &Ctx<'_>,
+    node_name: &str,
+    inputs: &[InputModel],
+    output_differentiability: &Option<Vec<bool>>,
+) -> (Vec<FieldModel>, Vec<String>, Vec<String>) {
     let (mut fields, mut prelude, mut release) = (Vec::new(), Vec::new(), Vec::new());
+    for i in inputs.iter().filter(|i| i.kind == InputKind::List) {
+        fields.push(FieldModel {
+            name: format!("{}len", field_of(&i.name)),
+            ty: "usize".into(),
+            init: format!("{}.len()", i.ident),
+            before_forward: true,
+        });
+    }
     for (name, u) in &ctx.usage {
         let ident = crate::types::rust_ident(name);
         let f = field_of(name);
         let ty = ctx.arg_type(name).cloned();
-        let is_tensor = ty.as_ref().is_some_and(|t| ty_of_arg(t) == Some(Ty::Tensor));
-        if ty.as_ref().is_some_and(|t| ty_of_arg(t) == Some(Ty::OptTensor)) {
+        let kind = ty.as_ref().and_then(ty_of_arg);
+        let is_tensor = kind == Some(Ty::Tensor);
+        if matches!(kind, Some(Ty::TensorList | Ty::OptTensorList)) {
+            let optional = kind == Some(Ty::OptTensorList);
+            let (fty, init, unpack) = if optional {
+                (
+                    "Vec<Option<SavedVariable>>",
+                    format!("{ident}.iter().map(|t| t.as_ref().map(|t| SavedVariable::new(t, false))).collect()"),
+                    "s.as_ref().map(|s| s.unpack(Some(ctx.node))).transpose()",
+                )
+            } else {
+                (
+                    "Vec<SavedVariable>",
+                    format!("{ident}.iter().map(|t| SavedVariable::new(t, false)).collect()"),
+                    "s.unpack(Some(ctx.node))",
+                )
+            };
+            fields.push(FieldModel {
+                name: f.clone(),
+                ty: fty.into(),
+                init,
+                before_forward: true,
+            });
+            prelude.push(format!(
+                "let {ident} = self.{f}.iter().map(|s| {unpack}).collect::<Result<Vec<_>>>()?;"
+            ));
+            release.push(if optional {
+                format!("self.{f}.iter().flatten().for_each(SavedVariable::release);")
+            } else {
+                format!("self.{f}.iter().for_each(SavedVariable::release);")
+            });
+        } else if kind == Some(Ty::OptTensor) {
             fields.push(FieldModel {
                 name: f.clone(),
                 ty: "Option<SavedVariable>".into(),
@@ -590,15 +771,30 @@ fn saved_fields(ctx: &Ctx<'_>, node_name: &str) -> (Vec<FieldModel>, Vec<String>
             });
         }
     }
-    if ctx.uses_result {
+    let n = ctx.sig.returns.len();
+    for &i in &ctx.results_used {
+        let var = result_var(i, n);
+        let value = if n == 1 {
+            "result".to_string()
+        } else {
+            format!("result.{i}")
+        };
+        let diff = output_differentiability.as_ref().map_or(vec![true; n], Clone::clone);
+        let init = if diff.get(i).copied().unwrap_or(true) {
+            // Its output_nr counts the differentiable outputs before it.
+            let nr = diff.iter().take(i).filter(|d| **d).count();
+            format!("SavedVariable::for_output(&{value}, {nr}, \"{node_name}\")")
+        } else {
+            format!("SavedVariable::new(&{value}, false)")
+        };
         fields.push(FieldModel {
-            name: "result_".into(),
+            name: format!("{var}_"),
             ty: "SavedVariable".into(),
-            init: format!("SavedVariable::for_output(&result, 0, \"{node_name}\")"),
+            init,
             before_forward: false,
         });
-        prelude.push("let result = self.result_.unpack(Some(ctx.node))?;".into());
-        release.push("self.result_.release();".into());
+        prelude.push(format!("let {var} = self.{var}_.unpack(Some(ctx.node))?;"));
+        release.push(format!("self.{var}_.release();"));
     }
     (fields, prelude, release)
 }

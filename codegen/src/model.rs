@@ -166,10 +166,15 @@ pub struct NodeModel {
     pub fields: Vec<FieldModel>,
     /// Statements run at the start of `apply` (unpacking saved values).
     pub prelude: Vec<String>,
-    /// One entry per next edge: the Rust expression of its gradient.
-    pub formulas: Vec<String>,
-    /// Names of the differentiable inputs (one per next edge).
-    pub inputs: Vec<String>,
+    /// The gradient formulas, each computing one or several inputs' gradients.
+    pub formulas: Vec<FormulaModel>,
+    /// The differentiable inputs, in signature order (a list input spans
+    /// one next edge per element).
+    pub inputs: Vec<InputModel>,
+    /// Indices of the output gradients the formulas read (`grad`, `grads[i]`).
+    pub grads_used: Vec<usize>,
+    /// True when a formula reads every output gradient (`grads`).
+    pub all_grads: bool,
     /// Statements of `release_variables`.
     pub release: Vec<String>,
     /// True if every formula can itself be differentiated.
@@ -178,6 +183,39 @@ pub struct NodeModel {
     pub num_outputs: usize,
     /// Which outputs get history.
     pub output_differentiability: Vec<bool>,
+}
+
+/// How a differentiable input maps to next edges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// `Tensor`: one edge.
+    Plain,
+    /// `Tensor?`: one edge, invalid when the tensor is absent.
+    Optional,
+    /// `Tensor[]`: one edge per element.
+    List,
+}
+
+/// A differentiable input of a node.
+#[derive(Debug, Clone)]
+pub struct InputModel {
+    /// Schema name.
+    pub name: String,
+    /// Rust identifier.
+    pub ident: String,
+    /// Edge layout.
+    pub kind: InputKind,
+}
+
+/// One formula of a node and the inputs it serves.
+#[derive(Debug, Clone)]
+pub struct FormulaModel {
+    /// Indices into `NodeModel::inputs`.
+    pub targets: Vec<usize>,
+    /// Rust expression: a `Tensor` (one plain/optional target), a
+    /// `Vec<Tensor>` (one list target), or a tuple (several targets); or a
+    /// `return Err(..)` statement for `not_implemented`.
+    pub rust: String,
 }
 
 /// A helper callable from formulas.

@@ -2,7 +2,7 @@
 //! Rust snippets are built here; the tera templates in `codegen/templates/`
 //! lay out each file.
 
-use crate::model::{AutogradMode, Model, NodeModel, OpModel};
+use crate::model::{AutogradMode, InputKind, Model, NodeModel, OpModel};
 use crate::signature::BaseType;
 use crate::types::fill;
 use serde::Serialize;
@@ -58,9 +58,7 @@ struct NodeView {
     name: String,
     of: String,
     fields: Vec<String>,
-    prelude: Vec<String>,
-    formulas: Vec<(usize, String)>,
-    num_inputs: usize,
+    apply_body: String,
     release: Vec<String>,
 }
 
@@ -147,9 +145,152 @@ fn boxed_ret(op: &OpModel) -> String {
     }
 }
 
+/// The body of a node's `apply`: next-edge slots, output gradients, saved
+/// values, then each formula guarded by whether its inputs need gradients.
+fn apply_body(node: &NodeModel) -> String {
+    let mut s = String::new();
+    let has_list = node.inputs.iter().any(|i| i.kind == InputKind::List);
+    // Slot of each input: constants unless a list input makes them dynamic.
+    let mut slot: Vec<String> = Vec::new();
+    let mut cursor = String::from("0");
+    let mut fixed = 0usize;
+    for i in &node.inputs {
+        if has_list {
+            s += &format!("let s_{} = {cursor};\n", i.ident);
+            slot.push(format!("s_{}", i.ident));
+            cursor = match i.kind {
+                InputKind::List => format!("s_{} + self.{}_len", i.ident, i.ident.trim_end_matches('_')),
+                _ => format!("s_{} + 1", i.ident),
+            };
+        } else {
+            slot.push(fixed.to_string());
+            fixed += 1;
+            cursor = fixed.to_string();
+        }
+    }
+    s += &format!("let mut out: Grads = vec![None; {cursor}];\n");
+    if node.num_outputs == 1 && !node.all_grads {
+        s += "let Some(grad) = grads.first().cloned().flatten() else {\n    return Ok(out);\n};\n";
+    } else {
+        s += "if grads.iter().all(Option::is_none) {\n    return Ok(out);\n}\n";
+        for &g in &node.grads_used {
+            let var = if g == 0 {
+                "grad".to_string()
+            } else {
+                format!("grad_{g}")
+            };
+            s += &format!("let {var} = crate::autograd_helpers::grad_or_zeros(ctx, grads, {g})?;\n");
+        }
+        if node.all_grads {
+            s += "let grads_all = (0..grads.len())\n    .map(|i| crate::autograd_helpers::grad_or_zeros(ctx, grads, i))\n    .collect::<Result<Vec<_>>>()?;\n";
+        }
+    }
+    for (i, input) in node.inputs.iter().enumerate() {
+        let needs = match input.kind {
+            InputKind::List => format!(
+                "({}..{} + self.{}_len).any(|i| ctx.needs(i))",
+                slot[i],
+                slot[i],
+                input.ident.trim_end_matches('_')
+            ),
+            _ => format!("ctx.needs({})", slot[i]),
+        };
+        s += &format!("let needs_{} = {needs};\n", input.ident);
+    }
+    for p in &node.prelude {
+        s += p;
+        s += "\n";
+    }
+    for f in &node.formulas {
+        let guard = f
+            .targets
+            .iter()
+            .map(|&t| format!("needs_{}", node.inputs[t].ident))
+            .collect::<Vec<_>>()
+            .join(" || ");
+        let body = if f.rust.starts_with("return ") {
+            format!("{};", f.rust)
+        } else if f.targets.len() > 1 {
+            let mut b = format!("let r = {};\n", f.rust);
+            for (k, &t) in f.targets.iter().enumerate() {
+                b += &format!(
+                    "if needs_{} {{\n    out[{}] = Some(r.{k});\n}}\n",
+                    node.inputs[t].ident, slot[t]
+                );
+            }
+            b
+        } else if node.inputs[f.targets[0]].kind == InputKind::List {
+            format!(
+                "for (k, g) in {}.into_iter().enumerate() {{\n    out[{} + k] = Some(g);\n}}",
+                f.rust, slot[f.targets[0]]
+            )
+        } else {
+            format!("out[{}] = Some({});", slot[f.targets[0]], f.rust)
+        };
+        s += &format!("if {guard} {{\n{body}\n}}\n");
+    }
+    s += "Ok(out)";
+    s
+}
+
+/// Statements and expressions of an autograd kernel over the differentiable
+/// inputs: (statement collecting them, "any requires grad", next edges).
+/// Optional and list inputs go through a `Vec<Option<&Tensor>>`.
+fn diff_inputs_code(node: &NodeModel) -> (String, String, String) {
+    if node.inputs.iter().all(|i| i.kind == InputKind::Plain) {
+        let list = node
+            .inputs
+            .iter()
+            .map(|i| i.ident.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return (
+            String::new(),
+            format!("compute_requires_grad(&[{list}])"),
+            format!("collect_next_edges(&[{list}])"),
+        );
+    }
+    let mut v = String::from("    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();\n");
+    for i in &node.inputs {
+        v += &match i.kind {
+            InputKind::Plain => format!("    diff_inputs.push(Some({}));\n", i.ident),
+            InputKind::Optional => format!("    diff_inputs.push({});\n", i.ident),
+            InputKind::List => format!("    diff_inputs.extend({}.iter().map(Some));\n", i.ident),
+        };
+    }
+    (
+        v,
+        "tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad())".into(),
+        "collect_next_edges_opt(&diff_inputs)".into(),
+    )
+}
+
+/// `set_history` (or `rebase_history`) for each differentiable output.
+fn history_code(op: &OpModel, node: &NodeModel) -> String {
+    let f = if op.is_inplace() {
+        "rebase_history"
+    } else {
+        "set_history"
+    };
+    let rets = &op.sig.returns;
+    if rets.len() == 1 {
+        return if rets[0].ty.list.is_some() {
+            format!("for t in &result {{\n            {f}(t, &node);\n        }}")
+        } else {
+            format!("{f}(&result, &node);")
+        };
+    }
+    node.output_differentiability
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| **d)
+        .map(|(i, _)| format!("{f}(&result.{i}, &node);"))
+        .collect::<Vec<_>>()
+        .join("\n        ")
+}
+
 fn render_autograd_kernel(op: &OpModel, node: &NodeModel) -> String {
-    let diff: Vec<String> = node.inputs.iter().map(|n| crate::types::rust_ident(n)).collect();
-    let diff_list = diff.join(", ");
+    let (collect, requires_grad, edges) = diff_inputs_code(node);
     let inplace = op.is_inplace();
     let self_for_save = if inplace {
         "&{ let _no_grad = tls::no_grad(); crate::ops::clone(self_)? }"
@@ -157,7 +298,7 @@ fn render_autograd_kernel(op: &OpModel, node: &NodeModel) -> String {
         "self_"
     };
     let mut s = format!(
-        "/// Autograd kernel of `aten::{q}`: records `{n}` when an input requires grad.\npub(crate) fn {k}_autograd(ks: DispatchKeySet, {p}) -> Result<{r}> {{\n    let requires_grad = compute_requires_grad(&[{diff_list}]);\n",
+        "/// Autograd kernel of `aten::{q}`: records `{n}` when an input requires grad.\npub(crate) fn {k}_autograd(ks: DispatchKeySet, {p}) -> Result<{r}> {{\n{collect}    let requires_grad = {requires_grad};\n",
         q = op.qualified,
         n = node.name,
         k = op.key,
@@ -170,9 +311,7 @@ fn render_autograd_kernel(op: &OpModel, node: &NodeModel) -> String {
             op.qualified
         );
     }
-    s += &format!(
-        "    let next_edges = if requires_grad {{ collect_next_edges(&[{diff_list}]) }} else {{ Vec::new() }};\n"
-    );
+    s += &format!("    let next_edges = if requires_grad {{ {edges} }} else {{ Vec::new() }};\n");
     let pre: Vec<&crate::model::FieldModel> = node.fields.iter().filter(|f| f.before_forward).collect();
     let pre_names: Vec<String> = pre.iter().map(|f| format!("pre_{}", f.name)).collect();
     let pre_inits: Vec<String> = pre
@@ -207,11 +346,11 @@ fn render_autograd_kernel(op: &OpModel, node: &NodeModel) -> String {
         })
         .collect();
     s += &format!(
-        "    if let Some({}) = saved {{\n        let node = Node::new({} {{ {} }}, next_edges);\n        {}(&result, &node);\n    }}\n    Ok(result)\n}}\n",
+        "    if let Some({}) = saved {{\n        let node = Node::new({} {{ {} }}, next_edges);\n        {}\n    }}\n    Ok(result)\n}}\n",
         tuple(&pre_names),
         node.name,
         field_inits.join(", "),
-        if inplace { "rebase_history" } else { "set_history" }
+        history_code(op, node)
     );
     s
 }
@@ -422,9 +561,7 @@ fn node_view(n: &NodeModel) -> NodeView {
         name: n.name.clone(),
         of: n.of.clone(),
         fields: n.fields.iter().map(|f| format!("{}: {}", f.name, f.ty)).collect(),
-        prelude: n.prelude.clone(),
-        formulas: n.formulas.iter().cloned().enumerate().collect(),
-        num_inputs: n.inputs.len(),
+        apply_body: apply_body(n),
         release: n.release.clone(),
     }
 }

@@ -162,3 +162,81 @@ fn coverage_rules() {
         "`error` must be one of",
     );
 }
+
+/// Ops with several outputs, list inputs and optional inputs: formulas may
+/// read `grads[i]`, `grads`, named results and `grad_input_mask`, and one
+/// formula may serve several inputs through a tuple.
+#[test]
+fn multi_output_and_list_formulas_render() {
+    let ops = r#"
+[[op]]
+signature = "pair(Tensor self, Tensor other) -> (Tensor a, Tensor b)"
+kernels = { CPU = "k::pair" }
+samples = [{ self = "f64[3]", other = "f64[3]" }, { self = "f64[2,3]:t", other = "f64[2,3]" }, { self = "f64[]", other = "f64[]" }]
+
+[[op]]
+signature = "pair_backward(Tensor ga, Tensor gb, Tensor self, Tensor? other, bool[2] output_mask) -> (Tensor, Tensor)"
+kernels = { CPU = "k::pair_backward" }
+differentiable = false
+samples = [{ ga = "f64[3]", gb = "f64[3]", self = "f64[3]", other = "f64[3]", output_mask = [true, true] }, { ga = "f64[2,3]:t", gb = "f64[2,3]", self = "f64[2,3]", other = "none", output_mask = [true, false] }, { ga = "f64[]", gb = "f64[]", self = "f64[]", other = "f64[]", output_mask = [true, true] }]
+
+[[op]]
+signature = "glue(Tensor[] tensors, Tensor? weight=None) -> Tensor[]"
+kernels = { CPU = "k::glue" }
+samples = [{ tensors = ["f64[3]", "f64[2]"] }, { tensors = ["f64[2,3]:t"], weight = "f64[3]" }, { tensors = ["f64[]", "none"] }]
+"#;
+    let derivs = r#"
+[[helper]]
+signature = "glue_backward(Tensor[] grads, Tensor[] tensors) -> Tensor[]"
+
+[[helper]]
+signature = "scale(Tensor g, Tensor w) -> Tensor"
+
+[[derivative]]
+of = "pair"
+"self, other" = "pair_backward(grads[0], grads[1], self, other, grad_input_mask)"
+
+[[derivative]]
+of = "glue"
+tensors = "glue_backward(grads, tensors)"
+weight = "scale(grads[1], weight)"
+"#;
+    let model = match build(ops, derivs) {
+        Ok(m) => m,
+        Err(es) => panic!("{es:?}"),
+    };
+    let files = ft_codegen::render::render(&model).expect("renders");
+    let autograd = &files
+        .iter()
+        .find(|(p, _)| p == "generated/autograd.rs")
+        .expect("autograd file")
+        .1;
+    for needle in [
+        "let grad_1 = crate::autograd_helpers::grad_or_zeros(ctx, grads, 1)?;",
+        "&[needs_self_, needs_other]",
+        "out[1] = Some(r.1);",
+        "let grads_all = (0..grads.len())",
+        "let s_weight = s_tensors + self.tensors_len;",
+        "out[s_tensors + k] = Some(g);",
+        "diff_inputs.extend(tensors.iter().map(Some));",
+        "diff_inputs.push(weight);",
+        "for t in &result {",
+        "set_history(&result.0, &node);",
+        "set_history(&result.1, &node);",
+        "weight.as_ref().ok_or_else(",
+    ] {
+        assert!(
+            autograd.contains(needle),
+            "generated autograd lacks {needle:?}:\n{autograd}"
+        );
+    }
+}
+
+#[test]
+fn a_list_input_cannot_share_a_tuple_formula() {
+    assert_error(
+        "[[op]]\nsignature = \"g(Tensor[] ts, Tensor w) -> Tensor\"\nkernels = { CPU = \"k\" }\nsamples = [{ ts = [\"f64[3]\"], w = \"f64[3]\" }, { ts = [\"f64[2,3]:t\"], w = \"f64[]\" }, { ts = [\"f64[]\"], w = \"f64[]\" }]\n",
+        "[[derivative]]\nof = \"g\"\n\"ts, w\" = \"grad\"\n",
+        "a list input needs a formula of its own",
+    );
+}

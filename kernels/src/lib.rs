@@ -14,5 +14,6 @@ pub mod iter;
 pub mod linalg;
 pub mod nn;
 pub mod reduce;
+pub mod select_dim;
 pub mod unary;
 pub mod view;

@@ -270,9 +270,13 @@ pub fn collect_next_edges_opt(tensors: &[Option<&Tensor>]) -> Vec<Edge> {
 }
 
 /// Makes `node` the grad_fn of the fresh output `t` and registers `t`'s
-/// metadata as the node's next input.
+/// metadata as the node's next input. Outputs of a non-floating dtype keep
+/// their slot but get no history: they are not differentiable.
 pub fn set_history(t: &Tensor, node: &Arc<Node>) {
     let output_nr = node.add_input_meta(InputMeta::of(t));
+    if !t.dtype().is_floating_point() {
+        return;
+    }
     with_meta(t, |m| {
         m.grad_fn = Some(node.clone());
         m.output_nr = output_nr;
