@@ -2519,6 +2519,142 @@ impl BackwardFn for AdaptiveAvgPool3dBackwardBackward0 {
     }
 }
 
+/// Backward of `aten::upsample_nearest2d`.
+pub struct UpsampleNearest2dBackward0 {
+    output_size_: Vec<i64>,
+    scales_h_: Option<f64>,
+    scales_w_: Option<f64>,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for UpsampleNearest2dBackward0 {
+    fn name(&self) -> String {
+        "UpsampleNearest2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::upsample_nearest2d_backward(
+                &grad,
+                &self.output_size_,
+                &self.self_sizes,
+                self.scales_h_,
+                self.scales_w_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::upsample_nearest2d_backward`.
+pub struct UpsampleNearest2dBackwardBackward0 {
+    output_size_: Vec<i64>,
+    scales_h_: Option<f64>,
+    scales_w_: Option<f64>,
+}
+
+impl BackwardFn for UpsampleNearest2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "UpsampleNearest2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        if needs_grad_output {
+            out[0] = Some(crate::ops::upsample_nearest2d(
+                &grad,
+                &self.output_size_,
+                self.scales_h_,
+                self.scales_w_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::upsample_bilinear2d`.
+pub struct UpsampleBilinear2dBackward0 {
+    align_corners_: bool,
+    output_size_: Vec<i64>,
+    scales_h_: Option<f64>,
+    scales_w_: Option<f64>,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for UpsampleBilinear2dBackward0 {
+    fn name(&self) -> String {
+        "UpsampleBilinear2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::upsample_bilinear2d_backward(
+                &grad,
+                &self.output_size_,
+                &self.self_sizes,
+                self.align_corners_,
+                self.scales_h_,
+                self.scales_w_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::upsample_bilinear2d_backward`.
+pub struct UpsampleBilinear2dBackwardBackward0 {
+    align_corners_: bool,
+    output_size_: Vec<i64>,
+    scales_h_: Option<f64>,
+    scales_w_: Option<f64>,
+}
+
+impl BackwardFn for UpsampleBilinear2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "UpsampleBilinear2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        if needs_grad_output {
+            out[0] = Some(crate::ops::upsample_bilinear2d(
+                &grad,
+                &self.output_size_,
+                self.align_corners_,
+                self.scales_h_,
+                self.scales_w_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -4973,6 +5109,201 @@ pub(crate) fn adaptive_avg_pool3d_backward_autograd(
             AdaptiveAvgPool3dBackwardBackward0 {
                 grad_output_sizes: pre_grad_output_sizes,
                 self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::upsample_nearest2d`: records `UpsampleNearest2dBackward0` when an input requires grad.
+pub(crate) fn upsample_nearest2d_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            output_size.to_vec(),
+            scales_h,
+            scales_w,
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_nearest2d_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            output_size,
+            scales_h,
+            scales_w,
+        )?
+    };
+    if let Some((pre_output_size_, pre_scales_h_, pre_scales_w_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            UpsampleNearest2dBackward0 {
+                output_size_: pre_output_size_,
+                scales_h_: pre_scales_h_,
+                scales_w_: pre_scales_w_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::upsample_nearest2d_backward`: records `UpsampleNearest2dBackwardBackward0` when an input requires grad.
+pub(crate) fn upsample_nearest2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((output_size.to_vec(), scales_h, scales_w))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_nearest2d_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            output_size,
+            input_size,
+            scales_h,
+            scales_w,
+        )?
+    };
+    if let Some((pre_output_size_, pre_scales_h_, pre_scales_w_)) = saved {
+        let node = Node::new(
+            UpsampleNearest2dBackwardBackward0 {
+                output_size_: pre_output_size_,
+                scales_h_: pre_scales_h_,
+                scales_w_: pre_scales_w_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::upsample_bilinear2d`: records `UpsampleBilinear2dBackward0` when an input requires grad.
+pub(crate) fn upsample_bilinear2d_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            align_corners,
+            output_size.to_vec(),
+            scales_h,
+            scales_w,
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_bilinear2d_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            output_size,
+            align_corners,
+            scales_h,
+            scales_w,
+        )?
+    };
+    if let Some((pre_align_corners_, pre_output_size_, pre_scales_h_, pre_scales_w_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            UpsampleBilinear2dBackward0 {
+                align_corners_: pre_align_corners_,
+                output_size_: pre_output_size_,
+                scales_h_: pre_scales_h_,
+                scales_w_: pre_scales_w_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::upsample_bilinear2d_backward`: records `UpsampleBilinear2dBackwardBackward0` when an input requires grad.
+pub(crate) fn upsample_bilinear2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((align_corners, output_size.to_vec(), scales_h, scales_w))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_bilinear2d_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            output_size,
+            input_size,
+            align_corners,
+            scales_h,
+            scales_w,
+        )?
+    };
+    if let Some((pre_align_corners_, pre_output_size_, pre_scales_h_, pre_scales_w_)) = saved {
+        let node = Node::new(
+            UpsampleBilinear2dBackwardBackward0 {
+                align_corners_: pre_align_corners_,
+                output_size_: pre_output_size_,
+                scales_h_: pre_scales_h_,
+                scales_w_: pre_scales_w_,
             },
             next_edges,
         );

@@ -10779,6 +10779,520 @@ impl BoxedOp for AdaptiveAvgPool3dBackwardBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::upsample_nearest2d
+
+/// Schema of `aten::upsample_nearest2d`.
+pub static UPSAMPLE_NEAREST2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_nearest2d",
+    overload: "",
+    signature:
+        "upsample_nearest2d(Tensor self, SymInt[2] output_size, float? scales_h=None, float? scales_w=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output_size",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "scales_h",
+            ty: ArgType::OptFloat,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "scales_w",
+            ty: ArgType::OptFloat,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_nearest2d`.
+pub type UpsampleNearest2dFn = fn(DispatchKeySet, &Tensor, &[i64], Option<f64>, Option<f64>) -> Result<Tensor>;
+
+fn upsample_nearest2d_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::upsample::upsample_nearest2d(self_, output_size, scales_h, scales_w)
+}
+
+/// Dispatch entry of `aten::upsample_nearest2d`.
+pub static UPSAMPLE_NEAREST2D: Op<UpsampleNearest2dFn> = Op::new(
+    &UPSAMPLE_NEAREST2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(upsample_nearest2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_nearest2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_nearest2d` through the dispatcher with explicit keys.
+pub fn upsample_nearest2d_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    match UPSAMPLE_NEAREST2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size, scales_h, scales_w),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(output_size.to_vec()),
+                scales_h.map_or(Value::None, Value::Float),
+                scales_w.map_or(Value::None, Value::Float),
+            ];
+            fallback(&UPSAMPLE_NEAREST2D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_nearest2d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Resizes the last two dims of a 4-D input to `output_size`, each output copying the nearest input at or before its scaled position.
+///
+/// `aten::upsample_nearest2d`: `upsample_nearest2d(Tensor self, SymInt[2] output_size, float? scales_h=None, float? scales_w=None) -> Tensor`
+pub fn upsample_nearest2d(
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    upsample_nearest2d_call(ks, self_, output_size, scales_h, scales_w)
+}
+
+struct UpsampleNearest2dBoxed;
+
+impl BoxedOp for UpsampleNearest2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_NEAREST2D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_NEAREST2D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let scales_h = u.opt_float()?;
+        let scales_w = u.opt_float()?;
+        let r = upsample_nearest2d(&self_, &output_size, scales_h, scales_w)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::upsample_nearest2d_backward
+
+/// Schema of `aten::upsample_nearest2d_backward`.
+pub static UPSAMPLE_NEAREST2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_nearest2d_backward",
+    overload: "",
+    signature: "upsample_nearest2d_backward(Tensor grad_output, SymInt[2] output_size, SymInt[4] input_size, float? scales_h=None, float? scales_w=None) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_size", ty: ArgType::IntList(4), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scales_h", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "scales_w", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_nearest2d_backward`.
+pub type UpsampleNearest2dBackwardFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], Option<f64>, Option<f64>) -> Result<Tensor>;
+
+fn upsample_nearest2d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::upsample::upsample_nearest2d_backward(grad_output, output_size, input_size, scales_h, scales_w)
+}
+
+/// Dispatch entry of `aten::upsample_nearest2d_backward`.
+pub static UPSAMPLE_NEAREST2D_BACKWARD: Op<UpsampleNearest2dBackwardFn> = Op::new(
+    &UPSAMPLE_NEAREST2D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(upsample_nearest2d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_nearest2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_nearest2d_backward` through the dispatcher with explicit keys.
+pub fn upsample_nearest2d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    match UPSAMPLE_NEAREST2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, output_size, input_size, scales_h, scales_w),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::IntList(input_size.to_vec()),
+                scales_h.map_or(Value::None, Value::Float),
+                scales_w.map_or(Value::None, Value::Float),
+            ];
+            fallback(&UPSAMPLE_NEAREST2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_nearest2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `upsample_nearest2d` with respect to its input (of sizes `input_size`).
+///
+/// `aten::upsample_nearest2d_backward`: `upsample_nearest2d_backward(Tensor grad_output, SymInt[2] output_size, SymInt[4] input_size, float? scales_h=None, float? scales_w=None) -> Tensor`
+pub fn upsample_nearest2d_backward(
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output]);
+    upsample_nearest2d_backward_call(ks, grad_output, output_size, input_size, scales_h, scales_w)
+}
+
+struct UpsampleNearest2dBackwardBoxed;
+
+impl BoxedOp for UpsampleNearest2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_NEAREST2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_NEAREST2D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let output_size = u.int_list()?;
+        let input_size = u.int_list()?;
+        let scales_h = u.opt_float()?;
+        let scales_w = u.opt_float()?;
+        let r = upsample_nearest2d_backward(&grad_output, &output_size, &input_size, scales_h, scales_w)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::upsample_bilinear2d
+
+/// Schema of `aten::upsample_bilinear2d`.
+pub static UPSAMPLE_BILINEAR2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_bilinear2d",
+    overload: "",
+    signature: "upsample_bilinear2d(Tensor self, SymInt[2] output_size, bool align_corners, float? scales_h=None, float? scales_w=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "align_corners", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scales_h", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "scales_w", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_bilinear2d`.
+pub type UpsampleBilinear2dFn = fn(DispatchKeySet, &Tensor, &[i64], bool, Option<f64>, Option<f64>) -> Result<Tensor>;
+
+fn upsample_bilinear2d_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::upsample::upsample_bilinear2d(self_, output_size, align_corners, scales_h, scales_w)
+}
+
+/// Dispatch entry of `aten::upsample_bilinear2d`.
+pub static UPSAMPLE_BILINEAR2D: Op<UpsampleBilinear2dFn> = Op::new(
+    &UPSAMPLE_BILINEAR2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(upsample_bilinear2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_bilinear2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_bilinear2d` through the dispatcher with explicit keys.
+pub fn upsample_bilinear2d_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    match UPSAMPLE_BILINEAR2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size, align_corners, scales_h, scales_w),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::Bool(align_corners),
+                scales_h.map_or(Value::None, Value::Float),
+                scales_w.map_or(Value::None, Value::Float),
+            ];
+            fallback(&UPSAMPLE_BILINEAR2D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_bilinear2d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Resizes the last two dims of a 4-D input to `output_size` by bilinear interpolation (`align_corners` maps corner pixels onto each other).
+///
+/// `aten::upsample_bilinear2d`: `upsample_bilinear2d(Tensor self, SymInt[2] output_size, bool align_corners, float? scales_h=None, float? scales_w=None) -> Tensor`
+pub fn upsample_bilinear2d(
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    upsample_bilinear2d_call(ks, self_, output_size, align_corners, scales_h, scales_w)
+}
+
+struct UpsampleBilinear2dBoxed;
+
+impl BoxedOp for UpsampleBilinear2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_BILINEAR2D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_BILINEAR2D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let align_corners = u.bool()?;
+        let scales_h = u.opt_float()?;
+        let scales_w = u.opt_float()?;
+        let r = upsample_bilinear2d(&self_, &output_size, align_corners, scales_h, scales_w)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::upsample_bilinear2d_backward
+
+/// Schema of `aten::upsample_bilinear2d_backward`.
+pub static UPSAMPLE_BILINEAR2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_bilinear2d_backward",
+    overload: "",
+    signature: "upsample_bilinear2d_backward(Tensor grad_output, SymInt[2] output_size, SymInt[4] input_size, bool align_corners, float? scales_h=None, float? scales_w=None) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_size", ty: ArgType::IntList(4), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "align_corners", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scales_h", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "scales_w", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_bilinear2d_backward`.
+pub type UpsampleBilinear2dBackwardFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], bool, Option<f64>, Option<f64>) -> Result<Tensor>;
+
+fn upsample_bilinear2d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::upsample::upsample_bilinear2d_backward(
+        grad_output,
+        output_size,
+        input_size,
+        align_corners,
+        scales_h,
+        scales_w,
+    )
+}
+
+/// Dispatch entry of `aten::upsample_bilinear2d_backward`.
+pub static UPSAMPLE_BILINEAR2D_BACKWARD: Op<UpsampleBilinear2dBackwardFn> = Op::new(
+    &UPSAMPLE_BILINEAR2D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(upsample_bilinear2d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_bilinear2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_bilinear2d_backward` through the dispatcher with explicit keys.
+pub fn upsample_bilinear2d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    match UPSAMPLE_BILINEAR2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            output_size,
+            input_size,
+            align_corners,
+            scales_h,
+            scales_w,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::IntList(input_size.to_vec()),
+                Value::Bool(align_corners),
+                scales_h.map_or(Value::None, Value::Float),
+                scales_w.map_or(Value::None, Value::Float),
+            ];
+            fallback(&UPSAMPLE_BILINEAR2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_bilinear2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `upsample_bilinear2d` with respect to its input (of sizes `input_size`).
+///
+/// `aten::upsample_bilinear2d_backward`: `upsample_bilinear2d_backward(Tensor grad_output, SymInt[2] output_size, SymInt[4] input_size, bool align_corners, float? scales_h=None, float? scales_w=None) -> Tensor`
+pub fn upsample_bilinear2d_backward(
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output]);
+    upsample_bilinear2d_backward_call(
+        ks,
+        grad_output,
+        output_size,
+        input_size,
+        align_corners,
+        scales_h,
+        scales_w,
+    )
+}
+
+struct UpsampleBilinear2dBackwardBoxed;
+
+impl BoxedOp for UpsampleBilinear2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_BILINEAR2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_BILINEAR2D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let output_size = u.int_list()?;
+        let input_size = u.int_list()?;
+        let align_corners = u.bool()?;
+        let scales_h = u.opt_float()?;
+        let scales_w = u.opt_float()?;
+        let r = upsample_bilinear2d_backward(
+            &grad_output,
+            &output_size,
+            &input_size,
+            align_corners,
+            scales_h,
+            scales_w,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -10891,4 +11405,8 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AdaptiveAvgPool2dBackwardBoxed,
     &AdaptiveAvgPool3dBoxed,
     &AdaptiveAvgPool3dBackwardBoxed,
+    &UpsampleNearest2dBoxed,
+    &UpsampleNearest2dBackwardBoxed,
+    &UpsampleBilinear2dBoxed,
+    &UpsampleBilinear2dBackwardBoxed,
 ];

@@ -11,6 +11,7 @@
 
 pub mod pad;
 pub mod pool;
+pub mod upsample;
 
 use ft_runtime::shape;
 use ft_runtime::{DType, Element, Error, Result, StorageAccess, Tensor};
