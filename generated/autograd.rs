@@ -2655,6 +2655,148 @@ impl BackwardFn for UpsampleBilinear2dBackwardBackward0 {
     fn release_variables(&self) {}
 }
 
+/// Backward of `aten::embedding`.
+pub struct EmbeddingBackward0 {
+    indices_: SavedVariable,
+    padding_idx_: i64,
+    scale_grad_by_freq_: bool,
+    sparse_: bool,
+    weight_sizes: Vec<i64>,
+}
+
+impl BackwardFn for EmbeddingBackward0 {
+    fn name(&self) -> String {
+        "EmbeddingBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_weight = ctx.needs(0);
+        let indices = self.indices_.unpack(Some(ctx.node))?;
+        if needs_weight {
+            out[0] = Some(crate::autograd_helpers::embedding_backward(
+                &grad,
+                &indices,
+                &self.weight_sizes,
+                self.padding_idx_,
+                self.scale_grad_by_freq_,
+                self.sparse_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.release();
+    }
+}
+
+/// Backward of `aten::embedding_dense_backward`.
+pub struct EmbeddingDenseBackwardBackward0 {
+    indices_: SavedVariable,
+    padding_idx_: i64,
+}
+
+impl BackwardFn for EmbeddingDenseBackwardBackward0 {
+    fn name(&self) -> String {
+        "EmbeddingDenseBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let indices = self.indices_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::embedding_dense_double_backward(
+                &grad,
+                &indices,
+                self.padding_idx_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.release();
+    }
+}
+
+/// Backward of `aten::im2col`.
+pub struct Im2colBackward0 {
+    dilation_: Vec<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_sizes: Vec<i64>,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for Im2colBackward0 {
+    fn name(&self) -> String {
+        "Im2colBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::im2col_backward(
+                &grad,
+                &self.self_sizes,
+                &self.kernel_size_,
+                &self.dilation_,
+                &self.padding_,
+                &self.stride_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::col2im`.
+pub struct Col2imBackward0 {
+    dilation_: Vec<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for Col2imBackward0 {
+    fn name(&self) -> String {
+        "Col2imBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::im2col(
+                &grad,
+                &self.kernel_size_,
+                &self.dilation_,
+                &self.padding_,
+                &self.stride_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -5304,6 +5446,209 @@ pub(crate) fn upsample_bilinear2d_backward_autograd(
                 output_size_: pre_output_size_,
                 scales_h_: pre_scales_h_,
                 scales_w_: pre_scales_w_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::embedding`: records `EmbeddingBackward0` when an input requires grad.
+pub(crate) fn embedding_autograd(
+    ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[weight]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[weight])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(indices, false),
+            padding_idx,
+            scale_grad_by_freq,
+            sparse,
+            crate::autograd_helpers::sizes_of(weight),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        embedding_call(
+            ks.below(DispatchKey::AutogradCPU),
+            weight,
+            indices,
+            padding_idx,
+            scale_grad_by_freq,
+            sparse,
+        )?
+    };
+    if let Some((pre_indices_, pre_padding_idx_, pre_scale_grad_by_freq_, pre_sparse_, pre_weight_sizes)) = saved {
+        let node = Node::new(
+            EmbeddingBackward0 {
+                indices_: pre_indices_,
+                padding_idx_: pre_padding_idx_,
+                scale_grad_by_freq_: pre_scale_grad_by_freq_,
+                sparse_: pre_sparse_,
+                weight_sizes: pre_weight_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::embedding_dense_backward`: records `EmbeddingDenseBackwardBackward0` when an input requires grad.
+pub(crate) fn embedding_dense_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(indices, false), padding_idx))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        embedding_dense_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            indices,
+            num_weights,
+            padding_idx,
+            scale_grad_by_freq,
+        )?
+    };
+    if let Some((pre_indices_, pre_padding_idx_)) = saved {
+        let node = Node::new(
+            EmbeddingDenseBackwardBackward0 {
+                indices_: pre_indices_,
+                padding_idx_: pre_padding_idx_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::im2col`: records `Im2colBackward0` when an input requires grad.
+pub(crate) fn im2col_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dilation.to_vec(),
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            crate::autograd_helpers::sizes_of(self_),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        im2col_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            kernel_size,
+            dilation,
+            padding,
+            stride,
+        )?
+    };
+    if let Some((pre_dilation_, pre_kernel_size_, pre_padding_, pre_self_sizes, pre_stride_)) = saved {
+        let node = Node::new(
+            Im2colBackward0 {
+                dilation_: pre_dilation_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_sizes: pre_self_sizes,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::col2im`: records `Col2imBackward0` when an input requires grad.
+pub(crate) fn col2im_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dilation.to_vec(),
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        col2im_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            output_size,
+            kernel_size,
+            dilation,
+            padding,
+            stride,
+        )?
+    };
+    if let Some((pre_dilation_, pre_kernel_size_, pre_padding_, pre_stride_)) = saved {
+        let node = Node::new(
+            Col2imBackward0 {
+                dilation_: pre_dilation_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                stride_: pre_stride_,
             },
             next_edges,
         );

@@ -11293,6 +11293,487 @@ impl BoxedOp for UpsampleBilinear2dBackwardBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::embedding
+
+/// Schema of `aten::embedding`.
+pub static EMBEDDING_SCHEMA: OpSchema = OpSchema {
+    name: "aten::embedding",
+    overload: "",
+    signature: "embedding(Tensor weight, Tensor indices, SymInt padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False) -> Tensor",
+    args: &[
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding_idx", ty: ArgType::Int, default: Some(DefaultValue::Int(-1)), kwarg_only: false, is_write: false },
+        Arg { name: "scale_grad_by_freq", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "sparse", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::embedding`.
+pub type EmbeddingFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, bool, bool) -> Result<Tensor>;
+
+fn embedding_cpu(
+    _ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+) -> Result<Tensor> {
+    ft_kernels::nn::embedding::embedding(weight, indices, padding_idx, scale_grad_by_freq, sparse)
+}
+
+/// Dispatch entry of `aten::embedding`.
+pub static EMBEDDING: Op<EmbeddingFn> = Op::new(
+    &EMBEDDING_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(embedding_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::embedding_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::embedding` through the dispatcher with explicit keys.
+pub fn embedding_call(
+    ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+) -> Result<Tensor> {
+    match EMBEDDING.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, weight, indices, padding_idx, scale_grad_by_freq, sparse),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(weight.clone()),
+                Value::Tensor(indices.clone()),
+                Value::Int(padding_idx),
+                Value::Bool(scale_grad_by_freq),
+                Value::Bool(sparse),
+            ];
+            fallback(&EMBEDDING_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::embedding", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The rows of the 2-D `weight` selected by `indices` (int64 or int32): shape `indices.shape + [weight.size(1)]`; `padding_idx` rows get no gradient.
+///
+/// `aten::embedding`: `embedding(Tensor weight, Tensor indices, SymInt padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False) -> Tensor`
+pub fn embedding(
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[weight, indices]);
+    embedding_call(ks, weight, indices, padding_idx, scale_grad_by_freq, sparse)
+}
+
+struct EmbeddingBoxed;
+
+impl BoxedOp for EmbeddingBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EMBEDDING_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMBEDDING_SCHEMA, stack);
+        let weight = u.tensor()?;
+        let indices = u.tensor()?;
+        let padding_idx = u.int()?;
+        let scale_grad_by_freq = u.bool()?;
+        let sparse = u.bool()?;
+        let r = embedding(&weight, &indices, padding_idx, scale_grad_by_freq, sparse)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::embedding_dense_backward
+
+/// Schema of `aten::embedding_dense_backward`.
+pub static EMBEDDING_DENSE_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::embedding_dense_backward",
+    overload: "",
+    signature: "embedding_dense_backward(Tensor grad_output, Tensor indices, SymInt num_weights, SymInt padding_idx, bool scale_grad_by_freq) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "num_weights", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding_idx", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scale_grad_by_freq", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::embedding_dense_backward`.
+pub type EmbeddingDenseBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, i64, bool) -> Result<Tensor>;
+
+fn embedding_dense_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+) -> Result<Tensor> {
+    ft_kernels::nn::embedding::embedding_dense_backward(
+        grad_output,
+        indices,
+        num_weights,
+        padding_idx,
+        scale_grad_by_freq,
+    )
+}
+
+/// Dispatch entry of `aten::embedding_dense_backward`.
+pub static EMBEDDING_DENSE_BACKWARD: Op<EmbeddingDenseBackwardFn> = Op::new(
+    &EMBEDDING_DENSE_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(embedding_dense_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::embedding_dense_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::embedding_dense_backward` through the dispatcher with explicit keys.
+pub fn embedding_dense_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+) -> Result<Tensor> {
+    match EMBEDDING_DENSE_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, indices, num_weights, padding_idx, scale_grad_by_freq),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(indices.clone()),
+                Value::Int(num_weights),
+                Value::Int(padding_idx),
+                Value::Bool(scale_grad_by_freq),
+            ];
+            fallback(&EMBEDDING_DENSE_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::embedding_dense_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `embedding` for a `num_weights`-row weight: row `indices[i]` accumulates `grad_output[i]` (except `padding_idx`), divided by the index's count when `scale_grad_by_freq`.
+///
+/// `aten::embedding_dense_backward`: `embedding_dense_backward(Tensor grad_output, Tensor indices, SymInt num_weights, SymInt padding_idx, bool scale_grad_by_freq) -> Tensor`
+pub fn embedding_dense_backward(
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, indices]);
+    embedding_dense_backward_call(ks, grad_output, indices, num_weights, padding_idx, scale_grad_by_freq)
+}
+
+struct EmbeddingDenseBackwardBoxed;
+
+impl BoxedOp for EmbeddingDenseBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EMBEDDING_DENSE_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMBEDDING_DENSE_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let indices = u.tensor()?;
+        let num_weights = u.int()?;
+        let padding_idx = u.int()?;
+        let scale_grad_by_freq = u.bool()?;
+        let r = embedding_dense_backward(&grad_output, &indices, num_weights, padding_idx, scale_grad_by_freq)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::im2col
+
+/// Schema of `aten::im2col`.
+pub static IM2COL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::im2col",
+    overload: "",
+    signature: "im2col(Tensor self, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "kernel_size",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dilation",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "stride",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::im2col`.
+pub type Im2colFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64]) -> Result<Tensor>;
+
+fn im2col_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::fold::im2col(self_, kernel_size, dilation, padding, stride)
+}
+
+/// Dispatch entry of `aten::im2col`.
+pub static IM2COL: Op<Im2colFn> = Op::new(
+    &IM2COL_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(im2col_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::im2col_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::im2col` through the dispatcher with explicit keys.
+pub fn im2col_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    match IM2COL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, kernel_size, dilation, padding, stride),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(stride.to_vec()),
+            ];
+            fallback(&IM2COL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::im2col", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The column matrix of a 3-D or batched 4-D image: `[N, C*kh*kw, L]`, column `l` holding the (dilated, zero-padded) `kernel_size` block at position `l`.
+///
+/// `aten::im2col`: `im2col(Tensor self, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride) -> Tensor`
+pub fn im2col(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    im2col_call(ks, self_, kernel_size, dilation, padding, stride)
+}
+
+struct Im2colBoxed;
+
+impl BoxedOp for Im2colBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &IM2COL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&IM2COL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let dilation = u.int_list()?;
+        let padding = u.int_list()?;
+        let stride = u.int_list()?;
+        let r = im2col(&self_, &kernel_size, &dilation, &padding, &stride)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::col2im
+
+/// Schema of `aten::col2im`.
+pub static COL2IM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::col2im",
+    overload: "",
+    signature: "col2im(Tensor self, SymInt[2] output_size, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::col2im`.
+pub type Col2imFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64], &[i64]) -> Result<Tensor>;
+
+fn col2im_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::fold::col2im(self_, output_size, kernel_size, dilation, padding, stride)
+}
+
+/// Dispatch entry of `aten::col2im`.
+pub static COL2IM: Op<Col2imFn> = Op::new(
+    &COL2IM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(col2im_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::col2im_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::col2im` through the dispatcher with explicit keys.
+pub fn col2im_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    match COL2IM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size, kernel_size, dilation, padding, stride),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(stride.to_vec()),
+            ];
+            fallback(&COL2IM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::col2im", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Sums a column matrix `[N, C*kh*kw, L]` back into `[N, C, *output_size]` images (overlapping blocks add up); the adjoint of `im2col`.
+///
+/// `aten::col2im`: `col2im(Tensor self, SymInt[2] output_size, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride) -> Tensor`
+pub fn col2im(
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    col2im_call(ks, self_, output_size, kernel_size, dilation, padding, stride)
+}
+
+struct Col2imBoxed;
+
+impl BoxedOp for Col2imBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COL2IM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COL2IM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let kernel_size = u.int_list()?;
+        let dilation = u.int_list()?;
+        let padding = u.int_list()?;
+        let stride = u.int_list()?;
+        let r = col2im(&self_, &output_size, &kernel_size, &dilation, &padding, &stride)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -11409,4 +11890,8 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &UpsampleNearest2dBackwardBoxed,
     &UpsampleBilinear2dBoxed,
     &UpsampleBilinear2dBackwardBoxed,
+    &EmbeddingBoxed,
+    &EmbeddingDenseBackwardBoxed,
+    &Im2colBoxed,
+    &Col2imBoxed,
 ];

@@ -304,3 +304,61 @@ pub fn adaptive_avg_pool_double_backward(grad: &Tensor, sizes: &[i64], k: i64) -
         )),
     }
 }
+
+/// The gradient of `embedding` with respect to `weight` (of sizes
+/// `weight_sizes`): `embedding_dense_backward`, or an error for `sparse`
+/// gradients (FrankenTorch has no sparse tensors).
+pub fn embedding_backward(
+    grad: &Tensor,
+    indices: &Tensor,
+    weight_sizes: &[i64],
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+) -> Result<Tensor> {
+    if sparse {
+        return Err(Error::not_supported(
+            "aten::embedding_backward",
+            "sparse gradients (sparse=True) need sparse tensors, which FrankenTorch does not have",
+        ));
+    }
+    let rows = weight_sizes.first().copied().unwrap_or(0);
+    ops::embedding_dense_backward(grad, indices, rows, padding_idx, scale_grad_by_freq)
+}
+
+/// The gradient of `embedding_dense_backward` with respect to its
+/// `grad_output`: the rows of `grad` picked by `indices`, zero where the
+/// index is `padding_idx` (like PyTorch, `scale_grad_by_freq` is not applied).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3, 1]).unwrap();
+/// let i = Tensor::from_vec(vec![2i64, 0], &[2]).unwrap();
+/// let r = frankentorch::autograd_helpers::embedding_dense_double_backward(&g, &i, 0).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![3.0, 0.0]);
+/// ```
+pub fn embedding_dense_double_backward(grad: &Tensor, indices: &Tensor, padding_idx: i64) -> Result<Tensor> {
+    let rows = ops::embedding(grad, indices, -1, false, false)?;
+    let keep = to_dtype(&ops::ne_scalar(indices, padding_idx)?, grad.dtype())?;
+    ops::mul(&rows, &ops::unsqueeze(&keep, -1)?)
+}
+
+/// The gradient of `im2col` with respect to an input of sizes `input_sizes`:
+/// `col2im` of `grad` to the input's last two sizes.
+pub fn im2col_backward(
+    grad: &Tensor,
+    input_sizes: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    if input_sizes.len() < 2 {
+        return Err(Error::invalid(
+            "im2col_backward",
+            format!("input sizes {input_sizes:?} have no 2 spatial dims"),
+        ));
+    }
+    let spatial = &input_sizes[input_sizes.len() - 2..];
+    ops::col2im(grad, spatial, kernel_size, dilation, padding, stride)
+}

@@ -9,6 +9,8 @@
 //! the op-math type ([`Real`]: f32 for float16/bfloat16/float32, f64 for
 //! float64) and rounded once into the output.
 
+pub mod embedding;
+pub mod fold;
 pub mod pad;
 pub mod pool;
 pub mod upsample;
