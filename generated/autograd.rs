@@ -2797,6 +2797,65 @@ impl BackwardFn for Col2imBackward0 {
     fn release_variables(&self) {}
 }
 
+/// Backward of `aten::convolution`.
+pub struct ConvolutionBackward0 {
+    dilation_: Vec<i64>,
+    groups_: i64,
+    input_: SavedVariable,
+    output_padding_: Vec<i64>,
+    padding_: Vec<i64>,
+    stride_: Vec<i64>,
+    transposed_: bool,
+    weight_: SavedVariable,
+}
+
+impl BackwardFn for ConvolutionBackward0 {
+    fn name(&self) -> String {
+        "ConvolutionBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_input = ctx.needs(0);
+        let needs_weight = ctx.needs(1);
+        let needs_bias = ctx.needs(2);
+        let input = self.input_.unpack(Some(ctx.node))?;
+        let weight = self.weight_.unpack(Some(ctx.node))?;
+        if needs_input || needs_weight || needs_bias {
+            let r = crate::autograd_helpers::convolution_backward_no_bias_sizes(
+                &grad,
+                &input,
+                &weight,
+                &self.stride_,
+                &self.padding_,
+                &self.dilation_,
+                self.transposed_,
+                &self.output_padding_,
+                self.groups_,
+                &[needs_input, needs_weight, needs_bias],
+            )?;
+            if needs_input {
+                out[0] = Some(r.0);
+            }
+            if needs_weight {
+                out[1] = Some(r.1);
+            }
+            if needs_bias {
+                out[2] = Some(r.2);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.input_.release();
+        self.weight_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -5649,6 +5708,87 @@ pub(crate) fn col2im_autograd(
                 kernel_size_: pre_kernel_size_,
                 padding_: pre_padding_,
                 stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::convolution`: records `ConvolutionBackward0` when an input requires grad.
+pub(crate) fn convolution_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.push(Some(input));
+    diff_inputs.push(Some(weight));
+    diff_inputs.push(bias);
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dilation.to_vec(),
+            groups,
+            SavedVariable::new(input, false),
+            output_padding.to_vec(),
+            padding.to_vec(),
+            stride.to_vec(),
+            transposed,
+            SavedVariable::new(weight, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        convolution_call(
+            ks.below(DispatchKey::AutogradCPU),
+            input,
+            weight,
+            bias,
+            stride,
+            padding,
+            dilation,
+            transposed,
+            output_padding,
+            groups,
+        )?
+    };
+    if let Some((
+        pre_dilation_,
+        pre_groups_,
+        pre_input_,
+        pre_output_padding_,
+        pre_padding_,
+        pre_stride_,
+        pre_transposed_,
+        pre_weight_,
+    )) = saved
+    {
+        let node = Node::new(
+            ConvolutionBackward0 {
+                dilation_: pre_dilation_,
+                groups_: pre_groups_,
+                input_: pre_input_,
+                output_padding_: pre_output_padding_,
+                padding_: pre_padding_,
+                stride_: pre_stride_,
+                transposed_: pre_transposed_,
+                weight_: pre_weight_,
             },
             next_edges,
         );

@@ -11774,6 +11774,186 @@ impl BoxedOp for Col2imBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::convolution
+
+/// Schema of `aten::convolution`.
+pub static CONVOLUTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::convolution",
+    overload: "",
+    signature: "convolution(Tensor input, Tensor weight, Tensor? bias, SymInt[] stride, SymInt[] padding, SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "transposed", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_padding", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "groups", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::convolution`.
+pub type ConvolutionFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, &[i64], &[i64], &[i64], bool, &[i64], i64) -> Result<Tensor>;
+
+fn convolution_cpu(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    ft_kernels::nn::conv::convolution(
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+    )
+}
+
+/// Dispatch entry of `aten::convolution`.
+pub static CONVOLUTION: Op<ConvolutionFn> = Op::new(
+    &CONVOLUTION_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(convolution_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::convolution_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::convolution` through the dispatcher with explicit keys.
+pub fn convolution_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    match CONVOLUTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            weight,
+            bias,
+            stride,
+            padding,
+            dilation,
+            transposed,
+            output_padding,
+            groups,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(weight.clone()),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(transposed),
+                Value::IntList(output_padding.to_vec()),
+                Value::Int(groups),
+            ];
+            fallback(&CONVOLUTION_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::convolution", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// N-d (1-D to 3-D) convolution of `input` `[N, C, *S]` with `weight` (`[O, C/groups, *K]`, or `[C, O/groups, *K]` when `transposed`) plus a per-channel `bias`.
+///
+/// `aten::convolution`: `convolution(Tensor input, Tensor weight, Tensor? bias, SymInt[] stride, SymInt[] padding, SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups) -> Tensor`
+pub fn convolution(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(input);
+        ts.push(weight);
+        ts.extend(bias);
+        dispatch::keyset_of(&ts)
+    };
+    convolution_call(
+        ks,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+    )
+}
+
+struct ConvolutionBoxed;
+
+impl BoxedOp for ConvolutionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONVOLUTION_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONVOLUTION_SCHEMA, stack);
+        let input = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias = u.opt_tensor()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let transposed = u.bool()?;
+        let output_padding = u.int_list()?;
+        let groups = u.int()?;
+        let r = convolution(
+            &input,
+            &weight,
+            bias.as_ref(),
+            &stride,
+            &padding,
+            &dilation,
+            transposed,
+            &output_padding,
+            groups,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -11894,4 +12074,5 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &EmbeddingDenseBackwardBoxed,
     &Im2colBoxed,
     &Col2imBoxed,
+    &ConvolutionBoxed,
 ];

@@ -362,3 +362,38 @@ pub fn im2col_backward(
     let spatial = &input_sizes[input_sizes.len() - 2..];
     ops::col2im(grad, spatial, kernel_size, dilation, padding, stride)
 }
+
+/// `convolution`'s gradients (input, weight, bias), for the entries of
+/// `output_mask` that are set, computed by the `convolution_backward` kernel.
+///
+/// Not differentiable again: `aten::convolution_backward` is not a declared
+/// op yet (its `bool[3] output_mask` cannot be written in schema samples),
+/// so its result has no history and double backward through a convolution
+/// is not available.
+#[allow(clippy::too_many_arguments)]
+pub fn convolution_backward_no_bias_sizes(
+    grad: &Tensor,
+    input: &Tensor,
+    weight: &Tensor,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    output_mask: &[bool],
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::conv::convolution_backward(
+        grad,
+        input,
+        weight,
+        None,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+        output_mask,
+    )
+}

@@ -24,6 +24,9 @@ pub mod testing;
 
 #[path = "../generated/autograd.rs"]
 #[doc(hidden)]
+// The generated autograd kernel of an op whose differentiable inputs include
+// a `Tensor?` (convolution's bias) builds its input list with pushes.
+#[allow(clippy::vec_init_then_push)]
 pub mod generated_autograd;
 #[path = "../generated/methods.rs"]
 #[doc(hidden)]

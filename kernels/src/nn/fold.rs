@@ -7,7 +7,7 @@
 //! kernel offset `k` of block `l` covers (zero when it falls in the padding).
 //! 1-D and 2-D geometries are 3-D ones with leading size-1 dims.
 
-use super::{fmt, not_implemented, read_vec, tensor_of};
+use super::{fmt, new_filled, not_implemented, read_vec, tensor_of};
 use crate::iter::OpMath;
 use ft_runtime::{DType, Error, Result, Tensor};
 
@@ -55,10 +55,29 @@ impl Fold {
         (i >= 0 && (i as usize) < self.image[d]).then_some(i as usize)
     }
 
-    /// Calls `f(row, l, image_offset)` for every in-image entry of the column
-    /// matrix, rows in order and columns in order within a row.
+    /// For kernel offset `k` along the last dim: the block positions
+    /// `lo..hi` that read inside the image, and the image index of `lo`.
     #[inline(always)]
-    fn for_each(&self, mut f: impl FnMut(usize, usize, usize)) {
+    fn inner_range(&self, k: usize) -> (usize, usize, usize) {
+        let (s, off) = (self.stride[2] as i64, (k * self.dil[2]) as i64 - self.pad[2] as i64);
+        let (n, blocks) = (self.image[2] as i64, self.blocks[2] as i64);
+        // first o with o*s + off >= 0, and first o with o*s + off >= n
+        let lo = if off >= 0 { 0 } else { (-off + s - 1) / s };
+        let hi = if n - off <= 0 {
+            0
+        } else {
+            ((n - off + s - 1) / s).min(blocks)
+        };
+        let lo = lo.min(hi);
+        (lo as usize, hi as usize, (lo * s + off).max(0) as usize)
+    }
+
+    /// Calls `f(row, l, src, len)` for every run of in-image entries of the
+    /// column matrix: row `row`, columns `l..l + len`, reading image offsets
+    /// `src, src + stride_w, ...`. Rows come in order, and columns in order
+    /// within a row.
+    #[inline(always)]
+    fn for_each_run(&self, mut f: impl FnMut(usize, usize, usize, usize)) {
         let [id, ih, iw] = self.image;
         let [bd, bh, bw] = self.blocks;
         let [kd, kh, kw] = self.kernel;
@@ -68,16 +87,14 @@ impl Fold {
             for a in 0..kd {
                 for b in 0..kh {
                     for e in 0..kw {
-                        for od in 0..bd {
-                            let Some(sd) = self.source(0, od, a) else { continue };
-                            for oh in 0..bh {
-                                let Some(sh) = self.source(1, oh, b) else { continue };
-                                let line = base + (sd * ih + sh) * iw;
-                                let l0 = (od * bh + oh) * bw;
-                                for ow in 0..bw {
-                                    if let Some(sw) = self.source(2, ow, e) {
-                                        f(row, l0 + ow, line + sw);
-                                    }
+                        let (lo, hi, first) = self.inner_range(e);
+                        if lo < hi {
+                            for od in 0..bd {
+                                let Some(sd) = self.source(0, od, a) else { continue };
+                                for oh in 0..bh {
+                                    let Some(sh) = self.source(1, oh, b) else { continue };
+                                    let src = base + (sd * ih + sh) * iw + first;
+                                    f(row, (od * bh + oh) * bw + lo, src, hi - lo);
                                 }
                             }
                         }
@@ -93,7 +110,17 @@ impl Fold {
 /// at column `col0`); entries in the padding are left as they are (the caller
 /// zero-fills `cols`).
 pub(crate) fn im2col_into<T: Copy>(img: &[T], f: &Fold, cols: &mut [T], ld: usize, col0: usize) {
-    f.for_each(|r, l, src| cols[r * ld + col0 + l] = img[src]);
+    let sw = f.stride[2];
+    f.for_each_run(|r, l, src, len| {
+        let dst = &mut cols[r * ld + col0 + l..r * ld + col0 + l + len];
+        if sw == 1 {
+            dst.copy_from_slice(&img[src..src + len]);
+        } else {
+            for (k, d) in dst.iter_mut().enumerate() {
+                *d = img[src + k * sw];
+            }
+        }
+    });
 }
 
 /// Adds the column matrix `cols` (row stride `ld`, from column `col0`) back
@@ -106,7 +133,14 @@ pub(crate) fn col2im_add<T: Copy, A: Copy>(
     img: &mut [A],
     add: impl Fn(A, T) -> A,
 ) {
-    f.for_each(|r, l, dst| img[dst] = add(img[dst], cols[r * ld + col0 + l]));
+    let sw = f.stride[2];
+    f.for_each_run(|r, l, dst, len| {
+        let src = &cols[r * ld + col0 + l..r * ld + col0 + l + len];
+        for (k, &v) in src.iter().enumerate() {
+            let d = &mut img[dst + k * sw];
+            *d = add(*d, v);
+        }
+    });
 }
 
 /// Checks a `int[2]` argument's length, as PyTorch's im2col/col2im do.
@@ -230,11 +264,11 @@ pub fn im2col(
     dispatch_fold!(self_.dtype(), T => {
         let x = read_vec::<T>(self_)?;
         let per = f.rows() * f.cols();
-        let mut out = vec![T::default(); n * per];
-        for b in 0..n {
-            im2col_into(&x[b * f.image_numel()..], &f, &mut out[b * per..(b + 1) * per], f.cols(), 0);
-        }
-        tensor_of(out, &out_sizes)
+        new_filled::<T>(OP, &out_sizes, |out| {
+            for b in 0..n {
+                im2col_into(&x[b * f.image_numel()..], &f, &mut out[b * per..(b + 1) * per], f.cols(), 0);
+            }
+        })
     }, _ => Err(not_implemented(OP, "im2col_cpu", self_.dtype())))
 }
 

@@ -9,6 +9,7 @@
 //! the op-math type ([`Real`]: f32 for float16/bfloat16/float32, f64 for
 //! float64) and rounded once into the output.
 
+pub mod conv;
 pub mod embedding;
 pub mod fold;
 pub mod pad;
@@ -88,6 +89,24 @@ pub fn read_vec<T: Element>(t: &Tensor) -> Result<Vec<T>> {
         return Ok(run.to_vec());
     }
     t.to_vec::<T>()
+}
+
+/// A new zero-filled contiguous tensor of shape `sizes`, filled in place by
+/// `fill` (which gets its elements as a mutable row-major slice); this skips
+/// the copy [`tensor_of`] makes.
+pub(crate) fn new_filled<T: Element>(op: &str, sizes: &[usize], fill: impl FnOnce(&mut [T])) -> Result<Tensor> {
+    let t = crate::iter::empty_contiguous(op, sizes, T::DTYPE)?;
+    {
+        let access = StorageAccess::lock(&[], &[t.storage()]);
+        let base = access.base_ptr_mut(t.storage()) as *mut T;
+        // SAFETY: `t` is a fresh contiguous tensor of `numel` zeroed elements
+        // (zero bytes are a valid value of every element type), its storage is
+        // write-locked by `access` and aligned for T, and no other reference
+        // to it exists while the slice lives.
+        let data = unsafe { std::slice::from_raw_parts_mut(base, t.numel()) };
+        fill(data);
+    }
+    Ok(t)
 }
 
 /// A contiguous tensor of shape `sizes` holding `data`.
