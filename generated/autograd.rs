@@ -2856,6 +2856,172 @@ impl BackwardFn for ConvolutionBackward0 {
     }
 }
 
+/// Backward of `aten::max_pool2d_with_indices`.
+pub struct MaxPool2dWithIndicesBackward0 {
+    ceil_mode_: bool,
+    dilation_: Vec<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+    stride_: Vec<i64>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for MaxPool2dWithIndicesBackward0 {
+    fn name(&self) -> String {
+        "MaxPool2dWithIndicesBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::max_pool2d_with_indices_backward(
+                &grad,
+                &self_,
+                &self.kernel_size_,
+                &self.stride_,
+                &self.padding_,
+                &self.dilation_,
+                self.ceil_mode_,
+                &result1,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result1_.release();
+    }
+}
+
+/// Backward of `aten::max_pool2d_with_indices_backward`.
+pub struct MaxPool2dWithIndicesBackwardBackward0 {
+    indices_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for MaxPool2dWithIndicesBackwardBackward0 {
+    fn name(&self) -> String {
+        "MaxPool2dWithIndicesBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let indices = self.indices_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::max_pool_double_backward(
+                &grad, &indices, 2i64,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::max_pool3d_with_indices`.
+pub struct MaxPool3dWithIndicesBackward0 {
+    ceil_mode_: bool,
+    dilation_: Vec<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+    stride_: Vec<i64>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for MaxPool3dWithIndicesBackward0 {
+    fn name(&self) -> String {
+        "MaxPool3dWithIndicesBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::max_pool3d_with_indices_backward(
+                &grad,
+                &self_,
+                &self.kernel_size_,
+                &self.stride_,
+                &self.padding_,
+                &self.dilation_,
+                self.ceil_mode_,
+                &result1,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result1_.release();
+    }
+}
+
+/// Backward of `aten::max_pool3d_with_indices_backward`.
+pub struct MaxPool3dWithIndicesBackwardBackward0 {
+    indices_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for MaxPool3dWithIndicesBackwardBackward0 {
+    fn name(&self) -> String {
+        "MaxPool3dWithIndicesBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let indices = self.indices_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::max_pool_double_backward(
+                &grad, &indices, 3i64,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.release();
+        self.self_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -5789,6 +5955,222 @@ pub(crate) fn convolution_autograd(
                 stride_: pre_stride_,
                 transposed_: pre_transposed_,
                 weight_: pre_weight_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::max_pool2d_with_indices`: records `MaxPool2dWithIndicesBackward0` when an input requires grad.
+pub(crate) fn max_pool2d_with_indices_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ceil_mode,
+            dilation.to_vec(),
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            SavedVariable::new(self_, false),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_pool2d_with_indices_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+        )?
+    };
+    if let Some((pre_ceil_mode_, pre_dilation_, pre_kernel_size_, pre_padding_, pre_self_, pre_stride_)) = saved {
+        let node = Node::new(
+            MaxPool2dWithIndicesBackward0 {
+                ceil_mode_: pre_ceil_mode_,
+                dilation_: pre_dilation_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_: pre_self_,
+                stride_: pre_stride_,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::max_pool2d_with_indices_backward`: records `MaxPool2dWithIndicesBackwardBackward0` when an input requires grad.
+pub(crate) fn max_pool2d_with_indices_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(indices, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_pool2d_with_indices_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
+        )?
+    };
+    if let Some((pre_indices_, pre_self_)) = saved {
+        let node = Node::new(
+            MaxPool2dWithIndicesBackwardBackward0 {
+                indices_: pre_indices_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::max_pool3d_with_indices`: records `MaxPool3dWithIndicesBackward0` when an input requires grad.
+pub(crate) fn max_pool3d_with_indices_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ceil_mode,
+            dilation.to_vec(),
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            SavedVariable::new(self_, false),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_pool3d_with_indices_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+        )?
+    };
+    if let Some((pre_ceil_mode_, pre_dilation_, pre_kernel_size_, pre_padding_, pre_self_, pre_stride_)) = saved {
+        let node = Node::new(
+            MaxPool3dWithIndicesBackward0 {
+                ceil_mode_: pre_ceil_mode_,
+                dilation_: pre_dilation_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_: pre_self_,
+                stride_: pre_stride_,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::max_pool3d_with_indices_backward`: records `MaxPool3dWithIndicesBackwardBackward0` when an input requires grad.
+pub(crate) fn max_pool3d_with_indices_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(indices, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_pool3d_with_indices_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
+        )?
+    };
+    if let Some((pre_indices_, pre_self_)) = saved {
+        let node = Node::new(
+            MaxPool3dWithIndicesBackwardBackward0 {
+                indices_: pre_indices_,
+                self_: pre_self_,
             },
             next_edges,
         );

@@ -11954,6 +11954,606 @@ impl BoxedOp for ConvolutionBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::max_pool2d_with_indices
+
+/// Schema of `aten::max_pool2d_with_indices`.
+pub static MAX_POOL2D_WITH_INDICES_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool2d_with_indices",
+    overload: "",
+    signature: "max_pool2d_with_indices(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[1, 1])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::max_pool2d_with_indices`.
+pub type MaxPool2dWithIndicesFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64], bool) -> Result<(Tensor, Tensor)>;
+
+fn max_pool2d_with_indices_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    ft_kernels::nn::maxpool::max_pool2d_with_indices(self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+/// Dispatch entry of `aten::max_pool2d_with_indices`.
+pub static MAX_POOL2D_WITH_INDICES: Op<MaxPool2dWithIndicesFn> = Op::new(
+    &MAX_POOL2D_WITH_INDICES_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(max_pool2d_with_indices_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_pool2d_with_indices_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::max_pool2d_with_indices` through the dispatcher with explicit keys.
+pub fn max_pool2d_with_indices_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    match MAX_POOL2D_WITH_INDICES.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, kernel_size, stride, padding, dilation, ceil_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+            ];
+            fallback(&MAX_POOL2D_WITH_INDICES_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max_pool2d_with_indices",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Maximum of each (dilated) `kernel_size` window of the last two dims and its index `h * W + w` in the input plane; NaN wins.
+///
+/// `aten::max_pool2d_with_indices`: `max_pool2d_with_indices(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> (Tensor, Tensor)`
+pub fn max_pool2d_with_indices(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    max_pool2d_with_indices_call(ks, self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+struct MaxPool2dWithIndicesBoxed;
+
+impl BoxedOp for MaxPool2dWithIndicesBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL2D_WITH_INDICES_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL2D_WITH_INDICES_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let r = max_pool2d_with_indices(&self_, &kernel_size, &stride, &padding, &dilation, ceil_mode)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max_pool2d_with_indices_backward
+
+/// Schema of `aten::max_pool2d_with_indices_backward`.
+pub static MAX_POOL2D_WITH_INDICES_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool2d_with_indices_backward",
+    overload: "",
+    signature: "max_pool2d_with_indices_backward(Tensor grad_output, Tensor self, int[2] kernel_size, int[2] stride, int[2] padding, int[2] dilation, bool ceil_mode, Tensor indices) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::max_pool2d_with_indices_backward`.
+pub type MaxPool2dWithIndicesBackwardFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], &[i64], &[i64], bool, &Tensor) -> Result<Tensor>;
+
+fn max_pool2d_with_indices_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::nn::maxpool::max_pool2d_with_indices_backward(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+    )
+}
+
+/// Dispatch entry of `aten::max_pool2d_with_indices_backward`.
+pub static MAX_POOL2D_WITH_INDICES_BACKWARD: Op<MaxPool2dWithIndicesBackwardFn> = Op::new(
+    &MAX_POOL2D_WITH_INDICES_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(max_pool2d_with_indices_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_pool2d_with_indices_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::max_pool2d_with_indices_backward` through the dispatcher with explicit keys.
+pub fn max_pool2d_with_indices_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    match MAX_POOL2D_WITH_INDICES_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Tensor(indices.clone()),
+            ];
+            fallback(&MAX_POOL2D_WITH_INDICES_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max_pool2d_with_indices_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `max_pool2d_with_indices`: each output gradient is added to the input element its index names.
+///
+/// `aten::max_pool2d_with_indices_backward`: `max_pool2d_with_indices_backward(Tensor grad_output, Tensor self, int[2] kernel_size, int[2] stride, int[2] padding, int[2] dilation, bool ceil_mode, Tensor indices) -> Tensor`
+pub fn max_pool2d_with_indices_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, indices]);
+    max_pool2d_with_indices_backward_call(
+        ks,
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+    )
+}
+
+struct MaxPool2dWithIndicesBackwardBoxed;
+
+impl BoxedOp for MaxPool2dWithIndicesBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL2D_WITH_INDICES_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL2D_WITH_INDICES_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let indices = u.tensor()?;
+        let r = max_pool2d_with_indices_backward(
+            &grad_output,
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            &dilation,
+            ceil_mode,
+            &indices,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max_pool3d_with_indices
+
+/// Schema of `aten::max_pool3d_with_indices`.
+pub static MAX_POOL3D_WITH_INDICES_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool3d_with_indices",
+    overload: "",
+    signature: "max_pool3d_with_indices(Tensor self, int[3] kernel_size, int[3] stride=[], int[3] padding=0, int[3] dilation=1, bool ceil_mode=False) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[0, 0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[1, 1, 1])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::max_pool3d_with_indices`.
+pub type MaxPool3dWithIndicesFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64], bool) -> Result<(Tensor, Tensor)>;
+
+fn max_pool3d_with_indices_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    ft_kernels::nn::maxpool::max_pool3d_with_indices(self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+/// Dispatch entry of `aten::max_pool3d_with_indices`.
+pub static MAX_POOL3D_WITH_INDICES: Op<MaxPool3dWithIndicesFn> = Op::new(
+    &MAX_POOL3D_WITH_INDICES_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(max_pool3d_with_indices_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_pool3d_with_indices_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::max_pool3d_with_indices` through the dispatcher with explicit keys.
+pub fn max_pool3d_with_indices_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    match MAX_POOL3D_WITH_INDICES.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, kernel_size, stride, padding, dilation, ceil_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+            ];
+            fallback(&MAX_POOL3D_WITH_INDICES_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max_pool3d_with_indices",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Maximum of each (dilated) `kernel_size` window of the last three dims and its index `(d * H + h) * W + w` in the input volume.
+///
+/// `aten::max_pool3d_with_indices`: `max_pool3d_with_indices(Tensor self, int[3] kernel_size, int[3] stride=[], int[3] padding=0, int[3] dilation=1, bool ceil_mode=False) -> (Tensor, Tensor)`
+pub fn max_pool3d_with_indices(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    max_pool3d_with_indices_call(ks, self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+struct MaxPool3dWithIndicesBoxed;
+
+impl BoxedOp for MaxPool3dWithIndicesBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL3D_WITH_INDICES_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL3D_WITH_INDICES_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let r = max_pool3d_with_indices(&self_, &kernel_size, &stride, &padding, &dilation, ceil_mode)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max_pool3d_with_indices_backward
+
+/// Schema of `aten::max_pool3d_with_indices_backward`.
+pub static MAX_POOL3D_WITH_INDICES_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool3d_with_indices_backward",
+    overload: "",
+    signature: "max_pool3d_with_indices_backward(Tensor grad_output, Tensor self, int[3] kernel_size, int[3] stride, int[3] padding, int[3] dilation, bool ceil_mode, Tensor indices) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::max_pool3d_with_indices_backward`.
+pub type MaxPool3dWithIndicesBackwardFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], &[i64], &[i64], bool, &Tensor) -> Result<Tensor>;
+
+fn max_pool3d_with_indices_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::nn::maxpool::max_pool3d_with_indices_backward(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+    )
+}
+
+/// Dispatch entry of `aten::max_pool3d_with_indices_backward`.
+pub static MAX_POOL3D_WITH_INDICES_BACKWARD: Op<MaxPool3dWithIndicesBackwardFn> = Op::new(
+    &MAX_POOL3D_WITH_INDICES_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(max_pool3d_with_indices_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_pool3d_with_indices_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::max_pool3d_with_indices_backward` through the dispatcher with explicit keys.
+pub fn max_pool3d_with_indices_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    match MAX_POOL3D_WITH_INDICES_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Tensor(indices.clone()),
+            ];
+            fallback(&MAX_POOL3D_WITH_INDICES_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max_pool3d_with_indices_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `max_pool3d_with_indices`.
+///
+/// `aten::max_pool3d_with_indices_backward`: `max_pool3d_with_indices_backward(Tensor grad_output, Tensor self, int[3] kernel_size, int[3] stride, int[3] padding, int[3] dilation, bool ceil_mode, Tensor indices) -> Tensor`
+pub fn max_pool3d_with_indices_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, indices]);
+    max_pool3d_with_indices_backward_call(
+        ks,
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+    )
+}
+
+struct MaxPool3dWithIndicesBackwardBoxed;
+
+impl BoxedOp for MaxPool3dWithIndicesBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL3D_WITH_INDICES_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL3D_WITH_INDICES_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let indices = u.tensor()?;
+        let r = max_pool3d_with_indices_backward(
+            &grad_output,
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            &dilation,
+            ceil_mode,
+            &indices,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -12075,4 +12675,8 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &Im2colBoxed,
     &Col2imBoxed,
     &ConvolutionBoxed,
+    &MaxPool2dWithIndicesBoxed,
+    &MaxPool2dWithIndicesBackwardBoxed,
+    &MaxPool3dWithIndicesBoxed,
+    &MaxPool3dWithIndicesBackwardBoxed,
 ];

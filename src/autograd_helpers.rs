@@ -397,3 +397,39 @@ pub fn convolution_backward_no_bias_sizes(
         output_mask,
     )
 }
+
+/// The gradient of `max_pool{k}d_with_indices_backward` with respect to its
+/// `grad_output`: `grad` (shaped like the pooled input) read at `indices`
+/// (positions within each input plane of the last `k` dims), shaped like
+/// `indices`.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[1, 2, 2]).unwrap();
+/// let i = Tensor::from_vec(vec![3i64], &[1, 1, 1]).unwrap();
+/// let r = frankentorch::autograd_helpers::max_pool_double_backward(&g, &i, 2).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![4.0]);
+/// ```
+pub fn max_pool_double_backward(grad: &Tensor, indices: &Tensor, k: i64) -> Result<Tensor> {
+    let op = "max_pool_double_backward";
+    let k = k as usize;
+    if grad.dim() < k || indices.dim() != grad.dim() {
+        return Err(Error::shape(
+            op,
+            "grad and indices must have the same number of dims (at least k)",
+        ));
+    }
+    let lead = grad.dim() - k;
+    let planes: usize = grad.sizes()[..lead].iter().product();
+    let plane_in: usize = grad.sizes()[lead..].iter().product();
+    let plane_out: usize = indices.sizes()[lead..].iter().product();
+    let flat_idx = ops::reshape(indices, &[planes as i64, plane_out as i64])?;
+    let starts = ops::mul_scalar(
+        &ops::arange_full(planes as i64, Some(DType::I64), None, None, None)?,
+        plane_in as i64,
+    )?;
+    let global = ops::add(&flat_idx, &ops::view(&starts, &[planes as i64, 1])?)?;
+    let rows = ops::reshape(grad, &[(planes * plane_in) as i64, 1])?;
+    let picked = ops::embedding(&rows, &global, -1, false, false)?;
+    ops::reshape(&picked, &sizes_of(indices))
+}

@@ -12,6 +12,7 @@
 pub mod conv;
 pub mod embedding;
 pub mod fold;
+pub mod maxpool;
 pub mod pad;
 pub mod pool;
 pub mod upsample;
