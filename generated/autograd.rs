@@ -3022,6 +3022,205 @@ impl BackwardFn for MaxPool3dWithIndicesBackwardBackward0 {
     }
 }
 
+/// Backward of `aten::native_layer_norm`.
+pub struct NativeLayerNormBackward0 {
+    input_: SavedVariable,
+    normalized_shape_: Vec<i64>,
+    weight_: Option<SavedVariable>,
+    result1_: SavedVariable,
+    result2_: SavedVariable,
+}
+
+impl BackwardFn for NativeLayerNormBackward0 {
+    fn name(&self) -> String {
+        "NativeLayerNormBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_input = ctx.needs(0);
+        let needs_weight = ctx.needs(1);
+        let needs_bias = ctx.needs(2);
+        let input = self.input_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        let result2 = self.result2_.unpack(Some(ctx.node))?;
+        if needs_input || needs_weight || needs_bias {
+            let r = crate::autograd_helpers::layer_norm_backward_of(
+                &grad,
+                &input,
+                &self.normalized_shape_,
+                &result1,
+                &result2,
+                weight.as_ref(),
+                &[needs_input, needs_weight, needs_bias],
+            )?;
+            if needs_input {
+                out[0] = Some(r.0);
+            }
+            if needs_weight {
+                out[1] = Some(r.1);
+            }
+            if needs_bias {
+                out[2] = Some(r.2);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.input_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+        self.result1_.release();
+        self.result2_.release();
+    }
+}
+
+/// Backward of `aten::native_group_norm`.
+pub struct NativeGroupNormBackward0 {
+    C_: i64,
+    HxW_: i64,
+    N_: i64,
+    group_: i64,
+    input_: SavedVariable,
+    weight_: Option<SavedVariable>,
+    result1_: SavedVariable,
+    result2_: SavedVariable,
+}
+
+impl BackwardFn for NativeGroupNormBackward0 {
+    fn name(&self) -> String {
+        "NativeGroupNormBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let grad_1 = crate::autograd_helpers::grad_or_zeros(ctx, grads, 1)?;
+        let grad_2 = crate::autograd_helpers::grad_or_zeros(ctx, grads, 2)?;
+        let needs_input = ctx.needs(0);
+        let needs_weight = ctx.needs(1);
+        let needs_bias = ctx.needs(2);
+        let input = self.input_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        let result2 = self.result2_.unpack(Some(ctx.node))?;
+        if needs_input || needs_weight || needs_bias {
+            let r = crate::autograd_helpers::group_norm_backward_of(
+                &grad,
+                &grad_1,
+                &grad_2,
+                &input,
+                &result1,
+                &result2,
+                weight.as_ref(),
+                self.N_,
+                self.C_,
+                self.HxW_,
+                self.group_,
+                &[needs_input, needs_weight, needs_bias],
+            )?;
+            if needs_input {
+                out[0] = Some(r.0);
+            }
+            if needs_weight {
+                out[1] = Some(r.1);
+            }
+            if needs_bias {
+                out[2] = Some(r.2);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.input_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+        self.result1_.release();
+        self.result2_.release();
+    }
+}
+
+/// Backward of `aten::_native_batch_norm_legit.no_stats`.
+pub struct NativeBatchNormLegitBackward0 {
+    eps_: f64,
+    input_: SavedVariable,
+    weight_: Option<SavedVariable>,
+    result1_: SavedVariable,
+    result2_: SavedVariable,
+}
+
+impl BackwardFn for NativeBatchNormLegitBackward0 {
+    fn name(&self) -> String {
+        "NativeBatchNormLegitBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_input = ctx.needs(0);
+        let needs_weight = ctx.needs(1);
+        let needs_bias = ctx.needs(2);
+        let input = self.input_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        let result2 = self.result2_.unpack(Some(ctx.node))?;
+        if needs_input || needs_weight || needs_bias {
+            let r = crate::autograd_helpers::batch_norm_train_backward_of(
+                &grad,
+                &input,
+                weight.as_ref(),
+                &result1,
+                &result2,
+                self.eps_,
+                &[needs_input, needs_weight, needs_bias],
+            )?;
+            if needs_input {
+                out[0] = Some(r.0);
+            }
+            if needs_weight {
+                out[1] = Some(r.1);
+            }
+            if needs_bias {
+                out[2] = Some(r.2);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.input_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+        self.result1_.release();
+        self.result2_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -6175,6 +6374,187 @@ pub(crate) fn max_pool3d_with_indices_backward_autograd(
             next_edges,
         );
         set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::native_layer_norm`: records `NativeLayerNormBackward0` when an input requires grad.
+pub(crate) fn native_layer_norm_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.push(Some(input));
+    diff_inputs.push(weight);
+    diff_inputs.push(bias);
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(input, false),
+            normalized_shape.to_vec(),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_layer_norm_call(
+            ks.below(DispatchKey::AutogradCPU),
+            input,
+            normalized_shape,
+            weight,
+            bias,
+            eps,
+        )?
+    };
+    if let Some((pre_input_, pre_normalized_shape_, pre_weight_)) = saved {
+        let node = Node::new(
+            NativeLayerNormBackward0 {
+                input_: pre_input_,
+                normalized_shape_: pre_normalized_shape_,
+                weight_: pre_weight_,
+                result1_: SavedVariable::new(&result.1, false),
+                result2_: SavedVariable::new(&result.2, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::native_group_norm`: records `NativeGroupNormBackward0` when an input requires grad.
+pub(crate) fn native_group_norm_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    N: i64,
+    C: i64,
+    HxW: i64,
+    group: i64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.push(Some(input));
+    diff_inputs.push(weight);
+    diff_inputs.push(bias);
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            C,
+            HxW,
+            N,
+            group,
+            SavedVariable::new(input, false),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_group_norm_call(
+            ks.below(DispatchKey::AutogradCPU),
+            input,
+            weight,
+            bias,
+            N,
+            C,
+            HxW,
+            group,
+            eps,
+        )?
+    };
+    if let Some((pre_C_, pre_HxW_, pre_N_, pre_group_, pre_input_, pre_weight_)) = saved {
+        let node = Node::new(
+            NativeGroupNormBackward0 {
+                C_: pre_C_,
+                HxW_: pre_HxW_,
+                N_: pre_N_,
+                group_: pre_group_,
+                input_: pre_input_,
+                weight_: pre_weight_,
+                result1_: SavedVariable::for_output(&result.1, 1, "NativeGroupNormBackward0"),
+                result2_: SavedVariable::for_output(&result.2, 2, "NativeGroupNormBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+        set_history(&result.1, &node);
+        set_history(&result.2, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_native_batch_norm_legit.no_stats`: records `NativeBatchNormLegitBackward0` when an input requires grad.
+pub(crate) fn native_batch_norm_legit_no_stats_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.push(Some(input));
+    diff_inputs.push(weight);
+    diff_inputs.push(bias);
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            eps,
+            SavedVariable::new(input, false),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_batch_norm_legit_no_stats_call(
+            ks.below(DispatchKey::AutogradCPU),
+            input,
+            weight,
+            bias,
+            training,
+            momentum,
+            eps,
+        )?
+    };
+    if let Some((pre_eps_, pre_input_, pre_weight_)) = saved {
+        let node = Node::new(
+            NativeBatchNormLegitBackward0 {
+                eps_: pre_eps_,
+                input_: pre_input_,
+                weight_: pre_weight_,
+                result1_: SavedVariable::new(&result.1, false),
+                result2_: SavedVariable::new(&result.2, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
     }
     Ok(result)
 }

@@ -12554,6 +12554,596 @@ impl BoxedOp for MaxPool3dWithIndicesBackwardBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::native_layer_norm
+
+/// Schema of `aten::native_layer_norm`.
+pub static NATIVE_LAYER_NORM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_layer_norm",
+    overload: "",
+    signature: "native_layer_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight, Tensor? bias, float eps) -> (Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "normalized_shape", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::native_layer_norm`.
+pub type NativeLayerNormFn =
+    fn(DispatchKeySet, &Tensor, &[i64], Option<&Tensor>, Option<&Tensor>, f64) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_layer_norm_cpu(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::native_layer_norm(input, normalized_shape, weight, bias, eps)
+}
+
+/// Dispatch entry of `aten::native_layer_norm`.
+pub static NATIVE_LAYER_NORM: Op<NativeLayerNormFn> = Op::new(
+    &NATIVE_LAYER_NORM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(native_layer_norm_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_layer_norm_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::native_layer_norm` through the dispatcher with explicit keys.
+pub fn native_layer_norm_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_LAYER_NORM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, normalized_shape, weight, bias, eps),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::IntList(normalized_shape.to_vec()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Float(eps),
+            ];
+            fallback(&NATIVE_LAYER_NORM_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_layer_norm",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Normalizes each slice over the trailing `normalized_shape` dims (zero mean, unit biased variance), then applies `weight` and `bias`; returns (output, mean, rstd).
+///
+/// `aten::native_layer_norm`: `native_layer_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight, Tensor? bias, float eps) -> (Tensor, Tensor, Tensor)`
+pub fn native_layer_norm(
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(input);
+        ts.extend(weight);
+        ts.extend(bias);
+        dispatch::keyset_of(&ts)
+    };
+    native_layer_norm_call(ks, input, normalized_shape, weight, bias, eps)
+}
+
+struct NativeLayerNormBoxed;
+
+impl BoxedOp for NativeLayerNormBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_LAYER_NORM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_LAYER_NORM_SCHEMA, stack);
+        let input = u.tensor()?;
+        let normalized_shape = u.int_list()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let eps = u.float()?;
+        let r = native_layer_norm(&input, &normalized_shape, weight.as_ref(), bias.as_ref(), eps)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::native_group_norm
+
+/// Schema of `aten::native_group_norm`.
+pub static NATIVE_GROUP_NORM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_group_norm",
+    overload: "",
+    signature: "native_group_norm(Tensor input, Tensor? weight, Tensor? bias, SymInt N, SymInt C, SymInt HxW, int group, float eps) -> (Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "N", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "C", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "HxW", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "group", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::native_group_norm`.
+pub type NativeGroupNormFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    i64,
+    i64,
+    i64,
+    i64,
+    f64,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_group_norm_cpu(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    N: i64,
+    C: i64,
+    HxW: i64,
+    group: i64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::native_group_norm(input, weight, bias, N, C, HxW, group, eps)
+}
+
+/// Dispatch entry of `aten::native_group_norm`.
+pub static NATIVE_GROUP_NORM: Op<NativeGroupNormFn> = Op::new(
+    &NATIVE_GROUP_NORM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(native_group_norm_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_group_norm_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::native_group_norm` through the dispatcher with explicit keys.
+pub fn native_group_norm_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    N: i64,
+    C: i64,
+    HxW: i64,
+    group: i64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_GROUP_NORM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, N, C, HxW, group, eps),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(N),
+                Value::Int(C),
+                Value::Int(HxW),
+                Value::Int(group),
+                Value::Float(eps),
+            ];
+            fallback(&NATIVE_GROUP_NORM_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_group_norm",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Normalizes each group of `C / group` channels of each of the `N` samples (`HxW` elements per channel), then applies per-channel `weight` and `bias`; returns (output, mean, rstd) with statistics of shape [N, group].
+///
+/// `aten::native_group_norm`: `native_group_norm(Tensor input, Tensor? weight, Tensor? bias, SymInt N, SymInt C, SymInt HxW, int group, float eps) -> (Tensor, Tensor, Tensor)`
+pub fn native_group_norm(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    N: i64,
+    C: i64,
+    HxW: i64,
+    group: i64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(input);
+        ts.extend(weight);
+        ts.extend(bias);
+        dispatch::keyset_of(&ts)
+    };
+    native_group_norm_call(ks, input, weight, bias, N, C, HxW, group, eps)
+}
+
+struct NativeGroupNormBoxed;
+
+impl BoxedOp for NativeGroupNormBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_GROUP_NORM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_GROUP_NORM_SCHEMA, stack);
+        let input = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let N = u.int()?;
+        let C = u.int()?;
+        let HxW = u.int()?;
+        let group = u.int()?;
+        let eps = u.float()?;
+        let r = native_group_norm(&input, weight.as_ref(), bias.as_ref(), N, C, HxW, group, eps)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_native_batch_norm_legit.no_stats
+
+/// Schema of `aten::_native_batch_norm_legit.no_stats`.
+pub static NATIVE_BATCH_NORM_LEGIT_NO_STATS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_native_batch_norm_legit",
+    overload: "no_stats",
+    signature: "_native_batch_norm_legit.no_stats(Tensor input, Tensor? weight, Tensor? bias, bool training, float momentum, float eps) -> (Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "training", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "momentum", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_native_batch_norm_legit.no_stats`.
+pub type NativeBatchNormLegitNoStatsFn =
+    fn(DispatchKeySet, &Tensor, Option<&Tensor>, Option<&Tensor>, bool, f64, f64) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_batch_norm_legit_no_stats_cpu(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::_native_batch_norm_legit_no_stats(input, weight, bias, training, momentum, eps)
+}
+
+/// Dispatch entry of `aten::_native_batch_norm_legit.no_stats`.
+pub static NATIVE_BATCH_NORM_LEGIT_NO_STATS: Op<NativeBatchNormLegitNoStatsFn> = Op::new(
+    &NATIVE_BATCH_NORM_LEGIT_NO_STATS_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(native_batch_norm_legit_no_stats_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_batch_norm_legit_no_stats_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_native_batch_norm_legit.no_stats` through the dispatcher with explicit keys.
+pub fn native_batch_norm_legit_no_stats_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_BATCH_NORM_LEGIT_NO_STATS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, training, momentum, eps),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Bool(training),
+                Value::Float(momentum),
+                Value::Float(eps),
+            ];
+            fallback(&NATIVE_BATCH_NORM_LEGIT_NO_STATS_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_native_batch_norm_legit.no_stats",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Batch norm with batch statistics and no running statistics: each channel (dim 1) is normalized over the other dims; returns (output, save_mean, save_invstd).
+///
+/// `aten::_native_batch_norm_legit.no_stats`: `_native_batch_norm_legit.no_stats(Tensor input, Tensor? weight, Tensor? bias, bool training, float momentum, float eps) -> (Tensor, Tensor, Tensor)`
+pub fn _native_batch_norm_legit_no_stats(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(input);
+        ts.extend(weight);
+        ts.extend(bias);
+        dispatch::keyset_of(&ts)
+    };
+    native_batch_norm_legit_no_stats_call(ks, input, weight, bias, training, momentum, eps)
+}
+
+struct NativeBatchNormLegitNoStatsBoxed;
+
+impl BoxedOp for NativeBatchNormLegitNoStatsBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_BATCH_NORM_LEGIT_NO_STATS_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_NO_STATS_SCHEMA, stack);
+        let input = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let training = u.bool()?;
+        let momentum = u.float()?;
+        let eps = u.float()?;
+        let r = _native_batch_norm_legit_no_stats(&input, weight.as_ref(), bias.as_ref(), training, momentum, eps)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_native_batch_norm_legit_no_training
+
+/// Schema of `aten::_native_batch_norm_legit_no_training`.
+pub static NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_native_batch_norm_legit_no_training",
+    overload: "",
+    signature: "_native_batch_norm_legit_no_training(Tensor input, Tensor? weight, Tensor? bias, Tensor running_mean, Tensor running_var, float momentum, float eps) -> (Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "running_mean", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "running_var", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "momentum", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_native_batch_norm_legit_no_training`.
+pub type NativeBatchNormLegitNoTrainingFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    &Tensor,
+    &Tensor,
+    f64,
+    f64,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_batch_norm_legit_no_training_cpu(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::_native_batch_norm_legit_no_training(
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        momentum,
+        eps,
+    )
+}
+
+/// Dispatch entry of `aten::_native_batch_norm_legit_no_training`.
+pub static NATIVE_BATCH_NORM_LEGIT_NO_TRAINING: Op<NativeBatchNormLegitNoTrainingFn> = Op::new(
+    &NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(native_batch_norm_legit_no_training_cpu),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::_native_batch_norm_legit_no_training` through the dispatcher with explicit keys.
+pub fn native_batch_norm_legit_no_training_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_BATCH_NORM_LEGIT_NO_TRAINING.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, running_mean, running_var, momentum, eps),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Tensor(running_mean.clone()),
+                Value::Tensor(running_var.clone()),
+                Value::Float(momentum),
+                Value::Float(eps),
+            ];
+            fallback(&NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_native_batch_norm_legit_no_training",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Batch norm in evaluation mode: each channel (dim 1) is normalized with `running_mean` and `running_var`; the saved statistics returned are empty.
+///
+/// `aten::_native_batch_norm_legit_no_training`: `_native_batch_norm_legit_no_training(Tensor input, Tensor? weight, Tensor? bias, Tensor running_mean, Tensor running_var, float momentum, float eps) -> (Tensor, Tensor, Tensor)`
+pub fn _native_batch_norm_legit_no_training(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(input);
+        ts.extend(weight);
+        ts.extend(bias);
+        ts.push(running_mean);
+        ts.push(running_var);
+        dispatch::keyset_of(&ts)
+    };
+    native_batch_norm_legit_no_training_call(ks, input, weight, bias, running_mean, running_var, momentum, eps)
+}
+
+struct NativeBatchNormLegitNoTrainingBoxed;
+
+impl BoxedOp for NativeBatchNormLegitNoTrainingBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_SCHEMA, stack);
+        let input = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let running_mean = u.tensor()?;
+        let running_var = u.tensor()?;
+        let momentum = u.float()?;
+        let eps = u.float()?;
+        let r = _native_batch_norm_legit_no_training(
+            &input,
+            weight.as_ref(),
+            bias.as_ref(),
+            &running_mean,
+            &running_var,
+            momentum,
+            eps,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -12679,4 +13269,8 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &MaxPool2dWithIndicesBackwardBoxed,
     &MaxPool3dWithIndicesBoxed,
     &MaxPool3dWithIndicesBackwardBoxed,
+    &NativeLayerNormBoxed,
+    &NativeGroupNormBoxed,
+    &NativeBatchNormLegitNoStatsBoxed,
+    &NativeBatchNormLegitNoTrainingBoxed,
 ];

@@ -433,3 +433,84 @@ pub fn max_pool_double_backward(grad: &Tensor, indices: &Tensor, k: i64) -> Resu
     let picked = ops::embedding(&rows, &global, -1, false, false)?;
     ops::reshape(&picked, &sizes_of(indices))
 }
+
+/// `native_layer_norm`'s gradients (input, weight, bias) from the saved mean
+/// and rstd, by the `native_layer_norm_backward` kernel. Not differentiable
+/// again (that op's `bool[3] output_mask` cannot be written in schema
+/// samples yet, so it is not a declared op).
+#[allow(clippy::too_many_arguments)]
+pub fn layer_norm_backward_of(
+    grad: &Tensor,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    output_mask: &[bool],
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::native_layer_norm_backward(
+        grad,
+        input,
+        normalized_shape,
+        mean,
+        rstd,
+        weight,
+        None,
+        output_mask,
+    )
+}
+
+/// `native_group_norm`'s gradients (input, weight, bias) by the
+/// `native_group_norm_backward` kernel, plus, as in PyTorch, the input
+/// gradient flowing through its `mean` and `rstd` results (upstream
+/// gradients `grad_mean`, `grad_rstd`). Not differentiable again.
+#[allow(clippy::too_many_arguments)]
+pub fn group_norm_backward_of(
+    grad: &Tensor,
+    grad_mean: &Tensor,
+    grad_rstd: &Tensor,
+    input: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hxw: i64,
+    group: i64,
+    output_mask: &[bool],
+) -> Result<(Tensor, Tensor, Tensor)> {
+    use ft_kernels::nn::norm;
+    let (gi, gw, gb) =
+        norm::native_group_norm_backward(grad, input, mean, rstd, weight, n, c, hxw, group, output_mask)?;
+    if !output_mask.first().copied().unwrap_or(true) {
+        return Ok((gi, gw, gb));
+    }
+    let through_stats = norm::group_norm_stats_backward(grad_mean, grad_rstd, input, mean, rstd, n, c, hxw, group)?;
+    Ok((ft_kernels::binary::add(&gi, &through_stats, Scalar::Int(1))?, gw, gb))
+}
+
+/// Batch norm's gradients (input, weight, bias) in training mode, from the
+/// saved batch mean and inverse std (not differentiable again).
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_train_backward_of(
+    grad: &Tensor,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+    eps: f64,
+    output_mask: &[bool],
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::batch_norm_backward(
+        grad,
+        input,
+        weight,
+        None,
+        None,
+        Some(save_mean),
+        Some(save_invstd),
+        true,
+        eps,
+        output_mask,
+    )
+}

@@ -25,14 +25,18 @@ pub mod testing;
 #[path = "../generated/autograd.rs"]
 #[doc(hidden)]
 // The generated autograd kernel of an op whose differentiable inputs include
-// a `Tensor?` (convolution's bias) builds its input list with pushes.
-#[allow(clippy::vec_init_then_push)]
+// a `Tensor?` (convolution's bias) builds its input list with pushes, and
+// PyTorch's argument names are kept as written (`native_group_norm`'s `N`,
+// `C`, `HxW`).
+#[allow(clippy::vec_init_then_push, non_snake_case)]
 pub mod generated_autograd;
 #[path = "../generated/methods.rs"]
 #[doc(hidden)]
 pub mod generated_methods;
 #[path = "../generated/ops.rs"]
 #[doc(hidden)]
+// PyTorch's argument names are kept as written (`native_group_norm`'s `N`, `C`, `HxW`).
+#[allow(non_snake_case)]
 pub mod generated_ops;
 
 /// Generated code (from `schema/`): operators, dispatch entries, backward nodes.

@@ -13,6 +13,7 @@ pub mod conv;
 pub mod embedding;
 pub mod fold;
 pub mod maxpool;
+pub mod norm;
 pub mod pad;
 pub mod pool;
 pub mod upsample;
