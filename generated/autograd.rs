@@ -3221,6 +3221,89 @@ impl BackwardFn for NativeBatchNormLegitBackward0 {
     }
 }
 
+/// Backward of `aten::_cdist_forward`.
+pub struct CdistForwardBackward0 {
+    p_: f64,
+    x1_: SavedVariable,
+    x2_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for CdistForwardBackward0 {
+    fn name(&self) -> String {
+        "CdistForwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_x1 = ctx.needs(0);
+        let needs_x2 = ctx.needs(1);
+        let x1 = self.x1_.unpack(Some(ctx.node))?;
+        let x2 = self.x2_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_x1 {
+            out[0] = Some(crate::ops::_cdist_backward(
+                &(crate::ops::contiguous_full(&grad, None)?),
+                &x1,
+                &x2,
+                self.p_,
+                &result,
+            )?);
+        }
+        if needs_x2 {
+            out[1] = Some(crate::ops::_cdist_backward(
+                &(crate::ops::contiguous_full(&(crate::ops::transpose(&grad, -2i64, -1i64)?), None)?),
+                &x2,
+                &x1,
+                self.p_,
+                &(crate::ops::contiguous_full(&(crate::ops::transpose(&result, -2i64, -1i64)?), None)?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.x1_.release();
+        self.x2_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::_pdist_forward`.
+pub struct PdistForwardBackward0 {
+    p_: f64,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for PdistForwardBackward0 {
+    fn name(&self) -> String {
+        "PdistForwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::_pdist_backward(&grad, &self_, self.p_, &result)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -6555,6 +6638,75 @@ pub(crate) fn native_batch_norm_legit_no_stats_autograd(
             next_edges,
         );
         set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_cdist_forward`: records `CdistForwardBackward0` when an input requires grad.
+pub(crate) fn cdist_forward_autograd(
+    ks: DispatchKeySet,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    compute_mode: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[x1, x2]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[x1, x2])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((p, SavedVariable::new(x1, false), SavedVariable::new(x2, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cdist_forward_call(ks.below(DispatchKey::AutogradCPU), x1, x2, p, compute_mode)?
+    };
+    if let Some((pre_p_, pre_x1_, pre_x2_)) = saved {
+        let node = Node::new(
+            CdistForwardBackward0 {
+                p_: pre_p_,
+                x1_: pre_x1_,
+                x2_: pre_x2_,
+                result_: SavedVariable::for_output(&result, 0, "CdistForwardBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_pdist_forward`: records `PdistForwardBackward0` when an input requires grad.
+pub(crate) fn pdist_forward_autograd(ks: DispatchKeySet, self_: &Tensor, p: f64) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((p, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pdist_forward_call(ks.below(DispatchKey::AutogradCPU), self_, p)?
+    };
+    if let Some((pre_p_, pre_self_)) = saved {
+        let node = Node::new(
+            PdistForwardBackward0 {
+                p_: pre_p_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "PdistForwardBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
     }
     Ok(result)
 }

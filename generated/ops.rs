@@ -13144,6 +13144,490 @@ impl BoxedOp for NativeBatchNormLegitNoTrainingBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::_cdist_forward
+
+/// Schema of `aten::_cdist_forward`.
+pub static CDIST_FORWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_cdist_forward",
+    overload: "",
+    signature: "_cdist_forward(Tensor x1, Tensor x2, float p, int? compute_mode) -> Tensor",
+    args: &[
+        Arg {
+            name: "x1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "x2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "compute_mode",
+            ty: ArgType::OptInt,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_cdist_forward`.
+pub type CdistForwardFn = fn(DispatchKeySet, &Tensor, &Tensor, f64, Option<i64>) -> Result<Tensor>;
+
+fn cdist_forward_cpu(
+    _ks: DispatchKeySet,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    compute_mode: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::distance::_cdist_forward(x1, x2, p, compute_mode)
+}
+
+/// Dispatch entry of `aten::_cdist_forward`.
+pub static CDIST_FORWARD: Op<CdistForwardFn> = Op::new(
+    &CDIST_FORWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(cdist_forward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cdist_forward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_cdist_forward` through the dispatcher with explicit keys.
+pub fn cdist_forward_call(
+    ks: DispatchKeySet,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    compute_mode: Option<i64>,
+) -> Result<Tensor> {
+    match CDIST_FORWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, x1, x2, p, compute_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(x1.clone()),
+                Value::Tensor(x2.clone()),
+                Value::Float(p),
+                compute_mode.map_or(Value::None, Value::Int),
+            ];
+            fallback(&CDIST_FORWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_cdist_forward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The p-norm distance between every row of `x1` `[..., P, M]` and every row of `x2` `[..., R, M]` (batch dims broadcast): `[..., P, R]`.
+///
+/// `aten::_cdist_forward`: `_cdist_forward(Tensor x1, Tensor x2, float p, int? compute_mode) -> Tensor`
+pub fn _cdist_forward(x1: &Tensor, x2: &Tensor, p: f64, compute_mode: Option<i64>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[x1, x2]);
+    cdist_forward_call(ks, x1, x2, p, compute_mode)
+}
+
+struct CdistForwardBoxed;
+
+impl BoxedOp for CdistForwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CDIST_FORWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CDIST_FORWARD_SCHEMA, stack);
+        let x1 = u.tensor()?;
+        let x2 = u.tensor()?;
+        let p = u.float()?;
+        let compute_mode = u.opt_int()?;
+        let r = _cdist_forward(&x1, &x2, p, compute_mode)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_cdist_backward
+
+/// Schema of `aten::_cdist_backward`.
+pub static CDIST_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_cdist_backward",
+    overload: "",
+    signature: "_cdist_backward(Tensor grad_output, Tensor x1, Tensor x2, float p, Tensor cdist) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "x1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "x2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "cdist",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_cdist_backward`.
+pub type CdistBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, f64, &Tensor) -> Result<Tensor>;
+
+fn cdist_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    cdist: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::nn::distance::_cdist_backward(grad_output, x1, x2, p, cdist)
+}
+
+/// Dispatch entry of `aten::_cdist_backward`.
+pub static CDIST_BACKWARD: Op<CdistBackwardFn> = Op::new(
+    &CDIST_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(cdist_backward_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::_cdist_backward` through the dispatcher with explicit keys.
+pub fn cdist_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    cdist: &Tensor,
+) -> Result<Tensor> {
+    match CDIST_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, x1, x2, p, cdist),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(x1.clone()),
+                Value::Tensor(x2.clone()),
+                Value::Float(p),
+                Value::Tensor(cdist.clone()),
+            ];
+            fallback(&CDIST_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_cdist_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `_cdist_forward` with respect to `x1`, given its result `cdist`.
+///
+/// `aten::_cdist_backward`: `_cdist_backward(Tensor grad_output, Tensor x1, Tensor x2, float p, Tensor cdist) -> Tensor`
+pub fn _cdist_backward(grad_output: &Tensor, x1: &Tensor, x2: &Tensor, p: f64, cdist: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, x1, x2, cdist]);
+    cdist_backward_call(ks, grad_output, x1, x2, p, cdist)
+}
+
+struct CdistBackwardBoxed;
+
+impl BoxedOp for CdistBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CDIST_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CDIST_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let x1 = u.tensor()?;
+        let x2 = u.tensor()?;
+        let p = u.float()?;
+        let cdist = u.tensor()?;
+        let r = _cdist_backward(&grad_output, &x1, &x2, p, &cdist)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_pdist_forward
+
+/// Schema of `aten::_pdist_forward`.
+pub static PDIST_FORWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_pdist_forward",
+    overload: "",
+    signature: "_pdist_forward(Tensor self, float p=2) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(2.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_pdist_forward`.
+pub type PdistForwardFn = fn(DispatchKeySet, &Tensor, f64) -> Result<Tensor>;
+
+fn pdist_forward_cpu(_ks: DispatchKeySet, self_: &Tensor, p: f64) -> Result<Tensor> {
+    ft_kernels::nn::distance::_pdist_forward(self_, p)
+}
+
+/// Dispatch entry of `aten::_pdist_forward`.
+pub static PDIST_FORWARD: Op<PdistForwardFn> = Op::new(
+    &PDIST_FORWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(pdist_forward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pdist_forward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_pdist_forward` through the dispatcher with explicit keys.
+pub fn pdist_forward_call(ks: DispatchKeySet, self_: &Tensor, p: f64) -> Result<Tensor> {
+    match PDIST_FORWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Float(p)];
+            fallback(&PDIST_FORWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_pdist_forward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The p-norm distance between every pair of rows `i < j` of the 2-D `self`, in row-major pair order: `[N * (N - 1) / 2]`.
+///
+/// `aten::_pdist_forward`: `_pdist_forward(Tensor self, float p=2) -> Tensor`
+pub fn _pdist_forward(self_: &Tensor, p: f64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    pdist_forward_call(ks, self_, p)
+}
+
+struct PdistForwardBoxed;
+
+impl BoxedOp for PdistForwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PDIST_FORWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PDIST_FORWARD_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let r = _pdist_forward(&self_, p)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_pdist_backward
+
+/// Schema of `aten::_pdist_backward`.
+pub static PDIST_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_pdist_backward",
+    overload: "",
+    signature: "_pdist_backward(Tensor grad_output, Tensor self, float p, Tensor pdist) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "pdist",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_pdist_backward`.
+pub type PdistBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, f64, &Tensor) -> Result<Tensor>;
+
+fn pdist_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    p: f64,
+    pdist: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::nn::distance::_pdist_backward(grad_output, self_, p, pdist)
+}
+
+/// Dispatch entry of `aten::_pdist_backward`.
+pub static PDIST_BACKWARD: Op<PdistBackwardFn> = Op::new(
+    &PDIST_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(pdist_backward_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::_pdist_backward` through the dispatcher with explicit keys.
+pub fn pdist_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    p: f64,
+    pdist: &Tensor,
+) -> Result<Tensor> {
+    match PDIST_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, p, pdist),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Float(p),
+                Value::Tensor(pdist.clone()),
+            ];
+            fallback(&PDIST_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_pdist_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `_pdist_forward` with respect to `self`, given its result `pdist`.
+///
+/// `aten::_pdist_backward`: `_pdist_backward(Tensor grad_output, Tensor self, float p, Tensor pdist) -> Tensor`
+pub fn _pdist_backward(grad_output: &Tensor, self_: &Tensor, p: f64, pdist: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, pdist]);
+    pdist_backward_call(ks, grad_output, self_, p, pdist)
+}
+
+struct PdistBackwardBoxed;
+
+impl BoxedOp for PdistBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PDIST_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PDIST_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let pdist = u.tensor()?;
+        let r = _pdist_backward(&grad_output, &self_, p, &pdist)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -13273,4 +13757,8 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &NativeGroupNormBoxed,
     &NativeBatchNormLegitNoStatsBoxed,
     &NativeBatchNormLegitNoTrainingBoxed,
+    &CdistForwardBoxed,
+    &CdistBackwardBoxed,
+    &PdistForwardBoxed,
+    &PdistBackwardBoxed,
 ];

@@ -10,6 +10,7 @@
 //! float64) and rounded once into the output.
 
 pub mod conv;
+pub mod distance;
 pub mod embedding;
 pub mod fold;
 pub mod maxpool;
@@ -49,6 +50,8 @@ pub trait Real:
     fn to_f64(self) -> f64;
     /// Converts a count (exact for counts below 2^24 in f32).
     fn of_usize(v: usize) -> Self;
+    /// True for NaN.
+    fn nan(self) -> bool;
 }
 
 macro_rules! real {
@@ -66,6 +69,10 @@ macro_rules! real {
             #[inline(always)]
             fn of_usize(v: usize) -> Self {
                 v as $t
+            }
+            #[inline(always)]
+            fn nan(self) -> bool {
+                self.is_nan()
             }
         }
     )*};
