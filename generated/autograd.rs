@@ -1901,6 +1901,1579 @@ impl BackwardFn for MinBackward0 {
     }
 }
 
+/// Backward of `aten::amax`.
+pub struct AmaxBackward0 {
+    dim_: Vec<i64>,
+    keepdim_: bool,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for AmaxBackward0 {
+    fn name(&self) -> String {
+        "AmaxBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::amax_amin_backward(
+                &grad,
+                &self_,
+                &result,
+                &self.dim_,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::amin`.
+pub struct AminBackward0 {
+    dim_: Vec<i64>,
+    keepdim_: bool,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for AminBackward0 {
+    fn name(&self) -> String {
+        "AminBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::amax_amin_backward(
+                &grad,
+                &self_,
+                &result,
+                &self.dim_,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::max`.
+pub struct MaxBackward1 {
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for MaxBackward1 {
+    fn name(&self) -> String {
+        "MaxBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::evenly_distribute_backward(
+                &grad, &self_, &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::min`.
+pub struct MinBackward1 {
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for MinBackward1 {
+    fn name(&self) -> String {
+        "MinBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::evenly_distribute_backward(
+                &grad, &self_, &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::prod`.
+pub struct ProdBackward0 {
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for ProdBackward0 {
+    fn name(&self) -> String {
+        "ProdBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::prod_backward(&grad, &self_, &result)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::prod.dim_int`.
+pub struct ProdBackward1 {
+    dim_: i64,
+    keepdim_: bool,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for ProdBackward1 {
+    fn name(&self) -> String {
+        "ProdBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::prod_dim_backward(
+                &grad,
+                &self_,
+                &result,
+                self.dim_,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::var.correction`.
+pub struct VarBackward0 {
+    correction_: Option<Scalar>,
+    dim_: Option<Vec<i64>>,
+    keepdim_: bool,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for VarBackward0 {
+    fn name(&self) -> String {
+        "VarBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::var_backward(
+                &grad,
+                &self_,
+                self.dim_.as_deref(),
+                self.correction_,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::var.dim`.
+pub struct VarBackward1 {
+    dim_: Option<Vec<i64>>,
+    keepdim_: bool,
+    self_: SavedVariable,
+    unbiased_: bool,
+}
+
+impl BackwardFn for VarBackward1 {
+    fn name(&self) -> String {
+        "VarBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::var_unbiased_backward(
+                &grad,
+                &self_,
+                self.dim_.as_deref(),
+                self.unbiased_,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::cumsum`.
+pub struct CumsumBackward0 {
+    dim_: i64,
+}
+
+impl BackwardFn for CumsumBackward0 {
+    fn name(&self) -> String {
+        "CumsumBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::reverse_cumsum(&grad, self.dim_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::cumprod`.
+pub struct CumprodBackward0 {
+    dim_: i64,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for CumprodBackward0 {
+    fn name(&self) -> String {
+        "CumprodBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::cumprod_backward(
+                &grad, &self_, self.dim_, &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::_softmax`.
+pub struct SoftmaxBackward0 {
+    dim_: i64,
+    self_scalar_type: DType,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for SoftmaxBackward0 {
+    fn name(&self) -> String {
+        "SoftmaxBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::_softmax_backward_data(
+                &grad,
+                &result,
+                self.dim_,
+                self.self_scalar_type,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::_log_softmax`.
+pub struct LogSoftmaxBackward0 {
+    dim_: i64,
+    self_scalar_type: DType,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for LogSoftmaxBackward0 {
+    fn name(&self) -> String {
+        "LogSoftmaxBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::_log_softmax_backward_data(
+                &grad,
+                &result,
+                self.dim_,
+                self.self_scalar_type,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::_softmax_backward_data`.
+pub struct SoftmaxBackwardDataBackward0 {
+    dim_: i64,
+    grad_output_: SavedVariable,
+    input_dtype_: DType,
+    output_: SavedVariable,
+}
+
+impl BackwardFn for SoftmaxBackwardDataBackward0 {
+    fn name(&self) -> String {
+        "SoftmaxBackwardDataBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_output = ctx.needs(1);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let output = self.output_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::_softmax_backward_data(
+                &grad,
+                &output,
+                self.dim_,
+                self.input_dtype_,
+            )?);
+        }
+        if needs_output {
+            out[1] = Some(crate::autograd_helpers::softmax_double_backward(
+                &grad,
+                &grad_output,
+                self.dim_,
+                &output,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.output_.release();
+    }
+}
+
+/// Backward of `aten::_log_softmax_backward_data`.
+pub struct LogSoftmaxBackwardDataBackward0 {
+    dim_: i64,
+    grad_output_: SavedVariable,
+    output_: SavedVariable,
+}
+
+impl BackwardFn for LogSoftmaxBackwardDataBackward0 {
+    fn name(&self) -> String {
+        "LogSoftmaxBackwardDataBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_output = ctx.needs(1);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let output = self.output_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::log_softmax_backward_data_grad(
+                &grad, &output, self.dim_,
+            )?);
+        }
+        if needs_output {
+            out[1] = Some(crate::autograd_helpers::log_softmax_double_backward(
+                &grad,
+                &grad_output,
+                self.dim_,
+                &output,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.output_.release();
+    }
+}
+
+/// Backward of `aten::alias`.
+pub struct AliasBackward0 {}
+
+impl BackwardFn for AliasBackward0 {
+    fn name(&self) -> String {
+        "AliasBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(grad.clone());
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::as_strided`.
+pub struct AsStridedBackward0 {
+    self_: SavedVariable,
+    size_: Vec<i64>,
+    storage_offset_: Option<i64>,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for AsStridedBackward0 {
+    fn name(&self) -> String {
+        "AsStridedBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::as_strided_backward(
+                &grad,
+                &self_,
+                &self.size_,
+                &self.stride_,
+                self.storage_offset_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::diagonal`.
+pub struct DiagonalBackward0 {
+    dim1_: i64,
+    dim2_: i64,
+    offset_: i64,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for DiagonalBackward0 {
+    fn name(&self) -> String {
+        "DiagonalBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::diagonal_backward(
+                &grad,
+                &self.self_sizes,
+                self.offset_,
+                self.dim1_,
+                self.dim2_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::select.int`.
+pub struct SelectBackward0 {
+    dim_: i64,
+    index_: i64,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for SelectBackward0 {
+    fn name(&self) -> String {
+        "SelectBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::select_backward(
+                &grad,
+                &self.self_sizes,
+                self.dim_,
+                self.index_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::slice.Tensor`.
+pub struct SliceBackward0 {
+    dim_: i64,
+    end_: Option<i64>,
+    self_sizes: Vec<i64>,
+    start_: Option<i64>,
+    step_: i64,
+}
+
+impl BackwardFn for SliceBackward0 {
+    fn name(&self) -> String {
+        "SliceBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::slice_backward_wrapper(
+                &grad,
+                &self.self_sizes,
+                self.dim_,
+                self.start_,
+                self.end_,
+                self.step_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::squeeze.dims`.
+pub struct SqueezeBackward2 {
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for SqueezeBackward2 {
+    fn name(&self) -> String {
+        "SqueezeBackward2".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::unsqueeze_to(&grad, &self.self_sizes)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::select_backward`.
+pub struct SelectBackwardBackward0 {
+    dim_: i64,
+    index_: i64,
+}
+
+impl BackwardFn for SelectBackwardBackward0 {
+    fn name(&self) -> String {
+        "SelectBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        if needs_grad_output {
+            out[0] = Some(crate::ops::select(&grad, self.dim_, self.index_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::slice_backward`.
+pub struct SliceBackwardBackward0 {
+    dim_: i64,
+    end_: i64,
+    start_: i64,
+    step_: i64,
+}
+
+impl BackwardFn for SliceBackwardBackward0 {
+    fn name(&self) -> String {
+        "SliceBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        if needs_grad_output {
+            out[0] = Some(crate::ops::slice(
+                &grad,
+                self.dim_,
+                Some(self.start_),
+                Some(self.end_),
+                self.step_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::diagonal_backward`.
+pub struct DiagonalBackwardBackward0 {
+    dim1_: i64,
+    dim2_: i64,
+    offset_: i64,
+}
+
+impl BackwardFn for DiagonalBackwardBackward0 {
+    fn name(&self) -> String {
+        "DiagonalBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        if needs_grad_output {
+            out[0] = Some(crate::ops::diagonal(&grad, self.offset_, self.dim1_, self.dim2_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::select_scatter`.
+pub struct SelectScatterBackward0 {
+    dim_: i64,
+    index_: i64,
+    src_: SavedVariable,
+}
+
+impl BackwardFn for SelectScatterBackward0 {
+    fn name(&self) -> String {
+        "SelectScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let src = self.src_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::select_scatter(
+                &grad,
+                &(crate::ops::zeros_like_full(&src, None, None, None, None, None)?),
+                self.dim_,
+                self.index_,
+            )?);
+        }
+        if needs_src {
+            out[1] = Some(crate::ops::select(&grad, self.dim_, self.index_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.src_.release();
+    }
+}
+
+/// Backward of `aten::slice_scatter`.
+pub struct SliceScatterBackward0 {
+    dim_: i64,
+    end_: Option<i64>,
+    src_: SavedVariable,
+    start_: Option<i64>,
+    step_: i64,
+}
+
+impl BackwardFn for SliceScatterBackward0 {
+    fn name(&self) -> String {
+        "SliceScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let src = self.src_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::slice_scatter(
+                &grad,
+                &(crate::ops::zeros_like_full(&src, None, None, None, None, None)?),
+                self.dim_,
+                self.start_,
+                self.end_,
+                self.step_,
+            )?);
+        }
+        if needs_src {
+            out[1] = Some(crate::ops::slice(&grad, self.dim_, self.start_, self.end_, self.step_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.src_.release();
+    }
+}
+
+/// Backward of `aten::diagonal_scatter`.
+pub struct DiagonalScatterBackward0 {
+    dim1_: i64,
+    dim2_: i64,
+    offset_: i64,
+    src_: SavedVariable,
+}
+
+impl BackwardFn for DiagonalScatterBackward0 {
+    fn name(&self) -> String {
+        "DiagonalScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let src = self.src_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::diagonal_scatter(
+                &grad,
+                &(crate::ops::zeros_like_full(&src, None, None, None, None, None)?),
+                self.offset_,
+                self.dim1_,
+                self.dim2_,
+            )?);
+        }
+        if needs_src {
+            out[1] = Some(crate::ops::diagonal(&grad, self.offset_, self.dim1_, self.dim2_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.src_.release();
+    }
+}
+
+/// Backward of `aten::as_strided_scatter`.
+pub struct AsStridedScatterBackward0 {
+    self_: SavedVariable,
+    size_: Vec<i64>,
+    src_: SavedVariable,
+    storage_offset_: Option<i64>,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for AsStridedScatterBackward0 {
+    fn name(&self) -> String {
+        "AsStridedScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let src = self.src_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::as_strided_scatter_self_backward(
+                &grad,
+                &self_,
+                &src,
+                &self.size_,
+                &self.stride_,
+                self.storage_offset_,
+            )?);
+        }
+        if needs_src {
+            out[1] = Some(crate::autograd_helpers::as_strided_scatter_src_backward(
+                &grad,
+                &self_,
+                &self.size_,
+                &self.stride_,
+                self.storage_offset_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.src_.release();
+    }
+}
+
+/// Backward of `aten::flip`.
+pub struct FlipBackward0 {
+    dims_: Vec<i64>,
+}
+
+impl BackwardFn for FlipBackward0 {
+    fn name(&self) -> String {
+        "FlipBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::flip(&grad, &self.dims_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::repeat`.
+pub struct RepeatBackward0 {
+    repeats_: Vec<i64>,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for RepeatBackward0 {
+    fn name(&self) -> String {
+        "RepeatBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::repeat_backward(
+                &grad,
+                &self.repeats_,
+                &self.self_sizes,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::constant_pad_nd`.
+pub struct ConstantPadNdBackward0 {
+    pad_: Vec<i64>,
+}
+
+impl BackwardFn for ConstantPadNdBackward0 {
+    fn name(&self) -> String {
+        "ConstantPadNdBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::constant_pad_nd_backward(&grad, &self.pad_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::tril`.
+pub struct TrilBackward0 {
+    diagonal_: i64,
+}
+
+impl BackwardFn for TrilBackward0 {
+    fn name(&self) -> String {
+        "TrilBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::tril(&grad, self.diagonal_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::triu`.
+pub struct TriuBackward0 {
+    diagonal_: i64,
+}
+
+impl BackwardFn for TriuBackward0 {
+    fn name(&self) -> String {
+        "TriuBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::triu(&grad, self.diagonal_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::index_select`.
+pub struct IndexSelectBackward0 {
+    dim_: i64,
+    index_: SavedVariable,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for IndexSelectBackward0 {
+    fn name(&self) -> String {
+        "IndexSelectBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::index_select_backward(
+                &grad,
+                &self.self_sizes,
+                self.dim_,
+                &index,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::gather`.
+pub struct GatherBackward0 {
+    dim_: i64,
+    index_: SavedVariable,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for GatherBackward0 {
+    fn name(&self) -> String {
+        "GatherBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::gather_backward(
+                &grad,
+                &self.self_sizes,
+                self.dim_,
+                &index,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::scatter.src`.
+pub struct ScatterBackward0 {
+    dim_: i64,
+    index_: SavedVariable,
+}
+
+impl BackwardFn for ScatterBackward0 {
+    fn name(&self) -> String {
+        "ScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::scatter_value(&grad, self.dim_, &index, Scalar::Int(0i64))?);
+        }
+        if needs_src {
+            out[1] = Some(crate::ops::gather_full(&grad, self.dim_, &index, false)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::scatter.value`.
+pub struct ScatterBackward1 {
+    dim_: i64,
+    index_: SavedVariable,
+}
+
+impl BackwardFn for ScatterBackward1 {
+    fn name(&self) -> String {
+        "ScatterBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::scatter_value(&grad, self.dim_, &index, Scalar::Int(0i64))?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::scatter_add`.
+pub struct ScatterAddBackward0 {
+    dim_: i64,
+    index_: SavedVariable,
+}
+
+impl BackwardFn for ScatterAddBackward0 {
+    fn name(&self) -> String {
+        "ScatterAddBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let index = self.index_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(grad.clone());
+        }
+        if needs_src {
+            out[1] = Some(crate::ops::gather_full(&grad, self.dim_, &index, false)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+    }
+}
+
+/// Backward of `aten::scatter_reduce.two`.
+pub struct ScatterReduceBackward0 {
+    dim_: i64,
+    include_self_: bool,
+    index_: SavedVariable,
+    reduce_: String,
+    self_: SavedVariable,
+    src_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for ScatterReduceBackward0 {
+    fn name(&self) -> String {
+        "ScatterReduceBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_src = ctx.needs(1);
+        let index = self.index_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let src = self.src_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::scatter_reduce_backward_self(
+                &grad,
+                &self_,
+                self.dim_,
+                &index,
+                &src,
+                &self.reduce_,
+                self.include_self_,
+                &result,
+            )?);
+        }
+        if needs_src {
+            out[1] = Some(crate::autograd_helpers::scatter_reduce_backward_src(
+                &grad,
+                &self_,
+                self.dim_,
+                &index,
+                &src,
+                &self.reduce_,
+                self.include_self_,
+                &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.index_.release();
+        self.self_.release();
+        self.src_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::index.Tensor`.
+pub struct IndexBackward0 {
+    indices_: Vec<Option<SavedVariable>>,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for IndexBackward0 {
+    fn name(&self) -> String {
+        "IndexBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let indices = self
+            .indices_
+            .iter()
+            .map(|s| s.as_ref().map(|s| s.unpack(Some(ctx.node))).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::index_backward(
+                &grad,
+                &self.self_sizes,
+                &indices,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.iter().flatten().for_each(SavedVariable::release);
+    }
+}
+
+/// Backward of `aten::index_put`.
+pub struct IndexPutBackward0 {
+    accumulate_: bool,
+    indices_: Vec<Option<SavedVariable>>,
+    values_sizes: Vec<i64>,
+}
+
+impl BackwardFn for IndexPutBackward0 {
+    fn name(&self) -> String {
+        "IndexPutBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_values = ctx.needs(1);
+        let indices = self
+            .indices_
+            .iter()
+            .map(|s| s.as_ref().map(|s| s.unpack(Some(ctx.node))).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::index_put_backward_self(
+                &grad,
+                &indices,
+                &self.values_sizes,
+                self.accumulate_,
+            )?);
+        }
+        if needs_values {
+            out[1] = Some(crate::ops::index(&grad, &indices)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.iter().flatten().for_each(SavedVariable::release);
+    }
+}
+
+/// Backward of `aten::masked_scatter`.
+pub struct MaskedScatterBackward0 {
+    mask_: SavedVariable,
+    source_sizes: Vec<i64>,
+}
+
+impl BackwardFn for MaskedScatterBackward0 {
+    fn name(&self) -> String {
+        "MaskedScatterBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_source = ctx.needs(1);
+        let mask = self.mask_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::masked_scatter(
+                &grad,
+                &mask,
+                &(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?),
+            )?);
+        }
+        if needs_source {
+            out[1] = Some(crate::autograd_helpers::masked_scatter_backward(
+                &grad,
+                &mask,
+                &self.source_sizes,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.mask_.release();
+    }
+}
+
+/// Backward of `aten::cat`.
+pub struct CatBackward0 {
+    tensors_len: usize,
+    dim_: i64,
+    tensors_: Vec<SavedVariable>,
+}
+
+impl BackwardFn for CatBackward0 {
+    fn name(&self) -> String {
+        "CatBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let s_tensors = 0;
+        let mut out: Grads = vec![None; s_tensors + self.tensors_len];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_tensors = (s_tensors..s_tensors + self.tensors_len).any(|i| ctx.needs(i));
+        let tensors = self
+            .tensors_
+            .iter()
+            .map(|s| s.unpack(Some(ctx.node)))
+            .collect::<Result<Vec<_>>>()?;
+        if needs_tensors {
+            for (k, g) in crate::autograd_helpers::cat_tensors_backward(&grad, &tensors, self.dim_)?
+                .into_iter()
+                .enumerate()
+            {
+                out[s_tensors + k] = Some(g);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.tensors_.iter().for_each(SavedVariable::release);
+    }
+}
+
+/// Backward of `aten::split_with_sizes`.
+pub struct SplitWithSizesBackward0 {
+    dim_: i64,
+}
+
+impl BackwardFn for SplitWithSizesBackward0 {
+    fn name(&self) -> String {
+        "SplitWithSizesBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grads_all = (0..grads.len())
+            .map(|i| crate::autograd_helpers::grad_or_zeros(ctx, grads, i))
+            .collect::<Result<Vec<_>>>()?;
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::cat(&grads_all, self.dim_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::sort`.
+pub struct SortBackward0 {
+    dim_: i64,
+    self_sizes: Vec<i64>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for SortBackward0 {
+    fn name(&self) -> String {
+        "SortBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::values_backward(
+                &grad,
+                self.dim_,
+                &result1,
+                &self.self_sizes,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result1_.release();
+    }
+}
+
+/// Backward of `aten::topk`.
+pub struct TopkBackward0 {
+    dim_: i64,
+    self_sizes: Vec<i64>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for TopkBackward0 {
+    fn name(&self) -> String {
+        "TopkBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::values_backward(
+                &grad,
+                self.dim_,
+                &result1,
+                &self.self_sizes,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result1_.release();
+    }
+}
+
 /// Backward of `aten::reflection_pad1d`.
 pub struct ReflectionPad1dBackward0 {
     padding_: Vec<i64>,
@@ -3324,6 +4897,21 @@ pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Te
     Ok(result)
 }
 
+/// Autograd kernel of `aten::add.out`: `out=` variants do not record gradients.
+pub(crate) fn add_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::add.out", "add(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    add_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha, out)
+}
+
 /// Autograd kernel of `aten::add.Scalar`: records `AddBackward1` when an input requires grad.
 pub(crate) fn add_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3342,6 +4930,47 @@ pub(crate) fn add_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Sca
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::add_.Scalar`: records `AddBackward1` when an input requires grad.
+pub(crate) fn add_scalar_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::add_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        add_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(AddBackward1 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::add.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn add_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::add.Scalar_out", "add(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    add_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha, out)
 }
 
 /// Autograd kernel of `aten::add_.Tensor`: records `AddBackward0` when an input requires grad.
@@ -3365,7 +4994,7 @@ pub(crate) fn add_tensor_inplace_autograd(
     };
     if let Some((pre_alpha_,)) = saved {
         let node = Node::new(AddBackward0 { alpha_: pre_alpha_ }, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3390,6 +5019,47 @@ pub(crate) fn sub_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Te
     Ok(result)
 }
 
+/// Autograd kernel of `aten::sub_.Tensor`: records `SubBackward0` when an input requires grad.
+pub(crate) fn sub_tensor_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    check_inplace("aten::sub_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((alpha,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sub_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha)?
+    };
+    if let Some((pre_alpha_,)) = saved {
+        let node = Node::new(SubBackward0 { alpha_: pre_alpha_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sub.out`: `out=` variants do not record gradients.
+pub(crate) fn sub_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::sub.out", "sub(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sub_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha, out)
+}
+
 /// Autograd kernel of `aten::sub.Scalar`: records `SubBackward1` when an input requires grad.
 pub(crate) fn sub_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3408,6 +5078,47 @@ pub(crate) fn sub_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Sca
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::sub_.Scalar`: records `SubBackward1` when an input requires grad.
+pub(crate) fn sub_scalar_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::sub_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sub_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(SubBackward1 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sub.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn sub_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sub.Scalar_out", "sub(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sub_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, alpha, out)
 }
 
 /// Autograd kernel of `aten::mul.Tensor`: records `MulBackward0` when an input requires grad.
@@ -3440,6 +5151,15 @@ pub(crate) fn mul_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Te
     Ok(result)
 }
 
+/// Autograd kernel of `aten::mul.out`: `out=` variants do not record gradients.
+pub(crate) fn mul_out_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::mul.out", "mul(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    mul_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
 /// Autograd kernel of `aten::mul.Scalar`: records `MulBackward1` when an input requires grad.
 pub(crate) fn mul_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3458,6 +5178,41 @@ pub(crate) fn mul_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Sca
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::mul_.Scalar`: records `MulBackward1` when an input requires grad.
+pub(crate) fn mul_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::mul_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((other,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mul_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_,)) = saved {
+        let node = Node::new(MulBackward1 { other_: pre_other_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::mul.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn mul_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::mul.Scalar_out", "mul(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    mul_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
 }
 
 /// Autograd kernel of `aten::mul_.Tensor`: records `MulBackward0` when an input requires grad.
@@ -3495,7 +5250,7 @@ pub(crate) fn mul_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, ot
             },
             next_edges,
         );
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -3530,6 +5285,55 @@ pub(crate) fn div_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Te
     Ok(result)
 }
 
+/// Autograd kernel of `aten::div_.Tensor`: records `DivBackward0` when an input requires grad.
+pub(crate) fn div_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    check_inplace("aten::div_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(other, false),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_, pre_self_)) = saved {
+        let node = Node::new(
+            DivBackward0 {
+                other_: pre_other_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::div.out`: `out=` variants do not record gradients.
+pub(crate) fn div_out_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::div.out", "div(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    div_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
 /// Autograd kernel of `aten::div.Scalar`: records `DivBackward1` when an input requires grad.
 pub(crate) fn div_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3550,6 +5354,41 @@ pub(crate) fn div_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, other: Sca
     Ok(result)
 }
 
+/// Autograd kernel of `aten::div_.Scalar`: records `DivBackward1` when an input requires grad.
+pub(crate) fn div_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::div_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((other,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some((pre_other_,)) = saved {
+        let node = Node::new(DivBackward1 { other_: pre_other_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::div.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn div_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::div.Scalar_out", "div(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    div_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
 /// Autograd kernel of `aten::neg`: records `NegBackward0` when an input requires grad.
 pub(crate) fn neg_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3568,6 +5407,36 @@ pub(crate) fn neg_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::neg_`: records `NegBackward0` when an input requires grad.
+pub(crate) fn neg_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::neg_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        neg_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(NegBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::neg.out`: `out=` variants do not record gradients.
+pub(crate) fn neg_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::neg.out", "neg(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    neg_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::exp`: records `ExpBackward0` when an input requires grad.
@@ -3595,6 +5464,41 @@ pub(crate) fn exp_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
     Ok(result)
 }
 
+/// Autograd kernel of `aten::exp_`: records `ExpBackward0` when an input requires grad.
+pub(crate) fn exp_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::exp_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        exp_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            ExpBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "ExpBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::exp.out`: `out=` variants do not record gradients.
+pub(crate) fn exp_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::exp.out", "exp(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    exp_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::log`: records `LogBackward0` when an input requires grad.
 pub(crate) fn log_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3617,6 +5521,46 @@ pub(crate) fn log_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::log_`: records `LogBackward0` when an input requires grad.
+pub(crate) fn log_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::log_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(LogBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::log.out`: `out=` variants do not record gradients.
+pub(crate) fn log_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::log.out", "log(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::sin`: records `SinBackward0` when an input requires grad.
@@ -3643,6 +5587,46 @@ pub(crate) fn sin_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
     Ok(result)
 }
 
+/// Autograd kernel of `aten::sin_`: records `SinBackward0` when an input requires grad.
+pub(crate) fn sin_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::sin_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sin_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(SinBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sin.out`: `out=` variants do not record gradients.
+pub(crate) fn sin_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sin.out", "sin(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sin_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::cos`: records `CosBackward0` when an input requires grad.
 pub(crate) fn cos_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3665,6 +5649,46 @@ pub(crate) fn cos_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::cos_`: records `CosBackward0` when an input requires grad.
+pub(crate) fn cos_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::cos_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cos_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(CosBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::cos.out`: `out=` variants do not record gradients.
+pub(crate) fn cos_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::cos.out", "cos(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    cos_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::relu`: records `ReluBackward0` when an input requires grad.
@@ -3692,6 +5716,41 @@ pub(crate) fn relu_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
     Ok(result)
 }
 
+/// Autograd kernel of `aten::relu_`: records `ReluBackward0` when an input requires grad.
+pub(crate) fn relu_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::relu_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        relu_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            ReluBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "ReluBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::relu.out`: `out=` variants do not record gradients.
+pub(crate) fn relu_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::relu.out", "relu(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    relu_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::sigmoid`: records `SigmoidBackward0` when an input requires grad.
 pub(crate) fn sigmoid_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3717,6 +5776,41 @@ pub(crate) fn sigmoid_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Ten
     Ok(result)
 }
 
+/// Autograd kernel of `aten::sigmoid_`: records `SigmoidBackward0` when an input requires grad.
+pub(crate) fn sigmoid_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::sigmoid_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sigmoid_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            SigmoidBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "SigmoidBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sigmoid.out`: `out=` variants do not record gradients.
+pub(crate) fn sigmoid_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sigmoid.out", "sigmoid(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sigmoid_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::tanh`: records `TanhBackward0` when an input requires grad.
 pub(crate) fn tanh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3740,6 +5834,41 @@ pub(crate) fn tanh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::tanh_`: records `TanhBackward0` when an input requires grad.
+pub(crate) fn tanh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::tanh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tanh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            TanhBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "TanhBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::tanh.out`: `out=` variants do not record gradients.
+pub(crate) fn tanh_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::tanh.out", "tanh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    tanh_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::threshold_backward`: records `ThresholdBackwardBackward0` when an input requires grad.
@@ -3867,6 +5996,46 @@ pub(crate) fn abs_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
     Ok(result)
 }
 
+/// Autograd kernel of `aten::abs_`: records `AbsBackward0` when an input requires grad.
+pub(crate) fn abs_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::abs_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        abs_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AbsBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::abs.out`: `out=` variants do not record gradients.
+pub(crate) fn abs_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::abs.out", "abs(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    abs_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::sqrt`: records `SqrtBackward0` when an input requires grad.
 pub(crate) fn sqrt_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3890,6 +6059,41 @@ pub(crate) fn sqrt_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::sqrt_`: records `SqrtBackward0` when an input requires grad.
+pub(crate) fn sqrt_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::sqrt_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sqrt_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            SqrtBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "SqrtBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sqrt.out`: `out=` variants do not record gradients.
+pub(crate) fn sqrt_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sqrt.out", "sqrt(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sqrt_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::rsqrt`: records `RsqrtBackward0` when an input requires grad.
@@ -3917,6 +6121,41 @@ pub(crate) fn rsqrt_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::rsqrt_`: records `RsqrtBackward0` when an input requires grad.
+pub(crate) fn rsqrt_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::rsqrt_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        rsqrt_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            RsqrtBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "RsqrtBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::rsqrt.out`: `out=` variants do not record gradients.
+pub(crate) fn rsqrt_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::rsqrt.out", "rsqrt(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    rsqrt_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::reciprocal`: records `ReciprocalBackward0` when an input requires grad.
 pub(crate) fn reciprocal_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3940,6 +6179,41 @@ pub(crate) fn reciprocal_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::reciprocal_`: records `ReciprocalBackward0` when an input requires grad.
+pub(crate) fn reciprocal_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::reciprocal_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reciprocal_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            ReciprocalBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "ReciprocalBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reciprocal.out`: `out=` variants do not record gradients.
+pub(crate) fn reciprocal_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::reciprocal.out", "reciprocal(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    reciprocal_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::tan`: records `TanBackward0` when an input requires grad.
@@ -3967,6 +6241,41 @@ pub(crate) fn tan_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
     Ok(result)
 }
 
+/// Autograd kernel of `aten::tan_`: records `TanBackward0` when an input requires grad.
+pub(crate) fn tan_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::tan_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tan_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            TanBackward0 {
+                result_: SavedVariable::for_output(&result, 0, "TanBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::tan.out`: `out=` variants do not record gradients.
+pub(crate) fn tan_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::tan.out", "tan(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    tan_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::sinh`: records `SinhBackward0` when an input requires grad.
 pub(crate) fn sinh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -3989,6 +6298,46 @@ pub(crate) fn sinh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::sinh_`: records `SinhBackward0` when an input requires grad.
+pub(crate) fn sinh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::sinh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sinh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(SinhBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sinh.out`: `out=` variants do not record gradients.
+pub(crate) fn sinh_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sinh.out", "sinh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sinh_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::cosh`: records `CoshBackward0` when an input requires grad.
@@ -4015,6 +6364,46 @@ pub(crate) fn cosh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
     Ok(result)
 }
 
+/// Autograd kernel of `aten::cosh_`: records `CoshBackward0` when an input requires grad.
+pub(crate) fn cosh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::cosh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cosh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(CoshBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::cosh.out`: `out=` variants do not record gradients.
+pub(crate) fn cosh_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::cosh.out", "cosh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    cosh_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::atan`: records `AtanBackward0` when an input requires grad.
 pub(crate) fn atan_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -4037,6 +6426,46 @@ pub(crate) fn atan_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::atan_`: records `AtanBackward0` when an input requires grad.
+pub(crate) fn atan_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::atan_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atan_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AtanBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::atan.out`: `out=` variants do not record gradients.
+pub(crate) fn atan_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::atan.out", "atan(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    atan_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::asinh`: records `AsinhBackward0` when an input requires grad.
@@ -4063,6 +6492,46 @@ pub(crate) fn asinh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::asinh_`: records `AsinhBackward0` when an input requires grad.
+pub(crate) fn asinh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::asinh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asinh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AsinhBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::asinh.out`: `out=` variants do not record gradients.
+pub(crate) fn asinh_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::asinh.out", "asinh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    asinh_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::erf`: records `ErfBackward0` when an input requires grad.
 pub(crate) fn erf_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -4085,6 +6554,46 @@ pub(crate) fn erf_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor>
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::erf_`: records `ErfBackward0` when an input requires grad.
+pub(crate) fn erf_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::erf_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        erf_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(ErfBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::erf.out`: `out=` variants do not record gradients.
+pub(crate) fn erf_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::erf.out", "erf(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    erf_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::expm1`: records `Expm1Backward0` when an input requires grad.
@@ -4112,6 +6621,41 @@ pub(crate) fn expm1_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::expm1_`: records `Expm1Backward0` when an input requires grad.
+pub(crate) fn expm1_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::expm1_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        expm1_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(
+            Expm1Backward0 {
+                result_: SavedVariable::for_output(&result, 0, "Expm1Backward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::expm1.out`: `out=` variants do not record gradients.
+pub(crate) fn expm1_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::expm1.out", "expm1(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    expm1_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::asin`: records `AsinBackward0` when an input requires grad.
 pub(crate) fn asin_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -4134,6 +6678,46 @@ pub(crate) fn asin_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::asin_`: records `AsinBackward0` when an input requires grad.
+pub(crate) fn asin_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::asin_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asin_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AsinBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::asin.out`: `out=` variants do not record gradients.
+pub(crate) fn asin_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::asin.out", "asin(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    asin_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::acos`: records `AcosBackward0` when an input requires grad.
@@ -4160,6 +6744,46 @@ pub(crate) fn acos_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
     Ok(result)
 }
 
+/// Autograd kernel of `aten::acos_`: records `AcosBackward0` when an input requires grad.
+pub(crate) fn acos_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::acos_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acos_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AcosBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::acos.out`: `out=` variants do not record gradients.
+pub(crate) fn acos_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::acos.out", "acos(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    acos_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::atanh`: records `AtanhBackward0` when an input requires grad.
 pub(crate) fn atanh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -4182,6 +6806,46 @@ pub(crate) fn atanh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::atanh_`: records `AtanhBackward0` when an input requires grad.
+pub(crate) fn atanh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::atanh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atanh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AtanhBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::atanh.out`: `out=` variants do not record gradients.
+pub(crate) fn atanh_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::atanh.out", "atanh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    atanh_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::acosh`: records `AcoshBackward0` when an input requires grad.
@@ -4208,6 +6872,46 @@ pub(crate) fn acosh_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::acosh_`: records `AcoshBackward0` when an input requires grad.
+pub(crate) fn acosh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::acosh_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acosh_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AcoshBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::acosh.out`: `out=` variants do not record gradients.
+pub(crate) fn acosh_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::acosh.out", "acosh(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    acosh_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::log1p`: records `Log1pBackward0` when an input requires grad.
 pub(crate) fn log1p_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -4230,6 +6934,46 @@ pub(crate) fn log1p_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::log1p_`: records `Log1pBackward0` when an input requires grad.
+pub(crate) fn log1p_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::log1p_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log1p_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(Log1pBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::log1p.out`: `out=` variants do not record gradients.
+pub(crate) fn log1p_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::log1p.out", "log1p(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log1p_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::log2`: records `Log2Backward0` when an input requires grad.
@@ -4256,6 +7000,46 @@ pub(crate) fn log2_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
     Ok(result)
 }
 
+/// Autograd kernel of `aten::log2_`: records `Log2Backward0` when an input requires grad.
+pub(crate) fn log2_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::log2_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log2_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(Log2Backward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::log2.out`: `out=` variants do not record gradients.
+pub(crate) fn log2_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::log2.out", "log2(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log2_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::log10`: records `Log10Backward0` when an input requires grad.
 pub(crate) fn log10_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -4280,6 +7064,46 @@ pub(crate) fn log10_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::log10_`: records `Log10Backward0` when an input requires grad.
+pub(crate) fn log10_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::log10_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(
+            &{
+                let _no_grad = tls::no_grad();
+                crate::ops::clone(self_)?
+            },
+            false,
+        ),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log10_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(Log10Backward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::log10.out`: `out=` variants do not record gradients.
+pub(crate) fn log10_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::log10.out", "log10(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log10_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::ceil`: records `CeilBackward0` when an input requires grad.
 pub(crate) fn ceil_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -4298,6 +7122,36 @@ pub(crate) fn ceil_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::ceil_`: records `CeilBackward0` when an input requires grad.
+pub(crate) fn ceil_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::ceil_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ceil_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(CeilBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::ceil.out`: `out=` variants do not record gradients.
+pub(crate) fn ceil_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::ceil.out", "ceil(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    ceil_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::floor`: records `FloorBackward0` when an input requires grad.
@@ -4320,6 +7174,36 @@ pub(crate) fn floor_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::floor_`: records `FloorBackward0` when an input requires grad.
+pub(crate) fn floor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::floor_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        floor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(FloorBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::floor.out`: `out=` variants do not record gradients.
+pub(crate) fn floor_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::floor.out", "floor(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    floor_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::round`: records `RoundBackward0` when an input requires grad.
 pub(crate) fn round_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -4338,6 +7222,36 @@ pub(crate) fn round_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::round_`: records `RoundBackward0` when an input requires grad.
+pub(crate) fn round_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::round_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        round_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(RoundBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::round.out`: `out=` variants do not record gradients.
+pub(crate) fn round_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::round.out", "round(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    round_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
 /// Autograd kernel of `aten::trunc`: records `TruncBackward0` when an input requires grad.
@@ -4360,6 +7274,36 @@ pub(crate) fn trunc_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::trunc_`: records `TruncBackward0` when an input requires grad.
+pub(crate) fn trunc_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::trunc_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        trunc_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(TruncBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::trunc.out`: `out=` variants do not record gradients.
+pub(crate) fn trunc_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::trunc.out", "trunc(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    trunc_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
 /// Autograd kernel of `aten::sign`: records `SignBackward0` when an input requires grad.
 pub(crate) fn sign_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -4378,6 +7322,204 @@ pub(crate) fn sign_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::sign_`: records `SignBackward0` when an input requires grad.
+pub(crate) fn sign_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::sign_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sign_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(SignBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sign.out`: `out=` variants do not record gradients.
+pub(crate) fn sign_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sign.out", "sign(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sign_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::eq.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn eq_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::eq.Tensor_out", "eq(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    eq_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::eq.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn eq_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::eq.Scalar_out", "eq(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    eq_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::ne.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn ne_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::ne.Tensor_out", "ne(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    ne_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::ne.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn ne_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::ne.Scalar_out", "ne(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    ne_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::lt.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn lt_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::lt.Tensor_out", "lt(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    lt_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::lt.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn lt_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::lt.Scalar_out", "lt(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    lt_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::le.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn le_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::le.Tensor_out", "le(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    le_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::le.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn le_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::le.Scalar_out", "le(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    le_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::gt.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn gt_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::gt.Tensor_out", "gt(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    gt_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::gt.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn gt_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::gt.Scalar_out", "gt(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    gt_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::ge.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn ge_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::ge.Tensor_out", "ge(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    ge_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::ge.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn ge_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::ge.Scalar_out", "ge(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    ge_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
 }
 
 /// Autograd kernel of `aten::maximum`: records `MaximumBackward0` when an input requires grad.
@@ -4410,6 +7552,15 @@ pub(crate) fn maximum_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tenso
     Ok(result)
 }
 
+/// Autograd kernel of `aten::maximum.out`: `out=` variants do not record gradients.
+pub(crate) fn maximum_out_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::maximum.out", "maximum(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    maximum_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
 /// Autograd kernel of `aten::minimum`: records `MinimumBackward0` when an input requires grad.
 pub(crate) fn minimum_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -4438,6 +7589,15 @@ pub(crate) fn minimum_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tenso
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::minimum.out`: `out=` variants do not record gradients.
+pub(crate) fn minimum_out_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::minimum.out", "minimum(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    minimum_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
 }
 
 /// Autograd kernel of `aten::sum`: records `SumBackward0` when an input requires grad.
@@ -4508,6 +7668,22 @@ pub(crate) fn sum_dim_int_list_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::sum.IntList_out`: `out=` variants do not record gradients.
+pub(crate) fn sum_int_list_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sum.IntList_out", "sum(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sum_int_list_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, dtype, out)
 }
 
 /// Autograd kernel of `aten::mean`: records `MeanBackward0` when an input requires grad.
@@ -4581,6 +7757,22 @@ pub(crate) fn mean_dim_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::mean.out`: `out=` variants do not record gradients.
+pub(crate) fn mean_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::mean.out", "mean(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    mean_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, dtype, out)
 }
 
 /// Autograd kernel of `aten::max.dim`: records `MaxBackward0` when an input requires grad.
@@ -4687,6 +7879,15 @@ pub(crate) fn mm_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> 
     Ok(result)
 }
 
+/// Autograd kernel of `aten::mm.out`: `out=` variants do not record gradients.
+pub(crate) fn mm_out_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || mat2.requires_grad()) {
+        return Err(Error::autograd("aten::mm.out", "mm(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    mm_out_call(ks.below(DispatchKey::AutogradCPU), self_, mat2, out)
+}
+
 /// Autograd kernel of `aten::bmm`: records `BmmBackward0` when an input requires grad.
 pub(crate) fn bmm_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, mat2]);
@@ -4715,6 +7916,24 @@ pub(crate) fn bmm_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) ->
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::bmm.out`: `out=` variants do not record gradients.
+pub(crate) fn bmm_out_autograd(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || mat2.requires_grad()) {
+        return Err(Error::autograd("aten::bmm.out", "bmm(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bmm_out_call(ks.below(DispatchKey::AutogradCPU), self_, mat2, out)
+}
+
+/// Autograd kernel of `aten::matmul.out`: `out=` variants do not record gradients.
+pub(crate) fn matmul_out_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::matmul.out", "matmul(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    matmul_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
 }
 
 /// Autograd kernel of `aten::view`: records `ViewBackward0` when an input requires grad.
@@ -4988,7 +8207,7 @@ pub(crate) fn copy_inplace_autograd(
     };
     if let Some(()) = saved {
         let node = Node::new(CopyBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -5009,7 +8228,7 @@ pub(crate) fn fill_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, v
     };
     if let Some(()) = saved {
         let node = Node::new(FillBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -5030,7 +8249,2017 @@ pub(crate) fn zero_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
     };
     if let Some(()) = saved {
         let node = Node::new(ZeroBackward0 {}, next_edges);
-        rebase_history(&result, &node);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::amax`: records `AmaxBackward0` when an input requires grad.
+pub(crate) fn amax_autograd(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim.to_vec(), keepdim, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        amax_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim)?
+    };
+    if let Some((pre_dim_, pre_keepdim_, pre_self_)) = saved {
+        let node = Node::new(
+            AmaxBackward0 {
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "AmaxBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::amin`: records `AminBackward0` when an input requires grad.
+pub(crate) fn amin_autograd(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim.to_vec(), keepdim, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        amin_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim)?
+    };
+    if let Some((pre_dim_, pre_keepdim_, pre_self_)) = saved {
+        let node = Node::new(
+            AminBackward0 {
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "AminBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::max`: records `MaxBackward1` when an input requires grad.
+pub(crate) fn max_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(
+            MaxBackward1 {
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "MaxBackward1"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::min`: records `MinBackward1` when an input requires grad.
+pub(crate) fn min_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        min_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(
+            MinBackward1 {
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "MinBackward1"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::prod`: records `ProdBackward0` when an input requires grad.
+pub(crate) fn prod_autograd(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        prod_call(ks.below(DispatchKey::AutogradCPU), self_, dtype)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(
+            ProdBackward0 {
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "ProdBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::prod.dim_int`: records `ProdBackward1` when an input requires grad.
+pub(crate) fn prod_dim_int_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, keepdim, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        prod_dim_int_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, dtype)?
+    };
+    if let Some((pre_dim_, pre_keepdim_, pre_self_)) = saved {
+        let node = Node::new(
+            ProdBackward1 {
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "ProdBackward1"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::var.correction`: records `VarBackward0` when an input requires grad.
+pub(crate) fn var_correction_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            correction,
+            dim.map(|v| v.to_vec()),
+            keepdim,
+            SavedVariable::new(self_, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        var_correction_call(ks.below(DispatchKey::AutogradCPU), self_, dim, correction, keepdim)?
+    };
+    if let Some((pre_correction_, pre_dim_, pre_keepdim_, pre_self_)) = saved {
+        let node = Node::new(
+            VarBackward0 {
+                correction_: pre_correction_,
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::var.dim`: records `VarBackward1` when an input requires grad.
+pub(crate) fn var_dim_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    unbiased: bool,
+    keepdim: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim.map(|v| v.to_vec()),
+            keepdim,
+            SavedVariable::new(self_, false),
+            unbiased,
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        var_dim_call(ks.below(DispatchKey::AutogradCPU), self_, dim, unbiased, keepdim)?
+    };
+    if let Some((pre_dim_, pre_keepdim_, pre_self_, pre_unbiased_)) = saved {
+        let node = Node::new(
+            VarBackward1 {
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_: pre_self_,
+                unbiased_: pre_unbiased_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::cumsum`: records `CumsumBackward0` when an input requires grad.
+pub(crate) fn cumsum_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((dim,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cumsum_call(ks.below(DispatchKey::AutogradCPU), self_, dim, dtype)?
+    };
+    if let Some((pre_dim_,)) = saved {
+        let node = Node::new(CumsumBackward0 { dim_: pre_dim_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::cumprod`: records `CumprodBackward0` when an input requires grad.
+pub(crate) fn cumprod_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cumprod_call(ks.below(DispatchKey::AutogradCPU), self_, dim, dtype)?
+    };
+    if let Some((pre_dim_, pre_self_)) = saved {
+        let node = Node::new(
+            CumprodBackward0 {
+                dim_: pre_dim_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "CumprodBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_softmax`: records `SoftmaxBackward0` when an input requires grad.
+pub(crate) fn softmax_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, self_.dtype()))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        softmax_call(ks.below(DispatchKey::AutogradCPU), self_, dim, half_to_float)?
+    };
+    if let Some((pre_dim_, pre_self_scalar_type)) = saved {
+        let node = Node::new(
+            SoftmaxBackward0 {
+                dim_: pre_dim_,
+                self_scalar_type: pre_self_scalar_type,
+                result_: SavedVariable::for_output(&result, 0, "SoftmaxBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_log_softmax`: records `LogSoftmaxBackward0` when an input requires grad.
+pub(crate) fn log_softmax_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    half_to_float: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, self_.dtype()))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_softmax_call(ks.below(DispatchKey::AutogradCPU), self_, dim, half_to_float)?
+    };
+    if let Some((pre_dim_, pre_self_scalar_type)) = saved {
+        let node = Node::new(
+            LogSoftmaxBackward0 {
+                dim_: pre_dim_,
+                self_scalar_type: pre_self_scalar_type,
+                result_: SavedVariable::for_output(&result, 0, "LogSoftmaxBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_softmax_backward_data`: records `SoftmaxBackwardDataBackward0` when an input requires grad.
+pub(crate) fn softmax_backward_data_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            SavedVariable::new(grad_output, false),
+            input_dtype,
+            SavedVariable::new(output, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        softmax_backward_data_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            output,
+            dim,
+            input_dtype,
+        )?
+    };
+    if let Some((pre_dim_, pre_grad_output_, pre_input_dtype_, pre_output_)) = saved {
+        let node = Node::new(
+            SoftmaxBackwardDataBackward0 {
+                dim_: pre_dim_,
+                grad_output_: pre_grad_output_,
+                input_dtype_: pre_input_dtype_,
+                output_: pre_output_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_log_softmax_backward_data`: records `LogSoftmaxBackwardDataBackward0` when an input requires grad.
+pub(crate) fn log_softmax_backward_data_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            SavedVariable::new(grad_output, false),
+            SavedVariable::new(output, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_softmax_backward_data_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            output,
+            dim,
+            input_dtype,
+        )?
+    };
+    if let Some((pre_dim_, pre_grad_output_, pre_output_)) = saved {
+        let node = Node::new(
+            LogSoftmaxBackwardDataBackward0 {
+                dim_: pre_dim_,
+                grad_output_: pre_grad_output_,
+                output_: pre_output_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::alias`: records `AliasBackward0` when an input requires grad.
+pub(crate) fn alias_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        alias_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(AliasBackward0 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::as_strided`: records `AsStridedBackward0` when an input requires grad.
+pub(crate) fn as_strided_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(self_, false),
+            size.to_vec(),
+            storage_offset,
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        as_strided_call(ks.below(DispatchKey::AutogradCPU), self_, size, stride, storage_offset)?
+    };
+    if let Some((pre_self_, pre_size_, pre_storage_offset_, pre_stride_)) = saved {
+        let node = Node::new(
+            AsStridedBackward0 {
+                self_: pre_self_,
+                size_: pre_size_,
+                storage_offset_: pre_storage_offset_,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::diagonal`: records `DiagonalBackward0` when an input requires grad.
+pub(crate) fn diagonal_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim1, dim2, offset, crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        diagonal_call(ks.below(DispatchKey::AutogradCPU), self_, offset, dim1, dim2)?
+    };
+    if let Some((pre_dim1_, pre_dim2_, pre_offset_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            DiagonalBackward0 {
+                dim1_: pre_dim1_,
+                dim2_: pre_dim2_,
+                offset_: pre_offset_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::select.int`: records `SelectBackward0` when an input requires grad.
+pub(crate) fn select_int_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, index, crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        select_int_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index)?
+    };
+    if let Some((pre_dim_, pre_index_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            SelectBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::slice.Tensor`: records `SliceBackward0` when an input requires grad.
+pub(crate) fn slice_tensor_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, end, crate::autograd_helpers::sizes_of(self_), start, step))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        slice_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, dim, start, end, step)?
+    };
+    if let Some((pre_dim_, pre_end_, pre_self_sizes, pre_start_, pre_step_)) = saved {
+        let node = Node::new(
+            SliceBackward0 {
+                dim_: pre_dim_,
+                end_: pre_end_,
+                self_sizes: pre_self_sizes,
+                start_: pre_start_,
+                step_: pre_step_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::squeeze.dims`: records `SqueezeBackward2` when an input requires grad.
+pub(crate) fn squeeze_dims_autograd(ks: DispatchKeySet, self_: &Tensor, dim: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((crate::autograd_helpers::sizes_of(self_),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        squeeze_dims_call(ks.below(DispatchKey::AutogradCPU), self_, dim)?
+    };
+    if let Some((pre_self_sizes,)) = saved {
+        let node = Node::new(
+            SqueezeBackward2 {
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::select_backward`: records `SelectBackwardBackward0` when an input requires grad.
+pub(crate) fn select_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    index: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((dim, index)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        select_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, input_sizes, dim, index)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            SelectBackwardBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::slice_backward`: records `SliceBackwardBackward0` when an input requires grad.
+pub(crate) fn slice_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, end, start, step))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        slice_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            input_sizes,
+            dim,
+            start,
+            end,
+            step,
+        )?
+    };
+    if let Some((pre_dim_, pre_end_, pre_start_, pre_step_)) = saved {
+        let node = Node::new(
+            SliceBackwardBackward0 {
+                dim_: pre_dim_,
+                end_: pre_end_,
+                start_: pre_start_,
+                step_: pre_step_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::diagonal_backward`: records `DiagonalBackwardBackward0` when an input requires grad.
+pub(crate) fn diagonal_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim1, dim2, offset))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        diagonal_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            input_sizes,
+            offset,
+            dim1,
+            dim2,
+        )?
+    };
+    if let Some((pre_dim1_, pre_dim2_, pre_offset_)) = saved {
+        let node = Node::new(
+            DiagonalBackwardBackward0 {
+                dim1_: pre_dim1_,
+                dim2_: pre_dim2_,
+                offset_: pre_offset_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::select_scatter`: records `SelectScatterBackward0` when an input requires grad.
+pub(crate) fn select_scatter_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    index: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, index, SavedVariable::new(src, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        select_scatter_call(ks.below(DispatchKey::AutogradCPU), self_, src, dim, index)?
+    };
+    if let Some((pre_dim_, pre_index_, pre_src_)) = saved {
+        let node = Node::new(
+            SelectScatterBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+                src_: pre_src_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::slice_scatter`: records `SliceScatterBackward0` when an input requires grad.
+pub(crate) fn slice_scatter_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, end, SavedVariable::new(src, false), start, step))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        slice_scatter_call(ks.below(DispatchKey::AutogradCPU), self_, src, dim, start, end, step)?
+    };
+    if let Some((pre_dim_, pre_end_, pre_src_, pre_start_, pre_step_)) = saved {
+        let node = Node::new(
+            SliceScatterBackward0 {
+                dim_: pre_dim_,
+                end_: pre_end_,
+                src_: pre_src_,
+                start_: pre_start_,
+                step_: pre_step_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::diagonal_scatter`: records `DiagonalScatterBackward0` when an input requires grad.
+pub(crate) fn diagonal_scatter_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim1, dim2, offset, SavedVariable::new(src, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        diagonal_scatter_call(ks.below(DispatchKey::AutogradCPU), self_, src, offset, dim1, dim2)?
+    };
+    if let Some((pre_dim1_, pre_dim2_, pre_offset_, pre_src_)) = saved {
+        let node = Node::new(
+            DiagonalScatterBackward0 {
+                dim1_: pre_dim1_,
+                dim2_: pre_dim2_,
+                offset_: pre_offset_,
+                src_: pre_src_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::as_strided_scatter`: records `AsStridedScatterBackward0` when an input requires grad.
+pub(crate) fn as_strided_scatter_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(self_, false),
+            size.to_vec(),
+            SavedVariable::new(src, false),
+            storage_offset,
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        as_strided_scatter_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            src,
+            size,
+            stride,
+            storage_offset,
+        )?
+    };
+    if let Some((pre_self_, pre_size_, pre_src_, pre_storage_offset_, pre_stride_)) = saved {
+        let node = Node::new(
+            AsStridedScatterBackward0 {
+                self_: pre_self_,
+                size_: pre_size_,
+                src_: pre_src_,
+                storage_offset_: pre_storage_offset_,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::flip`: records `FlipBackward0` when an input requires grad.
+pub(crate) fn flip_autograd(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((dims.to_vec(),)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        flip_call(ks.below(DispatchKey::AutogradCPU), self_, dims)?
+    };
+    if let Some((pre_dims_,)) = saved {
+        let node = Node::new(FlipBackward0 { dims_: pre_dims_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::repeat`: records `RepeatBackward0` when an input requires grad.
+pub(crate) fn repeat_autograd(ks: DispatchKeySet, self_: &Tensor, repeats: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((repeats.to_vec(), crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        repeat_call(ks.below(DispatchKey::AutogradCPU), self_, repeats)?
+    };
+    if let Some((pre_repeats_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            RepeatBackward0 {
+                repeats_: pre_repeats_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::constant_pad_nd`: records `ConstantPadNdBackward0` when an input requires grad.
+pub(crate) fn constant_pad_nd_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    pad: &[i64],
+    value: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((pad.to_vec(),)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        constant_pad_nd_call(ks.below(DispatchKey::AutogradCPU), self_, pad, value)?
+    };
+    if let Some((pre_pad_,)) = saved {
+        let node = Node::new(ConstantPadNdBackward0 { pad_: pre_pad_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::tril`: records `TrilBackward0` when an input requires grad.
+pub(crate) fn tril_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((diagonal,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tril_call(ks.below(DispatchKey::AutogradCPU), self_, diagonal)?
+    };
+    if let Some((pre_diagonal_,)) = saved {
+        let node = Node::new(
+            TrilBackward0 {
+                diagonal_: pre_diagonal_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::triu`: records `TriuBackward0` when an input requires grad.
+pub(crate) fn triu_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((diagonal,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        triu_call(ks.below(DispatchKey::AutogradCPU), self_, diagonal)?
+    };
+    if let Some((pre_diagonal_,)) = saved {
+        let node = Node::new(
+            TriuBackward0 {
+                diagonal_: pre_diagonal_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::index_select`: records `IndexSelectBackward0` when an input requires grad.
+pub(crate) fn index_select_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            SavedVariable::new(index, false),
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_select_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index)?
+    };
+    if let Some((pre_dim_, pre_index_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            IndexSelectBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::index_select.out`: `out=` variants do not record gradients.
+pub(crate) fn index_select_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad()) {
+        return Err(Error::autograd("aten::index_select.out", "index_select(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    index_select_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, out)
+}
+
+/// Autograd kernel of `aten::gather`: records `GatherBackward0` when an input requires grad.
+pub(crate) fn gather_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            SavedVariable::new(index, false),
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gather_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, sparse_grad)?
+    };
+    if let Some((pre_dim_, pre_index_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            GatherBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::gather.out`: `out=` variants do not record gradients.
+pub(crate) fn gather_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad()) {
+        return Err(Error::autograd("aten::gather.out", "gather(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    gather_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, sparse_grad, out)
+}
+
+/// Autograd kernel of `aten::scatter.src`: records `ScatterBackward0` when an input requires grad.
+pub(crate) fn scatter_src_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_src_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_.src`: records `ScatterBackward0` when an input requires grad.
+pub(crate) fn scatter_src_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    check_inplace("aten::scatter_.src", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_src_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter.src_out`: `out=` variants do not record gradients.
+pub(crate) fn scatter_src_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::scatter.src_out", "scatter(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    scatter_src_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src, out)
+}
+
+/// Autograd kernel of `aten::scatter.value`: records `ScatterBackward1` when an input requires grad.
+pub(crate) fn scatter_value_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_value_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, value)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterBackward1 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_.value`: records `ScatterBackward1` when an input requires grad.
+pub(crate) fn scatter_value_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::scatter_.value", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_value_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, value)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterBackward1 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter.value_out`: `out=` variants do not record gradients.
+pub(crate) fn scatter_value_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad()) {
+        return Err(Error::autograd("aten::scatter.value_out", "scatter(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    scatter_value_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, value, out)
+}
+
+/// Autograd kernel of `aten::scatter_add`: records `ScatterAddBackward0` when an input requires grad.
+pub(crate) fn scatter_add_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_add_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterAddBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_add_`: records `ScatterAddBackward0` when an input requires grad.
+pub(crate) fn scatter_add_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    check_inplace("aten::scatter_add_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(index, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_add_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src)?
+    };
+    if let Some((pre_dim_, pre_index_)) = saved {
+        let node = Node::new(
+            ScatterAddBackward0 {
+                dim_: pre_dim_,
+                index_: pre_index_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_add.out`: `out=` variants do not record gradients.
+pub(crate) fn scatter_add_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::scatter_add.out", "scatter_add(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    scatter_add_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, index, src, out)
+}
+
+/// Autograd kernel of `aten::scatter_reduce.two`: records `ScatterReduceBackward0` when an input requires grad.
+pub(crate) fn scatter_reduce_two_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            include_self,
+            SavedVariable::new(index, false),
+            reduce.to_string(),
+            SavedVariable::new(self_, false),
+            SavedVariable::new(src, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_reduce_two_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            dim,
+            index,
+            src,
+            reduce,
+            include_self,
+        )?
+    };
+    if let Some((pre_dim_, pre_include_self_, pre_index_, pre_reduce_, pre_self_, pre_src_)) = saved {
+        let node = Node::new(
+            ScatterReduceBackward0 {
+                dim_: pre_dim_,
+                include_self_: pre_include_self_,
+                index_: pre_index_,
+                reduce_: pre_reduce_,
+                self_: pre_self_,
+                src_: pre_src_,
+                result_: SavedVariable::for_output(&result, 0, "ScatterReduceBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_reduce_.two`: records `ScatterReduceBackward0` when an input requires grad.
+pub(crate) fn scatter_reduce_two_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    check_inplace("aten::scatter_reduce_.two", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            include_self,
+            SavedVariable::new(index, false),
+            reduce.to_string(),
+            SavedVariable::new(
+                &{
+                    let _no_grad = tls::no_grad();
+                    crate::ops::clone(self_)?
+                },
+                false,
+            ),
+            SavedVariable::new(src, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_reduce_two_inplace_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            dim,
+            index,
+            src,
+            reduce,
+            include_self,
+        )?
+    };
+    if let Some((pre_dim_, pre_include_self_, pre_index_, pre_reduce_, pre_self_, pre_src_)) = saved {
+        let node = Node::new(
+            ScatterReduceBackward0 {
+                dim_: pre_dim_,
+                include_self_: pre_include_self_,
+                index_: pre_index_,
+                reduce_: pre_reduce_,
+                self_: pre_self_,
+                src_: pre_src_,
+                result_: SavedVariable::for_output(&result, 0, "ScatterReduceBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::scatter_reduce.two_out`: `out=` variants do not record gradients.
+pub(crate) fn scatter_reduce_two_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::scatter_reduce.two_out", "scatter_reduce(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    scatter_reduce_two_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        dim,
+        index,
+        src,
+        reduce,
+        include_self,
+        out,
+    )
+}
+
+/// Autograd kernel of `aten::index.Tensor`: records `IndexBackward0` when an input requires grad.
+pub(crate) fn index_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            indices
+                .iter()
+                .map(|t| t.as_ref().map(|t| SavedVariable::new(t, false)))
+                .collect(),
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, indices)?
+    };
+    if let Some((pre_indices_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            IndexBackward0 {
+                indices_: pre_indices_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::index_put`: records `IndexPutBackward0` when an input requires grad.
+pub(crate) fn index_put_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, values]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, values])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            accumulate,
+            indices
+                .iter()
+                .map(|t| t.as_ref().map(|t| SavedVariable::new(t, false)))
+                .collect(),
+            crate::autograd_helpers::sizes_of(values),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_put_call(ks.below(DispatchKey::AutogradCPU), self_, indices, values, accumulate)?
+    };
+    if let Some((pre_accumulate_, pre_indices_, pre_values_sizes)) = saved {
+        let node = Node::new(
+            IndexPutBackward0 {
+                accumulate_: pre_accumulate_,
+                indices_: pre_indices_,
+                values_sizes: pre_values_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::index_put_`: records `IndexPutBackward0` when an input requires grad.
+pub(crate) fn index_put_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, values]);
+    check_inplace("aten::index_put_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, values])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            accumulate,
+            indices
+                .iter()
+                .map(|t| t.as_ref().map(|t| SavedVariable::new(t, false)))
+                .collect(),
+            crate::autograd_helpers::sizes_of(values),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_put_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, indices, values, accumulate)?
+    };
+    if let Some((pre_accumulate_, pre_indices_, pre_values_sizes)) = saved {
+        let node = Node::new(
+            IndexPutBackward0 {
+                accumulate_: pre_accumulate_,
+                indices_: pre_indices_,
+                values_sizes: pre_values_sizes,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::masked_scatter`: records `MaskedScatterBackward0` when an input requires grad.
+pub(crate) fn masked_scatter_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, source]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, source])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(mask, false),
+            crate::autograd_helpers::sizes_of(source),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_scatter_call(ks.below(DispatchKey::AutogradCPU), self_, mask, source)?
+    };
+    if let Some((pre_mask_, pre_source_sizes)) = saved {
+        let node = Node::new(
+            MaskedScatterBackward0 {
+                mask_: pre_mask_,
+                source_sizes: pre_source_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::masked_scatter_`: records `MaskedScatterBackward0` when an input requires grad.
+pub(crate) fn masked_scatter_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, source]);
+    check_inplace("aten::masked_scatter_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, source])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(mask, false),
+            crate::autograd_helpers::sizes_of(source),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_scatter_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, mask, source)?
+    };
+    if let Some((pre_mask_, pre_source_sizes)) = saved {
+        let node = Node::new(
+            MaskedScatterBackward0 {
+                mask_: pre_mask_,
+                source_sizes: pre_source_sizes,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::masked_scatter.out`: `out=` variants do not record gradients.
+pub(crate) fn masked_scatter_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || mask.requires_grad() || source.requires_grad()) {
+        return Err(Error::autograd("aten::masked_scatter.out", "masked_scatter(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    masked_scatter_out_call(ks.below(DispatchKey::AutogradCPU), self_, mask, source, out)
+}
+
+/// Autograd kernel of `aten::nonzero.out`: `out=` variants do not record gradients.
+pub(crate) fn nonzero_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::nonzero.out", "nonzero(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    nonzero_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::cat`: records `CatBackward0` when an input requires grad.
+pub(crate) fn cat_autograd(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.extend(tensors.iter().map(Some));
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            tensors.len(),
+            dim,
+            tensors.iter().map(|t| SavedVariable::new(t, false)).collect(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cat_call(ks.below(DispatchKey::AutogradCPU), tensors, dim)?
+    };
+    if let Some((pre_tensors_len, pre_dim_, pre_tensors_)) = saved {
+        let node = Node::new(
+            CatBackward0 {
+                tensors_len: pre_tensors_len,
+                dim_: pre_dim_,
+                tensors_: pre_tensors_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::cat.out`: `out=` variants do not record gradients.
+pub(crate) fn cat_out_autograd(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (tensors.iter().any(|t| t.requires_grad())) {
+        return Err(Error::autograd("aten::cat.out", "cat(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    cat_out_call(ks.below(DispatchKey::AutogradCPU), tensors, dim, out)
+}
+
+/// Autograd kernel of `aten::split_with_sizes`: records `SplitWithSizesBackward0` when an input requires grad.
+pub(crate) fn split_with_sizes_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    split_sizes: &[i64],
+    dim: i64,
+) -> Result<Vec<Tensor>> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((dim,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        split_with_sizes_call(ks.below(DispatchKey::AutogradCPU), self_, split_sizes, dim)?
+    };
+    if let Some((pre_dim_,)) = saved {
+        let node = Node::new(SplitWithSizesBackward0 { dim_: pre_dim_ }, next_edges);
+        for t in &result {
+            set_history(t, &node);
+        }
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::sort`: records `SortBackward0` when an input requires grad.
+pub(crate) fn sort_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    descending: bool,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sort_call(ks.below(DispatchKey::AutogradCPU), self_, dim, descending)?
+    };
+    if let Some((pre_dim_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            SortBackward0 {
+                dim_: pre_dim_,
+                self_sizes: pre_self_sizes,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::topk`: records `TopkBackward0` when an input requires grad.
+pub(crate) fn topk_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, crate::autograd_helpers::sizes_of(self_)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        topk_call(ks.below(DispatchKey::AutogradCPU), self_, k, dim, largest, sorted)?
+    };
+    if let Some((pre_dim_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            TopkBackward0 {
+                dim_: pre_dim_,
+                self_sizes: pre_self_sizes,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
     }
     Ok(result)
 }

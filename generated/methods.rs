@@ -17,6 +17,8 @@ pub trait TensorOps {
     fn add_full(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::add_scalar`].
     fn add_scalar(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::add_scalar_`].
+    fn add_scalar_(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::add_`].
     fn add_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::add_full_`].
@@ -25,104 +27,202 @@ pub trait TensorOps {
     fn sub(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::sub_full`].
     fn sub_full(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::sub_`].
+    fn sub_(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::sub_full_`].
+    fn sub_full_(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::sub_scalar`].
     fn sub_scalar(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::sub_scalar_`].
+    fn sub_scalar_(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::mul`].
     fn mul(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::mul_scalar`].
     fn mul_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::mul_scalar_`].
+    fn mul_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::mul_`].
     fn mul_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::div`].
     fn div(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::div_`].
+    fn div_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::div_scalar`].
     fn div_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::div_scalar_`].
+    fn div_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::neg`].
     fn neg(&self) -> Result<Tensor>;
+    /// Method form of [`ops::neg_`].
+    fn neg_(&self) -> Result<Tensor>;
     /// Method form of [`ops::exp`].
     fn exp(&self) -> Result<Tensor>;
+    /// Method form of [`ops::exp_`].
+    fn exp_(&self) -> Result<Tensor>;
     /// Method form of [`ops::log`].
     fn log(&self) -> Result<Tensor>;
+    /// Method form of [`ops::log_`].
+    fn log_(&self) -> Result<Tensor>;
     /// Method form of [`ops::sin`].
     fn sin(&self) -> Result<Tensor>;
+    /// Method form of [`ops::sin_`].
+    fn sin_(&self) -> Result<Tensor>;
     /// Method form of [`ops::cos`].
     fn cos(&self) -> Result<Tensor>;
+    /// Method form of [`ops::cos_`].
+    fn cos_(&self) -> Result<Tensor>;
     /// Method form of [`ops::relu`].
     fn relu(&self) -> Result<Tensor>;
+    /// Method form of [`ops::relu_`].
+    fn relu_(&self) -> Result<Tensor>;
     /// Method form of [`ops::sigmoid`].
     fn sigmoid(&self) -> Result<Tensor>;
+    /// Method form of [`ops::sigmoid_`].
+    fn sigmoid_(&self) -> Result<Tensor>;
     /// Method form of [`ops::tanh`].
     fn tanh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::tanh_`].
+    fn tanh_(&self) -> Result<Tensor>;
     /// Method form of [`ops::abs`].
     fn abs(&self) -> Result<Tensor>;
+    /// Method form of [`ops::abs_`].
+    fn abs_(&self) -> Result<Tensor>;
     /// Method form of [`ops::sqrt`].
     fn sqrt(&self) -> Result<Tensor>;
+    /// Method form of [`ops::sqrt_`].
+    fn sqrt_(&self) -> Result<Tensor>;
     /// Method form of [`ops::rsqrt`].
     fn rsqrt(&self) -> Result<Tensor>;
+    /// Method form of [`ops::rsqrt_`].
+    fn rsqrt_(&self) -> Result<Tensor>;
     /// Method form of [`ops::reciprocal`].
     fn reciprocal(&self) -> Result<Tensor>;
+    /// Method form of [`ops::reciprocal_`].
+    fn reciprocal_(&self) -> Result<Tensor>;
     /// Method form of [`ops::tan`].
     fn tan(&self) -> Result<Tensor>;
+    /// Method form of [`ops::tan_`].
+    fn tan_(&self) -> Result<Tensor>;
     /// Method form of [`ops::sinh`].
     fn sinh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::sinh_`].
+    fn sinh_(&self) -> Result<Tensor>;
     /// Method form of [`ops::cosh`].
     fn cosh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::cosh_`].
+    fn cosh_(&self) -> Result<Tensor>;
     /// Method form of [`ops::atan`].
     fn atan(&self) -> Result<Tensor>;
+    /// Method form of [`ops::atan_`].
+    fn atan_(&self) -> Result<Tensor>;
     /// Method form of [`ops::asinh`].
     fn asinh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::asinh_`].
+    fn asinh_(&self) -> Result<Tensor>;
     /// Method form of [`ops::erf`].
     fn erf(&self) -> Result<Tensor>;
+    /// Method form of [`ops::erf_`].
+    fn erf_(&self) -> Result<Tensor>;
     /// Method form of [`ops::expm1`].
     fn expm1(&self) -> Result<Tensor>;
+    /// Method form of [`ops::expm1_`].
+    fn expm1_(&self) -> Result<Tensor>;
     /// Method form of [`ops::asin`].
     fn asin(&self) -> Result<Tensor>;
+    /// Method form of [`ops::asin_`].
+    fn asin_(&self) -> Result<Tensor>;
     /// Method form of [`ops::acos`].
     fn acos(&self) -> Result<Tensor>;
+    /// Method form of [`ops::acos_`].
+    fn acos_(&self) -> Result<Tensor>;
     /// Method form of [`ops::atanh`].
     fn atanh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::atanh_`].
+    fn atanh_(&self) -> Result<Tensor>;
     /// Method form of [`ops::acosh`].
     fn acosh(&self) -> Result<Tensor>;
+    /// Method form of [`ops::acosh_`].
+    fn acosh_(&self) -> Result<Tensor>;
     /// Method form of [`ops::log1p`].
     fn log1p(&self) -> Result<Tensor>;
+    /// Method form of [`ops::log1p_`].
+    fn log1p_(&self) -> Result<Tensor>;
     /// Method form of [`ops::log2`].
     fn log2(&self) -> Result<Tensor>;
+    /// Method form of [`ops::log2_`].
+    fn log2_(&self) -> Result<Tensor>;
     /// Method form of [`ops::log10`].
     fn log10(&self) -> Result<Tensor>;
+    /// Method form of [`ops::log10_`].
+    fn log10_(&self) -> Result<Tensor>;
     /// Method form of [`ops::ceil`].
     fn ceil(&self) -> Result<Tensor>;
+    /// Method form of [`ops::ceil_`].
+    fn ceil_(&self) -> Result<Tensor>;
     /// Method form of [`ops::floor`].
     fn floor(&self) -> Result<Tensor>;
+    /// Method form of [`ops::floor_`].
+    fn floor_(&self) -> Result<Tensor>;
     /// Method form of [`ops::round`].
     fn round(&self) -> Result<Tensor>;
+    /// Method form of [`ops::round_`].
+    fn round_(&self) -> Result<Tensor>;
     /// Method form of [`ops::trunc`].
     fn trunc(&self) -> Result<Tensor>;
+    /// Method form of [`ops::trunc_`].
+    fn trunc_(&self) -> Result<Tensor>;
     /// Method form of [`ops::sign`].
     fn sign(&self) -> Result<Tensor>;
+    /// Method form of [`ops::sign_`].
+    fn sign_(&self) -> Result<Tensor>;
     /// Method form of [`ops::eq`].
     fn eq(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::eq_`].
+    fn eq_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::eq_scalar`].
     fn eq_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::eq_scalar_`].
+    fn eq_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::ne`].
     fn ne(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::ne_`].
+    fn ne_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::ne_scalar`].
     fn ne_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::ne_scalar_`].
+    fn ne_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::lt`].
     fn lt(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::lt_`].
+    fn lt_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::lt_scalar`].
     fn lt_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::lt_scalar_`].
+    fn lt_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::le`].
     fn le(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::le_`].
+    fn le_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::le_scalar`].
     fn le_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::le_scalar_`].
+    fn le_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::gt`].
     fn gt(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::gt_`].
+    fn gt_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::gt_scalar`].
     fn gt_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::gt_scalar_`].
+    fn gt_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::ge`].
     fn ge(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::ge_`].
+    fn ge_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::ge_scalar`].
     fn ge_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::ge_scalar_`].
+    fn ge_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::maximum`].
     fn maximum(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::minimum`].
@@ -187,6 +287,162 @@ pub trait TensorOps {
     fn fill_(&self, value: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::zero_`].
     fn zero_(&self) -> Result<Tensor>;
+    /// Method form of [`ops::amax`].
+    fn amax(&self, dim: &[i64], keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::amin`].
+    fn amin(&self, dim: &[i64], keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::max`].
+    fn max(&self) -> Result<Tensor>;
+    /// Method form of [`ops::min`].
+    fn min(&self) -> Result<Tensor>;
+    /// Method form of [`ops::any`].
+    fn any(&self) -> Result<Tensor>;
+    /// Method form of [`ops::any_dim`].
+    fn any_dim(&self, dim: i64, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::any_dims`].
+    fn any_dims(&self, dim: Option<&[i64]>, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::all`].
+    fn all(&self) -> Result<Tensor>;
+    /// Method form of [`ops::all_dim`].
+    fn all_dim(&self, dim: i64, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::argmax`].
+    fn argmax(&self, dim: Option<i64>, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::argmin`].
+    fn argmin(&self, dim: Option<i64>, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::prod`].
+    fn prod(&self) -> Result<Tensor>;
+    /// Method form of [`ops::prod_full`].
+    fn prod_full(&self, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::prod_dim_int`].
+    fn prod_dim(&self, dim: i64, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::prod_dim_int_full`].
+    fn prod_dim_full(&self, dim: i64, keepdim: bool, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::var`].
+    fn var(&self, dim: Option<&[i64]>) -> Result<Tensor>;
+    /// Method form of [`ops::var_full`].
+    fn var_full(&self, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::var_dim`].
+    fn var_dim(&self, dim: Option<&[i64]>, unbiased: bool, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::cumsum`].
+    fn cumsum(&self, dim: i64) -> Result<Tensor>;
+    /// Method form of [`ops::cumsum_full`].
+    fn cumsum_full(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::cumprod`].
+    fn cumprod(&self, dim: i64) -> Result<Tensor>;
+    /// Method form of [`ops::cumprod_full`].
+    fn cumprod_full(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::as_strided`].
+    fn as_strided(&self, size: &[i64], stride: &[i64], storage_offset: Option<i64>) -> Result<Tensor>;
+    /// Method form of [`ops::diagonal`].
+    fn diagonal(&self, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor>;
+    /// Method form of [`ops::select`].
+    fn select(&self, dim: i64, index: i64) -> Result<Tensor>;
+    /// Method form of [`ops::squeeze_dims`].
+    fn squeeze_dims(&self, dim: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::flip`].
+    fn flip(&self, dims: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::repeat`].
+    fn repeat(&self, repeats: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::tril`].
+    fn tril(&self, diagonal: i64) -> Result<Tensor>;
+    /// Method form of [`ops::triu`].
+    fn triu(&self, diagonal: i64) -> Result<Tensor>;
+    /// Method form of [`ops::softmax`].
+    fn softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::log_softmax`].
+    fn log_softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::logsumexp`].
+    fn logsumexp(&self, dim: &[i64], keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::std`].
+    fn std(&self, dim: Option<&[i64]>) -> Result<Tensor>;
+    /// Method form of [`ops::std_full`].
+    fn std_full(&self, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::norm`].
+    fn norm(&self, p: Option<Scalar>, dim: &[i64], keepdim: bool) -> Result<Tensor>;
+    /// Method form of [`ops::norm_scalar`].
+    fn norm_scalar(&self, p: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::roll`].
+    fn roll(&self, shifts: &[i64], dims: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::tile`].
+    fn tile(&self, dims: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::flatten`].
+    fn flatten(&self, start_dim: i64, end_dim: i64) -> Result<Tensor>;
+    /// Method form of [`ops::unflatten`].
+    fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor>;
+    /// Method form of [`ops::index_select`].
+    fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::gather`].
+    fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::gather_full`].
+    fn gather_full(&self, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor>;
+    /// Method form of [`ops::scatter`].
+    fn scatter(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_`].
+    fn scatter_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_value`].
+    fn scatter_value(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_value_`].
+    fn scatter_value_(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_add`].
+    fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_add_`].
+    fn scatter_add_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_reduce`].
+    fn scatter_reduce(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_reduce_full`].
+    fn scatter_reduce_full(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: &Tensor,
+        reduce: &str,
+        include_self: bool,
+    ) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_reduce_`].
+    fn scatter_reduce_(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor>;
+    /// Method form of [`ops::scatter_reduce_full_`].
+    fn scatter_reduce_full_(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: &Tensor,
+        reduce: &str,
+        include_self: bool,
+    ) -> Result<Tensor>;
+    /// Method form of [`ops::index`].
+    fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor>;
+    /// Method form of [`ops::index_put`].
+    fn index_put(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor>;
+    /// Method form of [`ops::index_put_`].
+    fn index_put_(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor>;
+    /// Method form of [`ops::masked_scatter`].
+    fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::masked_scatter_`].
+    fn masked_scatter_(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::nonzero`].
+    fn nonzero(&self) -> Result<Tensor>;
+    /// Method form of [`ops::split_with_sizes`].
+    fn split_with_sizes(&self, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>>;
+    /// Method form of [`ops::sort`].
+    fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)>;
+    /// Method form of [`ops::topk`].
+    fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)>;
+    /// Method form of [`ops::split`].
+    fn split(&self, split_size: i64, dim: i64) -> Result<Vec<Tensor>>;
+    /// Method form of [`ops::chunk`].
+    fn chunk(&self, chunks: i64, dim: i64) -> Result<Vec<Tensor>>;
+    /// Method form of [`ops::unbind`].
+    fn unbind(&self, dim: i64) -> Result<Vec<Tensor>>;
+    /// Method form of [`ops::masked_select`].
+    fn masked_select(&self, mask: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::index_add`].
+    fn index_add(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::index_add_full`].
+    fn index_add_full(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::take_along_dim`].
+    fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor>;
+    /// Method form of [`ops::argsort`].
+    fn argsort(&self, dim: i64, descending: bool) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -198,6 +454,9 @@ impl TensorOps for Tensor {
     }
     fn add_scalar(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor> {
         ops::add_scalar(self, other, alpha)
+    }
+    fn add_scalar_(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor> {
+        ops::add_scalar_(self, other, alpha)
     }
     fn add_(&self, other: &Tensor) -> Result<Tensor> {
         ops::add_(self, other)
@@ -211,8 +470,17 @@ impl TensorOps for Tensor {
     fn sub_full(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
         ops::sub_full(self, other, alpha)
     }
+    fn sub_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::sub_(self, other)
+    }
+    fn sub_full_(&self, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
+        ops::sub_full_(self, other, alpha)
+    }
     fn sub_scalar(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor> {
         ops::sub_scalar(self, other, alpha)
+    }
+    fn sub_scalar_(&self, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor> {
+        ops::sub_scalar_(self, other, alpha)
     }
     fn mul(&self, other: &Tensor) -> Result<Tensor> {
         ops::mul(self, other)
@@ -220,143 +488,281 @@ impl TensorOps for Tensor {
     fn mul_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::mul_scalar(self, other)
     }
+    fn mul_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::mul_scalar_(self, other)
+    }
     fn mul_(&self, other: &Tensor) -> Result<Tensor> {
         ops::mul_(self, other)
     }
     fn div(&self, other: &Tensor) -> Result<Tensor> {
         ops::div(self, other)
     }
+    fn div_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::div_(self, other)
+    }
     fn div_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::div_scalar(self, other)
+    }
+    fn div_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::div_scalar_(self, other)
     }
     fn neg(&self) -> Result<Tensor> {
         ops::neg(self)
     }
+    fn neg_(&self) -> Result<Tensor> {
+        ops::neg_(self)
+    }
     fn exp(&self) -> Result<Tensor> {
         ops::exp(self)
+    }
+    fn exp_(&self) -> Result<Tensor> {
+        ops::exp_(self)
     }
     fn log(&self) -> Result<Tensor> {
         ops::log(self)
     }
+    fn log_(&self) -> Result<Tensor> {
+        ops::log_(self)
+    }
     fn sin(&self) -> Result<Tensor> {
         ops::sin(self)
+    }
+    fn sin_(&self) -> Result<Tensor> {
+        ops::sin_(self)
     }
     fn cos(&self) -> Result<Tensor> {
         ops::cos(self)
     }
+    fn cos_(&self) -> Result<Tensor> {
+        ops::cos_(self)
+    }
     fn relu(&self) -> Result<Tensor> {
         ops::relu(self)
+    }
+    fn relu_(&self) -> Result<Tensor> {
+        ops::relu_(self)
     }
     fn sigmoid(&self) -> Result<Tensor> {
         ops::sigmoid(self)
     }
+    fn sigmoid_(&self) -> Result<Tensor> {
+        ops::sigmoid_(self)
+    }
     fn tanh(&self) -> Result<Tensor> {
         ops::tanh(self)
+    }
+    fn tanh_(&self) -> Result<Tensor> {
+        ops::tanh_(self)
     }
     fn abs(&self) -> Result<Tensor> {
         ops::abs(self)
     }
+    fn abs_(&self) -> Result<Tensor> {
+        ops::abs_(self)
+    }
     fn sqrt(&self) -> Result<Tensor> {
         ops::sqrt(self)
+    }
+    fn sqrt_(&self) -> Result<Tensor> {
+        ops::sqrt_(self)
     }
     fn rsqrt(&self) -> Result<Tensor> {
         ops::rsqrt(self)
     }
+    fn rsqrt_(&self) -> Result<Tensor> {
+        ops::rsqrt_(self)
+    }
     fn reciprocal(&self) -> Result<Tensor> {
         ops::reciprocal(self)
+    }
+    fn reciprocal_(&self) -> Result<Tensor> {
+        ops::reciprocal_(self)
     }
     fn tan(&self) -> Result<Tensor> {
         ops::tan(self)
     }
+    fn tan_(&self) -> Result<Tensor> {
+        ops::tan_(self)
+    }
     fn sinh(&self) -> Result<Tensor> {
         ops::sinh(self)
+    }
+    fn sinh_(&self) -> Result<Tensor> {
+        ops::sinh_(self)
     }
     fn cosh(&self) -> Result<Tensor> {
         ops::cosh(self)
     }
+    fn cosh_(&self) -> Result<Tensor> {
+        ops::cosh_(self)
+    }
     fn atan(&self) -> Result<Tensor> {
         ops::atan(self)
+    }
+    fn atan_(&self) -> Result<Tensor> {
+        ops::atan_(self)
     }
     fn asinh(&self) -> Result<Tensor> {
         ops::asinh(self)
     }
+    fn asinh_(&self) -> Result<Tensor> {
+        ops::asinh_(self)
+    }
     fn erf(&self) -> Result<Tensor> {
         ops::erf(self)
+    }
+    fn erf_(&self) -> Result<Tensor> {
+        ops::erf_(self)
     }
     fn expm1(&self) -> Result<Tensor> {
         ops::expm1(self)
     }
+    fn expm1_(&self) -> Result<Tensor> {
+        ops::expm1_(self)
+    }
     fn asin(&self) -> Result<Tensor> {
         ops::asin(self)
+    }
+    fn asin_(&self) -> Result<Tensor> {
+        ops::asin_(self)
     }
     fn acos(&self) -> Result<Tensor> {
         ops::acos(self)
     }
+    fn acos_(&self) -> Result<Tensor> {
+        ops::acos_(self)
+    }
     fn atanh(&self) -> Result<Tensor> {
         ops::atanh(self)
+    }
+    fn atanh_(&self) -> Result<Tensor> {
+        ops::atanh_(self)
     }
     fn acosh(&self) -> Result<Tensor> {
         ops::acosh(self)
     }
+    fn acosh_(&self) -> Result<Tensor> {
+        ops::acosh_(self)
+    }
     fn log1p(&self) -> Result<Tensor> {
         ops::log1p(self)
+    }
+    fn log1p_(&self) -> Result<Tensor> {
+        ops::log1p_(self)
     }
     fn log2(&self) -> Result<Tensor> {
         ops::log2(self)
     }
+    fn log2_(&self) -> Result<Tensor> {
+        ops::log2_(self)
+    }
     fn log10(&self) -> Result<Tensor> {
         ops::log10(self)
+    }
+    fn log10_(&self) -> Result<Tensor> {
+        ops::log10_(self)
     }
     fn ceil(&self) -> Result<Tensor> {
         ops::ceil(self)
     }
+    fn ceil_(&self) -> Result<Tensor> {
+        ops::ceil_(self)
+    }
     fn floor(&self) -> Result<Tensor> {
         ops::floor(self)
+    }
+    fn floor_(&self) -> Result<Tensor> {
+        ops::floor_(self)
     }
     fn round(&self) -> Result<Tensor> {
         ops::round(self)
     }
+    fn round_(&self) -> Result<Tensor> {
+        ops::round_(self)
+    }
     fn trunc(&self) -> Result<Tensor> {
         ops::trunc(self)
+    }
+    fn trunc_(&self) -> Result<Tensor> {
+        ops::trunc_(self)
     }
     fn sign(&self) -> Result<Tensor> {
         ops::sign(self)
     }
+    fn sign_(&self) -> Result<Tensor> {
+        ops::sign_(self)
+    }
     fn eq(&self, other: &Tensor) -> Result<Tensor> {
         ops::eq(self, other)
+    }
+    fn eq_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::eq_(self, other)
     }
     fn eq_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::eq_scalar(self, other)
     }
+    fn eq_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::eq_scalar_(self, other)
+    }
     fn ne(&self, other: &Tensor) -> Result<Tensor> {
         ops::ne(self, other)
+    }
+    fn ne_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::ne_(self, other)
     }
     fn ne_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::ne_scalar(self, other)
     }
+    fn ne_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::ne_scalar_(self, other)
+    }
     fn lt(&self, other: &Tensor) -> Result<Tensor> {
         ops::lt(self, other)
+    }
+    fn lt_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::lt_(self, other)
     }
     fn lt_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::lt_scalar(self, other)
     }
+    fn lt_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::lt_scalar_(self, other)
+    }
     fn le(&self, other: &Tensor) -> Result<Tensor> {
         ops::le(self, other)
+    }
+    fn le_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::le_(self, other)
     }
     fn le_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::le_scalar(self, other)
     }
+    fn le_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::le_scalar_(self, other)
+    }
     fn gt(&self, other: &Tensor) -> Result<Tensor> {
         ops::gt(self, other)
+    }
+    fn gt_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::gt_(self, other)
     }
     fn gt_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::gt_scalar(self, other)
     }
+    fn gt_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::gt_scalar_(self, other)
+    }
     fn ge(&self, other: &Tensor) -> Result<Tensor> {
         ops::ge(self, other)
     }
+    fn ge_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::ge_(self, other)
+    }
     fn ge_scalar(&self, other: impl Into<Scalar>) -> Result<Tensor> {
         ops::ge_scalar(self, other)
+    }
+    fn ge_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor> {
+        ops::ge_scalar_(self, other)
     }
     fn maximum(&self, other: &Tensor) -> Result<Tensor> {
         ops::maximum(self, other)
@@ -453,5 +859,232 @@ impl TensorOps for Tensor {
     }
     fn zero_(&self) -> Result<Tensor> {
         ops::zero_(self)
+    }
+    fn amax(&self, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+        ops::amax(self, dim, keepdim)
+    }
+    fn amin(&self, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+        ops::amin(self, dim, keepdim)
+    }
+    fn max(&self) -> Result<Tensor> {
+        ops::max(self)
+    }
+    fn min(&self) -> Result<Tensor> {
+        ops::min(self)
+    }
+    fn any(&self) -> Result<Tensor> {
+        ops::any(self)
+    }
+    fn any_dim(&self, dim: i64, keepdim: bool) -> Result<Tensor> {
+        ops::any_dim(self, dim, keepdim)
+    }
+    fn any_dims(&self, dim: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        ops::any_dims(self, dim, keepdim)
+    }
+    fn all(&self) -> Result<Tensor> {
+        ops::all(self)
+    }
+    fn all_dim(&self, dim: i64, keepdim: bool) -> Result<Tensor> {
+        ops::all_dim(self, dim, keepdim)
+    }
+    fn argmax(&self, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+        ops::argmax(self, dim, keepdim)
+    }
+    fn argmin(&self, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+        ops::argmin(self, dim, keepdim)
+    }
+    fn prod(&self) -> Result<Tensor> {
+        ops::prod(self)
+    }
+    fn prod_full(&self, dtype: Option<DType>) -> Result<Tensor> {
+        ops::prod_full(self, dtype)
+    }
+    fn prod_dim(&self, dim: i64, keepdim: bool) -> Result<Tensor> {
+        ops::prod_dim_int(self, dim, keepdim)
+    }
+    fn prod_dim_full(&self, dim: i64, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        ops::prod_dim_int_full(self, dim, keepdim, dtype)
+    }
+    fn var(&self, dim: Option<&[i64]>) -> Result<Tensor> {
+        ops::var(self, dim)
+    }
+    fn var_full(&self, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor> {
+        ops::var_full(self, dim, correction, keepdim)
+    }
+    fn var_dim(&self, dim: Option<&[i64]>, unbiased: bool, keepdim: bool) -> Result<Tensor> {
+        ops::var_dim(self, dim, unbiased, keepdim)
+    }
+    fn cumsum(&self, dim: i64) -> Result<Tensor> {
+        ops::cumsum(self, dim)
+    }
+    fn cumsum_full(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        ops::cumsum_full(self, dim, dtype)
+    }
+    fn cumprod(&self, dim: i64) -> Result<Tensor> {
+        ops::cumprod(self, dim)
+    }
+    fn cumprod_full(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        ops::cumprod_full(self, dim, dtype)
+    }
+    fn as_strided(&self, size: &[i64], stride: &[i64], storage_offset: Option<i64>) -> Result<Tensor> {
+        ops::as_strided(self, size, stride, storage_offset)
+    }
+    fn diagonal(&self, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor> {
+        ops::diagonal(self, offset, dim1, dim2)
+    }
+    fn select(&self, dim: i64, index: i64) -> Result<Tensor> {
+        ops::select(self, dim, index)
+    }
+    fn squeeze_dims(&self, dim: &[i64]) -> Result<Tensor> {
+        ops::squeeze_dims(self, dim)
+    }
+    fn flip(&self, dims: &[i64]) -> Result<Tensor> {
+        ops::flip(self, dims)
+    }
+    fn repeat(&self, repeats: &[i64]) -> Result<Tensor> {
+        ops::repeat(self, repeats)
+    }
+    fn tril(&self, diagonal: i64) -> Result<Tensor> {
+        ops::tril(self, diagonal)
+    }
+    fn triu(&self, diagonal: i64) -> Result<Tensor> {
+        ops::triu(self, diagonal)
+    }
+    fn softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        ops::softmax(self, dim, dtype)
+    }
+    fn log_softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        ops::log_softmax(self, dim, dtype)
+    }
+    fn logsumexp(&self, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+        ops::logsumexp(self, dim, keepdim)
+    }
+    fn std(&self, dim: Option<&[i64]>) -> Result<Tensor> {
+        ops::std(self, dim)
+    }
+    fn std_full(&self, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor> {
+        ops::std_full(self, dim, correction, keepdim)
+    }
+    fn norm(&self, p: Option<Scalar>, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+        ops::norm(self, p, dim, keepdim)
+    }
+    fn norm_scalar(&self, p: impl Into<Scalar>) -> Result<Tensor> {
+        ops::norm_scalar(self, p)
+    }
+    fn roll(&self, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+        ops::roll(self, shifts, dims)
+    }
+    fn tile(&self, dims: &[i64]) -> Result<Tensor> {
+        ops::tile(self, dims)
+    }
+    fn flatten(&self, start_dim: i64, end_dim: i64) -> Result<Tensor> {
+        ops::flatten(self, start_dim, end_dim)
+    }
+    fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor> {
+        ops::unflatten(self, dim, sizes)
+    }
+    fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        ops::index_select(self, dim, index)
+    }
+    fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        ops::gather(self, dim, index)
+    }
+    fn gather_full(&self, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor> {
+        ops::gather_full(self, dim, index, sparse_grad)
+    }
+    fn scatter(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        ops::scatter(self, dim, index, src)
+    }
+    fn scatter_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        ops::scatter_(self, dim, index, src)
+    }
+    fn scatter_value(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::scatter_value(self, dim, index, value)
+    }
+    fn scatter_value_(&self, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::scatter_value_(self, dim, index, value)
+    }
+    fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        ops::scatter_add(self, dim, index, src)
+    }
+    fn scatter_add_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        ops::scatter_add_(self, dim, index, src)
+    }
+    fn scatter_reduce(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor> {
+        ops::scatter_reduce(self, dim, index, src, reduce)
+    }
+    fn scatter_reduce_full(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: &Tensor,
+        reduce: &str,
+        include_self: bool,
+    ) -> Result<Tensor> {
+        ops::scatter_reduce_full(self, dim, index, src, reduce, include_self)
+    }
+    fn scatter_reduce_(&self, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor> {
+        ops::scatter_reduce_(self, dim, index, src, reduce)
+    }
+    fn scatter_reduce_full_(
+        &self,
+        dim: i64,
+        index: &Tensor,
+        src: &Tensor,
+        reduce: &str,
+        include_self: bool,
+    ) -> Result<Tensor> {
+        ops::scatter_reduce_full_(self, dim, index, src, reduce, include_self)
+    }
+    fn index(&self, indices: &[Option<Tensor>]) -> Result<Tensor> {
+        ops::index(self, indices)
+    }
+    fn index_put(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+        ops::index_put(self, indices, values, accumulate)
+    }
+    fn index_put_(&self, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+        ops::index_put_(self, indices, values, accumulate)
+    }
+    fn masked_scatter(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+        ops::masked_scatter(self, mask, source)
+    }
+    fn masked_scatter_(&self, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+        ops::masked_scatter_(self, mask, source)
+    }
+    fn nonzero(&self) -> Result<Tensor> {
+        ops::nonzero(self)
+    }
+    fn split_with_sizes(&self, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>> {
+        ops::split_with_sizes(self, split_sizes, dim)
+    }
+    fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+        ops::sort(self, dim, descending)
+    }
+    fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)> {
+        ops::topk(self, k, dim, largest, sorted)
+    }
+    fn split(&self, split_size: i64, dim: i64) -> Result<Vec<Tensor>> {
+        ops::split(self, split_size, dim)
+    }
+    fn chunk(&self, chunks: i64, dim: i64) -> Result<Vec<Tensor>> {
+        ops::chunk(self, chunks, dim)
+    }
+    fn unbind(&self, dim: i64) -> Result<Vec<Tensor>> {
+        ops::unbind(self, dim)
+    }
+    fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+        ops::masked_select(self, mask)
+    }
+    fn index_add(&self, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+        ops::index_add(self, dim, index, source)
+    }
+    fn index_add_full(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
+        ops::index_add_full(self, dim, index, source, alpha)
+    }
+    fn take_along_dim(&self, indices: &Tensor, dim: Option<i64>) -> Result<Tensor> {
+        ops::take_along_dim(self, indices, dim)
+    }
+    fn argsort(&self, dim: i64, descending: bool) -> Result<Tensor> {
+        ops::argsort(self, dim, descending)
     }
 }

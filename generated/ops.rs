@@ -121,6 +121,151 @@ impl BoxedOp for AddTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::add.out
+
+/// Schema of `aten::add.out`.
+pub static ADD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::add",
+    overload: "out",
+    signature: "add.out(Tensor self, Tensor other, *, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::add.out`.
+pub type AddOutFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn add_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::add_out(self_, other, alpha, out)
+}
+
+/// Bumps the version counter of the tensors `aten::add.out` writes.
+fn add_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        add_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::add.out`.
+pub static ADD_OUT: Op<AddOutFn> = Op::new(
+    &ADD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(add_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::add_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(add_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::add.out` through the dispatcher with explicit keys.
+pub fn add_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar, out: &Tensor) -> Result<Tensor> {
+    match ADD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Scalar(alpha),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ADD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::add.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `add.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::add.out`: `add.out(Tensor self, Tensor other, *, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)`
+pub fn add_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    add_out_full(self_, other, Scalar::Int(1), out)
+}
+
+/// [`add_out`] with every argument, including keyword-only ones.
+pub fn add_out_full(self_: &Tensor, other: &Tensor, alpha: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    add_out_call(ks, self_, other, alpha.into(), out)
+}
+
+struct AddOutBoxed;
+
+impl BoxedOp for AddOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADD_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let alpha = u.scalar()?;
+        let out = u.tensor()?;
+        let r = add_out_full(&self_, &other, alpha, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::add.Scalar
 
 /// Schema of `aten::add.Scalar`.
@@ -214,6 +359,287 @@ impl BoxedOp for AddScalarBoxed {
         let other = u.scalar()?;
         let alpha = u.scalar()?;
         let r = add_scalar(&self_, other, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::add_.Scalar
+
+/// Schema of `aten::add_.Scalar`.
+pub static ADD_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::add_",
+    overload: "Scalar",
+    signature: "add_.Scalar(Tensor(a!) self, Scalar other, Scalar alpha=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::add_.Scalar`.
+pub type AddScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn add_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::add_scalar_inplace(self_, other, alpha)
+}
+
+/// Bumps the version counter of the tensors `aten::add_.Scalar` writes.
+fn add_scalar_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        add_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::add_.Scalar`.
+pub static ADD_SCALAR_INPLACE: Op<AddScalarInplaceFn> = Op::new(
+    &ADD_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(add_scalar_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::add_scalar_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(add_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::add_.Scalar` through the dispatcher with explicit keys.
+pub fn add_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
+    match ADD_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other), Value::Scalar(alpha)];
+            fallback(&ADD_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::add_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `add.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::add_.Scalar`: `add_.Scalar(Tensor(a!) self, Scalar other, Scalar alpha=1) -> Tensor(a!)`
+pub fn add_scalar_(self_: &Tensor, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    add_scalar_inplace_call(ks, self_, other.into(), alpha.into())
+}
+
+struct AddScalarInplaceBoxed;
+
+impl BoxedOp for AddScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADD_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADD_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let alpha = u.scalar()?;
+        let r = add_scalar_(&self_, other, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::add.Scalar_out
+
+/// Schema of `aten::add.Scalar_out`.
+pub static ADD_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::add",
+    overload: "Scalar_out",
+    signature: "add.Scalar_out(Tensor self, Scalar other, Scalar alpha=1, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::add.Scalar_out`.
+pub type AddScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar, &Tensor) -> Result<Tensor>;
+
+fn add_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::add_scalar_out(self_, other, alpha, out)
+}
+
+/// Bumps the version counter of the tensors `aten::add.Scalar_out` writes.
+fn add_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        add_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::add.Scalar_out`.
+pub static ADD_SCALAR_OUT: Op<AddScalarOutFn> = Op::new(
+    &ADD_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(add_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::add_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(add_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::add.Scalar_out` through the dispatcher with explicit keys.
+pub fn add_scalar_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ADD_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Scalar(alpha),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ADD_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::add.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `add.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::add.Scalar_out`: `add.Scalar_out(Tensor self, Scalar other, Scalar alpha=1, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn add_scalar_out(
+    self_: &Tensor,
+    other: impl Into<Scalar>,
+    alpha: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    add_scalar_out_call(ks, self_, other.into(), alpha.into(), out)
+}
+
+struct AddScalarOutBoxed;
+
+impl BoxedOp for AddScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADD_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADD_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let alpha = u.scalar()?;
+        let out = u.tensor()?;
+        let r = add_scalar_out(&self_, other, alpha, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -452,6 +878,285 @@ impl BoxedOp for SubTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sub_.Tensor
+
+/// Schema of `aten::sub_.Tensor`.
+pub static SUB_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sub_",
+    overload: "Tensor",
+    signature: "sub_.Tensor(Tensor(a!) self, Tensor other, *, Scalar alpha=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sub_.Tensor`.
+pub type SubTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn sub_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::sub_tensor_inplace(self_, other, alpha)
+}
+
+/// Bumps the version counter of the tensors `aten::sub_.Tensor` writes.
+fn sub_tensor_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sub_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sub_.Tensor`.
+pub static SUB_TENSOR_INPLACE: Op<SubTensorInplaceFn> = Op::new(
+    &SUB_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sub_tensor_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sub_tensor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sub_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sub_.Tensor` through the dispatcher with explicit keys.
+pub fn sub_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
+    match SUB_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Scalar(alpha),
+            ];
+            fallback(&SUB_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sub_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sub.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sub_.Tensor`: `sub_.Tensor(Tensor(a!) self, Tensor other, *, Scalar alpha=1) -> Tensor(a!)`
+pub fn sub_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    sub_full_(self_, other, Scalar::Int(1))
+}
+
+/// [`sub_`] with every argument, including keyword-only ones.
+pub fn sub_full_(self_: &Tensor, other: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    sub_tensor_inplace_call(ks, self_, other, alpha.into())
+}
+
+struct SubTensorInplaceBoxed;
+
+impl BoxedOp for SubTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SUB_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let alpha = u.scalar()?;
+        let r = sub_full_(&self_, &other, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sub.out
+
+/// Schema of `aten::sub.out`.
+pub static SUB_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sub",
+    overload: "out",
+    signature: "sub.out(Tensor self, Tensor other, *, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sub.out`.
+pub type SubOutFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn sub_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::sub_out(self_, other, alpha, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sub.out` writes.
+fn sub_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sub_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sub.out`.
+pub static SUB_OUT: Op<SubOutFn> = Op::new(
+    &SUB_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sub_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sub_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sub_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sub.out` through the dispatcher with explicit keys.
+pub fn sub_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar, out: &Tensor) -> Result<Tensor> {
+    match SUB_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Scalar(alpha),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SUB_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sub.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sub.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sub.out`: `sub.out(Tensor self, Tensor other, *, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)`
+pub fn sub_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    sub_out_full(self_, other, Scalar::Int(1), out)
+}
+
+/// [`sub_out`] with every argument, including keyword-only ones.
+pub fn sub_out_full(self_: &Tensor, other: &Tensor, alpha: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    sub_out_call(ks, self_, other, alpha.into(), out)
+}
+
+struct SubOutBoxed;
+
+impl BoxedOp for SubOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SUB_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let alpha = u.scalar()?;
+        let out = u.tensor()?;
+        let r = sub_out_full(&self_, &other, alpha, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sub.Scalar
 
 /// Schema of `aten::sub.Scalar`.
@@ -550,6 +1255,287 @@ impl BoxedOp for SubScalarBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sub_.Scalar
+
+/// Schema of `aten::sub_.Scalar`.
+pub static SUB_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sub_",
+    overload: "Scalar",
+    signature: "sub_.Scalar(Tensor(a!) self, Scalar other, Scalar alpha=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sub_.Scalar`.
+pub type SubScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn sub_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::sub_scalar_inplace(self_, other, alpha)
+}
+
+/// Bumps the version counter of the tensors `aten::sub_.Scalar` writes.
+fn sub_scalar_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sub_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sub_.Scalar`.
+pub static SUB_SCALAR_INPLACE: Op<SubScalarInplaceFn> = Op::new(
+    &SUB_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sub_scalar_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sub_scalar_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sub_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sub_.Scalar` through the dispatcher with explicit keys.
+pub fn sub_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha: Scalar) -> Result<Tensor> {
+    match SUB_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other), Value::Scalar(alpha)];
+            fallback(&SUB_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sub_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sub.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sub_.Scalar`: `sub_.Scalar(Tensor(a!) self, Scalar other, Scalar alpha=1) -> Tensor(a!)`
+pub fn sub_scalar_(self_: &Tensor, other: impl Into<Scalar>, alpha: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sub_scalar_inplace_call(ks, self_, other.into(), alpha.into())
+}
+
+struct SubScalarInplaceBoxed;
+
+impl BoxedOp for SubScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SUB_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let alpha = u.scalar()?;
+        let r = sub_scalar_(&self_, other, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sub.Scalar_out
+
+/// Schema of `aten::sub.Scalar_out`.
+pub static SUB_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sub",
+    overload: "Scalar_out",
+    signature: "sub.Scalar_out(Tensor self, Scalar other, Scalar alpha=1, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sub.Scalar_out`.
+pub type SubScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar, &Tensor) -> Result<Tensor>;
+
+fn sub_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::sub_scalar_out(self_, other, alpha, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sub.Scalar_out` writes.
+fn sub_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sub_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, alpha, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sub.Scalar_out`.
+pub static SUB_SCALAR_OUT: Op<SubScalarOutFn> = Op::new(
+    &SUB_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sub_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sub_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sub_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sub.Scalar_out` through the dispatcher with explicit keys.
+pub fn sub_scalar_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SUB_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, alpha, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Scalar(alpha),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SUB_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::sub.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sub.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sub.Scalar_out`: `sub.Scalar_out(Tensor self, Scalar other, Scalar alpha=1, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn sub_scalar_out(
+    self_: &Tensor,
+    other: impl Into<Scalar>,
+    alpha: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sub_scalar_out_call(ks, self_, other.into(), alpha.into(), out)
+}
+
+struct SubScalarOutBoxed;
+
+impl BoxedOp for SubScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SUB_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let alpha = u.scalar()?;
+        let out = u.tensor()?;
+        let r = sub_scalar_out(&self_, other, alpha, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::mul.Tensor
 
 /// Schema of `aten::mul.Tensor`.
@@ -640,6 +1626,130 @@ impl BoxedOp for MulTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::mul.out
+
+/// Schema of `aten::mul.out`.
+pub static MUL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mul",
+    overload: "out",
+    signature: "mul.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::mul.out`.
+pub type MulOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn mul_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::mul_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::mul.out` writes.
+fn mul_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mul_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mul.out`.
+pub static MUL_OUT: Op<MulOutFn> = Op::new(
+    &MUL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mul_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mul_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mul_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mul.out` through the dispatcher with explicit keys.
+pub fn mul_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MUL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MUL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mul.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `mul.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::mul.out`: `mul.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn mul_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    mul_out_call(ks, self_, other, out)
+}
+
+struct MulOutBoxed;
+
+impl BoxedOp for MulOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MUL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MUL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = mul_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::mul.Scalar
 
 /// Schema of `aten::mul.Scalar`.
@@ -725,6 +1835,251 @@ impl BoxedOp for MulScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = mul_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mul_.Scalar
+
+/// Schema of `aten::mul_.Scalar`.
+pub static MUL_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mul_",
+    overload: "Scalar",
+    signature: "mul_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::mul_.Scalar`.
+pub type MulScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn mul_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::mul_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::mul_.Scalar` writes.
+fn mul_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mul_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mul_.Scalar`.
+pub static MUL_SCALAR_INPLACE: Op<MulScalarInplaceFn> = Op::new(
+    &MUL_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mul_scalar_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mul_scalar_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mul_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mul_.Scalar` through the dispatcher with explicit keys.
+pub fn mul_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match MUL_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&MUL_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mul_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `mul.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::mul_.Scalar`: `mul_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn mul_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    mul_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct MulScalarInplaceBoxed;
+
+impl BoxedOp for MulScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MUL_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MUL_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = mul_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mul.Scalar_out
+
+/// Schema of `aten::mul.Scalar_out`.
+pub static MUL_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mul",
+    overload: "Scalar_out",
+    signature: "mul.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::mul.Scalar_out`.
+pub type MulScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn mul_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::mul_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::mul.Scalar_out` writes.
+fn mul_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mul_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mul.Scalar_out`.
+pub static MUL_SCALAR_OUT: Op<MulScalarOutFn> = Op::new(
+    &MUL_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mul_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mul_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mul_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mul.Scalar_out` through the dispatcher with explicit keys.
+pub fn mul_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match MUL_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MUL_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::mul.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `mul.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::mul.Scalar_out`: `mul.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn mul_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    mul_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct MulScalarOutBoxed;
+
+impl BoxedOp for MulScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MUL_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MUL_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = mul_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -924,6 +2279,241 @@ impl BoxedOp for DivTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::div_.Tensor
+
+/// Schema of `aten::div_.Tensor`.
+pub static DIV_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div_",
+    overload: "Tensor",
+    signature: "div_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::div_.Tensor`.
+pub type DivTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn div_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::div_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::div_.Tensor` writes.
+fn div_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::div_.Tensor`.
+pub static DIV_TENSOR_INPLACE: Op<DivTensorInplaceFn> = Op::new(
+    &DIV_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(div_tensor_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_tensor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(div_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::div_.Tensor` through the dispatcher with explicit keys.
+pub fn div_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match DIV_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&DIV_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::div_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `div.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::div_.Tensor`: `div_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn div_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    div_tensor_inplace_call(ks, self_, other)
+}
+
+struct DivTensorInplaceBoxed;
+
+impl BoxedOp for DivTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = div_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::div.out
+
+/// Schema of `aten::div.out`.
+pub static DIV_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div",
+    overload: "out",
+    signature: "div.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::div.out`.
+pub type DivOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn div_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::div_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::div.out` writes.
+fn div_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::div.out`.
+pub static DIV_OUT: Op<DivOutFn> = Op::new(
+    &DIV_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(div_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(div_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::div.out` through the dispatcher with explicit keys.
+pub fn div_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match DIV_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&DIV_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::div.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `div.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::div.out`: `div.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn div_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    div_out_call(ks, self_, other, out)
+}
+
+struct DivOutBoxed;
+
+impl BoxedOp for DivOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = div_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::div.Scalar
 
 /// Schema of `aten::div.Scalar`.
@@ -1014,6 +2604,251 @@ impl BoxedOp for DivScalarBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::div_.Scalar
+
+/// Schema of `aten::div_.Scalar`.
+pub static DIV_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div_",
+    overload: "Scalar",
+    signature: "div_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::div_.Scalar`.
+pub type DivScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn div_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::div_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::div_.Scalar` writes.
+fn div_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::div_.Scalar`.
+pub static DIV_SCALAR_INPLACE: Op<DivScalarInplaceFn> = Op::new(
+    &DIV_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(div_scalar_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_scalar_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(div_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::div_.Scalar` through the dispatcher with explicit keys.
+pub fn div_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match DIV_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&DIV_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::div_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `div.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::div_.Scalar`: `div_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn div_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    div_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct DivScalarInplaceBoxed;
+
+impl BoxedOp for DivScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = div_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::div.Scalar_out
+
+/// Schema of `aten::div.Scalar_out`.
+pub static DIV_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::div",
+    overload: "Scalar_out",
+    signature: "div.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::div.Scalar_out`.
+pub type DivScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn div_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::div_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::div.Scalar_out` writes.
+fn div_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        div_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::div.Scalar_out`.
+pub static DIV_SCALAR_OUT: Op<DivScalarOutFn> = Op::new(
+    &DIV_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(div_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::div_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(div_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::div.Scalar_out` through the dispatcher with explicit keys.
+pub fn div_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match DIV_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&DIV_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::div.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `div.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::div.Scalar_out`: `div.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn div_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    div_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct DivScalarOutBoxed;
+
+impl BoxedOp for DivScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIV_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = div_scalar_out(&self_, other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::neg
 
 /// Schema of `aten::neg`.
@@ -1089,6 +2924,210 @@ impl BoxedOp for NegBoxed {
         let mut u = Unboxer::new(&NEG_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = neg(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::neg_
+
+/// Schema of `aten::neg_`.
+pub static NEG_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::neg_",
+    overload: "",
+    signature: "neg_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::neg_`.
+pub type NegInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn neg_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::neg_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::neg_` writes.
+fn neg_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        neg_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::neg_`.
+pub static NEG_INPLACE: Op<NegInplaceFn> = Op::new(
+    &NEG_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(neg_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::neg_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(neg_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::neg_` through the dispatcher with explicit keys.
+pub fn neg_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match NEG_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&NEG_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::neg_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `neg`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::neg_`: `neg_(Tensor(a!) self) -> Tensor(a!)`
+pub fn neg_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    neg_inplace_call(ks, self_)
+}
+
+struct NegInplaceBoxed;
+
+impl BoxedOp for NegInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NEG_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NEG_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = neg_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::neg.out
+
+/// Schema of `aten::neg.out`.
+pub static NEG_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::neg",
+    overload: "out",
+    signature: "neg.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::neg.out`.
+pub type NegOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn neg_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::neg_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::neg.out` writes.
+fn neg_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        neg_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::neg.out`.
+pub static NEG_OUT: Op<NegOutFn> = Op::new(
+    &NEG_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(neg_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::neg_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(neg_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::neg.out` through the dispatcher with explicit keys.
+pub fn neg_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match NEG_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&NEG_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::neg.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `neg` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::neg.out`: `neg.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn neg_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    neg_out_call(ks, self_, out)
+}
+
+struct NegOutBoxed;
+
+impl BoxedOp for NegOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NEG_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NEG_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = neg_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -1174,6 +3213,210 @@ impl BoxedOp for ExpBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::exp_
+
+/// Schema of `aten::exp_`.
+pub static EXP_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::exp_",
+    overload: "",
+    signature: "exp_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::exp_`.
+pub type ExpInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn exp_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::exp_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::exp_` writes.
+fn exp_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        exp_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::exp_`.
+pub static EXP_INPLACE: Op<ExpInplaceFn> = Op::new(
+    &EXP_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(exp_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::exp_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(exp_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::exp_` through the dispatcher with explicit keys.
+pub fn exp_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match EXP_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&EXP_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::exp_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `exp`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::exp_`: `exp_(Tensor(a!) self) -> Tensor(a!)`
+pub fn exp_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    exp_inplace_call(ks, self_)
+}
+
+struct ExpInplaceBoxed;
+
+impl BoxedOp for ExpInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EXP_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXP_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = exp_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::exp.out
+
+/// Schema of `aten::exp.out`.
+pub static EXP_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::exp",
+    overload: "out",
+    signature: "exp.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::exp.out`.
+pub type ExpOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn exp_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::exp_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::exp.out` writes.
+fn exp_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        exp_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::exp.out`.
+pub static EXP_OUT: Op<ExpOutFn> = Op::new(
+    &EXP_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(exp_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::exp_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(exp_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::exp.out` through the dispatcher with explicit keys.
+pub fn exp_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match EXP_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&EXP_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::exp.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `exp` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::exp.out`: `exp.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn exp_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    exp_out_call(ks, self_, out)
+}
+
+struct ExpOutBoxed;
+
+impl BoxedOp for ExpOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EXP_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXP_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = exp_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::log
 
 /// Schema of `aten::log`.
@@ -1249,6 +3492,210 @@ impl BoxedOp for LogBoxed {
         let mut u = Unboxer::new(&LOG_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = log(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log_
+
+/// Schema of `aten::log_`.
+pub static LOG_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log_",
+    overload: "",
+    signature: "log_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log_`.
+pub type LogInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn log_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::log_` writes.
+fn log_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log_`.
+pub static LOG_INPLACE: Op<LogInplaceFn> = Op::new(
+    &LOG_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log_` through the dispatcher with explicit keys.
+pub fn log_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOG_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOG_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `log`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::log_`: `log_(Tensor(a!) self) -> Tensor(a!)`
+pub fn log_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log_inplace_call(ks, self_)
+}
+
+struct LogInplaceBoxed;
+
+impl BoxedOp for LogInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = log_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log.out
+
+/// Schema of `aten::log.out`.
+pub static LOG_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log",
+    overload: "out",
+    signature: "log.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log.out`.
+pub type LogOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn log_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::log.out` writes.
+fn log_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log.out`.
+pub static LOG_OUT: Op<LogOutFn> = Op::new(
+    &LOG_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log.out` through the dispatcher with explicit keys.
+pub fn log_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LOG_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&LOG_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::log.out`: `log.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn log_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    log_out_call(ks, self_, out)
+}
+
+struct LogOutBoxed;
+
+impl BoxedOp for LogOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = log_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -1334,6 +3781,210 @@ impl BoxedOp for SinBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sin_
+
+/// Schema of `aten::sin_`.
+pub static SIN_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sin_",
+    overload: "",
+    signature: "sin_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sin_`.
+pub type SinInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn sin_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sin_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::sin_` writes.
+fn sin_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sin_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sin_`.
+pub static SIN_INPLACE: Op<SinInplaceFn> = Op::new(
+    &SIN_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sin_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sin_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sin_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sin_` through the dispatcher with explicit keys.
+pub fn sin_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SIN_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SIN_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sin_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sin`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sin_`: `sin_(Tensor(a!) self) -> Tensor(a!)`
+pub fn sin_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sin_inplace_call(ks, self_)
+}
+
+struct SinInplaceBoxed;
+
+impl BoxedOp for SinInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIN_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIN_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sin_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sin.out
+
+/// Schema of `aten::sin.out`.
+pub static SIN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sin",
+    overload: "out",
+    signature: "sin.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sin.out`.
+pub type SinOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn sin_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sin_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sin.out` writes.
+fn sin_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sin_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sin.out`.
+pub static SIN_OUT: Op<SinOutFn> = Op::new(
+    &SIN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sin_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sin_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sin_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sin.out` through the dispatcher with explicit keys.
+pub fn sin_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match SIN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&SIN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sin.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sin` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sin.out`: `sin.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn sin_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sin_out_call(ks, self_, out)
+}
+
+struct SinOutBoxed;
+
+impl BoxedOp for SinOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = sin_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::cos
 
 /// Schema of `aten::cos`.
@@ -1409,6 +4060,210 @@ impl BoxedOp for CosBoxed {
         let mut u = Unboxer::new(&COS_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = cos(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cos_
+
+/// Schema of `aten::cos_`.
+pub static COS_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cos_",
+    overload: "",
+    signature: "cos_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::cos_`.
+pub type CosInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn cos_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::cos_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::cos_` writes.
+fn cos_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cos_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cos_`.
+pub static COS_INPLACE: Op<CosInplaceFn> = Op::new(
+    &COS_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cos_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cos_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cos_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cos_` through the dispatcher with explicit keys.
+pub fn cos_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match COS_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&COS_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cos_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `cos`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::cos_`: `cos_(Tensor(a!) self) -> Tensor(a!)`
+pub fn cos_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    cos_inplace_call(ks, self_)
+}
+
+struct CosInplaceBoxed;
+
+impl BoxedOp for CosInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COS_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COS_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = cos_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cos.out
+
+/// Schema of `aten::cos.out`.
+pub static COS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cos",
+    overload: "out",
+    signature: "cos.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::cos.out`.
+pub type CosOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn cos_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::cos_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::cos.out` writes.
+fn cos_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cos_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cos.out`.
+pub static COS_OUT: Op<CosOutFn> = Op::new(
+    &COS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cos_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cos_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cos_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cos.out` through the dispatcher with explicit keys.
+pub fn cos_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match COS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&COS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cos.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `cos` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::cos.out`: `cos.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn cos_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    cos_out_call(ks, self_, out)
+}
+
+struct CosOutBoxed;
+
+impl BoxedOp for CosOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COS_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = cos_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -1494,6 +4349,210 @@ impl BoxedOp for ReluBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::relu_
+
+/// Schema of `aten::relu_`.
+pub static RELU_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::relu_",
+    overload: "",
+    signature: "relu_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::relu_`.
+pub type ReluInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn relu_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::relu_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::relu_` writes.
+fn relu_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        relu_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::relu_`.
+pub static RELU_INPLACE: Op<ReluInplaceFn> = Op::new(
+    &RELU_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(relu_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::relu_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(relu_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::relu_` through the dispatcher with explicit keys.
+pub fn relu_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match RELU_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&RELU_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::relu_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `relu`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::relu_`: `relu_(Tensor(a!) self) -> Tensor(a!)`
+pub fn relu_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    relu_inplace_call(ks, self_)
+}
+
+struct ReluInplaceBoxed;
+
+impl BoxedOp for ReluInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RELU_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RELU_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = relu_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::relu.out
+
+/// Schema of `aten::relu.out`.
+pub static RELU_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::relu",
+    overload: "out",
+    signature: "relu.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::relu.out`.
+pub type ReluOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn relu_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::relu_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::relu.out` writes.
+fn relu_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        relu_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::relu.out`.
+pub static RELU_OUT: Op<ReluOutFn> = Op::new(
+    &RELU_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(relu_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::relu_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(relu_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::relu.out` through the dispatcher with explicit keys.
+pub fn relu_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match RELU_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&RELU_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::relu.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `relu` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::relu.out`: `relu.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn relu_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    relu_out_call(ks, self_, out)
+}
+
+struct ReluOutBoxed;
+
+impl BoxedOp for ReluOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RELU_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RELU_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = relu_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sigmoid
 
 /// Schema of `aten::sigmoid`.
@@ -1574,6 +4633,210 @@ impl BoxedOp for SigmoidBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sigmoid_
+
+/// Schema of `aten::sigmoid_`.
+pub static SIGMOID_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sigmoid_",
+    overload: "",
+    signature: "sigmoid_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sigmoid_`.
+pub type SigmoidInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn sigmoid_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sigmoid_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::sigmoid_` writes.
+fn sigmoid_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sigmoid_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sigmoid_`.
+pub static SIGMOID_INPLACE: Op<SigmoidInplaceFn> = Op::new(
+    &SIGMOID_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sigmoid_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sigmoid_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sigmoid_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sigmoid_` through the dispatcher with explicit keys.
+pub fn sigmoid_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SIGMOID_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SIGMOID_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sigmoid_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sigmoid`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sigmoid_`: `sigmoid_(Tensor(a!) self) -> Tensor(a!)`
+pub fn sigmoid_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sigmoid_inplace_call(ks, self_)
+}
+
+struct SigmoidInplaceBoxed;
+
+impl BoxedOp for SigmoidInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIGMOID_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGMOID_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sigmoid_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sigmoid.out
+
+/// Schema of `aten::sigmoid.out`.
+pub static SIGMOID_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sigmoid",
+    overload: "out",
+    signature: "sigmoid.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sigmoid.out`.
+pub type SigmoidOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn sigmoid_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sigmoid_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sigmoid.out` writes.
+fn sigmoid_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sigmoid_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sigmoid.out`.
+pub static SIGMOID_OUT: Op<SigmoidOutFn> = Op::new(
+    &SIGMOID_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sigmoid_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sigmoid_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sigmoid_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sigmoid.out` through the dispatcher with explicit keys.
+pub fn sigmoid_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match SIGMOID_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&SIGMOID_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sigmoid.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sigmoid` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sigmoid.out`: `sigmoid.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn sigmoid_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sigmoid_out_call(ks, self_, out)
+}
+
+struct SigmoidOutBoxed;
+
+impl BoxedOp for SigmoidOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIGMOID_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGMOID_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = sigmoid_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::tanh
 
 /// Schema of `aten::tanh`.
@@ -1649,6 +4912,210 @@ impl BoxedOp for TanhBoxed {
         let mut u = Unboxer::new(&TANH_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = tanh(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tanh_
+
+/// Schema of `aten::tanh_`.
+pub static TANH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tanh_",
+    overload: "",
+    signature: "tanh_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::tanh_`.
+pub type TanhInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn tanh_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::tanh_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::tanh_` writes.
+fn tanh_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tanh_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::tanh_`.
+pub static TANH_INPLACE: Op<TanhInplaceFn> = Op::new(
+    &TANH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(tanh_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tanh_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(tanh_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::tanh_` through the dispatcher with explicit keys.
+pub fn tanh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match TANH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&TANH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tanh_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `tanh`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::tanh_`: `tanh_(Tensor(a!) self) -> Tensor(a!)`
+pub fn tanh_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    tanh_inplace_call(ks, self_)
+}
+
+struct TanhInplaceBoxed;
+
+impl BoxedOp for TanhInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TANH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TANH_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = tanh_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tanh.out
+
+/// Schema of `aten::tanh.out`.
+pub static TANH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tanh",
+    overload: "out",
+    signature: "tanh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::tanh.out`.
+pub type TanhOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn tanh_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::tanh_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::tanh.out` writes.
+fn tanh_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tanh_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::tanh.out`.
+pub static TANH_OUT: Op<TanhOutFn> = Op::new(
+    &TANH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(tanh_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tanh_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(tanh_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::tanh.out` through the dispatcher with explicit keys.
+pub fn tanh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match TANH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&TANH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tanh.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `tanh` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::tanh.out`: `tanh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn tanh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    tanh_out_call(ks, self_, out)
+}
+
+struct TanhOutBoxed;
+
+impl BoxedOp for TanhOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TANH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TANH_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = tanh_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -2041,6 +5508,210 @@ impl BoxedOp for AbsBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::abs_
+
+/// Schema of `aten::abs_`.
+pub static ABS_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::abs_",
+    overload: "",
+    signature: "abs_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::abs_`.
+pub type AbsInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn abs_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::abs_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::abs_` writes.
+fn abs_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        abs_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::abs_`.
+pub static ABS_INPLACE: Op<AbsInplaceFn> = Op::new(
+    &ABS_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(abs_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::abs_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(abs_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::abs_` through the dispatcher with explicit keys.
+pub fn abs_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ABS_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ABS_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::abs_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `abs`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::abs_`: `abs_(Tensor(a!) self) -> Tensor(a!)`
+pub fn abs_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    abs_inplace_call(ks, self_)
+}
+
+struct AbsInplaceBoxed;
+
+impl BoxedOp for AbsInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ABS_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ABS_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = abs_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::abs.out
+
+/// Schema of `aten::abs.out`.
+pub static ABS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::abs",
+    overload: "out",
+    signature: "abs.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::abs.out`.
+pub type AbsOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn abs_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::abs_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::abs.out` writes.
+fn abs_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        abs_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::abs.out`.
+pub static ABS_OUT: Op<AbsOutFn> = Op::new(
+    &ABS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(abs_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::abs_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(abs_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::abs.out` through the dispatcher with explicit keys.
+pub fn abs_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ABS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ABS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::abs.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `abs` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::abs.out`: `abs.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn abs_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    abs_out_call(ks, self_, out)
+}
+
+struct AbsOutBoxed;
+
+impl BoxedOp for AbsOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ABS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ABS_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = abs_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sqrt
 
 /// Schema of `aten::sqrt`.
@@ -2116,6 +5787,210 @@ impl BoxedOp for SqrtBoxed {
         let mut u = Unboxer::new(&SQRT_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = sqrt(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sqrt_
+
+/// Schema of `aten::sqrt_`.
+pub static SQRT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sqrt_",
+    overload: "",
+    signature: "sqrt_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sqrt_`.
+pub type SqrtInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn sqrt_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sqrt_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::sqrt_` writes.
+fn sqrt_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sqrt_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sqrt_`.
+pub static SQRT_INPLACE: Op<SqrtInplaceFn> = Op::new(
+    &SQRT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sqrt_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sqrt_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sqrt_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sqrt_` through the dispatcher with explicit keys.
+pub fn sqrt_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SQRT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SQRT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sqrt_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sqrt`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sqrt_`: `sqrt_(Tensor(a!) self) -> Tensor(a!)`
+pub fn sqrt_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sqrt_inplace_call(ks, self_)
+}
+
+struct SqrtInplaceBoxed;
+
+impl BoxedOp for SqrtInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SQRT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SQRT_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sqrt_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sqrt.out
+
+/// Schema of `aten::sqrt.out`.
+pub static SQRT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sqrt",
+    overload: "out",
+    signature: "sqrt.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sqrt.out`.
+pub type SqrtOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn sqrt_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sqrt_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sqrt.out` writes.
+fn sqrt_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sqrt_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sqrt.out`.
+pub static SQRT_OUT: Op<SqrtOutFn> = Op::new(
+    &SQRT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sqrt_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sqrt_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sqrt_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sqrt.out` through the dispatcher with explicit keys.
+pub fn sqrt_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match SQRT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&SQRT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sqrt.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sqrt` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sqrt.out`: `sqrt.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn sqrt_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sqrt_out_call(ks, self_, out)
+}
+
+struct SqrtOutBoxed;
+
+impl BoxedOp for SqrtOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SQRT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SQRT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = sqrt_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -2201,6 +6076,210 @@ impl BoxedOp for RsqrtBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::rsqrt_
+
+/// Schema of `aten::rsqrt_`.
+pub static RSQRT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rsqrt_",
+    overload: "",
+    signature: "rsqrt_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::rsqrt_`.
+pub type RsqrtInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn rsqrt_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::rsqrt_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::rsqrt_` writes.
+fn rsqrt_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        rsqrt_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::rsqrt_`.
+pub static RSQRT_INPLACE: Op<RsqrtInplaceFn> = Op::new(
+    &RSQRT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(rsqrt_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::rsqrt_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(rsqrt_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::rsqrt_` through the dispatcher with explicit keys.
+pub fn rsqrt_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match RSQRT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&RSQRT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::rsqrt_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `rsqrt`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::rsqrt_`: `rsqrt_(Tensor(a!) self) -> Tensor(a!)`
+pub fn rsqrt_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    rsqrt_inplace_call(ks, self_)
+}
+
+struct RsqrtInplaceBoxed;
+
+impl BoxedOp for RsqrtInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RSQRT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RSQRT_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = rsqrt_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::rsqrt.out
+
+/// Schema of `aten::rsqrt.out`.
+pub static RSQRT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rsqrt",
+    overload: "out",
+    signature: "rsqrt.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::rsqrt.out`.
+pub type RsqrtOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn rsqrt_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::rsqrt_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::rsqrt.out` writes.
+fn rsqrt_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        rsqrt_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::rsqrt.out`.
+pub static RSQRT_OUT: Op<RsqrtOutFn> = Op::new(
+    &RSQRT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(rsqrt_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::rsqrt_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(rsqrt_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::rsqrt.out` through the dispatcher with explicit keys.
+pub fn rsqrt_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match RSQRT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&RSQRT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::rsqrt.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `rsqrt` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::rsqrt.out`: `rsqrt.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn rsqrt_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    rsqrt_out_call(ks, self_, out)
+}
+
+struct RsqrtOutBoxed;
+
+impl BoxedOp for RsqrtOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RSQRT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RSQRT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = rsqrt_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::reciprocal
 
 /// Schema of `aten::reciprocal`.
@@ -2276,6 +6355,215 @@ impl BoxedOp for ReciprocalBoxed {
         let mut u = Unboxer::new(&RECIPROCAL_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = reciprocal(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reciprocal_
+
+/// Schema of `aten::reciprocal_`.
+pub static RECIPROCAL_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reciprocal_",
+    overload: "",
+    signature: "reciprocal_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::reciprocal_`.
+pub type ReciprocalInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn reciprocal_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::reciprocal_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::reciprocal_` writes.
+fn reciprocal_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reciprocal_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::reciprocal_`.
+pub static RECIPROCAL_INPLACE: Op<ReciprocalInplaceFn> = Op::new(
+    &RECIPROCAL_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(reciprocal_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reciprocal_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(reciprocal_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::reciprocal_` through the dispatcher with explicit keys.
+pub fn reciprocal_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match RECIPROCAL_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&RECIPROCAL_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::reciprocal_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `reciprocal`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::reciprocal_`: `reciprocal_(Tensor(a!) self) -> Tensor(a!)`
+pub fn reciprocal_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    reciprocal_inplace_call(ks, self_)
+}
+
+struct ReciprocalInplaceBoxed;
+
+impl BoxedOp for ReciprocalInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RECIPROCAL_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RECIPROCAL_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = reciprocal_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reciprocal.out
+
+/// Schema of `aten::reciprocal.out`.
+pub static RECIPROCAL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reciprocal",
+    overload: "out",
+    signature: "reciprocal.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::reciprocal.out`.
+pub type ReciprocalOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn reciprocal_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::reciprocal_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::reciprocal.out` writes.
+fn reciprocal_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reciprocal_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::reciprocal.out`.
+pub static RECIPROCAL_OUT: Op<ReciprocalOutFn> = Op::new(
+    &RECIPROCAL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(reciprocal_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reciprocal_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(reciprocal_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::reciprocal.out` through the dispatcher with explicit keys.
+pub fn reciprocal_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match RECIPROCAL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&RECIPROCAL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reciprocal.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `reciprocal` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::reciprocal.out`: `reciprocal.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn reciprocal_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    reciprocal_out_call(ks, self_, out)
+}
+
+struct ReciprocalOutBoxed;
+
+impl BoxedOp for ReciprocalOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RECIPROCAL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RECIPROCAL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = reciprocal_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -2361,6 +6649,210 @@ impl BoxedOp for TanBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::tan_
+
+/// Schema of `aten::tan_`.
+pub static TAN_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tan_",
+    overload: "",
+    signature: "tan_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::tan_`.
+pub type TanInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn tan_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::tan_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::tan_` writes.
+fn tan_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tan_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::tan_`.
+pub static TAN_INPLACE: Op<TanInplaceFn> = Op::new(
+    &TAN_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(tan_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tan_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(tan_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::tan_` through the dispatcher with explicit keys.
+pub fn tan_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match TAN_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&TAN_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tan_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `tan`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::tan_`: `tan_(Tensor(a!) self) -> Tensor(a!)`
+pub fn tan_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    tan_inplace_call(ks, self_)
+}
+
+struct TanInplaceBoxed;
+
+impl BoxedOp for TanInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TAN_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAN_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = tan_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tan.out
+
+/// Schema of `aten::tan.out`.
+pub static TAN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tan",
+    overload: "out",
+    signature: "tan.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::tan.out`.
+pub type TanOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn tan_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::tan_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::tan.out` writes.
+fn tan_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tan_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::tan.out`.
+pub static TAN_OUT: Op<TanOutFn> = Op::new(
+    &TAN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(tan_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tan_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(tan_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::tan.out` through the dispatcher with explicit keys.
+pub fn tan_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match TAN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&TAN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tan.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `tan` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::tan.out`: `tan.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn tan_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    tan_out_call(ks, self_, out)
+}
+
+struct TanOutBoxed;
+
+impl BoxedOp for TanOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TAN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = tan_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sinh
 
 /// Schema of `aten::sinh`.
@@ -2436,6 +6928,210 @@ impl BoxedOp for SinhBoxed {
         let mut u = Unboxer::new(&SINH_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = sinh(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sinh_
+
+/// Schema of `aten::sinh_`.
+pub static SINH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sinh_",
+    overload: "",
+    signature: "sinh_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sinh_`.
+pub type SinhInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn sinh_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sinh_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::sinh_` writes.
+fn sinh_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sinh_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sinh_`.
+pub static SINH_INPLACE: Op<SinhInplaceFn> = Op::new(
+    &SINH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sinh_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sinh_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sinh_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sinh_` through the dispatcher with explicit keys.
+pub fn sinh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SINH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SINH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sinh_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sinh`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sinh_`: `sinh_(Tensor(a!) self) -> Tensor(a!)`
+pub fn sinh_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sinh_inplace_call(ks, self_)
+}
+
+struct SinhInplaceBoxed;
+
+impl BoxedOp for SinhInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SINH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SINH_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sinh_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sinh.out
+
+/// Schema of `aten::sinh.out`.
+pub static SINH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sinh",
+    overload: "out",
+    signature: "sinh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sinh.out`.
+pub type SinhOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn sinh_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sinh_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sinh.out` writes.
+fn sinh_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sinh_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sinh.out`.
+pub static SINH_OUT: Op<SinhOutFn> = Op::new(
+    &SINH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sinh_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sinh_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sinh_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sinh.out` through the dispatcher with explicit keys.
+pub fn sinh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match SINH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&SINH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sinh.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sinh` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sinh.out`: `sinh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn sinh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sinh_out_call(ks, self_, out)
+}
+
+struct SinhOutBoxed;
+
+impl BoxedOp for SinhOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SINH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SINH_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = sinh_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -2521,6 +7217,210 @@ impl BoxedOp for CoshBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::cosh_
+
+/// Schema of `aten::cosh_`.
+pub static COSH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cosh_",
+    overload: "",
+    signature: "cosh_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::cosh_`.
+pub type CoshInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn cosh_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::cosh_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::cosh_` writes.
+fn cosh_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cosh_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cosh_`.
+pub static COSH_INPLACE: Op<CoshInplaceFn> = Op::new(
+    &COSH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cosh_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cosh_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cosh_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cosh_` through the dispatcher with explicit keys.
+pub fn cosh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match COSH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&COSH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cosh_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `cosh`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::cosh_`: `cosh_(Tensor(a!) self) -> Tensor(a!)`
+pub fn cosh_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    cosh_inplace_call(ks, self_)
+}
+
+struct CoshInplaceBoxed;
+
+impl BoxedOp for CoshInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COSH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COSH_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = cosh_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cosh.out
+
+/// Schema of `aten::cosh.out`.
+pub static COSH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cosh",
+    overload: "out",
+    signature: "cosh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::cosh.out`.
+pub type CoshOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn cosh_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::cosh_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::cosh.out` writes.
+fn cosh_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cosh_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cosh.out`.
+pub static COSH_OUT: Op<CoshOutFn> = Op::new(
+    &COSH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cosh_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cosh_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cosh_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cosh.out` through the dispatcher with explicit keys.
+pub fn cosh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match COSH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&COSH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cosh.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `cosh` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::cosh.out`: `cosh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn cosh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    cosh_out_call(ks, self_, out)
+}
+
+struct CoshOutBoxed;
+
+impl BoxedOp for CoshOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COSH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COSH_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = cosh_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::atan
 
 /// Schema of `aten::atan`.
@@ -2596,6 +7496,210 @@ impl BoxedOp for AtanBoxed {
         let mut u = Unboxer::new(&ATAN_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = atan(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::atan_
+
+/// Schema of `aten::atan_`.
+pub static ATAN_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atan_",
+    overload: "",
+    signature: "atan_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::atan_`.
+pub type AtanInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn atan_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::atan_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::atan_` writes.
+fn atan_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atan_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::atan_`.
+pub static ATAN_INPLACE: Op<AtanInplaceFn> = Op::new(
+    &ATAN_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(atan_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atan_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(atan_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::atan_` through the dispatcher with explicit keys.
+pub fn atan_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ATAN_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ATAN_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atan_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `atan`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::atan_`: `atan_(Tensor(a!) self) -> Tensor(a!)`
+pub fn atan_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    atan_inplace_call(ks, self_)
+}
+
+struct AtanInplaceBoxed;
+
+impl BoxedOp for AtanInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATAN_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = atan_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::atan.out
+
+/// Schema of `aten::atan.out`.
+pub static ATAN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atan",
+    overload: "out",
+    signature: "atan.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::atan.out`.
+pub type AtanOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn atan_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::atan_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::atan.out` writes.
+fn atan_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atan_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::atan.out`.
+pub static ATAN_OUT: Op<AtanOutFn> = Op::new(
+    &ATAN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(atan_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atan_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(atan_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::atan.out` through the dispatcher with explicit keys.
+pub fn atan_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ATAN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ATAN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atan.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `atan` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::atan.out`: `atan.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn atan_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    atan_out_call(ks, self_, out)
+}
+
+struct AtanOutBoxed;
+
+impl BoxedOp for AtanOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATAN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = atan_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -2681,6 +7785,210 @@ impl BoxedOp for AsinhBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::asinh_
+
+/// Schema of `aten::asinh_`.
+pub static ASINH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::asinh_",
+    overload: "",
+    signature: "asinh_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::asinh_`.
+pub type AsinhInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn asinh_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::asinh_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::asinh_` writes.
+fn asinh_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asinh_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::asinh_`.
+pub static ASINH_INPLACE: Op<AsinhInplaceFn> = Op::new(
+    &ASINH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(asinh_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::asinh_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(asinh_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::asinh_` through the dispatcher with explicit keys.
+pub fn asinh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ASINH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ASINH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::asinh_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `asinh`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::asinh_`: `asinh_(Tensor(a!) self) -> Tensor(a!)`
+pub fn asinh_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    asinh_inplace_call(ks, self_)
+}
+
+struct AsinhInplaceBoxed;
+
+impl BoxedOp for AsinhInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ASINH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASINH_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = asinh_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::asinh.out
+
+/// Schema of `aten::asinh.out`.
+pub static ASINH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::asinh",
+    overload: "out",
+    signature: "asinh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::asinh.out`.
+pub type AsinhOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn asinh_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::asinh_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::asinh.out` writes.
+fn asinh_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asinh_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::asinh.out`.
+pub static ASINH_OUT: Op<AsinhOutFn> = Op::new(
+    &ASINH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(asinh_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::asinh_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(asinh_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::asinh.out` through the dispatcher with explicit keys.
+pub fn asinh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ASINH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ASINH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::asinh.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `asinh` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::asinh.out`: `asinh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn asinh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    asinh_out_call(ks, self_, out)
+}
+
+struct AsinhOutBoxed;
+
+impl BoxedOp for AsinhOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ASINH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASINH_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = asinh_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::erf
 
 /// Schema of `aten::erf`.
@@ -2756,6 +8064,210 @@ impl BoxedOp for ErfBoxed {
         let mut u = Unboxer::new(&ERF_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = erf(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::erf_
+
+/// Schema of `aten::erf_`.
+pub static ERF_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::erf_",
+    overload: "",
+    signature: "erf_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::erf_`.
+pub type ErfInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn erf_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::erf_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::erf_` writes.
+fn erf_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        erf_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::erf_`.
+pub static ERF_INPLACE: Op<ErfInplaceFn> = Op::new(
+    &ERF_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(erf_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::erf_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(erf_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::erf_` through the dispatcher with explicit keys.
+pub fn erf_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ERF_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ERF_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::erf_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `erf`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::erf_`: `erf_(Tensor(a!) self) -> Tensor(a!)`
+pub fn erf_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    erf_inplace_call(ks, self_)
+}
+
+struct ErfInplaceBoxed;
+
+impl BoxedOp for ErfInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ERF_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ERF_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = erf_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::erf.out
+
+/// Schema of `aten::erf.out`.
+pub static ERF_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::erf",
+    overload: "out",
+    signature: "erf.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::erf.out`.
+pub type ErfOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn erf_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::erf_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::erf.out` writes.
+fn erf_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        erf_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::erf.out`.
+pub static ERF_OUT: Op<ErfOutFn> = Op::new(
+    &ERF_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(erf_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::erf_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(erf_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::erf.out` through the dispatcher with explicit keys.
+pub fn erf_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ERF_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ERF_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::erf.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `erf` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::erf.out`: `erf.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn erf_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    erf_out_call(ks, self_, out)
+}
+
+struct ErfOutBoxed;
+
+impl BoxedOp for ErfOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ERF_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ERF_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = erf_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -2841,6 +8353,210 @@ impl BoxedOp for Expm1Boxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::expm1_
+
+/// Schema of `aten::expm1_`.
+pub static EXPM1_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::expm1_",
+    overload: "",
+    signature: "expm1_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::expm1_`.
+pub type Expm1InplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn expm1_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::expm1_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::expm1_` writes.
+fn expm1_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        expm1_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::expm1_`.
+pub static EXPM1_INPLACE: Op<Expm1InplaceFn> = Op::new(
+    &EXPM1_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(expm1_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::expm1_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(expm1_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::expm1_` through the dispatcher with explicit keys.
+pub fn expm1_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match EXPM1_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&EXPM1_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::expm1_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `expm1`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::expm1_`: `expm1_(Tensor(a!) self) -> Tensor(a!)`
+pub fn expm1_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    expm1_inplace_call(ks, self_)
+}
+
+struct Expm1InplaceBoxed;
+
+impl BoxedOp for Expm1InplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EXPM1_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXPM1_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = expm1_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::expm1.out
+
+/// Schema of `aten::expm1.out`.
+pub static EXPM1_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::expm1",
+    overload: "out",
+    signature: "expm1.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::expm1.out`.
+pub type Expm1OutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn expm1_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::expm1_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::expm1.out` writes.
+fn expm1_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        expm1_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::expm1.out`.
+pub static EXPM1_OUT: Op<Expm1OutFn> = Op::new(
+    &EXPM1_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(expm1_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::expm1_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(expm1_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::expm1.out` through the dispatcher with explicit keys.
+pub fn expm1_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match EXPM1_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&EXPM1_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::expm1.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `expm1` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::expm1.out`: `expm1.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn expm1_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    expm1_out_call(ks, self_, out)
+}
+
+struct Expm1OutBoxed;
+
+impl BoxedOp for Expm1OutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EXPM1_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXPM1_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = expm1_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::asin
 
 /// Schema of `aten::asin`.
@@ -2916,6 +8632,210 @@ impl BoxedOp for AsinBoxed {
         let mut u = Unboxer::new(&ASIN_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = asin(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::asin_
+
+/// Schema of `aten::asin_`.
+pub static ASIN_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::asin_",
+    overload: "",
+    signature: "asin_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::asin_`.
+pub type AsinInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn asin_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::asin_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::asin_` writes.
+fn asin_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asin_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::asin_`.
+pub static ASIN_INPLACE: Op<AsinInplaceFn> = Op::new(
+    &ASIN_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(asin_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::asin_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(asin_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::asin_` through the dispatcher with explicit keys.
+pub fn asin_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ASIN_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ASIN_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::asin_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `asin`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::asin_`: `asin_(Tensor(a!) self) -> Tensor(a!)`
+pub fn asin_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    asin_inplace_call(ks, self_)
+}
+
+struct AsinInplaceBoxed;
+
+impl BoxedOp for AsinInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ASIN_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASIN_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = asin_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::asin.out
+
+/// Schema of `aten::asin.out`.
+pub static ASIN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::asin",
+    overload: "out",
+    signature: "asin.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::asin.out`.
+pub type AsinOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn asin_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::asin_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::asin.out` writes.
+fn asin_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        asin_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::asin.out`.
+pub static ASIN_OUT: Op<AsinOutFn> = Op::new(
+    &ASIN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(asin_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::asin_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(asin_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::asin.out` through the dispatcher with explicit keys.
+pub fn asin_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ASIN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ASIN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::asin.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `asin` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::asin.out`: `asin.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn asin_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    asin_out_call(ks, self_, out)
+}
+
+struct AsinOutBoxed;
+
+impl BoxedOp for AsinOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ASIN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASIN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = asin_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -3001,6 +8921,210 @@ impl BoxedOp for AcosBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::acos_
+
+/// Schema of `aten::acos_`.
+pub static ACOS_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::acos_",
+    overload: "",
+    signature: "acos_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::acos_`.
+pub type AcosInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn acos_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::acos_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::acos_` writes.
+fn acos_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acos_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::acos_`.
+pub static ACOS_INPLACE: Op<AcosInplaceFn> = Op::new(
+    &ACOS_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(acos_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::acos_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(acos_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::acos_` through the dispatcher with explicit keys.
+pub fn acos_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ACOS_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ACOS_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::acos_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `acos`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::acos_`: `acos_(Tensor(a!) self) -> Tensor(a!)`
+pub fn acos_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    acos_inplace_call(ks, self_)
+}
+
+struct AcosInplaceBoxed;
+
+impl BoxedOp for AcosInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ACOS_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOS_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = acos_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::acos.out
+
+/// Schema of `aten::acos.out`.
+pub static ACOS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::acos",
+    overload: "out",
+    signature: "acos.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::acos.out`.
+pub type AcosOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn acos_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::acos_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::acos.out` writes.
+fn acos_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acos_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::acos.out`.
+pub static ACOS_OUT: Op<AcosOutFn> = Op::new(
+    &ACOS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(acos_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::acos_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(acos_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::acos.out` through the dispatcher with explicit keys.
+pub fn acos_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ACOS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ACOS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::acos.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `acos` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::acos.out`: `acos.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn acos_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    acos_out_call(ks, self_, out)
+}
+
+struct AcosOutBoxed;
+
+impl BoxedOp for AcosOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ACOS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOS_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = acos_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::atanh
 
 /// Schema of `aten::atanh`.
@@ -3076,6 +9200,210 @@ impl BoxedOp for AtanhBoxed {
         let mut u = Unboxer::new(&ATANH_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = atanh(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::atanh_
+
+/// Schema of `aten::atanh_`.
+pub static ATANH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atanh_",
+    overload: "",
+    signature: "atanh_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::atanh_`.
+pub type AtanhInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn atanh_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::atanh_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::atanh_` writes.
+fn atanh_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atanh_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::atanh_`.
+pub static ATANH_INPLACE: Op<AtanhInplaceFn> = Op::new(
+    &ATANH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(atanh_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atanh_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(atanh_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::atanh_` through the dispatcher with explicit keys.
+pub fn atanh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ATANH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ATANH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atanh_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `atanh`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::atanh_`: `atanh_(Tensor(a!) self) -> Tensor(a!)`
+pub fn atanh_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    atanh_inplace_call(ks, self_)
+}
+
+struct AtanhInplaceBoxed;
+
+impl BoxedOp for AtanhInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATANH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATANH_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = atanh_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::atanh.out
+
+/// Schema of `aten::atanh.out`.
+pub static ATANH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::atanh",
+    overload: "out",
+    signature: "atanh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::atanh.out`.
+pub type AtanhOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn atanh_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::atanh_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::atanh.out` writes.
+fn atanh_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        atanh_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::atanh.out`.
+pub static ATANH_OUT: Op<AtanhOutFn> = Op::new(
+    &ATANH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(atanh_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::atanh_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(atanh_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::atanh.out` through the dispatcher with explicit keys.
+pub fn atanh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ATANH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ATANH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::atanh.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `atanh` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::atanh.out`: `atanh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn atanh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    atanh_out_call(ks, self_, out)
+}
+
+struct AtanhOutBoxed;
+
+impl BoxedOp for AtanhOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ATANH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATANH_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = atanh_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -3161,6 +9489,210 @@ impl BoxedOp for AcoshBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::acosh_
+
+/// Schema of `aten::acosh_`.
+pub static ACOSH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::acosh_",
+    overload: "",
+    signature: "acosh_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::acosh_`.
+pub type AcoshInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn acosh_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::acosh_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::acosh_` writes.
+fn acosh_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acosh_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::acosh_`.
+pub static ACOSH_INPLACE: Op<AcoshInplaceFn> = Op::new(
+    &ACOSH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(acosh_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::acosh_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(acosh_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::acosh_` through the dispatcher with explicit keys.
+pub fn acosh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ACOSH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ACOSH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::acosh_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `acosh`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::acosh_`: `acosh_(Tensor(a!) self) -> Tensor(a!)`
+pub fn acosh_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    acosh_inplace_call(ks, self_)
+}
+
+struct AcoshInplaceBoxed;
+
+impl BoxedOp for AcoshInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ACOSH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOSH_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = acosh_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::acosh.out
+
+/// Schema of `aten::acosh.out`.
+pub static ACOSH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::acosh",
+    overload: "out",
+    signature: "acosh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::acosh.out`.
+pub type AcoshOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn acosh_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::acosh_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::acosh.out` writes.
+fn acosh_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        acosh_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::acosh.out`.
+pub static ACOSH_OUT: Op<AcoshOutFn> = Op::new(
+    &ACOSH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(acosh_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::acosh_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(acosh_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::acosh.out` through the dispatcher with explicit keys.
+pub fn acosh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ACOSH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ACOSH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::acosh.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `acosh` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::acosh.out`: `acosh.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn acosh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    acosh_out_call(ks, self_, out)
+}
+
+struct AcoshOutBoxed;
+
+impl BoxedOp for AcoshOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ACOSH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOSH_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = acosh_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::log1p
 
 /// Schema of `aten::log1p`.
@@ -3236,6 +9768,210 @@ impl BoxedOp for Log1pBoxed {
         let mut u = Unboxer::new(&LOG1P_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = log1p(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log1p_
+
+/// Schema of `aten::log1p_`.
+pub static LOG1P_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log1p_",
+    overload: "",
+    signature: "log1p_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log1p_`.
+pub type Log1pInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn log1p_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log1p_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::log1p_` writes.
+fn log1p_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log1p_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log1p_`.
+pub static LOG1P_INPLACE: Op<Log1pInplaceFn> = Op::new(
+    &LOG1P_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log1p_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log1p_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log1p_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log1p_` through the dispatcher with explicit keys.
+pub fn log1p_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOG1P_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOG1P_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log1p_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `log1p`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::log1p_`: `log1p_(Tensor(a!) self) -> Tensor(a!)`
+pub fn log1p_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log1p_inplace_call(ks, self_)
+}
+
+struct Log1pInplaceBoxed;
+
+impl BoxedOp for Log1pInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG1P_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG1P_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = log1p_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log1p.out
+
+/// Schema of `aten::log1p.out`.
+pub static LOG1P_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log1p",
+    overload: "out",
+    signature: "log1p.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log1p.out`.
+pub type Log1pOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn log1p_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log1p_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::log1p.out` writes.
+fn log1p_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log1p_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log1p.out`.
+pub static LOG1P_OUT: Op<Log1pOutFn> = Op::new(
+    &LOG1P_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log1p_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log1p_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log1p_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log1p.out` through the dispatcher with explicit keys.
+pub fn log1p_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LOG1P_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&LOG1P_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log1p.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log1p` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::log1p.out`: `log1p.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn log1p_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    log1p_out_call(ks, self_, out)
+}
+
+struct Log1pOutBoxed;
+
+impl BoxedOp for Log1pOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG1P_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG1P_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = log1p_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -3321,6 +10057,210 @@ impl BoxedOp for Log2Boxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::log2_
+
+/// Schema of `aten::log2_`.
+pub static LOG2_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log2_",
+    overload: "",
+    signature: "log2_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log2_`.
+pub type Log2InplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn log2_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log2_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::log2_` writes.
+fn log2_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log2_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log2_`.
+pub static LOG2_INPLACE: Op<Log2InplaceFn> = Op::new(
+    &LOG2_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log2_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log2_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log2_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log2_` through the dispatcher with explicit keys.
+pub fn log2_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOG2_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOG2_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log2_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `log2`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::log2_`: `log2_(Tensor(a!) self) -> Tensor(a!)`
+pub fn log2_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log2_inplace_call(ks, self_)
+}
+
+struct Log2InplaceBoxed;
+
+impl BoxedOp for Log2InplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG2_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG2_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = log2_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log2.out
+
+/// Schema of `aten::log2.out`.
+pub static LOG2_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log2",
+    overload: "out",
+    signature: "log2.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log2.out`.
+pub type Log2OutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn log2_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log2_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::log2.out` writes.
+fn log2_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log2_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log2.out`.
+pub static LOG2_OUT: Op<Log2OutFn> = Op::new(
+    &LOG2_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log2_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log2_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log2_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log2.out` through the dispatcher with explicit keys.
+pub fn log2_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LOG2_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&LOG2_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log2.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log2` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::log2.out`: `log2.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn log2_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    log2_out_call(ks, self_, out)
+}
+
+struct Log2OutBoxed;
+
+impl BoxedOp for Log2OutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG2_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG2_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = log2_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::log10
 
 /// Schema of `aten::log10`.
@@ -3396,6 +10336,210 @@ impl BoxedOp for Log10Boxed {
         let mut u = Unboxer::new(&LOG10_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = log10(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log10_
+
+/// Schema of `aten::log10_`.
+pub static LOG10_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log10_",
+    overload: "",
+    signature: "log10_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log10_`.
+pub type Log10InplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn log10_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log10_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::log10_` writes.
+fn log10_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log10_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log10_`.
+pub static LOG10_INPLACE: Op<Log10InplaceFn> = Op::new(
+    &LOG10_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log10_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log10_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log10_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log10_` through the dispatcher with explicit keys.
+pub fn log10_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOG10_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOG10_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log10_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `log10`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::log10_`: `log10_(Tensor(a!) self) -> Tensor(a!)`
+pub fn log10_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log10_inplace_call(ks, self_)
+}
+
+struct Log10InplaceBoxed;
+
+impl BoxedOp for Log10InplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG10_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG10_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = log10_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log10.out
+
+/// Schema of `aten::log10.out`.
+pub static LOG10_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log10",
+    overload: "out",
+    signature: "log10.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::log10.out`.
+pub type Log10OutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn log10_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log10_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::log10.out` writes.
+fn log10_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log10_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log10.out`.
+pub static LOG10_OUT: Op<Log10OutFn> = Op::new(
+    &LOG10_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log10_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log10_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log10_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log10.out` through the dispatcher with explicit keys.
+pub fn log10_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LOG10_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&LOG10_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log10.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log10` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::log10.out`: `log10.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn log10_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    log10_out_call(ks, self_, out)
+}
+
+struct Log10OutBoxed;
+
+impl BoxedOp for Log10OutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG10_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG10_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = log10_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -3481,6 +10625,210 @@ impl BoxedOp for CeilBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::ceil_
+
+/// Schema of `aten::ceil_`.
+pub static CEIL_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ceil_",
+    overload: "",
+    signature: "ceil_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ceil_`.
+pub type CeilInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn ceil_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::ceil_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::ceil_` writes.
+fn ceil_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ceil_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ceil_`.
+pub static CEIL_INPLACE: Op<CeilInplaceFn> = Op::new(
+    &CEIL_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ceil_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ceil_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ceil_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ceil_` through the dispatcher with explicit keys.
+pub fn ceil_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match CEIL_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&CEIL_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ceil_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `ceil`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::ceil_`: `ceil_(Tensor(a!) self) -> Tensor(a!)`
+pub fn ceil_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    ceil_inplace_call(ks, self_)
+}
+
+struct CeilInplaceBoxed;
+
+impl BoxedOp for CeilInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CEIL_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CEIL_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = ceil_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ceil.out
+
+/// Schema of `aten::ceil.out`.
+pub static CEIL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ceil",
+    overload: "out",
+    signature: "ceil.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ceil.out`.
+pub type CeilOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn ceil_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::ceil_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::ceil.out` writes.
+fn ceil_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ceil_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ceil.out`.
+pub static CEIL_OUT: Op<CeilOutFn> = Op::new(
+    &CEIL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ceil_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ceil_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ceil_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ceil.out` through the dispatcher with explicit keys.
+pub fn ceil_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match CEIL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&CEIL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ceil.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `ceil` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::ceil.out`: `ceil.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn ceil_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    ceil_out_call(ks, self_, out)
+}
+
+struct CeilOutBoxed;
+
+impl BoxedOp for CeilOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CEIL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CEIL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = ceil_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::floor
 
 /// Schema of `aten::floor`.
@@ -3556,6 +10904,210 @@ impl BoxedOp for FloorBoxed {
         let mut u = Unboxer::new(&FLOOR_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = floor(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::floor_
+
+/// Schema of `aten::floor_`.
+pub static FLOOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::floor_",
+    overload: "",
+    signature: "floor_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::floor_`.
+pub type FloorInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn floor_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::floor_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::floor_` writes.
+fn floor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        floor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::floor_`.
+pub static FLOOR_INPLACE: Op<FloorInplaceFn> = Op::new(
+    &FLOOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(floor_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::floor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(floor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::floor_` through the dispatcher with explicit keys.
+pub fn floor_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match FLOOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&FLOOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::floor_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `floor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::floor_`: `floor_(Tensor(a!) self) -> Tensor(a!)`
+pub fn floor_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    floor_inplace_call(ks, self_)
+}
+
+struct FloorInplaceBoxed;
+
+impl BoxedOp for FloorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLOOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLOOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = floor_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::floor.out
+
+/// Schema of `aten::floor.out`.
+pub static FLOOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::floor",
+    overload: "out",
+    signature: "floor.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::floor.out`.
+pub type FloorOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn floor_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::floor_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::floor.out` writes.
+fn floor_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        floor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::floor.out`.
+pub static FLOOR_OUT: Op<FloorOutFn> = Op::new(
+    &FLOOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(floor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::floor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(floor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::floor.out` through the dispatcher with explicit keys.
+pub fn floor_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match FLOOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&FLOOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::floor.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `floor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::floor.out`: `floor.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn floor_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    floor_out_call(ks, self_, out)
+}
+
+struct FloorOutBoxed;
+
+impl BoxedOp for FloorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLOOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLOOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = floor_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -3641,6 +11193,210 @@ impl BoxedOp for RoundBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::round_
+
+/// Schema of `aten::round_`.
+pub static ROUND_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::round_",
+    overload: "",
+    signature: "round_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::round_`.
+pub type RoundInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn round_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::round_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::round_` writes.
+fn round_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        round_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::round_`.
+pub static ROUND_INPLACE: Op<RoundInplaceFn> = Op::new(
+    &ROUND_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(round_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::round_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(round_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::round_` through the dispatcher with explicit keys.
+pub fn round_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ROUND_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ROUND_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::round_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `round`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::round_`: `round_(Tensor(a!) self) -> Tensor(a!)`
+pub fn round_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    round_inplace_call(ks, self_)
+}
+
+struct RoundInplaceBoxed;
+
+impl BoxedOp for RoundInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ROUND_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROUND_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = round_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::round.out
+
+/// Schema of `aten::round.out`.
+pub static ROUND_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::round",
+    overload: "out",
+    signature: "round.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::round.out`.
+pub type RoundOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn round_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::round_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::round.out` writes.
+fn round_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        round_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::round.out`.
+pub static ROUND_OUT: Op<RoundOutFn> = Op::new(
+    &ROUND_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(round_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::round_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(round_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::round.out` through the dispatcher with explicit keys.
+pub fn round_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match ROUND_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&ROUND_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::round.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `round` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::round.out`: `round.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn round_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    round_out_call(ks, self_, out)
+}
+
+struct RoundOutBoxed;
+
+impl BoxedOp for RoundOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ROUND_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROUND_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = round_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::trunc
 
 /// Schema of `aten::trunc`.
@@ -3721,6 +11477,210 @@ impl BoxedOp for TruncBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::trunc_
+
+/// Schema of `aten::trunc_`.
+pub static TRUNC_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::trunc_",
+    overload: "",
+    signature: "trunc_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::trunc_`.
+pub type TruncInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn trunc_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::trunc_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::trunc_` writes.
+fn trunc_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        trunc_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::trunc_`.
+pub static TRUNC_INPLACE: Op<TruncInplaceFn> = Op::new(
+    &TRUNC_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(trunc_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::trunc_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(trunc_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::trunc_` through the dispatcher with explicit keys.
+pub fn trunc_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match TRUNC_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&TRUNC_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::trunc_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `trunc`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::trunc_`: `trunc_(Tensor(a!) self) -> Tensor(a!)`
+pub fn trunc_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    trunc_inplace_call(ks, self_)
+}
+
+struct TruncInplaceBoxed;
+
+impl BoxedOp for TruncInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRUNC_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRUNC_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = trunc_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::trunc.out
+
+/// Schema of `aten::trunc.out`.
+pub static TRUNC_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::trunc",
+    overload: "out",
+    signature: "trunc.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::trunc.out`.
+pub type TruncOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn trunc_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::trunc_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::trunc.out` writes.
+fn trunc_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        trunc_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::trunc.out`.
+pub static TRUNC_OUT: Op<TruncOutFn> = Op::new(
+    &TRUNC_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(trunc_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::trunc_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(trunc_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::trunc.out` through the dispatcher with explicit keys.
+pub fn trunc_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match TRUNC_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&TRUNC_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::trunc.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `trunc` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::trunc.out`: `trunc.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn trunc_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    trunc_out_call(ks, self_, out)
+}
+
+struct TruncOutBoxed;
+
+impl BoxedOp for TruncOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRUNC_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRUNC_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = trunc_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sign
 
 /// Schema of `aten::sign`.
@@ -3796,6 +11756,210 @@ impl BoxedOp for SignBoxed {
         let mut u = Unboxer::new(&SIGN_SCHEMA, stack);
         let self_ = u.tensor()?;
         let r = sign(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sign_
+
+/// Schema of `aten::sign_`.
+pub static SIGN_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sign_",
+    overload: "",
+    signature: "sign_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sign_`.
+pub type SignInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn sign_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sign_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::sign_` writes.
+fn sign_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sign_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sign_`.
+pub static SIGN_INPLACE: Op<SignInplaceFn> = Op::new(
+    &SIGN_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sign_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sign_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sign_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sign_` through the dispatcher with explicit keys.
+pub fn sign_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SIGN_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SIGN_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sign_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `sign`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::sign_`: `sign_(Tensor(a!) self) -> Tensor(a!)`
+pub fn sign_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sign_inplace_call(ks, self_)
+}
+
+struct SignInplaceBoxed;
+
+impl BoxedOp for SignInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIGN_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGN_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sign_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sign.out
+
+/// Schema of `aten::sign.out`.
+pub static SIGN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sign",
+    overload: "out",
+    signature: "sign.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sign.out`.
+pub type SignOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn sign_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::sign_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sign.out` writes.
+fn sign_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sign_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sign.out`.
+pub static SIGN_OUT: Op<SignOutFn> = Op::new(
+    &SIGN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sign_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sign_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sign_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sign.out` through the dispatcher with explicit keys.
+pub fn sign_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match SIGN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&SIGN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sign.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sign` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sign.out`: `sign.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn sign_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sign_out_call(ks, self_, out)
+}
+
+struct SignOutBoxed;
+
+impl BoxedOp for SignOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIGN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = sign_out(&self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -3888,6 +12052,248 @@ impl BoxedOp for EqTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::eq_.Tensor
+
+/// Schema of `aten::eq_.Tensor`.
+pub static EQ_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::eq_",
+    overload: "Tensor",
+    signature: "eq_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::eq_.Tensor`.
+pub type EqTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn eq_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::eq_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::eq_.Tensor` writes.
+fn eq_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        eq_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::eq_.Tensor`.
+pub static EQ_TENSOR_INPLACE: Op<EqTensorInplaceFn> = Op::new(
+    &EQ_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(eq_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(eq_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::eq_.Tensor` through the dispatcher with explicit keys.
+pub fn eq_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match EQ_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&EQ_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::eq_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `eq.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::eq_.Tensor`: `eq_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn eq_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    eq_tensor_inplace_call(ks, self_, other)
+}
+
+struct EqTensorInplaceBoxed;
+
+impl BoxedOp for EqTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EQ_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = eq_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::eq.Tensor_out
+
+/// Schema of `aten::eq.Tensor_out`.
+pub static EQ_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::eq",
+    overload: "Tensor_out",
+    signature: "eq.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::eq.Tensor_out`.
+pub type EqTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn eq_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::eq_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::eq.Tensor_out` writes.
+fn eq_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        eq_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::eq.Tensor_out`.
+pub static EQ_TENSOR_OUT: Op<EqTensorOutFn> = Op::new(
+    &EQ_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(eq_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::eq_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(eq_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::eq.Tensor_out` through the dispatcher with explicit keys.
+pub fn eq_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match EQ_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&EQ_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::eq.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `eq.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::eq.Tensor_out`: `eq.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn eq_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    eq_tensor_out_call(ks, self_, other, out)
+}
+
+struct EqTensorOutBoxed;
+
+impl BoxedOp for EqTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EQ_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = eq_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::eq.Scalar
 
 /// Schema of `aten::eq.Scalar`.
@@ -3970,6 +12376,239 @@ impl BoxedOp for EqScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = eq_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::eq_.Scalar
+
+/// Schema of `aten::eq_.Scalar`.
+pub static EQ_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::eq_",
+    overload: "Scalar",
+    signature: "eq_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::eq_.Scalar`.
+pub type EqScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn eq_scalar_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    crate::generated_variants::eq_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::eq_.Scalar` writes.
+fn eq_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        eq_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::eq_.Scalar`.
+pub static EQ_SCALAR_INPLACE: Op<EqScalarInplaceFn> = Op::new(
+    &EQ_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(eq_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(eq_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::eq_.Scalar` through the dispatcher with explicit keys.
+pub fn eq_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match EQ_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&EQ_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::eq_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `eq.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::eq_.Scalar`: `eq_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn eq_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    eq_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct EqScalarInplaceBoxed;
+
+impl BoxedOp for EqScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EQ_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = eq_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::eq.Scalar_out
+
+/// Schema of `aten::eq.Scalar_out`.
+pub static EQ_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::eq",
+    overload: "Scalar_out",
+    signature: "eq.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::eq.Scalar_out`.
+pub type EqScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn eq_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::eq_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::eq.Scalar_out` writes.
+fn eq_scalar_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        eq_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::eq.Scalar_out`.
+pub static EQ_SCALAR_OUT: Op<EqScalarOutFn> = Op::new(
+    &EQ_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(eq_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::eq_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(eq_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::eq.Scalar_out` through the dispatcher with explicit keys.
+pub fn eq_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match EQ_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&EQ_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::eq.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `eq.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::eq.Scalar_out`: `eq.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn eq_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    eq_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct EqScalarOutBoxed;
+
+impl BoxedOp for EqScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EQ_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = eq_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -4062,6 +12701,248 @@ impl BoxedOp for NeTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::ne_.Tensor
+
+/// Schema of `aten::ne_.Tensor`.
+pub static NE_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ne_",
+    overload: "Tensor",
+    signature: "ne_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ne_.Tensor`.
+pub type NeTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn ne_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::ne_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::ne_.Tensor` writes.
+fn ne_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ne_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ne_.Tensor`.
+pub static NE_TENSOR_INPLACE: Op<NeTensorInplaceFn> = Op::new(
+    &NE_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ne_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ne_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ne_.Tensor` through the dispatcher with explicit keys.
+pub fn ne_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match NE_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&NE_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ne_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `ne.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::ne_.Tensor`: `ne_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn ne_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    ne_tensor_inplace_call(ks, self_, other)
+}
+
+struct NeTensorInplaceBoxed;
+
+impl BoxedOp for NeTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NE_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = ne_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ne.Tensor_out
+
+/// Schema of `aten::ne.Tensor_out`.
+pub static NE_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ne",
+    overload: "Tensor_out",
+    signature: "ne.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ne.Tensor_out`.
+pub type NeTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn ne_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::ne_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::ne.Tensor_out` writes.
+fn ne_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ne_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ne.Tensor_out`.
+pub static NE_TENSOR_OUT: Op<NeTensorOutFn> = Op::new(
+    &NE_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ne_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ne_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ne_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ne.Tensor_out` through the dispatcher with explicit keys.
+pub fn ne_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match NE_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&NE_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::ne.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `ne.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::ne.Tensor_out`: `ne.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn ne_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    ne_tensor_out_call(ks, self_, other, out)
+}
+
+struct NeTensorOutBoxed;
+
+impl BoxedOp for NeTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NE_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = ne_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::ne.Scalar
 
 /// Schema of `aten::ne.Scalar`.
@@ -4144,6 +13025,239 @@ impl BoxedOp for NeScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = ne_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ne_.Scalar
+
+/// Schema of `aten::ne_.Scalar`.
+pub static NE_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ne_",
+    overload: "Scalar",
+    signature: "ne_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ne_.Scalar`.
+pub type NeScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn ne_scalar_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    crate::generated_variants::ne_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::ne_.Scalar` writes.
+fn ne_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ne_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ne_.Scalar`.
+pub static NE_SCALAR_INPLACE: Op<NeScalarInplaceFn> = Op::new(
+    &NE_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ne_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ne_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ne_.Scalar` through the dispatcher with explicit keys.
+pub fn ne_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match NE_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&NE_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ne_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `ne.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::ne_.Scalar`: `ne_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn ne_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    ne_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct NeScalarInplaceBoxed;
+
+impl BoxedOp for NeScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NE_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = ne_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ne.Scalar_out
+
+/// Schema of `aten::ne.Scalar_out`.
+pub static NE_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ne",
+    overload: "Scalar_out",
+    signature: "ne.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ne.Scalar_out`.
+pub type NeScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn ne_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::ne_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::ne.Scalar_out` writes.
+fn ne_scalar_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ne_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ne.Scalar_out`.
+pub static NE_SCALAR_OUT: Op<NeScalarOutFn> = Op::new(
+    &NE_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ne_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ne_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ne_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ne.Scalar_out` through the dispatcher with explicit keys.
+pub fn ne_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match NE_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&NE_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::ne.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `ne.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::ne.Scalar_out`: `ne.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn ne_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    ne_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct NeScalarOutBoxed;
+
+impl BoxedOp for NeScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NE_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = ne_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -4236,6 +13350,248 @@ impl BoxedOp for LtTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::lt_.Tensor
+
+/// Schema of `aten::lt_.Tensor`.
+pub static LT_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lt_",
+    overload: "Tensor",
+    signature: "lt_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lt_.Tensor`.
+pub type LtTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn lt_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::lt_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::lt_.Tensor` writes.
+fn lt_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lt_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::lt_.Tensor`.
+pub static LT_TENSOR_INPLACE: Op<LtTensorInplaceFn> = Op::new(
+    &LT_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(lt_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(lt_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::lt_.Tensor` through the dispatcher with explicit keys.
+pub fn lt_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LT_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LT_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lt_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `lt.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::lt_.Tensor`: `lt_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn lt_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    lt_tensor_inplace_call(ks, self_, other)
+}
+
+struct LtTensorInplaceBoxed;
+
+impl BoxedOp for LtTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LT_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = lt_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lt.Tensor_out
+
+/// Schema of `aten::lt.Tensor_out`.
+pub static LT_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lt",
+    overload: "Tensor_out",
+    signature: "lt.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lt.Tensor_out`.
+pub type LtTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn lt_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::lt_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::lt.Tensor_out` writes.
+fn lt_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lt_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::lt.Tensor_out`.
+pub static LT_TENSOR_OUT: Op<LtTensorOutFn> = Op::new(
+    &LT_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(lt_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::lt_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(lt_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::lt.Tensor_out` through the dispatcher with explicit keys.
+pub fn lt_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LT_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LT_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::lt.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `lt.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::lt.Tensor_out`: `lt.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn lt_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    lt_tensor_out_call(ks, self_, other, out)
+}
+
+struct LtTensorOutBoxed;
+
+impl BoxedOp for LtTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LT_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = lt_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::lt.Scalar
 
 /// Schema of `aten::lt.Scalar`.
@@ -4318,6 +13674,239 @@ impl BoxedOp for LtScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = lt_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lt_.Scalar
+
+/// Schema of `aten::lt_.Scalar`.
+pub static LT_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lt_",
+    overload: "Scalar",
+    signature: "lt_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lt_.Scalar`.
+pub type LtScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn lt_scalar_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    crate::generated_variants::lt_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::lt_.Scalar` writes.
+fn lt_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lt_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::lt_.Scalar`.
+pub static LT_SCALAR_INPLACE: Op<LtScalarInplaceFn> = Op::new(
+    &LT_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(lt_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(lt_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::lt_.Scalar` through the dispatcher with explicit keys.
+pub fn lt_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match LT_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&LT_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lt_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `lt.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::lt_.Scalar`: `lt_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn lt_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    lt_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct LtScalarInplaceBoxed;
+
+impl BoxedOp for LtScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LT_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = lt_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lt.Scalar_out
+
+/// Schema of `aten::lt.Scalar_out`.
+pub static LT_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lt",
+    overload: "Scalar_out",
+    signature: "lt.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lt.Scalar_out`.
+pub type LtScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn lt_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::lt_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::lt.Scalar_out` writes.
+fn lt_scalar_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lt_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::lt.Scalar_out`.
+pub static LT_SCALAR_OUT: Op<LtScalarOutFn> = Op::new(
+    &LT_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(lt_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::lt_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(lt_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::lt.Scalar_out` through the dispatcher with explicit keys.
+pub fn lt_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match LT_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LT_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::lt.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `lt.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::lt.Scalar_out`: `lt.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn lt_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    lt_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct LtScalarOutBoxed;
+
+impl BoxedOp for LtScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LT_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = lt_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -4410,6 +13999,248 @@ impl BoxedOp for LeTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::le_.Tensor
+
+/// Schema of `aten::le_.Tensor`.
+pub static LE_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::le_",
+    overload: "Tensor",
+    signature: "le_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::le_.Tensor`.
+pub type LeTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn le_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::le_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::le_.Tensor` writes.
+fn le_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        le_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::le_.Tensor`.
+pub static LE_TENSOR_INPLACE: Op<LeTensorInplaceFn> = Op::new(
+    &LE_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(le_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(le_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::le_.Tensor` through the dispatcher with explicit keys.
+pub fn le_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match LE_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&LE_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::le_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `le.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::le_.Tensor`: `le_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn le_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    le_tensor_inplace_call(ks, self_, other)
+}
+
+struct LeTensorInplaceBoxed;
+
+impl BoxedOp for LeTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LE_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = le_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::le.Tensor_out
+
+/// Schema of `aten::le.Tensor_out`.
+pub static LE_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::le",
+    overload: "Tensor_out",
+    signature: "le.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::le.Tensor_out`.
+pub type LeTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn le_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::le_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::le.Tensor_out` writes.
+fn le_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        le_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::le.Tensor_out`.
+pub static LE_TENSOR_OUT: Op<LeTensorOutFn> = Op::new(
+    &LE_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(le_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::le_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(le_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::le.Tensor_out` through the dispatcher with explicit keys.
+pub fn le_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LE_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LE_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::le.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `le.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::le.Tensor_out`: `le.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn le_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    le_tensor_out_call(ks, self_, other, out)
+}
+
+struct LeTensorOutBoxed;
+
+impl BoxedOp for LeTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LE_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = le_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::le.Scalar
 
 /// Schema of `aten::le.Scalar`.
@@ -4492,6 +14323,239 @@ impl BoxedOp for LeScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = le_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::le_.Scalar
+
+/// Schema of `aten::le_.Scalar`.
+pub static LE_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::le_",
+    overload: "Scalar",
+    signature: "le_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::le_.Scalar`.
+pub type LeScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn le_scalar_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    crate::generated_variants::le_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::le_.Scalar` writes.
+fn le_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        le_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::le_.Scalar`.
+pub static LE_SCALAR_INPLACE: Op<LeScalarInplaceFn> = Op::new(
+    &LE_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(le_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(le_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::le_.Scalar` through the dispatcher with explicit keys.
+pub fn le_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match LE_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&LE_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::le_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `le.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::le_.Scalar`: `le_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn le_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    le_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct LeScalarInplaceBoxed;
+
+impl BoxedOp for LeScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LE_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = le_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::le.Scalar_out
+
+/// Schema of `aten::le.Scalar_out`.
+pub static LE_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::le",
+    overload: "Scalar_out",
+    signature: "le.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::le.Scalar_out`.
+pub type LeScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn le_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::le_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::le.Scalar_out` writes.
+fn le_scalar_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        le_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::le.Scalar_out`.
+pub static LE_SCALAR_OUT: Op<LeScalarOutFn> = Op::new(
+    &LE_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(le_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::le_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(le_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::le.Scalar_out` through the dispatcher with explicit keys.
+pub fn le_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match LE_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LE_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::le.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `le.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::le.Scalar_out`: `le.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn le_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    le_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct LeScalarOutBoxed;
+
+impl BoxedOp for LeScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LE_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = le_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -4584,6 +14648,248 @@ impl BoxedOp for GtTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::gt_.Tensor
+
+/// Schema of `aten::gt_.Tensor`.
+pub static GT_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gt_",
+    overload: "Tensor",
+    signature: "gt_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gt_.Tensor`.
+pub type GtTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn gt_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::gt_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::gt_.Tensor` writes.
+fn gt_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gt_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gt_.Tensor`.
+pub static GT_TENSOR_INPLACE: Op<GtTensorInplaceFn> = Op::new(
+    &GT_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gt_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gt_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gt_.Tensor` through the dispatcher with explicit keys.
+pub fn gt_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match GT_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&GT_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gt_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `gt.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::gt_.Tensor`: `gt_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn gt_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    gt_tensor_inplace_call(ks, self_, other)
+}
+
+struct GtTensorInplaceBoxed;
+
+impl BoxedOp for GtTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GT_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = gt_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gt.Tensor_out
+
+/// Schema of `aten::gt.Tensor_out`.
+pub static GT_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gt",
+    overload: "Tensor_out",
+    signature: "gt.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gt.Tensor_out`.
+pub type GtTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn gt_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::gt_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::gt.Tensor_out` writes.
+fn gt_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gt_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gt.Tensor_out`.
+pub static GT_TENSOR_OUT: Op<GtTensorOutFn> = Op::new(
+    &GT_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gt_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gt_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gt_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gt.Tensor_out` through the dispatcher with explicit keys.
+pub fn gt_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match GT_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GT_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::gt.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `gt.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::gt.Tensor_out`: `gt.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn gt_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    gt_tensor_out_call(ks, self_, other, out)
+}
+
+struct GtTensorOutBoxed;
+
+impl BoxedOp for GtTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GT_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = gt_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::gt.Scalar
 
 /// Schema of `aten::gt.Scalar`.
@@ -4666,6 +14972,239 @@ impl BoxedOp for GtScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = gt_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gt_.Scalar
+
+/// Schema of `aten::gt_.Scalar`.
+pub static GT_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gt_",
+    overload: "Scalar",
+    signature: "gt_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gt_.Scalar`.
+pub type GtScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn gt_scalar_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    crate::generated_variants::gt_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::gt_.Scalar` writes.
+fn gt_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gt_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gt_.Scalar`.
+pub static GT_SCALAR_INPLACE: Op<GtScalarInplaceFn> = Op::new(
+    &GT_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gt_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gt_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gt_.Scalar` through the dispatcher with explicit keys.
+pub fn gt_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match GT_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&GT_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gt_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `gt.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::gt_.Scalar`: `gt_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn gt_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    gt_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct GtScalarInplaceBoxed;
+
+impl BoxedOp for GtScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GT_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = gt_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gt.Scalar_out
+
+/// Schema of `aten::gt.Scalar_out`.
+pub static GT_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gt",
+    overload: "Scalar_out",
+    signature: "gt.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gt.Scalar_out`.
+pub type GtScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn gt_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::gt_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::gt.Scalar_out` writes.
+fn gt_scalar_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gt_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gt.Scalar_out`.
+pub static GT_SCALAR_OUT: Op<GtScalarOutFn> = Op::new(
+    &GT_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gt_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gt_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gt_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gt.Scalar_out` through the dispatcher with explicit keys.
+pub fn gt_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match GT_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GT_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::gt.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `gt.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::gt.Scalar_out`: `gt.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn gt_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    gt_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct GtScalarOutBoxed;
+
+impl BoxedOp for GtScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GT_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = gt_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -4758,6 +15297,248 @@ impl BoxedOp for GeTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::ge_.Tensor
+
+/// Schema of `aten::ge_.Tensor`.
+pub static GE_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ge_",
+    overload: "Tensor",
+    signature: "ge_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ge_.Tensor`.
+pub type GeTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn ge_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::ge_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::ge_.Tensor` writes.
+fn ge_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ge_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ge_.Tensor`.
+pub static GE_TENSOR_INPLACE: Op<GeTensorInplaceFn> = Op::new(
+    &GE_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ge_tensor_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ge_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ge_.Tensor` through the dispatcher with explicit keys.
+pub fn ge_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match GE_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&GE_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ge_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `ge.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::ge_.Tensor`: `ge_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn ge_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    ge_tensor_inplace_call(ks, self_, other)
+}
+
+struct GeTensorInplaceBoxed;
+
+impl BoxedOp for GeTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GE_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = ge_(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ge.Tensor_out
+
+/// Schema of `aten::ge.Tensor_out`.
+pub static GE_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ge",
+    overload: "Tensor_out",
+    signature: "ge.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ge.Tensor_out`.
+pub type GeTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn ge_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::ge_tensor_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::ge.Tensor_out` writes.
+fn ge_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ge_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ge.Tensor_out`.
+pub static GE_TENSOR_OUT: Op<GeTensorOutFn> = Op::new(
+    &GE_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ge_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ge_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ge_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ge.Tensor_out` through the dispatcher with explicit keys.
+pub fn ge_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match GE_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GE_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::ge.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `ge.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::ge.Tensor_out`: `ge.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn ge_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    ge_tensor_out_call(ks, self_, other, out)
+}
+
+struct GeTensorOutBoxed;
+
+impl BoxedOp for GeTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GE_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = ge_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::ge.Scalar
 
 /// Schema of `aten::ge.Scalar`.
@@ -4840,6 +15621,239 @@ impl BoxedOp for GeScalarBoxed {
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = ge_scalar(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ge_.Scalar
+
+/// Schema of `aten::ge_.Scalar`.
+pub static GE_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ge_",
+    overload: "Scalar",
+    signature: "ge_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ge_.Scalar`.
+pub type GeScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn ge_scalar_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    crate::generated_variants::ge_scalar_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::ge_.Scalar` writes.
+fn ge_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ge_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ge_.Scalar`.
+pub static GE_SCALAR_INPLACE: Op<GeScalarInplaceFn> = Op::new(
+    &GE_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ge_scalar_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ge_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ge_.Scalar` through the dispatcher with explicit keys.
+pub fn ge_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Result<Tensor> {
+    match GE_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(other)];
+            fallback(&GE_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::ge_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `ge.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::ge_.Scalar`: `ge_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
+pub fn ge_scalar_(self_: &Tensor, other: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    ge_scalar_inplace_call(ks, self_, other.into())
+}
+
+struct GeScalarInplaceBoxed;
+
+impl BoxedOp for GeScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GE_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let r = ge_scalar_(&self_, other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ge.Scalar_out
+
+/// Schema of `aten::ge.Scalar_out`.
+pub static GE_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ge",
+    overload: "Scalar_out",
+    signature: "ge.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::ge.Scalar_out`.
+pub type GeScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn ge_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::ge_scalar_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::ge.Scalar_out` writes.
+fn ge_scalar_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ge_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::ge.Scalar_out`.
+pub static GE_SCALAR_OUT: Op<GeScalarOutFn> = Op::new(
+    &GE_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ge_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ge_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ge_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::ge.Scalar_out` through the dispatcher with explicit keys.
+pub fn ge_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out: &Tensor) -> Result<Tensor> {
+    match GE_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(other),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GE_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::ge.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `ge.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::ge.Scalar_out`: `ge.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn ge_scalar_out(self_: &Tensor, other: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    ge_scalar_out_call(ks, self_, other.into(), out)
+}
+
+struct GeScalarOutBoxed;
+
+impl BoxedOp for GeScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GE_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.scalar()?;
+        let out = u.tensor()?;
+        let r = ge_scalar_out(&self_, other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -4935,6 +15949,130 @@ impl BoxedOp for MaximumBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::maximum.out
+
+/// Schema of `aten::maximum.out`.
+pub static MAXIMUM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::maximum",
+    overload: "out",
+    signature: "maximum.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::maximum.out`.
+pub type MaximumOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn maximum_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::maximum_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::maximum.out` writes.
+fn maximum_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        maximum_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::maximum.out`.
+pub static MAXIMUM_OUT: Op<MaximumOutFn> = Op::new(
+    &MAXIMUM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(maximum_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::maximum_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(maximum_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::maximum.out` through the dispatcher with explicit keys.
+pub fn maximum_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MAXIMUM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MAXIMUM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::maximum.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `maximum` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::maximum.out`: `maximum.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn maximum_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    maximum_out_call(ks, self_, other, out)
+}
+
+struct MaximumOutBoxed;
+
+impl BoxedOp for MaximumOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAXIMUM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAXIMUM_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = maximum_out(&self_, &other, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::minimum
 
 /// Schema of `aten::minimum`.
@@ -5020,6 +16158,130 @@ impl BoxedOp for MinimumBoxed {
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = minimum(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::minimum.out
+
+/// Schema of `aten::minimum.out`.
+pub static MINIMUM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::minimum",
+    overload: "out",
+    signature: "minimum.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::minimum.out`.
+pub type MinimumOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn minimum_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::minimum_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::minimum.out` writes.
+fn minimum_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        minimum_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::minimum.out`.
+pub static MINIMUM_OUT: Op<MinimumOutFn> = Op::new(
+    &MINIMUM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(minimum_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::minimum_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(minimum_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::minimum.out` through the dispatcher with explicit keys.
+pub fn minimum_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MINIMUM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MINIMUM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::minimum.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `minimum` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::minimum.out`: `minimum.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn minimum_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    minimum_out_call(ks, self_, other, out)
+}
+
+struct MinimumOutBoxed;
+
+impl BoxedOp for MinimumOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MINIMUM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MINIMUM_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = minimum_out(&self_, &other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -5253,6 +16515,147 @@ impl BoxedOp for SumDimIntListBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sum.IntList_out
+
+/// Schema of `aten::sum.IntList_out`.
+pub static SUM_INT_LIST_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sum",
+    overload: "IntList_out",
+    signature: "sum.IntList_out(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::sum.IntList_out`.
+pub type SumIntListOutFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, Option<DType>, &Tensor) -> Result<Tensor>;
+
+fn sum_int_list_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::sum_int_list_out(self_, dim, keepdim, dtype, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sum.IntList_out` writes.
+fn sum_int_list_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sum_int_list_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, keepdim, dtype, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sum.IntList_out`.
+pub static SUM_INT_LIST_OUT: Op<SumIntListOutFn> = Op::new(
+    &SUM_INT_LIST_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sum_int_list_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sum_int_list_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sum_int_list_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sum.IntList_out` through the dispatcher with explicit keys.
+pub fn sum_int_list_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SUM_INT_LIST_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, dtype, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(keepdim),
+                dtype.map_or(Value::None, Value::DType),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SUM_INT_LIST_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::sum.IntList_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sum.dim_IntList` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sum.IntList_out`: `sum.IntList_out(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)`
+pub fn sum_dim_out(self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    sum_dim_out_full(self_, dim, keepdim, None, out)
+}
+
+/// [`sum_dim_out`] with every argument, including keyword-only ones.
+pub fn sum_dim_out_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sum_int_list_out_call(ks, self_, dim, keepdim, dtype, out)
+}
+
+struct SumIntListOutBoxed;
+
+impl BoxedOp for SumIntListOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SUM_INT_LIST_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUM_INT_LIST_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let keepdim = u.bool()?;
+        let dtype = u.opt_scalar_type()?;
+        let out = u.tensor()?;
+        let r = sum_dim_out_full(&self_, dim.as_deref(), keepdim, dtype, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::mean
 
 /// Schema of `aten::mean`.
@@ -5471,6 +16874,142 @@ impl BoxedOp for MeanDimBoxed {
         let keepdim = u.bool()?;
         let dtype = u.opt_scalar_type()?;
         let r = mean_dim_full(&self_, dim.as_deref(), keepdim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mean.out
+
+/// Schema of `aten::mean.out`.
+pub static MEAN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mean",
+    overload: "out",
+    signature: "mean.out(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::mean.out`.
+pub type MeanOutFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, Option<DType>, &Tensor) -> Result<Tensor>;
+
+fn mean_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::mean_out(self_, dim, keepdim, dtype, out)
+}
+
+/// Bumps the version counter of the tensors `aten::mean.out` writes.
+fn mean_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mean_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, keepdim, dtype, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mean.out`.
+pub static MEAN_OUT: Op<MeanOutFn> = Op::new(
+    &MEAN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mean_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mean_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mean_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mean.out` through the dispatcher with explicit keys.
+pub fn mean_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match MEAN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, dtype, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(keepdim),
+                dtype.map_or(Value::None, Value::DType),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MEAN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mean.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `mean.dim` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::mean.out`: `mean.out(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)`
+pub fn mean_dim_out(self_: &Tensor, dim: Option<&[i64]>, keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    mean_dim_out_full(self_, dim, keepdim, None, out)
+}
+
+/// [`mean_dim_out`] with every argument, including keyword-only ones.
+pub fn mean_dim_out_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    keepdim: bool,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    mean_out_call(ks, self_, dim, keepdim, dtype, out)
+}
+
+struct MeanOutBoxed;
+
+impl BoxedOp for MeanOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MEAN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MEAN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let keepdim = u.bool()?;
+        let dtype = u.opt_scalar_type()?;
+        let out = u.tensor()?;
+        let r = mean_dim_out_full(&self_, dim.as_deref(), keepdim, dtype, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -5783,6 +17322,130 @@ impl BoxedOp for MmBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::mm.out
+
+/// Schema of `aten::mm.out`.
+pub static MM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mm",
+    overload: "out",
+    signature: "mm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mat2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::mm.out`.
+pub type MmOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn mm_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mat2: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::mm_out(self_, mat2, out)
+}
+
+/// Bumps the version counter of the tensors `aten::mm.out` writes.
+fn mm_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mm_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, mat2, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mm.out`.
+pub static MM_OUT: Op<MmOutFn> = Op::new(
+    &MM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mm_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mm_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mm_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mm.out` through the dispatcher with explicit keys.
+pub fn mm_out_call(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mat2, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mat2.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mm.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `mm` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::mm.out`: `mm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn mm_out(self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mat2, out]);
+    mm_out_call(ks, self_, mat2, out)
+}
+
+struct MmOutBoxed;
+
+impl BoxedOp for MmOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MM_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mat2 = u.tensor()?;
+        let out = u.tensor()?;
+        let r = mm_out(&self_, &mat2, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::bmm
 
 /// Schema of `aten::bmm`.
@@ -5873,6 +17536,130 @@ impl BoxedOp for BmmBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::bmm.out
+
+/// Schema of `aten::bmm.out`.
+pub static BMM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bmm",
+    overload: "out",
+    signature: "bmm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mat2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::bmm.out`.
+pub type BmmOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn bmm_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mat2: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::bmm_out(self_, mat2, out)
+}
+
+/// Bumps the version counter of the tensors `aten::bmm.out` writes.
+fn bmm_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bmm_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, mat2, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bmm.out`.
+pub static BMM_OUT: Op<BmmOutFn> = Op::new(
+    &BMM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bmm_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bmm_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bmm_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bmm.out` through the dispatcher with explicit keys.
+pub fn bmm_out_call(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match BMM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mat2, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mat2.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&BMM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::bmm.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `bmm` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::bmm.out`: `bmm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn bmm_out(self_: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mat2, out]);
+    bmm_out_call(ks, self_, mat2, out)
+}
+
+struct BmmOutBoxed;
+
+impl BoxedOp for BmmOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BMM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BMM_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mat2 = u.tensor()?;
+        let out = u.tensor()?;
+        let r = bmm_out(&self_, &mat2, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::matmul
 
 /// Schema of `aten::matmul`.
@@ -5955,6 +17742,130 @@ impl BoxedOp for MatmulBoxed {
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = matmul(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::matmul.out
+
+/// Schema of `aten::matmul.out`.
+pub static MATMUL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::matmul",
+    overload: "out",
+    signature: "matmul.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::matmul.out`.
+pub type MatmulOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn matmul_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::matmul_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::matmul.out` writes.
+fn matmul_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        matmul_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::matmul.out`.
+pub static MATMUL_OUT: Op<MatmulOutFn> = Op::new(
+    &MATMUL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(matmul_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::matmul_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(matmul_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::matmul.out` through the dispatcher with explicit keys.
+pub fn matmul_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MATMUL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MATMUL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::matmul.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `matmul` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::matmul.out`: `matmul.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn matmul_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    matmul_out_call(ks, self_, other, out)
+}
+
+struct MatmulOutBoxed;
+
+impl BoxedOp for MatmulOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MATMUL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MATMUL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = matmul_out(&self_, &other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -8670,6 +20581,10343 @@ impl BoxedOp for EmptyLikeBoxed {
         let pin_memory = u.opt_bool()?;
         let memory_format = u.opt_memory_format()?;
         let r = empty_like_full(&self_, dtype, layout, device, pin_memory, memory_format)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::amax
+
+/// Schema of `aten::amax`.
+pub static AMAX_SCHEMA: OpSchema = OpSchema {
+    name: "aten::amax",
+    overload: "",
+    signature: "amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: Some(DefaultValue::IntList(&[])),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::amax`.
+pub type AmaxFn = fn(DispatchKeySet, &Tensor, &[i64], bool) -> Result<Tensor>;
+
+fn amax_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::amax(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::amax`.
+pub static AMAX: Op<AmaxFn> = Op::new(
+    &AMAX_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(amax_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::amax_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::amax` through the dispatcher with explicit keys.
+pub fn amax_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    match AMAX.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+            ];
+            fallback(&AMAX_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::amax", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Maximum over `dim` (empty: all dims); NaN propagates; the gradient is split evenly among ties.
+///
+/// `aten::amax`: `amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor`
+pub fn amax(self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    amax_call(ks, self_, dim, keepdim)
+}
+
+struct AmaxBoxed;
+
+impl BoxedOp for AmaxBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AMAX_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AMAX_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let r = amax(&self_, &dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::amin
+
+/// Schema of `aten::amin`.
+pub static AMIN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::amin",
+    overload: "",
+    signature: "amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: Some(DefaultValue::IntList(&[])),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::amin`.
+pub type AminFn = fn(DispatchKeySet, &Tensor, &[i64], bool) -> Result<Tensor>;
+
+fn amin_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::amin(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::amin`.
+pub static AMIN: Op<AminFn> = Op::new(
+    &AMIN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(amin_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::amin_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::amin` through the dispatcher with explicit keys.
+pub fn amin_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    match AMIN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+            ];
+            fallback(&AMIN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::amin", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Minimum over `dim` (empty: all dims); NaN propagates; the gradient is split evenly among ties.
+///
+/// `aten::amin`: `amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor`
+pub fn amin(self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    amin_call(ks, self_, dim, keepdim)
+}
+
+struct AminBoxed;
+
+impl BoxedOp for AminBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AMIN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AMIN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let r = amin(&self_, &dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max
+
+/// Schema of `aten::max`.
+pub static MAX_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max",
+    overload: "",
+    signature: "max(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::max`.
+pub type MaxFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn max_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::reductions::max(self_)
+}
+
+/// Dispatch entry of `aten::max`.
+pub static MAX: Op<MaxFn> = Op::new(
+    &MAX_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(max_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::max` through the dispatcher with explicit keys.
+pub fn max_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match MAX.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&MAX_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::max", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The maximum of all elements as a 0-dim tensor; NaN propagates; the gradient is split evenly among ties.
+///
+/// `aten::max`: `max(Tensor self) -> Tensor`
+pub fn max(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    max_call(ks, self_)
+}
+
+struct MaxBoxed;
+
+impl BoxedOp for MaxBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = max(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::min
+
+/// Schema of `aten::min`.
+pub static MIN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::min",
+    overload: "",
+    signature: "min(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::min`.
+pub type MinFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn min_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::reductions::min(self_)
+}
+
+/// Dispatch entry of `aten::min`.
+pub static MIN: Op<MinFn> = Op::new(
+    &MIN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(min_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::min_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::min` through the dispatcher with explicit keys.
+pub fn min_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match MIN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&MIN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::min", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The minimum of all elements as a 0-dim tensor; NaN propagates; the gradient is split evenly among ties.
+///
+/// `aten::min`: `min(Tensor self) -> Tensor`
+pub fn min(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    min_call(ks, self_)
+}
+
+struct MinBoxed;
+
+impl BoxedOp for MinBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MIN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MIN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = min(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::any
+
+/// Schema of `aten::any`.
+pub static ANY_SCHEMA: OpSchema = OpSchema {
+    name: "aten::any",
+    overload: "",
+    signature: "any(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::any`.
+pub type AnyFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn any_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::reductions::any(self_)
+}
+
+/// Dispatch entry of `aten::any`.
+pub static ANY: Op<AnyFn> = Op::new(
+    &ANY_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(any_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::any` through the dispatcher with explicit keys.
+pub fn any_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ANY.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ANY_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::any", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether any element is nonzero (uint8 for uint8 input, else bool).
+///
+/// `aten::any`: `any(Tensor self) -> Tensor`
+pub fn any(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    any_call(ks, self_)
+}
+
+struct AnyBoxed;
+
+impl BoxedOp for AnyBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ANY_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = any(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::any.dim
+
+/// Schema of `aten::any.dim`.
+pub static ANY_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::any",
+    overload: "dim",
+    signature: "any.dim(Tensor self, int dim, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::any.dim`.
+pub type AnyDimFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<Tensor>;
+
+fn any_dim_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::any_dim(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::any.dim`.
+pub static ANY_DIM: Op<AnyDimFn> = Op::new(
+    &ANY_DIM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(any_dim_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::any.dim` through the dispatcher with explicit keys.
+pub fn any_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    match ANY_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Bool(keepdim)];
+            fallback(&ANY_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::any.dim", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.any`.
+///
+/// `aten::any.dim`: `any.dim(Tensor self, int dim, bool keepdim=False) -> Tensor`
+pub fn any_dim(self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    any_dim_call(ks, self_, dim, keepdim)
+}
+
+struct AnyDimBoxed;
+
+impl BoxedOp for AnyDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ANY_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let keepdim = u.bool()?;
+        let r = any_dim(&self_, dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::any.dims
+
+/// Schema of `aten::any.dims`.
+pub static ANY_DIMS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::any",
+    overload: "dims",
+    signature: "any.dims(Tensor self, int[]? dim=None, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptIntList(0),
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::any.dims`.
+pub type AnyDimsFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool) -> Result<Tensor>;
+
+fn any_dims_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::any_dims(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::any.dims`.
+pub static ANY_DIMS: Op<AnyDimsFn> = Op::new(
+    &ANY_DIMS_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(any_dims_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::any.dims` through the dispatcher with explicit keys.
+pub fn any_dims_call(ks: DispatchKeySet, self_: &Tensor, dim: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+    match ANY_DIMS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(keepdim),
+            ];
+            fallback(&ANY_DIMS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::any.dims", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.any`.
+///
+/// `aten::any.dims`: `any.dims(Tensor self, int[]? dim=None, bool keepdim=False) -> Tensor`
+pub fn any_dims(self_: &Tensor, dim: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    any_dims_call(ks, self_, dim, keepdim)
+}
+
+struct AnyDimsBoxed;
+
+impl BoxedOp for AnyDimsBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ANY_DIMS_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_DIMS_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let keepdim = u.bool()?;
+        let r = any_dims(&self_, dim.as_deref(), keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::all
+
+/// Schema of `aten::all`.
+pub static ALL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::all",
+    overload: "",
+    signature: "all(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::all`.
+pub type AllFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn all_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::reductions::all(self_)
+}
+
+/// Dispatch entry of `aten::all`.
+pub static ALL: Op<AllFn> = Op::new(
+    &ALL_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(all_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::all` through the dispatcher with explicit keys.
+pub fn all_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ALL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ALL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::all", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Whether every element is nonzero (uint8 for uint8 input, else bool).
+///
+/// `aten::all`: `all(Tensor self) -> Tensor`
+pub fn all(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    all_call(ks, self_)
+}
+
+struct AllBoxed;
+
+impl BoxedOp for AllBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ALL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = all(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::all.dim
+
+/// Schema of `aten::all.dim`.
+pub static ALL_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::all",
+    overload: "dim",
+    signature: "all.dim(Tensor self, int dim, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::all.dim`.
+pub type AllDimFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<Tensor>;
+
+fn all_dim_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::all_dim(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::all.dim`.
+pub static ALL_DIM: Op<AllDimFn> = Op::new(
+    &ALL_DIM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(all_dim_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::all.dim` through the dispatcher with explicit keys.
+pub fn all_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    match ALL_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Bool(keepdim)];
+            fallback(&ALL_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::all.dim", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.all`.
+///
+/// `aten::all.dim`: `all.dim(Tensor self, int dim, bool keepdim=False) -> Tensor`
+pub fn all_dim(self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    all_dim_call(ks, self_, dim, keepdim)
+}
+
+struct AllDimBoxed;
+
+impl BoxedOp for AllDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ALL_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALL_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let keepdim = u.bool()?;
+        let r = all_dim(&self_, dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::argmax
+
+/// Schema of `aten::argmax`.
+pub static ARGMAX_SCHEMA: OpSchema = OpSchema {
+    name: "aten::argmax",
+    overload: "",
+    signature: "argmax(Tensor self, int? dim=None, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::argmax`.
+pub type ArgmaxFn = fn(DispatchKeySet, &Tensor, Option<i64>, bool) -> Result<Tensor>;
+
+fn argmax_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::argmax(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::argmax`.
+pub static ARGMAX: Op<ArgmaxFn> = Op::new(
+    &ARGMAX_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(argmax_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::argmax` through the dispatcher with explicit keys.
+pub fn argmax_call(ks: DispatchKeySet, self_: &Tensor, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+    match ARGMAX.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, Value::Int),
+                Value::Bool(keepdim),
+            ];
+            fallback(&ARGMAX_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::argmax", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Index of the first maximum along `dim` (None: of the flattened input); NaN counts as the maximum.
+///
+/// `aten::argmax`: `argmax(Tensor self, int? dim=None, bool keepdim=False) -> Tensor`
+pub fn argmax(self_: &Tensor, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    argmax_call(ks, self_, dim, keepdim)
+}
+
+struct ArgmaxBoxed;
+
+impl BoxedOp for ArgmaxBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ARGMAX_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGMAX_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int()?;
+        let keepdim = u.bool()?;
+        let r = argmax(&self_, dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::argmin
+
+/// Schema of `aten::argmin`.
+pub static ARGMIN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::argmin",
+    overload: "",
+    signature: "argmin(Tensor self, int? dim=None, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::argmin`.
+pub type ArgminFn = fn(DispatchKeySet, &Tensor, Option<i64>, bool) -> Result<Tensor>;
+
+fn argmin_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+    ft_kernels::reductions::argmin(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::argmin`.
+pub static ARGMIN: Op<ArgminFn> = Op::new(
+    &ARGMIN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(argmin_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::argmin` through the dispatcher with explicit keys.
+pub fn argmin_call(ks: DispatchKeySet, self_: &Tensor, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+    match ARGMIN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, Value::Int),
+                Value::Bool(keepdim),
+            ];
+            fallback(&ARGMIN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::argmin", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Index of the first minimum along `dim` (None: of the flattened input); NaN counts as the minimum.
+///
+/// `aten::argmin`: `argmin(Tensor self, int? dim=None, bool keepdim=False) -> Tensor`
+pub fn argmin(self_: &Tensor, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    argmin_call(ks, self_, dim, keepdim)
+}
+
+struct ArgminBoxed;
+
+impl BoxedOp for ArgminBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ARGMIN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGMIN_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int()?;
+        let keepdim = u.bool()?;
+        let r = argmin(&self_, dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::prod
+
+/// Schema of `aten::prod`.
+pub static PROD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::prod",
+    overload: "",
+    signature: "prod(Tensor self, *, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::prod`.
+pub type ProdFn = fn(DispatchKeySet, &Tensor, Option<DType>) -> Result<Tensor>;
+
+fn prod_cpu(_ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
+    ft_kernels::reductions::prod(self_, dtype)
+}
+
+/// Dispatch entry of `aten::prod`.
+pub static PROD: Op<ProdFn> = Op::new(
+    &PROD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(prod_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::prod_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::prod` through the dispatcher with explicit keys.
+pub fn prod_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
+    match PROD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), dtype.map_or(Value::None, Value::DType)];
+            fallback(&PROD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::prod", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Product of all elements; bool and integer inputs multiply in int64 unless `dtype` is given.
+///
+/// `aten::prod`: `prod(Tensor self, *, ScalarType? dtype=None) -> Tensor`
+pub fn prod(self_: &Tensor) -> Result<Tensor> {
+    prod_full(self_, None)
+}
+
+/// [`prod`] with every argument, including keyword-only ones.
+pub fn prod_full(self_: &Tensor, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    prod_call(ks, self_, dtype)
+}
+
+struct ProdBoxed;
+
+impl BoxedOp for ProdBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PROD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PROD_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = prod_full(&self_, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::prod.dim_int
+
+/// Schema of `aten::prod.dim_int`.
+pub static PROD_DIM_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::prod",
+    overload: "dim_int",
+    signature: "prod.dim_int(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::prod.dim_int`.
+pub type ProdDimIntFn = fn(DispatchKeySet, &Tensor, i64, bool, Option<DType>) -> Result<Tensor>;
+
+fn prod_dim_int_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    ft_kernels::reductions::prod_dim_int(self_, dim, keepdim, dtype)
+}
+
+/// Dispatch entry of `aten::prod.dim_int`.
+pub static PROD_DIM_INT: Op<ProdDimIntFn> = Op::new(
+    &PROD_DIM_INT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(prod_dim_int_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::prod_dim_int_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::prod.dim_int` through the dispatcher with explicit keys.
+pub fn prod_dim_int_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    match PROD_DIM_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(keepdim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&PROD_DIM_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::prod.dim_int", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Product along `dim`; bool and integer inputs multiply in int64 unless `dtype` is given.
+///
+/// `aten::prod.dim_int`: `prod.dim_int(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor`
+pub fn prod_dim_int(self_: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    prod_dim_int_full(self_, dim, keepdim, None)
+}
+
+/// [`prod_dim_int`] with every argument, including keyword-only ones.
+pub fn prod_dim_int_full(self_: &Tensor, dim: i64, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    prod_dim_int_call(ks, self_, dim, keepdim, dtype)
+}
+
+struct ProdDimIntBoxed;
+
+impl BoxedOp for ProdDimIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PROD_DIM_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PROD_DIM_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let keepdim = u.bool()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = prod_dim_int_full(&self_, dim, keepdim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::var.correction
+
+/// Schema of `aten::var.correction`.
+pub static VAR_CORRECTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::var",
+    overload: "correction",
+    signature:
+        "var.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptIntList(1),
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "correction",
+            ty: ArgType::OptScalar,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::var.correction`.
+pub type VarCorrectionFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool) -> Result<Tensor>;
+
+fn var_correction_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    ft_kernels::reductions::var_correction(self_, dim, correction, keepdim)
+}
+
+/// Dispatch entry of `aten::var.correction`.
+pub static VAR_CORRECTION: Op<VarCorrectionFn> = Op::new(
+    &VAR_CORRECTION_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(var_correction_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::var_correction_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::var.correction` through the dispatcher with explicit keys.
+pub fn var_correction_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    match VAR_CORRECTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+            ];
+            fallback(&VAR_CORRECTION_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::var.correction",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Variance over `dim` (None or empty: all dims), dividing by `N - correction` (default 1) clamped at 0.
+///
+/// `aten::var.correction`: `var.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> Tensor`
+pub fn var(self_: &Tensor, dim: Option<&[i64]>) -> Result<Tensor> {
+    var_full(self_, dim, None, false)
+}
+
+/// [`var`] with every argument, including keyword-only ones.
+pub fn var_full(self_: &Tensor, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    var_correction_call(ks, self_, dim, correction, keepdim)
+}
+
+struct VarCorrectionBoxed;
+
+impl BoxedOp for VarCorrectionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &VAR_CORRECTION_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_CORRECTION_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let r = var_full(&self_, dim.as_deref(), correction, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::var.dim
+
+/// Schema of `aten::var.dim`.
+pub static VAR_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::var",
+    overload: "dim",
+    signature: "var.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptIntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "unbiased",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(true)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "reduction"],
+};
+
+/// Typed kernel signature of `aten::var.dim`.
+pub type VarDimFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, bool) -> Result<Tensor>;
+
+fn var_dim_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    unbiased: bool,
+    keepdim: bool,
+) -> Result<Tensor> {
+    ft_kernels::reductions::var_dim(self_, dim, unbiased, keepdim)
+}
+
+/// Dispatch entry of `aten::var.dim`.
+pub static VAR_DIM: Op<VarDimFn> = Op::new(
+    &VAR_DIM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(var_dim_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::var_dim_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::var.dim` through the dispatcher with explicit keys.
+pub fn var_dim_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    unbiased: bool,
+    keepdim: bool,
+) -> Result<Tensor> {
+    match VAR_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, unbiased, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(unbiased),
+                Value::Bool(keepdim),
+            ];
+            fallback(&VAR_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::var.dim", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PyTorch's `torch.var`.
+///
+/// `aten::var.dim`: `var.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor`
+pub fn var_dim(self_: &Tensor, dim: Option<&[i64]>, unbiased: bool, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    var_dim_call(ks, self_, dim, unbiased, keepdim)
+}
+
+struct VarDimBoxed;
+
+impl BoxedOp for VarDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &VAR_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let unbiased = u.bool()?;
+        let keepdim = u.bool()?;
+        let r = var_dim(&self_, dim.as_deref(), unbiased, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cumsum
+
+/// Schema of `aten::cumsum`.
+pub static CUMSUM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cumsum",
+    overload: "",
+    signature: "cumsum(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::cumsum`.
+pub type CumsumFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>) -> Result<Tensor>;
+
+fn cumsum_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    ft_kernels::scan::cumsum(self_, dim, dtype)
+}
+
+/// Dispatch entry of `aten::cumsum`.
+pub static CUMSUM: Op<CumsumFn> = Op::new(
+    &CUMSUM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(cumsum_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cumsum_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::cumsum` through the dispatcher with explicit keys.
+pub fn cumsum_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    match CUMSUM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&CUMSUM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cumsum", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Running sums along `dim`; bool and integer inputs sum in int64 unless `dtype` is given.
+///
+/// `aten::cumsum`: `cumsum(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor`
+pub fn cumsum(self_: &Tensor, dim: i64) -> Result<Tensor> {
+    cumsum_full(self_, dim, None)
+}
+
+/// [`cumsum`] with every argument, including keyword-only ones.
+pub fn cumsum_full(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    cumsum_call(ks, self_, dim, dtype)
+}
+
+struct CumsumBoxed;
+
+impl BoxedOp for CumsumBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CUMSUM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMSUM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = cumsum_full(&self_, dim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cumprod
+
+/// Schema of `aten::cumprod`.
+pub static CUMPROD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cumprod",
+    overload: "",
+    signature: "cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::cumprod`.
+pub type CumprodFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>) -> Result<Tensor>;
+
+fn cumprod_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    ft_kernels::scan::cumprod(self_, dim, dtype)
+}
+
+/// Dispatch entry of `aten::cumprod`.
+pub static CUMPROD: Op<CumprodFn> = Op::new(
+    &CUMPROD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(cumprod_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cumprod_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::cumprod` through the dispatcher with explicit keys.
+pub fn cumprod_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    match CUMPROD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&CUMPROD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cumprod", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Running products along `dim`; bool and integer inputs multiply in int64 unless `dtype` is given.
+///
+/// `aten::cumprod`: `cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor`
+pub fn cumprod(self_: &Tensor, dim: i64) -> Result<Tensor> {
+    cumprod_full(self_, dim, None)
+}
+
+/// [`cumprod`] with every argument, including keyword-only ones.
+pub fn cumprod_full(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    cumprod_call(ks, self_, dim, dtype)
+}
+
+struct CumprodBoxed;
+
+impl BoxedOp for CumprodBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CUMPROD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMPROD_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = cumprod_full(&self_, dim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_softmax
+
+/// Schema of `aten::_softmax`.
+pub static SOFTMAX_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_softmax",
+    overload: "",
+    signature: "_softmax(Tensor self, int dim, bool half_to_float) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "half_to_float",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_softmax`.
+pub type SoftmaxFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<Tensor>;
+
+fn softmax_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    ft_kernels::scan::softmax(self_, dim, half_to_float)
+}
+
+/// Dispatch entry of `aten::_softmax`.
+pub static SOFTMAX: Op<SoftmaxFn> = Op::new(
+    &SOFTMAX_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(softmax_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::softmax_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_softmax` through the dispatcher with explicit keys.
+pub fn softmax_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    match SOFTMAX.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, half_to_float),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(half_to_float),
+            ];
+            fallback(&SOFTMAX_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::_softmax", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Softmax along `dim`; `half_to_float` is an error on CPU, as in PyTorch.
+///
+/// `aten::_softmax`: `_softmax(Tensor self, int dim, bool half_to_float) -> Tensor`
+pub fn _softmax(self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    softmax_call(ks, self_, dim, half_to_float)
+}
+
+struct SoftmaxBoxed;
+
+impl BoxedOp for SoftmaxBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTMAX_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let half_to_float = u.bool()?;
+        let r = _softmax(&self_, dim, half_to_float)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_log_softmax
+
+/// Schema of `aten::_log_softmax`.
+pub static LOG_SOFTMAX_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_log_softmax",
+    overload: "",
+    signature: "_log_softmax(Tensor self, int dim, bool half_to_float) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "half_to_float",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_log_softmax`.
+pub type LogSoftmaxFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<Tensor>;
+
+fn log_softmax_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    ft_kernels::scan::log_softmax(self_, dim, half_to_float)
+}
+
+/// Dispatch entry of `aten::_log_softmax`.
+pub static LOG_SOFTMAX: Op<LogSoftmaxFn> = Op::new(
+    &LOG_SOFTMAX_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(log_softmax_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_softmax_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_log_softmax` through the dispatcher with explicit keys.
+pub fn log_softmax_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    match LOG_SOFTMAX.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, half_to_float),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(half_to_float),
+            ];
+            fallback(&LOG_SOFTMAX_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::_log_softmax", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Log-softmax along `dim`; `half_to_float` is an error on CPU, as in PyTorch.
+///
+/// `aten::_log_softmax`: `_log_softmax(Tensor self, int dim, bool half_to_float) -> Tensor`
+pub fn _log_softmax(self_: &Tensor, dim: i64, half_to_float: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log_softmax_call(ks, self_, dim, half_to_float)
+}
+
+struct LogSoftmaxBoxed;
+
+impl BoxedOp for LogSoftmaxBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SOFTMAX_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let half_to_float = u.bool()?;
+        let r = _log_softmax(&self_, dim, half_to_float)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_softmax_backward_data
+
+/// Schema of `aten::_softmax_backward_data`.
+pub static SOFTMAX_BACKWARD_DATA_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_softmax_backward_data",
+    overload: "",
+    signature: "_softmax_backward_data(Tensor grad_output, Tensor output, int dim, ScalarType input_dtype) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input_dtype",
+            ty: ArgType::ScalarType,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_softmax_backward_data`.
+pub type SoftmaxBackwardDataFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, DType) -> Result<Tensor>;
+
+fn softmax_backward_data_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    ft_kernels::scan::softmax_backward_data(grad_output, output, dim, input_dtype)
+}
+
+/// Dispatch entry of `aten::_softmax_backward_data`.
+pub static SOFTMAX_BACKWARD_DATA: Op<SoftmaxBackwardDataFn> = Op::new(
+    &SOFTMAX_BACKWARD_DATA_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(softmax_backward_data_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::softmax_backward_data_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_softmax_backward_data` through the dispatcher with explicit keys.
+pub fn softmax_backward_data_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    match SOFTMAX_BACKWARD_DATA.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, output, dim, input_dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(output.clone()),
+                Value::Int(dim),
+                Value::DType(input_dtype),
+            ];
+            fallback(&SOFTMAX_BACKWARD_DATA_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_softmax_backward_data",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `_softmax` from its output: `output * (grad_output - sum(grad_output * output, dim))`.
+///
+/// `aten::_softmax_backward_data`: `_softmax_backward_data(Tensor grad_output, Tensor output, int dim, ScalarType input_dtype) -> Tensor`
+pub fn _softmax_backward_data(grad_output: &Tensor, output: &Tensor, dim: i64, input_dtype: DType) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, output]);
+    softmax_backward_data_call(ks, grad_output, output, dim, input_dtype)
+}
+
+struct SoftmaxBackwardDataBoxed;
+
+impl BoxedOp for SoftmaxBackwardDataBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTMAX_BACKWARD_DATA_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_BACKWARD_DATA_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let output = u.tensor()?;
+        let dim = u.int()?;
+        let input_dtype = u.scalar_type()?;
+        let r = _softmax_backward_data(&grad_output, &output, dim, input_dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_log_softmax_backward_data
+
+/// Schema of `aten::_log_softmax_backward_data`.
+pub static LOG_SOFTMAX_BACKWARD_DATA_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_log_softmax_backward_data",
+    overload: "",
+    signature:
+        "_log_softmax_backward_data(Tensor grad_output, Tensor output, int dim, ScalarType input_dtype) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input_dtype",
+            ty: ArgType::ScalarType,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_log_softmax_backward_data`.
+pub type LogSoftmaxBackwardDataFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, DType) -> Result<Tensor>;
+
+fn log_softmax_backward_data_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    ft_kernels::scan::log_softmax_backward_data(grad_output, output, dim, input_dtype)
+}
+
+/// Dispatch entry of `aten::_log_softmax_backward_data`.
+pub static LOG_SOFTMAX_BACKWARD_DATA: Op<LogSoftmaxBackwardDataFn> = Op::new(
+    &LOG_SOFTMAX_BACKWARD_DATA_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(log_softmax_backward_data_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_softmax_backward_data_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_log_softmax_backward_data` through the dispatcher with explicit keys.
+pub fn log_softmax_backward_data_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    match LOG_SOFTMAX_BACKWARD_DATA.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, output, dim, input_dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(output.clone()),
+                Value::Int(dim),
+                Value::DType(input_dtype),
+            ];
+            fallback(&LOG_SOFTMAX_BACKWARD_DATA_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_log_softmax_backward_data",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `_log_softmax` from its output: `grad_output - exp(output) * sum(grad_output, dim)`.
+///
+/// `aten::_log_softmax_backward_data`: `_log_softmax_backward_data(Tensor grad_output, Tensor output, int dim, ScalarType input_dtype) -> Tensor`
+pub fn _log_softmax_backward_data(
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, output]);
+    log_softmax_backward_data_call(ks, grad_output, output, dim, input_dtype)
+}
+
+struct LogSoftmaxBackwardDataBoxed;
+
+impl BoxedOp for LogSoftmaxBackwardDataBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SOFTMAX_BACKWARD_DATA_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_BACKWARD_DATA_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let output = u.tensor()?;
+        let dim = u.int()?;
+        let input_dtype = u.scalar_type()?;
+        let r = _log_softmax_backward_data(&grad_output, &output, dim, input_dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::alias
+
+/// Schema of `aten::alias`.
+pub static ALIAS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::alias",
+    overload: "",
+    signature: "alias(Tensor(a) self) -> Tensor(a)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "view"],
+};
+
+/// Typed kernel signature of `aten::alias`.
+pub type AliasFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn alias_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::view::alias(self_)
+}
+
+/// Dispatch entry of `aten::alias`.
+pub static ALIAS: Op<AliasFn> = Op::new(
+    &ALIAS_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(alias_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::alias_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::alias` through the dispatcher with explicit keys.
+pub fn alias_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match ALIAS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&ALIAS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::alias", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A new view of `self` with the same sizes, strides and storage offset.
+///
+/// `aten::alias`: `alias(Tensor(a) self) -> Tensor(a)`
+pub fn alias(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    alias_call(ks, self_)
+}
+
+struct AliasBoxed;
+
+impl BoxedOp for AliasBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ALIAS_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALIAS_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = alias(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::as_strided
+
+/// Schema of `aten::as_strided`.
+pub static AS_STRIDED_SCHEMA: OpSchema = OpSchema {
+    name: "aten::as_strided",
+    overload: "",
+    signature: "as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "size",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "stride",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "storage_offset",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "view"],
+};
+
+/// Typed kernel signature of `aten::as_strided`.
+pub type AsStridedFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], Option<i64>) -> Result<Tensor>;
+
+fn as_strided_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::view::as_strided(self_, size, stride, storage_offset)
+}
+
+/// Dispatch entry of `aten::as_strided`.
+pub static AS_STRIDED: Op<AsStridedFn> = Op::new(
+    &AS_STRIDED_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(as_strided_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::as_strided_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::as_strided` through the dispatcher with explicit keys.
+pub fn as_strided_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    match AS_STRIDED.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, size, stride, storage_offset),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                storage_offset.map_or(Value::None, Value::Int),
+            ];
+            fallback(&AS_STRIDED_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::as_strided", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A view with explicit sizes, strides and storage offset (None keeps the input's); its gradient supports non-overlapping inputs and outputs whose overlap is only stride-0 dims.
+///
+/// `aten::as_strided`: `as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor(a)`
+pub fn as_strided(self_: &Tensor, size: &[i64], stride: &[i64], storage_offset: Option<i64>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    as_strided_call(ks, self_, size, stride, storage_offset)
+}
+
+struct AsStridedBoxed;
+
+impl BoxedOp for AsStridedBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AS_STRIDED_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AS_STRIDED_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let size = u.int_list()?;
+        let stride = u.int_list()?;
+        let storage_offset = u.opt_int()?;
+        let r = as_strided(&self_, &size, &stride, storage_offset)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::diagonal
+
+/// Schema of `aten::diagonal`.
+pub static DIAGONAL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::diagonal",
+    overload: "",
+    signature: "diagonal(Tensor(a) self, int offset=0, int dim1=0, int dim2=1) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "offset",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim1",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim2",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "view"],
+};
+
+/// Typed kernel signature of `aten::diagonal`.
+pub type DiagonalFn = fn(DispatchKeySet, &Tensor, i64, i64, i64) -> Result<Tensor>;
+
+fn diagonal_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    ft_kernels::view::diagonal(self_, offset, dim1, dim2)
+}
+
+/// Dispatch entry of `aten::diagonal`.
+pub static DIAGONAL: Op<DiagonalFn> = Op::new(
+    &DIAGONAL_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(diagonal_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::diagonal_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::diagonal` through the dispatcher with explicit keys.
+pub fn diagonal_call(ks: DispatchKeySet, self_: &Tensor, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor> {
+    match DIAGONAL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, offset, dim1, dim2),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(offset),
+                Value::Int(dim1),
+                Value::Int(dim2),
+            ];
+            fallback(&DIAGONAL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::diagonal", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The diagonal `offset` of the planes spanned by `dim1` and `dim2` (removed; the diagonal becomes the last dim).
+///
+/// `aten::diagonal`: `diagonal(Tensor(a) self, int offset=0, int dim1=0, int dim2=1) -> Tensor(a)`
+pub fn diagonal(self_: &Tensor, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    diagonal_call(ks, self_, offset, dim1, dim2)
+}
+
+struct DiagonalBoxed;
+
+impl BoxedOp for DiagonalBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIAGONAL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAGONAL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let offset = u.int()?;
+        let dim1 = u.int()?;
+        let dim2 = u.int()?;
+        let r = diagonal(&self_, offset, dim1, dim2)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::select.int
+
+/// Schema of `aten::select.int`.
+pub static SELECT_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::select",
+    overload: "int",
+    signature: "select.int(Tensor(a) self, int dim, SymInt index) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "view"],
+};
+
+/// Typed kernel signature of `aten::select.int`.
+pub type SelectIntFn = fn(DispatchKeySet, &Tensor, i64, i64) -> Result<Tensor>;
+
+fn select_int_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    ft_kernels::view::select(self_, dim, index)
+}
+
+/// Dispatch entry of `aten::select.int`.
+pub static SELECT_INT: Op<SelectIntFn> = Op::new(
+    &SELECT_INT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(select_int_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::select_int_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::select.int` through the dispatcher with explicit keys.
+pub fn select_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    match SELECT_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Int(index)];
+            fallback(&SELECT_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::select.int", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The slice at `index` along `dim` (which is removed); negative indices count from the end.
+///
+/// `aten::select.int`: `select.int(Tensor(a) self, int dim, SymInt index) -> Tensor(a)`
+pub fn select(self_: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    select_int_call(ks, self_, dim, index)
+}
+
+struct SelectIntBoxed;
+
+impl BoxedOp for SelectIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SELECT_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELECT_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.int()?;
+        let r = select(&self_, dim, index)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::slice.Tensor
+
+/// Schema of `aten::slice.Tensor`.
+pub static SLICE_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::slice",
+    overload: "Tensor",
+    signature:
+        "slice.Tensor(Tensor(a) self, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "start",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "end",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "step",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "view"],
+};
+
+/// Typed kernel signature of `aten::slice.Tensor`.
+pub type SliceTensorFn = fn(DispatchKeySet, &Tensor, i64, Option<i64>, Option<i64>, i64) -> Result<Tensor>;
+
+fn slice_tensor_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    ft_kernels::view::slice(self_, dim, start, end, step)
+}
+
+/// Dispatch entry of `aten::slice.Tensor`.
+pub static SLICE_TENSOR: Op<SliceTensorFn> = Op::new(
+    &SLICE_TENSOR_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(slice_tensor_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::slice_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::slice.Tensor` through the dispatcher with explicit keys.
+pub fn slice_tensor_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    match SLICE_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, start, end, step),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                start.map_or(Value::None, Value::Int),
+                end.map_or(Value::None, Value::Int),
+                Value::Int(step),
+            ];
+            fallback(&SLICE_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::slice.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Elements `start, start + step, ...` before `end` along `dim` (negative bounds count from the end; bounds clamp).
+///
+/// `aten::slice.Tensor`: `slice.Tensor(Tensor(a) self, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor(a)`
+pub fn slice(self_: &Tensor, dim: i64, start: Option<i64>, end: Option<i64>, step: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    slice_tensor_call(ks, self_, dim, start, end, step)
+}
+
+struct SliceTensorBoxed;
+
+impl BoxedOp for SliceTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SLICE_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SLICE_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let start = u.opt_int()?;
+        let end = u.opt_int()?;
+        let step = u.int()?;
+        let r = slice(&self_, dim, start, end, step)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::squeeze.dims
+
+/// Schema of `aten::squeeze.dims`.
+pub static SQUEEZE_DIMS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::squeeze",
+    overload: "dims",
+    signature: "squeeze.dims(Tensor(a) self, int[] dim) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "view"],
+};
+
+/// Typed kernel signature of `aten::squeeze.dims`.
+pub type SqueezeDimsFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn squeeze_dims_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dim: &[i64]) -> Result<Tensor> {
+    ft_kernels::view::squeeze_dims(self_, dim)
+}
+
+/// Dispatch entry of `aten::squeeze.dims`.
+pub static SQUEEZE_DIMS: Op<SqueezeDimsFn> = Op::new(
+    &SQUEEZE_DIMS_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(squeeze_dims_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::squeeze_dims_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::squeeze.dims` through the dispatcher with explicit keys.
+pub fn squeeze_dims_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64]) -> Result<Tensor> {
+    match SQUEEZE_DIMS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(dim.to_vec())];
+            fallback(&SQUEEZE_DIMS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::squeeze.dims", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Removes each listed dim whose size is 1 (others are kept).
+///
+/// `aten::squeeze.dims`: `squeeze.dims(Tensor(a) self, int[] dim) -> Tensor(a)`
+pub fn squeeze_dims(self_: &Tensor, dim: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    squeeze_dims_call(ks, self_, dim)
+}
+
+struct SqueezeDimsBoxed;
+
+impl BoxedOp for SqueezeDimsBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SQUEEZE_DIMS_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SQUEEZE_DIMS_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int_list()?;
+        let r = squeeze_dims(&self_, &dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::select_backward
+
+/// Schema of `aten::select_backward`.
+pub static SELECT_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::select_backward",
+    overload: "",
+    signature: "select_backward(Tensor grad_output, SymInt[] input_sizes, int dim, SymInt index) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input_sizes",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::select_backward`.
+pub type SelectBackwardFn = fn(DispatchKeySet, &Tensor, &[i64], i64, i64) -> Result<Tensor>;
+
+fn select_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    index: i64,
+) -> Result<Tensor> {
+    ft_kernels::shape_ops::select_backward(grad_output, input_sizes, dim, index)
+}
+
+/// Dispatch entry of `aten::select_backward`.
+pub static SELECT_BACKWARD: Op<SelectBackwardFn> = Op::new(
+    &SELECT_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(select_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::select_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::select_backward` through the dispatcher with explicit keys.
+pub fn select_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    index: i64,
+) -> Result<Tensor> {
+    match SELECT_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, input_sizes, dim, index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(input_sizes.to_vec()),
+                Value::Int(dim),
+                Value::Int(index),
+            ];
+            fallback(&SELECT_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::select_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `select`: zeros of `input_sizes` with `grad_output` at `index` along `dim`.
+///
+/// `aten::select_backward`: `select_backward(Tensor grad_output, SymInt[] input_sizes, int dim, SymInt index) -> Tensor`
+pub fn select_backward(grad_output: &Tensor, input_sizes: &[i64], dim: i64, index: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output]);
+    select_backward_call(ks, grad_output, input_sizes, dim, index)
+}
+
+struct SelectBackwardBoxed;
+
+impl BoxedOp for SelectBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SELECT_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELECT_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let input_sizes = u.int_list()?;
+        let dim = u.int()?;
+        let index = u.int()?;
+        let r = select_backward(&grad_output, &input_sizes, dim, index)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::slice_backward
+
+/// Schema of `aten::slice_backward`.
+pub static SLICE_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::slice_backward",
+    overload: "",
+    signature: "slice_backward(Tensor grad_output, SymInt[] input_sizes, int dim, SymInt start, SymInt end, SymInt step) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_sizes", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "start", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "end", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "step", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::slice_backward`.
+pub type SliceBackwardFn = fn(DispatchKeySet, &Tensor, &[i64], i64, i64, i64, i64) -> Result<Tensor>;
+
+fn slice_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<Tensor> {
+    ft_kernels::shape_ops::slice_backward(grad_output, input_sizes, dim, start, end, step)
+}
+
+/// Dispatch entry of `aten::slice_backward`.
+pub static SLICE_BACKWARD: Op<SliceBackwardFn> = Op::new(
+    &SLICE_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(slice_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::slice_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::slice_backward` through the dispatcher with explicit keys.
+pub fn slice_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<Tensor> {
+    match SLICE_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, input_sizes, dim, start, end, step),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(input_sizes.to_vec()),
+                Value::Int(dim),
+                Value::Int(start),
+                Value::Int(end),
+                Value::Int(step),
+            ];
+            fallback(&SLICE_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::slice_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `slice`: zeros of `input_sizes` with `grad_output` in `slice(dim, start, end, step)`.
+///
+/// `aten::slice_backward`: `slice_backward(Tensor grad_output, SymInt[] input_sizes, int dim, SymInt start, SymInt end, SymInt step) -> Tensor`
+pub fn slice_backward(
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output]);
+    slice_backward_call(ks, grad_output, input_sizes, dim, start, end, step)
+}
+
+struct SliceBackwardBoxed;
+
+impl BoxedOp for SliceBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SLICE_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SLICE_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let input_sizes = u.int_list()?;
+        let dim = u.int()?;
+        let start = u.int()?;
+        let end = u.int()?;
+        let step = u.int()?;
+        let r = slice_backward(&grad_output, &input_sizes, dim, start, end, step)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::diagonal_backward
+
+/// Schema of `aten::diagonal_backward`.
+pub static DIAGONAL_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::diagonal_backward",
+    overload: "",
+    signature: "diagonal_backward(Tensor grad_output, SymInt[] input_sizes, int offset, int dim1, int dim2) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input_sizes",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "offset",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim1",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim2",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::diagonal_backward`.
+pub type DiagonalBackwardFn = fn(DispatchKeySet, &Tensor, &[i64], i64, i64, i64) -> Result<Tensor>;
+
+fn diagonal_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    ft_kernels::shape_ops::diagonal_backward(grad_output, input_sizes, offset, dim1, dim2)
+}
+
+/// Dispatch entry of `aten::diagonal_backward`.
+pub static DIAGONAL_BACKWARD: Op<DiagonalBackwardFn> = Op::new(
+    &DIAGONAL_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(diagonal_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::diagonal_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::diagonal_backward` through the dispatcher with explicit keys.
+pub fn diagonal_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    match DIAGONAL_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, input_sizes, offset, dim1, dim2),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(input_sizes.to_vec()),
+                Value::Int(offset),
+                Value::Int(dim1),
+                Value::Int(dim2),
+            ];
+            fallback(&DIAGONAL_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::diagonal_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `diagonal`: zeros of `input_sizes` with `grad_output` on the diagonal.
+///
+/// `aten::diagonal_backward`: `diagonal_backward(Tensor grad_output, SymInt[] input_sizes, int offset, int dim1, int dim2) -> Tensor`
+pub fn diagonal_backward(
+    grad_output: &Tensor,
+    input_sizes: &[i64],
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output]);
+    diagonal_backward_call(ks, grad_output, input_sizes, offset, dim1, dim2)
+}
+
+struct DiagonalBackwardBoxed;
+
+impl BoxedOp for DiagonalBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIAGONAL_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAGONAL_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let input_sizes = u.int_list()?;
+        let offset = u.int()?;
+        let dim1 = u.int()?;
+        let dim2 = u.int()?;
+        let r = diagonal_backward(&grad_output, &input_sizes, offset, dim1, dim2)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::select_scatter
+
+/// Schema of `aten::select_scatter`.
+pub static SELECT_SCATTER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::select_scatter",
+    overload: "",
+    signature: "select_scatter(Tensor self, Tensor src, int dim, SymInt index) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::select_scatter`.
+pub type SelectScatterFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, i64) -> Result<Tensor>;
+
+fn select_scatter_cpu(_ks: DispatchKeySet, self_: &Tensor, src: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    ft_kernels::shape_ops::select_scatter(self_, src, dim, index)
+}
+
+/// Dispatch entry of `aten::select_scatter`.
+pub static SELECT_SCATTER: Op<SelectScatterFn> = Op::new(
+    &SELECT_SCATTER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(select_scatter_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::select_scatter_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::select_scatter` through the dispatcher with explicit keys.
+pub fn select_scatter_call(ks: DispatchKeySet, self_: &Tensor, src: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    match SELECT_SCATTER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, dim, index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::Int(dim),
+                Value::Int(index),
+            ];
+            fallback(&SELECT_SCATTER_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::select_scatter",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` whose slice at `index` along `dim` is `src`.
+///
+/// `aten::select_scatter`: `select_scatter(Tensor self, Tensor src, int dim, SymInt index) -> Tensor`
+pub fn select_scatter(self_: &Tensor, src: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src]);
+    select_scatter_call(ks, self_, src, dim, index)
+}
+
+struct SelectScatterBoxed;
+
+impl BoxedOp for SelectScatterBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SELECT_SCATTER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELECT_SCATTER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.int()?;
+        let r = select_scatter(&self_, &src, dim, index)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::slice_scatter
+
+/// Schema of `aten::slice_scatter`.
+pub static SLICE_SCATTER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::slice_scatter",
+    overload: "",
+    signature: "slice_scatter(Tensor self, Tensor src, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: Some(DefaultValue::Int(0)), kwarg_only: false, is_write: false },
+        Arg { name: "start", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "end", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "step", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::slice_scatter`.
+pub type SliceScatterFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, Option<i64>, Option<i64>, i64) -> Result<Tensor>;
+
+fn slice_scatter_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    ft_kernels::shape_ops::slice_scatter(self_, src, dim, start, end, step)
+}
+
+/// Dispatch entry of `aten::slice_scatter`.
+pub static SLICE_SCATTER: Op<SliceScatterFn> = Op::new(
+    &SLICE_SCATTER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(slice_scatter_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::slice_scatter_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::slice_scatter` through the dispatcher with explicit keys.
+pub fn slice_scatter_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    match SLICE_SCATTER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, dim, start, end, step),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::Int(dim),
+                start.map_or(Value::None, Value::Int),
+                end.map_or(Value::None, Value::Int),
+                Value::Int(step),
+            ];
+            fallback(&SLICE_SCATTER_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::slice_scatter",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` whose `slice(dim, start, end, step)` is `src`.
+///
+/// `aten::slice_scatter`: `slice_scatter(Tensor self, Tensor src, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor`
+pub fn slice_scatter(
+    self_: &Tensor,
+    src: &Tensor,
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src]);
+    slice_scatter_call(ks, self_, src, dim, start, end, step)
+}
+
+struct SliceScatterBoxed;
+
+impl BoxedOp for SliceScatterBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SLICE_SCATTER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SLICE_SCATTER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let dim = u.int()?;
+        let start = u.opt_int()?;
+        let end = u.opt_int()?;
+        let step = u.int()?;
+        let r = slice_scatter(&self_, &src, dim, start, end, step)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::diagonal_scatter
+
+/// Schema of `aten::diagonal_scatter`.
+pub static DIAGONAL_SCATTER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::diagonal_scatter",
+    overload: "",
+    signature: "diagonal_scatter(Tensor self, Tensor src, int offset=0, int dim1=0, int dim2=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "offset",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim1",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim2",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::diagonal_scatter`.
+pub type DiagonalScatterFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, i64, i64) -> Result<Tensor>;
+
+fn diagonal_scatter_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    ft_kernels::shape_ops::diagonal_scatter(self_, src, offset, dim1, dim2)
+}
+
+/// Dispatch entry of `aten::diagonal_scatter`.
+pub static DIAGONAL_SCATTER: Op<DiagonalScatterFn> = Op::new(
+    &DIAGONAL_SCATTER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(diagonal_scatter_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::diagonal_scatter_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::diagonal_scatter` through the dispatcher with explicit keys.
+pub fn diagonal_scatter_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    offset: i64,
+    dim1: i64,
+    dim2: i64,
+) -> Result<Tensor> {
+    match DIAGONAL_SCATTER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, offset, dim1, dim2),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::Int(offset),
+                Value::Int(dim1),
+                Value::Int(dim2),
+            ];
+            fallback(&DIAGONAL_SCATTER_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::diagonal_scatter",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` whose `diagonal(offset, dim1, dim2)` is `src`.
+///
+/// `aten::diagonal_scatter`: `diagonal_scatter(Tensor self, Tensor src, int offset=0, int dim1=0, int dim2=1) -> Tensor`
+pub fn diagonal_scatter(self_: &Tensor, src: &Tensor, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src]);
+    diagonal_scatter_call(ks, self_, src, offset, dim1, dim2)
+}
+
+struct DiagonalScatterBoxed;
+
+impl BoxedOp for DiagonalScatterBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIAGONAL_SCATTER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAGONAL_SCATTER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let offset = u.int()?;
+        let dim1 = u.int()?;
+        let dim2 = u.int()?;
+        let r = diagonal_scatter(&self_, &src, offset, dim1, dim2)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::as_strided_scatter
+
+/// Schema of `aten::as_strided_scatter`.
+pub static AS_STRIDED_SCATTER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::as_strided_scatter",
+    overload: "",
+    signature: "as_strided_scatter(Tensor self, Tensor src, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "storage_offset", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::as_strided_scatter`.
+pub type AsStridedScatterFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], Option<i64>) -> Result<Tensor>;
+
+fn as_strided_scatter_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::shape_ops::as_strided_scatter(self_, src, size, stride, storage_offset)
+}
+
+/// Dispatch entry of `aten::as_strided_scatter`.
+pub static AS_STRIDED_SCATTER: Op<AsStridedScatterFn> = Op::new(
+    &AS_STRIDED_SCATTER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(as_strided_scatter_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::as_strided_scatter_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::as_strided_scatter` through the dispatcher with explicit keys.
+pub fn as_strided_scatter_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    match AS_STRIDED_SCATTER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, size, stride, storage_offset),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::IntList(size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                storage_offset.map_or(Value::None, Value::Int),
+            ];
+            fallback(&AS_STRIDED_SCATTER_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::as_strided_scatter",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` whose `as_strided(size, stride, storage_offset)` is `src`; its gradient supports contiguous `self` and non-overlapping views.
+///
+/// `aten::as_strided_scatter`: `as_strided_scatter(Tensor self, Tensor src, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor`
+pub fn as_strided_scatter(
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src]);
+    as_strided_scatter_call(ks, self_, src, size, stride, storage_offset)
+}
+
+struct AsStridedScatterBoxed;
+
+impl BoxedOp for AsStridedScatterBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AS_STRIDED_SCATTER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AS_STRIDED_SCATTER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let size = u.int_list()?;
+        let stride = u.int_list()?;
+        let storage_offset = u.opt_int()?;
+        let r = as_strided_scatter(&self_, &src, &size, &stride, storage_offset)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::flip
+
+/// Schema of `aten::flip`.
+pub static FLIP_SCHEMA: OpSchema = OpSchema {
+    name: "aten::flip",
+    overload: "",
+    signature: "flip(Tensor self, int[] dims) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dims",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::flip`.
+pub type FlipFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn flip_cpu(_ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    ft_kernels::shape_ops::flip(self_, dims)
+}
+
+/// Dispatch entry of `aten::flip`.
+pub static FLIP: Op<FlipFn> = Op::new(
+    &FLIP_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(flip_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::flip_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::flip` through the dispatcher with explicit keys.
+pub fn flip_call(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    match FLIP.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dims),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(dims.to_vec())];
+            fallback(&FLIP_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::flip", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Reverses the order of elements along each of `dims` (the result is laid out like `self`).
+///
+/// `aten::flip`: `flip(Tensor self, int[] dims) -> Tensor`
+pub fn flip(self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    flip_call(ks, self_, dims)
+}
+
+struct FlipBoxed;
+
+impl BoxedOp for FlipBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLIP_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLIP_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dims = u.int_list()?;
+        let r = flip(&self_, &dims)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::repeat
+
+/// Schema of `aten::repeat`.
+pub static REPEAT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::repeat",
+    overload: "",
+    signature: "repeat(Tensor self, SymInt[] repeats) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "repeats",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::repeat`.
+pub type RepeatFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn repeat_cpu(_ks: DispatchKeySet, self_: &Tensor, repeats: &[i64]) -> Result<Tensor> {
+    ft_kernels::shape_ops::repeat(self_, repeats)
+}
+
+/// Dispatch entry of `aten::repeat`.
+pub static REPEAT: Op<RepeatFn> = Op::new(
+    &REPEAT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(repeat_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::repeat_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::repeat` through the dispatcher with explicit keys.
+pub fn repeat_call(ks: DispatchKeySet, self_: &Tensor, repeats: &[i64]) -> Result<Tensor> {
+    match REPEAT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, repeats),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(repeats.to_vec())];
+            fallback(&REPEAT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::repeat", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Tiles `self` `repeats[d]` times along each dim; extra leading repeats add dims.
+///
+/// `aten::repeat`: `repeat(Tensor self, SymInt[] repeats) -> Tensor`
+pub fn repeat(self_: &Tensor, repeats: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    repeat_call(ks, self_, repeats)
+}
+
+struct RepeatBoxed;
+
+impl BoxedOp for RepeatBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPEAT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPEAT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let repeats = u.int_list()?;
+        let r = repeat(&self_, &repeats)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::constant_pad_nd
+
+/// Schema of `aten::constant_pad_nd`.
+pub static CONSTANT_PAD_ND_SCHEMA: OpSchema = OpSchema {
+    name: "aten::constant_pad_nd",
+    overload: "",
+    signature: "constant_pad_nd(Tensor self, SymInt[] pad, Scalar value=0) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "pad",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(0))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::constant_pad_nd`.
+pub type ConstantPadNdFn = fn(DispatchKeySet, &Tensor, &[i64], Scalar) -> Result<Tensor>;
+
+fn constant_pad_nd_cpu(_ks: DispatchKeySet, self_: &Tensor, pad: &[i64], value: Scalar) -> Result<Tensor> {
+    ft_kernels::shape_ops::constant_pad_nd(self_, pad, value)
+}
+
+/// Dispatch entry of `aten::constant_pad_nd`.
+pub static CONSTANT_PAD_ND: Op<ConstantPadNdFn> = Op::new(
+    &CONSTANT_PAD_ND_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(constant_pad_nd_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::constant_pad_nd_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::constant_pad_nd` through the dispatcher with explicit keys.
+pub fn constant_pad_nd_call(ks: DispatchKeySet, self_: &Tensor, pad: &[i64], value: Scalar) -> Result<Tensor> {
+    match CONSTANT_PAD_ND.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, pad, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(pad.to_vec()),
+                Value::Scalar(value),
+            ];
+            fallback(&CONSTANT_PAD_ND_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::constant_pad_nd",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads with `value`; `pad` lists (before, after) pairs from the last dim backwards; negative pads crop.
+///
+/// `aten::constant_pad_nd`: `constant_pad_nd(Tensor self, SymInt[] pad, Scalar value=0) -> Tensor`
+pub fn constant_pad_nd(self_: &Tensor, pad: &[i64], value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    constant_pad_nd_call(ks, self_, pad, value.into())
+}
+
+struct ConstantPadNdBoxed;
+
+impl BoxedOp for ConstantPadNdBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONSTANT_PAD_ND_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONSTANT_PAD_ND_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let pad = u.int_list()?;
+        let value = u.scalar()?;
+        let r = constant_pad_nd(&self_, &pad, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tril
+
+/// Schema of `aten::tril`.
+pub static TRIL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tril",
+    overload: "",
+    signature: "tril(Tensor self, int diagonal=0) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "diagonal",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::tril`.
+pub type TrilFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
+
+fn tril_cpu(_ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    ft_kernels::shape_ops::tril(self_, diagonal)
+}
+
+/// Dispatch entry of `aten::tril`.
+pub static TRIL: Op<TrilFn> = Op::new(
+    &TRIL_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(tril_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tril_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::tril` through the dispatcher with explicit keys.
+pub fn tril_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    match TRIL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, diagonal),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(diagonal)];
+            fallback(&TRIL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tril", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The lower triangle of the last two dims (`col - row <= diagonal`), zeros elsewhere.
+///
+/// `aten::tril`: `tril(Tensor self, int diagonal=0) -> Tensor`
+pub fn tril(self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    tril_call(ks, self_, diagonal)
+}
+
+struct TrilBoxed;
+
+impl BoxedOp for TrilBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRIL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let diagonal = u.int()?;
+        let r = tril(&self_, diagonal)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::triu
+
+/// Schema of `aten::triu`.
+pub static TRIU_SCHEMA: OpSchema = OpSchema {
+    name: "aten::triu",
+    overload: "",
+    signature: "triu(Tensor self, int diagonal=0) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "diagonal",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::triu`.
+pub type TriuFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
+
+fn triu_cpu(_ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    ft_kernels::shape_ops::triu(self_, diagonal)
+}
+
+/// Dispatch entry of `aten::triu`.
+pub static TRIU: Op<TriuFn> = Op::new(
+    &TRIU_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(triu_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::triu_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::triu` through the dispatcher with explicit keys.
+pub fn triu_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    match TRIU.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, diagonal),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(diagonal)];
+            fallback(&TRIU_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::triu", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The upper triangle of the last two dims (`col - row >= diagonal`), zeros elsewhere.
+///
+/// `aten::triu`: `triu(Tensor self, int diagonal=0) -> Tensor`
+pub fn triu(self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    triu_call(ks, self_, diagonal)
+}
+
+struct TriuBoxed;
+
+impl BoxedOp for TriuBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRIU_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIU_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let diagonal = u.int()?;
+        let r = triu(&self_, diagonal)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::softmax.int
+
+/// Schema of `aten::softmax.int`.
+pub static SOFTMAX_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::softmax",
+    overload: "int",
+    signature: "softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::softmax.int`.
+pub type SoftmaxIntFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>) -> Result<Tensor>;
+
+fn softmax_int_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    crate::composite_reduce::softmax(self_, dim, dtype)
+}
+
+/// Dispatch entry of `aten::softmax.int`.
+pub static SOFTMAX_INT: Op<SoftmaxIntFn> = Op::new(
+    &SOFTMAX_INT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(softmax_int_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::softmax.int` through the dispatcher with explicit keys.
+pub fn softmax_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    match SOFTMAX_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&SOFTMAX_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::softmax.int", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Softmax along `dim`, after converting to `dtype` if given.
+///
+/// `aten::softmax.int`: `softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor`
+pub fn softmax(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    softmax_int_call(ks, self_, dim, dtype)
+}
+
+struct SoftmaxIntBoxed;
+
+impl BoxedOp for SoftmaxIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTMAX_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = softmax(&self_, dim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log_softmax.int
+
+/// Schema of `aten::log_softmax.int`.
+pub static LOG_SOFTMAX_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log_softmax",
+    overload: "int",
+    signature: "log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::log_softmax.int`.
+pub type LogSoftmaxIntFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>) -> Result<Tensor>;
+
+fn log_softmax_int_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    crate::composite_reduce::log_softmax(self_, dim, dtype)
+}
+
+/// Dispatch entry of `aten::log_softmax.int`.
+pub static LOG_SOFTMAX_INT: Op<LogSoftmaxIntFn> = Op::new(
+    &LOG_SOFTMAX_INT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(log_softmax_int_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::log_softmax.int` through the dispatcher with explicit keys.
+pub fn log_softmax_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    match LOG_SOFTMAX_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&LOG_SOFTMAX_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::log_softmax.int",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Log-softmax along `dim`, after converting to `dtype` if given.
+///
+/// `aten::log_softmax.int`: `log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor`
+pub fn log_softmax(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log_softmax_int_call(ks, self_, dim, dtype)
+}
+
+struct LogSoftmaxIntBoxed;
+
+impl BoxedOp for LogSoftmaxIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SOFTMAX_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = log_softmax(&self_, dim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logsumexp
+
+/// Schema of `aten::logsumexp`.
+pub static LOGSUMEXP_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logsumexp",
+    overload: "",
+    signature: "logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::logsumexp`.
+pub type LogsumexpFn = fn(DispatchKeySet, &Tensor, &[i64], bool) -> Result<Tensor>;
+
+fn logsumexp_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    crate::composite_reduce::logsumexp(self_, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::logsumexp`.
+pub static LOGSUMEXP: Op<LogsumexpFn> = Op::new(
+    &LOGSUMEXP_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(logsumexp_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::logsumexp` through the dispatcher with explicit keys.
+pub fn logsumexp_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    match LOGSUMEXP.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+            ];
+            fallback(&LOGSUMEXP_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::logsumexp", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log(sum(exp(self), dim))` computed stably; bool and integer inputs give float32.
+///
+/// `aten::logsumexp`: `logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor`
+pub fn logsumexp(self_: &Tensor, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    logsumexp_call(ks, self_, dim, keepdim)
+}
+
+struct LogsumexpBoxed;
+
+impl BoxedOp for LogsumexpBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGSUMEXP_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGSUMEXP_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let r = logsumexp(&self_, &dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::std.correction
+
+/// Schema of `aten::std.correction`.
+pub static STD_CORRECTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::std",
+    overload: "correction",
+    signature:
+        "std.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptIntList(1),
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "correction",
+            ty: ArgType::OptScalar,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::std.correction`.
+pub type StdCorrectionFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool) -> Result<Tensor>;
+
+fn std_correction_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    crate::composite_reduce::std(self_, dim, correction, keepdim)
+}
+
+/// Dispatch entry of `aten::std.correction`.
+pub static STD_CORRECTION: Op<StdCorrectionFn> = Op::new(
+    &STD_CORRECTION_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(std_correction_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::std.correction` through the dispatcher with explicit keys.
+pub fn std_correction_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    match STD_CORRECTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+            ];
+            fallback(&STD_CORRECTION_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::std.correction",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Standard deviation: the square root of `var.correction`.
+///
+/// `aten::std.correction`: `std.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> Tensor`
+pub fn std(self_: &Tensor, dim: Option<&[i64]>) -> Result<Tensor> {
+    std_full(self_, dim, None, false)
+}
+
+/// [`std`] with every argument, including keyword-only ones.
+pub fn std_full(self_: &Tensor, dim: Option<&[i64]>, correction: Option<Scalar>, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    std_correction_call(ks, self_, dim, correction, keepdim)
+}
+
+struct StdCorrectionBoxed;
+
+impl BoxedOp for StdCorrectionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &STD_CORRECTION_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STD_CORRECTION_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let r = std_full(&self_, dim.as_deref(), correction, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::var_mean.correction
+
+/// Schema of `aten::var_mean.correction`.
+pub static VAR_MEAN_CORRECTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::var_mean",
+    overload: "correction",
+    signature: "var_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "correction", ty: ArgType::OptScalar, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::var_mean.correction`.
+pub type VarMeanCorrectionFn =
+    fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool) -> Result<(Tensor, Tensor)>;
+
+fn var_mean_correction_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    crate::composite_reduce::var_mean(self_, dim, correction, keepdim)
+}
+
+/// Dispatch entry of `aten::var_mean.correction`.
+pub static VAR_MEAN_CORRECTION: Op<VarMeanCorrectionFn> = Op::new(
+    &VAR_MEAN_CORRECTION_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(var_mean_correction_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::var_mean.correction` through the dispatcher with explicit keys.
+pub fn var_mean_correction_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    match VAR_MEAN_CORRECTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+            ];
+            fallback(&VAR_MEAN_CORRECTION_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::var_mean.correction",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `var.correction` and the mean over the same dims.
+///
+/// `aten::var_mean.correction`: `var_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)`
+pub fn var_mean(self_: &Tensor, dim: Option<&[i64]>) -> Result<(Tensor, Tensor)> {
+    var_mean_full(self_, dim, None, false)
+}
+
+/// [`var_mean`] with every argument, including keyword-only ones.
+pub fn var_mean_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    var_mean_correction_call(ks, self_, dim, correction, keepdim)
+}
+
+struct VarMeanCorrectionBoxed;
+
+impl BoxedOp for VarMeanCorrectionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &VAR_MEAN_CORRECTION_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_MEAN_CORRECTION_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let r = var_mean_full(&self_, dim.as_deref(), correction, keepdim)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::std_mean.correction
+
+/// Schema of `aten::std_mean.correction`.
+pub static STD_MEAN_CORRECTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::std_mean",
+    overload: "correction",
+    signature: "std_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "correction", ty: ArgType::OptScalar, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::std_mean.correction`.
+pub type StdMeanCorrectionFn =
+    fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool) -> Result<(Tensor, Tensor)>;
+
+fn std_mean_correction_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    crate::composite_reduce::std_mean(self_, dim, correction, keepdim)
+}
+
+/// Dispatch entry of `aten::std_mean.correction`.
+pub static STD_MEAN_CORRECTION: Op<StdMeanCorrectionFn> = Op::new(
+    &STD_MEAN_CORRECTION_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(std_mean_correction_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::std_mean.correction` through the dispatcher with explicit keys.
+pub fn std_mean_correction_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    match STD_MEAN_CORRECTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+            ];
+            fallback(&STD_MEAN_CORRECTION_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::std_mean.correction",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `std.correction` and the mean over the same dims.
+///
+/// `aten::std_mean.correction`: `std_mean.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)`
+pub fn std_mean(self_: &Tensor, dim: Option<&[i64]>) -> Result<(Tensor, Tensor)> {
+    std_mean_full(self_, dim, None, false)
+}
+
+/// [`std_mean`] with every argument, including keyword-only ones.
+pub fn std_mean_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    std_mean_correction_call(ks, self_, dim, correction, keepdim)
+}
+
+struct StdMeanCorrectionBoxed;
+
+impl BoxedOp for StdMeanCorrectionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &STD_MEAN_CORRECTION_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STD_MEAN_CORRECTION_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let r = std_mean_full(&self_, dim.as_deref(), correction, keepdim)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::norm.ScalarOpt_dim
+
+/// Schema of `aten::norm.ScalarOpt_dim`.
+pub static NORM_SCALAR_OPT_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::norm",
+    overload: "ScalarOpt_dim",
+    signature: "norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::OptScalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::norm.ScalarOpt_dim`.
+pub type NormScalarOptDimFn = fn(DispatchKeySet, &Tensor, Option<Scalar>, &[i64], bool) -> Result<Tensor>;
+
+fn norm_scalar_opt_dim_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: Option<Scalar>,
+    dim: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    crate::composite_reduce::norm(self_, p, dim, keepdim)
+}
+
+/// Dispatch entry of `aten::norm.ScalarOpt_dim`.
+pub static NORM_SCALAR_OPT_DIM: Op<NormScalarOptDimFn> = Op::new(
+    &NORM_SCALAR_OPT_DIM_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(norm_scalar_opt_dim_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::norm.ScalarOpt_dim` through the dispatcher with explicit keys.
+pub fn norm_scalar_opt_dim_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: Option<Scalar>,
+    dim: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    match NORM_SCALAR_OPT_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, dim, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                p.map_or(Value::None, Value::Scalar),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+            ];
+            fallback(&NORM_SCALAR_OPT_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::norm.ScalarOpt_dim",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The vector `p`-norm (default 2) over `dim` (empty: all dims).
+///
+/// `aten::norm.ScalarOpt_dim`: `norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, bool keepdim=False) -> Tensor`
+pub fn norm(self_: &Tensor, p: Option<Scalar>, dim: &[i64], keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    norm_scalar_opt_dim_call(ks, self_, p, dim, keepdim)
+}
+
+struct NormScalarOptDimBoxed;
+
+impl BoxedOp for NormScalarOptDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NORM_SCALAR_OPT_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORM_SCALAR_OPT_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let p = u.opt_scalar()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let r = norm(&self_, p, &dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::norm.Scalar
+
+/// Schema of `aten::norm.Scalar`.
+pub static NORM_SCALAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::norm",
+    overload: "Scalar",
+    signature: "norm.Scalar(Tensor self, Scalar p=2) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(2))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::norm.Scalar`.
+pub type NormScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn norm_scalar_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, p: Scalar) -> Result<Tensor> {
+    crate::composite_reduce::norm_scalar(self_, p)
+}
+
+/// Dispatch entry of `aten::norm.Scalar`.
+pub static NORM_SCALAR: Op<NormScalarFn> = Op::new(
+    &NORM_SCALAR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(norm_scalar_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::norm.Scalar` through the dispatcher with explicit keys.
+pub fn norm_scalar_call(ks: DispatchKeySet, self_: &Tensor, p: Scalar) -> Result<Tensor> {
+    match NORM_SCALAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(p)];
+            fallback(&NORM_SCALAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::norm.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The vector `p`-norm (default 2) of all elements.
+///
+/// `aten::norm.Scalar`: `norm.Scalar(Tensor self, Scalar p=2) -> Tensor`
+pub fn norm_scalar(self_: &Tensor, p: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    norm_scalar_call(ks, self_, p.into())
+}
+
+struct NormScalarBoxed;
+
+impl BoxedOp for NormScalarBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NORM_SCALAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORM_SCALAR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let p = u.scalar()?;
+        let r = norm_scalar(&self_, p)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::roll
+
+/// Schema of `aten::roll`.
+pub static ROLL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::roll",
+    overload: "",
+    signature: "roll(Tensor self, SymInt[1] shifts, int[1] dims=[]) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "shifts",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dims",
+            ty: ArgType::IntList(1),
+            default: Some(DefaultValue::IntList(&[])),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::roll`.
+pub type RollFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64]) -> Result<Tensor>;
+
+fn roll_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    shifts: &[i64],
+    dims: &[i64],
+) -> Result<Tensor> {
+    crate::composite_reduce::roll(self_, shifts, dims)
+}
+
+/// Dispatch entry of `aten::roll`.
+pub static ROLL: Op<RollFn> = Op::new(
+    &ROLL_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(roll_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::roll` through the dispatcher with explicit keys.
+pub fn roll_call(ks: DispatchKeySet, self_: &Tensor, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+    match ROLL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, shifts, dims),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(shifts.to_vec()),
+                Value::IntList(dims.to_vec()),
+            ];
+            fallback(&ROLL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::roll", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Shifts elements along `dims` by `shifts`, wrapping around; without `dims`, rolls the flattened tensor.
+///
+/// `aten::roll`: `roll(Tensor self, SymInt[1] shifts, int[1] dims=[]) -> Tensor`
+pub fn roll(self_: &Tensor, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    roll_call(ks, self_, shifts, dims)
+}
+
+struct RollBoxed;
+
+impl BoxedOp for RollBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ROLL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROLL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let shifts = u.int_list()?;
+        let dims = u.int_list()?;
+        let r = roll(&self_, &shifts, &dims)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tile
+
+/// Schema of `aten::tile`.
+pub static TILE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tile",
+    overload: "",
+    signature: "tile(Tensor self, SymInt[] dims) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dims",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::tile`.
+pub type TileFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn tile_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    crate::composite_reduce::tile(self_, dims)
+}
+
+/// Dispatch entry of `aten::tile`.
+pub static TILE: Op<TileFn> = Op::new(
+    &TILE_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(tile_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::tile` through the dispatcher with explicit keys.
+pub fn tile_call(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    match TILE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dims),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(dims.to_vec())];
+            fallback(&TILE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::tile", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `repeat` with `dims` padded with leading 1s to the input's rank.
+///
+/// `aten::tile`: `tile(Tensor self, SymInt[] dims) -> Tensor`
+pub fn tile(self_: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    tile_call(ks, self_, dims)
+}
+
+struct TileBoxed;
+
+impl BoxedOp for TileBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TILE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TILE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dims = u.int_list()?;
+        let r = tile(&self_, &dims)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::flatten.using_ints
+
+/// Schema of `aten::flatten.using_ints`.
+pub static FLATTEN_USING_INTS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::flatten",
+    overload: "using_ints",
+    signature: "flatten.using_ints(Tensor(a) self, int start_dim=0, int end_dim=-1) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "start_dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "end_dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::flatten.using_ints`.
+pub type FlattenUsingIntsFn = fn(DispatchKeySet, &Tensor, i64, i64) -> Result<Tensor>;
+
+fn flatten_using_ints_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    start_dim: i64,
+    end_dim: i64,
+) -> Result<Tensor> {
+    crate::composite_reduce::flatten(self_, start_dim, end_dim)
+}
+
+/// Dispatch entry of `aten::flatten.using_ints`.
+pub static FLATTEN_USING_INTS: Op<FlattenUsingIntsFn> = Op::new(
+    &FLATTEN_USING_INTS_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(flatten_using_ints_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::flatten.using_ints` through the dispatcher with explicit keys.
+pub fn flatten_using_ints_call(ks: DispatchKeySet, self_: &Tensor, start_dim: i64, end_dim: i64) -> Result<Tensor> {
+    match FLATTEN_USING_INTS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, start_dim, end_dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(start_dim), Value::Int(end_dim)];
+            fallback(&FLATTEN_USING_INTS_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::flatten.using_ints",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Merges dims `start_dim..=end_dim` into one (a view when strides allow); a 0-dim input becomes 1-D.
+///
+/// `aten::flatten.using_ints`: `flatten.using_ints(Tensor(a) self, int start_dim=0, int end_dim=-1) -> Tensor(a)`
+pub fn flatten(self_: &Tensor, start_dim: i64, end_dim: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    flatten_using_ints_call(ks, self_, start_dim, end_dim)
+}
+
+struct FlattenUsingIntsBoxed;
+
+impl BoxedOp for FlattenUsingIntsBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLATTEN_USING_INTS_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLATTEN_USING_INTS_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let start_dim = u.int()?;
+        let end_dim = u.int()?;
+        let r = flatten(&self_, start_dim, end_dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::unflatten.int
+
+/// Schema of `aten::unflatten.int`.
+pub static UNFLATTEN_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::unflatten",
+    overload: "int",
+    signature: "unflatten.int(Tensor(a) self, int dim, SymInt[] sizes) -> Tensor(a)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "sizes",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::unflatten.int`.
+pub type UnflattenIntFn = fn(DispatchKeySet, &Tensor, i64, &[i64]) -> Result<Tensor>;
+
+fn unflatten_int_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    sizes: &[i64],
+) -> Result<Tensor> {
+    crate::composite_reduce::unflatten(self_, dim, sizes)
+}
+
+/// Dispatch entry of `aten::unflatten.int`.
+pub static UNFLATTEN_INT: Op<UnflattenIntFn> = Op::new(
+    &UNFLATTEN_INT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(unflatten_int_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::unflatten.int` through the dispatcher with explicit keys.
+pub fn unflatten_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, sizes: &[i64]) -> Result<Tensor> {
+    match UNFLATTEN_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, sizes),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::IntList(sizes.to_vec()),
+            ];
+            fallback(&UNFLATTEN_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::unflatten.int",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Splits `dim` into `sizes` (one entry may be -1).
+///
+/// `aten::unflatten.int`: `unflatten.int(Tensor(a) self, int dim, SymInt[] sizes) -> Tensor(a)`
+pub fn unflatten(self_: &Tensor, dim: i64, sizes: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    unflatten_int_call(ks, self_, dim, sizes)
+}
+
+struct UnflattenIntBoxed;
+
+impl BoxedOp for UnflattenIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UNFLATTEN_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UNFLATTEN_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let sizes = u.int_list()?;
+        let r = unflatten(&self_, dim, &sizes)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_select
+
+/// Schema of `aten::index_select`.
+pub static INDEX_SELECT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_select",
+    overload: "",
+    signature: "index_select(Tensor self, int dim, Tensor index) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::index_select`.
+pub type IndexSelectFn = fn(DispatchKeySet, &Tensor, i64, &Tensor) -> Result<Tensor>;
+
+fn index_select_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    ft_kernels::index::index_select(self_, dim, index)
+}
+
+/// Dispatch entry of `aten::index_select`.
+pub static INDEX_SELECT: Op<IndexSelectFn> = Op::new(
+    &INDEX_SELECT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(index_select_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_select_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::index_select` through the dispatcher with explicit keys.
+pub fn index_select_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    match INDEX_SELECT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+            ];
+            fallback(&INDEX_SELECT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_select", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The slices of `self` along `dim` at the positions in the 1-D int64/int32 `index`.
+///
+/// `aten::index_select`: `index_select(Tensor self, int dim, Tensor index) -> Tensor`
+pub fn index_select(self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index]);
+    index_select_call(ks, self_, dim, index)
+}
+
+struct IndexSelectBoxed;
+
+impl BoxedOp for IndexSelectBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_SELECT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_SELECT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let r = index_select(&self_, dim, &index)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_select.out
+
+/// Schema of `aten::index_select.out`.
+pub static INDEX_SELECT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_select",
+    overload: "out",
+    signature: "index_select.out(Tensor self, int dim, Tensor index, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::index_select.out`.
+pub type IndexSelectOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn index_select_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::index_select_out(self_, dim, index, out)
+}
+
+/// Bumps the version counter of the tensors `aten::index_select.out` writes.
+fn index_select_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_select_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::index_select.out`.
+pub static INDEX_SELECT_OUT: Op<IndexSelectOutFn> = Op::new(
+    &INDEX_SELECT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(index_select_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_select_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(index_select_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::index_select.out` through the dispatcher with explicit keys.
+pub fn index_select_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match INDEX_SELECT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&INDEX_SELECT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::index_select.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `index_select` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::index_select.out`: `index_select.out(Tensor self, int dim, Tensor index, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn index_select_out(self_: &Tensor, dim: i64, index: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, out]);
+    index_select_out_call(ks, self_, dim, index, out)
+}
+
+struct IndexSelectOutBoxed;
+
+impl BoxedOp for IndexSelectOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_SELECT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_SELECT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let out = u.tensor()?;
+        let r = index_select_out(&self_, dim, &index, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gather
+
+/// Schema of `aten::gather`.
+pub static GATHER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gather",
+    overload: "",
+    signature: "gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "sparse_grad",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::gather`.
+pub type GatherFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, bool) -> Result<Tensor>;
+
+fn gather_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor> {
+    ft_kernels::index::gather(self_, dim, index, sparse_grad)
+}
+
+/// Dispatch entry of `aten::gather`.
+pub static GATHER: Op<GatherFn> = Op::new(
+    &GATHER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(gather_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gather_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::gather` through the dispatcher with explicit keys.
+pub fn gather_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor> {
+    match GATHER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, sparse_grad),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Bool(sparse_grad),
+            ];
+            fallback(&GATHER_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gather", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `out[i][j] = self[index[i][j]][j]` along `dim` (here 0); the result has `index`'s shape.
+///
+/// `aten::gather`: `gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor`
+pub fn gather(self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
+    gather_full(self_, dim, index, false)
+}
+
+/// [`gather`] with every argument, including keyword-only ones.
+pub fn gather_full(self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index]);
+    gather_call(ks, self_, dim, index, sparse_grad)
+}
+
+struct GatherBoxed;
+
+impl BoxedOp for GatherBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GATHER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GATHER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let sparse_grad = u.bool()?;
+        let r = gather_full(&self_, dim, &index, sparse_grad)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gather.out
+
+/// Schema of `aten::gather.out`.
+pub static GATHER_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gather",
+    overload: "out",
+    signature:
+        "gather.out(Tensor self, int dim, Tensor index, *, bool sparse_grad=False, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "sparse_grad",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::gather.out`.
+pub type GatherOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, bool, &Tensor) -> Result<Tensor>;
+
+fn gather_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::gather_out(self_, dim, index, sparse_grad, out)
+}
+
+/// Bumps the version counter of the tensors `aten::gather.out` writes.
+fn gather_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gather_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            index,
+            sparse_grad,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gather.out`.
+pub static GATHER_OUT: Op<GatherOutFn> = Op::new(
+    &GATHER_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gather_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gather_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gather_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gather.out` through the dispatcher with explicit keys.
+pub fn gather_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    sparse_grad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match GATHER_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, sparse_grad, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Bool(sparse_grad),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GATHER_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gather.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `gather` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::gather.out`: `gather.out(Tensor self, int dim, Tensor index, *, bool sparse_grad=False, Tensor(a!) out) -> Tensor(a!)`
+pub fn gather_out(self_: &Tensor, dim: i64, index: &Tensor, out: &Tensor) -> Result<Tensor> {
+    gather_out_full(self_, dim, index, false, out)
+}
+
+/// [`gather_out`] with every argument, including keyword-only ones.
+pub fn gather_out_full(self_: &Tensor, dim: i64, index: &Tensor, sparse_grad: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, out]);
+    gather_out_call(ks, self_, dim, index, sparse_grad, out)
+}
+
+struct GatherOutBoxed;
+
+impl BoxedOp for GatherOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GATHER_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GATHER_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let sparse_grad = u.bool()?;
+        let out = u.tensor()?;
+        let r = gather_out_full(&self_, dim, &index, sparse_grad, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter.src
+
+/// Schema of `aten::scatter.src`.
+pub static SCATTER_SRC_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter",
+    overload: "src",
+    signature: "scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scatter.src`.
+pub type ScatterSrcFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_src_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    ft_kernels::index::scatter_src(self_, dim, index, src)
+}
+
+/// Dispatch entry of `aten::scatter.src`.
+pub static SCATTER_SRC: Op<ScatterSrcFn> = Op::new(
+    &SCATTER_SRC_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scatter_src_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_src_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter.src` through the dispatcher with explicit keys.
+pub fn scatter_src_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    match SCATTER_SRC.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+            ];
+            fallback(&SCATTER_SRC_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::scatter.src", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with `out[index[i][j]][j] = src[i][j]` along `dim` (here 0).
+///
+/// `aten::scatter.src`: `scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor`
+pub fn scatter(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_src_call(ks, self_, dim, index, src)
+}
+
+struct ScatterSrcBoxed;
+
+impl BoxedOp for ScatterSrcBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_SRC_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_SRC_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let r = scatter(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_.src
+
+/// Schema of `aten::scatter_.src`.
+pub static SCATTER_SRC_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_",
+    overload: "src",
+    signature: "scatter_.src(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_.src`.
+pub type ScatterSrcInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_src_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_src_inplace(self_, dim, index, src)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_.src` writes.
+fn scatter_src_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_src_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, src)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_.src`.
+pub static SCATTER_SRC_INPLACE: Op<ScatterSrcInplaceFn> = Op::new(
+    &SCATTER_SRC_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_src_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_src_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_src_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_.src` through the dispatcher with explicit keys.
+pub fn scatter_src_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_SRC_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+            ];
+            fallback(&SCATTER_SRC_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::scatter_.src", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `scatter.src`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::scatter_.src`: `scatter_.src(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)`
+pub fn scatter_(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_src_inplace_call(ks, self_, dim, index, src)
+}
+
+struct ScatterSrcInplaceBoxed;
+
+impl BoxedOp for ScatterSrcInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_SRC_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_SRC_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let r = scatter_(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter.src_out
+
+/// Schema of `aten::scatter.src_out`.
+pub static SCATTER_SRC_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter",
+    overload: "src_out",
+    signature: "scatter.src_out(Tensor self, int dim, Tensor index, Tensor src, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter.src_out`.
+pub type ScatterSrcOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_src_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_src_out(self_, dim, index, src, out)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter.src_out` writes.
+fn scatter_src_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_src_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, src, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter.src_out`.
+pub static SCATTER_SRC_OUT: Op<ScatterSrcOutFn> = Op::new(
+    &SCATTER_SRC_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_src_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_src_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_src_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter.src_out` through the dispatcher with explicit keys.
+pub fn scatter_src_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_SRC_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SCATTER_SRC_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter.src_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `scatter.src` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::scatter.src_out`: `scatter.src_out(Tensor self, int dim, Tensor index, Tensor src, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn scatter_out(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src, out]);
+    scatter_src_out_call(ks, self_, dim, index, src, out)
+}
+
+struct ScatterSrcOutBoxed;
+
+impl BoxedOp for ScatterSrcOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_SRC_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_SRC_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let out = u.tensor()?;
+        let r = scatter_out(&self_, dim, &index, &src, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter.value
+
+/// Schema of `aten::scatter.value`.
+pub static SCATTER_VALUE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter",
+    overload: "value",
+    signature: "scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scatter.value`.
+pub type ScatterValueFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, Scalar) -> Result<Tensor>;
+
+fn scatter_value_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, value: Scalar) -> Result<Tensor> {
+    ft_kernels::index::scatter_value(self_, dim, index, value)
+}
+
+/// Dispatch entry of `aten::scatter.value`.
+pub static SCATTER_VALUE: Op<ScatterValueFn> = Op::new(
+    &SCATTER_VALUE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scatter_value_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_value_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter.value` through the dispatcher with explicit keys.
+pub fn scatter_value_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    match SCATTER_VALUE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&SCATTER_VALUE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter.value",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with `value` written at the positions `index` gives along `dim`.
+///
+/// `aten::scatter.value`: `scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor`
+pub fn scatter_value(self_: &Tensor, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index]);
+    scatter_value_call(ks, self_, dim, index, value.into())
+}
+
+struct ScatterValueBoxed;
+
+impl BoxedOp for ScatterValueBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_VALUE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_VALUE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let value = u.scalar()?;
+        let r = scatter_value(&self_, dim, &index, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_.value
+
+/// Schema of `aten::scatter_.value`.
+pub static SCATTER_VALUE_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_",
+    overload: "value",
+    signature: "scatter_.value(Tensor(a!) self, int dim, Tensor index, Scalar value) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_.value`.
+pub type ScatterValueInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, Scalar) -> Result<Tensor>;
+
+fn scatter_value_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_value_inplace(self_, dim, index, value)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_.value` writes.
+fn scatter_value_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_value_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, value)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_.value`.
+pub static SCATTER_VALUE_INPLACE: Op<ScatterValueInplaceFn> = Op::new(
+    &SCATTER_VALUE_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_value_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_value_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_value_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_.value` through the dispatcher with explicit keys.
+pub fn scatter_value_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    match SCATTER_VALUE_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&SCATTER_VALUE_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_.value",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `scatter.value`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::scatter_.value`: `scatter_.value(Tensor(a!) self, int dim, Tensor index, Scalar value) -> Tensor(a!)`
+pub fn scatter_value_(self_: &Tensor, dim: i64, index: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index]);
+    scatter_value_inplace_call(ks, self_, dim, index, value.into())
+}
+
+struct ScatterValueInplaceBoxed;
+
+impl BoxedOp for ScatterValueInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_VALUE_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_VALUE_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let value = u.scalar()?;
+        let r = scatter_value_(&self_, dim, &index, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter.value_out
+
+/// Schema of `aten::scatter.value_out`.
+pub static SCATTER_VALUE_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter",
+    overload: "value_out",
+    signature: "scatter.value_out(Tensor self, int dim, Tensor index, Scalar value, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter.value_out`.
+pub type ScatterValueOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn scatter_value_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_value_out(self_, dim, index, value, out)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter.value_out` writes.
+fn scatter_value_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_value_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, value, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter.value_out`.
+pub static SCATTER_VALUE_OUT: Op<ScatterValueOutFn> = Op::new(
+    &SCATTER_VALUE_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_value_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_value_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_value_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter.value_out` through the dispatcher with explicit keys.
+pub fn scatter_value_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_VALUE_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, value, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Scalar(value),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SCATTER_VALUE_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter.value_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `scatter.value` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::scatter.value_out`: `scatter.value_out(Tensor self, int dim, Tensor index, Scalar value, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn scatter_value_out(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    value: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, out]);
+    scatter_value_out_call(ks, self_, dim, index, value.into(), out)
+}
+
+struct ScatterValueOutBoxed;
+
+impl BoxedOp for ScatterValueOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_VALUE_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_VALUE_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let value = u.scalar()?;
+        let out = u.tensor()?;
+        let r = scatter_value_out(&self_, dim, &index, value, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_add
+
+/// Schema of `aten::scatter_add`.
+pub static SCATTER_ADD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_add",
+    overload: "",
+    signature: "scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scatter_add`.
+pub type ScatterAddFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_add_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    ft_kernels::index::scatter_add(self_, dim, index, src)
+}
+
+/// Dispatch entry of `aten::scatter_add`.
+pub static SCATTER_ADD: Op<ScatterAddFn> = Op::new(
+    &SCATTER_ADD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scatter_add_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_add_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_add` through the dispatcher with explicit keys.
+pub fn scatter_add_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    match SCATTER_ADD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+            ];
+            fallback(&SCATTER_ADD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::scatter_add", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with the `src` elements added at the positions `index` gives along `dim`.
+///
+/// `aten::scatter_add`: `scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor`
+pub fn scatter_add(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_add_call(ks, self_, dim, index, src)
+}
+
+struct ScatterAddBoxed;
+
+impl BoxedOp for ScatterAddBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_ADD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_ADD_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let r = scatter_add(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_add_
+
+/// Schema of `aten::scatter_add_`.
+pub static SCATTER_ADD_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_add_",
+    overload: "",
+    signature: "scatter_add_(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_add_`.
+pub type ScatterAddInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_add_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_add_inplace(self_, dim, index, src)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_add_` writes.
+fn scatter_add_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_add_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, src)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_add_`.
+pub static SCATTER_ADD_INPLACE: Op<ScatterAddInplaceFn> = Op::new(
+    &SCATTER_ADD_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_add_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_add_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_add_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_add_` through the dispatcher with explicit keys.
+pub fn scatter_add_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_ADD_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+            ];
+            fallback(&SCATTER_ADD_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::scatter_add_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `scatter_add`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::scatter_add_`: `scatter_add_(Tensor(a!) self, int dim, Tensor index, Tensor src) -> Tensor(a!)`
+pub fn scatter_add_(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_add_inplace_call(ks, self_, dim, index, src)
+}
+
+struct ScatterAddInplaceBoxed;
+
+impl BoxedOp for ScatterAddInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_ADD_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_ADD_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let r = scatter_add_(&self_, dim, &index, &src)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_add.out
+
+/// Schema of `aten::scatter_add.out`.
+pub static SCATTER_ADD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_add",
+    overload: "out",
+    signature: "scatter_add.out(Tensor self, int dim, Tensor index, Tensor src, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_add.out`.
+pub type ScatterAddOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn scatter_add_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_add_out(self_, dim, index, src, out)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_add.out` writes.
+fn scatter_add_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_add_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, index, src, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_add.out`.
+pub static SCATTER_ADD_OUT: Op<ScatterAddOutFn> = Op::new(
+    &SCATTER_ADD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_add_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_add_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_add_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_add.out` through the dispatcher with explicit keys.
+pub fn scatter_add_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_ADD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SCATTER_ADD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_add.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `scatter_add` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::scatter_add.out`: `scatter_add.out(Tensor self, int dim, Tensor index, Tensor src, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn scatter_add_out(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src, out]);
+    scatter_add_out_call(ks, self_, dim, index, src, out)
+}
+
+struct ScatterAddOutBoxed;
+
+impl BoxedOp for ScatterAddOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_ADD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_ADD_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let out = u.tensor()?;
+        let r = scatter_add_out(&self_, dim, &index, &src, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_reduce.two
+
+/// Schema of `aten::scatter_reduce.two`.
+pub static SCATTER_REDUCE_TWO_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_reduce",
+    overload: "two",
+    signature: "scatter_reduce.two(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "index", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduce", ty: ArgType::Str, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "include_self", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::scatter_reduce.two`.
+pub type ScatterReduceTwoFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &str, bool) -> Result<Tensor>;
+
+fn scatter_reduce_two_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    ft_kernels::index::scatter_reduce(self_, dim, index, src, reduce, include_self)
+}
+
+/// Dispatch entry of `aten::scatter_reduce.two`.
+pub static SCATTER_REDUCE_TWO: Op<ScatterReduceTwoFn> = Op::new(
+    &SCATTER_REDUCE_TWO_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(scatter_reduce_two_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_reduce_two_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_reduce.two` through the dispatcher with explicit keys.
+pub fn scatter_reduce_two_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    match SCATTER_REDUCE_TWO.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, reduce, include_self),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Str(reduce.to_string()),
+                Value::Bool(include_self),
+            ];
+            fallback(&SCATTER_REDUCE_TWO_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_reduce.two",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` where each position `index` names along `dim` becomes the `reduce` (sum, prod, mean, amax, amin) of the `src` elements sent there (and its own value if `include_self`).
+///
+/// `aten::scatter_reduce.two`: `scatter_reduce.two(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor`
+pub fn scatter_reduce(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor> {
+    scatter_reduce_full(self_, dim, index, src, reduce, true)
+}
+
+/// [`scatter_reduce`] with every argument, including keyword-only ones.
+pub fn scatter_reduce_full(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_reduce_two_call(ks, self_, dim, index, src, reduce, include_self)
+}
+
+struct ScatterReduceTwoBoxed;
+
+impl BoxedOp for ScatterReduceTwoBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_REDUCE_TWO_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let reduce = u.str()?;
+        let include_self = u.bool()?;
+        let r = scatter_reduce_full(&self_, dim, &index, &src, &reduce, include_self)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_reduce_.two
+
+/// Schema of `aten::scatter_reduce_.two`.
+pub static SCATTER_REDUCE_TWO_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_reduce_",
+    overload: "two",
+    signature: "scatter_reduce_.two(Tensor(a!) self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: true },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "index", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduce", ty: ArgType::Str, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "include_self", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_reduce_.two`.
+pub type ScatterReduceTwoInplaceFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &str, bool) -> Result<Tensor>;
+
+fn scatter_reduce_two_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_reduce_two_inplace(self_, dim, index, src, reduce, include_self)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_reduce_.two` writes.
+fn scatter_reduce_two_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_reduce_two_inplace_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            index,
+            src,
+            reduce,
+            include_self,
+        )?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_reduce_.two`.
+pub static SCATTER_REDUCE_TWO_INPLACE: Op<ScatterReduceTwoInplaceFn> = Op::new(
+    &SCATTER_REDUCE_TWO_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_reduce_two_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_reduce_two_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_reduce_two_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_reduce_.two` through the dispatcher with explicit keys.
+pub fn scatter_reduce_two_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    match SCATTER_REDUCE_TWO_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, reduce, include_self),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Str(reduce.to_string()),
+                Value::Bool(include_self),
+            ];
+            fallback(&SCATTER_REDUCE_TWO_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_reduce_.two",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `scatter_reduce.two`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::scatter_reduce_.two`: `scatter_reduce_.two(Tensor(a!) self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor(a!)`
+pub fn scatter_reduce_(self_: &Tensor, dim: i64, index: &Tensor, src: &Tensor, reduce: &str) -> Result<Tensor> {
+    scatter_reduce_full_(self_, dim, index, src, reduce, true)
+}
+
+/// [`scatter_reduce_`] with every argument, including keyword-only ones.
+pub fn scatter_reduce_full_(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src]);
+    scatter_reduce_two_inplace_call(ks, self_, dim, index, src, reduce, include_self)
+}
+
+struct ScatterReduceTwoInplaceBoxed;
+
+impl BoxedOp for ScatterReduceTwoInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_REDUCE_TWO_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let reduce = u.str()?;
+        let include_self = u.bool()?;
+        let r = scatter_reduce_full_(&self_, dim, &index, &src, &reduce, include_self)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scatter_reduce.two_out
+
+/// Schema of `aten::scatter_reduce.two_out`.
+pub static SCATTER_REDUCE_TWO_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scatter_reduce",
+    overload: "two_out",
+    signature: "scatter_reduce.two_out(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "index", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "src", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduce", ty: ArgType::Str, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "include_self", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scatter_reduce.two_out`.
+pub type ScatterReduceTwoOutFn =
+    fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, &str, bool, &Tensor) -> Result<Tensor>;
+
+fn scatter_reduce_two_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::scatter_reduce_two_out(self_, dim, index, src, reduce, include_self, out)
+}
+
+/// Bumps the version counter of the tensors `aten::scatter_reduce.two_out` writes.
+fn scatter_reduce_two_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        scatter_reduce_two_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            index,
+            src,
+            reduce,
+            include_self,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::scatter_reduce.two_out`.
+pub static SCATTER_REDUCE_TWO_OUT: Op<ScatterReduceTwoOutFn> = Op::new(
+    &SCATTER_REDUCE_TWO_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(scatter_reduce_two_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::scatter_reduce_two_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(scatter_reduce_two_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::scatter_reduce.two_out` through the dispatcher with explicit keys.
+pub fn scatter_reduce_two_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SCATTER_REDUCE_TWO_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, src, reduce, include_self, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(src.clone()),
+                Value::Str(reduce.to_string()),
+                Value::Bool(include_self),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SCATTER_REDUCE_TWO_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scatter_reduce.two_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `scatter_reduce.two` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::scatter_reduce.two_out`: `scatter_reduce.two_out(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True, Tensor(a!) out) -> Tensor(a!)`
+pub fn scatter_reduce_out(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    out: &Tensor,
+) -> Result<Tensor> {
+    scatter_reduce_out_full(self_, dim, index, src, reduce, true, out)
+}
+
+/// [`scatter_reduce_out`] with every argument, including keyword-only ones.
+pub fn scatter_reduce_out_full(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, src, out]);
+    scatter_reduce_two_out_call(ks, self_, dim, index, src, reduce, include_self, out)
+}
+
+struct ScatterReduceTwoOutBoxed;
+
+impl BoxedOp for ScatterReduceTwoOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCATTER_REDUCE_TWO_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let src = u.tensor()?;
+        let reduce = u.str()?;
+        let include_self = u.bool()?;
+        let out = u.tensor()?;
+        let r = scatter_reduce_out_full(&self_, dim, &index, &src, &reduce, include_self, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index.Tensor
+
+/// Schema of `aten::index.Tensor`.
+pub static INDEX_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index",
+    overload: "Tensor",
+    signature: "index.Tensor(Tensor self, Tensor?[] indices) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::OptTensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "dynamic_output_shape"],
+};
+
+/// Typed kernel signature of `aten::index.Tensor`.
+pub type IndexTensorFn = fn(DispatchKeySet, &Tensor, &[Option<Tensor>]) -> Result<Tensor>;
+
+fn index_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
+    ft_kernels::advanced::index(self_, indices)
+}
+
+/// Dispatch entry of `aten::index.Tensor`.
+pub static INDEX_TENSOR: Op<IndexTensorFn> = Op::new(
+    &INDEX_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(index_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::index.Tensor` through the dispatcher with explicit keys.
+pub fn index_tensor_call(ks: DispatchKeySet, self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
+    match INDEX_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::OptTensorList(indices.to_vec())];
+            fallback(&INDEX_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Advanced indexing `self[indices]`: one optional int64/int32 index or bool/uint8 mask per leading dim; index tensors broadcast together and replace the dims they index (or go first when a `None` separates them).
+///
+/// `aten::index.Tensor`: `index.Tensor(Tensor self, Tensor?[] indices) -> Tensor`
+pub fn index(self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(self_);
+        ts.extend(indices.iter().flatten());
+        dispatch::keyset_of(&ts)
+    };
+    index_tensor_call(ks, self_, indices)
+}
+
+struct IndexTensorBoxed;
+
+impl BoxedOp for IndexTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let indices = u.opt_tensor_list()?;
+        let r = index(&self_, &indices)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_put
+
+/// Schema of `aten::index_put`.
+pub static INDEX_PUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_put",
+    overload: "",
+    signature: "index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::OptTensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "values",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "accumulate",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::index_put`.
+pub type IndexPutFn = fn(DispatchKeySet, &Tensor, &[Option<Tensor>], &Tensor, bool) -> Result<Tensor>;
+
+fn index_put_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    ft_kernels::advanced::index_put(self_, indices, values, accumulate)
+}
+
+/// Dispatch entry of `aten::index_put`.
+pub static INDEX_PUT: Op<IndexPutFn> = Op::new(
+    &INDEX_PUT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(index_put_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_put_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::index_put` through the dispatcher with explicit keys.
+pub fn index_put_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    match INDEX_PUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices, values, accumulate),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::OptTensorList(indices.to_vec()),
+                Value::Tensor(values.clone()),
+                Value::Bool(accumulate),
+            ];
+            fallback(&INDEX_PUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_put", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with `values` (broadcast to the shape of `self[indices]`) written at, or with `accumulate` added to, the positions `indices` selects.
+///
+/// `aten::index_put`: `index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor`
+pub fn index_put(self_: &Tensor, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(self_);
+        ts.extend(indices.iter().flatten());
+        ts.push(values);
+        dispatch::keyset_of(&ts)
+    };
+    index_put_call(ks, self_, indices, values, accumulate)
+}
+
+struct IndexPutBoxed;
+
+impl BoxedOp for IndexPutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_PUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_PUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let indices = u.opt_tensor_list()?;
+        let values = u.tensor()?;
+        let accumulate = u.bool()?;
+        let r = index_put(&self_, &indices, &values, accumulate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_put_
+
+/// Schema of `aten::index_put_`.
+pub static INDEX_PUT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_put_",
+    overload: "",
+    signature: "index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::OptTensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "values",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "accumulate",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::index_put_`.
+pub type IndexPutInplaceFn = fn(DispatchKeySet, &Tensor, &[Option<Tensor>], &Tensor, bool) -> Result<Tensor>;
+
+fn index_put_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    crate::generated_variants::index_put_inplace(self_, indices, values, accumulate)
+}
+
+/// Bumps the version counter of the tensors `aten::index_put_` writes.
+fn index_put_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_put_inplace_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            indices,
+            values,
+            accumulate,
+        )?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::index_put_`.
+pub static INDEX_PUT_INPLACE: Op<IndexPutInplaceFn> = Op::new(
+    &INDEX_PUT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(index_put_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_put_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(index_put_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::index_put_` through the dispatcher with explicit keys.
+pub fn index_put_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+) -> Result<Tensor> {
+    match INDEX_PUT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices, values, accumulate),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::OptTensorList(indices.to_vec()),
+                Value::Tensor(values.clone()),
+                Value::Bool(accumulate),
+            ];
+            fallback(&INDEX_PUT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_put_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `index_put`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::index_put_`: `index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)`
+pub fn index_put_(self_: &Tensor, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(self_);
+        ts.extend(indices.iter().flatten());
+        ts.push(values);
+        dispatch::keyset_of(&ts)
+    };
+    index_put_inplace_call(ks, self_, indices, values, accumulate)
+}
+
+struct IndexPutInplaceBoxed;
+
+impl BoxedOp for IndexPutInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_PUT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_PUT_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let indices = u.opt_tensor_list()?;
+        let values = u.tensor()?;
+        let accumulate = u.bool()?;
+        let r = index_put_(&self_, &indices, &values, accumulate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_scatter
+
+/// Schema of `aten::masked_scatter`.
+pub static MASKED_SCATTER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_scatter",
+    overload: "",
+    signature: "masked_scatter(Tensor self, Tensor mask, Tensor source) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::masked_scatter`.
+pub type MaskedScatterFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_scatter_cpu(_ks: DispatchKeySet, self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    ft_kernels::advanced::masked_scatter(self_, mask, source)
+}
+
+/// Dispatch entry of `aten::masked_scatter`.
+pub static MASKED_SCATTER: Op<MaskedScatterFn> = Op::new(
+    &MASKED_SCATTER_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(masked_scatter_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::masked_scatter_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_scatter` through the dispatcher with explicit keys.
+pub fn masked_scatter_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    match MASKED_SCATTER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, source),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(source.clone()),
+            ];
+            fallback(&MASKED_SCATTER_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_scatter",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self` broadcast with the bool `mask`, where the true positions take the elements of `source` in row-major order.
+///
+/// `aten::masked_scatter`: `masked_scatter(Tensor self, Tensor mask, Tensor source) -> Tensor`
+pub fn masked_scatter(self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, source]);
+    masked_scatter_call(ks, self_, mask, source)
+}
+
+struct MaskedScatterBoxed;
+
+impl BoxedOp for MaskedScatterBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_SCATTER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SCATTER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let source = u.tensor()?;
+        let r = masked_scatter(&self_, &mask, &source)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_scatter_
+
+/// Schema of `aten::masked_scatter_`.
+pub static MASKED_SCATTER_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_scatter_",
+    overload: "",
+    signature: "masked_scatter_(Tensor(a!) self, Tensor mask, Tensor source) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_scatter_`.
+pub type MaskedScatterInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_scatter_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::masked_scatter_inplace(self_, mask, source)
+}
+
+/// Bumps the version counter of the tensors `aten::masked_scatter_` writes.
+fn masked_scatter_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_scatter_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, mask, source)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::masked_scatter_`.
+pub static MASKED_SCATTER_INPLACE: Op<MaskedScatterInplaceFn> = Op::new(
+    &MASKED_SCATTER_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(masked_scatter_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::masked_scatter_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(masked_scatter_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_scatter_` through the dispatcher with explicit keys.
+pub fn masked_scatter_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+) -> Result<Tensor> {
+    match MASKED_SCATTER_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, source),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(source.clone()),
+            ];
+            fallback(&MASKED_SCATTER_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_scatter_",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `masked_scatter`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::masked_scatter_`: `masked_scatter_(Tensor(a!) self, Tensor mask, Tensor source) -> Tensor(a!)`
+pub fn masked_scatter_(self_: &Tensor, mask: &Tensor, source: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, source]);
+    masked_scatter_inplace_call(ks, self_, mask, source)
+}
+
+struct MaskedScatterInplaceBoxed;
+
+impl BoxedOp for MaskedScatterInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_SCATTER_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SCATTER_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let source = u.tensor()?;
+        let r = masked_scatter_(&self_, &mask, &source)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_scatter.out
+
+/// Schema of `aten::masked_scatter.out`.
+pub static MASKED_SCATTER_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_scatter",
+    overload: "out",
+    signature: "masked_scatter.out(Tensor self, Tensor mask, Tensor source, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_scatter.out`.
+pub type MaskedScatterOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_scatter_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::masked_scatter_out(self_, mask, source, out)
+}
+
+/// Bumps the version counter of the tensors `aten::masked_scatter.out` writes.
+fn masked_scatter_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_scatter_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, mask, source, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::masked_scatter.out`.
+pub static MASKED_SCATTER_OUT: Op<MaskedScatterOutFn> = Op::new(
+    &MASKED_SCATTER_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(masked_scatter_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::masked_scatter_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(masked_scatter_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_scatter.out` through the dispatcher with explicit keys.
+pub fn masked_scatter_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    source: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match MASKED_SCATTER_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, source, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(source.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MASKED_SCATTER_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_scatter.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `masked_scatter` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::masked_scatter.out`: `masked_scatter.out(Tensor self, Tensor mask, Tensor source, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn masked_scatter_out(self_: &Tensor, mask: &Tensor, source: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, source, out]);
+    masked_scatter_out_call(ks, self_, mask, source, out)
+}
+
+struct MaskedScatterOutBoxed;
+
+impl BoxedOp for MaskedScatterOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_SCATTER_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SCATTER_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let source = u.tensor()?;
+        let out = u.tensor()?;
+        let r = masked_scatter_out(&self_, &mask, &source, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nonzero
+
+/// Schema of `aten::nonzero`.
+pub static NONZERO_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nonzero",
+    overload: "",
+    signature: "nonzero(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core", "dynamic_output_shape"],
+};
+
+/// Typed kernel signature of `aten::nonzero`.
+pub type NonzeroFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn nonzero_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::advanced::nonzero(self_)
+}
+
+/// Dispatch entry of `aten::nonzero`.
+pub static NONZERO: Op<NonzeroFn> = Op::new(
+    &NONZERO_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(nonzero_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::nonzero` through the dispatcher with explicit keys.
+pub fn nonzero_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match NONZERO.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&NONZERO_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::nonzero", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The int64 coordinates of the non-zero elements of `self`, one row per element in row-major order.
+///
+/// `aten::nonzero`: `nonzero(Tensor self) -> Tensor`
+pub fn nonzero(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    nonzero_call(ks, self_)
+}
+
+struct NonzeroBoxed;
+
+impl BoxedOp for NonzeroBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NONZERO_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NONZERO_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = nonzero(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nonzero.out
+
+/// Schema of `aten::nonzero.out`.
+pub static NONZERO_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nonzero",
+    overload: "out",
+    signature: "nonzero.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["dynamic_output_shape"],
+};
+
+/// Typed kernel signature of `aten::nonzero.out`.
+pub type NonzeroOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn nonzero_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::nonzero_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::nonzero.out` writes.
+fn nonzero_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        nonzero_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::nonzero.out`.
+pub static NONZERO_OUT: Op<NonzeroOutFn> = Op::new(
+    &NONZERO_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(nonzero_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::nonzero_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(nonzero_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::nonzero.out` through the dispatcher with explicit keys.
+pub fn nonzero_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match NONZERO_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&NONZERO_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::nonzero.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `nonzero` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::nonzero.out`: `nonzero.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn nonzero_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    nonzero_out_call(ks, self_, out)
+}
+
+struct NonzeroOutBoxed;
+
+impl BoxedOp for NonzeroOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NONZERO_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NONZERO_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = nonzero_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cat
+
+/// Schema of `aten::cat`.
+pub static CAT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cat",
+    overload: "",
+    signature: "cat(Tensor[] tensors, int dim=0) -> Tensor",
+    args: &[
+        Arg {
+            name: "tensors",
+            ty: ArgType::TensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::cat`.
+pub type CatFn = fn(DispatchKeySet, &[Tensor], i64) -> Result<Tensor>;
+
+fn cat_cpu(_ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    ft_kernels::join::cat(tensors, dim)
+}
+
+/// Dispatch entry of `aten::cat`.
+pub static CAT: Op<CatFn> = Op::new(
+    &CAT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(cat_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cat_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::cat` through the dispatcher with explicit keys.
+pub fn cat_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    match CAT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::TensorList(tensors.to_vec()), Value::Int(dim)];
+            fallback(&CAT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cat", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The tensors joined along `dim` in their promoted dtype (1-D empty tensors are skipped, PyTorch's legacy rule).
+///
+/// `aten::cat`: `cat(Tensor[] tensors, int dim=0) -> Tensor`
+pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        dispatch::keyset_of(&ts)
+    };
+    cat_call(ks, tensors, dim)
+}
+
+struct CatBoxed;
+
+impl BoxedOp for CatBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CAT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CAT_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let dim = u.int()?;
+        let r = cat(&tensors, dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cat.out
+
+/// Schema of `aten::cat.out`.
+pub static CAT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cat",
+    overload: "out",
+    signature: "cat.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "tensors",
+            ty: ArgType::TensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::cat.out`.
+pub type CatOutFn = fn(DispatchKeySet, &[Tensor], i64, &Tensor) -> Result<Tensor>;
+
+fn cat_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    tensors: &[Tensor],
+    dim: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::cat_out(tensors, dim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::cat.out` writes.
+fn cat_out_ad_inplace_or_view(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cat_out_call(ks.below(DispatchKey::ADInplaceOrView), tensors, dim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cat.out`.
+pub static CAT_OUT: Op<CatOutFn> = Op::new(
+    &CAT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cat_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cat_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cat_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cat.out` through the dispatcher with explicit keys.
+pub fn cat_out_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    match CAT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors, dim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::TensorList(tensors.to_vec()),
+                Value::Int(dim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CAT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cat.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `cat` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::cat.out`: `cat.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn cat_out(tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        ts.push(out);
+        dispatch::keyset_of(&ts)
+    };
+    cat_out_call(ks, tensors, dim, out)
+}
+
+struct CatOutBoxed;
+
+impl BoxedOp for CatOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CAT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CAT_OUT_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let dim = u.int()?;
+        let out = u.tensor()?;
+        let r = cat_out(&tensors, dim, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::split_with_sizes
+
+/// Schema of `aten::split_with_sizes`.
+pub static SPLIT_WITH_SIZES_SCHEMA: OpSchema = OpSchema {
+    name: "aten::split_with_sizes",
+    overload: "",
+    signature: "split_with_sizes(Tensor self, SymInt[] split_sizes, int dim=0) -> Tensor[]",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "split_sizes",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::split_with_sizes`.
+pub type SplitWithSizesFn = fn(DispatchKeySet, &Tensor, &[i64], i64) -> Result<Vec<Tensor>>;
+
+fn split_with_sizes_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    split_sizes: &[i64],
+    dim: i64,
+) -> Result<Vec<Tensor>> {
+    ft_kernels::join::split_with_sizes(self_, split_sizes, dim)
+}
+
+/// Dispatch entry of `aten::split_with_sizes`.
+pub static SPLIT_WITH_SIZES: Op<SplitWithSizesFn> = Op::new(
+    &SPLIT_WITH_SIZES_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(split_with_sizes_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::split_with_sizes_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::split_with_sizes` through the dispatcher with explicit keys.
+pub fn split_with_sizes_call(ks: DispatchKeySet, self_: &Tensor, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>> {
+    match SPLIT_WITH_SIZES.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, split_sizes, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(split_sizes.to_vec()),
+                Value::Int(dim),
+            ];
+            fallback(&SPLIT_WITH_SIZES_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::split_with_sizes",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Views of `self` cut along `dim` into consecutive pieces of the given sizes (which add up to `self.size(dim)`). PyTorch annotates it `Tensor(a -> *) self -> Tensor(a)[]`; the codegen cannot express list views yet, so the annotation is left out (the pieces are views all the same).
+///
+/// `aten::split_with_sizes`: `split_with_sizes(Tensor self, SymInt[] split_sizes, int dim=0) -> Tensor[]`
+pub fn split_with_sizes(self_: &Tensor, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[self_]);
+    split_with_sizes_call(ks, self_, split_sizes, dim)
+}
+
+struct SplitWithSizesBoxed;
+
+impl BoxedOp for SplitWithSizesBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SPLIT_WITH_SIZES_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SPLIT_WITH_SIZES_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let split_sizes = u.int_list()?;
+        let dim = u.int()?;
+        let r = split_with_sizes(&self_, &split_sizes, dim)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sort
+
+/// Schema of `aten::sort`.
+pub static SORT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sort",
+    overload: "",
+    signature: "sort(Tensor self, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "descending",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[
+        Ret {
+            name: "values",
+            ty: ArgType::Tensor,
+        },
+        Ret {
+            name: "indices",
+            ty: ArgType::Tensor,
+        },
+    ],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::sort`.
+pub type SortFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<(Tensor, Tensor)>;
+
+fn sort_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+    ft_kernels::sort::sort(self_, dim, descending)
+}
+
+/// Dispatch entry of `aten::sort`.
+pub static SORT: Op<SortFn> = Op::new(
+    &SORT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(sort_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sort_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::sort` through the dispatcher with explicit keys.
+pub fn sort_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+    match SORT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, descending),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Bool(descending)];
+            fallback(&SORT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sort", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `self` sorted along `dim` (stable; NaN above every number) and the int64 positions the values came from.
+///
+/// `aten::sort`: `sort(Tensor self, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)`
+pub fn sort(self_: &Tensor, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sort_call(ks, self_, dim, descending)
+}
+
+struct SortBoxed;
+
+impl BoxedOp for SortBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SORT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SORT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let descending = u.bool()?;
+        let r = sort(&self_, dim, descending)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::topk
+
+/// Schema of `aten::topk`.
+pub static TOPK_SCHEMA: OpSchema = OpSchema {
+    name: "aten::topk",
+    overload: "",
+    signature: "topk(Tensor self, SymInt k, int dim=-1, bool largest=True, bool sorted=True) -> (Tensor values, Tensor indices)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "k", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: Some(DefaultValue::Int(-1)), kwarg_only: false, is_write: false },
+        Arg { name: "largest", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+        Arg { name: "sorted", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "values", ty: ArgType::Tensor }, Ret { name: "indices", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::topk`.
+pub type TopkFn = fn(DispatchKeySet, &Tensor, i64, i64, bool, bool) -> Result<(Tensor, Tensor)>;
+
+fn topk_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+) -> Result<(Tensor, Tensor)> {
+    ft_kernels::sort::topk(self_, k, dim, largest, sorted)
+}
+
+/// Dispatch entry of `aten::topk`.
+pub static TOPK: Op<TopkFn> = Op::new(
+    &TOPK_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(topk_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::topk_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::topk` through the dispatcher with explicit keys.
+pub fn topk_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+) -> Result<(Tensor, Tensor)> {
+    match TOPK.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, k, dim, largest, sorted),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(k),
+                Value::Int(dim),
+                Value::Bool(largest),
+                Value::Bool(sorted),
+            ];
+            fallback(&TOPK_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::topk", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// The `k` largest (or smallest) elements along `dim`, in order, and their int64 positions.
+///
+/// `aten::topk`: `topk(Tensor self, SymInt k, int dim=-1, bool largest=True, bool sorted=True) -> (Tensor values, Tensor indices)`
+pub fn topk(self_: &Tensor, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    topk_call(ks, self_, k, dim, largest, sorted)
+}
+
+struct TopkBoxed;
+
+impl BoxedOp for TopkBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TOPK_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TOPK_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let k = u.int()?;
+        let dim = u.int()?;
+        let largest = u.bool()?;
+        let sorted = u.bool()?;
+        let r = topk(&self_, k, dim, largest, sorted)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::stack
+
+/// Schema of `aten::stack`.
+pub static STACK_SCHEMA: OpSchema = OpSchema {
+    name: "aten::stack",
+    overload: "",
+    signature: "stack(Tensor[] tensors, int dim=0) -> Tensor",
+    args: &[
+        Arg {
+            name: "tensors",
+            ty: ArgType::TensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::stack`.
+pub type StackFn = fn(DispatchKeySet, &[Tensor], i64) -> Result<Tensor>;
+
+fn stack_composite_implicit_autograd(_ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    crate::composite_index::stack(tensors, dim)
+}
+
+/// Dispatch entry of `aten::stack`.
+pub static STACK: Op<StackFn> = Op::new(
+    &STACK_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(stack_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::stack` through the dispatcher with explicit keys.
+pub fn stack_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    match STACK.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::TensorList(tensors.to_vec()), Value::Int(dim)];
+            fallback(&STACK_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::stack", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The tensors (all of one shape) joined along a new dim `dim`.
+///
+/// `aten::stack`: `stack(Tensor[] tensors, int dim=0) -> Tensor`
+pub fn stack_tensors(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        dispatch::keyset_of(&ts)
+    };
+    stack_call(ks, tensors, dim)
+}
+
+struct StackBoxed;
+
+impl BoxedOp for StackBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &STACK_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STACK_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let dim = u.int()?;
+        let r = stack_tensors(&tensors, dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::split.Tensor
+
+/// Schema of `aten::split.Tensor`.
+pub static SPLIT_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::split",
+    overload: "Tensor",
+    signature: "split.Tensor(Tensor(a) self, SymInt split_size, int dim=0) -> Tensor(a)[]",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "split_size",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::split.Tensor`.
+pub type SplitTensorFn = fn(DispatchKeySet, &Tensor, i64, i64) -> Result<Vec<Tensor>>;
+
+fn split_tensor_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    split_size: i64,
+    dim: i64,
+) -> Result<Vec<Tensor>> {
+    crate::composite_index::split(self_, split_size, dim)
+}
+
+/// Dispatch entry of `aten::split.Tensor`.
+pub static SPLIT_TENSOR: Op<SplitTensorFn> = Op::new(
+    &SPLIT_TENSOR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(split_tensor_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::split.Tensor` through the dispatcher with explicit keys.
+pub fn split_tensor_call(ks: DispatchKeySet, self_: &Tensor, split_size: i64, dim: i64) -> Result<Vec<Tensor>> {
+    match SPLIT_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, split_size, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(split_size), Value::Int(dim)];
+            fallback(&SPLIT_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::split.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Views of `self` cut along `dim` into pieces of `split_size` (the last one smaller when the size does not divide).
+///
+/// `aten::split.Tensor`: `split.Tensor(Tensor(a) self, SymInt split_size, int dim=0) -> Tensor(a)[]`
+pub fn split(self_: &Tensor, split_size: i64, dim: i64) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[self_]);
+    split_tensor_call(ks, self_, split_size, dim)
+}
+
+struct SplitTensorBoxed;
+
+impl BoxedOp for SplitTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SPLIT_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SPLIT_TENSOR_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let split_size = u.int()?;
+        let dim = u.int()?;
+        let r = split(&self_, split_size, dim)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::chunk
+
+/// Schema of `aten::chunk`.
+pub static CHUNK_SCHEMA: OpSchema = OpSchema {
+    name: "aten::chunk",
+    overload: "",
+    signature: "chunk(Tensor(a) self, int chunks, int dim=0) -> Tensor(a)[]",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "chunks",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::chunk`.
+pub type ChunkFn = fn(DispatchKeySet, &Tensor, i64, i64) -> Result<Vec<Tensor>>;
+
+fn chunk_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    chunks: i64,
+    dim: i64,
+) -> Result<Vec<Tensor>> {
+    crate::composite_index::chunk(self_, chunks, dim)
+}
+
+/// Dispatch entry of `aten::chunk`.
+pub static CHUNK: Op<ChunkFn> = Op::new(
+    &CHUNK_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(chunk_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::chunk` through the dispatcher with explicit keys.
+pub fn chunk_call(ks: DispatchKeySet, self_: &Tensor, chunks: i64, dim: i64) -> Result<Vec<Tensor>> {
+    match CHUNK.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, chunks, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(chunks), Value::Int(dim)];
+            fallback(&CHUNK_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::chunk", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self` split along `dim` into `chunks` pieces of `ceil(size / chunks)` (fewer when the size runs out).
+///
+/// `aten::chunk`: `chunk(Tensor(a) self, int chunks, int dim=0) -> Tensor(a)[]`
+pub fn chunk(self_: &Tensor, chunks: i64, dim: i64) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[self_]);
+    chunk_call(ks, self_, chunks, dim)
+}
+
+struct ChunkBoxed;
+
+impl BoxedOp for ChunkBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CHUNK_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CHUNK_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let chunks = u.int()?;
+        let dim = u.int()?;
+        let r = chunk(&self_, chunks, dim)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::unbind.int
+
+/// Schema of `aten::unbind.int`.
+pub static UNBIND_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::unbind",
+    overload: "int",
+    signature: "unbind.int(Tensor(a) self, int dim=0) -> Tensor(a)[]",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::unbind.int`.
+pub type UnbindIntFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Vec<Tensor>>;
+
+fn unbind_int_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Vec<Tensor>> {
+    crate::composite_index::unbind(self_, dim)
+}
+
+/// Dispatch entry of `aten::unbind.int`.
+pub static UNBIND_INT: Op<UnbindIntFn> = Op::new(
+    &UNBIND_INT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(unbind_int_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::unbind.int` through the dispatcher with explicit keys.
+pub fn unbind_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Vec<Tensor>> {
+    match UNBIND_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim)];
+            fallback(&UNBIND_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::unbind.int", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The slices of `self` along `dim`, each without that dim.
+///
+/// `aten::unbind.int`: `unbind.int(Tensor(a) self, int dim=0) -> Tensor(a)[]`
+pub fn unbind(self_: &Tensor, dim: i64) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[self_]);
+    unbind_int_call(ks, self_, dim)
+}
+
+struct UnbindIntBoxed;
+
+impl BoxedOp for UnbindIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UNBIND_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UNBIND_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let r = unbind(&self_, dim)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_select
+
+/// Schema of `aten::masked_select`.
+pub static MASKED_SELECT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_select",
+    overload: "",
+    signature: "masked_select(Tensor self, Tensor mask) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_select`.
+pub type MaskedSelectFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_select_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    crate::composite_index::masked_select(self_, mask)
+}
+
+/// Dispatch entry of `aten::masked_select`.
+pub static MASKED_SELECT: Op<MaskedSelectFn> = Op::new(
+    &MASKED_SELECT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(masked_select_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::masked_select` through the dispatcher with explicit keys.
+pub fn masked_select_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    match MASKED_SELECT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(mask.clone())];
+            fallback(&MASKED_SELECT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_select",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The elements of `self` (broadcast with the bool `mask`) where `mask` is true, as a 1-D tensor.
+///
+/// `aten::masked_select`: `masked_select(Tensor self, Tensor mask) -> Tensor`
+pub fn masked_select(self_: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask]);
+    masked_select_call(ks, self_, mask)
+}
+
+struct MaskedSelectBoxed;
+
+impl BoxedOp for MaskedSelectBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_SELECT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SELECT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let r = masked_select(&self_, &mask)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_add
+
+/// Schema of `aten::index_add`.
+pub static INDEX_ADD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_add",
+    overload: "",
+    signature: "index_add(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "index",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "source",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::index_add`.
+pub type IndexAddFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn index_add_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::composite_index::index_add(self_, dim, index, source, alpha)
+}
+
+/// Dispatch entry of `aten::index_add`.
+pub static INDEX_ADD: Op<IndexAddFn> = Op::new(
+    &INDEX_ADD_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(index_add_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::index_add` through the dispatcher with explicit keys.
+pub fn index_add_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    match INDEX_ADD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, source, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(source.clone()),
+                Value::Scalar(alpha),
+            ];
+            fallback(&INDEX_ADD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::index_add", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` with `alpha * source` added along `dim` at the positions in the 1-D `index` (duplicates accumulate).
+///
+/// `aten::index_add`: `index_add(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor`
+pub fn index_add(self_: &Tensor, dim: i64, index: &Tensor, source: &Tensor) -> Result<Tensor> {
+    index_add_full(self_, dim, index, source, Scalar::Int(1))
+}
+
+/// [`index_add`] with every argument, including keyword-only ones.
+pub fn index_add_full(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, source]);
+    index_add_call(ks, self_, dim, index, source, alpha.into())
+}
+
+struct IndexAddBoxed;
+
+impl BoxedOp for IndexAddBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_ADD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_ADD_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let source = u.tensor()?;
+        let alpha = u.scalar()?;
+        let r = index_add_full(&self_, dim, &index, &source, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::take_along_dim
+
+/// Schema of `aten::take_along_dim`.
+pub static TAKE_ALONG_DIM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::take_along_dim",
+    overload: "",
+    signature: "take_along_dim(Tensor self, Tensor indices, int? dim=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::take_along_dim`.
+pub type TakeAlongDimFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<i64>) -> Result<Tensor>;
+
+fn take_along_dim_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &Tensor,
+    dim: Option<i64>,
+) -> Result<Tensor> {
+    crate::composite_index::take_along_dim(self_, indices, dim)
+}
+
+/// Dispatch entry of `aten::take_along_dim`.
+pub static TAKE_ALONG_DIM: Op<TakeAlongDimFn> = Op::new(
+    &TAKE_ALONG_DIM_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(take_along_dim_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::take_along_dim` through the dispatcher with explicit keys.
+pub fn take_along_dim_call(ks: DispatchKeySet, self_: &Tensor, indices: &Tensor, dim: Option<i64>) -> Result<Tensor> {
+    match TAKE_ALONG_DIM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(indices.clone()),
+                dim.map_or(Value::None, Value::Int),
+            ];
+            fallback(&TAKE_ALONG_DIM_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::take_along_dim",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `gather` along `dim` after broadcasting `self` and the int64 `indices` in the other dims; without `dim`, indexes the flattened tensors.
+///
+/// `aten::take_along_dim`: `take_along_dim(Tensor self, Tensor indices, int? dim=None) -> Tensor`
+pub fn take_along_dim(self_: &Tensor, indices: &Tensor, dim: Option<i64>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, indices]);
+    take_along_dim_call(ks, self_, indices, dim)
+}
+
+struct TakeAlongDimBoxed;
+
+impl BoxedOp for TakeAlongDimBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TAKE_ALONG_DIM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAKE_ALONG_DIM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let indices = u.tensor()?;
+        let dim = u.opt_int()?;
+        let r = take_along_dim(&self_, &indices, dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::meshgrid
+
+/// Schema of `aten::meshgrid`.
+pub static MESHGRID_SCHEMA: OpSchema = OpSchema {
+    name: "aten::meshgrid",
+    overload: "",
+    signature: "meshgrid(Tensor[] tensors) -> Tensor[]",
+    args: &[Arg {
+        name: "tensors",
+        ty: ArgType::TensorList,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::meshgrid`.
+pub type MeshgridFn = fn(DispatchKeySet, &[Tensor]) -> Result<Vec<Tensor>>;
+
+fn meshgrid_composite_implicit_autograd(_ks: DispatchKeySet, tensors: &[Tensor]) -> Result<Vec<Tensor>> {
+    crate::composite_index::meshgrid(tensors)
+}
+
+/// Dispatch entry of `aten::meshgrid`.
+pub static MESHGRID: Op<MeshgridFn> = Op::new(
+    &MESHGRID_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(meshgrid_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::meshgrid` through the dispatcher with explicit keys.
+pub fn meshgrid_call(ks: DispatchKeySet, tensors: &[Tensor]) -> Result<Vec<Tensor>> {
+    match MESHGRID.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::TensorList(tensors.to_vec())];
+            fallback(&MESHGRID_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::meshgrid", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Grids spanned by 0-D/1-D tensors ('ij' indexing): output `i` repeats tensor `i` along grid dim `i`.
+///
+/// `aten::meshgrid`: `meshgrid(Tensor[] tensors) -> Tensor[]`
+pub fn meshgrid(tensors: &[Tensor]) -> Result<Vec<Tensor>> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        dispatch::keyset_of(&ts)
+    };
+    meshgrid_call(ks, tensors)
+}
+
+struct MeshgridBoxed;
+
+impl BoxedOp for MeshgridBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MESHGRID_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MESHGRID_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let r = meshgrid(&tensors)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::meshgrid.indexing
+
+/// Schema of `aten::meshgrid.indexing`.
+pub static MESHGRID_INDEXING_SCHEMA: OpSchema = OpSchema {
+    name: "aten::meshgrid",
+    overload: "indexing",
+    signature: "meshgrid.indexing(Tensor[] tensors, *, str indexing) -> Tensor[]",
+    args: &[
+        Arg {
+            name: "tensors",
+            ty: ArgType::TensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indexing",
+            ty: ArgType::Str,
+            default: None,
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::meshgrid.indexing`.
+pub type MeshgridIndexingFn = fn(DispatchKeySet, &[Tensor], &str) -> Result<Vec<Tensor>>;
+
+fn meshgrid_indexing_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    tensors: &[Tensor],
+    indexing: &str,
+) -> Result<Vec<Tensor>> {
+    crate::composite_index::meshgrid_indexing(tensors, indexing)
+}
+
+/// Dispatch entry of `aten::meshgrid.indexing`.
+pub static MESHGRID_INDEXING: Op<MeshgridIndexingFn> = Op::new(
+    &MESHGRID_INDEXING_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(meshgrid_indexing_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::meshgrid.indexing` through the dispatcher with explicit keys.
+pub fn meshgrid_indexing_call(ks: DispatchKeySet, tensors: &[Tensor], indexing: &str) -> Result<Vec<Tensor>> {
+    match MESHGRID_INDEXING.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors, indexing),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::TensorList(tensors.to_vec()), Value::Str(indexing.to_string())];
+            fallback(&MESHGRID_INDEXING_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::meshgrid.indexing",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Grids spanned by 0-D/1-D tensors; `indexing` 'ij' keeps the inputs' order, 'xy' swaps the first two grid dims.
+///
+/// `aten::meshgrid.indexing`: `meshgrid.indexing(Tensor[] tensors, *, str indexing) -> Tensor[]`
+pub fn meshgrid_indexing(tensors: &[Tensor], indexing: &str) -> Result<Vec<Tensor>> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        dispatch::keyset_of(&ts)
+    };
+    meshgrid_indexing_call(ks, tensors, indexing)
+}
+
+struct MeshgridIndexingBoxed;
+
+impl BoxedOp for MeshgridIndexingBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MESHGRID_INDEXING_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MESHGRID_INDEXING_SCHEMA, stack);
+        let tensors = u.tensor_list()?;
+        let indexing = u.str()?;
+        let r = meshgrid_indexing(&tensors, &indexing)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::where
+
+/// Schema of `aten::where`.
+pub static WHERE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::where",
+    overload: "",
+    signature: "where(Tensor condition) -> Tensor[]",
+    args: &[Arg {
+        name: "condition",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::TensorList,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::where`.
+pub type WhereFn = fn(DispatchKeySet, &Tensor) -> Result<Vec<Tensor>>;
+
+fn where_composite_implicit_autograd(_ks: DispatchKeySet, condition: &Tensor) -> Result<Vec<Tensor>> {
+    crate::composite_index::where_condition(condition)
+}
+
+/// Dispatch entry of `aten::where`.
+pub static WHERE: Op<WhereFn> = Op::new(
+    &WHERE_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(where_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::where` through the dispatcher with explicit keys.
+pub fn where_call(ks: DispatchKeySet, condition: &Tensor) -> Result<Vec<Tensor>> {
+    match WHERE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, condition),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(condition.clone())];
+            fallback(&WHERE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::where", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::TensorList(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The int64 coordinates of the non-zero elements of `condition`, one tensor per dim (`nonzero` split by column).
+///
+/// `aten::where`: `where(Tensor condition) -> Tensor[]`
+pub fn where_condition(condition: &Tensor) -> Result<Vec<Tensor>> {
+    let ks = dispatch::keyset_of(&[condition]);
+    where_call(ks, condition)
+}
+
+struct WhereBoxed;
+
+impl BoxedOp for WhereBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &WHERE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&WHERE_SCHEMA, stack);
+        let condition = u.tensor()?;
+        let r = where_condition(&condition)?;
+        Ok(vec![Value::TensorList(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::argsort
+
+/// Schema of `aten::argsort`.
+pub static ARGSORT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::argsort",
+    overload: "",
+    signature: "argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "descending",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::argsort`.
+pub type ArgsortFn = fn(DispatchKeySet, &Tensor, i64, bool) -> Result<Tensor>;
+
+fn argsort_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    descending: bool,
+) -> Result<Tensor> {
+    crate::composite_index::argsort(self_, dim, descending)
+}
+
+/// Dispatch entry of `aten::argsort`.
+pub static ARGSORT: Op<ArgsortFn> = Op::new(
+    &ARGSORT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(argsort_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::argsort` through the dispatcher with explicit keys.
+pub fn argsort_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, descending: bool) -> Result<Tensor> {
+    match ARGSORT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, descending),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim), Value::Bool(descending)];
+            fallback(&ARGSORT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::argsort", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The int64 positions that sort `self` along `dim` (stable; NaN above every number).
+///
+/// `aten::argsort`: `argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor`
+pub fn argsort(self_: &Tensor, dim: i64, descending: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    argsort_call(ks, self_, dim, descending)
+}
+
+struct ArgsortBoxed;
+
+impl BoxedOp for ArgsortBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ARGSORT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGSORT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let descending = u.bool()?;
+        let r = argsort(&self_, dim, descending)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -13631,72 +35879,179 @@ impl BoxedOp for PdistBackwardBoxed {
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
+    &AddOutBoxed,
     &AddScalarBoxed,
+    &AddScalarInplaceBoxed,
+    &AddScalarOutBoxed,
     &AddTensorInplaceBoxed,
     &SubTensorBoxed,
+    &SubTensorInplaceBoxed,
+    &SubOutBoxed,
     &SubScalarBoxed,
+    &SubScalarInplaceBoxed,
+    &SubScalarOutBoxed,
     &MulTensorBoxed,
+    &MulOutBoxed,
     &MulScalarBoxed,
+    &MulScalarInplaceBoxed,
+    &MulScalarOutBoxed,
     &MulTensorInplaceBoxed,
     &DivTensorBoxed,
+    &DivTensorInplaceBoxed,
+    &DivOutBoxed,
     &DivScalarBoxed,
+    &DivScalarInplaceBoxed,
+    &DivScalarOutBoxed,
     &NegBoxed,
+    &NegInplaceBoxed,
+    &NegOutBoxed,
     &ExpBoxed,
+    &ExpInplaceBoxed,
+    &ExpOutBoxed,
     &LogBoxed,
+    &LogInplaceBoxed,
+    &LogOutBoxed,
     &SinBoxed,
+    &SinInplaceBoxed,
+    &SinOutBoxed,
     &CosBoxed,
+    &CosInplaceBoxed,
+    &CosOutBoxed,
     &ReluBoxed,
+    &ReluInplaceBoxed,
+    &ReluOutBoxed,
     &SigmoidBoxed,
+    &SigmoidInplaceBoxed,
+    &SigmoidOutBoxed,
     &TanhBoxed,
+    &TanhInplaceBoxed,
+    &TanhOutBoxed,
     &ThresholdBackwardBoxed,
     &SigmoidBackwardBoxed,
     &TanhBackwardBoxed,
     &AbsBoxed,
+    &AbsInplaceBoxed,
+    &AbsOutBoxed,
     &SqrtBoxed,
+    &SqrtInplaceBoxed,
+    &SqrtOutBoxed,
     &RsqrtBoxed,
+    &RsqrtInplaceBoxed,
+    &RsqrtOutBoxed,
     &ReciprocalBoxed,
+    &ReciprocalInplaceBoxed,
+    &ReciprocalOutBoxed,
     &TanBoxed,
+    &TanInplaceBoxed,
+    &TanOutBoxed,
     &SinhBoxed,
+    &SinhInplaceBoxed,
+    &SinhOutBoxed,
     &CoshBoxed,
+    &CoshInplaceBoxed,
+    &CoshOutBoxed,
     &AtanBoxed,
+    &AtanInplaceBoxed,
+    &AtanOutBoxed,
     &AsinhBoxed,
+    &AsinhInplaceBoxed,
+    &AsinhOutBoxed,
     &ErfBoxed,
+    &ErfInplaceBoxed,
+    &ErfOutBoxed,
     &Expm1Boxed,
+    &Expm1InplaceBoxed,
+    &Expm1OutBoxed,
     &AsinBoxed,
+    &AsinInplaceBoxed,
+    &AsinOutBoxed,
     &AcosBoxed,
+    &AcosInplaceBoxed,
+    &AcosOutBoxed,
     &AtanhBoxed,
+    &AtanhInplaceBoxed,
+    &AtanhOutBoxed,
     &AcoshBoxed,
+    &AcoshInplaceBoxed,
+    &AcoshOutBoxed,
     &Log1pBoxed,
+    &Log1pInplaceBoxed,
+    &Log1pOutBoxed,
     &Log2Boxed,
+    &Log2InplaceBoxed,
+    &Log2OutBoxed,
     &Log10Boxed,
+    &Log10InplaceBoxed,
+    &Log10OutBoxed,
     &CeilBoxed,
+    &CeilInplaceBoxed,
+    &CeilOutBoxed,
     &FloorBoxed,
+    &FloorInplaceBoxed,
+    &FloorOutBoxed,
     &RoundBoxed,
+    &RoundInplaceBoxed,
+    &RoundOutBoxed,
     &TruncBoxed,
+    &TruncInplaceBoxed,
+    &TruncOutBoxed,
     &SignBoxed,
+    &SignInplaceBoxed,
+    &SignOutBoxed,
     &EqTensorBoxed,
+    &EqTensorInplaceBoxed,
+    &EqTensorOutBoxed,
     &EqScalarBoxed,
+    &EqScalarInplaceBoxed,
+    &EqScalarOutBoxed,
     &NeTensorBoxed,
+    &NeTensorInplaceBoxed,
+    &NeTensorOutBoxed,
     &NeScalarBoxed,
+    &NeScalarInplaceBoxed,
+    &NeScalarOutBoxed,
     &LtTensorBoxed,
+    &LtTensorInplaceBoxed,
+    &LtTensorOutBoxed,
     &LtScalarBoxed,
+    &LtScalarInplaceBoxed,
+    &LtScalarOutBoxed,
     &LeTensorBoxed,
+    &LeTensorInplaceBoxed,
+    &LeTensorOutBoxed,
     &LeScalarBoxed,
+    &LeScalarInplaceBoxed,
+    &LeScalarOutBoxed,
     &GtTensorBoxed,
+    &GtTensorInplaceBoxed,
+    &GtTensorOutBoxed,
     &GtScalarBoxed,
+    &GtScalarInplaceBoxed,
+    &GtScalarOutBoxed,
     &GeTensorBoxed,
+    &GeTensorInplaceBoxed,
+    &GeTensorOutBoxed,
     &GeScalarBoxed,
+    &GeScalarInplaceBoxed,
+    &GeScalarOutBoxed,
     &MaximumBoxed,
+    &MaximumOutBoxed,
     &MinimumBoxed,
+    &MinimumOutBoxed,
     &SumBoxed,
     &SumDimIntListBoxed,
+    &SumIntListOutBoxed,
     &MeanBoxed,
     &MeanDimBoxed,
+    &MeanOutBoxed,
     &MaxDimBoxed,
     &MinDimBoxed,
     &MmBoxed,
+    &MmOutBoxed,
     &BmmBoxed,
+    &BmmOutBoxed,
     &MatmulBoxed,
+    &MatmulOutBoxed,
     &ViewBoxed,
     &ReshapeBoxed,
     &TransposeIntBoxed,
@@ -13722,6 +36077,97 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ZerosLikeBoxed,
     &OnesLikeBoxed,
     &EmptyLikeBoxed,
+    &AmaxBoxed,
+    &AminBoxed,
+    &MaxBoxed,
+    &MinBoxed,
+    &AnyBoxed,
+    &AnyDimBoxed,
+    &AnyDimsBoxed,
+    &AllBoxed,
+    &AllDimBoxed,
+    &ArgmaxBoxed,
+    &ArgminBoxed,
+    &ProdBoxed,
+    &ProdDimIntBoxed,
+    &VarCorrectionBoxed,
+    &VarDimBoxed,
+    &CumsumBoxed,
+    &CumprodBoxed,
+    &SoftmaxBoxed,
+    &LogSoftmaxBoxed,
+    &SoftmaxBackwardDataBoxed,
+    &LogSoftmaxBackwardDataBoxed,
+    &AliasBoxed,
+    &AsStridedBoxed,
+    &DiagonalBoxed,
+    &SelectIntBoxed,
+    &SliceTensorBoxed,
+    &SqueezeDimsBoxed,
+    &SelectBackwardBoxed,
+    &SliceBackwardBoxed,
+    &DiagonalBackwardBoxed,
+    &SelectScatterBoxed,
+    &SliceScatterBoxed,
+    &DiagonalScatterBoxed,
+    &AsStridedScatterBoxed,
+    &FlipBoxed,
+    &RepeatBoxed,
+    &ConstantPadNdBoxed,
+    &TrilBoxed,
+    &TriuBoxed,
+    &SoftmaxIntBoxed,
+    &LogSoftmaxIntBoxed,
+    &LogsumexpBoxed,
+    &StdCorrectionBoxed,
+    &VarMeanCorrectionBoxed,
+    &StdMeanCorrectionBoxed,
+    &NormScalarOptDimBoxed,
+    &NormScalarBoxed,
+    &RollBoxed,
+    &TileBoxed,
+    &FlattenUsingIntsBoxed,
+    &UnflattenIntBoxed,
+    &IndexSelectBoxed,
+    &IndexSelectOutBoxed,
+    &GatherBoxed,
+    &GatherOutBoxed,
+    &ScatterSrcBoxed,
+    &ScatterSrcInplaceBoxed,
+    &ScatterSrcOutBoxed,
+    &ScatterValueBoxed,
+    &ScatterValueInplaceBoxed,
+    &ScatterValueOutBoxed,
+    &ScatterAddBoxed,
+    &ScatterAddInplaceBoxed,
+    &ScatterAddOutBoxed,
+    &ScatterReduceTwoBoxed,
+    &ScatterReduceTwoInplaceBoxed,
+    &ScatterReduceTwoOutBoxed,
+    &IndexTensorBoxed,
+    &IndexPutBoxed,
+    &IndexPutInplaceBoxed,
+    &MaskedScatterBoxed,
+    &MaskedScatterInplaceBoxed,
+    &MaskedScatterOutBoxed,
+    &NonzeroBoxed,
+    &NonzeroOutBoxed,
+    &CatBoxed,
+    &CatOutBoxed,
+    &SplitWithSizesBoxed,
+    &SortBoxed,
+    &TopkBoxed,
+    &StackBoxed,
+    &SplitTensorBoxed,
+    &ChunkBoxed,
+    &UnbindIntBoxed,
+    &MaskedSelectBoxed,
+    &IndexAddBoxed,
+    &TakeAlongDimBoxed,
+    &MeshgridBoxed,
+    &MeshgridIndexingBoxed,
+    &WhereBoxed,
+    &ArgsortBoxed,
     &ReflectionPad1dBoxed,
     &ReflectionPad1dBackwardBoxed,
     &ReflectionPad2dBoxed,

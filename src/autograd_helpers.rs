@@ -276,6 +276,702 @@ pub fn log10_backward(grad: &Tensor, self_: &Tensor) -> Result<Tensor> {
     ops::div(grad, &ops::mul_scalar(self_, std::f64::consts::LN_10)?)
 }
 
+// ---- reduce-view family ----
+
+/// Wrapped, sorted reduced dims of a `ndim`-dim input (`None` or empty: all).
+fn reduced_dims(op: &str, dims: Option<&[i64]>, ndim: usize) -> Result<Vec<usize>> {
+    let mut d = match dims {
+        Some(d) if !d.is_empty() => ft_runtime::shape::wrap_dims(op, d, ndim)?,
+        _ => (0..ndim).collect(),
+    };
+    d.retain(|&x| x < ndim);
+    d.sort_unstable();
+    Ok(d)
+}
+
+/// Re-inserts the reduced dims of a `keepdim = false` reduction as size 1,
+/// so `t` broadcasts against the input again.
+fn restore_reduced_dims(t: &Tensor, dims: &[usize], keepdim: bool) -> Result<Tensor> {
+    let mut r = t.clone();
+    if !keepdim {
+        for &d in dims {
+            r = ops::unsqueeze(&r, d as i64)?;
+        }
+    }
+    Ok(r)
+}
+
+/// Gradient of `max()`/`min()`: `grad` split evenly among the elements equal
+/// to the result (the NaN elements when the result is NaN).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let x = Tensor::from_vec(vec![1.0f64, 3.0, 3.0], &[3]).unwrap();
+/// let v = ops::max(&x).unwrap();
+/// let g = Tensor::from_vec(vec![1.0f64], &[]).unwrap();
+/// let r = frankentorch::autograd_helpers::evenly_distribute_backward(&g, &x, &v).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, 0.5, 0.5]);
+/// ```
+pub fn evenly_distribute_backward(grad: &Tensor, input: &Tensor, value: &Tensor) -> Result<Tensor> {
+    let is_nan = value.to_f64_vec().first().is_some_and(|v| v.is_nan());
+    let mask = if is_nan {
+        ops::ne(input, input)?
+    } else {
+        ops::eq(input, value)?
+    };
+    let mask = to_dtype(&mask, grad.dtype())?;
+    let count = ops::sum(&mask)?;
+    ops::mul(&ops::div(grad, &count)?, &mask)
+}
+
+/// Gradient of `amax`/`amin`: `grad` split evenly among the elements equal
+/// to the extremum of their reduced slice.
+pub fn amax_amin_backward(
+    grad: &Tensor,
+    self_: &Tensor,
+    result: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    let dims = reduced_dims("amax_amin_backward", Some(dim), self_.dim())?;
+    let g = restore_reduced_dims(grad, &dims, keepdim)?;
+    let r = restore_reduced_dims(result, &dims, keepdim)?;
+    let mask = to_dtype(&ops::eq(self_, &r)?, grad.dtype())?;
+    let di: Vec<i64> = dims.iter().map(|&d| d as i64).collect();
+    let count = ops::sum_dim(&mask, Some(&di), true)?;
+    ops::mul(&ops::div(&g, &count)?, &mask)
+}
+
+/// Whether any element of `t` is zero.
+fn has_zero(t: &Tensor) -> bool {
+    t.to_f64_vec().contains(&0.0)
+}
+
+/// For each element along the last dim, the product of all the others
+/// (exclusive products from both sides, so zeros are handled exactly).
+fn product_of_others_last(x: &Tensor) -> Result<Tensor> {
+    let left = ops::cumprod(&ops::constant_pad_nd(x, &[1, -1], 1)?, -1)?;
+    let shifted = ops::constant_pad_nd(x, &[-1, 1], 1)?;
+    let right = ops::flip(&ops::cumprod(&ops::flip(&shifted, &[-1])?, -1)?, &[-1])?;
+    ops::mul(&left, &right)
+}
+
+/// Gradient of `prod()`: `grad * result / self` without zeros; otherwise the
+/// product of the other elements (PyTorch's zero-safe `prod_backward`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let x = Tensor::from_vec(vec![2.0f64, 0.0, 3.0], &[3]).unwrap();
+/// let g = Tensor::from_vec(vec![1.0f64], &[]).unwrap();
+/// let r = frankentorch::autograd_helpers::prod_backward(&g, &x, &ops::prod(&x).unwrap()).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, 6.0, 0.0]);
+/// ```
+pub fn prod_backward(grad: &Tensor, self_: &Tensor, result: &Tensor) -> Result<Tensor> {
+    let sizes = sizes_of(self_);
+    if self_.numel() == 0 {
+        return ops::expand(grad, &sizes);
+    }
+    if !has_zero(self_) {
+        return ops::div(&ops::mul(&ops::expand(grad, &sizes)?, result)?, self_);
+    }
+    let flat = ops::reshape(self_, &[-1])?;
+    let others = ops::reshape(&product_of_others_last(&flat)?, &sizes)?;
+    ops::mul(grad, &others)
+}
+
+/// Gradient of `prod.dim_int`, zero-safe like [`prod_backward`].
+pub fn prod_dim_backward(grad: &Tensor, self_: &Tensor, result: &Tensor, dim: i64, keepdim: bool) -> Result<Tensor> {
+    if self_.dim() == 0 {
+        return Ok(grad.clone());
+    }
+    let d = ft_runtime::shape::wrap_dim("prod_backward", dim, self_.dim())?;
+    let g = restore_reduced_dims(grad, &[d], keepdim)?;
+    if self_.numel() == 0 {
+        return ops::expand(&g, &sizes_of(self_));
+    }
+    if !has_zero(self_) {
+        let r = restore_reduced_dims(result, &[d], keepdim)?;
+        return ops::div(&ops::mul(&g, &r)?, self_);
+    }
+    let last = self_.dim() as i64 - 1;
+    let moved = ops::transpose(self_, d as i64, last)?;
+    let others = ops::transpose(&product_of_others_last(&moved)?, d as i64, last)?;
+    ops::mul(&g, &others)
+}
+
+/// Gradient of `var.correction`: `2 / (N - correction) * grad * (self - mean)`.
+pub fn var_backward(
+    grad: &Tensor,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    let c = correction.map_or(1.0, |s| s.to_f64());
+    let dims = reduced_dims("var_backward", dim, self_.dim())?;
+    let n: usize = dims.iter().map(|&d| self_.sizes()[d]).product();
+    let g = restore_reduced_dims(grad, &dims, keepdim)?;
+    let di: Vec<i64> = dims.iter().map(|&d| d as i64).collect();
+    let centered = ops::sub(self_, &ops::mean_dim(self_, Some(&di), true)?)?;
+    ops::mul(&ops::mul_scalar(&g, 2.0 / (n as f64 - c))?, &centered)
+}
+
+/// Gradient of `var.dim`: [`var_backward`] with correction 1 (unbiased) or 0.
+pub fn var_unbiased_backward(
+    grad: &Tensor,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    unbiased: bool,
+    keepdim: bool,
+) -> Result<Tensor> {
+    var_backward(grad, self_, dim, Some(Scalar::Int(i64::from(unbiased))), keepdim)
+}
+
+/// Gradient of `cumsum`: sums from the end, `flip(cumsum(flip(grad)))`.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap();
+/// let r = frankentorch::autograd_helpers::reverse_cumsum(&g, 0).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![6.0, 5.0, 3.0]);
+/// ```
+pub fn reverse_cumsum(grad: &Tensor, dim: i64) -> Result<Tensor> {
+    if grad.dim() == 0 {
+        return Ok(grad.clone());
+    }
+    ops::flip(&ops::cumsum(&ops::flip(grad, &[dim])?, dim)?, &[dim])
+}
+
+/// Gradient of `cumprod`: `reverse_cumsum(grad * result) / self` without
+/// zeros; otherwise, exactly, `sum_{j >= k} grad_j * prod_{i <= j, i != k} self_i`.
+pub fn cumprod_backward(grad: &Tensor, self_: &Tensor, dim: i64, result: &Tensor) -> Result<Tensor> {
+    if self_.dim() == 0 || self_.numel() == 0 {
+        return Ok(grad.clone());
+    }
+    if !has_zero(self_) {
+        return ops::div(&reverse_cumsum(&ops::mul(grad, result)?, dim)?, self_);
+    }
+    let d = ft_runtime::shape::wrap_dim("cumprod_backward", dim, self_.dim())? as i64;
+    let last = self_.dim() as i64 - 1;
+    let x = ops::transpose(self_, d, last)?;
+    let g = ops::transpose(grad, d, last)?;
+    let n = x.sizes()[x.dim() - 1] as i64;
+    let idx = ops::arange(n)?;
+    let eye = to_dtype(&ops::eq(&ops::unsqueeze(&idx, 1)?, &idx)?, self_.dtype())?;
+    // xk[.., k, i] = x_i, with x_k replaced by 1.
+    let xk = ops::add(
+        &ops::mul(&ops::unsqueeze(&x, -2)?, &ops::add_scalar(&ops::neg(&eye)?, 1, 1)?)?,
+        &eye,
+    )?;
+    // p[.., k, j] = prod_{i <= j, i != k} x_i, kept for j >= k.
+    let p = ops::mul(&ops::cumprod(&xk, -1)?, &ops::triu(&ops::ones_like(&eye)?, 0)?)?;
+    let gi = ops::sum_dim(&ops::mul(&ops::unsqueeze(&g, -2)?, &p)?, Some(&[-1]), false)?;
+    ops::transpose(&gi, d, last)
+}
+
+/// Gradient of `_softmax_backward_data` with respect to `output`:
+/// `grad_output * grad - sum(output * grad_output) * grad - grad_output * sum(output * grad)`
+/// (PyTorch's order of operations, which matters for float16/bfloat16).
+pub fn softmax_double_backward(grad: &Tensor, grad_output: &Tensor, dim: i64, output: &Tensor) -> Result<Tensor> {
+    let s1 = ops::sum_dim(&ops::mul(output, grad_output)?, Some(&[dim]), true)?;
+    let s2 = ops::sum_dim(&ops::mul(output, grad)?, Some(&[dim]), true)?;
+    let t = ops::sub(&ops::mul(grad_output, grad)?, &ops::mul(&s1, grad)?)?;
+    ops::sub(&t, &ops::mul(grad_output, &s2)?)
+}
+
+/// Gradient of `_log_softmax_backward_data` with respect to `grad_output`:
+/// `grad - sum(grad * exp(output), dim)`.
+pub fn log_softmax_backward_data_grad(grad: &Tensor, output: &Tensor, dim: i64) -> Result<Tensor> {
+    let s = ops::sum_dim(&ops::mul(grad, &ops::exp(output)?)?, Some(&[dim]), true)?;
+    ops::sub(grad, &s)
+}
+
+/// Gradient of `_log_softmax_backward_data` with respect to `output`:
+/// `-grad * exp(output) * sum(grad_output, dim)`.
+pub fn log_softmax_double_backward(grad: &Tensor, grad_output: &Tensor, dim: i64, output: &Tensor) -> Result<Tensor> {
+    let s = ops::sum_dim(grad_output, Some(&[dim]), true)?;
+    ops::neg(&ops::mul(&ops::mul(grad, &ops::exp(output)?)?, &s)?)
+}
+
+/// Sizes, strides and storage offset of a strided view.
+struct Geometry {
+    sizes: Vec<i64>,
+    strides: Vec<i64>,
+    offset: i64,
+}
+
+impl Geometry {
+    /// One past the largest storage offset reached (the offset itself when empty).
+    fn extent(&self) -> i64 {
+        if self.sizes.contains(&0) {
+            return self.offset;
+        }
+        self.offset
+            + self
+                .sizes
+                .iter()
+                .zip(&self.strides)
+                .map(|(s, st)| (s - 1) * st)
+                .sum::<i64>()
+            + 1
+    }
+
+    /// Whether no two elements share a storage position.
+    fn non_overlapping(&self) -> bool {
+        let mut dims: Vec<(i64, i64)> = self
+            .sizes
+            .iter()
+            .zip(&self.strides)
+            .filter(|(&s, _)| s > 1)
+            .map(|(&s, &st)| (st, s))
+            .collect();
+        if self.sizes.contains(&0) {
+            return true;
+        }
+        dims.sort_unstable();
+        let mut reach = 0i64;
+        for (st, s) in dims {
+            if st <= reach {
+                return false;
+            }
+            reach += (s - 1) * st;
+        }
+        true
+    }
+}
+
+fn not_supported_overlap(op: &str, what: &str) -> Error {
+    Error::not_supported(
+        op,
+        format!("the derivative of {op} is only implemented for non-overlapping {what} geometry"),
+    )
+}
+
+/// Gradient of `as_strided`: scatters `grad` into a zero buffer standing
+/// for the input's storage at the output's positions, then reads it at the
+/// input's positions. The input must not overlap itself; output overlap is
+/// supported for stride-0 (expanded) dims, whose gradient is summed first.
+pub fn as_strided_backward(
+    grad: &Tensor,
+    self_: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    const OP: &str = "aten::as_strided";
+    let input = Geometry {
+        sizes: sizes_of(self_),
+        strides: self_.strides().iter().map(|&s| s as i64).collect(),
+        offset: self_.storage_offset() as i64,
+    };
+    if !input.non_overlapping() {
+        return Err(not_supported_overlap(OP, "input"));
+    }
+    let expanded: Vec<i64> = (0..size.len())
+        .filter(|&d| stride[d] == 0 && size[d] > 1)
+        .map(|d| d as i64)
+        .collect();
+    let g = if expanded.is_empty() {
+        grad.clone()
+    } else {
+        ops::sum_dim(grad, Some(&expanded), true)?
+    };
+    let output = Geometry {
+        sizes: sizes_of(&g),
+        strides: stride.to_vec(),
+        offset: storage_offset.unwrap_or(input.offset),
+    };
+    if !output.non_overlapping() {
+        return Err(not_supported_overlap(OP, "output"));
+    }
+    let n = input.extent().max(output.extent());
+    let buf = ops::zeros_full(&[n], Some(grad.dtype()), None, None, None)?;
+    let filled = ops::as_strided_scatter(&buf, &g, &output.sizes, &output.strides, Some(output.offset))?;
+    ops::as_strided(&filled, &input.sizes, &input.strides, Some(input.offset))
+}
+
+/// The checks shared by the `as_strided_scatter` gradients: a contiguous
+/// `self` (so the result's layout is known) and a non-overlapping view.
+fn check_scatter_geometry(self_: &Tensor, size: &[i64], stride: &[i64]) -> Result<()> {
+    const OP: &str = "aten::as_strided_scatter";
+    let view = Geometry {
+        sizes: size.to_vec(),
+        strides: stride.to_vec(),
+        offset: 0,
+    };
+    if !self_.is_contiguous() {
+        return Err(not_supported_overlap(OP, "contiguous self"));
+    }
+    if !view.non_overlapping() {
+        return Err(not_supported_overlap(OP, "view"));
+    }
+    Ok(())
+}
+
+/// Gradient of `as_strided_scatter` for `self`: `grad` with the scattered view zeroed.
+pub fn as_strided_scatter_self_backward(
+    grad: &Tensor,
+    self_: &Tensor,
+    src: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    check_scatter_geometry(self_, size, stride)?;
+    let g = ops::clone_full(grad, Some(crate::MemoryFormat::Contiguous))?;
+    ops::as_strided_scatter(
+        &g,
+        &ops::zeros_like(src)?,
+        size,
+        stride,
+        Some(storage_offset.unwrap_or(0)),
+    )
+}
+
+/// Gradient of `as_strided_scatter` for `src`: `grad` read through the scattered view.
+pub fn as_strided_scatter_src_backward(
+    grad: &Tensor,
+    self_: &Tensor,
+    size: &[i64],
+    stride: &[i64],
+    storage_offset: Option<i64>,
+) -> Result<Tensor> {
+    check_scatter_geometry(self_, size, stride)?;
+    let g = ops::clone_full(grad, Some(crate::MemoryFormat::Contiguous))?;
+    ops::as_strided(&g, size, stride, Some(storage_offset.unwrap_or(0)))
+}
+
+/// Gradient of `slice.Tensor`: `slice_backward` with absent bounds filled in.
+pub fn slice_backward_wrapper(
+    grad: &Tensor,
+    input_sizes: &[i64],
+    dim: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: i64,
+) -> Result<Tensor> {
+    ops::slice_backward(
+        grad,
+        input_sizes,
+        dim,
+        start.unwrap_or(0),
+        end.unwrap_or(i64::MAX),
+        step,
+    )
+}
+
+/// Gradient of `repeat`: views the gradient as (repeat, size) pairs per dim
+/// and sums the repeat dims away.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[4]).unwrap();
+/// let r = frankentorch::autograd_helpers::repeat_backward(&g, &[2], &[2]).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![4.0, 6.0]);
+/// ```
+pub fn repeat_backward(grad: &Tensor, repeats: &[i64], input_sizes: &[i64]) -> Result<Tensor> {
+    let lead = repeats.len() - input_sizes.len();
+    let mut split = Vec::with_capacity(2 * repeats.len());
+    let mut sum_dims = Vec::with_capacity(repeats.len());
+    for (i, &r) in repeats.iter().enumerate() {
+        let s = if i < lead { 1 } else { input_sizes[i - lead] };
+        sum_dims.push(split.len() as i64);
+        split.push(r);
+        split.push(s);
+    }
+    if split.is_empty() {
+        return Ok(grad.clone());
+    }
+    let summed = ops::sum_dim(&ops::reshape(grad, &split)?, Some(&sum_dims), false)?;
+    ops::reshape(&summed, input_sizes)
+}
+
+/// Gradient of `constant_pad_nd`: pads the gradient with the negated pads (cropping it back).
+pub fn constant_pad_nd_backward(grad: &Tensor, pad: &[i64]) -> Result<Tensor> {
+    let neg: Vec<i64> = pad.iter().map(|&p| -p).collect();
+    ops::constant_pad_nd(grad, &neg, 0)
+}
+
+// ---- index family ----
+
+/// A zero tensor of `sizes` with `like`'s dtype.
+fn zeros_of(sizes: &[i64], like: &Tensor) -> Result<Tensor> {
+    ops::zeros_full(sizes, Some(like.dtype()), None, None, None)
+}
+
+/// Gradient of `index_select`: `grad`'s slices summed back into a zero
+/// tensor of `sizes` at the positions `index` names along `dim` (PyTorch's
+/// `zeros(sizes).index_add_(dim, index, grad)`, here as a `scatter_add` of the
+/// index broadcast along the other dims).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap();
+/// let i = Tensor::from_vec(vec![1i64, 1, 0], &[3]).unwrap();
+/// let r = frankentorch::autograd_helpers::index_select_backward(&g, &[2], 0, &i).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![3.0, 3.0]);
+/// ```
+pub fn index_select_backward(grad: &Tensor, sizes: &[i64], dim: i64, index: &Tensor) -> Result<Tensor> {
+    let zeros = zeros_of(sizes, grad)?;
+    if sizes.is_empty() {
+        return ops::scatter_add(&zeros, dim, &ops::reshape(index, &[])?, grad);
+    }
+    let d = ft_runtime::shape::wrap_dim("index_select_backward", dim, sizes.len())?;
+    let mut shape = vec![1i64; sizes.len()];
+    shape[d] = index.numel() as i64;
+    let expanded = ops::expand(&ops::reshape(index, &shape)?, &sizes_of(grad))?;
+    ops::scatter_add(&zeros, dim, &expanded, grad)
+}
+
+/// Gradient of `gather`: `grad` added into a zero tensor of `sizes` at the
+/// positions `index` names along `dim` (PyTorch's `gather_backward`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap();
+/// let i = Tensor::from_vec(vec![0i64, 0], &[2]).unwrap();
+/// let r = frankentorch::autograd_helpers::gather_backward(&g, &[3], 0, &i).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![3.0, 0.0, 0.0]);
+/// ```
+pub fn gather_backward(grad: &Tensor, sizes: &[i64], dim: i64, index: &Tensor) -> Result<Tensor> {
+    ops::scatter_add(&zeros_of(sizes, grad)?, dim, index, grad)
+}
+
+/// `mask` (bool) as 0/1 in `like`'s dtype.
+fn as_float(mask: &Tensor, like: &Tensor) -> Result<Tensor> {
+    to_dtype(mask, like.dtype())
+}
+
+/// `a` where `mask` else `b`, for finite `a` and `b` (`mask` is 0/1 in their dtype).
+fn blend(mask: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    // b + mask * (a - b)
+    ops::add(b, &ops::mul(mask, &ops::sub(a, b)?)?)
+}
+
+/// The gradients of `scatter_reduce.two` for (`self`, `src`), PyTorch's
+/// `scatter_reduce_backward`: "sum" passes `grad` through; "mean" divides by
+/// the contribution count; "prod" divides the product by each factor (with
+/// the single-zero case handled by recomputing without that factor);
+/// "amax"/"amin" share `grad` evenly among the elements equal to the result.
+/// Without `include_self`, scattered-to positions give `self` no gradient.
+#[allow(clippy::too_many_arguments)]
+fn scatter_reduce_grads(
+    grad: &Tensor,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    result: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let (grad_self, grad_src) = match reduce {
+        "sum" => (grad.clone(), ops::gather(grad, dim, index)?),
+        "mean" => {
+            let start = if include_self {
+                ops::ones_like(grad)?
+            } else {
+                ops::zeros_like(grad)?
+            };
+            let n = ops::scatter_add(&start, dim, index, &ops::ones_like(src)?)?;
+            let n = ops::add(&n, &as_float(&ops::eq_scalar(&n, 0)?, &n)?)?;
+            let g = ops::div(grad, &n)?;
+            let gs = ops::gather(&g, dim, index)?;
+            (g, gs)
+        }
+        "prod" => prod_grads(grad, self_, dim, index, src, include_self, result)?,
+        "amax" | "amin" => {
+            let value = ops::gather(result, dim, index)?;
+            let self_is = as_float(&ops::eq(self_, result)?, grad)?;
+            let src_is = as_float(&ops::eq(src, &value)?, grad)?;
+            let n = ops::scatter_add(&self_is, dim, index, &src_is)?;
+            let g = ops::div(grad, &n)?;
+            (
+                ops::mul(&self_is, &g)?,
+                ops::mul(&src_is, &ops::gather(&g, dim, index)?)?,
+            )
+        }
+        other => {
+            return Err(Error::invalid(
+                "aten::scatter_reduce.two",
+                format!("Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', 'amin' but got {other}."),
+            ))
+        }
+    };
+    let grad_self = if include_self {
+        grad_self
+    } else {
+        ops::scatter_value(&grad_self, dim, index, 0)?
+    };
+    Ok((grad_self, grad_src))
+}
+
+/// The "prod" case of [`scatter_reduce_grads`].
+fn prod_grads(
+    grad: &Tensor,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    include_self: bool,
+    result: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    // self: grad * prod(others) = grad * (result with self's zeros replaced by 1) / masked self
+    let masked_self = ops::add(self_, &as_float(&ops::eq_scalar(self_, 0)?, self_)?)?;
+    let masked_self_result = ops::scatter_reduce_full(&masked_self, dim, index, src, "prod", include_self)?;
+    let grad_self = ops::div(&ops::mul(grad, &masked_self_result)?, &masked_self)?;
+    // src: a single zero factor in its group is recomputed without it.
+    let src_zero = as_float(&ops::eq_scalar(src, 0)?, src)?;
+    let zeros_per_group = ops::gather(
+        &ops::scatter_add(&ops::zeros_like(self_)?, dim, index, &src_zero)?,
+        dim,
+        index,
+    )?;
+    let single_zero = ops::mul(&src_zero, &as_float(&ops::eq_scalar(&zeros_per_group, 1)?, src)?)?;
+    let masked_src = ops::add(src, &single_zero)?;
+    let masked_src_result = ops::scatter_reduce_full(self_, dim, index, &masked_src, "prod", include_self)?;
+    let with_zero = ops::gather(&ops::mul(grad, &masked_src_result)?, dim, index)?;
+    let without = ops::div(
+        &ops::gather(&ops::mul(grad, result)?, dim, index)?,
+        &ops::add(src, &src_zero)?,
+    )?;
+    Ok((grad_self, blend(&single_zero, &with_zero, &without)?))
+}
+
+/// The `self` gradient of `scatter_reduce.two` (see [`scatter_reduce_grads`]).
+#[allow(clippy::too_many_arguments)]
+pub fn scatter_reduce_backward_self(
+    grad: &Tensor,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    result: &Tensor,
+) -> Result<Tensor> {
+    Ok(scatter_reduce_grads(grad, self_, dim, index, src, reduce, include_self, result)?.0)
+}
+
+/// The `src` gradient of `scatter_reduce.two` (see [`scatter_reduce_grads`]).
+#[allow(clippy::too_many_arguments)]
+pub fn scatter_reduce_backward_src(
+    grad: &Tensor,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    src: &Tensor,
+    reduce: &str,
+    include_self: bool,
+    result: &Tensor,
+) -> Result<Tensor> {
+    Ok(scatter_reduce_grads(grad, self_, dim, index, src, reduce, include_self, result)?.1)
+}
+
+/// Gradient of `index.Tensor`: `grad` added into a zero tensor of `sizes`
+/// at the indexed positions (PyTorch's `index_backward`, an accumulating
+/// `index_put`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap();
+/// let i = Tensor::from_vec(vec![1i64, 1], &[2]).unwrap();
+/// let r = frankentorch::autograd_helpers::index_backward(&g, &[3], &[Some(i)]).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![0.0, 3.0, 0.0]);
+/// ```
+pub fn index_backward(grad: &Tensor, sizes: &[i64], indices: &[Option<Tensor>]) -> Result<Tensor> {
+    ops::index_put(&zeros_of(sizes, grad)?, indices, grad, true)
+}
+
+/// The `self` gradient of `index_put`: `grad` itself when accumulating,
+/// otherwise `grad` with the overwritten positions zeroed.
+pub fn index_put_backward_self(
+    grad: &Tensor,
+    indices: &[Option<Tensor>],
+    values_sizes: &[i64],
+    accumulate: bool,
+) -> Result<Tensor> {
+    if accumulate {
+        return Ok(grad.clone());
+    }
+    ops::index_put(grad, indices, &zeros_of(values_sizes, grad)?, false)
+}
+
+/// The `source` gradient of `masked_scatter`: the elements of `grad` where
+/// `mask` is true, in row-major order, padded with zeros to `sizes`
+/// (PyTorch's `masked_scatter_backward`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap();
+/// let m = Tensor::from_vec(vec![true, false, true], &[3]).unwrap();
+/// let r = frankentorch::autograd_helpers::masked_scatter_backward(&g, &m, &[2, 2]).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![1.0, 3.0, 0.0, 0.0]);
+/// ```
+pub fn masked_scatter_backward(grad: &Tensor, mask: &Tensor, sizes: &[i64]) -> Result<Tensor> {
+    let flat_mask = ops::reshape(&ops::expand(mask, &sizes_of(grad))?, &[-1])?;
+    let selected = ops::index(&ops::reshape(grad, &[-1])?, &[Some(flat_mask)])?;
+    let numel: i64 = sizes.iter().product();
+    let count = selected.numel() as i64;
+    let flat = if count == numel {
+        selected
+    } else {
+        let positions = ops::arange(count)?;
+        ops::scatter(&zeros_of(&[numel], grad)?, 0, &positions, &selected)?
+    };
+    ops::reshape(&flat, sizes)
+}
+
+/// Gradient of `cat` for each input: the slice of `grad` along `dim` that
+/// input filled (an empty gradient for the 1-D empty inputs `cat` skips).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap();
+/// let a = Tensor::from_vec(vec![0.0f64; 2], &[2]).unwrap();
+/// let b = Tensor::from_vec(vec![0.0f64], &[1]).unwrap();
+/// let gs = frankentorch::autograd_helpers::cat_tensors_backward(&g, &[a, b], 0).unwrap();
+/// assert_eq!(gs[1].to_vec::<f64>().unwrap(), vec![3.0]);
+/// ```
+pub fn cat_tensors_backward(grad: &Tensor, tensors: &[Tensor], dim: i64) -> Result<Vec<Tensor>> {
+    let skipped = |t: &Tensor| t.sizes() == [0];
+    let Some(first) = tensors.iter().find(|t| !skipped(t)) else {
+        return tensors.iter().map(|_| zeros_of(&[0], grad)).collect();
+    };
+    let d = ft_runtime::shape::wrap_dim("aten::cat", dim, first.dim())?;
+    let sizes: Vec<i64> = tensors
+        .iter()
+        .filter(|t| !skipped(t))
+        .map(|t| t.sizes()[d] as i64)
+        .collect();
+    let mut pieces = ops::split_with_sizes(grad, &sizes, d as i64)?.into_iter();
+    tensors
+        .iter()
+        .map(|t| match skipped(t) {
+            true => zeros_of(&[0], grad),
+            false => pieces
+                .next()
+                .ok_or_else(|| Error::shape("aten::cat", "gradient has too few slices")),
+        })
+        .collect()
+}
+
+/// Gradient of ops that pick values along `dim` without reducing it
+/// (`sort`, `topk`): `grad` scattered back to the positions in `indices`
+/// within a zero tensor of `sizes` (PyTorch's
+/// `value_selecting_reduction_backward` with `keepdim = true`, a `scatter`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap();
+/// let i = Tensor::from_vec(vec![2i64, 0], &[2]).unwrap();
+/// let r = frankentorch::autograd_helpers::values_backward(&g, 0, &i, &[3]).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![2.0, 0.0, 1.0]);
+/// ```
+pub fn values_backward(grad: &Tensor, dim: i64, indices: &Tensor, sizes: &[i64]) -> Result<Tensor> {
+    ops::scatter(&zeros_of(sizes, grad)?, dim, indices, grad)
+}
+
 /// The gradient of `_adaptive_avg_pool{k}d_backward` with respect to its
 /// `grad_output` (of sizes `sizes`): `grad` adaptively pooled to the last `k`
 /// of those sizes (the backward op is linear in `grad_output`).

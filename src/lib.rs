@@ -19,8 +19,11 @@
 pub mod autograd_helpers;
 mod boxed;
 pub mod composite;
+pub mod composite_index;
+pub mod composite_reduce;
 mod grad_arith;
 pub mod testing;
+pub mod variants;
 
 #[path = "../generated/autograd.rs"]
 #[doc(hidden)]
@@ -38,12 +41,16 @@ pub mod generated_methods;
 // PyTorch's argument names are kept as written (`native_group_norm`'s `N`, `C`, `HxW`).
 #[allow(non_snake_case)]
 pub mod generated_ops;
+#[path = "../generated/variants.rs"]
+#[doc(hidden)]
+pub mod generated_variants;
 
 /// Generated code (from `schema/`): operators, dispatch entries, backward nodes.
 pub mod generated {
     pub use crate::generated_autograd as autograd;
     pub use crate::generated_methods as methods;
     pub use crate::generated_ops as ops;
+    pub use crate::generated_variants as variants;
 }
 
 /// Every operator as a function (`ops::add(&a, &b)`), plus by-name calls.

@@ -159,6 +159,22 @@ pub fn sample_tensor(spec: &str, seed: usize) -> Tensor {
     Tensor::from_storage(Storage::from_bytes(&bytes), &sizes, &strides, offset, dtype).expect("sample layout fits")
 }
 
+/// The `out=` tensor of a generated out-variant sample: zeros with the
+/// shape and dtype of the functional op's result.
+pub fn out_like(result: &Tensor) -> Tensor {
+    Tensor::zeros_contiguous(result.sizes(), result.dtype())
+}
+
+/// Passes an `out=` call's result through, checking that it is `out` itself.
+///
+/// # Panics
+/// When the op returned another tensor than `out`.
+pub fn returns_out(result: Result<Tensor>, out: &Tensor) -> Result<Tensor> {
+    let r = result?;
+    assert!(r.is_same(out), "an out= variant must return its out tensor");
+    Ok(r)
+}
+
 /// The upstream gradient FORMAT.md §3 gives output `k` of shape `sizes` and dtype `dtype`.
 pub fn upstream_gradient(k: usize, sizes: &[usize], dtype: DType) -> Tensor {
     let n: usize = sizes.iter().product();

@@ -67,3 +67,82 @@ fn empty_is_zero_filled() {
     let like = ops::empty_like(&ops::ones(&[3]).unwrap()).unwrap();
     assert_eq!(like.to_f64_vec(), vec![0.0; 3]);
 }
+
+#[test]
+fn out_of_wrong_shape_is_refused() {
+    let a = Tensor::from_vec(vec![1.0f32, -2.0, 3.0], &[3]).unwrap();
+    let empty = Tensor::zeros_contiguous(&[0], DType::F32);
+    let e = ops::neg_out(&a, &empty).unwrap_err(); // PyTorch resizes `empty` to [3]
+    assert_eq!(e.kind(), frankentorch::ErrorKind::ShapeMismatch);
+    assert!(e.to_string().contains("does not resize out= tensors"), "{e}");
+    let out = Tensor::zeros_contiguous(&[3], DType::F64);
+    assert!(ops::neg_out(&a, &out).unwrap().is_same(&out));
+    assert_eq!(out.to_f64_vec(), vec![-1.0, 2.0, -3.0]);
+}
+
+#[test]
+fn as_strided_scatter_self_gradient_is_zero_inside_the_view() {
+    let base = leaf(&[4]);
+    let src = leaf(&[2]);
+    let out = ops::as_strided_scatter(&base, &src, &[2], &[1], Some(1)).unwrap();
+    let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[4]).unwrap();
+    let gs = frankentorch::grad(&[out], &[base.clone(), src.clone()], &[Some(g)], None, false, false).unwrap();
+    // PyTorch 2.15 gives [0, 2, 3, 0] for `self`: the elements it overwrote.
+    assert_eq!(gs[0].as_ref().unwrap().to_f64_vec(), vec![1.0, 0.0, 0.0, 4.0]);
+    assert_eq!(gs[1].as_ref().unwrap().to_f64_vec(), vec![2.0, 3.0]);
+    let check = |t: &[Tensor]| Ok(vec![ops::as_strided_scatter(&t[0], &t[1], &[2], &[1], Some(1))?]);
+    frankentorch::testing::gradcheck(check, &[base.detach(), src.detach()]).unwrap();
+    frankentorch::testing::gradgradcheck(check, &[base.detach(), src.detach()]).unwrap();
+}
+
+#[test]
+fn logsumexp_is_composite() {
+    let a = leaf(&[2, 3]);
+    let r = ops::logsumexp(&a, &[1], false).unwrap();
+    assert_eq!(r.grad_fn().unwrap().name(), "AddBackward0"); // PyTorch: LogsumexpBackward0
+    let expected = (1.0f64.exp() + 2.0f64.exp() + 3.0f64.exp()).ln();
+    assert!((r.to_f64_vec()[0] - expected).abs() < 1e-12);
+}
+
+#[test]
+fn std_is_sqrt_of_var() {
+    let a = leaf(&[4]);
+    let r = ops::std(&a, None).unwrap();
+    assert_eq!(r.grad_fn().unwrap().name(), "SqrtBackward0"); // PyTorch: StdBackward0
+    let z = Tensor::from_vec(vec![0.0f64; 3], &[3]).unwrap();
+    z.requires_grad_(true).unwrap();
+    let s = ops::std(&z, None).unwrap();
+    let g = frankentorch::grad(&[s], &[z], &[None], None, false, false).unwrap();
+    assert!(g[0].as_ref().unwrap().to_f64_vec().iter().all(|v| v.is_nan())); // PyTorch: 0
+}
+
+#[test]
+fn norm_is_composite() {
+    let a = leaf(&[2]);
+    let r = ops::norm(&a, None, &[0], false).unwrap();
+    assert_eq!(r.grad_fn().unwrap().name(), "SqrtBackward0"); // PyTorch: NormBackward1
+    assert!((r.to_f64_vec()[0] - 5.0f64.sqrt()).abs() < 1e-12);
+    let z = Tensor::from_vec(vec![0.0f64; 2], &[2]).unwrap();
+    z.requires_grad_(true).unwrap();
+    let n = ops::norm(&z, None, &[0], false).unwrap();
+    let g = frankentorch::grad(&[n], &[z], &[None], None, false, false).unwrap();
+    assert!(g[0].as_ref().unwrap().to_f64_vec().iter().all(|v| v.is_nan())); // PyTorch: 0
+}
+
+#[test]
+fn roll_is_composite() {
+    let a = leaf(&[3]);
+    let r = ops::roll(&a, &[1], &[0]).unwrap();
+    assert_eq!(r.grad_fn().unwrap().name(), "SliceScatterBackward0"); // PyTorch: RollBackward0
+    assert_eq!(r.to_f64_vec(), vec![3.0, 1.0, 2.0]);
+}
+
+#[test]
+fn var_with_empty_dim_list_has_the_true_gradient() {
+    let a = leaf(&[4]);
+    let v = ops::var_full(&a, Some(&[]), Some(Scalar::Int(0)), false).unwrap();
+    assert_eq!(v.to_f64_vec(), vec![1.25]);
+    let g = frankentorch::grad(&[v], &[a], &[None], None, false, false).unwrap();
+    // PyTorch 2.15: [-3, -1, 1, 3].
+    assert_eq!(g[0].as_ref().unwrap().to_f64_vec(), vec![-0.75, -0.25, 0.25, 0.75]);
+}

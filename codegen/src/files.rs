@@ -13,7 +13,7 @@ pub struct OpsFile {
 }
 
 /// One `[[op]]` entry.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpEntry {
     /// Function schema, e.g. `add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor`.
@@ -48,6 +48,12 @@ pub struct OpEntry {
     /// Deliberate deviations from PyTorch, each pinned by a test.
     #[serde(default)]
     pub drift: Vec<DriftEntry>,
+    /// Generate the in-place variant (`abs_`) from this functional op.
+    #[serde(default)]
+    pub inplace: bool,
+    /// Generate the `out=` variant with this overload name (`"out"`,
+    /// `"Scalar_out"`: PyTorch's names are irregular, so they are spelled out).
+    pub out: Option<String>,
 }
 
 /// One deliberate deviation from PyTorch (`[[op.drift]]`).

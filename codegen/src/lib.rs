@@ -18,6 +18,7 @@ pub mod samples;
 pub mod signature;
 pub mod testgen;
 pub mod types;
+pub mod variants;
 
 use std::path::{Path, PathBuf};
 

@@ -118,6 +118,28 @@ pub struct OpModel {
     pub edge_case_exempt: Option<String>,
     /// Deliberate deviations, each pinned by a test.
     pub drift: Vec<crate::files::DriftEntry>,
+    /// Set for in-place / out= variants generated from a functional op.
+    pub derived: Option<Derived>,
+}
+
+/// Which generated variant an op is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VariantKind {
+    /// `abs_`: computes the functional op and writes the result into `self`.
+    Inplace,
+    /// `abs.out`: computes the functional op and writes the result into `out`.
+    Out,
+}
+
+/// The functional op a generated variant computes with.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    /// In-place or out=.
+    pub kind: VariantKind,
+    /// The functional op's qualified name.
+    pub functional: String,
+    /// The functional op's full Rust API name (`add_full`).
+    pub functional_full_name: String,
 }
 
 impl OpModel {
@@ -376,20 +398,7 @@ fn build_op(e: &OpEntry, seen_names: &mut BTreeSet<String>) -> Result<OpModel, S
         ));
     }
     let has_full = args.iter().any(|a| a.kwarg_only && a.default_param.is_some());
-    let key = format!(
-        "{}{}",
-        sig.name.to_snake_case(),
-        if sig.overload.is_empty() {
-            String::new()
-        } else {
-            format!("_{}", sig.overload.to_snake_case())
-        }
-    );
-    let key = if sig.name.ends_with('_') {
-        format!("{key}_inplace")
-    } else {
-        key
-    };
+    let key = op_key(&sig);
     let upper = key.to_shouty_snake_case();
     let method_name = method.then(|| e.method_name.clone().unwrap_or_else(|| rust_name.clone()));
     let composite = e.kernels.contains_key("CompositeImplicitAutograd");
@@ -417,8 +426,28 @@ fn build_op(e: &OpEntry, seen_names: &mut BTreeSet<String>) -> Result<OpModel, S
         dtypes: e.dtypes.clone(),
         edge_case_exempt: e.edge_case_exempt.clone(),
         drift: e.drift.clone(),
+        derived: None,
         sig,
     })
+}
+
+/// The snake_case key naming an overload's generated items (`add_tensor`,
+/// `add_tensor_inplace` for `add_.Tensor`).
+pub fn op_key(sig: &Signature) -> String {
+    let key = format!(
+        "{}{}",
+        sig.name.to_snake_case(),
+        if sig.overload.is_empty() {
+            String::new()
+        } else {
+            format!("_{}", sig.overload.to_snake_case())
+        }
+    );
+    if sig.name.ends_with('_') {
+        format!("{key}_inplace")
+    } else {
+        key
+    }
 }
 
 impl KernelModel {
@@ -430,23 +459,59 @@ impl KernelModel {
 
 /// Loads and validates both files.
 pub fn build(ops_text: &str, derivs_text: &str) -> Result<Model, Vec<SchemaError>> {
-    let ops_file: OpsFile = toml::from_str(ops_text).map_err(|e| vec![err(OPS, "-", e.to_string())])?;
+    let mut ops_file: OpsFile = toml::from_str(ops_text).map_err(|e| vec![err(OPS, "-", e.to_string())])?;
     let der_file: DerivativesFile = toml::from_str(derivs_text).map_err(|e| vec![err(DERIVS, "-", e.to_string())])?;
     let mut errors = Vec::new();
-    let mut ops = Vec::new();
+    let mut ops: Vec<OpModel> = Vec::new();
     let mut seen_names = BTreeSet::new();
+    let mut entries = Vec::new();
     for e in &ops_file.ops {
-        match build_op(e, &mut seen_names) {
-            Ok(op) => ops.push(op),
-            Err(e) => errors.push(e),
+        let functional = match build_op(e, &mut seen_names) {
+            Ok(op) => op,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let variants = crate::variants::derive_entries(e, &functional.rust_name, functional.method_name.as_deref());
+        let derived_from = Derived {
+            kind: VariantKind::Inplace,
+            functional: functional.qualified.clone(),
+            functional_full_name: functional.full_name(),
+        };
+        entries.push(e.clone());
+        ops.push(functional);
+        match variants {
+            Ok(list) => {
+                for (v, kind) in list {
+                    // Variants carry explicit names; they must not claim a name first.
+                    match build_op(&v, &mut seen_names.clone()) {
+                        Ok(mut op) => {
+                            op.derived = Some(Derived {
+                                kind,
+                                ..derived_from.clone()
+                            });
+                            ops.push(op);
+                        }
+                        Err(e) => errors.push(e),
+                    }
+                    entries.push(v);
+                }
+            }
+            Err(m) => errors.push(err(OPS, &e.signature, m)),
         }
     }
+    ops_file.ops = entries;
     check_unique(&ops, &mut errors);
     for op in ops.iter_mut() {
         match crate::samples::expand(op, &op.dtypes) {
             Ok(expanded) => {
-                if let Err(e) = crate::samples::check_coverage(op, &expanded, &op.dtypes, op.edge_case_exempt.is_some())
-                {
+                // Variants inherit their functional op's (checked) samples.
+                let covered = op.derived.is_some()
+                    || crate::samples::check_coverage(op, &expanded, &op.dtypes, op.edge_case_exempt.is_some()).is_ok();
+                if !covered {
+                    let e = crate::samples::check_coverage(op, &expanded, &op.dtypes, op.edge_case_exempt.is_some())
+                        .unwrap_err();
                     errors.push(err(OPS, &op.qualified, e));
                 }
                 op.expanded = expanded;

@@ -2,7 +2,7 @@
 //! Rust snippets are built here; the tera templates in `codegen/templates/`
 //! lay out each file.
 
-use crate::model::{AutogradMode, InputKind, Model, NodeModel, OpModel};
+use crate::model::{AutogradMode, InputKind, Model, NodeModel, OpModel, VariantKind};
 use crate::signature::BaseType;
 use crate::types::fill;
 use serde::Serialize;
@@ -267,11 +267,10 @@ fn diff_inputs_code(node: &NodeModel) -> (String, String, String) {
 
 /// `set_history` (or `rebase_history`) for each differentiable output.
 fn history_code(op: &OpModel, node: &NodeModel) -> String {
-    let f = if op.is_inplace() {
-        "rebase_history"
-    } else {
-        "set_history"
-    };
+    if op.is_inplace() {
+        return "rebase_history(&result, &node)?;".into();
+    }
+    let f = "set_history";
     let rets = &op.sig.returns;
     if rets.len() == 1 {
         return if rets[0].ty.list.is_some() {
@@ -353,6 +352,70 @@ fn render_autograd_kernel(op: &OpModel, node: &NodeModel) -> String {
         history_code(op, node)
     );
     s
+}
+
+fn is_out_variant(op: &OpModel) -> bool {
+    op.derived.as_ref().is_some_and(|d| d.kind == VariantKind::Out)
+}
+
+/// The Autograd kernel of an `out=` variant: PyTorch refuses to record
+/// gradients through `out=`, so it errors when an input requires grad.
+fn render_out_autograd_kernel(op: &OpModel) -> String {
+    let inputs: Vec<String> = op
+        .args
+        .iter()
+        .filter(|a| a.ty.base == BaseType::Tensor && a.name != "out")
+        .map(|a| {
+            if a.ty.is_optional() {
+                format!("{}.is_some_and(|t| t.requires_grad())", a.ident)
+            } else if a.ty.list.is_some() {
+                format!("{}.iter().any(|t| t.requires_grad())", a.ident)
+            } else {
+                format!("{}.requires_grad()", a.ident)
+            }
+        })
+        .collect();
+    let name = op.sig.name.clone();
+    format!(
+        "/// Autograd kernel of `aten::{q}`: `out=` variants do not record gradients.\npub(crate) fn {k}_autograd(ks: DispatchKeySet, {p}) -> Result<{r}> {{\n    if tls::is_grad_enabled() && ({any}) {{\n        return Err(Error::autograd(\"aten::{q}\", \"{name}(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad.\"));\n    }}\n    let _below = tls::below_ad_inplace_or_view();\n    {k}_call(ks.below(DispatchKey::AutogradCPU), {a})\n}}\n",
+        q = op.qualified,
+        k = op.key,
+        p = params(op),
+        r = op.ret_type,
+        any = if inputs.is_empty() { "false".to_string() } else { inputs.join(" || ") },
+        a = call_args(op)
+    )
+}
+
+/// The kernel of a generated in-place / `out=` variant: the functional op,
+/// then the checked write (see `src/variants.rs`).
+fn render_variant_kernel(op: &OpModel) -> Option<String> {
+    let d = op.derived.as_ref()?;
+    let (target, inputs): (&str, Vec<&crate::model::ArgModel>) = match d.kind {
+        VariantKind::Inplace => ("self_", op.args.iter().collect()),
+        VariantKind::Out => ("out", op.args.iter().filter(|a| a.name != "out").collect()),
+    };
+    let functional_args: Vec<String> = inputs.iter().map(|a| a.ident.clone()).collect();
+    let tensors: Vec<String> = inputs
+        .iter()
+        .filter(|a| a.ty.base == BaseType::Tensor && a.ty.list.is_none() && !a.ty.is_optional())
+        .map(|a| a.ident.clone())
+        .collect();
+    let write = match d.kind {
+        VariantKind::Inplace => "write_inplace",
+        VariantKind::Out => "write_out",
+    };
+    Some(format!(
+        "/// Kernel of `aten::{q}`: `aten::{f}`, then written into `{t}`.\npub fn {k}({p}) -> Result<Tensor> {{\n    let result = crate::ops::{ff}({fa})?;\n    crate::variants::{write}(\"aten::{q}\", {t}, &[{ts}], &result)\n}}\n",
+        q = op.qualified,
+        f = d.functional,
+        t = target,
+        k = op.key,
+        p = params(op),
+        ff = d.functional_full_name,
+        fa = functional_args.join(", "),
+        ts = tensors.join(", "),
+    ))
 }
 
 fn params(op: &OpModel) -> String {
@@ -439,6 +502,13 @@ fn op_view(op: &OpModel, model: &Model) -> OpView {
                 op.key
             ));
             autograd_kernel = Some(render_autograd_kernel(op, &model.nodes[*i]));
+        }
+        AutogradMode::Fallthrough if is_out_variant(op) => {
+            registrations.push(format!(
+                "(KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::{}_autograd))",
+                op.key
+            ));
+            autograd_kernel = Some(render_out_autograd_kernel(op));
         }
         AutogradMode::Fallthrough => registrations.push("(KernelKey::Autograd, Kernel::Fallthrough)".into()),
         AutogradMode::Composite => {}
@@ -575,6 +645,7 @@ pub fn render(model: &Model) -> Result<Vec<(String, String)>, String> {
         ("methods.rs", include_str!("../templates/methods.rs.tera")),
         ("tests.rs", include_str!("../templates/tests.rs.tera")),
         ("properties.rs", include_str!("../templates/properties.rs.tera")),
+        ("variants.rs", include_str!("../templates/variants.rs.tera")),
     ];
     for (name, text) in templates {
         tera.add_raw_template(name, text)
@@ -590,6 +661,8 @@ pub fn render(model: &Model) -> Result<Vec<(String, String)>, String> {
     ctx.insert("nodes", &nodes);
     ctx.insert("tests", &tests);
     ctx.insert("properties", &crate::testgen::property_views(model));
+    let variant_kernels: Vec<String> = model.ops.iter().filter_map(render_variant_kernel).collect();
+    ctx.insert("variant_kernels", &variant_kernels);
     let mut out = Vec::new();
     for (template, path) in [
         ("ops.rs", "generated/ops.rs"),
@@ -597,6 +670,7 @@ pub fn render(model: &Model) -> Result<Vec<(String, String)>, String> {
         ("methods.rs", "generated/methods.rs"),
         ("tests.rs", "tests/generated/ops.rs"),
         ("properties.rs", "tests/generated/properties.rs"),
+        ("variants.rs", "generated/variants.rs"),
     ] {
         let text = tera
             .render(template, &ctx)

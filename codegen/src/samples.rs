@@ -127,7 +127,7 @@ fn specs_of(v: &toml::Value) -> Vec<&str> {
         _ => Vec::new(),
     }
     .into_iter()
-    .filter(|s| *s != "none")
+    .filter(|s| *s != "none" && *s != crate::variants::OUT_LIKE_RESULT)
     .collect()
 }
 

@@ -21,6 +21,10 @@ pub struct TestView {
     kwargs: Vec<(String, String)>,
     gradcheck: bool,
     gradgradcheck: bool,
+    /// Statements run first in both closures (builds an `out=` tensor).
+    setup: String,
+    /// A generated variant: samples of its functional op may be refused.
+    may_fail: bool,
 }
 
 fn dtype_expr(name: &str) -> Option<&'static str> {
@@ -59,11 +63,16 @@ fn sample_arg(
     let opt = a.ty.is_optional();
     let some = |s: String| if opt { format!("Some({s})") } else { s };
     Ok(match (a.ty.base, a.ty.list, v) {
-        (BaseType::Tensor, None, toml::Value::String(spec)) if spec != "none" => {
+        (BaseType::Tensor, None, toml::Value::String(spec))
+            if spec != "none" && spec != crate::variants::OUT_LIKE_RESULT =>
+        {
             crate::samples::parse_spec(spec)?;
             let k = *tensor_index;
             *tensor_index += 1;
             (some(format!("&t[{k}]")), format!("Value::Tensor(t[{k}].clone())"))
+        }
+        (BaseType::Tensor, None, toml::Value::String(r)) if r == crate::variants::OUT_LIKE_RESULT => {
+            ("&out".to_string(), "Value::Tensor(out.clone())".to_string())
         }
         (BaseType::Tensor, None, toml::Value::String(none)) if none == "none" && opt => {
             ("None".to_string(), "Value::None".to_string())
@@ -160,7 +169,7 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
                 Some(v) => {
                     if a.ty.base == BaseType::Tensor {
                         match v {
-                            toml::Value::String(s) if s != "none" => {
+                            toml::Value::String(s) if s != "none" && s != crate::variants::OUT_LIKE_RESULT => {
                                 specs.push(s.clone());
                                 tensor_names.push(a.name.clone());
                             }
@@ -192,6 +201,28 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
             }
         }
         // Finite differences need float64: every floating input must be f64.
+        // An `out=` variant: `out` is a zero tensor shaped like the functional result.
+        let mut setup = String::new();
+        let mut typed_call = format!("ops::{}({})", op.full_name(), typed.join(", "));
+        if let Some(d) = op.derived.as_ref().filter(|d| d.kind == crate::model::VariantKind::Out) {
+            let functional_args: Vec<&String> = op
+                .args
+                .iter()
+                .zip(&typed)
+                .filter(|(a, _)| a.name != "out")
+                .map(|(_, t)| t)
+                .collect();
+            setup = format!(
+                "let out = frankentorch::testing::out_like(&ops::{}({})?);",
+                d.functional_full_name,
+                functional_args
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            typed_call = format!("frankentorch::testing::returns_out({typed_call}, &out)");
+        }
         let float64 = specs.iter().any(|s| s.starts_with("f64"))
             && !specs
                 .iter()
@@ -204,7 +235,9 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
             tensor_names,
             error: expanded.error.clone(),
             specs,
-            typed_call: format!("ops::{}({})", op.full_name(), typed.join(", ")),
+            typed_call,
+            setup,
+            may_fail: op.derived.is_some(),
             to_vec: to_vec_expr(op),
             positional,
             kwargs,

@@ -6,14 +6,23 @@
 //! bump version counters: the generated Autograd and ADInplaceOrView kernels
 //! do that around them.
 
+pub mod advanced;
 pub mod binary;
 pub mod compare;
 pub mod copy;
 pub mod factory;
+pub mod fold;
+pub mod index;
 pub mod iter;
+pub mod join;
+pub mod lanes;
 pub mod linalg;
 pub mod nn;
 pub mod reduce;
+pub mod reductions;
+pub mod scan;
 pub mod select_dim;
+pub mod shape_ops;
+pub mod sort;
 pub mod unary;
 pub mod view;

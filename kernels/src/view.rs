@@ -402,6 +402,132 @@ pub fn alias(self_: &Tensor) -> Result<Tensor> {
     )
 }
 
+/// `aten::select.int`: the slice at `index` (negative counts from the end)
+/// along `dim`, which is removed.
+///
+/// ```
+/// use ft_runtime::{Tensor, DType};
+/// let t = Tensor::zeros_contiguous(&[3, 4], DType::F32);
+/// let v = ft_kernels::view::select(&t, 0, -1).unwrap();
+/// assert_eq!((v.sizes(), v.strides(), v.storage_offset()), (&[4usize][..], &[1usize][..], 8));
+/// ```
+pub fn select(self_: &Tensor, dim: i64, index: i64) -> Result<Tensor> {
+    const OP: &str = "aten::select.int";
+    if self_.dim() == 0 {
+        return Err(Error::index(OP, "select() cannot be applied to a 0-dim tensor."));
+    }
+    let d = shape::wrap_dim(OP, dim, self_.dim())?;
+    let size = self_.sizes()[d] as i64;
+    if index < -size || index >= size {
+        return Err(Error::index(
+            OP,
+            format!(
+                "select(): index {index} out of range for tensor of size {} at dimension {d}",
+                shape::fmt_sizes(self_.sizes())
+            ),
+        ));
+    }
+    let i = if index < 0 { index + size } else { index } as usize;
+    let mut sizes: DimVec = self_.sizes().into();
+    let mut strides: DimVec = self_.strides().into();
+    let offset = self_.storage_offset() + i * strides[d];
+    sizes.remove(d);
+    strides.remove(d);
+    make_view(OP, self_, &sizes, &strides, offset)
+}
+
+/// The clamped `(start, length)` of `slice(start, end, step)` over a dim of
+/// `size` elements, as PyTorch computes it (negative bounds count from the
+/// end; out-of-range bounds clamp).
+pub fn slice_bounds(size: usize, start: Option<i64>, end: Option<i64>, step: i64) -> (usize, usize) {
+    let n = size as i64;
+    let clamp = |v: i64| {
+        let v = if v < 0 { v + n } else { v };
+        v.clamp(0, n)
+    };
+    let s = clamp(start.unwrap_or(0));
+    let e = clamp(end.unwrap_or(n)).max(s);
+    let len = (e - s + step - 1) / step;
+    (s as usize, len as usize)
+}
+
+/// `aten::slice.Tensor`: elements `start, start + step, ...` before `end`
+/// along `dim`; `step` must be positive.
+///
+/// ```
+/// use ft_runtime::{Tensor, DType};
+/// let t = Tensor::zeros_contiguous(&[10], DType::F32);
+/// let v = ft_kernels::view::slice(&t, 0, Some(1), Some(-2), 3).unwrap();
+/// assert_eq!((v.sizes(), v.strides(), v.storage_offset()), (&[3usize][..], &[3usize][..], 1));
+/// ```
+pub fn slice(self_: &Tensor, dim: i64, start: Option<i64>, end: Option<i64>, step: i64) -> Result<Tensor> {
+    const OP: &str = "aten::slice.Tensor";
+    if self_.dim() == 0 {
+        return Err(Error::index(OP, "slice() cannot be applied to a 0-dim tensor."));
+    }
+    let d = shape::wrap_dim(OP, dim, self_.dim())?;
+    if step <= 0 {
+        return Err(Error::invalid(OP, "slice step must be positive"));
+    }
+    let (s, len) = slice_bounds(self_.sizes()[d], start, end, step);
+    let mut sizes: DimVec = self_.sizes().into();
+    let mut strides: DimVec = self_.strides().into();
+    let offset = self_.storage_offset() + s * strides[d];
+    sizes[d] = len;
+    strides[d] *= step as usize;
+    make_view(OP, self_, &sizes, &strides, offset)
+}
+
+/// `aten::diagonal`: the diagonal `offset` (above the main one when
+/// positive) of the planes spanned by `dim1` and `dim2`, which are removed;
+/// the diagonal becomes the last dim.
+///
+/// ```
+/// use ft_runtime::{Tensor, DType};
+/// let t = Tensor::zeros_contiguous(&[3, 4], DType::F32);
+/// let v = ft_kernels::view::diagonal(&t, 1, 0, 1).unwrap();
+/// assert_eq!((v.sizes(), v.strides(), v.storage_offset()), (&[3usize][..], &[5usize][..], 1));
+/// ```
+pub fn diagonal(self_: &Tensor, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor> {
+    const OP: &str = "aten::diagonal";
+    let nd = self_.dim();
+    let d1 = shape::wrap_dim(OP, dim1, nd)?;
+    let d2 = shape::wrap_dim(OP, dim2, nd)?;
+    if d1 == d2 {
+        return Err(Error::invalid(
+            OP,
+            format!("diagonal dimensions cannot be identical {dim1}, {dim2}"),
+        ));
+    }
+    if nd < 2 {
+        return Err(Error::dim_out_of_range(OP, dim2, nd));
+    }
+    let (s1, s2) = (self_.sizes()[d1] as i64, self_.sizes()[d2] as i64);
+    let (st1, st2) = (self_.strides()[d1], self_.strides()[d2]);
+    let len = if offset >= 0 {
+        s1.min(s2 - offset).max(0)
+    } else {
+        (s1 + offset).min(s2).max(0)
+    } as usize;
+    let mut storage_offset = self_.storage_offset();
+    if len > 0 {
+        storage_offset += if offset >= 0 {
+            offset as usize * st2
+        } else {
+            offset.unsigned_abs() as usize * st1
+        };
+    }
+    let mut sizes = DimVec::new();
+    let mut strides = DimVec::new();
+    for d in (0..nd).filter(|&d| d != d1 && d != d2) {
+        sizes.push(self_.sizes()[d]);
+        strides.push(self_.strides()[d]);
+    }
+    sizes.push(len);
+    strides.push(st1 + st2);
+    make_view(OP, self_, &sizes, &strides, storage_offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SCHEMA = os.path.join(ROOT, "schema", "ops.toml")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "oracle")
 
+# The `out` value of an out= variant's samples (FORMAT.md §7).
+OUT_LIKE_RESULT = "result"
+
 # Whether a sample's `error = "KIND"` stays in the fixture's `spec` (FORMAT.md
 # §4: "the expanded sample"). Flip here if the Rust side compares without it.
 SPEC_INCLUDES_ERROR = True
@@ -87,7 +90,7 @@ class Arg:
         base = re.sub(r"\([^)]*\)", "", ty)  # drop alias annotations
         self.optional = base.endswith("?")
         base = base.rstrip("?")
-        m = re.match(r"^(\w+)(\[\d*\])?(\?)?$", base)
+        m = re.match(r"^(\w+)\??(\[\d*\])?(\?)?$", base)  # `Tensor?[]`: a list of optional tensors
         if not m:
             raise SchemaError(f"cannot parse argument type `{ty}`")
         self.base = m.group(1)
@@ -115,6 +118,33 @@ class Signature:
             return getattr(getattr(torch.ops.aten, self.name), self.overload or "default")
         except AttributeError as e:
             raise SchemaError(f"torch has no aten::{self.qualified}") from e
+
+
+# ------------------------------------------------------------------ variants
+
+
+def derive_variants(op):
+    """FORMAT.md §7: the in-place (`inplace = true`) and out= (`out = "NAME"`)
+    ops generated from a functional op, with the functional op's samples."""
+    text = op["signature"]
+    head, rest = text.split("(", 1)
+    args = rest.rsplit(") ->", 1)[0]
+    name = head.split(".")[0]
+    base = {k: v for k, v in op.items() if k not in ("inplace", "out", "drift")}
+    base["functional"] = text
+    variants = []
+    if op.get("inplace"):
+        v = dict(base, derived="inplace")
+        v["signature"] = f"{name}_{head[len(name):]}({args.lstrip().replace('Tensor self', 'Tensor(a!) self', 1)}) -> Tensor(a!)"
+        variants.append(v)
+    if op.get("out"):
+        star = any(a.strip() == "*" for a in args.split(","))
+        sep = "*, " if not args.strip() else (", " if star else ", *, ")
+        v = dict(base, derived="out", differentiable=False)
+        v["signature"] = f"{name}.{op['out']}({args}{sep}Tensor(a!) out) -> Tensor(a!)"
+        v["samples"] = [dict(s, out=OUT_LIKE_RESULT) for s in op.get("samples", [])]
+        variants.append(v)
+    return variants
 
 
 # ------------------------------------------------------------------- samples
@@ -414,12 +444,16 @@ def run_sample(op, sig, sample, index, notes):
     if not SPEC_INCLUDES_ERROR:
         spec.pop("error", None)
     lines = ["", "[[sample]]", f"spec = {toml_value(spec)}"]
-    call = {k: v for k, v in sample.items() if k != "error"}
+    call = {k: v for k, v in sample.items() if k != "error" and not (k == "out" and v == OUT_LIKE_RESULT)}
     args, kwargs, tensors = build_args(sig, call, leaves=False)
     try:
+        if sample.get("out") == OUT_LIKE_RESULT:
+            # FORMAT.md §7: `out` is zeros shaped like the functional result.
+            like = Signature(op["functional"]).packet()(*args, **kwargs)
+            kwargs["out"] = torch.zeros(like.shape, dtype=like.dtype)
         result = fn(*args, **kwargs)
     except Exception as e:  # noqa: BLE001 - any torch error is a fixture
-        if "error" not in sample and not op.get("errors_expected", False):
+        if "error" not in sample and not op.get("errors_expected", False) and "derived" not in op:
             notes.append(f"{qn} sample {index}: torch raised {type(e).__name__} (no `error` declared): {str(e).splitlines()[0][:160]}")
         lines.append(f"error = {toml_str(type(e).__name__)}")
         return lines
@@ -485,7 +519,11 @@ def main():
 
     with open(SCHEMA, "rb") as f:
         schema = tomllib.load(f)
-    ops = [(op, Signature(op["signature"])) for op in schema.get("op", [])]
+    entries = []
+    for op in schema.get("op", []):
+        entries.append(op)
+        entries.extend(derive_variants(op))
+    ops = [(op, Signature(op["signature"])) for op in entries]
     known = {sig.qualified for _, sig in ops}
     only = None
     if opts.only:

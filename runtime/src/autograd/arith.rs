@@ -24,6 +24,8 @@ pub trait GradArith: Send + Sync {
     /// A copy of `g` laid out like `like` when `like` is dense and
     /// non-overlapping, else contiguous (AccumulateGrad's layout contract).
     fn clone_like(&self, g: &Tensor, like: &Tensor) -> Result<Tensor>;
+    /// `dst.copy_(src)`: writes `src` (broadcast, cast) into `dst`, which may be a view.
+    fn copy_(&self, dst: &Tensor, src: &Tensor) -> Result<()>;
 }
 
 static ARITH: OnceLock<&'static dyn GradArith> = OnceLock::new();

@@ -285,29 +285,38 @@ pub fn set_history(t: &Tensor, node: &Arc<Node>) {
 }
 
 /// After an in-place op, makes `node` the new grad_fn of `t` (whose previous
-/// history is one of `node`'s next edges).
-pub fn rebase_history(t: &Tensor, node: &Arc<Node>) {
-    set_history(t, node)
+/// history is one of `node`'s next edges). When `t` is a view, the write
+/// changed its base as well: the base's history goes through CopySlices (see
+/// `copy_slices`).
+pub fn rebase_history(t: &Tensor, node: &Arc<Node>) -> Result<()> {
+    match t.base() {
+        Some(base) => super::copy_slices::rebase_view_history(t, base, node),
+        None => {
+            set_history(t, node);
+            Ok(())
+        }
+    }
 }
 
 /// Refuses an in-place op on `t` when autograd cannot record it: a leaf that
-/// requires grad (PyTorch's message), or a view taking part in autograd
-/// (CopySlices is not implemented yet; see FEATURE_PARITY.md).
+/// requires grad, or a view of one (PyTorch's messages).
 pub fn check_inplace(op: &str, t: &Tensor, requires_grad: bool) -> Result<()> {
     if !requires_grad {
         return Ok(());
     }
-    if t.requires_grad() && t.is_leaf() {
+    if t.requires_grad() && t.is_leaf() && !t.is_view() {
         return Err(Error::autograd(
             op,
             "a leaf Variable that requires grad is being used in an in-place operation.",
         ));
     }
-    if t.is_view() {
-        return Err(Error::not_supported(
-            op,
-            "in-place operation on a view while recording gradients needs CopySlices, which FrankenTorch does not implement yet; apply the op out of place, or clone() the view first",
-        ));
+    if let Some(base) = t.base() {
+        if base.requires_grad() && base.is_leaf() {
+            return Err(Error::autograd(
+                op,
+                "a view of a leaf Variable that requires grad is being used in an in-place operation.",
+            ));
+        }
     }
     Ok(())
 }

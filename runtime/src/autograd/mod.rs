@@ -7,6 +7,7 @@
 
 pub mod accumulate;
 mod arith;
+mod copy_slices;
 mod engine;
 mod function;
 pub mod meta;

@@ -49,19 +49,13 @@ impl GradArith for ReferenceArith {
             .zip(g.to_f64_vec())
             .map(|(x, y)| x + y)
             .collect();
-        let access = StorageAccess::lock(&[], &[acc.storage()]);
-        crate::dispatch_dtype!(acc.dtype(), T => {
-            let base = access.base_ptr_mut(acc.storage()) as *mut T;
-            let mut values = sum.iter();
-            for_each_offset(acc.sizes(), acc.strides(), acc.storage_offset(), |off| {
-                let v = values.next().copied().unwrap_or_default();
-                // SAFETY: `off` is inside the storage (checked when `acc` was
-                // created), which is locked for writing.
-                unsafe { base.add(off).write(T::from_f64(v)) }
-            });
-        });
-        drop(access);
-        acc.version_counter().bump();
+        write_values(acc, &sum);
+        Ok(())
+    }
+
+    fn copy_(&self, dst: &Tensor, src: &Tensor) -> Result<()> {
+        same_shape("ReferenceArith::copy_", dst, src)?;
+        write_values(dst, &src.to_f64_vec());
         Ok(())
     }
 
@@ -100,4 +94,21 @@ impl GradArith for ReferenceArith {
     fn clone_like(&self, g: &Tensor, _like: &Tensor) -> Result<Tensor> {
         from_f64s(g.to_f64_vec(), g.sizes(), g.dtype())
     }
+}
+
+/// Writes `values_f64` (row-major) into `dst` element by element and bumps its version.
+fn write_values(dst: &Tensor, values_f64: &[f64]) {
+    let access = StorageAccess::lock(&[], &[dst.storage()]);
+    crate::dispatch_dtype!(dst.dtype(), T => {
+        let base = access.base_ptr_mut(dst.storage()) as *mut T;
+        let mut values = values_f64.iter();
+        for_each_offset(dst.sizes(), dst.strides(), dst.storage_offset(), |off| {
+            let v = values.next().copied().unwrap_or_default();
+            // SAFETY: `off` is inside the storage (checked when `dst` was
+            // created), which is locked for writing.
+            unsafe { base.add(off).write(T::from_f64(v)) }
+        });
+    });
+    drop(access);
+    dst.version_counter().bump();
 }
