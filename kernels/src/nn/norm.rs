@@ -494,9 +494,9 @@ fn group_layout(op: &str, input: &Tensor, n: i64, c: i64, hxw: i64, group: i64) 
 ///
 /// ```
 /// use ft_runtime::Tensor;
-/// let x = Tensor::from_vec(vec![1.0f64, 3.0, 5.0, 5.0], &[1, 2, 2]).unwrap();
+/// let x = Tensor::from_vec(vec![1.0f64, 3.0, 4.0, 6.0], &[1, 2, 2]).unwrap();
 /// let (y, _, _) = ft_kernels::nn::norm::native_group_norm(&x, None, None, 1, 2, 2, 2, 0.0).unwrap();
-/// assert_eq!(y.to_vec::<f64>().unwrap(), vec![-1.0, 1.0, 0.0, 0.0]);
+/// assert_eq!(y.to_vec::<f64>().unwrap(), vec![-1.0, 1.0, -1.0, 1.0]);
 /// ```
 #[allow(clippy::too_many_arguments)]
 pub fn native_group_norm(
